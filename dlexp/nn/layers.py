@@ -1,0 +1,161 @@
+"""Layers with ``forward(x, training)`` and ``backward(dout)``.
+
+Each layer owns its output buffers and reuses them from step to step (one set per
+batch shape), so training allocates almost nothing. An output is therefore valid only
+until the layer's next ``forward``; copy it to keep it. ``backward`` may overwrite the
+``dout`` it is given. Parameters and their gradients are views handed in by the model
+(see :mod:`dlexp.nn.model`), so the optimiser can update them all at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Buffers:
+    """Reusable arrays keyed by a tag and a shape: ``get("y", (N, D))`` → (N, D) array."""
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.dtype = np.dtype(dtype)
+        self._arrays: dict[tuple, np.ndarray] = {}
+
+    def get(self, tag: str, shape: tuple[int, ...], dtype: np.dtype | None = None) -> np.ndarray:
+        key = (tag, shape)
+        arr = self._arrays.get(key)
+        if arr is None:
+            arr = self._arrays[key] = np.empty(shape, dtype=dtype or self.dtype)
+        return arr
+
+
+class Affine:
+    """y = x W + b.   x: (N, D_in), W: (D_in, D_out), b: (D_out,), y: (N, D_out).
+
+    Backward: dW = xᵀ dy, db = Σ_n dy, dx = dy Wᵀ (skipped when ``need_dx`` is False,
+    as for the input layer, whose input gradient nobody uses).
+    """
+
+    def __init__(self, W: np.ndarray, b: np.ndarray, dW: np.ndarray, db: np.ndarray,
+                 need_dx: bool = True) -> None:
+        self.W, self.b, self.dW, self.db = W, b, dW, db
+        self.need_dx = need_dx
+        self.buf = Buffers(W.dtype)
+        self.x: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        self.x = x
+        y = self.buf.get("y", (x.shape[0], self.W.shape[1]))
+        np.matmul(x, self.W, out=y)
+        y += self.b
+        return y
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        np.matmul(self.x.T, dout, out=self.dW)
+        np.sum(dout, axis=0, out=self.db)
+        if not self.need_dx:
+            return None
+        dx = self.buf.get("dx", self.x.shape)
+        np.matmul(dout, self.W.T, out=dx)
+        return dx
+
+
+class ReLU:
+    """y = max(x, 0);  dx = dy · [x > 0]."""
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.buf = Buffers(dtype)
+        self.mask: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        y = self.buf.get("y", x.shape)
+        np.maximum(x, 0, out=y)
+        if training:
+            self.mask = self.buf.get("mask", x.shape, np.bool_)
+            np.greater(x, 0, out=self.mask)
+        return y
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        np.multiply(dout, self.mask, out=dout)
+        return dout
+
+
+class Sigmoid:
+    """y = 1 / (1 + e^(−x));  dx = dy · y (1 − y)."""
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.buf = Buffers(dtype)
+        self.y: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        # σ(x) = (1 + tanh(x/2)) / 2: never overflows, three in-place passes.
+        y = self.buf.get("y", x.shape)
+        np.multiply(x, 0.5, out=y)
+        np.tanh(y, out=y)
+        y *= 0.5
+        y += 0.5
+        self.y = y
+        return y
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        y = self.y
+        dout *= y
+        dout *= 1.0 - y
+        return dout
+
+
+class Tanh:
+    """y = tanh(x);  dx = dy · (1 − y²)."""
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.buf = Buffers(dtype)
+        self.y: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        self.y = np.tanh(x, out=self.buf.get("y", x.shape))
+        return self.y
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dout *= 1.0 - self.y * self.y
+        return dout
+
+
+class Dropout:
+    """Drops each unit with probability ``p`` during training.
+
+    ``inverted`` (the standard, the default): y = x · m / (1 − p) in training, y = x at
+    test, with m ~ Bernoulli(1 − p); the expected activation is the same in both.
+    ``book`` (the book's convention): y = x · m in training, y = x · (1 − p) at test.
+    Backward multiplies by the same scaled mask.
+    """
+
+    def __init__(self, p: float, rng: np.random.Generator, dtype: np.dtype,
+                 mode: str = "inverted") -> None:
+        if mode not in DROPOUT_MODES:
+            raise ValueError(f"unknown dropout mode {mode!r}; choose from {sorted(DROPOUT_MODES)}")
+        self.p, self.rng, self.mode = float(p), rng, mode
+        self.buf = Buffers(dtype)
+        self.mask: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        y = self.buf.get("y", x.shape)
+        if not training:
+            np.multiply(x, 1.0 - self.p if self.mode == "book" else 1.0, out=y)
+            return y
+        mask = self.buf.get("mask", x.shape)
+        self.rng.random(out=mask, dtype=mask.dtype)   # u ~ U[0, 1), (N, D)
+        keep = 1.0 - self.p
+        # mask ← [u < keep] · scale, computed in place (no boolean temporary kept)
+        np.less(mask, keep, out=mask, casting="unsafe")
+        if self.mode == "inverted":
+            mask *= 1.0 / keep
+        self.mask = mask
+        np.multiply(x, mask, out=y)
+        return y
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dout *= self.mask
+        return dout
+
+
+DROPOUT_MODES = {"inverted": "scale by 1/(1-p) in training", "book": "scale by (1-p) at test"}
+
+ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}

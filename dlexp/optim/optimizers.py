@@ -1,0 +1,122 @@
+"""Named optimisers, each a chain of transforms from :mod:`dlexp.optim.transforms`.
+
+Conventions follow ``torch.optim`` so that results transfer; the book's two different
+rules are offered under their own names:
+
+=================  ==========================================================  =========
+name               update (g gradient, η learning rate, t step)                 default η
+=================  ==========================================================  =========
+``sgd``            p ← p − η g                                                  0.01
+``momentum``       b ← μb + g;  p ← p − η b                                     0.01
+``nesterov``       b ← μb + g;  p ← p − η (g + μ b)                             0.01
+``nesterov_book``  b ← μb + g;  p ← p − η (μ² b + (1 + μ) g)     (the book)     0.01
+``adagrad``        h ← h + g²;  p ← p − η g / (√h + ε)                          0.01
+``rmsprop``        h ← αh + (1−α) g²;  p ← p − η g / (√h + ε)                   0.01
+``adam``           p ← p − η m̂ / (√v̂ + ε)                                        0.001
+``adam_book``      p ← p − η √(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε)       (the book)     0.001
+``adamw``          p ← p − η (m̂ / (√v̂ + ε) + λ p)          (decoupled decay)     0.001
+=================  ==========================================================  =========
+
+L2 and L1 weight decay (``build_optimizer(l2=…, l1=…)``) add λp and λ·sign(p) to the
+gradient *before* the optimiser's own transform; AdamW's decay sits *after* it. That
+placement is the only difference between Adam with L2 and AdamW.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Mapping
+
+from dlexp.optim.transforms import (
+    GradientTransformation, ScalarOrSchedule, add_decayed_weights, add_l1_subgradient, chain,
+    scale_by_adam, scale_by_learning_rate, scale_by_rms, scale_by_rss, trace,
+    trace_book_nesterov)
+
+
+def sgd(lr: ScalarOrSchedule = 0.01) -> GradientTransformation:
+    return scale_by_learning_rate(lr)
+
+
+def momentum(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
+    return chain(trace(momentum), scale_by_learning_rate(lr))
+
+
+def nesterov(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
+    return chain(trace(momentum, nesterov=True), scale_by_learning_rate(lr))
+
+
+def nesterov_book(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
+    return chain(trace_book_nesterov(momentum), scale_by_learning_rate(lr))
+
+
+def adagrad(lr: ScalarOrSchedule = 0.01, eps: float = 1e-10) -> GradientTransformation:
+    return chain(scale_by_rss(eps), scale_by_learning_rate(lr))
+
+
+def rmsprop(lr: ScalarOrSchedule = 0.01, alpha: float = 0.99, eps: float = 1e-8
+            ) -> GradientTransformation:
+    return chain(scale_by_rms(alpha, eps), scale_by_learning_rate(lr))
+
+
+def adam(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+         eps: float = 1e-8) -> GradientTransformation:
+    return chain(scale_by_adam(beta1, beta2, eps), scale_by_learning_rate(lr))
+
+
+def adam_book(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+              eps: float = 1e-7) -> GradientTransformation:
+    return chain(scale_by_adam(beta1, beta2, eps, eps_before_bias_correction=True),
+                 scale_by_learning_rate(lr))
+
+
+def adamw(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+          eps: float = 1e-8, weight_decay: float = 0.01,
+          mask: Mapping[str, bool] | None = None) -> GradientTransformation:
+    return chain(scale_by_adam(beta1, beta2, eps), add_decayed_weights(weight_decay, mask),
+                 scale_by_learning_rate(lr))
+
+
+def hyperparameters(name: str) -> dict[str, object]:
+    """The optimiser's hyperparameters and their defaults (``lr`` included, ``mask`` not)."""
+    sig = inspect.signature(OPTIMIZERS[name])
+    return {k: p.default for k, p in sig.parameters.items() if k != "mask"}
+
+
+def build_optimizer(name: str, lr: ScalarOrSchedule, *, l2: float = 0.0, l1: float = 0.0,
+                    mask: Mapping[str, bool] | None = None, **hyper: float
+                    ) -> GradientTransformation:
+    """The optimiser ``name`` with L2/L1 penalties' gradients added in front of it.
+
+    ``mask`` selects the keys weight decay applies to (all keys when None).
+    """
+    factory = OPTIMIZERS[name]
+    if "mask" in inspect.signature(factory).parameters:
+        hyper = {**hyper, "mask": mask}
+    core = factory(lr, **hyper)
+    if not (l2 or l1):
+        return core
+    return chain(add_decayed_weights(l2, mask), add_l1_subgradient(l1, mask), core)
+
+
+# (low, high, low_inclusive, high_inclusive) for every hyperparameter name above.
+HYPER_BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
+    "lr": (0.0, float("inf"), False, False),
+    "momentum": (0.0, 1.0, True, False),
+    "beta1": (0.0, 1.0, True, False),
+    "beta2": (0.0, 1.0, True, False),
+    "alpha": (0.0, 1.0, True, False),
+    "eps": (0.0, float("inf"), False, False),
+    "weight_decay": (0.0, float("inf"), True, False),
+}
+
+OPTIMIZERS = {
+    "sgd": sgd,
+    "momentum": momentum,
+    "nesterov": nesterov,
+    "nesterov_book": nesterov_book,
+    "adagrad": adagrad,
+    "rmsprop": rmsprop,
+    "adam": adam,
+    "adam_book": adam_book,
+    "adamw": adamw,
+}

@@ -1,0 +1,208 @@
+"""Gradient transformations: the small pieces every optimiser is a chain of.
+
+A :class:`GradientTransformation` is an ``(init, update)`` pair over a dict of arrays:
+
+    state = t.init(params)
+    updates, state = t.update(grads, state, params)
+    apply_updates(params, updates)          # params[k] += updates[k]
+
+For speed, ``update`` works in place: it overwrites the arrays of ``updates`` (pass
+copies if you need the gradients afterwards) and the arrays held in ``state``. ``mask``
+arguments name the keys a transform touches (``None`` = all keys).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Mapping, NamedTuple, Union
+
+import numpy as np
+
+Params = Mapping[str, np.ndarray]
+Schedule = Callable[[int], float]
+ScalarOrSchedule = Union[float, Schedule]
+
+
+class GradientTransformation(NamedTuple):
+    init: Callable[[Params], object]
+    update: Callable[[dict, object, Params], tuple]
+
+
+def apply_updates(params: Params, updates: Params) -> None:
+    """params[k] += updates[k], in place."""
+    for k, u in updates.items():
+        params[k] += u
+
+
+def chain(*transforms: GradientTransformation) -> GradientTransformation:
+    """Apply ``transforms`` one after the other."""
+
+    def init(params):
+        return tuple(t.init(params) for t in transforms)
+
+    def update(updates, state, params):
+        for t, s in zip(transforms, state):
+            updates, _ = t.update(updates, s, params)
+        return updates, state
+
+    return GradientTransformation(init, update)
+
+
+def _keys(params: Params, mask: Mapping[str, bool] | None) -> list[str]:
+    return [k for k in params if mask is None or mask.get(k, False)]
+
+
+def _zeros_like(params: Params) -> dict[str, np.ndarray]:
+    return {k: np.zeros_like(v) for k, v in params.items()}
+
+
+def add_decayed_weights(weight_decay: float, mask: Mapping[str, bool] | None = None
+                        ) -> GradientTransformation:
+    """u ← u + λ p: the gradient of ½λ‖p‖² (L2) before the optimiser, or decoupled
+    weight decay (AdamW) when placed after it."""
+
+    def update(updates, state, params):
+        if weight_decay:
+            for k in _keys(updates, mask):
+                updates[k] += weight_decay * params[k]
+        return updates, state
+
+    return GradientTransformation(lambda p: None, update)
+
+
+def add_l1_subgradient(l1: float, mask: Mapping[str, bool] | None = None
+                       ) -> GradientTransformation:
+    """u ← u + λ sign(p): a subgradient of λ‖p‖₁ (L1)."""
+
+    def update(updates, state, params):
+        if l1:
+            for k in _keys(updates, mask):
+                updates[k] += l1 * np.sign(params[k])
+        return updates, state
+
+    return GradientTransformation(lambda p: None, update)
+
+
+def trace(momentum: float, nesterov: bool = False) -> GradientTransformation:
+    """Momentum buffer b ← μ b + u (b₀ = 0); u ← b, or u ← u + μ b with Nesterov.
+
+    This is PyTorch's form (dampening 0): with a constant learning rate it is the
+    book's v ← μ v − η g, p ← p + v, since v = −η b.
+    """
+
+    def update(updates, state, params):
+        for k, u in updates.items():
+            b = state[k]
+            b *= momentum
+            b += u
+            if nesterov:
+                u += momentum * b
+            else:
+                u[...] = b
+        return updates, state
+
+    return GradientTransformation(_zeros_like, update)
+
+
+def trace_book_nesterov(momentum: float) -> GradientTransformation:
+    """The book's Nesterov rule: b ← μ b + u, u ← μ² b + (1 + μ) u.
+
+    With v = −η b this is the book's ``v ← μv − ηg; p ← p + μ²v − (1+μ)ηg``; it differs
+    from PyTorch's Nesterov (u ← u + μ b) by an extra factor μ on the look-ahead term.
+    """
+
+    def update(updates, state, params):
+        for k, u in updates.items():
+            b = state[k]
+            b *= momentum
+            b += u
+            u *= 1.0 + momentum
+            u += (momentum * momentum) * b
+        return updates, state
+
+    return GradientTransformation(_zeros_like, update)
+
+
+def scale_by_rss(eps: float = 1e-10, initial_accumulator: float = 0.0) -> GradientTransformation:
+    """AdaGrad: h ← h + u²,  u ← u / (sqrt(h) + ε)."""
+
+    def init(params):
+        return {k: np.full_like(v, initial_accumulator) for k, v in params.items()}
+
+    def update(updates, state, params):
+        for k, u in updates.items():
+            h = state[k]
+            h += u * u
+            u /= np.sqrt(h) + eps
+        return updates, state
+
+    return GradientTransformation(init, update)
+
+
+def scale_by_rms(alpha: float = 0.99, eps: float = 1e-8) -> GradientTransformation:
+    """RMSProp: h ← α h + (1 − α) u²,  u ← u / (sqrt(h) + ε)."""
+
+    def update(updates, state, params):
+        for k, u in updates.items():
+            h = state[k]
+            h *= alpha
+            h += (1.0 - alpha) * (u * u)
+            u /= np.sqrt(h) + eps
+        return updates, state
+
+    return GradientTransformation(_zeros_like, update)
+
+
+def scale_by_adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                  eps_before_bias_correction: bool = False) -> GradientTransformation:
+    """Adam: m ← β₁m + (1−β₁)u,  v ← β₂v + (1−β₂)u²,  t ← t + 1,
+    u ← (m / (1−β₁ᵗ)) / (sqrt(v / (1−β₂ᵗ)) + ε)                      (PyTorch, the paper)
+    u ← (m / (1−β₁ᵗ)) · sqrt(1−β₂ᵗ) / (sqrt(v) + ε)    if eps_before_bias_correction (the book)
+
+    The book's form equals the standard one with ε replaced by ε / sqrt(1 − β₂ᵗ).
+    """
+
+    def init(params):
+        return {"t": [0], "m": _zeros_like(params), "v": _zeros_like(params),
+                "tmp": _zeros_like(params)}
+
+    def update(updates, state, params):
+        state["t"][0] += 1
+        t = state["t"][0]
+        bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
+        for k, u in updates.items():
+            m, v, s = state["m"][k], state["v"][k], state["tmp"][k]
+            m *= beta1
+            np.multiply(u, 1.0 - beta1, out=s)
+            m += s
+            v *= beta2
+            np.multiply(u, u, out=s)
+            s *= 1.0 - beta2
+            v += s
+            np.sqrt(v, out=s)
+            if eps_before_bias_correction:
+                s += eps
+                np.divide(m, s, out=u)
+                u *= math.sqrt(bc2) / bc1
+            else:
+                s *= 1.0 / math.sqrt(bc2)
+                s += eps
+                np.divide(m, s, out=u)
+                u *= 1.0 / bc1
+        return updates, state
+
+    return GradientTransformation(init, update)
+
+
+def scale_by_learning_rate(learning_rate: ScalarOrSchedule) -> GradientTransformation:
+    """u ← −η(t) u, with t the number of updates made so far (0 for the first)."""
+    schedule = learning_rate if callable(learning_rate) else (lambda t: learning_rate)
+
+    def update(updates, state, params):
+        lr = schedule(state[0])
+        state[0] += 1
+        for u in updates.values():
+            u *= -lr
+        return updates, state
+
+    return GradientTransformation(lambda p: [0], update)
