@@ -1,0 +1,50 @@
+"""The ``dlexp`` command line: thin wrappers that parse, load a config and call one function.
+
+Each command module registers itself on :data:`app`. Errors the user can fix
+(:class:`~dlexp.errors.DlexpError`) become one line on stderr and the error's exit code
+(2 for usage, config and data errors), never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Experiments on the techniques of training neural networks (NumPy).")
+
+
+def fail(message: str, code: int = 2) -> "typer.Exit":
+    """Print ``error: message`` on stderr and return the Exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def handle_errors(fn):
+    """Turn the project's errors into one line and an exit code; Ctrl-C into exit 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from dlexp.errors import DlexpError
+        try:
+            return fn(*args, **kwargs)
+        except DlexpError as e:
+            raise fail(str(e), e.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+from dlexp.cli import train as _train  # noqa: E402,F401  (registers its commands)
+
+if __name__ == "__main__":
+    sys.exit(main())

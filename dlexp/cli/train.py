@@ -1,0 +1,85 @@
+"""``dlexp train``, ``dlexp data``, ``dlexp runs`` and ``dlexp plot``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from dlexp.cli import app, handle_errors
+
+SET_HELP = "Override a config value, e.g. --set optimizer.lr=0.01 (repeatable)."
+
+
+@app.command()
+@handle_errors
+def train(
+    config: Path = typer.Argument(..., help="YAML config file (see configs/)."),
+    set_: List[str] = typer.Option([], "--set", help=SET_HELP),
+    print_config: bool = typer.Option(False, "--print-config",
+                                      help="Print the resolved config and exit."),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where run folders go."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Train one model as CONFIG says; everything lands in a new run folder."""
+    from dlexp.config import config_to_dict, load_config
+    cfg = load_config(config, set_)
+    if print_config:
+        import yaml
+        typer.echo(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), nl=False)
+        return
+    from dlexp.cli.report import print_run_summary
+    from dlexp.plots.runs import plot_run
+    from dlexp.train.runner import EXIT_CODES, train_run
+    callbacks = ()
+    if not quiet:
+        from dlexp.train.progress import RichProgress
+        callbacks = (RichProgress(cfg.name),)
+    result = train_run(cfg, runs_root=runs_dir, callbacks=callbacks, progress=not quiet)
+    plot_run(result.dir)
+    print_run_summary(result.dir, result.summary)
+    raise typer.Exit(EXIT_CODES[result.summary["status"]])
+
+
+@app.command()
+@handle_errors
+def data(
+    download: bool = typer.Option(False, "--download", help="Fetch missing files now."),
+) -> None:
+    """Show where MNIST is found and verify its checksums."""
+    from dlexp.cli.report import print_data_report
+    from dlexp.data import locate_mnist, verify_mnist
+    folder = locate_mnist(download=download)
+    ok = print_data_report(folder, verify_mnist(folder))
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+@handle_errors
+def runs(
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where run folders are."),
+) -> None:
+    """List runs: name, date, status, best validation and test accuracy."""
+    from dlexp.cli.report import print_runs_table
+    print_runs_table(runs_dir)
+
+
+@app.command()
+@handle_errors
+def plot(
+    run: List[Path] = typer.Argument(..., help="Run folders to overlay."),
+    metric: str = typer.Option("val_acc", help="train_loss, train_acc, val_loss or val_acc."),
+    out: Optional[Path] = typer.Option(None, help="Output PNG (default runs/overlay-<metric>.png)."),
+) -> None:
+    """Overlay the curves of several runs in one figure."""
+    from dlexp.errors import RunError
+    valid = ("train_loss", "train_acc", "val_loss", "val_acc")
+    if metric not in valid:
+        raise RunError(f"--metric {metric!r}: choose one of {', '.join(valid)}")
+    for d in run:
+        if not (d / "metrics.jsonl").is_file():
+            raise RunError(f"{d}: not a run folder (no metrics.jsonl); see `dlexp runs`")
+    from dlexp.plots.runs import plot_overlay
+    path = plot_overlay(run, out or Path("runs") / f"overlay-{metric}.png", metric)
+    typer.echo(str(path))

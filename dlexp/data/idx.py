@@ -1,0 +1,165 @@
+"""Read and write IDX files, the simple binary format MNIST is distributed in.
+
+An IDX file is a 4-byte magic number -- two zero bytes, a type code and the number
+of dimensions -- then one big-endian uint32 per dimension, then the values in C
+order. Only type code 0x08 (unsigned byte) is supported, which is all MNIST uses.
+Files whose name ends in ``.gz`` are gzip-compressed.
+
+:func:`read_idx` never lets a NumPy, gzip, zlib or OS error escape for a bad file:
+every problem becomes a one-line :class:`~dlexp.errors.DataError` naming the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from dlexp.errors import DataError
+
+__all__ = ["read_idx", "write_idx"]
+
+UBYTE_CODE = 0x08
+MAX_NDIM = 4
+_CHUNK = 1 << 20  # bytes read per call while filling the payload
+# Deflate cannot compress better than about 1032:1, so a .gz file of S bytes cannot
+# hold more than this many times S bytes; a header claiming more is corrupt and is
+# refused before any memory is allocated for it.
+_MAX_GZIP_RATIO = 1100
+_FIX = "delete it and run `dlexp data --download`, or point DLEXP_DATA_DIR at a good copy"
+
+
+def _fail(path: Path, problem: str) -> DataError:
+    return DataError(f"{path}: {problem}; {_FIX}")
+
+
+def _is_gz(path: Path) -> bool:
+    return path.name.endswith(".gz")
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytes:
+    """Read up to ``n`` bytes, looping over short reads; fewer only at end of file."""
+    parts: list[bytes] = []
+    remaining = n
+    while remaining > 0:
+        part = stream.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
+
+
+def _parse(path: Path, stream: BinaryIO, file_size: int) -> np.ndarray:
+    magic = _read_exact(stream, 4)
+    if len(magic) < 4:
+        raise _fail(path, f"not an IDX file (only {len(magic)} bytes, no 4-byte magic number)")
+    if magic[0] != 0 or magic[1] != 0:
+        raise _fail(path, f"not an IDX file (magic number starts {magic[:2].hex()}, expected 0000)")
+    if magic[2] != UBYTE_CODE:
+        raise _fail(path, f"unsupported IDX type code 0x{magic[2]:02x} (only 0x08, unsigned byte)")
+    ndim = magic[3]
+    if not 1 <= ndim <= MAX_NDIM:
+        raise _fail(path, f"IDX header declares {ndim} dimensions (expected 1 to {MAX_NDIM})")
+
+    raw_dims = _read_exact(stream, 4 * ndim)
+    if len(raw_dims) < 4 * ndim:
+        raise _fail(path, f"truncated header (expected {4 * ndim} bytes of dimensions, "
+                          f"got {len(raw_dims)})")
+    shape = struct.unpack(f">{ndim}I", raw_dims)
+    count = 1
+    for d in shape:
+        count *= d
+    limit = file_size * _MAX_GZIP_RATIO if _is_gz(path) else file_size - 4 - 4 * ndim
+    if count > limit:
+        raise _fail(path, f"truncated (header declares shape {shape} = {count} bytes "
+                          f"of values, the file cannot hold more than {limit})")
+
+    values = np.empty(count, dtype=np.uint8)  # (count,)
+    view = memoryview(values)
+    got = 0
+    try:
+        while got < count:
+            n = stream.readinto(view[got:got + _CHUNK])
+            if not n:
+                break
+            got += n
+    except EOFError:  # gzip stream cut short: report how far it got
+        pass
+    if got < count:
+        raise _fail(path, f"truncated (expected {count} bytes of values for shape {shape}, "
+                          f"got {got})")
+    if stream.read(1):
+        raise _fail(path, f"trailing garbage after the {count} bytes of values for shape {shape}")
+    return values.reshape(shape)
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Return the uint8 array stored in the IDX file ``path`` (gzip if named ``*.gz``).
+
+    Raises :class:`DataError` naming the file if it is missing, unreadable, not
+    valid gzip, has a bad magic number or type code, or if its payload is shorter
+    or longer than the product of the declared dimensions.
+    """
+    path = Path(path)
+    try:
+        file_size = path.stat().st_size
+        with open(path, "rb") as raw:
+            if _is_gz(path):
+                with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
+                    return _parse(path, gz, file_size)  # type: ignore[arg-type]
+            return _parse(path, raw, file_size)
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found; run `dlexp data --download`, "
+                        "or point DLEXP_DATA_DIR at a folder holding it") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:
+        raise _fail(path, f"corrupt or truncated gzip data ({err or type(err).__name__})") from None
+    except (OSError, MemoryError, ValueError) as err:
+        raise _fail(path, f"cannot be read ({type(err).__name__}: {err})") from None
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write the uint8 ``array`` (1 to 4 dims) to ``path`` as IDX, atomically.
+
+    The file is gzip-compressed when its name ends in ``.gz`` (with a zero mtime, so
+    the bytes depend only on the array). It is written to a temporary file in the
+    same folder and moved into place with :func:`os.replace`, so readers never see
+    a partial file. Raises ``ValueError`` for an array IDX/uint8 cannot hold.
+    """
+    path = Path(path)
+    arr = np.asarray(array)
+    if arr.dtype != np.uint8:
+        raise ValueError(f"write_idx supports only uint8 arrays, got {arr.dtype}")
+    if not 1 <= arr.ndim <= MAX_NDIM:
+        raise ValueError(f"write_idx supports 1 to {MAX_NDIM} dimensions, got {arr.ndim}")
+    if any(d > 0xFFFFFFFF for d in arr.shape):
+        raise ValueError(f"dimension too large for IDX: {arr.shape}")
+    header = bytes([0, 0, UBYTE_CODE, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
+    payload = np.ascontiguousarray(arr).tobytes()
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if _is_gz(path):
+                with gzip.GzipFile(filename="", fileobj=out, mode="wb", mtime=0) as gz:
+                    gz.write(header)
+                    gz.write(payload)
+            else:
+                out.write(header)
+                out.write(payload)
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,1 @@
+"""Training: the loop, its callbacks, run directories and the one-run runner."""

@@ -1,0 +1,70 @@
+"""Run directories: one new folder per run, never overwriting another.
+
+    runs/<name>-<YYYYmmdd-HHMMSS>[-k]/
+        config.yaml   resolved config (``dlexp train`` reads it back)
+        meta.json     command line, versions, host, start/end time, git commit
+        metrics.jsonl one record per evaluation, appended as training goes
+        steps.csv     the training loss of every update
+        summary.json  status, best/final accuracies, test accuracy, timings
+        model.npz     final weights and batch-norm statistics
+        plots/        loss.png, accuracy.png
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dlexp.errors import RunError
+
+
+def new_run_dir(root: Path, name: str) -> Path:
+    """Create and return ``root/<name>-<timestamp>[-k]``; a clear error if root is unwritable."""
+    root = Path(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunError(f"{root}: cannot create the runs folder ({e.strerror}); "
+                       "choose another with --runs-dir") from None
+    if not os.access(root, os.W_OK):
+        raise RunError(f"{root}: the runs folder is not writable; choose another with --runs-dir")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for k in range(1, 1000):
+        path = root / (f"{name}-{stamp}" if k == 1 else f"{name}-{stamp}-{k}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise RunError(f"{root}: could not find a free run folder name for {name!r}")
+
+
+def run_meta(started: float) -> dict:
+    """Where and how this run happens: command line, versions, host, git commit."""
+    import numpy
+
+    from dlexp import __version__
+    return {
+        "command": sys.argv,
+        "dlexp": __version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+        "host": socket.gethostname(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "git_commit": _git_commit(),
+    }
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None

@@ -1,0 +1,117 @@
+"""One training run from a config to a complete run directory.
+
+``train_run`` is what ``dlexp train`` calls, and what ``compare`` runs once per variant.
+It loads the data, trains with :func:`~dlexp.train.loop.fit`, evaluates the test set
+once at the end, and leaves the files listed in :mod:`dlexp.train.rundir`. It never
+plots (see :mod:`dlexp.plots`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dlexp.config import Config, config_to_dict
+from dlexp.data import Splits, load_mnist, locate_mnist, make_splits
+from dlexp.io import atomic_write_text, write_json, write_yaml
+from dlexp.train.callbacks import EarlyStopping, MetricsWriter
+from dlexp.train.loop import Callback, FitState, fit
+from dlexp.train.rundir import new_run_dir, run_meta
+from dlexp.train.setup import Streams, build_model, build_optimizer_for, streams
+from dlexp.train.signals import interrupt_on_sigterm
+
+EXIT_CODES = {"completed": 0, "diverged": 1, "interrupted": 130}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    dir: Path
+    summary: dict
+    state: FitState
+
+
+def load_splits(cfg: Config, s: Streams | None = None, progress: bool = True) -> Splits:
+    """MNIST in the config's dtype, split as the config says (test set untouched)."""
+    s = s or streams(cfg.seed)
+    arrays = load_mnist(locate_mnist(progress=progress), dtype=np.dtype(cfg.dtype))
+    d = cfg.data
+    return make_splits(arrays, val_size=d.val_size, train_size=d.train_size, rng=s.split,
+                       stratify=d.stratify, subset=d.subset)
+
+
+def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | None = None,
+              callbacks: tuple[Callback, ...] = (), splits: Splits | None = None,
+              save_model: bool = True, progress: bool = True) -> RunResult:
+    """Train one model as ``cfg`` says and record everything in a new run directory."""
+    started = time.time()
+    s = streams(cfg.seed)
+    splits = splits if splits is not None else load_splits(cfg, s, progress)
+    if run_dir is None:
+        run_dir = new_run_dir(Path(runs_root), cfg.name)
+    else:
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+    write_yaml(run_dir / "config.yaml", config_to_dict(cfg))
+    meta = run_meta(started)
+    write_json(run_dir / "meta.json", meta)
+
+    model = build_model(cfg, splits.x_train.shape[1], 10, s)
+    optimizer, schedule = build_optimizer_for(cfg, splits.x_train.shape[0])
+    cbs: list[Callback] = [MetricsWriter(run_dir / "metrics.jsonl")]
+    es = cfg.training.early_stopping
+    if es.patience:
+        cbs.append(EarlyStopping(es.patience, es.min_delta))
+    cbs.extend(callbacks)
+
+    state = None
+    try:
+        with interrupt_on_sigterm():
+            state = fit(model, optimizer, schedule, splits.x_train, splits.y_train,
+                        splits.x_val, splits.y_val, cfg.training, cfg.regularization,
+                        s.order, tuple(cbs))
+            test_loss = test_acc = None
+            if state.status == "completed":
+                test_loss, test_acc = model.evaluate(splits.x_test, splits.y_test)
+    except KeyboardInterrupt:           # Ctrl-C during the test evaluation
+        if state is None:
+            raise
+        state.status, test_loss, test_acc = "interrupted", None, None
+    summary = _summary(cfg, state, test_loss, test_acc)
+    _write_steps(run_dir / "steps.csv", state.step_losses)
+    if save_model and state.status != "diverged":
+        model.save(run_dir / "model.npz")
+    write_json(run_dir / "summary.json", summary)
+    meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    write_json(run_dir / "meta.json", meta)
+    return RunResult(run_dir, summary, state)
+
+
+def _summary(cfg: Config, state: FitState, test_loss, test_acc) -> dict:
+    hist = state.history
+    with_val = [r for r in hist if r.get("val_acc") is not None]
+    best = max(with_val, key=lambda r: r["val_acc"]) if with_val else None
+    last = hist[-1] if hist else {}
+    return {
+        "name": cfg.name,
+        "status": state.status,
+        "stop_reason": state.stop,
+        "best_val_acc": best["val_acc"] if best else None,
+        "best_epoch": best["epoch"] if best else None,
+        "final_val_acc": last.get("val_acc"),
+        "final_train_acc": last.get("train_acc"),
+        "final_train_loss": last.get("train_loss"),
+        "test_acc": test_acc,
+        "test_loss": test_loss,
+        "epochs": state.epoch,
+        "steps": state.step,
+        "seed": cfg.seed,
+        "train_seconds": round(state.train_seconds, 3),
+    }
+
+
+def _write_steps(path: Path, losses: list[float]) -> None:
+    lines = ["step,loss"] + [f"{i},{v!r}" for i, v in enumerate(losses, 1)]
+    atomic_write_text(path, "\n".join(lines) + "\n")
