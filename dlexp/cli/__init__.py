@@ -45,6 +45,7 @@ def main() -> None:
 
 
 from dlexp.cli import train as _train  # noqa: E402,F401  (registers its commands)
+from dlexp.cli import experiments as _experiments  # noqa: E402,F401
 
 if __name__ == "__main__":
     sys.exit(main())

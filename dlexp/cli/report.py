@@ -61,3 +61,13 @@ def _read(path: Path) -> dict:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return {}
+
+
+def print_rows(rows: list[dict], columns: list[str], title: str = "") -> None:
+    """A table of dict rows, numbers to 4 decimals."""
+    table = Table(title=title or None)
+    for col in columns:
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*(_fmt(r.get(c)) for c in columns))
+    Console().print(table)

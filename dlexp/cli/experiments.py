@@ -1,0 +1,36 @@
+"""``dlexp activations``: activation and gradient distributions under each initialiser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from dlexp.cli import app, handle_errors
+
+
+@app.command()
+@handle_errors
+def activations(
+    activation: str = typer.Option("sigmoid", help="sigmoid, tanh or relu."),
+    init: str = typer.Option("normal", help="Initialiser name (see README, 'Names')."),
+    std: Optional[float] = typer.Option(None, help="Std for --init normal (default 1, as the book)."),
+    grid: bool = typer.Option(False, "--grid", help="All initialisers × this activation."),
+    samples: int = typer.Option(1000, min=1, help="Random inputs."),
+    units: int = typer.Option(100, min=1, help="Units per layer (and input size)."),
+    layers: int = typer.Option(5, min=1, help="Hidden layers."),
+    seed: int = typer.Option(0, min=0),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir"),
+) -> None:
+    """Histograms of hidden activations and of the gradients flowing back (book §6.2)."""
+    from dlexp.experiments.activations import run_activations
+    result = run_activations(activation, init, std, grid=grid, samples=samples, units=units,
+                             layers=layers, seed=seed, runs_root=runs_dir)
+    from dlexp.plots.activations import plot_traces
+    plot_traces(result.traces, result.dir / "plots" / "activations.png", "outputs")
+    plot_traces(result.traces, result.dir / "plots" / "gradients.png", "grads")
+    from dlexp.cli.report import print_rows
+    print_rows(result.rows, ["init", "layer", "act_mean", "act_std", "saturated_or_dead",
+                             "delta_abs_mean"], title=f"{activation}: per-layer statistics")
+    typer.echo(str(result.dir))

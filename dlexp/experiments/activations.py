@@ -1,0 +1,136 @@
+"""How initialisation shapes hidden-layer activations and the gradients flowing back.
+
+The book's experiment (section 6.2): ``samples`` random inputs x ~ N(0, 1) of dimension
+``units`` go through ``layers`` fully connected layers of ``units`` units, no bias,
+each followed by the activation:
+
+    a_k = h_{k-1} W_k,   h_k = act(a_k),   W_k drawn by the initialiser, h_0 = x
+
+Then a random upstream gradient dL/dh_L ~ N(0, 1) flows back through the same layers
+(``backward`` of the same layer objects), giving at every layer the error signal at the
+pre-activation, δ_k = dL/da_k = dL/dh_k · act'(a_k), which is what reaches the weights:
+dL/dW_k = h_{k-1}ᵀ δ_k. Per layer we report the mean and std of h_k and of δ_k, the
+fraction of *saturated* units
+(sigmoid h < 0.01 or > 0.99, tanh |h| > 0.99) or *dead* ones (ReLU h = 0), and the mean
+|gradient|, which shows vanishing gradients directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dlexp.errors import ConfigError
+from dlexp.io import write_csv
+from dlexp.nn.init import INITIALIZERS, make_initializer
+from dlexp.nn.layers import ACTIVATIONS, Affine
+from dlexp.train.rundir import new_run_dir
+
+SATURATION = 0.01        # sigmoid within 0.01 of 0 or 1, tanh within 0.01 of ±1
+
+
+@dataclass(frozen=True)
+class InitChoice:
+    """An initialiser by name, with a std for ``normal``; ``label`` names it in plots."""
+
+    name: str
+    std: float | None = None
+
+    @property
+    def label(self) -> str:
+        return f"normal(std={self.std:g})" if self.name == "normal" else self.name
+
+
+@dataclass(frozen=True)
+class LayerTrace:
+    """Activations h_k (N, U) and error signals δ_k = dL/da_k (N, U), layer 1 first."""
+
+    activation: str
+    init: InitChoice
+    outputs: tuple[np.ndarray, ...]
+    grads: tuple[np.ndarray, ...]
+
+
+def trace_layers(activation: str, init: InitChoice, *, samples: int = 1000, units: int = 100,
+                 layers: int = 5, seed: int = 0) -> LayerTrace:
+    """Forward random inputs through the stack and a random gradient back."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((samples, units))                       # (N, U)
+    initializer = make_initializer(init.name, init.std)
+    stack = []
+    for _ in range(layers):
+        W = initializer(rng, units, units, np.float64)
+        stack.append(Affine(W, np.zeros(units), np.empty_like(W), np.empty(units)))
+        stack.append(ACTIVATIONS[activation](np.float64))
+    outputs = []
+    h = x
+    for layer in stack:
+        h = layer.forward(h, training=True)
+        if not isinstance(layer, Affine):
+            outputs.append(h.copy())
+    g = rng.standard_normal(h.shape)                                # dL/dh_L, (N, U)
+    grads = []
+    for layer in reversed(stack):
+        g = layer.backward(g)
+        if not isinstance(layer, Affine):
+            grads.append(g.copy())                                  # δ_k = dL/da_k
+    return LayerTrace(activation, init, tuple(outputs), tuple(reversed(grads)))
+
+
+def layer_stats(trace: LayerTrace) -> list[dict]:
+    """One row per layer: activation and gradient statistics."""
+    rows = []
+    for k, (h, g) in enumerate(zip(trace.outputs, trace.grads), 1):
+        rows.append({
+            "activation": trace.activation, "init": trace.init.label, "layer": k,
+            "act_mean": float(h.mean()), "act_std": float(h.std()),
+            "saturated_or_dead": float(_inactive(trace.activation, h).mean()),
+            "delta_mean": float(g.mean()), "delta_std": float(g.std()),
+            "delta_abs_mean": float(np.abs(g).mean()),
+        })
+    return rows
+
+
+def _inactive(activation: str, h: np.ndarray) -> np.ndarray:
+    if activation == "relu":
+        return h == 0.0
+    if activation == "sigmoid":
+        return (h < SATURATION) | (h > 1.0 - SATURATION)
+    return np.abs(h) > 1.0 - SATURATION
+
+
+@dataclass(frozen=True)
+class ActivationsResult:
+    dir: Path
+    traces: list[LayerTrace]
+    rows: list[dict]
+
+
+def run_activations(activation: str, init: str, std: float | None = None, *, grid: bool = False,
+                    samples: int = 1000, units: int = 100, layers: int = 5, seed: int = 0,
+                    runs_root: Path = Path("runs")) -> ActivationsResult:
+    """Trace one initialiser (or all of GRID_INITS) and write ``stats.csv`` to a run folder."""
+    if activation not in ACTIVATIONS:
+        raise ConfigError(f"--activation {activation!r}: choose one of {', '.join(ACTIVATIONS)}")
+    if init not in INITIALIZERS:
+        raise ConfigError(f"--init {init!r}: choose one of {', '.join(INITIALIZERS)}")
+    if std is not None and init != "normal":
+        raise ConfigError("--std applies only to --init normal")
+    choices = GRID_INITS if grid else (InitChoice(init, 1.0 if std is None and init == "normal"
+                                                   else std),)
+    traces = [trace_layers(activation, c, samples=samples, units=units, layers=layers, seed=seed)
+              for c in choices]
+    rows = [row for t in traces for row in layer_stats(t)]
+    name = f"activations-{activation}" + ("-grid" if grid else f"-{choices[0].label}")
+    out = new_run_dir(Path(runs_root), name.replace("(", "").replace(")", "").replace("=", ""))
+    write_csv(out / "stats.csv", rows)
+    return ActivationsResult(out, traces, rows)
+
+
+# The book's choices plus the standard ones, for --grid.
+GRID_INITS: tuple[InitChoice, ...] = (
+    InitChoice("normal", 1.0), InitChoice("normal", 0.01), InitChoice("lecun_normal"),
+    InitChoice("glorot_normal"), InitChoice("he_normal"), InitChoice("zeros"),
+)

@@ -1,0 +1,75 @@
+"""The activation-distribution experiment: statistics that show the book's points."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from dlexp.cli import app
+from dlexp.experiments.activations import InitChoice, layer_stats, trace_layers
+
+
+def _stats(activation, name, std=None):
+    return layer_stats(trace_layers(activation, InitChoice(name, std), samples=500, seed=1))
+
+
+def test_trace_shapes_and_order():
+    t = trace_layers("tanh", InitChoice("glorot_normal"), samples=30, units=8, layers=4)
+    assert len(t.outputs) == len(t.grads) == 4
+    assert all(h.shape == (30, 8) for h in t.outputs + t.grads)
+
+
+def test_delta_is_the_chain_rule_of_the_forward_pass():
+    # δ_k = (δ_{k+1} W_{k+1}ᵀ) ⊙ σ'(a_k) with σ' = h(1−h): recover W_{k+1} from a fresh draw.
+    seed, units = 3, 6
+    t = trace_layers("sigmoid", InitChoice("normal", 0.5), samples=10, units=units, layers=3,
+                     seed=seed)
+    rng = np.random.default_rng(seed)
+    rng.standard_normal((10, units))                          # the inputs
+    Ws = [rng.standard_normal((units, units)) * 0.5 for _ in range(3)]
+    for k in range(2):
+        h = t.outputs[k]
+        expected = (t.grads[k + 1] @ Ws[k + 1].T) * h * (1 - h)
+        np.testing.assert_allclose(t.grads[k], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_sigmoid_std1_saturates_and_std001_collapses():
+    big = _stats("sigmoid", "normal", 1.0)
+    small = _stats("sigmoid", "normal", 0.01)
+    assert all(r["saturated_or_dead"] > 0.3 for r in big)
+    assert all(r["act_std"] < 0.05 for r in small)            # everything near 0.5
+    assert small[0]["delta_abs_mean"] < 1e-3 * small[-1]["delta_abs_mean"]   # vanishing
+
+
+def test_relu_he_keeps_scale_where_std001_shrinks():
+    he = _stats("relu", "he_normal")
+    tiny = _stats("relu", "normal", 0.01)
+    assert 0.5 < he[-1]["act_std"] / he[0]["act_std"] < 2.0
+    assert tiny[-1]["act_std"] < 1e-3 * tiny[0]["act_std"]
+
+
+def test_zeros_gives_all_dead_relu_units():
+    assert all(r["saturated_or_dead"] == 1.0 for r in _stats("relu", "zeros"))
+
+
+def test_cli_grid_writes_stats_and_plots(tmp_path):
+    res = CliRunner().invoke(app, ["activations", "--grid", "--activation", "tanh",
+                                   "--samples", "50", "--runs-dir", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    (run,) = tmp_path.iterdir()
+    rows = list(csv.DictReader(open(run / "stats.csv")))
+    assert len(rows) == 6 * 5
+    assert (run / "plots" / "activations.png").stat().st_size > 0
+    assert (run / "plots" / "gradients.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("args", [["--activation", "relux"], ["--init", "he"],
+                                  ["--init", "he_normal", "--std", "2"]])
+def test_cli_bad_names_exit_2(tmp_path, args):
+    res = CliRunner().invoke(app, ["activations", *args, "--runs-dir", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "error:" in res.output and "Traceback" not in res.output
+    assert not any(tmp_path.iterdir())
