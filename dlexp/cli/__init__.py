@@ -2,13 +2,15 @@
 
 Each command module registers itself on :data:`app`. Errors the user can fix
 (:class:`~dlexp.errors.DlexpError`) become one line on stderr and the error's exit code
-(2 for usage, config and data errors), never a traceback.
+(2 for usage, config and data errors), never a traceback; so do failures of the file
+system (``OSError``: disk full, a path under a file…). Ctrl-C gives exit code 130.
+Set ``DLEXP_DEBUG=1`` to see the traceback of an OSError instead.
 """
 
 from __future__ import annotations
 
 import functools
-import sys
+import os
 
 import typer
 
@@ -17,8 +19,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 def fail(message: str, code: int = 2) -> "typer.Exit":
-    """Print ``error: message`` on stderr and return the Exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    """Print ``error: message`` (on one line) on stderr and return the Exit to raise."""
+    typer.echo("error: " + " ".join(str(message).split("\n")), err=True)
     return typer.Exit(code)
 
 
@@ -32,6 +34,12 @@ def handle_errors(fn):
             return fn(*args, **kwargs)
         except DlexpError as e:
             raise fail(str(e), e.exit_code) from None
+        except OSError as e:
+            if os.environ.get("DLEXP_DEBUG"):
+                raise
+            where = f"{e.filename}: " if e.filename else ""
+            raise fail(f"{where}{e.strerror or e}; check the path, its permissions and "
+                       "the free disk space", 2) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None
@@ -46,6 +54,4 @@ def main() -> None:
 
 from dlexp.cli import train as _train  # noqa: E402,F401  (registers its commands)
 from dlexp.cli import experiments as _experiments  # noqa: E402,F401
-
-if __name__ == "__main__":
-    sys.exit(main())
+from dlexp.cli import compare as _compare  # noqa: E402,F401

@@ -1,0 +1,166 @@
+"""From the sub-run folders of a comparison to the CSVs behind its plots and table.
+
+Each run gives the training loss ℓ_t of every update t = 1…T (``steps.csv``) and the
+validation accuracy at each evaluation (``metrics.jsonl``). The loss is smoothed by a
+centred moving average over a window of w updates, h = ⌊w/2⌋ on either side,
+
+    s_t = mean{ ℓ_i : max(1, t−h) ≤ i ≤ min(T, t+h) },
+
+which does not lag behind the raw curve (a trailing average would, by w/2 updates);
+near the ends the window is cut short, so the last value s_T is the mean loss of the
+final h + 1 updates: the *final smoothed loss*. Over the n seeds k of one label, at
+each update t:
+
+    raw = mean_k ℓ_t^k        smooth = mean_k s_t^k  (= the moving average of raw)
+    band: min_k s_t^k … max_k s_t^k,  or  smooth ± std_k s_t^k  (population std)
+
+Curves use the runs that completed or were interrupted (a diverged run's last losses
+would swamp the scale; it is in the summary with its status); a run that stopped early
+counts up to its last update, and ``n`` says how many runs a point averages.
+
+    loss.csv          label, step, n, raw, smooth, smooth_std, smooth_min, smooth_max
+    val_accuracy.csv  label, step, n, mean, std, min, max
+    summary.csv       <label column>, <varied keys…>, runs, completed, status,
+                      final_loss, final_loss_std, best_val_acc, best_val_acc_std,
+                      test_acc, test_acc_std, seconds      (means over completed runs)
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from dlexp.io import read_jsonl, write_csv
+
+LOSS_COLUMNS = ["label", "step", "n", "raw", "smooth", "smooth_std", "smooth_min", "smooth_max"]
+VAL_COLUMNS = ["label", "step", "n", "mean", "std", "min", "max"]
+METRICS = ("final_loss", "best_val_acc", "test_acc")
+CURVE_STATUSES = ("completed", "interrupted")
+
+
+def moving_average(x: np.ndarray, window: int) -> np.ndarray:
+    """Centred mean over ``window`` values (cut short at the ends); same length as x."""
+    x = np.asarray(x, dtype=np.float64)                       # (T,)
+    h = window // 2
+    c = np.concatenate([[0.0], np.cumsum(x)])                 # (T + 1,), c[i] = Σ x[:i]
+    t = np.arange(x.shape[0])                                 # (T,) 0-based
+    lo, hi = np.maximum(t - h, 0), np.minimum(t + h + 1, x.shape[0])
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+def read_step_losses(run_dir: Path) -> np.ndarray:
+    """The loss of every update of a run (steps.csv), (T,); empty if there is none."""
+    path = Path(run_dir) / "steps.csv"
+    if not path.is_file():
+        return np.empty(0)
+    rows = path.read_text(encoding="utf-8").splitlines()[1:]
+    return np.array([float(r.split(",")[1]) for r in rows if r], dtype=np.float64)
+
+
+def loss_curves(runs_by_label: dict[str, list[Path]], window: int) -> list[dict]:
+    rows = []
+    for label, dirs in runs_by_label.items():
+        curves = [c for c in (read_step_losses(d) for d in dirs) if c.size]
+        if not curves:
+            continue
+        raw = _stack(curves)                                   # (n, T), NaN past a run's end
+        smooth = _stack([moving_average(c, window) for c in curves])
+        n = np.sum(~np.isnan(raw), axis=0)                     # (T,)
+        cols = [np.nanmean(raw, 0), np.nanmean(smooth, 0), np.nanstd(smooth, 0),
+                np.nanmin(smooth, 0), np.nanmax(smooth, 0)]
+        for t in range(raw.shape[1]):
+            rows.append(dict(zip(LOSS_COLUMNS, [label, t + 1, int(n[t]), *(c[t] for c in cols)])))
+    return rows
+
+
+def val_curves(runs_by_label: dict[str, list[Path]]) -> list[dict]:
+    rows = []
+    for label, dirs in runs_by_label.items():
+        by_step: dict[int, list[float]] = {}
+        for d in dirs:
+            for r in read_jsonl(Path(d) / "metrics.jsonl"):
+                if r.get("val_acc") is not None:
+                    by_step.setdefault(int(r["step"]), []).append(float(r["val_acc"]))
+        for step in sorted(by_step):
+            v = np.array(by_step[step])
+            rows.append(dict(zip(VAL_COLUMNS, [label, step, v.size, v.mean(), v.std(),
+                                               v.min(), v.max()])))
+    return rows
+
+
+def summary_rows(runs: Sequence[dict], final_loss: dict[str, float], label_column: str,
+                 keys: Sequence[str]) -> list[dict]:
+    """One row per label, in first-seen order; ``final_loss`` maps run name → s_T."""
+    rows = []
+    for label in dict.fromkeys(r["label"] for r in runs):
+        group = [r for r in runs if r["label"] == label]
+        done = [r for r in group if r["status"] == "completed"]
+        statuses = sorted({r["status"] for r in group})
+        row: dict[str, Any] = {label_column: label, **{k: group[0].get(k) for k in keys},
+                               "runs": len(group), "completed": len(done),
+                               "status": statuses[0] if len(statuses) == 1 else
+                               ", ".join(f"{s}×{sum(r['status'] == s for r in group)}"
+                                         for s in statuses)}
+        values = {"final_loss": [final_loss.get(r["run"]) for r in done],
+                  "best_val_acc": [r.get("best_val_acc") for r in done],
+                  "test_acc": [r.get("test_acc") for r in done]}
+        for name in METRICS:
+            v = np.array([x for x in values[name] if x is not None], dtype=np.float64)
+            row[name] = float(v.mean()) if v.size else None
+            row[f"{name}_std"] = float(v.std()) if v.size > 1 else None
+        secs = [r["train_seconds"] for r in done if r.get("train_seconds") is not None]
+        row["seconds"] = float(np.mean(secs)) if secs else None
+        rows.append(row)
+    return rows
+
+
+def aggregate_compare(out_dir: Path, runs: Sequence[dict], window: int, label_column: str,
+                      keys: Sequence[str]) -> list[dict]:
+    """Write loss.csv, val_accuracy.csv and summary.csv into ``out_dir``; return the summary."""
+    out_dir = Path(out_dir)
+    by_label: dict[str, list[Path]] = {}
+    for r in runs:
+        if r["status"] in CURVE_STATUSES:
+            by_label.setdefault(r["label"], []).append(out_dir / r["run"])
+    write_table(out_dir / "loss.csv", loss_curves(by_label, window), LOSS_COLUMNS)
+    write_table(out_dir / "val_accuracy.csv", val_curves(by_label), VAL_COLUMNS)
+    final = {}
+    for r in runs:
+        losses = read_step_losses(out_dir / r["run"])
+        if losses.size:
+            final[r["run"]] = float(moving_average(losses, window)[-1])
+    rows = summary_rows(runs, final, label_column, keys)
+    columns = [label_column, *keys, "runs", "completed", "status"]
+    columns += [c for m in METRICS for c in (m, f"{m}_std")] + ["seconds"]
+    write_table(out_dir / "summary.csv", rows, columns)
+    return rows
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def write_table(path: Path, rows: Sequence[dict], columns: Sequence[str]) -> None:
+    """Atomically write ``rows`` with ``columns``: None empty, floats to 6 digits."""
+    write_csv(Path(path), [{c: _cell(r.get(c)) for c in columns} for r in rows], list(columns))
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (float, np.floating)):
+        return "" if np.isnan(v) else format(float(v), ".6g")
+    return str(v)
+
+
+def _stack(curves: list[np.ndarray]) -> np.ndarray:
+    out = np.full((len(curves), max(c.size for c in curves)), np.nan)   # (n, T)
+    for i, c in enumerate(curves):
+        out[i, :c.size] = c
+    return out

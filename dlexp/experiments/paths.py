@@ -1,0 +1,189 @@
+"""Optimiser paths on 2-D functions: where each update rule walks, step by step.
+
+The book's figure minimises the anisotropic bowl
+
+    f(x, y) = x²/20 + y²,      ∇f = (x/10, 2y),      minimum at (0, 0),
+
+from (−7, 2) for 30 updates. The slope is 20× steeper in y than in x, so plain SGD
+zig-zags across the valley in y while it creeps along x; momentum averages the
+zig-zag away, and the per-coordinate step sizes of AdaGrad, RMSProp and Adam
+(u/√h) even out the two directions.
+
+Every path runs the optimisers of :mod:`dlexp.optim` — ``build_optimizer`` and
+``apply_updates`` on a one-key dict ``{"xy": p}`` with p = (x, y) — the same code that
+trains the networks, not a re-implementation. Other functions (by exact name, see
+:data:`FUNCTIONS`):
+
+* ``rotated``:    the same bowl turned by 45°: f = u²/20 + v², u = (x+y)/√2, v = (y−x)/√2.
+  The valley no longer lies along an axis, so per-coordinate scaling helps less.
+* ``rosenbrock``: f = (1 − x)² + 100 (y − x²)², a curved, flat-bottomed valley,
+  minimum at (1, 1).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+
+from dlexp.errors import ConfigError
+from dlexp.io import atomic_write_text, write_json
+from dlexp.optim import OPTIMIZERS, apply_updates, build_optimizer
+from dlexp.train.rundir import new_run_dir, run_meta
+
+Field = Callable[[np.ndarray, np.ndarray], np.ndarray]
+Gradient = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Function2D:
+    """A 2-D function to minimise, with the view and learning rates that show it well."""
+
+    formula: str                          # for titles
+    value: Field                          # f(x, y) on arrays of any shape
+    grad: Gradient                        # (∂f/∂x, ∂f/∂y)
+    start: tuple[float, float]
+    minimum: tuple[float, float]
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+    lrs: Mapping[str, float] = field(default_factory=dict)   # default η per optimiser
+    steps: int = 30                       # default number of updates
+
+
+def _anisotropic_value(x, y):
+    return x * x / 20.0 + y * y
+
+
+def _anisotropic_grad(x, y):
+    return x / 10.0, 2.0 * y
+
+
+_C = 1.0 / math.sqrt(2.0)
+
+
+def _rotated_value(x, y):
+    return _anisotropic_value(_C * (x + y), _C * (y - x))
+
+
+def _rotated_grad(x, y):
+    gu, gv = _anisotropic_grad(_C * (x + y), _C * (y - x))     # chain rule through the turn
+    return _C * (gu - gv), _C * (gu + gv)
+
+
+def _rosenbrock_value(x, y):
+    return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+
+
+def _rosenbrock_grad(x, y):
+    return -2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)
+
+
+@dataclass(frozen=True)
+class PathsResult:
+    """The function minimised, its start, and one (steps + 1, 2) path per optimiser."""
+
+    function: str
+    start: tuple[float, float]
+    lrs: dict[str, float]
+    paths: dict[str, np.ndarray]
+
+
+def optimizer_path(fn: Function2D, optimizer: str, lr: float, start: tuple[float, float],
+                   steps: int) -> np.ndarray:
+    """The points (steps + 1, 2) visited by ``optimizer`` from ``start``; row 0 is start."""
+    params = {"xy": np.array(start, dtype=np.float64)}                    # (2,)
+    opt = build_optimizer(optimizer, lr)
+    state = opt.init(params)
+    path = np.empty((steps + 1, 2))                                       # (steps + 1, 2)
+    path[0] = params["xy"]
+    for t in range(1, steps + 1):
+        x, y = params["xy"]
+        grads = {"xy": np.array(fn.grad(x, y), dtype=np.float64)}         # fresh: updated in place
+        updates, state = opt.update(grads, state, params)
+        apply_updates(params, updates)
+        path[t] = params["xy"]
+    return path
+
+
+def run_paths(function: str = "anisotropic", optimizers: tuple[str, ...] | None = None,
+              lrs: Mapping[str, float] | None = None, steps: int | None = None,
+              start: tuple[float, float] | None = None) -> PathsResult:
+    """Every optimiser's path on ``function``; None takes the function's defaults, and
+    ``lrs`` overrides some of its learning rates."""
+    fn = get_function(function)
+    steps = fn.steps if steps is None else steps
+    optimizers = tuple(optimizers or fn.lrs)
+    lrs = dict(lrs or {})
+    for name in list(optimizers) + list(lrs):
+        if name not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {name!r}; choose from: {', '.join(OPTIMIZERS)}")
+    for name in lrs:
+        if name not in optimizers:
+            raise ConfigError(f"--lr {name}=…: {name!r} is not among the optimizers run "
+                              f"({', '.join(optimizers)}); add it with --optimizers")
+    if steps < 1:
+        raise ConfigError(f"--steps {steps}: must be at least 1")
+    chosen = {name: float(lrs.get(name, fn.lrs.get(name, 0.01))) for name in optimizers}
+    for name, lr in chosen.items():
+        if not (math.isfinite(lr) and lr > 0):
+            raise ConfigError(f"--lr {name}={lr}: a learning rate must be a positive number")
+    start = tuple(float(v) for v in (start if start is not None else fn.start))
+    paths = {name: optimizer_path(fn, name, lr, start, steps) for name, lr in chosen.items()}
+    return PathsResult(function, start, chosen, paths)
+
+
+def paths_csv(result: PathsResult) -> str:
+    """CSV text with columns ``optimizer, step, x, y`` (step 0 is the start)."""
+    lines = ["optimizer,step,x,y"]
+    for name, path in result.paths.items():
+        lines += [f"{name},{t},{x!r},{y!r}" for t, (x, y) in enumerate(path.tolist())]
+    return "\n".join(lines) + "\n"
+
+
+def save_paths(result: PathsResult, runs_root: Path = Path("runs")) -> Path:
+    """A new run folder ``optimizer-paths-<time>/`` with paths.csv and paths.json."""
+    run_dir = new_run_dir(Path(runs_root), "optimizer-paths")
+    write_json(run_dir / "meta.json", run_meta(time.time()))
+    fn = FUNCTIONS[result.function]
+    final = {}
+    for name, path in result.paths.items():
+        x, y = path[-1].tolist()
+        final[name] = {"x": x, "y": y, "f": float(fn.value(x, y)),
+                       "distance": math.dist((x, y), fn.minimum)}
+    steps = next(iter(result.paths.values())).shape[0] - 1
+    write_json(run_dir / "paths.json", {"function": result.function, "formula": fn.formula,
+                                        "start": list(result.start), "steps": steps,
+                                        "lrs": result.lrs, "final": final})
+    atomic_write_text(run_dir / "paths.csv", paths_csv(result))
+    return run_dir
+
+
+def get_function(name: str) -> Function2D:
+    if name not in FUNCTIONS:
+        raise ConfigError(f"unknown function {name!r}; choose one of: {', '.join(FUNCTIONS)}")
+    return FUNCTIONS[name]
+
+
+# η per optimiser: the book's four (in its order) for the bowl, and rates that make each
+# path readable for the rest.
+_BOWL_LRS = {"sgd": 0.95, "momentum": 0.1, "adagrad": 1.5, "adam": 0.3, "rmsprop": 0.1,
+             "nesterov": 0.1}
+FUNCTIONS: dict[str, Function2D] = {
+    "anisotropic": Function2D(
+        "f(x, y) = x²/20 + y²", _anisotropic_value, _anisotropic_grad,
+        start=(-7.0, 2.0), minimum=(0.0, 0.0), xlim=(-10.0, 10.0), ylim=(-5.0, 5.0),
+        lrs=_BOWL_LRS),
+    "rotated": Function2D(
+        "f = u²/20 + v², (u, v) = (x, y) turned by 45°", _rotated_value, _rotated_grad,
+        start=(-5.0, -3.0), minimum=(0.0, 0.0), xlim=(-8.0, 8.0), ylim=(-8.0, 8.0),
+        lrs=_BOWL_LRS),
+    "rosenbrock": Function2D(
+        "f(x, y) = (1 − x)² + 100 (y − x²)²", _rosenbrock_value, _rosenbrock_grad,
+        start=(-1.5, 2.0), minimum=(1.0, 1.0), xlim=(-2.0, 2.0), ylim=(-1.0, 3.0),
+        lrs={"sgd": 0.002, "momentum": 0.001, "adagrad": 1.0, "adam": 0.2,
+             "rmsprop": 0.02, "nesterov": 0.001}, steps=300),
+}

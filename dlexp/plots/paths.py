@@ -1,0 +1,56 @@
+"""The optimiser-paths figure: one panel per optimiser, its path over the contours of f.
+
+Drawn from a run folder written by :func:`dlexp.experiments.paths.save_paths`
+(``paths.csv`` and ``paths.json``); the function itself comes from the registry only
+to draw its contours.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from dlexp.experiments.aggregate import read_csv
+from dlexp.experiments.paths import get_function
+from dlexp.plots.runs import save_figure
+
+
+def plot_paths(run_dir: Path) -> Path:
+    """Write ``plots/optimizer-paths.png`` of a paths run folder and return its path."""
+    run_dir = Path(run_dir)
+    info = json.loads((run_dir / "paths.json").read_text(encoding="utf-8"))
+    fn = get_function(info["function"])
+    paths: dict[str, list[tuple[float, float]]] = {}
+    for r in read_csv(run_dir / "paths.csv"):
+        paths.setdefault(r["optimizer"], []).append((float(r["x"]), float(r["y"])))
+
+    x = np.linspace(*fn.xlim, 240)                          # (240,)
+    y = np.linspace(*fn.ylim, 200)                          # (200,)
+    gx, gy = np.meshgrid(x, y)                              # (200, 240)
+    z = fn.value(gx, gy)                                    # (200, 240)
+    low = max(float(z.min()), 1e-3 * float(z.max()))
+    levels = np.geomspace(low, float(z.max()), 14)          # even in log f: ellipses spread
+
+    ncols = 3 if len(paths) > 4 else min(2, len(paths))
+    nrows = math.ceil(len(paths) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
+    for ax, (name, pts) in zip(axes.flat, paths.items()):
+        p = np.array(pts)                                   # (steps + 1, 2)
+        ax.contour(gx, gy, z, levels=levels, colors="0.7", linewidths=0.7)
+        ax.plot(p[:, 0], p[:, 1], "o-", color="C3", ms=3, lw=1)
+        ax.plot(*fn.minimum, "+", color="k", ms=10, mew=1.5)
+        ax.set_xlim(*fn.xlim)
+        ax.set_ylim(*fn.ylim)
+        ax.set_title(f"{name} (lr {info['lrs'][name]:g})", fontsize="medium")
+    for ax in list(axes.flat)[len(paths):]:
+        ax.set_visible(False)
+    start = ", ".join(f"{v:g}" for v in info["start"])
+    fig.suptitle(f"{fn.formula}: {info['steps']} updates from ({start})")
+    fig.tight_layout()
+    path = run_dir / "plots" / "optimizer-paths.png"
+    save_figure(fig, path)
+    return path

@@ -1,0 +1,259 @@
+"""Comparisons: variants and grids, the folder layout, parallel = serial, failures, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from dlexp.cli import app
+from dlexp.config import config_from_dict, load_config, read_yaml_mapping
+from dlexp.errors import ConfigError
+from dlexp.experiments import pool
+from dlexp.experiments.aggregate import moving_average, read_step_losses
+from dlexp.experiments.compare import preset_config, run_compare
+from dlexp.experiments.optimizers import optimizer_variants
+from dlexp.experiments.variants import Variant, grid, parse_vary, variant_config
+
+TINY = {"name": "tiny", "seed": 3, "data": {"val_size": 40},
+        "model": {"hidden": [16, 16]},
+        "training": {"iterations": 24, "batch_size": 20, "eval_every": 8,
+                     "train_eval": "running"}}
+
+
+@pytest.fixture
+def tiny_env(tiny_mnist, monkeypatch):
+    monkeypatch.setenv("DLEXP_DATA_DIR", str(tiny_mnist))
+    return tiny_mnist
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+# --- variants ---------------------------------------------------------------------------
+
+def test_grid_is_the_product_of_values_and_seeds():
+    vs = grid({"model.init_std": [0.01, 0.1], "model.batchnorm": [True, False]}, seeds=[0, 1])
+    assert len(vs) == 8
+    assert vs[0] == Variant("init_std=0.01_batchnorm=true",
+                            {"model.init_std": 0.01, "model.batchnorm": True}, 0)
+    assert [v.run_name for v in vs[:3]] == ["init_std=0.01_batchnorm=true-seed0",
+                                            "init_std=0.01_batchnorm=true-seed1",
+                                            "init_std=0.01_batchnorm=false-seed0"]
+    one = grid({"optimizer.name": ["sgd", "adam"]})
+    assert [(v.label, v.run_name, v.seed) for v in one] == [("sgd", "sgd", None),
+                                                              ("adam", "adam", None)]
+    assert [v.label for v in grid({})] == ["base"]
+    assert [v.label for v in grid({"model.hidden": [[50, 50], [100]], "seed": [-1]})] == [
+        "hidden=50x50_seed=-1", "hidden=100_seed=-1"]
+    assert [v.label for v in grid({"optimizer.lr": [0.1, -1]})] == ["0.1", "lr=-1"]
+    with pytest.raises(ConfigError, match="no values"):
+        grid({"optimizer.lr": []})
+
+
+def test_parse_vary_reads_yaml_values_and_keeps_bracketed_commas():
+    got = parse_vary(["optimizer.lr=0.1,0.01", "model.hidden=[50, 50],[100]",
+                      "model.batchnorm=true,false"])
+    assert got == {"optimizer.lr": [0.1, 0.01], "model.hidden": [[50, 50], [100]],
+                   "model.batchnorm": [True, False]}
+
+
+@pytest.mark.parametrize("item, message", [
+    ("optimizer.lr", "expected KEY=V1,V2"), ("=1,2", "expected KEY=V1,V2"),
+    ("optimizer.lr=", "empty value"), ("optimizer.lr=0.1,,0.2", "empty value"),
+    ("a..b=1", "expected KEY=V1,V2")])
+def test_parse_vary_rejects_bad_syntax(item, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_vary([item])
+    with pytest.raises(ConfigError, match="given twice"):
+        parse_vary(["seed=1,2", "seed=3"])
+
+
+def test_each_optimizer_gets_its_own_default_lr_from_the_preset():
+    base = read_yaml_mapping(preset_config("compare-optimizers"))
+    assert "lr" not in base["optimizer"]
+    vs = optimizer_variants(["sgd", "momentum", "adagrad", "adam", "rmsprop", "nesterov"],
+                            {"adam": {"lr": 0.002}}, None, base)
+    lrs = {v.label: variant_config(base, v).optimizer.lr for v in vs}
+    assert lrs == {"sgd": 0.01, "momentum": 0.01, "adagrad": 0.01, "adam": 0.002,
+                   "rmsprop": 0.001, "nesterov": 0.01}
+    cfg = variant_config(base, vs[1])
+    assert cfg.optimizer.hyper["momentum"] == 0.9 and cfg.training.iterations == 2000
+    base["optimizer"]["lr"] = 0.05                  # --set optimizer.lr sets them all
+    vs = optimizer_variants(["rmsprop", "adam"], {}, [0], base)
+    assert [variant_config(base, v).optimizer.lr for v in vs] == [0.05, 0.05]
+
+
+def test_changing_optimizer_drops_settings_it_does_not_have():
+    base = load_config(None, ["optimizer.name=adam", "optimizer.beta1=0.8"])
+    sgd = variant_config(base, Variant("sgd", {"optimizer.name": "sgd"}, 7))
+    assert sgd.optimizer.name == "sgd" and sgd.optimizer.lr == base.optimizer.lr
+    assert sgd.seed == 7 and sgd.name == "sgd-seed7"
+    with pytest.raises(ConfigError, match="unknown key 'optimizer.lrr'"):
+        variant_config(base, Variant("x", {"optimizer.lrr": 1.0}))
+    with pytest.raises(ConfigError, match="is a value, not a section"):
+        variant_config(base, Variant("x", {"seed.x": 1}))
+    with pytest.raises(ConfigError, match="cannot name a run folder"):
+        variant_config(base, Variant("../up", {}))
+
+
+# --- running ----------------------------------------------------------------------------
+
+def _two_by_two(tmp_path: Path, jobs: int, folder: str):
+    variants = grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1])
+    return run_compare(TINY, variants, out_dir=tmp_path / folder, jobs=jobs, window=6,
+                       label_column="optimizer", report_keys=["optimizer.lr"])
+
+
+def test_layout_csvs_and_plots(tiny_env, tmp_path):
+    result = _two_by_two(tmp_path, 1, "serial")
+    d = result.dir
+    assert result.status == "completed" and not result.failed
+    for run in ("sgd-seed0", "sgd-seed1", "adam-seed0", "adam-seed1"):
+        for f in ("config.yaml", "metrics.jsonl", "steps.csv", "summary.json", "model.npz"):
+            assert (d / run / f).is_file(), (run, f)
+    assert len((d / "runs.jsonl").read_text().splitlines()) == 4
+    assert json.loads((d / "summary.json").read_text())["status"] == "completed"
+
+    loss = _rows(d / "loss.csv")
+    assert len(loss) == 2 * 24 and {r["n"] for r in loss} == {"2"}
+    sgd = [r for r in loss if r["label"] == "sgd"]
+    per_seed = np.array([read_step_losses(d / f"sgd-seed{k}") for k in (0, 1)])   # (2, 24)
+    np.testing.assert_allclose([float(r["raw"]) for r in sgd], per_seed.mean(0), rtol=1e-5)
+    smooth = np.array([moving_average(c, 6) for c in per_seed])
+    np.testing.assert_allclose([float(r["smooth_max"]) for r in sgd], smooth.max(0), rtol=1e-5)
+
+    val = _rows(d / "val_accuracy.csv")
+    assert [int(r["step"]) for r in val if r["label"] == "adam"] == [8, 16, 24]
+
+    summary = _rows(d / "summary.csv")
+    assert [r["optimizer"] for r in summary] == ["sgd", "adam"]
+    assert [float(r["optimizer.lr"]) for r in summary] == [0.01, 0.001]
+    assert float(summary[0]["final_loss"]) == pytest.approx(smooth[:, -1].mean(), rel=1e-5)
+    tests = [json.loads((d / f"adam-seed{k}" / "summary.json").read_text())["test_acc"]
+             for k in (0, 1)]
+    assert float(summary[1]["test_acc"]) == pytest.approx(np.mean(tests), rel=1e-5)
+
+    from dlexp.plots.compare import plot_compare
+    paths = plot_compare(d, band="std")
+    assert d / "plots" / "loss.png" in paths and d / "plots" / "val_accuracy.png" in paths
+    assert (d / "sgd-seed0" / "plots" / "loss.png").is_file()
+
+
+def test_parallel_results_equal_serial(tiny_env, tmp_path):
+    serial = _two_by_two(tmp_path, 1, "serial")
+    parallel = _two_by_two(tmp_path, 2, "parallel")
+    assert [r["run"] for r in parallel.runs] == [r["run"] for r in serial.runs]
+    for a, b in zip(serial.runs, parallel.runs):
+        for key in ("status", "steps", "final_train_loss", "best_val_acc", "test_acc"):
+            assert a[key] == b[key], (a["run"], key)
+        assert ((serial.dir / a["run"] / "steps.csv").read_text()
+                == (parallel.dir / b["run"] / "steps.csv").read_text())
+    timeless = lambda rows: [{k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+                             for r in rows]
+    assert (timeless(_rows(serial.dir / "summary.csv"))
+            == timeless(_rows(parallel.dir / "summary.csv")))
+    assert (serial.dir / "loss.csv").read_text() == (parallel.dir / "loss.csv").read_text()
+
+
+def test_a_failing_run_is_recorded_and_the_rest_complete(tiny_env, tmp_path, monkeypatch):
+    real = pool.train_run
+
+    def flaky(cfg, **kw):
+        if cfg.optimizer.name == "adam":
+            raise RuntimeError("boom")
+        return real(cfg, **kw)
+
+    monkeypatch.setattr(pool, "train_run", flaky)
+    result = _two_by_two(tmp_path, 1, "flaky")
+    status = {r["run"]: r["status"] for r in result.runs}
+    assert status == {"sgd-seed0": "completed", "sgd-seed1": "completed",
+                      "adam-seed0": "failed", "adam-seed1": "failed"}
+    assert result.status == "failed" and "boom" in result.failed[0]["error"]
+    failed = json.loads((result.dir / "adam-seed0" / "summary.json").read_text())
+    assert failed["status"] == "failed"
+    summary = _rows(result.dir / "summary.csv")
+    assert summary[1]["status"] == "failed" and summary[1]["test_acc"] == ""
+
+
+class _SetAfter:
+    """A stand-in for the shared stop event: set after ``n`` checks."""
+
+    def __init__(self, n: int) -> None:
+        self.calls, self.n = 0, n
+
+    def is_set(self) -> bool:
+        self.calls += 1
+        return self.calls > self.n
+
+
+def test_a_stop_request_interrupts_the_running_run_and_skips_the_rest(tiny_env, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.setattr(pool, "_STOP", _SetAfter(5))     # as in a worker after Ctrl-C:
+    # checked once before the run starts, then after each update: the 5th update stops it
+    result = _two_by_two(tmp_path, 1, "stopped")
+    assert [r["status"] for r in result.runs] == ["interrupted", "skipped", "skipped",
+                                                  "skipped"]
+    assert result.status == "interrupted"
+    first = json.loads((result.dir / "sgd-seed0" / "summary.json").read_text())
+    assert first["status"] == "interrupted" and first["steps"] == 5
+    assert len(read_step_losses(result.dir / "sgd-seed0")) == 5
+    assert json.loads((result.dir / "summary.json").read_text())["status"] == "interrupted"
+
+
+# --- CLI --------------------------------------------------------------------------------
+
+def _write_base(tmp_path: Path) -> Path:
+    import yaml
+    path = tmp_path / "base.yaml"
+    path.write_text(yaml.safe_dump({**TINY, "optimizer": {"name": "sgd"}}))
+    return path
+
+
+def test_cli_diverging_variant_exits_nonzero_naming_it(tiny_env, tmp_path):
+    r = CliRunner().invoke(app, ["compare", str(_write_base(tmp_path)), "--vary",
+                                 "optimizer.lr=0.01,1e6", "--runs-dir", str(tmp_path / "runs"),
+                                 "--jobs", "1", "--quiet"])
+    assert r.exit_code == 1
+    assert "1 of 2 runs did not complete: 1e6 (diverged" in r.output
+    (d,) = (tmp_path / "runs").iterdir()
+    runs = {row["run"]: row["status"] for row in _rows(d / "runs.csv")}
+    assert runs == {"0.01": "completed", "1e6": "diverged"}
+    assert (d / "plots" / "loss.png").is_file()
+
+
+@pytest.mark.parametrize("vary, message", [
+    ("optimizer.lrr=0.1,0.2", "unknown key 'optimizer.lrr'"),
+    ("optimizer.lr=", "empty value"),
+    ("optimizer.lr", "expected KEY=V1,V2"),
+    ("optimizer.lr=0.1,-1", "variant lr=-1: optimizer.lr: must be > 0")])
+def test_cli_vary_errors_are_one_line_exit_2(tiny_env, tmp_path, vary, message):
+    r = CliRunner().invoke(app, ["compare", str(_write_base(tmp_path)), "--vary", vary,
+                                 "--runs-dir", str(tmp_path / "runs")])
+    assert r.exit_code == 2
+    assert r.output.startswith("error: ") and r.output.count("\n") == 1
+    assert message in r.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_cli_compare_optimizers_runs_the_preset(tiny_env, tmp_path):
+    r = CliRunner().invoke(app, [
+        "compare-optimizers", "--optimizers", "sgd,momentum", "--hyper", "momentum.lr=0.05",
+        "--iterations", "12", "--seeds", "1", "--jobs", "1", "--quiet",
+        "--set", "data.val_size=40", "--set", "training.batch_size=20",
+        "--set", "training.eval_every=6", "--runs-dir", str(tmp_path / "runs")])
+    assert r.exit_code == 0, r.output
+    (d,) = (tmp_path / "runs").iterdir()
+    assert d.name.startswith("compare-optimizers-")
+    summary = _rows(d / "summary.csv")
+    assert [(s["optimizer"], float(s["optimizer.lr"])) for s in summary] == [
+        ("sgd", 0.01), ("momentum", 0.05)]
+    cfg = config_from_dict(read_yaml_mapping(d / "momentum" / "config.yaml"))
+    assert cfg.training.iterations == 12 and cfg.model.hidden == (100, 100, 100, 100)
+    assert (d / "plots" / "val_accuracy.png").is_file()
