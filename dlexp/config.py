@@ -9,6 +9,7 @@ downstream may trust a :class:`Config`.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from dlexp.config_checks import FIELD_CHECKS, check_value
+from dlexp.config_checks import FIELD_CHECKS, check_consistency, check_value, short
 from dlexp.errors import ConfigError
 from dlexp.nn.model import ModelSpec
 from dlexp.optim.optimizers import HYPER_BOUNDS, OPTIMIZERS, hyperparameters
@@ -92,14 +93,20 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple = (
 
 def read_yaml_mapping(path: str | Path) -> dict:
     p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"{p}: no such config file; check the path (examples are in configs/)")
     if p.is_dir():
         raise ConfigError(f"{p}: is a directory, not a config file; name a .yaml file inside it")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such config file; check the path (examples are in configs/)"
+                          ) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{p}: not a text file; a config is YAML text") from None
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read the config file ({e.strerror}); check the path"
+                          ) from None
+    except RecursionError:
+        raise ConfigError(f"{p}: the YAML is nested too deeply; simplify it") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -116,7 +123,7 @@ def read_yaml_mapping(path: str | Path) -> dict:
 
 def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
     """Return a copy of ``raw`` with each ``a.b.c=value`` set (value parsed as YAML)."""
-    out = _deep_copy(raw)
+    out = copy.deepcopy(raw)
     for item in overrides:
         key, sep, text = item.partition("=")
         if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
@@ -133,7 +140,8 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
             if child is None:
                 child = node[part] = {}
             if not isinstance(child, dict):
-                raise ConfigError(f"--set {item!r}: {part!r} is a value, not a section")
+                raise ConfigError(f"--set {item!r}: {part!r} is a value, not a section; "
+                                  f"set {part!r} itself or check the key")
             node = child
         node[parts[-1]] = value
     return out
@@ -153,7 +161,10 @@ def config_from_dict(raw: Mapping, where: str = "config") -> Config:
         from dlexp.search.space import parse_search_space
         search = parse_search_space(search_raw, where)
     cfg = dataclasses.replace(cfg, optimizer=optimizer, search=search)
-    _check_consistency(cfg, where)
+    check_consistency(cfg, where)
+    if cfg.data.val_size >= 1:          # a count, even if written 5e3
+        cfg = dataclasses.replace(cfg, data=dataclasses.replace(
+            cfg.data, val_size=int(cfg.data.val_size)))
     return cfg
 
 
@@ -178,7 +189,8 @@ def _build(cls, raw: Any, where: str, prefix: str):
         raw = {}
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: {prefix.rstrip('.') or 'top level'}: expected a mapping "
-                          f"of keys, got {type(raw).__name__} {raw!r}")
+                          f"of keys, got {type(raw).__name__} {short(raw)}; write it as "
+                          "indented `key: value` lines (see configs/baseline.yaml)")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     _reject_unknown(raw, fields, where, prefix)
     values = {}
@@ -197,14 +209,15 @@ def _reject_unknown(raw: Mapping, valid, where: str, prefix: str) -> None:
         if key not in valid:
             close = difflib.get_close_matches(str(key), list(valid), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ConfigError(f"{where}: unknown key '{prefix}{key}'; {hint}"
+            raise ConfigError(f"{where}: unknown key {prefix + str(key)!r}; {hint}"
                               f"valid keys: {', '.join(valid)}")
 
 
 def _build_optimizer(raw: Any, where: str) -> OptimizerConfig:
     raw = {} if raw is None else raw
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: optimizer: expected a mapping, got {type(raw).__name__}")
+        raise ConfigError(f"{where}: optimizer: expected a mapping, got {type(raw).__name__} "
+                          f"{short(raw)}; write e.g. `optimizer: {{name: adam, lr: 0.001}}`")
     raw = dict(raw)
     name = check_value("optimizer.name", raw.pop("name", OptimizerConfig.name), str,
                        ("choice", tuple(OPTIMIZERS)), where)
@@ -232,7 +245,8 @@ def _build_schedule(raw: Any, where: str) -> ScheduleConfig:
         raw = {"name": raw}
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: optimizer.schedule: expected a name or a mapping, "
-                          f"got {type(raw).__name__}")
+                          f"got {type(raw).__name__} {short(raw)}; write e.g. "
+                          "`schedule: cosine` or `schedule: {name: step, every: 10}`")
     raw = dict(raw)
     name = check_value("optimizer.schedule.name", raw.pop("name", "constant"), str,
                        ("choice", tuple(SCHEDULES)), where)
@@ -244,26 +258,3 @@ def _build_schedule(raw: Any, where: str) -> ScheduleConfig:
         settings[key] = check_value(f"optimizer.schedule.{key}", raw.get(key, default), kind,
                                     ("range", low, high, True, True), where)
     return ScheduleConfig(name=name, settings=settings)
-
-
-def _check_consistency(cfg: Config, where: str) -> None:
-    d, t = cfg.data, cfg.training
-    if d.train_size is not None:
-        val = d.val_size if d.val_size >= 1 else int(round(d.val_size * d.train_size))
-        if val >= d.train_size:
-            raise ConfigError(f"{where}: data.val_size ({d.val_size}) leaves no training images "
-                              f"out of data.train_size ({d.train_size}); make it smaller")
-        if t.batch_size > d.train_size - val:
-            raise ConfigError(f"{where}: training.batch_size ({t.batch_size}) is larger than the "
-                              f"training set ({d.train_size - val} images); lower it")
-    if cfg.model.initializer != "normal" and cfg.model.init_std is not None:
-        raise ConfigError(f"{where}: model.init_std applies only to initializer 'normal' "
-                          f"(got {cfg.model.initializer!r}); remove it or use 'normal'")
-
-
-def _deep_copy(x):
-    if isinstance(x, dict):
-        return {k: _deep_copy(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_deep_copy(v) for v in x]
-    return x

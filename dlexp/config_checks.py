@@ -1,12 +1,14 @@
 """Type and range checks for config values, and the table of which key gets which.
 
-A check is ``("choice", names)`` or ``("range", low, high, low_inclusive, high_inclusive)``.
+A check is ``("choice", names)``, ``("range", low, high, low_inclusive, high_inclusive)``
+or ``("pattern", regex, what_matches)`` (a name that must be a safe folder name).
 Types are the dataclass annotations as written (``"int | None"``, ``"tuple[int, ...]"``…).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from dlexp.errors import ConfigError
@@ -31,11 +33,11 @@ def check_value(key: str, value: Any, type_hint: Any, check: tuple | None, where
                      for i, v in enumerate(items))
     if base == "bool":
         if not isinstance(value, bool):
-            raise ConfigError(f"{where}: {key}: expected true or false, got {value!r}")
+            raise ConfigError(f"{where}: {key}: expected true or false, got {short(value)}")
         return value
     if base == "str":
         if not isinstance(value, str):
-            raise ConfigError(f"{where}: {key}: expected a name, got {value!r}"
+            raise ConfigError(f"{where}: {key}: expected a name, got {short(value)}"
                               f"{_choices_hint(check)}")
     elif base in ("int", "float"):
         value = _number(key, value, base, check, where)
@@ -46,33 +48,49 @@ def check_value(key: str, value: Any, type_hint: Any, check: tuple | None, where
 
 def _number(key: str, value: Any, base: str, check, where: str):
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ConfigError(f"{where}: {key}: expected {_describe(base, check)}, got {value!r}")
+        raise ConfigError(f"{where}: {key}: expected {_describe(base, check)}, got {short(value)}")
     if isinstance(value, str):          # YAML reads 1e-3 (no dot) as a string
         try:
             value = float(value)
         except ValueError:
             raise ConfigError(f"{where}: {key}: expected {_describe(base, check)}, "
-                              f"got {value!r}") from None
+                              f"got {short(value)}") from None
     if base == "int":
         if isinstance(value, float) and not value.is_integer():
-            raise ConfigError(f"{where}: {key}: expected a whole number, got {value!r}")
+            raise ConfigError(f"{where}: {key}: expected a whole number, got {short(value)}")
         return int(value)
-    if math.isnan(float(value)):
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ConfigError(f"{where}: {key}: {short(value)} is too large; "
+                          f"expected {_describe(base, check)}") from None
+    if math.isnan(number):
         raise ConfigError(f"{where}: {key}: expected a number, got NaN")
-    return value if isinstance(value, int) else float(value)   # an int is a fine float
+    return value if isinstance(value, int) else number   # an int is a fine float
 
 
 def _apply(key: str, value: Any, check: tuple, where: str) -> None:
     if check[0] == "choice":
         if value not in check[1]:
-            raise ConfigError(f"{where}: {key}: unknown name {value!r}; "
+            raise ConfigError(f"{where}: {key}: unknown name {short(value)}; "
                               f"choose one of: {', '.join(check[1])}")
+        return
+    if check[0] == "pattern":
+        if not re.fullmatch(check[1], value):
+            raise ConfigError(f"{where}: {key}: {short(value)} cannot name a run folder; "
+                              f"use {check[2]}")
         return
     _, low, high, lo_in, hi_in = check
     ok_low = value >= low if lo_in else value > low
     ok_high = value <= high if hi_in else value < high
     if not (ok_low and ok_high):
-        raise ConfigError(f"{where}: {key}: must be {_range_text(check)}, got {value!r}")
+        raise ConfigError(f"{where}: {key}: must be {_range_text(check)}, got {short(value)}")
+
+
+def short(x: Any, limit: int = 40) -> str:
+    """``repr(x)`` cut to ``limit`` characters, for one-line messages."""
+    text = repr(x)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _range_text(check: tuple) -> str:
@@ -81,6 +99,17 @@ def _range_text(check: tuple) -> str:
     if high == INF:
         return lo
     return f"{lo} and {'≤' if hi_in else '<'} {high:g}"
+
+
+def describe_check(check: tuple | None) -> str:
+    """What a check allows, in words: ``≥ 1``, ``one of: a, b``, ``1 to 80 letters…``."""
+    if check is None:
+        return ""
+    if check[0] == "choice":
+        return "one of: " + ", ".join(check[1])
+    if check[0] == "pattern":
+        return check[2]
+    return _range_text(check)
 
 
 def _describe(base: str, check) -> str:
@@ -96,11 +125,34 @@ def _choices_hint(check) -> str:
     return ""
 
 
+def check_consistency(cfg: Any, where: str) -> None:
+    """Checks across keys of a built Config (sizes that must fit, settings that pair)."""
+    d, t = cfg.data, cfg.training
+    if d.val_size >= 1 and not float(d.val_size).is_integer():
+        raise ConfigError(f"{where}: data.val_size ({d.val_size}) is a count of images or a "
+                          "fraction below 1; use a whole number (5000) or a fraction (0.1)")
+    if d.train_size is not None:
+        val = d.val_size if d.val_size >= 1 else int(round(d.val_size * d.train_size))
+        if val >= d.train_size:
+            raise ConfigError(f"{where}: data.val_size ({d.val_size}) leaves no training images "
+                              f"out of data.train_size ({d.train_size}); make it smaller")
+        if t.batch_size > d.train_size - val:
+            raise ConfigError(f"{where}: training.batch_size ({t.batch_size}) is larger than the "
+                              f"training set ({d.train_size - val} images); lower it")
+    if cfg.model.initializer != "normal" and cfg.model.init_std is not None:
+        raise ConfigError(f"{where}: model.init_std applies only to initializer 'normal' "
+                          f"(got {cfg.model.initializer!r}); remove it or use 'normal'")
+
+
 def _range(low, high=INF, lo_in=True, hi_in=False) -> tuple:
     return ("range", low, high, lo_in, hi_in)
 
 
+RUN_NAME = ("pattern", r"[A-Za-z0-9_][A-Za-z0-9_.,+=@-]{0,79}",
+            "1 to 80 letters, digits and _ . , + = @ - (not starting with . or -)")
+
 FIELD_CHECKS: dict[str, tuple] = {
+    "name": RUN_NAME,
     "seed": _range(0),
     "dtype": ("choice", ("float32", "float64")),
     "data.val_size": _range(0),

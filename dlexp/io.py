@@ -3,11 +3,14 @@
 ``atomic_write_*`` writes to a temporary file in the same folder, flushes it to disk and
 renames it over the target, so a reader sees the old file or the new one, never half.
 ``append_jsonl`` writes each record as one complete line with a single ``write`` call.
+JSON is written strictly (RFC 8259): a non-finite float (NaN, ±inf, e.g. the validation
+loss of a diverged run) becomes ``null``, so every line parses with any JSON reader.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -16,12 +19,23 @@ from typing import Any
 import yaml
 
 
+def _file_mode() -> int:
+    """0666 less the process umask (read once, at import, before any threads)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically (temp file + fsync + rename)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), _FILE_MODE)  # mkstemp makes 0600; give the usual mode
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -39,7 +53,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, default=_jsonable) + "\n")
+    atomic_write_text(path, dumps_json(obj, indent=2) + "\n")
 
 
 def write_yaml(path: Path, obj: Any) -> None:
@@ -48,7 +62,7 @@ def write_yaml(path: Path, obj: Any) -> None:
 
 def append_jsonl(path: Path, record: dict) -> None:
     """Append ``record`` as one JSON line; flushed before returning."""
-    line = json.dumps(record, default=_jsonable) + "\n"
+    line = dumps_json(record) + "\n"
     with open(path, "a", encoding="utf-8") as f:
         f.write(line)
         f.flush()
@@ -67,6 +81,23 @@ def read_jsonl(path: Path) -> list[dict]:
         except json.JSONDecodeError:
             continue
     return out
+
+
+def dumps_json(obj: Any, indent: int | None = None) -> str:
+    """``json.dumps`` that writes NaN/±inf as null and NumPy scalars/arrays as numbers."""
+    return json.dumps(_finite(obj), indent=indent, default=_jsonable, allow_nan=False)
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    if hasattr(x, "tolist"):                  # NumPy scalar or array
+        return _finite(x.tolist())
+    return x
 
 
 def _jsonable(x: Any) -> Any:

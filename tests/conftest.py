@@ -54,3 +54,102 @@ def write_tiny_mnist(folder: Path, n_train: int = 200, n_test: int = 50, seed: i
 def tiny_mnist(tmp_path: Path) -> Path:
     """A folder holding tiny MNIST files: 200 train and 50 test images (seed 0)."""
     return write_tiny_mnist(tmp_path / "tiny_mnist")
+
+
+# --- runner and CLI: a tiny config on tiny data -----------------------------------------
+
+TINY_CONFIG_YAML = """\
+name: tiny
+seed: 0
+data:
+  val_size: 40
+model:
+  hidden: [16]
+optimizer:
+  name: adam
+  lr: 0.01
+training:
+  epochs: 2
+  batch_size: 32
+"""
+
+
+@pytest.fixture
+def tiny_data_env(tiny_mnist: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny MNIST folder, with DLEXP_DATA_DIR pointing at it for this test."""
+    monkeypatch.setenv("DLEXP_DATA_DIR", str(tiny_mnist))
+    return tiny_mnist
+
+
+@pytest.fixture
+def tiny_config(tmp_path: Path) -> Path:
+    """A config file for a 784-16-10 network on tiny data: 160 train / 40 validation
+    images, batches of 32, 2 epochs (so 5 updates an epoch)."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_CONFIG_YAML)
+    return path
+
+
+# --- search: tiny data and a tiny config with a search: section -----------------------
+
+TINY_SEARCH_YAML = """\
+name: tiny
+seed: 0
+data: {val_size: 0.25}
+model: {hidden: [HIDDEN], activation: relu, initializer: he_normal}
+optimizer: {name: sgd, lr: 0.1}
+training: {epochs: EPOCHS, batch_size: 50}
+search:
+  optimizer.lr: {distribution: log_uniform, low: LR_LOW, high: LR_HIGH}
+  regularization.l2: {distribution: log_uniform, low: 1.0e-8, high: 1.0e-4}
+"""
+
+
+@pytest.fixture
+def search_setup(tmp_path: Path, monkeypatch):
+    """(data folder, write_config) for search tests: 200 training images (150 train /
+    50 validation) and 37 test images, a count no other split has. ``write_config(name,
+    epochs=, hidden=, lr_low=, lr_high=)`` writes a config with a search: section."""
+    data = write_tiny_mnist(tmp_path / "search_mnist", n_train=200, n_test=37)
+    monkeypatch.setenv("DLEXP_DATA_DIR", str(data))
+
+    def write_config(name: str = "tiny.yaml", epochs: int = 4, hidden: int = 16,
+                     lr_low: float = 1e-3, lr_high: float = 1.0) -> Path:
+        text = (TINY_SEARCH_YAML.replace("HIDDEN", str(hidden)).replace("EPOCHS", str(epochs))
+                .replace("LR_LOW", repr(lr_low)).replace("LR_HIGH", repr(lr_high)))
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return data, write_config
+
+
+class Cli:
+    """``dlexp`` run in-process with Typer's CliRunner (stdout and stderr kept apart)."""
+
+    def __init__(self) -> None:
+        from typer.testing import CliRunner
+        self.runner = CliRunner()
+
+    def __call__(self, *args: object):
+        from dlexp.cli import app
+        return self.runner.invoke(app, [str(a) for a in args])
+
+    def train(self, config: Path, runs: Path, *extra: str):
+        """``dlexp train CONFIG --quiet --runs-dir RUNS EXTRA…``."""
+        return self("train", config, "--quiet", "--runs-dir", runs, *extra)
+
+    @staticmethod
+    def one_line_error(result, code: int = 2) -> str:
+        """Assert exit ``code``, no traceback, one ``error:`` line on stderr; return it."""
+        assert result.exit_code == code, (result.exit_code, result.output)
+        assert "Traceback" not in result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+        return lines[0]
+
+
+@pytest.fixture
+def cli() -> Cli:
+    """Run the command line in-process: ``cli("runs")``, ``cli.train(cfg, runs_dir)``."""
+    return Cli()

@@ -78,8 +78,10 @@ def plot(
     if metric not in valid:
         raise RunError(f"--metric {metric!r}: choose one of {', '.join(valid)}")
     for d in run:
+        if not d.is_dir():
+            raise RunError(f"{d}: no such run folder; `dlexp runs` lists them")
         if not (d / "metrics.jsonl").is_file():
-            raise RunError(f"{d}: not a run folder (no metrics.jsonl); see `dlexp runs`")
+            raise RunError(f"{d}: not a run folder (no metrics.jsonl); `dlexp runs` lists them")
     from dlexp.plots.runs import plot_overlay
     path = plot_overlay(run, out or Path("runs") / f"overlay-{metric}.png", metric)
     typer.echo(str(path))

@@ -35,5 +35,8 @@ class MetricsWriter(Callback):
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
+    def on_train_begin(self, state: FitState) -> None:
+        self.path.touch()                  # present (maybe empty) even if no epoch ends
+
     def on_eval(self, state: FitState, record: dict) -> None:
         append_jsonl(self.path, record)

@@ -26,13 +26,15 @@ from dlexp.errors import RunError
 def new_run_dir(root: Path, name: str) -> Path:
     """Create and return ``root/<name>-<timestamp>[-k]``; a clear error if root is unwritable."""
     root = Path(root)
+    fix = "choose another with --runs-dir"
+    if root.exists() and not root.is_dir():
+        raise RunError(f"{root}: the runs folder is a file, not a folder; {fix}")
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise RunError(f"{root}: cannot create the runs folder ({e.strerror}); "
-                       "choose another with --runs-dir") from None
+        raise RunError(f"{root}: cannot create the runs folder ({e.strerror}); {fix}") from None
     if not os.access(root, os.W_OK):
-        raise RunError(f"{root}: the runs folder is not writable; choose another with --runs-dir")
+        raise RunError(f"{root}: the runs folder is not writable; {fix}")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for k in range(1, 1000):
         path = root / (f"{name}-{stamp}" if k == 1 else f"{name}-{stamp}-{k}")
@@ -41,6 +43,9 @@ def new_run_dir(root: Path, name: str) -> Path:
             return path
         except FileExistsError:
             continue
+        except OSError as e:
+            raise RunError(f"{path}: cannot create the run folder ({e.strerror}); "
+                           f"use a shorter plain name, or {fix}") from None
     raise RunError(f"{root}: could not find a free run folder name for {name!r}")
 
 

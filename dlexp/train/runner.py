@@ -16,12 +16,13 @@ import numpy as np
 
 from dlexp.config import Config, config_to_dict
 from dlexp.data import Splits, load_mnist, locate_mnist, make_splits
+from dlexp.errors import ConfigError
 from dlexp.io import atomic_write_text, write_json, write_yaml
 from dlexp.train.callbacks import EarlyStopping, MetricsWriter
 from dlexp.train.loop import Callback, FitState, fit
 from dlexp.train.rundir import new_run_dir, run_meta
 from dlexp.train.setup import Streams, build_model, build_optimizer_for, streams
-from dlexp.train.signals import interrupt_on_sigterm
+from dlexp.train.signals import hold_interrupts, interrupt_on_sigterm
 
 EXIT_CODES = {"completed": 0, "diverged": 1, "interrupted": 130}
 
@@ -45,48 +46,66 @@ def load_splits(cfg: Config, s: Streams | None = None, progress: bool = True) ->
 def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | None = None,
               callbacks: tuple[Callback, ...] = (), splits: Splits | None = None,
               save_model: bool = True, progress: bool = True) -> RunResult:
-    """Train one model as ``cfg`` says and record everything in a new run directory."""
+    """Train one model as ``cfg`` says and record everything in a new run directory.
+
+    Everything that can be wrong with the input (data, sizes, the runs folder) raises
+    before the folder is made. Once it exists it always gets a ``summary.json``: a
+    run stopped by Ctrl-C/SIGTERM says ``interrupted``, one whose loss became NaN/inf
+    ``diverged`` (NumPy's overflow warnings are silenced: the status reports it).
+    """
     started = time.time()
     s = streams(cfg.seed)
     splits = splits if splits is not None else load_splits(cfg, s, progress)
+    check_fits_data(cfg, splits)
     if run_dir is None:
         run_dir = new_run_dir(Path(runs_root), cfg.name)
     else:
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
-    write_yaml(run_dir / "config.yaml", config_to_dict(cfg))
     meta = run_meta(started)
-    write_json(run_dir / "meta.json", meta)
 
-    model = build_model(cfg, splits.x_train.shape[1], 10, s)
-    optimizer, schedule = build_optimizer_for(cfg, splits.x_train.shape[0])
-    cbs: list[Callback] = [MetricsWriter(run_dir / "metrics.jsonl")]
-    es = cfg.training.early_stopping
-    if es.patience:
-        cbs.append(EarlyStopping(es.patience, es.min_delta))
-    cbs.extend(callbacks)
-
-    state = None
+    model = state = None
+    test_loss = test_acc = None
     try:
-        with interrupt_on_sigterm():
+        with interrupt_on_sigterm(), np.errstate(over="ignore", invalid="ignore",
+                                                 divide="ignore"):
+            with hold_interrupts():     # config and meta whole, even on Ctrl-C
+                write_yaml(run_dir / "config.yaml", config_to_dict(cfg))
+                write_json(run_dir / "meta.json", meta)
+            model = build_model(cfg, splits.x_train.shape[1], 10, s)
+            optimizer, schedule = build_optimizer_for(cfg, splits.x_train.shape[0])
+            cbs: list[Callback] = [MetricsWriter(run_dir / "metrics.jsonl")]
+            es = cfg.training.early_stopping
+            if es.patience:
+                cbs.append(EarlyStopping(es.patience, es.min_delta))
+            cbs.extend(callbacks)
             state = fit(model, optimizer, schedule, splits.x_train, splits.y_train,
                         splits.x_val, splits.y_val, cfg.training, cfg.regularization,
                         s.order, tuple(cbs))
-            test_loss = test_acc = None
             if state.status == "completed":
                 test_loss, test_acc = model.evaluate(splits.x_test, splits.y_test)
-    except KeyboardInterrupt:           # Ctrl-C during the test evaluation
-        if state is None:
-            raise
-        state.status, test_loss, test_acc = "interrupted", None, None
+    except KeyboardInterrupt:           # before fit began, or during the test evaluation
+        state = state or FitState(total_steps=0, steps_per_epoch=0)
+        state.status, state.stop = "interrupted", "interrupted by the user"
+        test_loss = test_acc = None
     summary = _summary(cfg, state, test_loss, test_acc)
-    _write_steps(run_dir / "steps.csv", state.step_losses)
-    if save_model and state.status != "diverged":
-        model.save(run_dir / "model.npz")
-    write_json(run_dir / "summary.json", summary)
-    meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    write_json(run_dir / "meta.json", meta)
+    with hold_interrupts():             # a run folder never lacks its summary
+        _write_steps(run_dir / "steps.csv", state.step_losses)
+        if save_model and model is not None and state.status != "diverged":
+            model.save(run_dir / "model.npz")
+        write_json(run_dir / "summary.json", summary)
+        meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        write_json(run_dir / "meta.json", meta)
     return RunResult(run_dir, summary, state)
+
+
+def check_fits_data(cfg: Config, splits: Splits) -> None:
+    """Raise ConfigError when the config asks more of the data than it has."""
+    n = splits.x_train.shape[0]
+    if cfg.training.batch_size > n:
+        raise ConfigError(f"training.batch_size ({cfg.training.batch_size}) is larger than "
+                          f"the training set ({n} images after the validation split); "
+                          "lower it, or lower data.val_size")
 
 
 def _summary(cfg: Config, state: FitState, test_loss, test_acc) -> dict:
