@@ -55,3 +55,4 @@ def main() -> None:
 from dlexp.cli import train as _train  # noqa: E402,F401  (registers its commands)
 from dlexp.cli import experiments as _experiments  # noqa: E402,F401
 from dlexp.cli import compare as _compare  # noqa: E402,F401
+from dlexp.cli import search as _search  # noqa: E402,F401

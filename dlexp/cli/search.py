@@ -1,0 +1,89 @@
+"""``dlexp search``: validation-driven hyperparameter search (see :mod:`dlexp.search`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from dlexp.cli import app, handle_errors
+from dlexp.cli.train import SET_HELP
+
+BOOK_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "search.yaml"
+
+
+@app.command()
+@handle_errors
+def search(
+    config: Optional[Path] = typer.Option(
+        None, "--config", help="Config with a search: section (default: the book's search, "
+                               "configs/search.yaml)."),
+    set_: List[str] = typer.Option([], "--set", help=SET_HELP),
+    trials: Optional[int] = typer.Option(
+        None, "--trials", help="Finished trials in total, over all rounds (default 100)."),
+    sampler: Optional[str] = typer.Option(
+        None, "--sampler", help="random (default, as in the book) or tpe."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Sampler seed (default: config's)."),
+    rounds: Optional[int] = typer.Option(
+        None, "--rounds", help="Rounds; each narrows the ranges to its best trials (default 1)."),
+    keep: Optional[float] = typer.Option(
+        None, "--keep", help="Fraction of a round's best trials whose span is kept (0.2)."),
+    pruner: Optional[str] = typer.Option(
+        None, "--pruner", help="none (default), median or hyperband."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes on this machine."),
+    storage: Optional[str] = typer.Option(
+        None, "--storage", help="Database URL shared by several machines, e.g. "
+                                "postgresql://user@host/db (default: a journal file)."),
+    study: Optional[str] = typer.Option(
+        None, "--study", help="Study name in the storage (default: the config's name)."),
+    resume: Optional[Path] = typer.Option(
+        None, "--resume", help="Continue the search in this folder until --trials."),
+    final_test: bool = typer.Option(
+        False, "--final-test", help="Retrain the best config on train+validation; test once."),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where search folders go."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No live table."),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Skip the figures."),
+) -> None:
+    """Search hyperparameters on validation accuracy; the test set only with --final-test."""
+    from dlexp.config import load_config
+    from dlexp.errors import ConfigError
+    from dlexp.search.searchdir import SearchOptions, new_search, resume_search
+    opts = SearchOptions(trials=trials, sampler=sampler, seed=seed, rounds=rounds, keep=keep,
+                         pruner=pruner, storage=storage, study=study)
+    if resume is not None:
+        if set_ and config is None:
+            raise ConfigError("--set with --resume: a search keeps the config it started "
+                              "with; start a new search to change it")
+        plan = resume_search(resume, load_config(config, set_) if config else None, opts)
+    else:
+        if config is None and not BOOK_CONFIG.is_file():
+            raise ConfigError(f"{BOOK_CONFIG}: the book's search config is not there; "
+                              "pass --config FILE")
+        path = config if config is not None else BOOK_CONFIG
+        plan = new_search(load_config(path, set_), str(path), opts, runs_dir)
+        typer.echo(f"search folder: {plan.dir}", err=True)
+
+    from dlexp.search.live import LiveTable, print_summary
+    from dlexp.search.runner import EXIT_CODES, run_search
+    if quiet:
+        result = run_search(plan, workers)
+    else:
+        with LiveTable(plan.trials, list(plan.base["search"])) as live:
+            result = run_search(plan, workers, progress=live)
+    if result.reran:
+        typer.echo(f"{result.reran} trial(s) left running by a stopped search were failed "
+                   "and run again", err=True)
+    if result.problem:
+        typer.echo(f"error: {result.problem}; continue with --resume {plan.dir}", err=True)
+    summary = result.summary
+    if final_test and result.status == "completed":
+        from dlexp.search.final import final_test as run_final_test
+        summary = {**summary, "final_test": run_final_test(plan)}
+    if not no_plots:
+        from dlexp.plots.search import plot_search
+        plot_search(plan.dir)
+    print_summary(summary, plan.dir)
+    if result.status == "interrupted":
+        typer.echo(f"interrupted; continue with: dlexp search --resume {plan.dir}", err=True)
+    raise typer.Exit(EXIT_CODES[result.status])

@@ -1,0 +1,39 @@
+"""``--final-test``: the search's one look at the test set.
+
+The best trial's config is trained again on the training *and* validation images
+(``data.val_size = 0``: the whole ``train_size`` pool) by the ordinary runner, which
+evaluates the test set once at the end. The run is ``DIR/final/``; its test accuracy
+is added to ``summary.json``. Asking again reports that result instead of a new one.
+"""
+
+from __future__ import annotations
+
+import json
+
+from dlexp.errors import RunError
+from dlexp.io import write_json
+from dlexp.search.objective import trial_config
+from dlexp.search.searchdir import SearchPlan
+from dlexp.train.runner import train_run
+
+
+def final_test(plan: SearchPlan) -> dict:
+    """Retrain the best trial on train + validation, test it once; the record written."""
+    path = plan.dir / "summary.json"
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    if "final_test" in summary:
+        return {**summary["final_test"], "repeated": True}
+    best = summary.get("best")
+    if best is None:
+        raise RunError(f"{plan.dir}: no trial completed, so there is nothing to test")
+    overrides = {**best["params"], "data.val_size": 0, "name": f"{plan.base['name']}-final"}
+    cfg = trial_config(plan.base, overrides, "final test")
+    run = train_run(cfg, run_dir=plan.dir / "final", progress=False)
+    record = {"status": run.summary["status"], "test_acc": run.summary["test_acc"],
+              "test_loss": run.summary["test_loss"],
+              "final_train_acc": run.summary["final_train_acc"],
+              "trial": {"round": best["round"], "number": best["number"]},
+              "params": best["params"], "run": "final"}
+    summary["final_test"] = record
+    write_json(path, summary)
+    return record

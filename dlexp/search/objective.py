@@ -1,0 +1,147 @@
+"""One trial: the base config with the sampled values applied, trained by the one loop.
+
+    value = validation accuracy after the last evaluation (higher is better)
+
+The trial's config goes through the config loader like any other, the model and
+optimiser come from :mod:`dlexp.train.setup`, and :func:`dlexp.train.loop.fit` trains it
+with a callback that reports validation accuracy to Optuna after each evaluation and
+stops the trial when the pruner says so. The outcome and the curves are stored on the
+trial (user attribute ``result``) so that every machine of a search can see them.
+The data hold no test set: a search never looks at it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import time
+from typing import Any, Mapping
+
+import numpy as np
+import optuna
+
+from dlexp.config import Config, apply_overrides, config_from_dict
+from dlexp.data import Splits
+from dlexp.search.space import SearchSpace, trial_overrides
+from dlexp.search.study import counts
+from dlexp.train.callbacks import EarlyStopping
+from dlexp.train.loop import Callback, FitState, fit, plan_steps
+from dlexp.train.setup import build_model, build_optimizer_for, streams
+
+
+class TrialDiverged(RuntimeError):
+    """The loss became NaN or infinite; the trial is recorded as failed."""
+
+
+class SurplusTrial(RuntimeError):
+    """Another worker started the last trial of the budget first."""
+
+
+class ReportToTrial(Callback):
+    """Report val_acc after each evaluation; stop training when the trial should be pruned."""
+
+    def __init__(self, trial: optuna.Trial) -> None:
+        self.trial, self.pruned = trial, False
+
+    def on_eval(self, state: FitState, record: dict) -> None:
+        if record.get("val_acc") is None:
+            return
+        step = len(state.history)
+        self.trial.report(record["val_acc"], step)
+        if self.trial.should_prune():
+            self.pruned = True
+            state.stop = f"pruned after evaluation {step}"
+
+
+def trial_config(base: Mapping, params: Mapping[str, Any], where: str) -> Config:
+    """The base config (plain data) with ``params`` applied, validated by the loader."""
+    raw = {k: v for k, v in base.items() if k != "search"}
+    return config_from_dict(apply_overrides(raw, trial_overrides(params)), where)
+
+
+def planned_evals(cfg: Config, n_train: int) -> int:
+    """How many evaluations a trial makes when it runs to the end."""
+    per_epoch, total = plan_steps(n_train, cfg.training)
+    return -(-total // (cfg.training.eval_every or per_epoch))
+
+
+class Objective:
+    """Callable for ``study.optimize``; ``quota`` is the round's budget of counted trials."""
+
+    def __init__(self, base: Mapping, space: SearchSpace, data: Splits, quota: int,
+                 prune: bool) -> None:
+        self.base, self.space, self.data = base, space, data
+        self.quota, self.prune = quota, prune
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        if self._over_budget(trial):
+            trial.set_user_attr("result", {"outcome": "surplus"})
+            raise SurplusTrial(f"trial {trial.number} is beyond the budget of {self.quota}")
+        params = self.space.suggest(trial)
+        result: dict[str, Any] = {"outcome": "interrupted"}
+        try:
+            cfg = trial_config(self.base, params, f"trial {trial.number}")
+            reporter = ReportToTrial(trial)
+            started = time.perf_counter()
+            state = self._fit(cfg, reporter)
+            result = _result(state, time.perf_counter() - started,
+                             planned_evals(cfg, self.data.x_train.shape[0]), reporter.pruned)
+        except Exception as e:
+            result = {"outcome": "error", "message": str(e).splitlines()[0] if str(e) else
+                      type(e).__name__}
+            raise
+        finally:
+            trial.set_user_attr("result", {**result, "worker": _worker_id()})
+        if result["outcome"] == "interrupted":
+            raise KeyboardInterrupt
+        if result["outcome"] == "diverged":
+            raise TrialDiverged(result["message"])
+        if result["outcome"] == "pruned":
+            raise optuna.TrialPruned(result["message"])
+        return result["val_acc"]
+
+    def _over_budget(self, trial: optuna.Trial) -> bool:
+        """True if ``quota`` trials numbered below this one are finished or running."""
+        before = trial.study.get_trials(deepcopy=False)
+        taken = sum(1 for t in before if t.number < trial.number
+                    and (counts(t) or t.state == optuna.trial.TrialState.RUNNING))
+        return taken >= self.quota
+
+    def _fit(self, cfg: Config, reporter: ReportToTrial) -> FitState:
+        s = streams(cfg.seed)                  # the same initialisation in every trial
+        d = self.data
+        model = build_model(cfg, d.x_train.shape[1], 10, s)
+        optimizer, schedule = build_optimizer_for(cfg, d.x_train.shape[0])
+        callbacks: list[Callback] = [reporter] if self.prune else []
+        es = cfg.training.early_stopping
+        if es.patience:
+            callbacks.append(EarlyStopping(es.patience, es.min_delta))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):   # reported instead
+            return fit(model, optimizer, schedule, d.x_train, d.y_train, d.x_val, d.y_val,
+                       cfg.training, cfg.regularization, s.order, tuple(callbacks))
+
+
+def _result(state: FitState, seconds: float, planned: int, pruned: bool) -> dict:
+    last = state.history[-1] if state.history else {}
+    outcome = ("interrupted" if state.status == "interrupted" else
+               "diverged" if state.status == "diverged" else
+               "pruned" if pruned else "complete")
+    curve = {k: [_finite(r.get(k)) for r in state.history]
+             for k in ("train_loss", "train_acc", "val_loss", "val_acc")}
+    final = {} if outcome == "diverged" else last         # a diverged model has no score
+    return {"outcome": outcome, "message": state.stop,
+            "val_acc": _finite(final.get("val_acc")), "val_loss": _finite(final.get("val_loss")),
+            "epochs": state.epoch, "evals": len(state.history), "planned_evals": planned,
+            "seconds": round(seconds, 3), "curve": curve}
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _finite(x: Any) -> float | None:
+    """A JSON-safe rounded float; None for missing, NaN or infinite values."""
+    if x is None or not math.isfinite(float(x)):
+        return None
+    return round(float(x), 6)

@@ -1,0 +1,136 @@
+"""The files a search writes from its studies: ``trials.csv``, ``curves.json``,
+``best.yaml`` and ``summary.json`` (see :mod:`dlexp.search.searchdir`).
+
+They are rebuilt from the storage — after each trial's results are in, at the end and
+when the search is interrupted — so every machine of a shared study writes the same
+files. Pruning's saving is estimated per pruned trial from its own speed:
+
+    seconds saved ≈ Σ_pruned  seconds / evals_run × (evals_planned − evals_run)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dlexp.config import config_to_dict
+from dlexp.io import atomic_write_text, write_json, write_yaml
+from dlexp.search.objective import trial_config
+from dlexp.search.searchdir import SearchPlan
+from dlexp.search.study import counts, find_study, round_study_name, trial_row
+
+STATES = ("complete", "pruned", "diverged", "failed")
+
+
+@dataclass
+class Collected:
+    """Everything the storage holds about a search, as plain data."""
+
+    rows: list[dict] = field(default_factory=list)         # finished trials, all rounds
+    spaces: list[dict] = field(default_factory=list)       # each started round's ranges
+    running: int = 0
+    not_counted: int = 0                                   # cut short or surplus
+
+    @property
+    def best(self) -> dict | None:
+        done = [r for r in self.rows if r["state"] == "complete" and r["val_acc"] is not None]
+        return min(done, key=lambda r: (-r["val_acc"], r["round"], r["number"]), default=None)
+
+
+def collect(storage, plan: SearchPlan) -> Collected:
+    out = Collected()
+    for round_ in range(1, plan.rounds + 1):
+        study = find_study(storage, round_study_name(plan.study, round_))
+        if study is None:
+            break
+        for t in study.get_trials(deepcopy=False):
+            if counts(t):
+                out.rows.append(trial_row(t, round_))
+            elif t.state.name == "RUNNING":
+                out.running += 1
+            else:
+                out.not_counted += 1
+        meta = study.user_attrs.get("dlexp") or {}
+        out.spaces.append(meta.get("space", {}))
+    return out
+
+
+def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float,
+                  workers: int) -> dict:
+    """Write the four files; returns the summary."""
+    from dlexp.search.rounds import quotas
+    keys = list(plan.base["search"])
+    _write_csv(plan.dir / "trials.csv", c.rows, keys)
+    write_json(plan.dir / "curves.json",
+               [{"round": r["round"], "number": r["number"], **r["curve"]} for r in c.rows])
+    best = c.best
+    if best is not None:
+        cfg = trial_config(plan.base, best["params"], "best trial")
+        best_cfg = {k: v for k, v in config_to_dict(cfg).items() if k != "search"}
+        best_cfg["name"] = f"{plan.base['name']}-best"
+        write_yaml(plan.dir / "best.yaml", best_cfg)
+    previous = _read_json(plan.dir / "summary.json")
+    summary = {
+        "status": status,
+        "trials": plan.trials,
+        "finished": len(c.rows),
+        "states": {s: sum(r["state"] == s for r in c.rows) for s in STATES},
+        "not_counted": c.not_counted,
+        "best": None if best is None else {k: best[k] for k in ("round", "number", "val_acc",
+                                                                  "val_loss", "params")},
+        "params": keys,
+        "rounds": [{"round": i + 1, "study": round_study_name(plan.study, i + 1), "quota": q,
+                    "finished": sum(r["round"] == i + 1 for r in c.rows),
+                    "space": c.spaces[i] if i < len(c.spaces) else None}
+                   for i, q in enumerate(quotas(plan.trials, plan.rounds))],
+        "pruning": pruning_saving(c.rows, plan.pruner),
+        "sampler": plan.sampler, "seed": plan.seed, "keep": plan.keep,
+        "study": plan.study, "storage": "journal.log" if plan.storage is None else "database",
+        "workers": workers,
+        "seconds": round(seconds + (previous.get("seconds", 0.0) if plan.resumed else 0.0), 2),
+        "session_seconds": round(seconds, 2),      # this start or resume alone
+    }
+    if "final_test" in previous:
+        summary["final_test"] = previous["final_test"]
+    write_json(plan.dir / "summary.json", summary)
+    return summary
+
+
+def pruning_saving(rows: list[dict], pruner: str) -> dict:
+    """Counts and an estimate of the training time pruning saved."""
+    pruned = [r for r in rows if r["state"] == "pruned" and r["evals"]]
+    saved = sum(r["seconds"] / r["evals"] * (r["planned_evals"] - r["evals"]) for r in pruned)
+    trained = sum(r["seconds"] or 0.0 for r in rows)
+    return {"pruner": pruner, "pruned": len(pruned),
+            "evals_run": sum(r["evals"] or 0 for r in rows),
+            "evals_planned": sum(r["planned_evals"] or 0 for r in rows),
+            "seconds_trained": round(trained, 2), "seconds_saved_est": round(saved, 2),
+            "fraction_saved_est": round(saved / (saved + trained), 3) if trained else 0.0}
+
+
+def _write_csv(path: Path, rows: list[dict], keys: list[str]) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["number", "state", *keys, "val_acc", "val_loss", "epochs", "seconds",
+                "round", "note"])
+    for r in sorted(rows, key=lambda r: (r["round"], r["number"])):
+        w.writerow([r["number"], r["state"], *(_cell(r["params"].get(k)) for k in keys),
+                    _cell(r["val_acc"]), _cell(r["val_loss"]), _cell(r["epochs"]),
+                    _cell(r["seconds"]), r["round"], r["note"] or ""])
+    atomic_write_text(path, buf.getvalue())
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}

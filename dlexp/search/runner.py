@@ -1,0 +1,134 @@
+"""Run a planned search: workers here (in this process, or N spawned processes sharing
+the study), a live view of the best trials, and the result files at the end.
+
+Ctrl-C or SIGTERM stops every worker after its current trial is cut short; the trials
+that finished are written out, and ``--resume DIR`` continues. Trials left RUNNING in
+the journal by a killed search are failed when it is resumed (they do not count, so
+they are run again). This module never plots (see :mod:`dlexp.plots.search`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from dlexp.search.outputs import Collected, collect, write_outputs
+from dlexp.search.rounds import open_round, quotas
+from dlexp.search.searchdir import SearchPlan, hold_lock
+from dlexp.search.study import fail_running, find_study, open_storage, round_study_name
+from dlexp.search.worker import WorkerJob, run_worker, worker_main
+from dlexp.train.signals import interrupt_on_sigterm
+
+EXIT_CODES = {"completed": 0, "incomplete": 1, "interrupted": 130}
+INTERRUPTED = (130, -signal.SIGINT, -signal.SIGTERM)   # worker exit codes of Ctrl-C / kill
+Progress = Callable[[Collected, float], None]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    dir: Path
+    summary: dict
+    status: str                      # completed, incomplete (a worker died) or interrupted
+    reran: int = 0                   # trials left running by a stopped search, now failed
+    problem: str | None = None
+
+
+def run_search(plan: SearchPlan, workers: int = 1, progress: Progress | None = None
+               ) -> SearchResult:
+    """Run ``plan`` until every round has its trials; write the result files."""
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    started = time.perf_counter()
+    with hold_lock(plan.dir):
+        storage = open_storage(plan.storage, plan.dir)
+        open_round(storage, plan.study, plan.base, plan.keep, 1)   # refuses a foreign study
+        reran = _fail_left_running(storage, plan) if plan.storage is None else 0
+        job = WorkerJob(storage=plan.storage, search_dir=str(plan.dir), study=plan.study,
+                        base=plan.base, quotas=quotas(plan.trials, plan.rounds),
+                        keep=plan.keep, sampler=plan.sampler, seed=plan.seed,
+                        pruner=plan.pruner)
+
+        def show() -> None:
+            if progress is not None:
+                progress(collect(storage, plan), time.perf_counter() - started)
+
+        problem = None
+        try:
+            with interrupt_on_sigterm():
+                show()
+                if workers == 1:
+                    _in_this_process(job, show)
+                else:
+                    problem = _in_processes(job, workers, show)
+            status = "completed"
+        except KeyboardInterrupt:
+            status = "interrupted"
+        c = collect(storage, plan)
+        if status == "completed" and len(c.rows) < plan.trials:
+            status = "incomplete"
+        summary = write_outputs(plan, c, status, time.perf_counter() - started, workers)
+    return SearchResult(plan.dir, summary, status, reran, problem)
+
+
+def _fail_left_running(storage, plan: SearchPlan) -> int:
+    """Journal storage, under the folder lock: no trial can still be running."""
+    n = 0
+    for round_ in range(1, plan.rounds + 1):
+        study = find_study(storage, round_study_name(plan.study, round_))
+        if study is not None:
+            n += fail_running(study)
+    return n
+
+
+def _in_this_process(job: WorkerJob, show: Callable[[], None]) -> None:
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1):
+        run_worker(job, on_trial_end=show)
+
+
+def _in_processes(job: WorkerJob, n: int, show: Callable[[], None]) -> str | None:
+    """Spawn ``n`` workers and watch them; a message if one died, else None."""
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=worker_main, args=(dataclasses.replace(job, worker=i),),
+                         name=f"dlexp-search-{i}") for i in range(n)]
+    for p in procs:
+        p.start()
+    try:
+        while True:
+            alive = [p for p in procs if p.is_alive()]
+            dead = [p for p in procs if p.exitcode not in (None, 0)]
+            if any(p.exitcode in INTERRUPTED for p in dead):
+                raise KeyboardInterrupt          # a worker was stopped: so is the search
+            if dead:
+                _stop(procs)
+                return (f"worker {dead[0].name} stopped with exit code {dead[0].exitcode}; "
+                        "the search stopped too")
+            if not alive:
+                return None
+            show()
+            multiprocessing.connection.wait([p.sentinel for p in alive], timeout=1.0)
+    except KeyboardInterrupt:
+        _stop(procs)
+        raise
+
+
+def _stop(procs: list) -> None:
+    """SIGTERM each live worker (it fails its current trial and exits), then wait."""
+    for p in procs:
+        if p.is_alive():
+            try:
+                os.kill(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    for p in procs:
+        p.join(timeout=60)
+        if p.is_alive():
+            p.kill()
+            p.join()

@@ -1,0 +1,204 @@
+"""Search directories: where a search leaves its results, and how it is resumed.
+
+    runs/<name>-<YYYYmmdd-HHMMSS>/
+        search.json    config, options, command line and host the search started with
+        search.lock    locked (flock) while a ``dlexp search`` process works here
+        journal.log    Optuna's journal of every trial (unless --storage names a database),
+                       written under an flock on journal.log.lock
+        trials.csv     one row per finished trial      curves.json  their curves
+        best.yaml      the best trial's complete config, ready for ``dlexp train``
+        summary.json   counts, best trial, the ranges of each round, time saved by pruning
+        plots/         top20.png, params.png, scatter.png, history.png
+        final/         the run of ``--final-test`` (train + validation → test, once)
+
+``--resume DIR`` reads ``search.json``: the config and options are those of the first
+start; only ``--trials`` (the new total) and ``--workers`` may change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Iterator
+
+from dlexp.config import Config, config_from_dict, config_to_dict
+from dlexp.errors import ConfigError, RunError
+from dlexp.io import write_json
+from dlexp.train.rundir import new_run_dir, run_meta
+
+SEARCH_FILE = "search.json"
+LOCK_FILE = "search.lock"
+FORMAT = "dlexp-search/1"
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """What ``dlexp search`` was asked; None means "the default" (or, on resume, as before)."""
+
+    trials: int | None = None
+    sampler: str | None = None
+    seed: int | None = None
+    rounds: int | None = None
+    keep: float | None = None
+    pruner: str | None = None
+    storage: str | None = None
+    study: str | None = None
+
+
+DEFAULTS = {"trials": 100, "sampler": "random", "rounds": 1, "keep": 0.2, "pruner": "none"}
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """A search ready to run: its directory, base config (with ``search:``) and options."""
+
+    dir: Path
+    base: dict
+    where: str
+    trials: int
+    sampler: str
+    seed: int
+    rounds: int
+    keep: float
+    pruner: str
+    storage: str | None           # SQLAlchemy URL (None: the journal in ``dir``)
+    study: str
+    resumed: bool = False
+
+
+def new_search(cfg: Config, where: str, opts: SearchOptions, runs_root: Path) -> SearchPlan:
+    """Check ``cfg`` and ``opts``, create the search directory and its ``search.json``."""
+    _check_config(cfg, where)
+    resolved = {k: getattr(opts, k) if getattr(opts, k) is not None else v
+                for k, v in DEFAULTS.items()}
+    plan = SearchPlan(dir=Path(), base=_plain(config_to_dict(cfg)), where=where,
+                      seed=cfg.seed if opts.seed is None else opts.seed,
+                      storage=opts.storage, study=opts.study or cfg.name, **resolved)
+    _check_options(plan)
+    from dlexp.search.space import check_against
+    check_against(cfg.search, plan.base, where)
+    _check_data_and_storage(plan)
+    name = cfg.name if cfg.name == "search" else f"{cfg.name}-search"
+    plan = replace(plan, dir=new_run_dir(Path(runs_root), name))
+    _write(plan)
+    return plan
+
+
+def resume_search(search_dir: Path, cfg: Config | None, opts: SearchOptions) -> SearchPlan:
+    """The plan stored in ``search_dir``, with a new total of trials if ``opts`` has one."""
+    d = Path(search_dir)
+    stored = _read(d)
+    base = stored["config"]
+    if cfg is not None and _plain(config_to_dict(cfg)) != base:
+        raise RunError(f"{d}: this search was started with a different config; resume it "
+                       "without --config, or start a new search")
+    for key in ("sampler", "seed", "rounds", "keep", "pruner", "study"):
+        given = getattr(opts, key)
+        if given is not None and given != stored[key]:
+            raise RunError(f"{d}: this search was started with --{key} {stored[key]}, "
+                           f"not {given}; resume it without --{key}")
+    storage = stored["storage"]
+    if storage is not None:
+        from dlexp.search.study import mask_url
+        if opts.storage is not None and mask_url(opts.storage) != storage:
+            raise RunError(f"{d}: this search uses --storage {storage}; resume it with that URL")
+        if opts.storage is None and "***" in storage:
+            raise RunError(f"{d}: the storage URL's password is not stored; resume with "
+                           f"--storage {storage} (the password in place of ***)")
+        storage = opts.storage or storage
+    plan = SearchPlan(dir=d, base=base, where=stored["where"], storage=storage, resumed=True,
+                      trials=opts.trials or stored["trials"],
+                      **{k: stored[k] for k in ("sampler", "seed", "rounds", "keep", "pruner",
+                                                "study")})
+    _check_options(plan)
+    _check_data_and_storage(plan)
+    if plan.trials != stored["trials"]:
+        _write(plan)
+    return plan
+
+
+@contextlib.contextmanager
+def hold_lock(search_dir: Path) -> Iterator[None]:
+    """Hold ``search.lock`` for the duration; a second search in the same folder is refused."""
+    with open(Path(search_dir) / LOCK_FILE, "a") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunError(f"{search_dir}: another `dlexp search` is working in this folder; "
+                           "wait for it to end or stop it first") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+# --- internals -------------------------------------------------------------------------
+def _check_config(cfg: Config, where: str) -> None:
+    if cfg.search is None:
+        raise ConfigError(f"{where}: no search: section; add one (see configs/search.yaml) "
+                          "to say which keys to search and over what ranges")
+    if cfg.data.val_size == 0:
+        raise ConfigError(f"{where}: data.val_size is 0; a search is guided by validation "
+                          "accuracy, so set data.val_size (e.g. 0.2)")
+
+
+def _check_options(plan: SearchPlan) -> None:
+    from dlexp.search.study import PRUNERS, SAMPLERS
+    if plan.sampler not in SAMPLERS:
+        raise ConfigError(f"--sampler {plan.sampler!r}: choose one of {', '.join(SAMPLERS)}")
+    if plan.pruner not in PRUNERS:
+        raise ConfigError(f"--pruner {plan.pruner!r}: choose one of {', '.join(PRUNERS)}")
+    if plan.rounds < 1 or plan.trials < plan.rounds:
+        raise ConfigError(f"--trials {plan.trials} --rounds {plan.rounds}: need at least one "
+                          "round and at least one trial per round")
+    if not 0 < plan.keep <= 1:
+        raise ConfigError(f"--keep {plan.keep}: the fraction of trials kept must be in (0, 1]")
+    if plan.seed < 0:
+        raise ConfigError(f"--seed {plan.seed}: must be ≥ 0")
+    if plan.storage is not None and not plan.storage.strip():
+        raise ConfigError("--storage: give a database URL, e.g. postgresql://user@host/db")
+
+
+def _check_data_and_storage(plan: SearchPlan) -> None:
+    """MNIST is here (fetched once now, not by each worker) and the database answers."""
+    from dlexp.data import locate_mnist
+    locate_mnist()
+    if plan.storage is not None:
+        from dlexp.search.study import open_storage
+        open_storage(plan.storage, Path())
+
+
+def _plain(obj: dict) -> dict:
+    """As JSON would give it back (tuples become lists), so configs compare equal."""
+    return json.loads(json.dumps(obj))
+
+
+def _write(plan: SearchPlan) -> None:
+    from dlexp.search.study import mask_url
+    fields = asdict(plan)
+    record = {"format": FORMAT, "config": fields.pop("base"),
+              **{k: v for k, v in fields.items() if k not in ("dir", "resumed")},
+              "storage": mask_url(plan.storage) if plan.storage else None,
+              "meta": run_meta(time.time())}
+    write_json(plan.dir / SEARCH_FILE, record)
+
+
+def _read(d: Path) -> dict:
+    path = d / SEARCH_FILE
+    if not d.is_dir():
+        raise RunError(f"{d}: no such search folder; `dlexp search` prints the folder it uses")
+    if not path.is_file():
+        raise RunError(f"{d}: not a search folder (no {SEARCH_FILE}); give the folder "
+                       "`dlexp search` created")
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        raise RunError(f"{path}: unreadable; it is not a search record") from None
+    if not isinstance(stored, dict) or stored.get("format") != FORMAT:
+        raise RunError(f"{path}: not a search record of this dlexp ({FORMAT})")
+    config_from_dict(stored["config"], str(path))     # still a valid config?
+    return stored

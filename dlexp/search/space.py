@@ -1,0 +1,209 @@
+"""The search space: a config's ``search:`` section, checked once at load.
+
+    search:
+      optimizer.lr:        {distribution: log_uniform, low: 1.0e-6, high: 1.0e-2}
+      regularization.l2:   {distribution: log_uniform, low: 1.0e-8, high: 1.0e-4}
+      training.batch_size: {distribution: int, low: 32, high: 256}
+      model.activation:    {distribution: choice, choices: [relu, tanh]}
+
+Each key is a dotted config key; a trial is the base config with one value per key
+applied as an override. With u ~ U(0, 1):
+
+============  ==============================================  ===================
+distribution  value                                           bounds
+============  ==============================================  ===================
+log_uniform   10^(log10 low + u·(log10 high − log10 low))     0 < low < high
+uniform       low + u·(high − low)                            low < high
+int           a whole number, each of low … high equally      low < high, whole
+choice        one of ``choices``, each equally likely         ≥ 1 distinct value
+============  ==============================================  ===================
+
+The data split, seed and dtype are fixed for a whole search (every trial must see the
+same validation set), so only ``model.``, ``optimizer.``, ``regularization.`` and
+``training.`` keys may vary. Whether a value fits the rest of the config (e.g. a
+momentum for an optimiser that has one) is checked by :func:`check_against`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from dlexp.config_checks import check_value
+from dlexp.errors import ConfigError
+
+SEARCHABLE = ("model", "optimizer", "regularization", "training")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One searched key: its distribution and bounds (or choices)."""
+
+    key: str
+    distribution: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+
+    @property
+    def log(self) -> bool:
+        return self.distribution == "log_uniform"
+
+    @property
+    def numeric(self) -> bool:
+        return self.distribution != "choice"
+
+    def to_dict(self) -> dict:
+        if self.distribution == "choice":
+            return {"distribution": self.distribution, "choices": list(self.choices)}
+        return {"distribution": self.distribution, "low": self.low, "high": self.high}
+
+    def suggest(self, trial: Any) -> Any:
+        """Draw this parameter's value for an Optuna ``trial``."""
+        return DISTRIBUTIONS[self.distribution](trial, self)
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """The searched keys, in the order the config lists them."""
+
+    params: tuple[Param, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(p.key for p in self.params)
+
+    def to_dict(self) -> dict:
+        return {p.key: p.to_dict() for p in self.params}
+
+    def suggest(self, trial: Any) -> dict[str, Any]:
+        """One value per key, drawn through ``trial`` (an ``optuna.Trial``)."""
+        return {p.key: p.suggest(trial) for p in self.params}
+
+
+def parse_search_space(raw: Any, where: str) -> SearchSpace:
+    """Validate a ``search:`` mapping; any problem is a one-line ConfigError naming the key."""
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConfigError(f"{where}: search: expected a mapping of config keys to "
+                          "distributions, e.g. optimizer.lr: {distribution: log_uniform, "
+                          "low: 1.0e-6, high: 1.0e-2}")
+    return SearchSpace(tuple(_parse_param(str(k), v, where) for k, v in raw.items()))
+
+
+def trial_overrides(params: Mapping[str, Any]) -> list[str]:
+    """``key=value`` overrides (values as JSON, a subset of YAML) for ``apply_overrides``."""
+    return [f"{key}={json.dumps(value)}" for key, value in params.items()]
+
+
+def check_against(space: SearchSpace, base: Mapping, where: str) -> None:
+    """Apply each bound (or choice) to the plain config ``base``; raise if one does not fit."""
+    from dlexp.config import apply_overrides, config_from_dict
+    base = {k: v for k, v in base.items() if k != "search"}
+    for p in space.params:
+        for value in (p.choices if p.distribution == "choice" else (p.low, p.high)):
+            label = f"{where}: search: {p.key}={value!r} does not fit the config"
+            config_from_dict(apply_overrides(base, trial_overrides({p.key: value})), label)
+
+
+# --- internals -------------------------------------------------------------------------
+def _parse_param(key: str, spec: Any, where: str) -> Param:
+    at = f"{where}: search: {key}"
+    _check_key(key, at)
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"{at}: expected a mapping like {{distribution: log_uniform, "
+                          f"low: 1.0e-6, high: 1.0e-2}}, got {spec!r}")
+    name = spec.get("distribution")
+    if name not in DISTRIBUTIONS:
+        raise ConfigError(f"{at}: distribution {name!r} is unknown; choose one of: "
+                          f"{', '.join(DISTRIBUTIONS)}")
+    if name == "choice":
+        _only(spec, ("distribution", "choices"), at)
+        choices = spec.get("choices")
+        if not isinstance(choices, list) or not choices:
+            raise ConfigError(f"{at}: choice needs a non-empty list, e.g. choices: [relu, tanh]")
+        if any(isinstance(c, (list, dict)) or c is None for c in choices):
+            raise ConfigError(f"{at}: choices must be numbers, names or true/false")
+        if len(set(map(repr, choices))) != len(choices):
+            raise ConfigError(f"{at}: choices are listed twice; list each value once")
+        return Param(key, name, choices=tuple(choices))
+    _only(spec, ("distribution", "low", "high"), at)
+    kind = int if name == "int" else float
+    low, high = (kind(check_value(f"search: {key}: {end}", spec.get(end), kind.__name__,
+                                  None, where)) for end in ("low", "high"))
+    if not low < high:
+        raise ConfigError(f"{at}: low ({low!r}) must be smaller than high ({high!r})")
+    if name == "log_uniform" and low <= 0:
+        raise ConfigError(f"{at}: a log_uniform range must be > 0, got low {low!r}; "
+                          "use uniform for ranges that include 0")
+    return Param(key, name, low=low, high=high)
+
+
+def _only(spec: Mapping, allowed: tuple[str, ...], at: str) -> None:
+    for k in spec:
+        if k not in allowed:
+            raise ConfigError(f"{at}: unknown setting {k!r}; for distribution "
+                              f"{spec['distribution']!r} give: {', '.join(allowed)}")
+
+
+def _check_key(key: str, at: str) -> None:
+    section = key.split(".", 1)[0]
+    if section not in SEARCHABLE:
+        raise ConfigError(f"{at}: only keys under {', '.join(SEARCHABLE)} may be searched; "
+                          "the data split, seed and dtype stay fixed for a whole search")
+    valid = config_keys()
+    if key not in valid:
+        close = difflib.get_close_matches(key, sorted(valid), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigError(f"{at}: not a config key; {hint}searchable keys look like "
+                          "optimizer.lr, regularization.l2, training.batch_size")
+
+
+def config_keys() -> set[str]:
+    """Every dotted leaf key a config file may set (optimiser/schedule settings of all)."""
+    from dlexp.config import Config
+    from dlexp.optim.optimizers import HYPER_BOUNDS
+    from dlexp.optim.schedules import SCHEDULE_SETTINGS
+    skip = {"optimizer", "search"}
+    keys = set(_dataclass_keys(Config(), "", skip))
+    keys |= {f"optimizer.{k}" for k in ("name", *HYPER_BOUNDS)}
+    keys |= {f"optimizer.schedule.{k}" for s in SCHEDULE_SETTINGS.values() for k in s}
+    keys.add("optimizer.schedule.name")
+    return keys
+
+
+def _dataclass_keys(obj: Any, prefix: str, skip: set[str]):
+    for f in dataclasses.fields(obj):
+        if f.name in skip:
+            continue
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            yield from _dataclass_keys(value, f"{prefix}{f.name}.", set())
+        else:
+            yield prefix + f.name
+
+
+def _log_uniform(trial: Any, p: Param) -> float:
+    return trial.suggest_float(p.key, p.low, p.high, log=True)
+
+
+def _uniform(trial: Any, p: Param) -> float:
+    return trial.suggest_float(p.key, p.low, p.high)
+
+
+def _int(trial: Any, p: Param) -> int:
+    return trial.suggest_int(p.key, int(p.low), int(p.high))
+
+
+def _choice(trial: Any, p: Param) -> Any:
+    return trial.suggest_categorical(p.key, list(p.choices))
+
+
+DISTRIBUTIONS: dict[str, Callable[[Any, Param], Any]] = {
+    "log_uniform": _log_uniform,
+    "uniform": _uniform,
+    "int": _int,
+    "choice": _choice,
+}

@@ -1,0 +1,216 @@
+"""Optuna studies of a search: where they are stored, how trials are drawn and pruned,
+and which trials count towards ``--trials``.
+
+Storage is a journal file in the search directory (one machine, any number of worker
+processes) or a SQLAlchemy URL such as ``postgresql://user@host/db`` (several machines;
+trials of a killed process are found by their missing heartbeat). Round r of a search
+is its own study, named ``NAME`` for round 1 and ``NAME:round<r>`` after that.
+
+A trial *counts* once it has finished: complete, pruned, or failed because its loss
+diverged or it raised an error. A trial cut short (the process was killed or stopped)
+or started beyond the budget (``surplus``) does not count; the search runs another.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+import warnings
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from dlexp.errors import ConfigError, RunError
+
+JOURNAL = "journal.log"
+HEARTBEAT_SECONDS = 10          # RDB storage: a running trial's heartbeat …
+GRACE_SECONDS = 30              # … missing this long means its process is gone
+COUNTED_FAILURES = ("diverged", "error")
+
+
+@dataclass(frozen=True)
+class Tally:
+    counted: int                # finished trials that count towards the budget
+    running: int
+
+
+def open_storage(url: str | None, search_dir: Path) -> optuna.storages.BaseStorage:
+    """The journal file in ``search_dir`` (url None) or an RDB storage at ``url``."""
+    if url is None:
+        from optuna.storages.journal import JournalFileBackend
+        path = str(Path(search_dir) / JOURNAL)
+        return optuna.storages.JournalStorage(JournalFileBackend(path, FlockLock(path)))
+    problem = ""
+    for attempt in range(3):            # machines starting together race to create tables
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            try:
+                return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_SECONDS,
+                                                  grace_period=GRACE_SECONDS)
+            except ModuleNotFoundError as e:
+                raise ConfigError(f"--storage {mask_url(url)}: the database driver {e.name!r} "
+                                  "is not installed; for PostgreSQL: "
+                                  "pip install 'dlexp[postgres]'") from None
+            except Exception as e:  # noqa: BLE001 (sqlalchemy/optuna raise many kinds)
+                text = str(e).strip()
+                problem = text.splitlines()[0] if text else type(e).__name__
+        time.sleep(0.3 * (attempt + 1))
+    raise RunError(f"--storage {mask_url(url)}: cannot open the database ({problem}); "
+                   "check the URL and that the server is running")
+
+
+class FlockLock:
+    """The journal's write lock as ``flock`` on ``<journal>.lock``: the kernel releases it
+    when its process dies, so a ``kill -9`` mid-write never leaves a stale lock behind
+    (Optuna's file locks wait out a grace period instead). One machine, local disk."""
+
+    def __init__(self, journal: str) -> None:
+        self.path, self.fd = journal + ".lock", -1
+
+    def acquire(self) -> bool:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return True
+
+    def release(self) -> None:
+        fd, self.fd = self.fd, -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (safe to print and to store)."""
+    try:
+        from sqlalchemy.engine import make_url
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 (not a URL sqlalchemy understands)
+        return url
+
+
+def round_study_name(name: str, round_: int) -> str:
+    return name if round_ == 1 else f"{name}:round{round_}"
+
+
+def open_study(storage, name: str, sampler=None, pruner=None) -> optuna.Study:
+    """Create the study ``name`` (maximising validation accuracy) or join it."""
+    return optuna.create_study(storage=storage, study_name=name, sampler=sampler,
+                               pruner=pruner, direction="maximize", load_if_exists=True)
+
+
+def find_study(storage, name: str) -> optuna.Study | None:
+    """The study ``name`` if it exists (for reading only), else None."""
+    if name not in optuna.get_all_study_names(storage):
+        return None
+    return optuna.load_study(study_name=name, storage=storage,
+                             sampler=optuna.samplers.RandomSampler())
+
+
+def outcome(t: FrozenTrial) -> str | None:
+    return (t.user_attrs.get("result") or {}).get("outcome")
+
+
+def counts(t: FrozenTrial) -> bool:
+    """Whether a trial has finished in a way that counts towards ``--trials``."""
+    if t.state in (TrialState.COMPLETE, TrialState.PRUNED):
+        return True
+    return t.state == TrialState.FAIL and outcome(t) in COUNTED_FAILURES
+
+
+def tally(trials: list[FrozenTrial]) -> Tally:
+    return Tally(sum(counts(t) for t in trials),
+                 sum(t.state == TrialState.RUNNING for t in trials))
+
+
+def trial_row(t: FrozenTrial, round_: int) -> dict:
+    """A finished trial as plain data: parameters, outcome, final metrics, curves."""
+    r = t.user_attrs.get("result") or {}
+    state = {TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned"}.get(t.state)
+    if state is None:
+        state = "diverged" if r.get("outcome") == "diverged" else "failed"
+    return {"round": round_, "number": t.number, "state": state, "params": dict(t.params),
+            "val_acc": r.get("val_acc"), "val_loss": r.get("val_loss"),
+            "epochs": r.get("epochs"), "evals": r.get("evals"),
+            "planned_evals": r.get("planned_evals"), "seconds": r.get("seconds"),
+            "note": r.get("message"), "curve": r.get("curve") or {}}
+
+
+def finished_rows(study: optuna.Study, round_: int) -> list[dict]:
+    """Rows of the trials of ``study`` that count, in trial order."""
+    return [trial_row(t, round_) for t in study.get_trials(deepcopy=False) if counts(t)]
+
+
+def fail_running(study: optuna.Study) -> int:
+    """Mark the RUNNING trials of ``study`` failed (their process is gone); how many."""
+    left = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    for t in left:
+        study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
+    return len(left)
+
+
+def fail_stale(study: optuna.Study) -> None:
+    """RDB storage: fail running trials whose heartbeat stopped (a killed process)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def worker_seed(*words: int | str) -> int:
+    """A 32-bit seed mixed from integers and strings (hostnames) by SeedSequence."""
+    ints = [w if isinstance(w, int) else zlib.crc32(w.encode()) for w in words]
+    return int(np.random.SeedSequence(ints).generate_state(1)[0])
+
+
+class TrialSeededRandomSampler(optuna.samplers.RandomSampler):
+    """Optuna's random sampler, reseeded from (seed, round, trial number) before each trial:
+    the same trials whatever the number of workers, and a resumed search repeats none."""
+
+    def __init__(self, seed: int, round_: int) -> None:
+        super().__init__(seed)
+        self._words = (seed, round_)
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self._rng.rng.seed(worker_seed(*self._words, trial.number))
+
+
+def _random(seed: int, round_: int, worker: tuple) -> optuna.samplers.BaseSampler:
+    return TrialSeededRandomSampler(seed, round_)
+
+
+def _tpe(seed: int, round_: int, worker: tuple) -> optuna.samplers.BaseSampler:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(seed=worker_seed(seed, round_, *worker),
+                                          multivariate=True, constant_liar=True)
+
+
+def _no_pruning(n_evals: int) -> optuna.pruners.BasePruner:
+    return optuna.pruners.NopPruner()
+
+
+def _median(n_evals: int) -> optuna.pruners.BasePruner:
+    return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=max(1, n_evals // 10))
+
+
+def _hyperband(n_evals: int) -> optuna.pruners.BasePruner:
+    return optuna.pruners.HyperbandPruner(min_resource=max(1, n_evals // 10),
+                                          max_resource=n_evals, reduction_factor=3)
+
+
+# sampler(seed, round, worker words) — worker words make parallel TPE workers differ.
+SAMPLERS: dict[str, Callable[[int, int, tuple], Any]] = {
+    "random": _random,
+    "tpe": _tpe,
+}
+
+# pruner(number of evaluations a full trial makes)
+PRUNERS: dict[str, Callable[[int], Any]] = {
+    "none": _no_pruning,
+    "median": _median,
+    "hyperband": _hyperband,
+}

@@ -1,0 +1,136 @@
+"""A search worker: trains trials, round after round, until each round's budget is met.
+
+Every worker — in the ``dlexp search`` process, in a process it spawned, or on another
+machine — runs the same loop, so workers may join or leave at any time::
+
+    for each round r (budget q_r):
+        study, space ← open_round(r)                 # narrowed from round r−1 if new
+        loop:  c, u ← counted, running trials of the round
+               c ≥ q_r and (u = 0 or last round)  → next round
+               c + u < q_r                         → run one trial
+               otherwise                            → wait for the running ones
+
+Before a round's trials are all finished nobody narrows it. A trial that finds itself
+beyond the budget (two workers started the last one at once) is failed as ``surplus``
+and not counted, so the number of counted trials is exact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import optuna
+
+from dlexp.config import config_from_dict
+from dlexp.data import Splits
+from dlexp.search.objective import Objective, planned_evals
+from dlexp.search.rounds import open_round
+from dlexp.search.study import (PRUNERS, SAMPLERS, fail_stale, find_study, open_storage,
+                                round_study_name, tally)
+from dlexp.train.runner import load_splits
+
+POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    """Everything a worker needs; plain data, so it can be sent to another process."""
+
+    storage: str | None          # SQLAlchemy URL, or None: the journal in search_dir
+    search_dir: str
+    study: str                   # round 1's study name
+    base: dict                   # the base config as plain data (``search:`` = the space)
+    quotas: tuple[int, ...]      # counted trials per round
+    keep: float
+    sampler: str
+    seed: int
+    pruner: str
+    worker: int = 0              # index among this machine's workers
+
+
+def search_data(base: dict) -> Splits:
+    """Training and validation images of the base config; the test set left out."""
+    cfg = config_from_dict(base, "search")
+    s = load_splits(cfg, progress=False)
+    return dataclasses.replace(s, x_test=s.x_test[:0], y_test=s.y_test[:0])
+
+
+def run_worker(job: WorkerJob, on_trial_end: Callable[[], None] | None = None) -> None:
+    """Run trials of every round until the budgets are met (or KeyboardInterrupt)."""
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    storage = open_storage(job.storage, Path(job.search_dir))
+    data = search_data(job.base)                    # loaded once per worker process
+    n_evals = planned_evals(config_from_dict(job.base, "search"), data.x_train.shape[0])
+    callbacks = [lambda study, trial: on_trial_end()] if on_trial_end else []
+    last = len(job.quotas)
+    for round_, quota in enumerate(job.quotas, start=1):
+        words = (job.worker, _n_trials(storage, round_study_name(job.study, round_)))
+        if job.storage is not None:      # other machines' workers have the same index
+            words += (socket.gethostname(), os.getpid())
+        study, space = open_round(storage, job.study, job.base, job.keep, round_,
+                                  SAMPLERS[job.sampler](job.seed, round_, words),
+                                  PRUNERS[job.pruner](n_evals))
+        objective = Objective(job.base, space, data, quota, prune=job.pruner != "none")
+        while True:
+            t = tally(study.get_trials(deepcopy=False))
+            if t.counted >= quota and (t.running == 0 or round_ == last):
+                break
+            if t.counted + t.running < quota:
+                study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
+                continue
+            if round_ == last and job.storage is None:
+                break                    # this machine's other workers finish the rest
+            if job.storage is not None:
+                fail_stale(study)        # a killed machine's trials, once its heartbeat stops
+            time.sleep(POLL_SECONDS)
+
+
+def _n_trials(storage, name: str) -> int:
+    """Trials already in a study (so a resumed TPE worker does not replay its first draws)."""
+    study = find_study(storage, name)
+    return len(study.get_trials(deepcopy=False)) if study is not None else 0
+
+
+def worker_main(job: WorkerJob) -> None:
+    """Entry point of a spawned worker process: one BLAS thread, dies with its parent."""
+    from threadpoolctl import threadpool_limits
+    _stop_with_parent()
+    signal.signal(signal.SIGINT, _interrupt_once)
+    signal.signal(signal.SIGTERM, _interrupt_once)
+    try:
+        with threadpool_limits(limits=1):
+            run_worker(job)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def _interrupt_once(signum, frame) -> None:
+    """First SIGINT/SIGTERM stops the current trial; later ones are ignored while it ends."""
+    signal.signal(signal.SIGINT, _ignore)
+    signal.signal(signal.SIGTERM, _ignore)
+    raise KeyboardInterrupt
+
+
+def _ignore(signum, frame) -> None:
+    """A Python-level no-op (SIG_IGN set inside a handler makes Python warn of a race)."""
+
+
+def _stop_with_parent() -> None:
+    """Ask Linux to send SIGTERM when the parent dies (e.g. ``kill -9`` of ``dlexp search``)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:                # the parent was already gone
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -1,0 +1,141 @@
+"""The search: section — parsing, one-line errors, fitting the config — and narrowing."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import optuna
+import pytest
+
+from dlexp.config import config_from_dict, config_to_dict
+from dlexp.errors import ConfigError
+from dlexp.search.objective import trial_config
+from dlexp.search.rounds import narrow, quotas
+from dlexp.search.space import check_against, parse_search_space
+
+BOOK = {"optimizer.lr": {"distribution": "log_uniform", "low": 1e-6, "high": 1e-2},
+        "regularization.l2": {"distribution": "log_uniform", "low": 1e-8, "high": 1e-4}}
+
+
+def test_search_section_round_trips_through_the_config_loader():
+    raw = {"optimizer": {"name": "sgd"}, "search": {
+        **BOOK, "model.activation": {"distribution": "choice", "choices": ["relu", "tanh"]},
+        "training.batch_size": {"distribution": "int", "low": "16", "high": 64}}}
+    cfg = config_from_dict(raw, "t.yaml")
+    assert cfg.search.keys == ("optimizer.lr", "regularization.l2", "model.activation",
+                               "training.batch_size")
+    assert cfg.search.params[3].low == 16 and cfg.search.params[2].choices == ("relu", "tanh")
+    assert config_from_dict(config_to_dict(cfg), "again") == cfg
+
+
+@pytest.mark.parametrize("key, spec, words", [
+    ("optimizer.lr", {"distribution": "loguniform", "low": 1, "high": 2},
+     ["optimizer.lr", "'loguniform'", "log_uniform, uniform, int, choice"]),
+    ("optimizer.lrr", {"distribution": "uniform", "low": 0, "high": 1},
+     ["optimizer.lrr", "not a config key", "did you mean 'optimizer.lr'"]),
+    ("data.val_size", {"distribution": "uniform", "low": 0.1, "high": 0.2},
+     ["data.val_size", "only keys under model, optimizer"]),
+    ("optimizer.lr", {"distribution": "log_uniform", "low": 0, "high": 1},
+     ["optimizer.lr", "must be > 0"]),
+    ("optimizer.lr", {"distribution": "uniform", "low": 2, "high": 1},
+     ["optimizer.lr", "low (2.0) must be smaller than high (1.0)"]),
+    ("training.batch_size", {"distribution": "int", "low": 1.5, "high": 4},
+     ["training.batch_size", "whole number"]),
+    ("model.activation", {"distribution": "choice", "choices": []},
+     ["model.activation", "non-empty list"]),
+    ("optimizer.lr", {"distribution": "uniform", "low": 0.1, "high": 1, "step": 2},
+     ["optimizer.lr", "unknown setting 'step'"]),
+    ("optimizer.lr", 0.01, ["optimizer.lr", "expected a mapping"]),
+])
+def test_bad_search_entries_are_one_line_errors_naming_the_key(key, spec, words):
+    with pytest.raises(ConfigError) as e:
+        config_from_dict({"search": {key: spec}}, "s.yaml")
+    message = str(e.value)
+    assert "\n" not in message and message.startswith("s.yaml: search: ")
+    for w in words:
+        assert w in message
+
+
+def test_bounds_must_fit_the_rest_of_the_config():
+    adam = config_from_dict({"search": {
+        "optimizer.momentum": {"distribution": "uniform", "low": 0.5, "high": 0.9}}}, "a.yaml")
+    with pytest.raises(ConfigError, match="optimizer.momentum=0.5 does not fit.*adam"):
+        check_against(adam.search, config_to_dict(adam), "a.yaml")
+    sgd = config_from_dict({"optimizer": {"name": "momentum"}, "search": {
+        "optimizer.momentum": {"distribution": "uniform", "low": 0.5, "high": 0.9}}}, "m.yaml")
+    check_against(sgd.search, config_to_dict(sgd), "m.yaml")          # fits: no error
+    neg = config_from_dict({"search": {
+        "regularization.l2": {"distribution": "uniform", "low": -1, "high": 1}}}, "n.yaml")
+    with pytest.raises(ConfigError, match=r"regularization.l2=-1.0 does not fit.*≥ 0"):
+        check_against(neg.search, config_to_dict(neg), "n.yaml")
+
+
+def test_log_uniform_draws_are_uniform_in_the_exponent_and_reach_the_config():
+    cfg = config_from_dict({"optimizer": {"name": "sgd"}, "search": BOOK}, "b.yaml")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    draws = []
+    for _ in range(400):
+        params = cfg.search.suggest(study.ask())
+        draws.append(params)
+    lr = np.log10([p["optimizer.lr"] for p in draws])
+    assert lr.min() >= -6 and lr.max() <= -2
+    assert abs(np.median(lr) + 4) < 0.3            # uniform in log10: median exponent ≈ −4
+    assert np.mean(lr < -5) == pytest.approx(0.25, abs=0.07)
+    trial_cfg = trial_config(config_to_dict(cfg), draws[0], "trial 0")
+    assert trial_cfg.optimizer.lr == draws[0]["optimizer.lr"]
+    assert trial_cfg.regularization.l2 == draws[0]["regularization.l2"]
+    assert trial_cfg.search is None
+
+
+def test_quotas_split_the_budget_evenly():
+    assert quotas(100, 3) == (34, 33, 33)
+    assert quotas(7, 1) == (7,)
+    assert sum(quotas(11, 4)) == 11
+
+
+def _row(number, acc, lr, act="relu", state="complete"):
+    return {"number": number, "state": state, "val_acc": acc,
+            "params": {"optimizer.lr": lr, "model.activation": act}}
+
+
+def test_narrowing_keeps_the_span_of_the_best_trials():
+    space = parse_search_space({
+        "optimizer.lr": {"distribution": "log_uniform", "low": 1e-6, "high": 1e-1},
+        "model.activation": {"distribution": "choice", "choices": ["relu", "tanh", "sigmoid"]},
+    }, "t")
+    rows = [_row(i, acc, lr, act) for i, (acc, lr, act) in enumerate([
+        (0.9, 3e-3, "relu"), (0.85, 8e-3, "tanh"), (0.2, 1e-5, "sigmoid"), (0.1, 1e-6, "relu"),
+        (0.3, 2e-4, "sigmoid"), (0.88, 5e-3, "relu"), (0.1, 4e-6, "tanh"), (0.15, 9e-2, "relu"),
+        (0.2, 1e-4, "relu"), (0.1, 2e-6, "tanh")])]
+    rows.append(_row(10, 0.99, 1e-1, "sigmoid", state="pruned"))   # pruned: never kept
+    lr, act = narrow(space, rows, keep=0.3).params                  # top 3 of 10 complete
+    assert (lr.low, lr.high) == (3e-3, 8e-3)
+    assert lr.distribution == "log_uniform"
+    assert act.choices == ("relu", "tanh")
+
+
+def test_narrowing_never_collapses_a_range():
+    space = parse_search_space({
+        "optimizer.lr": {"distribution": "uniform", "low": 0.0, "high": 1.0}}, "t")
+    same = [_row(i, 0.5, 0.25) for i in range(4)]
+    assert narrow(space, same, keep=0.5) == space
+    assert narrow(space, same[:1], keep=1.0) == space              # fewer than two trials
+    two = [_row(0, 0.9, 0.2), _row(1, 0.8, 0.6), _row(2, 0.1, 0.9)]
+    assert narrow(space, two, keep=0.1).params[0].high == 0.6      # at least two kept
+    assert not math.isclose(narrow(space, two, keep=0.1).params[0].low, 0.0)
+
+
+def test_random_draws_depend_only_on_seed_round_and_trial_number():
+    """So N workers (or a resumed search) draw what one worker would have drawn."""
+    from dlexp.search.study import TrialSeededRandomSampler
+    cfg = config_from_dict({"optimizer": {"name": "sgd"}, "search": BOOK}, "b.yaml")
+
+    def draws(sampler, n: int) -> list[dict]:
+        study = optuna.create_study(sampler=sampler)
+        return [cfg.search.suggest(study.ask()) for _ in range(n)]
+
+    busy = TrialSeededRandomSampler(seed=3, round_=1)
+    draws(busy, 4)                                      # this worker already drew others
+    assert draws(busy, 5) == draws(TrialSeededRandomSampler(seed=3, round_=1), 5)
+    assert draws(TrialSeededRandomSampler(seed=3, round_=2), 5) != draws(busy, 5)
