@@ -31,6 +31,7 @@ class DataConfig:
     train_size: int | None = None     # restrict the training pool (book: 300, 500)
     subset: str = "first"             # how train_size picks: "first" N or "random"
     stratify: bool = True             # validation split keeps class proportions
+    split_seed: int | None = None     # seeds the split alone (None: the run's seed)
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,7 @@ FIELD_CHECKS: dict[str, tuple] = {
     "data.val_size": _range(0),
     "data.train_size": _range(1),
     "data.subset": ("choice", ("first", "random")),
+    "data.split_seed": _range(0),
     "model.activation": ("choice", tuple(ACTIVATIONS)),
     "model.initializer": ("choice", tuple(INITIALIZERS)),
     "model.init_std": _range(0, INF, False),

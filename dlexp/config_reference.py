@@ -30,6 +30,8 @@ MEANINGS: dict[str, str] = {
                        "null: all",
     "data.subset": "which `train_size` images: the `first` ones or a seeded `random` sample",
     "data.stratify": "the validation split keeps the class proportions",
+    "data.split_seed": "seed of the train/validation split alone, so runs with different "
+                       "seeds train on the same images (null: the run's `seed`)",
     "model.hidden": "units of each hidden layer (`[]`: softmax regression)",
     "model.activation": "activation after each hidden affine layer (and batch norm)",
     "model.initializer": "initial weights (biases start at 0); `he_*` suits ReLU, "

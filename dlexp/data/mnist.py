@@ -262,20 +262,25 @@ def _labels_and_images(folder: Path, xname: str, yname: str,
     if problem:
         raise DataError(f"{folder}/{problem}; replace the files with good copies "
                         "(`dlexp data --download`, or point DLEXP_DATA_DIR at them)")
-    x = images.reshape(images.shape[0], 28 * 28).astype(dt)  # (N, 784)
-    x /= dt.type(255)  # in place, stays in dt (no float64 intermediate)
+    x = images.reshape(images.shape[0], 28 * 28)  # (N, 784)
+    if dt != np.uint8:
+        x = x.astype(dt)
+        x /= dt.type(255)  # in place, stays in dt (no float64 intermediate)
     return x, labels.astype(np.int64)  # (N, 784), (N,)
 
 
 def load_mnist(folder: Path, dtype: Any = np.float32) -> MnistArrays:
     """Load the four files in ``folder`` as :class:`MnistArrays` (arrays read-only).
 
+    Pixels are scaled to [0, 1] in ``dtype``; ``dtype=np.uint8`` gives the raw 0..255
+    pixels instead (a quarter of the memory; see ``make_splits(..., dtype=)``).
     Memoised per process on (resolved folder, file mtimes and sizes, dtype): a
     second call returns the same object, so the arrays are made read-only.
     """
     dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise ConfigError(f"load_mnist needs a floating dtype, got {dt}")
+    if dt.kind != "f" and dt != np.uint8:
+        raise ConfigError(f"load_mnist needs a floating dtype (or uint8 for raw pixels), "
+                          f"got {dt}")
     folder = Path(folder)
     missing = _missing(folder, MNIST_FILES)
     if missing:

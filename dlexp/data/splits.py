@@ -5,6 +5,10 @@ First the training *pool* is restricted to ``train_size`` images -- the first on
 validation set of ``val_size`` images (a count, or a fraction of the pool) is drawn
 from the pool, stratified by class by default; the rest, in original order, is the
 training set. The test set is passed through untouched.
+
+Given raw uint8 pixels and ``dtype``, each split is gathered and scaled to [0, 1] in
+``dtype`` a block of rows at a time (the same values as :func:`load_mnist` gives), so
+no float copy of the whole training set is ever held next to the split copies.
 """
 
 from __future__ import annotations
@@ -104,9 +108,19 @@ def _take(array: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array[index])
 
 
+def _take_scaled(array: np.ndarray, index: np.ndarray, dtype: np.dtype,
+                 block: int = 4096) -> np.ndarray:
+    """``array[index] / 255`` in ``dtype`` (raw uint8 pixels → [0, 1]), block by block."""
+    out = np.empty((len(index),) + array.shape[1:], dtype=dtype)        # (n, 784)
+    for a in range(0, len(index), block):
+        out[a:a + block] = array[index[a:a + block]]
+    out /= dtype.type(255)
+    return out
+
+
 def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int | None,
                 rng: np.random.Generator, stratify: bool = True,
-                subset: str = "first") -> Splits:
+                subset: str = "first", dtype: np.dtype | None = None) -> Splits:
     """Split ``arrays`` into train / validation / test (see the module docstring).
 
     ``val_size`` is a count, or a fraction in [0, 1) of the pool; 0 gives empty
@@ -114,7 +128,9 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
     (deterministic for a seed) and kept in original order, as is the training rest.
     Raises :class:`ConfigError` for sizes that do not fit. When the training set is
     the whole of ``arrays.x_train`` in order it is returned without a copy (so it
-    may be read-only, as :func:`load_mnist`'s arrays are).
+    may be read-only, as :func:`load_mnist`'s arrays are). With ``dtype`` the images
+    are raw uint8 pixels, and every split's images (test included) are new arrays in
+    ``dtype`` scaled to [0, 1].
     """
     n_avail = len(arrays.y_train)
     pool = _pool(n_avail, train_size, subset, rng)              # (P,) ascending
@@ -128,8 +144,14 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
     in_val = np.zeros(len(pool), dtype=bool)                    # (P,)
     in_val[val_pos] = True
     val_idx, train_idx = pool[in_val], pool[~in_val]            # (n_val,), (P - n_val,)
+    if dtype is None:
+        take_x, x_test = _take, np.ascontiguousarray(arrays.x_test)
+    else:
+        dt = np.dtype(dtype)
+        take_x = lambda a, i: _take_scaled(a, i, dt)                    # noqa: E731
+        x_test = _take_scaled(arrays.x_test, np.arange(len(arrays.x_test)), dt)
     return Splits(
-        x_train=_take(arrays.x_train, train_idx), y_train=_take(arrays.y_train, train_idx),
-        x_val=_take(arrays.x_train, val_idx), y_val=_take(arrays.y_train, val_idx),
-        x_test=np.ascontiguousarray(arrays.x_test), y_test=np.ascontiguousarray(arrays.y_test),
+        x_train=take_x(arrays.x_train, train_idx), y_train=_take(arrays.y_train, train_idx),
+        x_val=take_x(arrays.x_train, val_idx), y_val=_take(arrays.y_train, val_idx),
+        x_test=x_test, y_test=np.ascontiguousarray(arrays.y_test),
     )

@@ -1,8 +1,8 @@
 """From the sub-run folders of a comparison to the CSVs behind its plots and table.
 
 Each run gives the training loss ℓ_t of every update t = 1…T (``steps.csv``) and the
-validation accuracy at each evaluation (``metrics.jsonl``). The loss is smoothed by a
-centred moving average over a window of w updates, h = ⌊w/2⌋ on either side,
+training and validation accuracy at each evaluation (``metrics.jsonl``). The loss is
+smoothed by a centred moving average over a window of w updates, h = ⌊w/2⌋ on either side,
 
     s_t = mean{ ℓ_i : max(1, t−h) ≤ i ≤ min(T, t+h) },
 
@@ -18,25 +18,31 @@ Curves use the runs that completed or were interrupted (a diverged run's last lo
 would swamp the scale; it is in the summary with its status); a run that stopped early
 counts up to its last update, and ``n`` says how many runs a point averages.
 
-    loss.csv          label, step, n, raw, smooth, smooth_std, smooth_min, smooth_max
-    val_accuracy.csv  label, step, n, mean, std, min, max
-    summary.csv       <label column>, <varied keys…>, runs, completed, status,
-                      final_loss, final_loss_std, best_val_acc, best_val_acc_std,
-                      test_acc, test_acc_std, seconds      (means over completed runs)
+    loss.csv            label, step, n, raw, smooth, smooth_std, smooth_min, smooth_max
+    val_accuracy.csv    label, step, epoch, n, mean, std, min, max
+    train_accuracy.csv  label, step, epoch, n, mean, std, min, max   (``train_acc``: on
+                        the whole training set, or running, as ``training.train_eval``)
+    summary.csv         <label column>, <varied keys…>, runs, completed, status,
+                        final_loss, final_loss_std, best_val_acc, best_val_acc_std,
+                        test_acc, test_acc_std, seconds      (means over completed runs)
+
+A preset adds its own per-label columns and overall numbers with :func:`extend_summary`
+(``label_means`` averages any key of the sub-runs' ``summary.json`` over the seeds).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from dlexp.io import read_jsonl, write_csv
+from dlexp.io import read_jsonl, write_csv, write_json
 
 LOSS_COLUMNS = ["label", "step", "n", "raw", "smooth", "smooth_std", "smooth_min", "smooth_max"]
-VAL_COLUMNS = ["label", "step", "n", "mean", "std", "min", "max"]
+VAL_COLUMNS = ["label", "step", "epoch", "n", "mean", "std", "min", "max"]
 METRICS = ("final_loss", "best_val_acc", "test_acc")
 CURVE_STATUSES = ("completed", "interrupted")
 
@@ -76,18 +82,21 @@ def loss_curves(runs_by_label: dict[str, list[Path]], window: int) -> list[dict]
     return rows
 
 
-def val_curves(runs_by_label: dict[str, list[Path]]) -> list[dict]:
+def val_curves(runs_by_label: dict[str, list[Path]], metric: str = "val_acc") -> list[dict]:
+    """Mean, std, min and max over seeds of ``metric`` (val_acc, train_acc) per evaluation."""
     rows = []
     for label, dirs in runs_by_label.items():
         by_step: dict[int, list[float]] = {}
+        epochs: dict[int, int] = {}
         for d in dirs:
             for r in read_jsonl(Path(d) / "metrics.jsonl"):
-                if r.get("val_acc") is not None:
-                    by_step.setdefault(int(r["step"]), []).append(float(r["val_acc"]))
+                if r.get(metric) is not None:
+                    by_step.setdefault(int(r["step"]), []).append(float(r[metric]))
+                    epochs[int(r["step"])] = int(r["epoch"])
         for step in sorted(by_step):
             v = np.array(by_step[step])
-            rows.append(dict(zip(VAL_COLUMNS, [label, step, v.size, v.mean(), v.std(),
-                                               v.min(), v.max()])))
+            rows.append(dict(zip(VAL_COLUMNS, [label, step, epochs[step], v.size, v.mean(),
+                                               v.std(), v.min(), v.max()])))
     return rows
 
 
@@ -127,6 +136,7 @@ def aggregate_compare(out_dir: Path, runs: Sequence[dict], window: int, label_co
             by_label.setdefault(r["label"], []).append(out_dir / r["run"])
     write_table(out_dir / "loss.csv", loss_curves(by_label, window), LOSS_COLUMNS)
     write_table(out_dir / "val_accuracy.csv", val_curves(by_label), VAL_COLUMNS)
+    write_table(out_dir / "train_accuracy.csv", val_curves(by_label, "train_acc"), VAL_COLUMNS)
     final = {}
     for r in runs:
         losses = read_step_losses(out_dir / r["run"])
@@ -136,6 +146,36 @@ def aggregate_compare(out_dir: Path, runs: Sequence[dict], window: int, label_co
     columns = [label_column, *keys, "runs", "completed", "status"]
     columns += [c for m in METRICS for c in (m, f"{m}_std")] + ["seconds"]
     write_table(out_dir / "summary.csv", rows, columns)
+    return rows
+
+
+def label_means(out_dir: Path, runs: Sequence[dict], keys: Sequence[str]) -> dict[str, dict]:
+    """{label: {key: mean over its completed runs of summary.json[key]}} (None: no value)."""
+    out: dict[str, dict] = {}
+    for label in dict.fromkeys(r["label"] for r in runs):
+        done = [r for r in runs if r["label"] == label and r["status"] == "completed"]
+        values = [json.loads((Path(out_dir) / r["run"] / "summary.json").read_text())
+                  for r in done]
+        out[label] = {}
+        for key in keys:
+            v = [s[key] for s in values if s.get(key) is not None]
+            out[label][key] = float(np.mean(v)) if v else None
+    return out
+
+
+def extend_summary(out_dir: Path, summary: Sequence[dict], label_column: str,
+                   columns: dict[str, dict], overall: dict | None = None) -> list[dict]:
+    """Add per-label ``columns`` ({label: {column: value}}) to summary.csv and ``overall``
+    to summary.json; return the extended rows."""
+    out_dir = Path(out_dir)
+    rows = [{**r, **columns.get(r[label_column], {})} for r in summary]
+    with open(out_dir / "summary.csv", newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    extra = [c for c in dict.fromkeys(c for v in columns.values() for c in v) if c not in header]
+    write_table(out_dir / "summary.csv", rows, header + extra)
+    if overall:
+        path = out_dir / "summary.json"
+        write_json(path, {**json.loads(path.read_text(encoding="utf-8")), **overall})
     return rows
 
 

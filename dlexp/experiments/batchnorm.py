@@ -1,0 +1,138 @@
+"""The ``batchnorm`` preset: the book's training curves with and without batch norm
+across 16 initial weight scales (§6.3).
+
+Base config ``configs/batchnorm.yaml`` (the first 1,000 training images, no validation
+set, 784-100×5-10 ReLU, SGD lr 0.01, batch 100, 20 epochs, training accuracy on all
+1,000 images after each epoch). For every scale w in ``logspace(0, -4, 16)`` (1 … 1e-4)
+all weights start as W ~ N(0, w²), once with batch norm (label ``bn-w<w>``) and once
+without (``plain-w<w>``).
+
+Speed-up. With a_e the training accuracy after epoch e (mean over seeds, from
+train_accuracy.csv) and a target accuracy τ (default 0.9),
+
+    E(τ) = min{ e : a_e ≥ τ }          (None: not within the run)
+    speed-up(w) = E_plain(τ) / E_bn(τ)  where both reach τ
+    fastest speed-up = min_w E_plain(τ) / min_w E_bn(τ)   (each at its own best scale)
+
+Each variant's E(τ) and final accuracy go into summary.csv; one row per scale, both
+networks side by side, into ``batchnorm.csv`` (the data of the summary figure); the
+counts and the median speed-up into summary.json under ``"batchnorm"``. A plain network
+at a large scale may diverge (its loss overflows within a few updates): that is a
+result here, reported with its status, not a failure of the preset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import numpy as np
+
+from dlexp.errors import ConfigError
+from dlexp.experiments.aggregate import extend_summary, read_csv, write_table
+from dlexp.experiments.compare import CompareResult, Variant
+
+NAME = "batchnorm"
+LABEL_COLUMN = "variant"
+BOOK_SCALES = 16
+TARGET = 0.9
+EXPECTED = ("diverged",)                     # statuses that are a result, not a failure
+TABLE_COLUMNS = ["init_std", "bn_final_acc", "plain_final_acc", "bn_epochs",
+                 "plain_epochs", "speedup", "bn_status", "plain_status"]
+
+
+def weight_scales(n: int = BOOK_SCALES, high: float = 1.0, low: float = 1e-4) -> list[float]:
+    """``n`` scales evenly spaced in log from ``high`` down to ``low`` (the book's 16)."""
+    if n < 1 or not 0 < low <= high:
+        raise ConfigError(f"weight scales: need n ≥ 1 and 0 < low ≤ high, got n={n}, "
+                          f"low={low}, high={high}")
+    return [float(w) for w in np.logspace(np.log10(high), np.log10(low), n)]
+
+
+def scale_texts(scales: Sequence[float]) -> list[str]:
+    """The scales written with the fewest significant digits (≥ 3) that keep them apart."""
+    for digits in range(3, 17):
+        texts = [f"{w:.{digits}g}" for w in scales]
+        if len(set(texts)) == len(texts):
+            return texts
+    raise ConfigError("weight scales: two scales are equal; give distinct values")
+
+
+def bn_variants(scales: Sequence[float], seeds: Sequence[int] | None) -> list[Variant]:
+    """With and without batch norm at each scale (largest first) × seeds."""
+    out = []
+    for w, text in zip(scales, scale_texts(scales)):
+        for bn in (True, False):
+            overrides = {"model.initializer": "normal", "model.init_std": w,
+                         "model.batchnorm": bn}
+            label = f"{'bn' if bn else 'plain'}-w{text}"
+            out += [Variant(label, overrides, seed) for seed in (seeds or [None])]
+    return out
+
+
+def check_target(target: float) -> None:
+    if not 0 < target <= 1:
+        raise ConfigError(f"--target {target}: an accuracy in (0, 1]")
+
+
+def epochs_to_reach(epochs: Sequence[int], acc: Sequence[float], target: float) -> int | None:
+    """The first epoch whose accuracy is ≥ ``target`` (None: never)."""
+    hits = [e for e, a in zip(epochs, acc) if a >= target]
+    return int(hits[0]) if hits else None
+
+
+def report_speedup(result: CompareResult, target: float = TARGET,
+                   label_column: str = LABEL_COLUMN) -> CompareResult:
+    """Write the speed-up figures (module docstring); the result with the new summary."""
+    check_target(target)
+    curves: dict[str, list[tuple[int, float]]] = {}
+    for r in read_csv(result.dir / "train_accuracy.csv"):
+        curves.setdefault(r["label"], []).append((int(r["epoch"]), float(r["mean"])))
+    columns = {}
+    for label, points in curves.items():
+        epochs, acc = zip(*points)
+        columns[label] = {"final_train_acc": acc[-1],
+                          "epochs_to_target": epochs_to_reach(epochs, acc, target)}
+    table = paired_rows(result.summary, columns, label_column)
+    write_table(result.dir / "batchnorm.csv", table, TABLE_COLUMNS)
+    rows = extend_summary(result.dir, result.summary, label_column, columns,
+                          {"batchnorm": speedup_overall(table, target)})
+    return dataclasses.replace(result, summary=rows)
+
+
+def paired_rows(summary: Sequence[dict], columns: dict[str, dict],
+                label_column: str = LABEL_COLUMN) -> list[dict]:
+    """One row per weight scale: the BN and the plain variant's numbers side by side."""
+    by_scale: dict[float, dict] = {}
+    for r in summary:
+        side = "bn" if r["model.batchnorm"] else "plain"
+        own = columns.get(r[label_column], {})
+        row = by_scale.setdefault(float(r["model.init_std"]),
+                                  {"init_std": float(r["model.init_std"])})
+        row.update({f"{side}_final_acc": own.get("final_train_acc"),
+                    f"{side}_epochs": own.get("epochs_to_target"),
+                    f"{side}_status": r["status"]})
+    for row in by_scale.values():
+        bn, plain = row.get("bn_epochs"), row.get("plain_epochs")
+        row["speedup"] = plain / bn if bn and plain else None
+    return list(by_scale.values())
+
+
+def speedup_overall(table: Sequence[dict], target: float) -> dict:
+    """How many scales each network reached ``target`` at; the median speed-up where both
+    did; and each network at its own fastest scale, min_w E(τ), with their ratio."""
+    both = [r["speedup"] for r in table if r["speedup"] is not None]
+    out: dict = {"target": target, "scales": len(table)}
+    for side in ("bn", "plain"):
+        reached = [(r[f"{side}_epochs"], r["init_std"]) for r in table
+                   if r.get(f"{side}_epochs")]
+        epochs, scale = min(reached) if reached else (None, None)
+        out.update({f"{side}_reached": len(reached), f"{side}_fastest_epochs": epochs,
+                    f"{side}_fastest_scale": scale})
+    bn, plain = out["bn_fastest_epochs"], out["plain_fastest_epochs"]
+    out.update({"both_reached": len(both),
+                "median_speedup": float(np.median(both)) if both else None,
+                "fastest_speedup": plain / bn if bn and plain else None,
+                "only_bn_reached": sum(1 for r in table if r.get("bn_epochs")
+                                       and not r.get("plain_epochs"))})
+    return out

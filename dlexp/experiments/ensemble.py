@@ -1,0 +1,136 @@
+"""The ``ensemble`` preset: K independently trained networks, their softmax outputs
+averaged, against one network trained with dropout (the link the book draws in §6.4).
+
+Members are the same config (``configs/overfit.yaml``: 300 training images, 6×100 ReLU)
+with K different seeds — different initial weights and batch orders, the *same* 300
+images (``data.split_seed``; checked here). With p_k(x) member k's softmax output in
+inference mode,
+
+    p̄_K(x) = (1/K) Σ_{k=1..K} p_k(x),    ŷ(x) = argmax_c p̄_K(x)_c,
+    accuracy = mean over the set of [ŷ(x) = y]
+
+The K networks without dropout are the variant ``plain``; the dropout variant
+(``dropout=<p>``) is trained with the same K seeds and ensembled the same way, so the
+table shows: one plain network (mean over seeds), K plain networks averaged, one
+dropout network (mean), K dropout networks averaged.
+
+Nothing is chosen on the test set: K is fixed beforehand (``--members``). p_k is computed
+once per model on the validation and on the test set (the model the run scored once at
+its end, unchanged since, so a member's accuracy from p_k is its ``test_acc``);
+``ensemble.csv`` holds the
+validation accuracy of the first k members averaged, k = 1…K (the curve of the figure),
+and the test set scores only the full ensemble. Per group, summary.csv gains
+``member_val_acc``, ``ensemble_val_acc``, ``member_test_min``, ``member_test_max`` and
+``ensemble_test_acc`` (``test_acc`` is the members' mean); summary.json the same under
+``"ensemble"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from dlexp.config import Config, config_from_dict, read_yaml_mapping
+from dlexp.errors import ConfigError
+from dlexp.experiments.aggregate import extend_summary, write_table
+from dlexp.experiments.compare import CompareResult, Variant
+from dlexp.nn.model import MLP
+
+NAME = "ensemble"
+CONFIG = "overfit"
+LABEL_COLUMN = "variant"
+PLAIN = "plain"
+BOOK_DROPOUT = 0.2
+CURVE_COLUMNS = ["label", "members", "val_acc", "member_val_acc"]
+
+
+def ensemble_variants(members: int, dropout: float, seed: int = 0) -> list[Variant]:
+    """``members`` plain networks and as many with ``dropout`` (0: none), seeds seed…"""
+    if members < 1:
+        raise ConfigError(f"--members {members}: must be at least 1")
+    if not 0 <= dropout < 1:
+        raise ConfigError(f"--dropout {dropout}: a probability in [0, 1)")
+    seeds = range(seed, seed + members)
+    out = [Variant(PLAIN, {"model.dropout": 0.0}, s) for s in seeds]
+    if dropout > 0:
+        out += [Variant(f"dropout={dropout:g}", {"model.dropout": dropout}, s)
+                for s in seeds]
+    return out
+
+
+def load_model(run_dir: Path) -> tuple[Config, MLP]:
+    """The config and trained network of a run folder (config.yaml, model.npz)."""
+    run_dir = Path(run_dir)
+    cfg = config_from_dict(read_yaml_mapping(run_dir / "config.yaml"), str(run_dir))
+    with np.load(run_dir / "model.npz") as f:
+        state = dict(f)
+    n_out = sum(1 for k in state if k.startswith("W"))
+    model = MLP(cfg.model, state["W1"].shape[0], state[f"W{n_out}"].shape[1],
+                np.random.default_rng(0), np.dtype(cfg.dtype))
+    model.load_state(state)
+    return cfg, model
+
+
+def average_proba(probas: Sequence[np.ndarray]) -> np.ndarray:
+    """p̄ = mean of the members' (N, C) softmax outputs, (N, C)."""
+    return np.mean(np.stack([np.asarray(p, dtype=np.float64) for p in probas]), axis=0)
+
+
+def accuracy(proba: np.ndarray, y: np.ndarray) -> float | None:
+    """Accuracy of argmax_c proba (N, C) against labels (N,); None for an empty set."""
+    return float(np.mean(proba.argmax(axis=1) == y)) if len(y) else None
+
+
+def split_key(cfg: Config) -> tuple:
+    """What fixes a run's training/validation split (two runs agree ⇔ same images)."""
+    d = cfg.data
+    random = d.val_size != 0 or d.subset == "random"
+    seed = d.split_seed if d.split_seed is not None else (cfg.seed if random else None)
+    return (d.val_size, d.train_size, d.subset, d.stratify, seed)
+
+
+def check_same_split(configs: Sequence[Config]) -> None:
+    """Raise ConfigError unless all ``configs`` train and validate on the same images."""
+    if len({split_key(c) for c in configs}) > 1:
+        raise ConfigError("ensemble members would train on different images (the split "
+                          "follows each seed); fix it with --set data.split_seed=0")
+
+
+def evaluate_ensembles(result: CompareResult, label_column: str = LABEL_COLUMN
+                       ) -> CompareResult:
+    """Ensemble each variant's completed runs (module docstring); write ensemble.csv and
+    the summary columns; the result with the new summary."""
+    from dlexp.train.runner import load_splits
+
+    groups: dict[str, list[tuple[Config, MLP]]] = {}
+    for r in result.runs:
+        if r["status"] == "completed":
+            groups.setdefault(r["label"], []).append(load_model(result.dir / r["run"]))
+    models = [m for g in groups.values() for m in g]
+    if not models:
+        return result
+    check_same_split([cfg for cfg, _ in models])
+    splits = load_splits(models[0][0], progress=False)
+    curve, columns = [], {}
+    for label, group in groups.items():
+        val = [m.predict_proba(splits.x_val) for _, m in group]     # K × (N_val, C)
+        test = [m.predict_proba(splits.x_test) for _, m in group]   # K × (N_test, C)
+        for k in range(1, len(group) + 1):
+            curve.append({"label": label, "members": k,
+                          "val_acc": accuracy(average_proba(val[:k]), splits.y_val),
+                          "member_val_acc": accuracy(val[k - 1], splits.y_val)})
+        own_val = [accuracy(p, splits.y_val) for p in val]
+        own_test = [accuracy(p, splits.y_test) for p in test]
+        columns[label] = {
+            "members": len(group),
+            "member_val_acc": float(np.mean(own_val)) if splits.y_val.size else None,
+            "ensemble_val_acc": accuracy(average_proba(val), splits.y_val),
+            "member_test_min": min(own_test), "member_test_max": max(own_test),
+            "ensemble_test_acc": accuracy(average_proba(test), splits.y_test)}
+    write_table(result.dir / "ensemble.csv", curve, CURVE_COLUMNS)
+    rows = extend_summary(result.dir, result.summary, label_column, columns,
+                          {"ensemble": columns})
+    return dataclasses.replace(result, summary=rows)

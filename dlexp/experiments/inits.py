@@ -1,0 +1,108 @@
+"""The ``compare-inits`` preset: the book's MNIST comparison of initial weight scales.
+
+Base config ``configs/compare-inits.yaml`` (784-100-100-100-100-10 ReLU, SGD lr 0.01,
+batch 128, 2000 updates) and one variant per initialiser, written ``name`` or, for the
+fixed-std Gaussian, ``normal=STD``:
+
+    normal=0.01    W ~ N(0, 0.01²)               label ``std=0.01``
+    lecun_normal   W ~ N(0, 1/fan_in)            the book's "Xavier"
+    he_normal      W ~ N(0, 2/fan_in)
+    zeros          W = 0                         (the symmetry problem)
+
+Symmetry is measured on the trained weights (``model.npz``). For hidden layer k with
+W_k of shape (fan_in, U), column j holds the incoming weights of unit j; the units are
+identical when all columns are, so per layer
+
+    spread_k = max_i ( max_j W_k[i, j] − min_j W_k[i, j] )
+    distinct_k = number of columns differing (max |difference| > tol·(max |W_k| + tol))
+                 from every earlier column
+
+and a run reports ``unit_spread`` = max_k spread_k and ``distinct_units`` = min_k
+distinct_k over its hidden layers (the output layer, whose columns are classes, is left
+out). From zeros, every unit of a layer receives the same gradient, so they stay equal
+(``distinct_units`` 1) — with ReLU all hidden weights even stay 0, since ReLU'(0) = 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import yaml
+
+from dlexp.errors import ConfigError
+from dlexp.experiments.aggregate import extend_summary
+from dlexp.experiments.compare import CompareResult, Variant
+from dlexp.nn.init import INITIALIZERS
+
+NAME = "compare-inits"
+LABEL_COLUMN = "init"
+BOOK_INITS = "normal=0.01,lecun_normal,he_normal,zeros"
+TOLERANCE = 1e-6
+
+
+def parse_inits(text: str) -> list[tuple[str, dict]]:
+    """``"normal=0.01,he_normal"`` → ``[(label, overrides), …]``, each known, none twice."""
+    out: list[tuple[str, dict]] = []
+    for item in (p.strip() for p in text.split(",")):
+        name, sep, std = item.partition("=")
+        if name not in INITIALIZERS:
+            raise ConfigError(f"--inits: unknown initializer {name!r}; choose from: "
+                              f"{', '.join(INITIALIZERS)} (normal as normal=STD)")
+        if sep:
+            if name != "normal":
+                raise ConfigError(f"--inits {item!r}: only normal takes a std (normal=0.01)")
+            try:
+                value = float(yaml.safe_load(std))
+            except (yaml.YAMLError, TypeError, ValueError):
+                raise ConfigError(f"--inits {item!r}: {std!r} is not a number") from None
+            out.append((f"std={std.strip()}", {"model.initializer": "normal",
+                                               "model.init_std": value}))
+        else:
+            out.append((name, {"model.initializer": name, "model.init_std": None}))
+    labels = [label for label, _ in out]
+    if len(set(labels)) != len(labels):
+        raise ConfigError(f"--inits {text!r}: an initializer is named twice")
+    return out
+
+
+def init_variants(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None
+                  ) -> list[Variant]:
+    """One variant per (label, overrides) × seeds."""
+    return [Variant(label, overrides, seed) for label, overrides in specs
+            for seed in (seeds or [None])]
+
+
+def hidden_symmetry(state: dict[str, np.ndarray], tol: float = TOLERANCE) -> dict:
+    """``unit_spread`` and ``distinct_units`` of a model state (see the module docstring)."""
+    n_layers = sum(1 for k in state if k.startswith("W"))
+    spreads, distinct = [], []
+    for k in range(1, n_layers):                                # hidden layers only
+        w = np.asarray(state[f"W{k}"], dtype=np.float64)        # (fan_in, U)
+        spreads.append(float(np.max(w.max(axis=1) - w.min(axis=1))))
+        cols = w.T                                              # (U, fan_in)
+        diff = np.abs(cols[:, None, :] - cols[None, :, :]).max(axis=2)   # (U, U)
+        same = diff <= tol * (np.abs(w).max() + tol)
+        distinct.append(int(sum(not same[j, :j].any() for j in range(cols.shape[0]))))
+    return {"unit_spread": max(spreads) if spreads else 0.0,
+            "distinct_units": min(distinct) if distinct else 0}
+
+
+def report_symmetry(result: CompareResult, label_column: str = LABEL_COLUMN) -> CompareResult:
+    """Add ``unit_spread`` (mean over seeds) and ``distinct_units`` (fewest) per label to
+    summary.csv, from each completed sub-run's model.npz; the result with that summary."""
+    per_label: dict[str, list[dict]] = {}
+    for r in result.runs:
+        path = Path(result.dir) / r["run"] / "model.npz"
+        if r["status"] == "completed" and path.is_file():
+            with np.load(path) as f:
+                per_label.setdefault(r["label"], []).append(hidden_symmetry(dict(f)))
+    columns = {label: {"unit_spread": float(np.mean([v["unit_spread"] for v in vs])),
+                       "distinct_units": min(v["distinct_units"] for v in vs)}
+               for label, vs in per_label.items()}
+    identical = sorted(label for label, c in columns.items() if c["distinct_units"] == 1)
+    rows = extend_summary(result.dir, result.summary, label_column, columns,
+                          {"identical_hidden_units": identical})
+    return dataclasses.replace(result, summary=rows)
