@@ -9,78 +9,25 @@ structure (shapes, counts, label range), not checksums, so tiny test files work.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
-import tempfile
-import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dlexp.data.download import MIRRORS, TIMEOUT_S, download_mnist
+from dlexp.data.files import MNIST_FILES, FileCheck, MnistFile, verify_mnist
 from dlexp.data.idx import read_idx
 from dlexp.errors import ConfigError, DataError
 
-__all__ = ["MnistFile", "MNIST_FILES", "MIRRORS", "FileCheck", "MnistArrays", "cache_dir",
-           "locate_mnist", "download_mnist", "verify_mnist", "load_mnist"]
+__all__ = ["MnistFile", "MNIST_FILES", "MIRRORS", "TIMEOUT_S", "FileCheck", "MnistArrays",
+           "cache_dir", "locate_mnist", "download_mnist", "verify_mnist", "load_mnist"]
 
 
-@dataclass(frozen=True)
-class MnistFile:
-    """What one official MNIST .gz file must be: byte size, sums, and decoded shape."""
-
-    size: int
-    md5: str
-    sha256: str
-    shape: tuple[int, ...]
-
-
-MNIST_FILES: dict[str, MnistFile] = {
-    "train-images-idx3-ubyte.gz": MnistFile(
-        9912422, "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", (60000, 28, 28)),
-    "train-labels-idx1-ubyte.gz": MnistFile(
-        28881, "d53e105ee54ea40749a09fcbcd1e9432",
-        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", (60000,)),
-    "t10k-images-idx3-ubyte.gz": MnistFile(
-        1648877, "9fb629c4189551a2d022fa330f9573f3",
-        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", (10000, 28, 28)),
-    "t10k-labels-idx1-ubyte.gz": MnistFile(
-        4542, "ec29112dd5afa0611ce80d1b7f02629c",
-        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", (10000,)),
-}
-
-MIRRORS: tuple[str, ...] = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-)
-
-TIMEOUT_S = 30.0
-_CHUNK = 1 << 16
 _TRAIN_X, _TRAIN_Y = "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"
 _TEST_X, _TEST_Y = "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"
-_OFFLINE_FIX = ("you are offline? download the four files elsewhere and set DLEXP_DATA_DIR "
-                "to their folder")
-
-
-@dataclass(frozen=True)
-class FileCheck:
-    """The result of checking one MNIST file in a folder against the file table."""
-
-    name: str
-    present: bool
-    size_ok: bool
-    md5_ok: bool
-    sha256_ok: bool
-    message: str
-
-    @property
-    def ok(self) -> bool:
-        return self.present and self.size_ok and self.md5_ok and self.sha256_ok
 
 
 @dataclass(frozen=True)
@@ -114,8 +61,8 @@ def locate_mnist(download: bool = True, progress: bool = True) -> Path:
                             "holding the four MNIST .gz files, or unset it")
         missing = _missing(folder, MNIST_FILES)
         if missing:
-            raise DataError(f"DLEXP_DATA_DIR={env} is missing {', '.join(missing)}; copy them "
-                            "there, or unset DLEXP_DATA_DIR to use the download cache")
+            raise DataError(f"DLEXP_DATA_DIR={env} is missing {', '.join(missing)}; copy those "
+                            "files there, or unset DLEXP_DATA_DIR to use the download cache")
         return folder
     cache = cache_dir()
     if not _missing(cache, MNIST_FILES):
@@ -125,122 +72,6 @@ def locate_mnist(download: bool = True, progress: bool = True) -> Path:
     raise DataError(f"MNIST not found: set DLEXP_DATA_DIR to a folder holding the four files "
                     f"({', '.join(MNIST_FILES)}), or put them in {cache}, "
                     "or allow downloading (`dlexp data --download`)")
-
-
-def _new_md5() -> Any:
-    try:
-        return hashlib.md5(usedforsecurity=False)
-    except TypeError:  # pragma: no cover - very old hashlib
-        return hashlib.md5()
-
-
-def _check_file(folder: Path, name: str, spec: MnistFile) -> FileCheck:
-    path = folder / name
-    if not path.is_file():
-        return FileCheck(name, False, False, False, False, "missing")
-    md5, sha = _new_md5(), hashlib.sha256()
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as f:
-            while chunk := f.read(_CHUNK):
-                md5.update(chunk)
-                sha.update(chunk)
-    except OSError as err:
-        return FileCheck(name, True, False, False, False, f"unreadable: {err}")
-    size_ok, md5_ok = size == spec.size, md5.hexdigest() == spec.md5
-    sha_ok = sha.hexdigest() == spec.sha256
-    problems = ([] if size_ok else [f"size {size} bytes, expected {spec.size}"]) + \
-        ([] if md5_ok else ["MD5 mismatch"]) + ([] if sha_ok else ["SHA-256 mismatch"])
-    return FileCheck(name, True, size_ok, md5_ok, sha_ok, "; ".join(problems) or "OK")
-
-
-def verify_mnist(folder: Path, files: Mapping[str, MnistFile] | None = None) -> list[FileCheck]:
-    """Check each file of the table (default :data:`MNIST_FILES`) in ``folder``."""
-    table = MNIST_FILES if files is None else files
-    return [_check_file(Path(folder), name, spec) for name, spec in table.items()]
-
-
-def _fetch(url: str, tmp: Path, spec: MnistFile, opener: Callable[..., Any],
-           bar: Any, task: Any) -> str | None:
-    """Stream ``url`` into ``tmp``; return None if it matches ``spec``, else the problem."""
-    md5, sha, size = _new_md5(), hashlib.sha256(), 0
-    with opener(url, timeout=TIMEOUT_S) as response, open(tmp, "wb") as out:
-        while chunk := response.read(_CHUNK):
-            size += len(chunk)
-            if size > spec.size:
-                return f"{url} sent more than the expected {spec.size} bytes"
-            md5.update(chunk)
-            sha.update(chunk)
-            out.write(chunk)
-            if bar is not None:
-                bar.update(task, advance=len(chunk))
-    if size != spec.size:
-        return f"{url} sent {size} bytes, expected {spec.size}"
-    if md5.hexdigest() != spec.md5 or sha.hexdigest() != spec.sha256:
-        return f"checksum mismatch (MD5/SHA-256) for {url}"
-    return None
-
-
-def download_mnist(dest: Path, progress: bool = True, mirrors: Sequence[str] = MIRRORS,
-                   opener: Callable[..., Any] = urllib.request.urlopen,
-                   files: Mapping[str, MnistFile] | None = None) -> Path:
-    """Download each missing or bad file of the table into ``dest``; return ``dest``.
-
-    Mirrors are tried in order; each download streams into a temporary file in
-    ``dest``, is checked for size, MD5 and SHA-256, and only then replaces the final
-    name. ``opener(url, timeout=...)`` must return a context manager with ``read(n)``
-    (``urlopen`` by default; tests pass a fake). ``files`` defaults to MNIST_FILES.
-    """
-    table = MNIST_FILES if files is None else files
-    dest = Path(dest)
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise DataError(f"cannot create the data folder {dest} ({err}); set DLEXP_DATA_DIR "
-                        "to a folder holding the four MNIST files") from None
-    todo = [c.name for c in verify_mnist(dest, table) if not c.ok]
-    if not todo:
-        return dest
-
-    with _progress_bar() if progress else contextlib.nullcontext() as bar:
-        for name in todo:
-            _download_one(dest, name, table[name], mirrors, opener, bar)
-    return dest
-
-
-def _progress_bar() -> Any:
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                    TransferSpeedColumn(), console=Console(stderr=True))
-
-
-def _download_one(dest: Path, name: str, spec: MnistFile, mirrors: Sequence[str],
-                  opener: Callable[..., Any], bar: Any) -> None:
-    last_error = "no mirrors configured"
-    for base in mirrors:
-        url = base.rstrip("/") + "/" + name
-        task = bar.add_task(name, total=spec.size) if bar is not None else None
-        tmp: Path | None = None
-        try:
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=dest)
-            os.close(fd)
-            tmp = Path(tmp_name)
-            problem = _fetch(url, tmp, spec, opener, bar, task)
-            if problem is None:
-                os.replace(tmp, dest / name)
-                task = None  # keep the finished bar on screen
-                return
-            last_error = problem
-        except (OSError, HTTPException, ValueError) as err:  # URLError is an OSError
-            last_error = f"{url}: {type(err).__name__}: {err}"
-        finally:
-            if task is not None:  # a failed attempt: drop its bar
-                bar.remove_task(task)
-            if tmp is not None:
-                tmp.unlink(missing_ok=True)
-    raise DataError(f"could not download {name} from any mirror (last error: {last_error}); "
-                    + _OFFLINE_FIX)
 
 
 _CACHE: dict[tuple[Any, ...], MnistArrays] = {}
