@@ -12,9 +12,7 @@ every problem becomes a one-line :class:`~dlexp.errors.DataError` naming the fil
 from __future__ import annotations
 
 import gzip
-import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 from typing import BinaryIO
@@ -22,6 +20,7 @@ from typing import BinaryIO
 import numpy as np
 
 from dlexp.errors import DataError
+from dlexp.io import atomic_write_bytes
 
 __all__ = ["read_idx", "write_idx"]
 
@@ -132,7 +131,7 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     The file is gzip-compressed when its name ends in ``.gz`` (with a zero mtime, so
     the bytes depend only on the array). It is written to a temporary file in the
     same folder and moved into place with :func:`os.replace`, so readers never see
-    a partial file. Raises ``ValueError`` for an array IDX/uint8 cannot hold.
+    a partial file (:func:`dlexp.io.atomic_write_bytes`). Raises ``ValueError`` for an array IDX/uint8 cannot hold.
     """
     path = Path(path)
     arr = np.asarray(array)
@@ -145,21 +144,8 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     header = bytes([0, 0, UBYTE_CODE, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
     payload = np.ascontiguousarray(arr).tobytes()
 
+    data = header + payload
+    if _is_gz(path):
+        data = gzip.compress(data, mtime=0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            if _is_gz(path):
-                with gzip.GzipFile(filename="", fileobj=out, mode="wb", mtime=0) as gz:
-                    gz.write(header)
-                    gz.write(payload)
-            else:
-                out.write(header)
-                out.write(payload)
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
+    atomic_write_bytes(path, data)
