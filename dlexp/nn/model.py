@@ -39,7 +39,10 @@ class MLP:
     """``loss(x, y)`` then ``backward()`` fills ``grads``; ``forward(x, False)`` predicts."""
 
     def __init__(self, spec: ModelSpec, input_size: int, output_size: int,
-                 rng: np.random.Generator, dtype: np.dtype = np.float32) -> None:
+                 rng: np.random.Generator, dtype: np.dtype = np.float32,
+                 dropout_rng: np.random.Generator | None = None) -> None:
+        """``rng`` draws the initial weights, ``dropout_rng`` the dropout masks (by default
+        a generator spawned from ``rng``, so the two streams never overlap)."""
         self.spec, self.dtype = spec, np.dtype(dtype)
         sizes = [input_size, *spec.hidden, output_size]
         n_layers = len(sizes) - 1
@@ -62,6 +65,9 @@ class MLP:
             self.grads[name] = self.flat_grads[offset:offset + size].reshape(shape)
             offset += size
 
+        if dropout_rng is None:
+            dropout_rng = rng.spawn(1)[0]
+        self.logits: np.ndarray | None = None          # of the last ``loss`` call, (N, C)
         init = make_initializer(spec.initializer, spec.init_std)
         for i in range(n_layers):
             self.params[f"W{i + 1}"][...] = init(rng, sizes[i], sizes[i + 1], self.dtype)
@@ -84,7 +90,7 @@ class MLP:
                 self.batchnorms.append(bn)
             self.layers.append(ACTIVATIONS[spec.activation](self.dtype))
             if spec.dropout > 0:
-                self.layers.append(Dropout(spec.dropout, rng, self.dtype, spec.dropout_mode))
+                self.layers.append(Dropout(spec.dropout, dropout_rng, self.dtype, spec.dropout_mode))
         self.loss_layer = SoftmaxCrossEntropy(self.dtype)
 
     # --- training ---------------------------------------------------------------
@@ -126,8 +132,11 @@ class MLP:
     def predict_proba(self, x: np.ndarray, batch_size: int = 2000) -> np.ndarray:
         """Softmax probabilities (N, C) in inference mode (a fresh array)."""
         from dlexp.nn.loss import softmax
-        return np.concatenate([softmax(self.forward(x[s:s + batch_size], False))
-                               for s in range(0, x.shape[0], batch_size)])
+        out = np.empty((x.shape[0], self.params[f"W{len(self.spec.hidden) + 1}"].shape[1]),
+                       dtype=self.dtype)                                  # (N, C)
+        for s in range(0, x.shape[0], batch_size):
+            out[s:s + batch_size] = softmax(self.forward(x[s:s + batch_size], False))
+        return out
 
     def state(self) -> dict[str, np.ndarray]:
         """Parameters and batch-norm running statistics, by name (copies)."""

@@ -34,11 +34,9 @@ def streams(seed: int) -> Streams:
 
 
 def build_model(cfg: Config, input_size: int, output_size: int, s: Streams) -> MLP:
-    model = MLP(cfg.model, input_size, output_size, s.init, np.dtype(cfg.dtype))
-    for layer in model.layers:                 # dropout draws from its own stream
-        if hasattr(layer, "rng"):
-            layer.rng = s.dropout
-    return model
+    """The configured MLP: weights from the ``init`` stream, masks from ``dropout``."""
+    return MLP(cfg.model, input_size, output_size, s.init, np.dtype(cfg.dtype),
+               dropout_rng=s.dropout)
 
 
 def build_optimizer_for(cfg: Config, n_train: int) -> tuple[GradientTransformation, Schedule]:
