@@ -15,6 +15,7 @@ import os
 import typer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
                   help="Experiments on the techniques of training neural networks (NumPy).")
 
 

@@ -15,8 +15,8 @@ SET_HELP = "Override a config value, e.g. --set optimizer.lr=0.01 (repeatable)."
 @app.command()
 @handle_errors
 def train(
-    config: Path = typer.Argument(..., help="YAML config file (see configs/)."),
-    set_: List[str] = typer.Option([], "--set", help=SET_HELP),
+    config: Path = typer.Argument(..., metavar="CONFIG", help="YAML config file (see configs/)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
     print_config: bool = typer.Option(False, "--print-config",
                                       help="Print the resolved config and exit."),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where run folders go."),
