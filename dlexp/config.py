@@ -85,11 +85,25 @@ class Config:
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple = ()) -> Config:
-    """Read ``path`` (None: all defaults), apply ``key.sub=value`` overrides, validate."""
+    """Read ``path`` (None: all defaults), apply ``key.sub=value`` overrides, validate.
+
+    An error names what caused it: the file when the file alone is invalid, else the
+    file together with the ``--set`` overrides.
+    """
     where = str(path) if path is not None else "defaults"
     raw = read_yaml_mapping(path) if path is not None else {}
-    raw = apply_overrides(raw, overrides)
-    return config_from_dict(raw, where)
+    try:
+        return config_from_dict(apply_overrides(raw, overrides), where)
+    except ConfigError as err:
+        if not overrides:
+            raise
+        try:
+            config_from_dict(raw, where)
+        except ConfigError:
+            raise err from None
+        sets = " ".join(f"--set {item}" for item in overrides)
+        config_from_dict(apply_overrides(raw, overrides), f"{where} with {sets}")
+        raise
 
 
 def read_yaml_mapping(path: str | Path) -> dict:

@@ -13,7 +13,7 @@ written here, in :data:`MEANINGS`; a test checks that every key has one.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Iterator
 
 from dlexp.config import Config
 from dlexp.config_checks import FIELD_CHECKS, describe_check
@@ -74,18 +74,38 @@ MEANINGS: dict[str, str] = {
 }
 
 Row = tuple[str, str, str, str]          # key, default, allowed, meaning
+WHOLE = ("optimizer",)     # sections whose keys depend on a name: see config_keys()
+
+
+def config_fields() -> Iterator[tuple[str, dataclasses.Field, Any]]:
+    """``(dotted key, field, default)`` for each leaf of :class:`Config`, in file order.
+
+    ``optimizer`` comes whole (its settings depend on the optimiser and schedule), and so
+    does ``search`` (a mapping).
+    """
+    yield from _leaves(Config(), "")
+
+
+def config_keys() -> set[str]:
+    """Every dotted leaf key a config file may set (the settings of every optimiser and
+    every schedule), ``search`` itself excepted."""
+    keys = {key for key, _, _ in config_fields() if key not in (*WHOLE, "search")}
+    keys |= {f"optimizer.{k}" for k in ("name", *HYPER_BOUNDS)}
+    keys |= {f"optimizer.schedule.{k}"
+             for k in ("name", *(k for spec in SCHEDULE_SETTINGS.values() for k in spec))}
+    return keys
 
 
 def reference_rows() -> list[Row]:
     """One row per config key, in the order of the dataclasses."""
     rows: list[Row] = []
-    for f in dataclasses.fields(Config):
-        if f.name == "optimizer":
+    for key, f, default in config_fields():
+        if key == "optimizer":
             rows += _optimizer_rows()
-        elif f.name == "search":
+        elif key == "search":
             rows.append(("search", "null", "a mapping", MEANINGS["search"]))
         else:
-            rows += _field_rows(f, f.default, "")
+            rows.append(_field_row(key, f, default))
     return rows
 
 
@@ -95,11 +115,16 @@ def reference_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _field_rows(f: dataclasses.Field, default: Any, prefix: str) -> list[Row]:
-    key = prefix + f.name
-    if dataclasses.is_dataclass(default):
-        return [r for sub in dataclasses.fields(default)
-                for r in _field_rows(sub, getattr(default, sub.name), key + ".")]
+def _leaves(obj: Any, prefix: str) -> Iterator[tuple[str, dataclasses.Field, Any]]:
+    for f in dataclasses.fields(obj):
+        key, value = prefix + f.name, getattr(obj, f.name)
+        if dataclasses.is_dataclass(value) and key not in WHOLE:
+            yield from _leaves(value, key + ".")
+        else:
+            yield key, f, value
+
+
+def _field_row(key: str, f: dataclasses.Field, default: Any) -> Row:
     hint = f.type if isinstance(f.type, str) else f.type.__name__
     allowed = describe_check(FIELD_CHECKS.get(key))
     if key == "data.val_size":
@@ -110,7 +135,7 @@ def _field_rows(f: dataclasses.Field, default: Any, prefix: str) -> list[Row]:
         allowed = "true, false"
     if hint.endswith("| None"):
         allowed += ", or null"
-    return [(key, _show(default), allowed, MEANINGS[key])]
+    return (key, _show(default), allowed, MEANINGS[key])
 
 
 def _optimizer_rows() -> list[Row]:

@@ -17,6 +17,9 @@ from optuna.trial import TrialState
 
 from dlexp.search.study import JOURNAL, open_storage
 
+PATIENCE = 300          # s: generous deadlines, so a loaded machine is slower, never failing
+POLL = 0.1              # s between looks at the journal
+
 
 def dlexp(env_data: Path, *args: str) -> subprocess.Popen:
     """``dlexp search ARGS -q`` in a new process group."""
@@ -27,7 +30,7 @@ def dlexp(env_data: Path, *args: str) -> subprocess.Popen:
                             start_new_session=True)
 
 
-def finish(proc: subprocess.Popen, timeout: float = 90) -> str:
+def finish(proc: subprocess.Popen, timeout: float = PATIENCE) -> str:
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, (proc.returncode, out, err)
     return err
@@ -38,7 +41,7 @@ def only_dir(runs: Path) -> Path:
     return d
 
 
-def wait_until_gone(session: int, timeout: float = 30) -> None:
+def wait_until_gone(session: int, timeout: float = 60) -> None:
     """Wait until no live process of ``session`` is left (zombies do not count)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -55,6 +58,29 @@ def wait_until_gone(session: int, timeout: float = 30) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"processes of session {session} still alive: {alive}")
+
+
+def wait_for_progress(proc: subprocess.Popen, runs: Path, complete: int,
+                      timeout: float = PATIENCE) -> None:
+    """Poll the journal until ``complete`` trials are done while another runs. A slow
+    machine only makes this wait longer: the deadline is generous, and an early exit of
+    the search is reported as such."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            _, err = proc.communicate()
+            raise AssertionError(f"the search ended (exit {proc.returncode}) before it could "
+                                 f"be killed mid-way: {err}")
+        dirs = [p for p in runs.iterdir() if p.is_dir()] if runs.is_dir() else []
+        if dirs and (dirs[0] / JOURNAL).is_file():
+            try:
+                states = [t.state for t in trials(dirs[0])]
+            except KeyError:                  # the journal is there, the study not yet
+                states = []
+            if states.count(TrialState.COMPLETE) >= complete and TrialState.RUNNING in states:
+                return
+        time.sleep(POLL)
+    raise AssertionError(f"no {complete} complete trials with one running after {timeout} s")
 
 
 def trials(search_dir: Path, study: str = "tiny") -> list:
@@ -102,15 +128,7 @@ def test_a_search_killed_with_sigkill_resumes_to_exactly_the_total(search_setup,
     runs = tmp_path / "runs"
     proc = dlexp(data, "--config", str(config), "--trials", "8", "--workers", "2",
                  "--runs-dir", str(runs))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        if runs.is_dir() and list(runs.iterdir()) and (only_dir(runs) / JOURNAL).is_file():
-            states = [t.state for t in trials(only_dir(runs))]
-            if states.count(TrialState.COMPLETE) >= 2 and TrialState.RUNNING in states:
-                break
-    else:
-        raise AssertionError("the search did not get going")
+    wait_for_progress(proc, runs, complete=2)
     if whole_group:
         os.killpg(proc.pid, signal.SIGKILL)
     else:

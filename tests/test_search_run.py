@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,21 @@ def one_line_error(result) -> str:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     return lines[0]
+
+
+def sigterm_in_trial(monkeypatch, n: int):
+    """SIGTERM (as ``kill`` sends) arrives while trial ``n`` trains; returns the real fit."""
+    fit = objective_module.fit
+    calls = []
+
+    def fit_then_terminate(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == n:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(objective_module, "fit", fit_then_terminate)
+    return fit
 
 
 def test_cli_search_writes_trials_best_config_summary_and_plots(search_setup, tmp_path):
@@ -107,6 +123,52 @@ def test_the_test_set_is_used_only_by_final_test_and_only_once(search_setup, tmp
     assert 0.0 <= final["test_acc"] <= 1.0
     assert final["params"] == summary(d)["best"]["params"]
     assert yaml.safe_load((d / "final" / "config.yaml").read_text())["data"]["val_size"] == 0
+
+
+def test_final_test_retrains_for_the_epochs_the_best_trial_ran(search_setup, tmp_path):
+    """Early stopping ended the trials; with no validation set it cannot fire in the
+    retrain, so the retrain runs the winner's epochs exactly, not the configured 20."""
+    _, write_config = search_setup
+    config = write_config(epochs=20)
+    config.write_text(config.read_text().replace(
+        "training: {epochs: 20,", "training: {early_stopping: {patience: 2, min_delta: 0.1}, "
+                                  "epochs: 20,"))
+    runs = tmp_path / "runs"
+    res = runner.invoke(app, ["search", "--config", str(config), "--trials", "4", "--runs-dir",
+                              str(runs), "--final-test", "-q", "--no-plots"])
+    assert res.exit_code == 0, res.output
+    (d,) = list(runs.iterdir())
+    s = summary(d)
+    (row,) = [r for r in rows(d) if int(r["number"]) == s["best"]["number"]]
+    epochs = s["best"]["epochs"]
+    assert epochs == int(row["epochs"]) < 20                 # the winner stopped early
+    final = yaml.safe_load((d / "final" / "config.yaml").read_text())
+    assert final["training"]["epochs"] == epochs and final["training"]["iterations"] is None
+    assert final["training"]["early_stopping"]["patience"] is None
+    assert final["data"]["val_size"] == 0
+    trained = (d / "final" / "metrics.jsonl").read_text().splitlines()
+    assert len(trained) == epochs == s["final_test"]["epochs"]
+    assert f"for {epochs} epochs" in res.stdout
+
+
+def test_final_test_of_an_unfinished_search_is_skipped_loudly(search_setup, tmp_path,
+                                                              monkeypatch):
+    _, write_config = search_setup
+    fit = sigterm_in_trial(monkeypatch, 2)
+    runs = tmp_path / "runs"
+    res = runner.invoke(app, ["search", "--config", str(write_config(epochs=30)), "--trials",
+                              "3", "--runs-dir", str(runs), "--final-test", "-q",
+                              "--no-plots"])
+    (d,) = list(runs.iterdir())
+    assert res.exit_code == 130, res.output
+    skipped = [line for line in res.stderr.splitlines() if "--final-test skipped" in line]
+    assert len(skipped) == 1 and "interrupted (1/3 trials)" in skipped[0]
+    assert f"dlexp search --resume {d} --final-test" in skipped[0]
+    assert "final_test" not in summary(d) and not (d / "final").exists()
+    monkeypatch.setattr(objective_module, "fit", fit)
+    res = runner.invoke(app, ["search", "--resume", str(d), "--final-test", "-q", "--no-plots"])
+    assert res.exit_code == 0 and "skipped" not in res.stderr, res.output
+    assert summary(d)["finished"] == 3 and 0.0 <= summary(d)["final_test"]["test_acc"] <= 1.0
 
 
 def test_diverging_and_crashing_trials_are_recorded_and_the_search_goes_on(search_setup,
@@ -181,19 +243,8 @@ def test_resume_continues_to_the_total_not_n_more(search_setup, tmp_path):
 
 
 def test_sigterm_stops_cleanly_and_resume_finishes(search_setup, tmp_path, monkeypatch):
-    import os
-    import signal
     _, write_config = search_setup
-    fit = objective_module.fit
-    calls = []
-
-    def fit_then_terminate(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            os.kill(os.getpid(), signal.SIGTERM)            # arrives during the third trial
-        return fit(*args, **kwargs)
-
-    monkeypatch.setattr(objective_module, "fit", fit_then_terminate)
+    fit = sigterm_in_trial(monkeypatch, 3)
     result = start(write_config(epochs=30), tmp_path / "runs", trials=5)
     assert result.status == "interrupted"
     assert summary(result.dir)["status"] == "interrupted"

@@ -12,6 +12,7 @@ from dlexp.config import config_from_dict, config_to_dict
 from dlexp.errors import ConfigError
 from dlexp.search.objective import trial_config
 from dlexp.search.rounds import narrow, quotas
+from dlexp.search.sampler import TrialSeededRandomSampler, draw
 from dlexp.search.space import check_against, parse_search_space
 
 BOOK = {"optimizer.lr": {"distribution": "log_uniform", "low": 1e-6, "high": 1e-2},
@@ -128,14 +129,40 @@ def test_narrowing_never_collapses_a_range():
 
 def test_random_draws_depend_only_on_seed_round_and_trial_number():
     """So N workers (or a resumed search) draw what one worker would have drawn."""
-    from dlexp.search.study import TrialSeededRandomSampler
     cfg = config_from_dict({"optimizer": {"name": "sgd"}, "search": BOOK}, "b.yaml")
+    backwards = parse_search_space(dict(reversed(list(BOOK.items()))), "r")
 
-    def draws(sampler, n: int) -> list[dict]:
+    def draws(sampler, n: int, space=cfg.search) -> list[dict]:
         study = optuna.create_study(sampler=sampler)
-        return [cfg.search.suggest(study.ask()) for _ in range(n)]
+        return [space.suggest(study.ask()) for _ in range(n)]
 
     busy = TrialSeededRandomSampler(seed=3, round_=1)
     draws(busy, 4)                                      # this worker already drew others
-    assert draws(busy, 5) == draws(TrialSeededRandomSampler(seed=3, round_=1), 5)
-    assert draws(TrialSeededRandomSampler(seed=3, round_=2), 5) != draws(busy, 5)
+    fresh = draws(TrialSeededRandomSampler(seed=3, round_=1), 5)
+    assert draws(busy, 5) == fresh
+    assert draws(busy, 5, backwards) == fresh           # nor on the order keys are asked
+    assert draws(TrialSeededRandomSampler(seed=3, round_=2), 5) != fresh
+    assert draws(TrialSeededRandomSampler(seed=4, round_=1), 5) != fresh
+    assert len({d["optimizer.lr"] for d in fresh}) == 5
+
+
+def test_the_random_sampler_covers_every_kind_of_range_evenly():
+    space = parse_search_space({
+        "training.batch_size": {"distribution": "int", "low": 10, "high": 13},
+        "model.activation": {"distribution": "choice", "choices": ["relu", "tanh", "sigmoid"]},
+        "regularization.l2": {"distribution": "uniform", "low": 0.0, "high": 0.5},
+    }, "k")
+    study = optuna.create_study(sampler=TrialSeededRandomSampler(seed=0, round_=1))
+    draws = [space.suggest(study.ask()) for _ in range(1200)]
+    sizes = [d["training.batch_size"] for d in draws]
+    assert all(isinstance(b, int) for b in sizes)
+    for values, support in ((sizes, [10, 11, 12, 13]),
+                            ([d["model.activation"] for d in draws], ["relu", "tanh", "sigmoid"])):
+        assert sorted(set(values)) == sorted(support)                  # both ends reached
+        for v in support:
+            assert values.count(v) / len(values) == pytest.approx(1 / len(support), abs=0.05)
+    l2 = np.array([d["regularization.l2"] for d in draws])
+    assert 0.0 <= l2.min() and l2.max() <= 0.5 and abs(l2.mean() - 0.25) < 0.02
+    step = optuna.distributions.FloatDistribution(0.0, 1.0, step=0.25)
+    rng = np.random.default_rng(0)
+    assert {draw(rng, step) for _ in range(200)} == {0.0, 0.25, 0.5, 0.75, 1.0}

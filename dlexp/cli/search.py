@@ -40,7 +40,8 @@ def search(
     resume: Optional[Path] = typer.Option(
         None, "--resume", help="Continue the search in this folder until --trials."),
     final_test: bool = typer.Option(
-        False, "--final-test", help="Retrain the best config on train+validation; test once."),
+        False, "--final-test", help="Once the search is complete: retrain the best config on "
+                                    "train+validation for the epochs it ran; test once."),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where search folders go."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No live table."),
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the figures."),
@@ -86,4 +87,11 @@ def search(
     print_summary(summary, plan.dir)
     if result.status == "interrupted":
         typer.echo(f"interrupted; continue with: dlexp search --resume {plan.dir}", err=True)
-    raise typer.Exit(EXIT_CODES[result.status])
+    code = EXIT_CODES[result.status]
+    if final_test and result.status != "completed":
+        typer.echo(f"--final-test skipped: the search is {result.status} ({summary['finished']}"
+                   f"/{summary['trials']} trials) and the test set waits for a complete one; "
+                   f"finish it and test with: dlexp search --resume {plan.dir} --final-test",
+                   err=True)
+        code = code or 1
+    raise typer.Exit(code)

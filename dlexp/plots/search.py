@@ -19,6 +19,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from dlexp.fmt import fmt
 from dlexp.plots.runs import save_figure
 
 TOP = 20
@@ -60,8 +61,8 @@ def _top_curves(top: list[dict], curves: dict, space: dict, path: Path) -> Path:
         ax.plot(x, c.get("val_acc", []), "-", lw=1.2, label="validation")
         ax.plot(x, c.get("train_acc", []), "--", lw=1.0, label="training")
         ax.set_ylim(0, 1)
-        ax.set_title(f"Best-{i + 1}  val {r['val_acc']:.2f}", fontsize=9)
-        ax.text(0.97, 0.04, "\n".join(f"{_short(k)} {_num(r['params'][k])}" for k in space),
+        ax.set_title(f"Best-{i + 1}  val {fmt(r['val_acc'], 2)}", fontsize=9)
+        ax.text(0.97, 0.04, "\n".join(f"{_short(k)} {fmt(r['params'][k], 2)}" for k in space),
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=7)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=7)
@@ -173,7 +174,3 @@ def _value(text: str):
 
 def _short(key: str) -> str:
     return key.rsplit(".", 1)[-1]
-
-
-def _num(v) -> str:
-    return f"{v:.1e}" if isinstance(v, float) else str(v)

@@ -6,6 +6,7 @@
                    rounds.py                  round r's study; ranges narrowed from r−1
                    objective.py               one trial = overrides → loader → fit()
                    study.py                   storage, samplers, pruners, what counts
+                   sampler.py                 random draws seeded per (round, trial, key)
     outputs.py                                trials.csv, curves.json, best.yaml, summary
     final.py                                  --final-test: the one look at the test set
     live.py                                   the live table and the final summary

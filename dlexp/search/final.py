@@ -4,6 +4,18 @@ The best trial's config is trained again on the training *and* validation images
 (``data.val_size = 0``: the whole ``train_size`` pool) by the ordinary runner, which
 evaluates the test set once at the end. The run is ``DIR/final/``; its test accuracy
 is added to ``summary.json``. Asking again reports that result instead of a new one.
+
+The retrain lasts as long as the trial did. Early stopping may have ended the best
+trial before ``training.epochs``; with no validation set it could not fire again, so
+the retrain would train longer than the trial that was chosen. Instead::
+
+    training.epochs     = E_best      (the epochs the best trial ran: trials.csv)
+    training.iterations = null        (the length is E_best epochs …)
+    early_stopping      = off         (… exactly, with nothing to watch)
+
+An epoch the trial left part-way (``eval_every`` or ``iterations``) counts whole.
+Pruned trials never win (only complete trials are ranked), so only early stopping
+shortens the winner.
 """
 
 from __future__ import annotations
@@ -17,6 +29,17 @@ from dlexp.search.searchdir import SearchPlan
 from dlexp.train.runner import train_run
 
 
+def final_overrides(plan: SearchPlan, best: dict) -> dict:
+    """The best trial's values, then the retrain's: no validation set, E_best epochs."""
+    epochs = best.get("epochs")
+    if not epochs:
+        raise RunError(f"{plan.dir}: summary.json does not say how many epochs the best "
+                       f"trial ran; run `dlexp search --resume {plan.dir}` to rewrite it")
+    return {**best["params"], "data.val_size": 0, "training.epochs": epochs,
+            "training.iterations": None, "training.early_stopping.patience": None,
+            "name": f"{plan.base['name']}-final"}
+
+
 def final_test(plan: SearchPlan) -> dict:
     """Retrain the best trial on train + validation, test it once; the record written."""
     path = plan.dir / "summary.json"
@@ -26,12 +49,13 @@ def final_test(plan: SearchPlan) -> dict:
     best = summary.get("best")
     if best is None:
         raise RunError(f"{plan.dir}: no trial completed, so there is nothing to test")
-    overrides = {**best["params"], "data.val_size": 0, "name": f"{plan.base['name']}-final"}
+    overrides = final_overrides(plan, best)
     cfg = trial_config(plan.base, overrides, "final test")
     run = train_run(cfg, run_dir=plan.dir / "final", progress=False)
     record = {"status": run.summary["status"], "test_acc": run.summary["test_acc"],
               "test_loss": run.summary["test_loss"],
               "final_train_acc": run.summary["final_train_acc"],
+              "epochs": run.summary["epochs"],
               "trial": {"round": best["round"], "number": best["number"]},
               "params": best["params"], "run": "final"}
     summary["final_test"] = record

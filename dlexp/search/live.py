@@ -3,11 +3,14 @@ summary at the end (rich, on stderr and stdout respectively)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from dlexp.fmt import fmt
 from dlexp.search.outputs import Collected
 
 
@@ -31,6 +34,7 @@ class LiveTable:
         self.live.update(self.render(c, seconds), refresh=True)
 
     def render(self, c: Collected, seconds: float) -> Group:
+        """A progress line over the table of the best finished trials."""
         ranked = sorted((r for r in c.rows if r["val_acc"] is not None),
                         key=lambda r: (-r["val_acc"], r["round"], r["number"]))[:self.top]
         table = trials_table(ranked, self.keys, title=f"best {len(ranked)} trials so far")
@@ -41,17 +45,18 @@ class LiveTable:
 
 
 def trials_table(rows: list[dict], keys: list[str], title: str) -> Table:
+    """One line per trial row (as :func:`dlexp.search.outputs.collect` gives them)."""
     table = Table(title=title, title_justify="left")
     for col in ("rank", "round", "trial", *_headers(keys), "val acc", "epochs", "state"):
         table.add_column(col, justify="right" if col != "state" else "left")
     for i, r in enumerate(rows, 1):
         table.add_row(str(i), str(r["round"]), str(r["number"]),
-                      *(_fmt(r["params"].get(k)) for k in keys),
-                      _fmt(r["val_acc"]), str(r["epochs"]), r["state"])
+                      *(fmt(r["params"].get(k)) for k in keys),
+                      fmt(r["val_acc"]), fmt(r["epochs"]), r["state"])
     return table
 
 
-def print_summary(summary: dict, search_dir, console: Console | None = None) -> None:
+def print_summary(summary: dict, search_dir: Path, console: Console | None = None) -> None:
     """The end-of-search table: counts, the best trial, pruning's saving, the test result."""
     console = console or Console()
     t = Table(title=f"search {search_dir}", show_header=False)
@@ -60,10 +65,10 @@ def print_summary(summary: dict, search_dir, console: Console | None = None) -> 
               ", ".join(f"{n} {s}" for s, n in summary["states"].items() if n))
     best = summary.get("best")
     if best:
-        t.add_row("best val acc", f"{best['val_acc']:.4f} (round {best['round']}, "
-                                  f"trial {best['number']})")
+        t.add_row("best val acc", f"{fmt(best['val_acc'])} (round {best['round']}, "
+                                  f"trial {best['number']}, {fmt(best.get('epochs'))} epochs)")
         for k, v in best["params"].items():
-            t.add_row(f"  {k}", _fmt(v))
+            t.add_row(f"  {k}", fmt(v))
     for r in summary["rounds"]:
         if len(summary["rounds"]) > 1 and r["space"]:
             t.add_row(f"round {r['round']} ranges", "  ".join(
@@ -76,8 +81,8 @@ def print_summary(summary: dict, search_dir, console: Console | None = None) -> 
                            f"worker(s); {summary['seconds']:.1f} s in all")
     final = summary.get("final_test")
     if final and final.get("test_acc") is not None:
-        t.add_row("test acc", f"{final['test_acc']:.4f} (best config retrained on "
-                              "train + validation)")
+        t.add_row("test acc", f"{fmt(final['test_acc'])} (best config retrained on "
+                              f"train + validation for {fmt(final.get('epochs'))} epochs)")
     console.print(t)
 
 
@@ -97,12 +102,4 @@ def _states(c: Collected) -> dict[str, int]:
 def _range(s: dict) -> str:
     if "choices" in s:
         return "{" + ", ".join(map(str, s["choices"])) + "}"
-    return f"[{_fmt(s['low'])}, {_fmt(s['high'])}]"
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float):
-        return f"{v:.4f}" if 1e-2 <= abs(v) < 1e3 or v == 0 else f"{v:.2e}"
-    return str(v)
+    return f"[{fmt(s['low'])}, {fmt(s['high'])}]"

@@ -45,6 +45,7 @@ class ReportToTrial(Callback):
         self.trial, self.pruned = trial, False
 
     def on_eval(self, state: FitState, record: dict) -> None:
+        """Report this evaluation's val_acc at step = evaluations so far; ask the pruner."""
         if record.get("val_acc") is None:
             return
         step = len(state.history)

@@ -16,6 +16,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import optuna
+
 from dlexp.config import config_to_dict
 from dlexp.io import atomic_write_text, write_json, write_yaml
 from dlexp.search.objective import trial_config
@@ -36,11 +38,13 @@ class Collected:
 
     @property
     def best(self) -> dict | None:
+        """The complete trial of highest val_acc (ties: earliest round, then number)."""
         done = [r for r in self.rows if r["state"] == "complete" and r["val_acc"] is not None]
         return min(done, key=lambda r: (-r["val_acc"], r["round"], r["number"]), default=None)
 
 
-def collect(storage, plan: SearchPlan) -> Collected:
+def collect(storage: optuna.storages.BaseStorage, plan: SearchPlan) -> Collected:
+    """Read every round's trials of ``plan`` from ``storage`` (the rounds started so far)."""
     out = Collected()
     for round_ in range(1, plan.rounds + 1):
         study = find_study(storage, round_study_name(plan.study, round_))
@@ -80,7 +84,8 @@ def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float,
         "states": {s: sum(r["state"] == s for r in c.rows) for s in STATES},
         "not_counted": c.not_counted,
         "best": None if best is None else {k: best[k] for k in ("round", "number", "val_acc",
-                                                                  "val_loss", "params")},
+                                                                  "val_loss", "epochs",
+                                                                  "params")},
         "params": keys,
         "rounds": [{"round": i + 1, "study": round_study_name(plan.study, i + 1), "quota": q,
                     "finished": sum(r["round"] == i + 1 for r in c.rows),
@@ -112,21 +117,16 @@ def pruning_saving(rows: list[dict], pruner: str) -> dict:
 
 
 def _write_csv(path: Path, rows: list[dict], keys: list[str]) -> None:
+    """One row per trial; csv writes None as an empty cell and floats at full precision."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["number", "state", *keys, "val_acc", "val_loss", "epochs", "seconds",
                 "round", "note"])
     for r in sorted(rows, key=lambda r: (r["round"], r["number"])):
-        w.writerow([r["number"], r["state"], *(_cell(r["params"].get(k)) for k in keys),
-                    _cell(r["val_acc"]), _cell(r["val_loss"]), _cell(r["epochs"]),
-                    _cell(r["seconds"]), r["round"], r["note"] or ""])
+        w.writerow([r["number"], r["state"], *(r["params"].get(k) for k in keys),
+                    r["val_acc"], r["val_loss"], r["epochs"], r["seconds"], r["round"],
+                    r["note"]])
     atomic_write_text(path, buf.getvalue())
-
-
-def _cell(v) -> str:
-    if v is None:
-        return ""
-    return repr(v) if isinstance(v, float) else str(v)
 
 
 def _read_json(path: Path) -> dict:

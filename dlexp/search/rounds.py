@@ -54,8 +54,10 @@ def _narrow_param(p: Param, values: list[Any]) -> Param:
     return dataclasses.replace(p, low=low, high=high)
 
 
-def open_round(storage, name: str, base: dict, keep: float, round_: int,
-               sampler=None, pruner=None) -> tuple[optuna.Study, SearchSpace]:
+def open_round(storage: optuna.storages.BaseStorage, name: str, base: dict, keep: float,
+               round_: int, sampler: optuna.samplers.BaseSampler | None = None,
+               pruner: optuna.pruners.BasePruner | None = None
+               ) -> tuple[optuna.Study, SearchSpace]:
     """Create or join round ``round_``'s study; its search space (stored on the study).
 
     A new round r > 1 narrows round r − 1, which must have finished. Joining a study
@@ -75,11 +77,13 @@ def open_round(storage, name: str, base: dict, keep: float, round_: int,
 
 
 def stored_space(study: optuna.Study) -> SearchSpace | None:
+    """The search space stored on a round's study (None if it was never set)."""
     meta = study.user_attrs.get("dlexp")
     return parse_search_space(meta["space"], study.study_name) if meta else None
 
 
-def _new_space(storage, name: str, base: dict, keep: float, round_: int) -> SearchSpace:
+def _new_space(storage: optuna.storages.BaseStorage, name: str, base: dict, keep: float,
+               round_: int) -> SearchSpace:
     if round_ == 1:
         return parse_search_space(base["search"], "config")
     prev = find_study(storage, round_study_name(name, round_ - 1))

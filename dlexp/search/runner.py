@@ -17,7 +17,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from dlexp.search.outputs import Collected, collect, write_outputs
 from dlexp.search.rounds import open_round, quotas
@@ -26,6 +26,9 @@ from dlexp.search.study import fail_running, find_study, open_storage, round_stu
 from dlexp.search.worker import WorkerJob, run_worker, worker_main
 from dlexp.train.signals import interrupt_on_sigterm
 
+if TYPE_CHECKING:
+    import optuna
+
 EXIT_CODES = {"completed": 0, "incomplete": 1, "interrupted": 130}
 INTERRUPTED = (130, -signal.SIGINT, -signal.SIGTERM)   # worker exit codes of Ctrl-C / kill
 Progress = Callable[[Collected, float], None]
@@ -33,6 +36,8 @@ Progress = Callable[[Collected, float], None]
 
 @dataclass(frozen=True)
 class SearchResult:
+    """How a search run ended, and the summary it wrote."""
+
     dir: Path
     summary: dict
     status: str                      # completed, incomplete (a worker died) or interrupted
@@ -77,7 +82,7 @@ def run_search(plan: SearchPlan, workers: int = 1, progress: Progress | None = N
     return SearchResult(plan.dir, summary, status, reran, problem)
 
 
-def _fail_left_running(storage, plan: SearchPlan) -> int:
+def _fail_left_running(storage: optuna.storages.BaseStorage, plan: SearchPlan) -> int:
     """Journal storage, under the folder lock: no trial can still be running."""
     n = 0
     for round_ in range(1, plan.rounds + 1):

@@ -26,7 +26,6 @@ momentum for an optimiser that has one) is checked by :func:`check_against`.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import json
 from dataclasses import dataclass
@@ -50,13 +49,16 @@ class Param:
 
     @property
     def log(self) -> bool:
+        """Drawn uniformly in the logarithm."""
         return self.distribution == "log_uniform"
 
     @property
     def numeric(self) -> bool:
+        """A number range (not a list of choices)."""
         return self.distribution != "choice"
 
     def to_dict(self) -> dict:
+        """As written in a ``search:`` section."""
         if self.distribution == "choice":
             return {"distribution": self.distribution, "choices": list(self.choices)}
         return {"distribution": self.distribution, "low": self.low, "high": self.high}
@@ -74,9 +76,11 @@ class SearchSpace:
 
     @property
     def keys(self) -> tuple[str, ...]:
+        """The dotted config keys searched."""
         return tuple(p.key for p in self.params)
 
     def to_dict(self) -> dict:
+        """The ``search:`` section this space reads from."""
         return {p.key: p.to_dict() for p in self.params}
 
     def suggest(self, trial: Any) -> dict[str, Any]:
@@ -153,36 +157,13 @@ def _check_key(key: str, at: str) -> None:
     if section not in SEARCHABLE:
         raise ConfigError(f"{at}: only keys under {', '.join(SEARCHABLE)} may be searched; "
                           "the data split, seed and dtype stay fixed for a whole search")
+    from dlexp.config_reference import config_keys
     valid = config_keys()
     if key not in valid:
         close = difflib.get_close_matches(key, sorted(valid), n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise ConfigError(f"{at}: not a config key; {hint}searchable keys look like "
                           "optimizer.lr, regularization.l2, training.batch_size")
-
-
-def config_keys() -> set[str]:
-    """Every dotted leaf key a config file may set (optimiser/schedule settings of all)."""
-    from dlexp.config import Config
-    from dlexp.optim.optimizers import HYPER_BOUNDS
-    from dlexp.optim.schedules import SCHEDULE_SETTINGS
-    skip = {"optimizer", "search"}
-    keys = set(_dataclass_keys(Config(), "", skip))
-    keys |= {f"optimizer.{k}" for k in ("name", *HYPER_BOUNDS)}
-    keys |= {f"optimizer.schedule.{k}" for s in SCHEDULE_SETTINGS.values() for k in s}
-    keys.add("optimizer.schedule.name")
-    return keys
-
-
-def _dataclass_keys(obj: Any, prefix: str, skip: set[str]):
-    for f in dataclasses.fields(obj):
-        if f.name in skip:
-            continue
-        value = getattr(obj, f.name)
-        if dataclasses.is_dataclass(value):
-            yield from _dataclass_keys(value, f"{prefix}{f.name}.", set())
-        else:
-            yield prefix + f.name
 
 
 def _log_uniform(trial: Any, p: Param) -> float:

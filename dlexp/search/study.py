@@ -17,16 +17,15 @@ import fcntl
 import os
 import time
 import warnings
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from dlexp.errors import ConfigError, RunError
+from dlexp.search.sampler import TrialSeededRandomSampler, seed_sequence
 
 JOURNAL = "journal.log"
 HEARTBEAT_SECONDS = 10          # RDB storage: a running trial's heartbeat …
@@ -36,6 +35,8 @@ COUNTED_FAILURES = ("diverged", "error")
 
 @dataclass(frozen=True)
 class Tally:
+    """How many trials of a round count (finished) and how many are running."""
+
     counted: int                # finished trials that count towards the budget
     running: int
 
@@ -74,11 +75,13 @@ class FlockLock:
         self.path, self.fd = journal + ".lock", -1
 
     def acquire(self) -> bool:
+        """Block until this process holds the lock."""
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         return True
 
     def release(self) -> None:
+        """Let the next writer in."""
         fd, self.fd = self.fd, -1
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
@@ -94,16 +97,19 @@ def mask_url(url: str) -> str:
 
 
 def round_study_name(name: str, round_: int) -> str:
+    """The study of round ``round_``: ``name`` for round 1, ``name:round<r>`` after it."""
     return name if round_ == 1 else f"{name}:round{round_}"
 
 
-def open_study(storage, name: str, sampler=None, pruner=None) -> optuna.Study:
+def open_study(storage: optuna.storages.BaseStorage, name: str,
+               sampler: optuna.samplers.BaseSampler | None = None,
+               pruner: optuna.pruners.BasePruner | None = None) -> optuna.Study:
     """Create the study ``name`` (maximising validation accuracy) or join it."""
     return optuna.create_study(storage=storage, study_name=name, sampler=sampler,
                                pruner=pruner, direction="maximize", load_if_exists=True)
 
 
-def find_study(storage, name: str) -> optuna.Study | None:
+def find_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study | None:
     """The study ``name`` if it exists (for reading only), else None."""
     if name not in optuna.get_all_study_names(storage):
         return None
@@ -112,6 +118,7 @@ def find_study(storage, name: str) -> optuna.Study | None:
 
 
 def outcome(t: FrozenTrial) -> str | None:
+    """How the trial ended by dlexp's account (complete, pruned, diverged, error, …)."""
     return (t.user_attrs.get("result") or {}).get("outcome")
 
 
@@ -123,6 +130,7 @@ def counts(t: FrozenTrial) -> bool:
 
 
 def tally(trials: list[FrozenTrial]) -> Tally:
+    """Counted and running trials among ``trials``."""
     return Tally(sum(counts(t) for t in trials),
                  sum(t.state == TrialState.RUNNING for t in trials))
 
@@ -162,20 +170,7 @@ def fail_stale(study: optuna.Study) -> None:
 
 def worker_seed(*words: int | str) -> int:
     """A 32-bit seed mixed from integers and strings (hostnames) by SeedSequence."""
-    ints = [w if isinstance(w, int) else zlib.crc32(w.encode()) for w in words]
-    return int(np.random.SeedSequence(ints).generate_state(1)[0])
-
-
-class TrialSeededRandomSampler(optuna.samplers.RandomSampler):
-    """Optuna's random sampler, reseeded from (seed, round, trial number) before each trial:
-    the same trials whatever the number of workers, and a resumed search repeats none."""
-
-    def __init__(self, seed: int, round_: int) -> None:
-        super().__init__(seed)
-        self._words = (seed, round_)
-
-    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        self._rng.rng.seed(worker_seed(*self._words, trial.number))
+    return int(seed_sequence(*words).generate_state(1)[0])
 
 
 def _random(seed: int, round_: int, worker: tuple) -> optuna.samplers.BaseSampler:

@@ -93,7 +93,7 @@ def run_worker(job: WorkerJob, on_trial_end: Callable[[], None] | None = None) -
             time.sleep(POLL_SECONDS)
 
 
-def _n_trials(storage, name: str) -> int:
+def _n_trials(storage: optuna.storages.BaseStorage, name: str) -> int:
     """Trials already in a study (so a resumed TPE worker does not replay its first draws)."""
     study = find_study(storage, name)
     return len(study.get_trials(deepcopy=False)) if study is not None else 0
