@@ -101,7 +101,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple = (
             config_from_dict(raw, where)
         except ConfigError:
             raise err from None
-        sets = " ".join(f"--set {item}" for item in overrides)
+        sets = " ".join(f"--set {item!r}" for item in overrides)
         config_from_dict(apply_overrides(raw, overrides), f"{where} with {sets}")
         raise
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from dlexp.cli import app
 from dlexp.config import load_config
 from dlexp.nn.model import MLP
-from dlexp.search import objective as objective_module
+from dlexp.train import setup as training_setup
 from dlexp.search.runner import run_search
 from dlexp.search.searchdir import SearchOptions, hold_lock, new_search, resume_search
 
@@ -48,7 +48,7 @@ def one_line_error(result) -> str:
 
 def sigterm_in_trial(monkeypatch, n: int):
     """SIGTERM (as ``kill`` sends) arrives while trial ``n`` trains; returns the real fit."""
-    fit = objective_module.fit
+    fit = training_setup.fit
     calls = []
 
     def fit_then_terminate(*args, **kwargs):
@@ -57,7 +57,7 @@ def sigterm_in_trial(monkeypatch, n: int):
             os.kill(os.getpid(), signal.SIGTERM)
         return fit(*args, **kwargs)
 
-    monkeypatch.setattr(objective_module, "fit", fit_then_terminate)
+    monkeypatch.setattr(training_setup, "fit", fit_then_terminate)
     return fit
 
 
@@ -165,7 +165,7 @@ def test_final_test_of_an_unfinished_search_is_skipped_loudly(search_setup, tmp_
     assert len(skipped) == 1 and "interrupted (1/3 trials)" in skipped[0]
     assert f"dlexp search --resume {d} --final-test" in skipped[0]
     assert "final_test" not in summary(d) and not (d / "final").exists()
-    monkeypatch.setattr(objective_module, "fit", fit)
+    monkeypatch.setattr(training_setup, "fit", fit)
     res = runner.invoke(app, ["search", "--resume", str(d), "--final-test", "-q", "--no-plots"])
     assert res.exit_code == 0 and "skipped" not in res.stderr, res.output
     assert summary(d)["finished"] == 3 and 0.0 <= summary(d)["final_test"]["test_acc"] <= 1.0
@@ -175,7 +175,7 @@ def test_diverging_and_crashing_trials_are_recorded_and_the_search_goes_on(searc
                                                                             tmp_path,
                                                                             monkeypatch):
     _, write_config = search_setup
-    fit = objective_module.fit
+    fit = training_setup.fit
 
     def flaky_fit(model, optimizer, schedule, *args, **kwargs):
         if 0.01 < schedule(0) < 0.1:
@@ -184,7 +184,7 @@ def test_diverging_and_crashing_trials_are_recorded_and_the_search_goes_on(searc
             model.params["W1"][...] = float("nan")
         return fit(model, optimizer, schedule, *args, **kwargs)
 
-    monkeypatch.setattr(objective_module, "fit", flaky_fit)
+    monkeypatch.setattr(training_setup, "fit", flaky_fit)
     result = start(write_config(), tmp_path / "runs", trials=8)
     table = rows(result.dir)
     assert len(table) == 8 and result.status == "completed"
@@ -249,7 +249,7 @@ def test_sigterm_stops_cleanly_and_resume_finishes(search_setup, tmp_path, monke
     assert result.status == "interrupted"
     assert summary(result.dir)["status"] == "interrupted"
     assert len(rows(result.dir)) == 2                       # the cut trial does not count
-    monkeypatch.setattr(objective_module, "fit", fit)
+    monkeypatch.setattr(training_setup, "fit", fit)
     done = run_search(resume_search(result.dir, None, SearchOptions()))
     assert done.status == "completed" and len(rows(done.dir)) == 5
     assert summary(done.dir)["not_counted"] == 1

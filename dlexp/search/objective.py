@@ -18,16 +18,14 @@ import socket
 import time
 from typing import Any, Mapping
 
-import numpy as np
 import optuna
 
 from dlexp.config import Config, apply_overrides, config_from_dict
 from dlexp.data import Splits
 from dlexp.search.space import SearchSpace, trial_overrides
 from dlexp.search.study import counts
-from dlexp.train.callbacks import EarlyStopping
-from dlexp.train.loop import Callback, FitState, fit, plan_steps
-from dlexp.train.setup import build_model, build_optimizer_for, streams
+from dlexp.train.loop import Callback, FitState, plan_steps
+from dlexp.train.setup import streams, train_model
 
 
 class TrialDiverged(RuntimeError):
@@ -111,16 +109,7 @@ class Objective:
 
     def _fit(self, cfg: Config, reporter: ReportToTrial) -> FitState:
         s = streams(cfg.seed)                  # the same initialisation in every trial
-        d = self.data
-        model = build_model(cfg, d.x_train.shape[1], 10, s)
-        optimizer, schedule = build_optimizer_for(cfg, d.x_train.shape[0])
-        callbacks: list[Callback] = [reporter] if self.prune else []
-        es = cfg.training.early_stopping
-        if es.patience:
-            callbacks.append(EarlyStopping(es.patience, es.min_delta))
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):   # reported instead
-            return fit(model, optimizer, schedule, d.x_train, d.y_train, d.x_val, d.y_val,
-                       cfg.training, cfg.regularization, s.order, tuple(callbacks))
+        return train_model(cfg, self.data, s, (reporter,) if self.prune else ())[1]
 
 
 def _result(state: FitState, seconds: float, planned: int, pruned: bool) -> dict:

@@ -18,10 +18,10 @@ from dlexp.config import Config, config_to_dict
 from dlexp.data import Splits, load_mnist, locate_mnist, make_splits
 from dlexp.errors import ConfigError
 from dlexp.io import atomic_write_text, write_json, write_yaml
-from dlexp.train.callbacks import EarlyStopping, MetricsWriter
-from dlexp.train.loop import Callback, FitState, fit
+from dlexp.train.callbacks import MetricsWriter
+from dlexp.train.loop import Callback, FitState
 from dlexp.train.rundir import new_run_dir, run_meta
-from dlexp.train.setup import Streams, build_model, build_optimizer_for, streams
+from dlexp.train.setup import Streams, streams, train_model
 from dlexp.train.signals import hold_interrupts, interrupt_on_sigterm
 
 EXIT_CODES = {"completed": 0, "diverged": 1, "interrupted": 130}
@@ -69,21 +69,12 @@ def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | No
     model = state = None
     test_loss = test_acc = None
     try:
-        with interrupt_on_sigterm(), np.errstate(over="ignore", invalid="ignore",
-                                                 divide="ignore"):
+        with interrupt_on_sigterm():
             with hold_interrupts():     # config and meta whole, even on Ctrl-C
                 write_yaml(run_dir / "config.yaml", config_to_dict(cfg))
                 write_json(run_dir / "meta.json", meta)
-            model = build_model(cfg, splits.x_train.shape[1], 10, s)
-            optimizer, schedule = build_optimizer_for(cfg, splits.x_train.shape[0])
-            cbs: list[Callback] = [MetricsWriter(run_dir / "metrics.jsonl")]
-            es = cfg.training.early_stopping
-            if es.patience:
-                cbs.append(EarlyStopping(es.patience, es.min_delta))
-            cbs.extend(callbacks)
-            state = fit(model, optimizer, schedule, splits.x_train, splits.y_train,
-                        splits.x_val, splits.y_val, cfg.training, cfg.regularization,
-                        s.order, tuple(cbs))
+            model, state = train_model(cfg, splits, s,
+                                       (MetricsWriter(run_dir / "metrics.jsonl"), *callbacks))
             if state.status == "completed":
                 test_loss, test_acc = model.evaluate(splits.x_test, splits.y_test)
     except KeyboardInterrupt:           # before fit began, or during the test evaluation

@@ -16,7 +16,8 @@ from dlexp.nn.model import MLP
 from dlexp.optim.optimizers import build_optimizer
 from dlexp.optim.schedules import make_schedule
 from dlexp.optim.transforms import GradientTransformation, Schedule
-from dlexp.train.loop import plan_steps
+from dlexp.train.callbacks import EarlyStopping
+from dlexp.train.loop import Callback, FitState, fit, plan_steps
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,22 @@ def build_optimizer_for(cfg: Config, n_train: int) -> tuple[GradientTransformati
     mask = {"all": True} if r.decay_all else {"decay": True, "other": False}
     opt = build_optimizer(o.name, schedule, l2=r.l2, l1=r.l1, mask=mask, **o.hyper)
     return opt, schedule
+
+
+def train_model(cfg: Config, data, s: Streams, callbacks: tuple[Callback, ...] = ()
+                ) -> tuple[MLP, FitState]:
+    """Build the configured model and optimiser and train them with :func:`fit`.
+
+    ``data`` has ``x_train, y_train, x_val, y_val`` (a :class:`~dlexp.data.Splits`);
+    early stopping is added when the config asks for it. NumPy's overflow warnings are
+    silenced: a non-finite loss is reported as the status ``diverged`` instead.
+    """
+    model = build_model(cfg, data.x_train.shape[1], 10, s)
+    optimizer, schedule = build_optimizer_for(cfg, data.x_train.shape[0])
+    es = cfg.training.early_stopping
+    if es.patience:
+        callbacks = (*callbacks, EarlyStopping(es.patience, es.min_delta))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        state = fit(model, optimizer, schedule, data.x_train, data.y_train, data.x_val,
+                    data.y_val, cfg.training, cfg.regularization, s.order, tuple(callbacks))
+    return model, state
