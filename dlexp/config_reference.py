@@ -40,6 +40,8 @@ MEANINGS: dict[str, str] = {
     "model.batchnorm": "batch normalisation between each hidden affine layer and activation",
     "model.bn_momentum": "weight of the newest batch in the running mean/variance",
     "model.bn_eps": "added to the variance before the square root",
+    "model.bn_unbiased": "running variance from the unbiased batch variance (× N/(N−1), "
+                         "as PyTorch); false: the biased one, as the book",
     "model.dropout": "probability of dropping each hidden unit in training (0: no dropout)",
     "model.dropout_mode": "`inverted`: scale kept units by 1/(1-p) in training; "
                           "`book`: scale by (1-p) at test time",

@@ -31,6 +31,7 @@ class ModelSpec:
     batchnorm: bool = False
     bn_momentum: float = 0.1
     bn_eps: float = 1e-5
+    bn_unbiased: bool = True              # running variance with N/(N-1), as PyTorch
     dropout: float = 0.0                   # probability of dropping a hidden unit
     dropout_mode: str = "inverted"
 
@@ -85,7 +86,8 @@ class MLP:
                 break
             if spec.batchnorm:
                 bn = BatchNorm(p[f"gamma{i}"], p[f"beta{i}"], g[f"gamma{i}"], g[f"beta{i}"],
-                               momentum=spec.bn_momentum, eps=spec.bn_eps)
+                               momentum=spec.bn_momentum, eps=spec.bn_eps,
+                               unbiased=spec.bn_unbiased)
                 self.layers.append(bn)
                 self.batchnorms.append(bn)
             self.layers.append(ACTIVATIONS[spec.activation](self.dtype))
