@@ -57,13 +57,20 @@ def train_model(cfg: Config, data, s: Streams, callbacks: tuple[Callback, ...] =
     ``data`` has ``x_train, y_train, x_val, y_val`` (a :class:`~dlexp.data.Splits`);
     early stopping is added when the config asks for it. NumPy's overflow warnings are
     silenced: a non-finite loss is reported as the status ``diverged`` instead.
+
+    BLAS runs on one thread here, whatever command trains: the matrices of these
+    networks are too small to gain from more, worker processes must not oversubscribe
+    the cores, and the rounding of a matrix product depends on the thread count — so
+    ``train``, ``compare`` and ``search`` give the same numbers for the same config.
     """
+    from threadpoolctl import threadpool_limits
     model = build_model(cfg, data.x_train.shape[1], 10, s)
     optimizer, schedule = build_optimizer_for(cfg, data.x_train.shape[0])
     es = cfg.training.early_stopping
     if es.patience:
         callbacks = (*callbacks, EarlyStopping(es.patience, es.min_delta))
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with threadpool_limits(limits=1, user_api="blas"), \
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         state = fit(model, optimizer, schedule, data.x_train, data.y_train, data.x_val,
                     data.y_val, cfg.training, cfg.regularization, s.order, tuple(callbacks))
     return model, state
