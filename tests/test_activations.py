@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dlexp.cli import app
-from dlexp.experiments.activations import InitChoice, layer_stats, trace_layers
+from dlexp.experiments.activations import (HIST_BINS, InitChoice, histogram_rows, layer_stats,
+                                           trace_layers)
 
 
 def _stats(activation, name, std=None):
@@ -55,15 +56,38 @@ def test_zeros_gives_all_dead_relu_units():
     assert all(r["saturated_or_dead"] == 1.0 for r in _stats("relu", "zeros"))
 
 
-def test_cli_grid_writes_stats_and_plots(tmp_path):
+def test_cli_grid_writes_stats_histograms_and_plots(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
     res = CliRunner().invoke(app, ["activations", "--grid", "--activation", "tanh",
-                                   "--samples", "50", "--runs-dir", str(tmp_path)])
+                                   "--samples", "50", "--units", "20", "--layers", "2",
+                                   "--runs-dir", str(tmp_path)])
     assert res.exit_code == 0, res.output
     (run,) = tmp_path.iterdir()
     rows = list(csv.DictReader(open(run / "stats.csv")))
-    assert len(rows) == 6 * 5
-    assert (run / "plots" / "activations.png").stat().st_size > 0
-    assert (run / "plots" / "gradients.png").stat().st_size > 0
+    assert len(rows) == 6 * 2
+    assert "saturated" in res.output and "…" not in res.output
+    assert all(len(line) <= 80 for line in res.output.splitlines()[1:-1])
+    hist = list(csv.DictReader(open(run / "histograms.csv")))
+    assert len(hist) == 6 * 2 * 2 * HIST_BINS                 # inits × kinds × layers × bins
+    layer1 = [h for h in hist if (h["init"], h["kind"], h["layer"]) == ("glorot_normal",
+                                                                        "outputs", "1")]
+    assert sum(int(h["count"]) for h in layer1) == 50 * 20   # every unit of every input
+    assert (float(layer1[0]["low"]), float(layer1[-1]["high"])) == (-1.0, 1.0)
+    for png in ("activations.png", "gradients.png"):
+        assert (run / "plots" / png).stat().st_size > 0
+        (run / "plots" / png).unlink()
+    from dlexp.plots.activations import plot_activations
+    assert [p.name for p in plot_activations(run)] == ["activations.png", "gradients.png"]
+    assert (run / "plots" / "gradients.png").stat().st_size > 0      # redrawn from the files
+
+
+def test_histogram_rows_count_the_trace():
+    t = trace_layers("relu", InitChoice("he_normal"), samples=20, units=6, layers=2, seed=2)
+    rows = histogram_rows(t, bins=4)
+    grads2 = [r for r in rows if r["kind"] == "grads" and r["layer"] == 2]
+    counts, edges = np.histogram(t.grads[1], bins=4)
+    assert [r["count"] for r in grads2] == counts.tolist()
+    assert [r["low"] for r in grads2] + [grads2[-1]["high"]] == edges.tolist()
 
 
 @pytest.mark.parametrize("args", [["--activation", "relux"], ["--init", "he"],

@@ -146,9 +146,61 @@ def test_runs_lists_each_run(cli, tiny_data_env, tiny_config, tmp_path, monkeypa
         best = summary["best_val_acc"]
         assert (f"{best:.4f}" if best is not None else "—") in row
         started = json.loads((run / "meta.json").read_text())["started"]
-        assert started[:10] in row                          # the date
+        assert started[11:19] in row and "train" in row     # the time, the kind
+        assert started[:10] in result.stdout                # the date, heading its rows
     for line in result.stdout.splitlines()[1:]:             # (the title may be a long path)
         assert len(line) <= 80
+
+
+def _folder(root: Path, name: str, files: dict) -> Path:
+    d = root / name
+    d.mkdir(parents=True)
+    for file, content in files.items():
+        (d / file).write_text(content if isinstance(content, str) else json.dumps(content))
+    return d
+
+
+def test_runs_lists_every_kind_of_folder_by_start_time(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    runs = tmp_path / "runs"
+    at = lambda s: {"started": f"2020-01-02T10:00:{s:02d}+0000"}  # noqa: E731
+    _folder(runs, "a-train", {"config.yaml": "name: a", "meta.json": at(40),
+                              "summary.json": {"status": "completed", "best_val_acc": 0.9,
+                                               "test_acc": 0.8}})
+    _folder(runs, "b-batchnorm", {"compare.json": {"name": "batchnorm"}, "meta.json": at(10),
+                                  "summary.json": {"status": "completed", "runs": 32,
+                                                   "statuses": {"completed": 29,
+                                                                "diverged": 3}}})
+    _folder(runs, "c-search", {"search.json": {"meta": at(30)}, "summary.json": {
+        "status": "completed", "finished": 100, "best": {"val_acc": 0.97}}})
+    _folder(runs, "d-optimizer-paths", {"paths.json": {}, "paths.csv": "x",
+                                        "meta.json": at(20)})
+    _folder(runs, "e-running", {"config.yaml": "name: e", "meta.json": at(50)})
+    _folder(runs, "f-activations", {"stats.csv": "x"})                  # no meta: its mtime
+    _folder(runs, "g-notes", {"notes.txt": "not dlexp's"})
+    result = cli("runs", "--runs-dir", runs)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    rows = {name: next(i for i, line in enumerate(lines) if line.startswith(name))
+            for name in ("a-train", "b-batchnorm", "c-search", "d-optimizer-paths",
+                         "e-running", "f-activations")}
+    assert sorted(rows, key=rows.get) == ["b-batchnorm", "d-optimizer-paths", "c-search",
+                                          "a-train", "e-running", "f-activations"]
+    assert "g-notes" not in result.stdout
+    row = lambda name: lines[rows[name]].split()  # noqa: E731
+    from datetime import datetime
+
+    from dlexp.experiments.folders import local_time
+    clock = lambda s: local_time(datetime.strptime(  # noqa: E731  (in this machine's zone)
+        at(s)["started"], "%Y-%m-%dT%H:%M:%S%z").timestamp())[1]
+    assert row("b-batchnorm")[1:5] == ["compare", clock(10), "completed", "32"]
+    assert lines[rows["b-batchnorm"] + 1].split() == ["3", "diverged"]
+    assert row("c-search")[1:] == ["search", clock(30), "completed", "100", "0.9700", "—"]
+    assert row("d-optimizer-paths")[1:4] == ["paths", clock(20), "completed"]
+    assert row("a-train")[3:] == ["completed", "0.9000", "0.8000"]
+    assert row("e-running")[3] == "running?"
+    assert row("f-activations")[1] == "activations" and row("f-activations")[3] == "completed"
+    assert all(len(line) <= 80 for line in lines[1:])
 
 
 def test_runs_on_missing_folder_says_so(cli, tmp_path):
@@ -170,6 +222,11 @@ def test_plot_overlays_runs_and_rejects_non_runs(cli, tiny_data_env, tiny_config
 
     line = cli.one_line_error(cli("plot", str(tmp_path)))
     assert "not a run folder" in line
+    parent = tmp_path / "compare-x"
+    parent.mkdir()
+    (parent / "compare.json").write_text(json.dumps({"variants": [{"run": "sgd-seed0"}]}))
+    line = cli.one_line_error(cli("plot", str(parent)))
+    assert f"pass its sub-run folders, e.g. {parent / 'sgd-seed0'}" in line
     line = cli.one_line_error(cli("plot", str(tmp_path / "nope")))
     assert "no such run folder" in line
     line = cli.one_line_error(cli("plot", dirs[0], "--metric", "acc"))
@@ -177,6 +234,29 @@ def test_plot_overlays_runs_and_rejects_non_runs(cli, tiny_data_env, tiny_config
     (tmp_path / "file").write_text("x")
     bad_out = tmp_path / "file" / "overlay.png"                # a path under a file
     cli.one_line_error(cli("plot", dirs[0], "--out", str(bad_out)))
+
+
+def test_plot_names_runs_by_what_differs_and_skips_runs_without_an_epoch(
+        cli, tiny_data_env, tiny_config, tmp_path):
+    from dlexp.plots.runs import legend_labels
+    runs = tmp_path / "runs"
+    for lr in ("0.01", "0.001"):
+        assert cli.train(tiny_config, runs, "--set", f"optimizer.lr={lr}").exit_code == 0
+    dirs = sorted(runs.iterdir(), key=lambda d: yaml.safe_load(
+        (d / "config.yaml").read_text())["optimizer"]["lr"])
+    labels = legend_labels(dirs)
+    assert labels[dirs[0]] == f"{dirs[0].name}: optimizer.lr=0.001"
+    assert labels[dirs[1]] == f"{dirs[1].name}: optimizer.lr=0.01"
+    empty = runs / "empty-run"                                  # started, no epoch yet
+    empty.mkdir()
+    (empty / "metrics.jsonl").write_text("")
+    result = cli("plot", *dirs, empty, "--runs-dir", tmp_path / "figs")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(tmp_path / "figs" / "overlay-val_acc.png")
+    assert result.stderr.strip() == f"note: {empty} has no evaluation of val_acc yet; left out"
+    assert "No artists" not in result.output
+    assert cli.one_line_error(cli("plot", empty, "--runs-dir", tmp_path)).startswith(
+        "error: none of the runs has an evaluation")
 
 
 def test_data_reports_checksum_mismatch_on_tiny_files(cli, tiny_data_env):

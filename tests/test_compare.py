@@ -14,10 +14,12 @@ from dlexp.cli import app
 from dlexp.config import config_from_dict, load_config, read_yaml_mapping
 from dlexp.errors import ConfigError
 from dlexp.experiments import pool
-from dlexp.experiments.aggregate import moving_average, read_step_losses
+from dlexp.experiments.aggregate import read_step_losses, smooth_losses
 from dlexp.experiments.compare import preset_config, run_compare
 from dlexp.experiments.optimizers import optimizer_variants
-from dlexp.experiments.variants import Variant, grid, parse_vary, variant_config
+from dlexp.experiments.report import CompareOptions, Plan, run_and_report
+from dlexp.experiments.variants import (Variant, grid, optimizer_notes, parse_vary,
+                                        variant_config)
 
 TINY = {"name": "tiny", "seed": 3, "data": {"val_size": 40},
         "model": {"hidden": [16, 16]},
@@ -103,6 +105,40 @@ def test_changing_optimizer_drops_settings_it_does_not_have():
         variant_config(base, Variant("../up", {}))
 
 
+def test_optimizer_notes_name_the_shared_lr_and_each_dropped_setting():
+    base = {"optimizer": {"name": "adam", "lr": 0.001, "beta1": 0.8}}
+    notes = optimizer_notes(base, grid({"optimizer.name": ["sgd", "adam", "momentum"]}, [0, 1]))
+    assert len(notes) == 2
+    assert notes[0].startswith("note: optimizer.lr=0.001 from the base config applies to "
+                               "every variant; vary it with --vary optimizer.lr=")
+    assert notes[1] == ("note: optimizer.beta1=0.8 from the base config is not a setting "
+                        "of sgd, momentum; dropped for their variants")
+    varied_lr = grid({"optimizer.name": ["sgd", "adam"], "optimizer.lr": [0.1, 0.01]})
+    assert not any("optimizer.lr" in n for n in optimizer_notes(base, varied_lr))
+    assert optimizer_notes({"optimizer": {"name": "sgd"}}, grid({"optimizer.name": ["adam"]})
+                           ) == []
+    assert optimizer_notes(base, grid({"optimizer.lr": [0.1, 0.2]})) == []
+
+
+# --- smoothing --------------------------------------------------------------------------
+
+def test_smoothed_loss_is_a_trailing_bias_corrected_average():
+    rng = np.random.default_rng(0)
+    x = rng.random(40) + np.linspace(3, 0, 40)
+    w = 9
+    s = smooth_losses(x, w)
+    beta = 1 - 2 / (w + 1)
+    for t in (0, 5, 39):                                     # the closed form, 0-based t
+        weights = beta ** np.arange(t, -1, -1)               # β^{t−i}, i = 0…t
+        assert s[t] == pytest.approx(np.sum(weights * x[:t + 1]) / weights.sum(), rel=1e-12)
+    assert s[0] == x[0]                                       # no look-ahead at the start
+    later = x.copy()
+    later[20:] += 100.0
+    np.testing.assert_array_equal(smooth_losses(later, w)[:20], s[:20])   # causal
+    np.testing.assert_array_equal(smooth_losses(x, 1), x)
+    assert np.all(smooth_losses(np.full(30, 2.3), 50) == pytest.approx(2.3))
+
+
 # --- running ----------------------------------------------------------------------------
 
 def _two_by_two(tmp_path: Path, jobs: int, folder: str):
@@ -126,7 +162,7 @@ def test_layout_csvs_and_plots(tiny_env, tmp_path):
     sgd = [r for r in loss if r["label"] == "sgd"]
     per_seed = np.array([read_step_losses(d / f"sgd-seed{k}") for k in (0, 1)])   # (2, 24)
     np.testing.assert_allclose([float(r["raw"]) for r in sgd], per_seed.mean(0), rtol=1e-5)
-    smooth = np.array([moving_average(c, 6) for c in per_seed])
+    smooth = np.array([smooth_losses(c, 6) for c in per_seed])
     np.testing.assert_allclose([float(r["smooth_max"]) for r in sgd], smooth.max(0), rtol=1e-5)
 
     val = _rows(d / "val_accuracy.csv")
@@ -135,15 +171,16 @@ def test_layout_csvs_and_plots(tiny_env, tmp_path):
     summary = _rows(d / "summary.csv")
     assert [r["optimizer"] for r in summary] == ["sgd", "adam"]
     assert [float(r["optimizer.lr"]) for r in summary] == [0.01, 0.001]
-    assert float(summary[0]["final_loss"]) == pytest.approx(smooth[:, -1].mean(), rel=1e-5)
+    assert float(summary[0]["final_smoothed_loss"]) == pytest.approx(smooth[:, -1].mean(),
+                                                                     rel=1e-12)
     tests = [json.loads((d / f"adam-seed{k}" / "summary.json").read_text())["test_acc"]
              for k in (0, 1)]
     assert float(summary[1]["test_acc"]) == pytest.approx(np.mean(tests), rel=1e-5)
 
-    from dlexp.plots.compare import plot_compare
+    from dlexp.plots.compare import plot_compare, plot_sub_runs
     paths = plot_compare(d, band="std")
-    assert d / "plots" / "loss.png" in paths and d / "plots" / "val_accuracy.png" in paths
-    assert (d / "sgd-seed0" / "plots" / "loss.png").is_file()
+    assert paths == [d / "plots" / "loss.png", d / "plots" / "val_accuracy.png"]
+    assert d / "sgd-seed0" / "plots" / "loss.png" in plot_sub_runs(d)
 
 
 def test_parallel_results_equal_serial(tiny_env, tmp_path):
@@ -207,6 +244,25 @@ def test_a_stop_request_interrupts_the_running_run_and_skips_the_rest(tiny_env, 
     assert json.loads((result.dir / "summary.json").read_text())["status"] == "interrupted"
 
 
+def test_an_interrupted_comparison_still_gets_its_table_and_figures(tiny_env, tmp_path,
+                                                                   monkeypatch, capsys):
+    monkeypatch.setattr(pool, "_STOP", _SetAfter(10))    # the first run stops at update 10
+    plan = Plan("stopped", grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1]),
+                "optimizer")
+    opts = CompareOptions(jobs=1, smooth=6, runs_dir=tmp_path / "runs")
+    assert run_and_report(TINY, plan, opts) == 130
+    (d,) = (tmp_path / "runs").iterdir()
+    first = json.loads((d / "sgd-seed0" / "summary.json").read_text())
+    assert first["status"] == "interrupted" and first["best_val_acc"] is not None
+    summary = _rows(d / "summary.csv")
+    assert summary[0]["status"] == "interrupted×1, skipped×1"
+    assert float(summary[0]["best_val_acc"]) == first["best_val_acc"]
+    assert (d / "plots" / "loss.png").is_file() and (d / "plots" / "val_accuracy.png").is_file()
+    out = capsys.readouterr()
+    assert f"{first['best_val_acc']:.4f}" in out.out             # the table shows it too
+    assert "interrupted" in out.err
+
+
 # --- CLI --------------------------------------------------------------------------------
 
 def _write_base(tmp_path: Path) -> Path:
@@ -257,3 +313,29 @@ def test_cli_compare_optimizers_runs_the_preset(tiny_env, tmp_path):
     cfg = config_from_dict(read_yaml_mapping(d / "momentum" / "config.yaml"))
     assert cfg.training.iterations == 12 and cfg.model.hidden == (100, 100, 100, 100)
     assert (d / "plots" / "val_accuracy.png").is_file()
+
+
+def test_cli_compare_notes_dropped_settings_and_fits_80_columns(tiny_env, tmp_path,
+                                                                monkeypatch):
+    import yaml
+    monkeypatch.setenv("COLUMNS", "80")
+    base = tmp_path / "base.yaml"
+    base.write_text(yaml.safe_dump({**TINY, "optimizer": {"name": "adam", "lr": 0.002}}))
+    r = CliRunner().invoke(app, ["compare", str(base), "--vary", "optimizer.name=sgd,adam",
+                                 "--vary", "model.batchnorm=true,false",
+                                 "--set", "optimizer.beta1=0.8", "--iterations", "8",
+                                 "--runs-dir", str(tmp_path / "runs"), "-j", "1"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert any(line.startswith("note: optimizer.lr=0.002 from the base config applies to "
+                               "every variant") for line in lines)
+    assert "note: optimizer.beta1=0.8 from the base config is not a setting of sgd; " \
+           "dropped for its variants" in lines
+    assert "[1/4] name=sgd_batchnorm=true: completed  train loss since last eval" in r.output
+    (d,) = (tmp_path / "runs").iterdir()
+    summary = _rows(d / "summary.csv")
+    assert [float(s["optimizer.lr"]) for s in summary] == [0.002] * 4     # the shared lr
+    table = [line for line in lines if not line.startswith(("note:", "[", str(d)))]
+    assert all(len(line) <= 80 and "…" not in line for line in table)
+    assert "final" in r.output and "smoothed" in r.output                 # the loss column
+    assert "batchnorm=false" in r.output.replace("\n", "")               # labels whole

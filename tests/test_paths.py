@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from dlexp.cli import app
 from dlexp.errors import ConfigError
-from dlexp.experiments.paths import FUNCTIONS, paths_csv, run_paths, save_paths
+from dlexp.experiments.paths import FUNCTIONS, diverged_at, paths_csv, run_paths, save_paths
 
 
 def test_sgd_first_step_is_the_closed_form():
@@ -105,3 +105,28 @@ def test_cli_bad_options_exit_2_with_one_line(tmp_path, args):
     assert r.exit_code == 2
     assert r.output.startswith("error: ") and r.output.count("\n") == 1
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("args, name", [
+    (["--optimizers", "adam", "--lr", "adam=1e300"], "adam"),
+    (["--function", "rosenbrock", "--optimizers", "sgd", "--lr", "sgd=1e9"], "sgd")])
+def test_cli_a_diverging_path_is_reported_not_a_crash(tmp_path, args, name):
+    r = CliRunner().invoke(app, ["optimizer-paths", "--runs-dir", str(tmp_path), *args])
+    assert r.exit_code == 0, r.output
+    assert "Traceback" not in r.output and "Warning" not in r.output
+    (run_dir,) = tmp_path.iterdir()
+    final = json.loads((run_dir / "paths.json").read_text())["final"][name]
+    assert final["x"] is None and final["f"] is None and final["diverged_at"] >= 1
+    assert f"diverged at update {final['diverged_at']}" in r.output
+    if "1e300" in args[-1]:
+        assert "1.000e+300" in r.output                     # big numbers: scientific
+    assert (run_dir / "plots" / "optimizer-paths.png").stat().st_size > 0
+
+
+def test_diverged_at_is_the_first_non_finite_point():
+    fn = FUNCTIONS["anisotropic"]
+    from dlexp.experiments.paths import optimizer_path
+    path = optimizer_path(fn, "sgd", 1e200, (-7.0, 2.0), 10)
+    k = diverged_at(path)
+    assert k is not None and np.all(np.isfinite(path[:k])) and np.all(np.isnan(path[k:]))
+    assert diverged_at(optimizer_path(fn, "sgd", 0.1, (-7.0, 2.0), 10)) is None

@@ -127,6 +127,25 @@ def test_split_seed_fixes_the_images_across_run_seeds(tiny_data_env):
         ensemble.check_same_split(cfgs)
 
 
+COMPARISONS = ("compare", "compare-optimizers", "compare-inits", "batchnorm",
+               "overfit-weight-decay", "overfit-dropout", "ensemble")
+SHARED = {"--iterations", "--epochs", "--seeds", "--smooth", "--name", "--jobs", "-j",
+          "--runs-dir", "--band", "--quiet", "-q"}
+
+
+@pytest.mark.parametrize("command", COMPARISONS)
+def test_every_comparison_command_takes_the_shared_options(command):
+    import typer.main
+
+    from dlexp.cli import app
+    click = typer.main.get_command(app).commands[command]
+    flags = {flag for param in click.params for flag in param.opts}
+    assert SHARED <= flags, SHARED - flags
+    if command == "ensemble":                     # its members are its seeds
+        (members,) = [p for p in click.params if "--members" in p.opts]
+        assert "--seeds" in members.opts
+
+
 # --- the analyses on hand-made numbers ----------------------------------------------------
 
 def test_hidden_symmetry_counts_distinct_units():
@@ -210,8 +229,12 @@ def test_batchnorm_tiny_run_reports_the_speedup(cli, tiny_data_env, tmp_path):
     assert r.exit_code == 0, r.output                          # a diverged run is a result
     assert "as expected, plain-w1e+06 (diverged" in r.output
     d = _one_dir(tmp_path / "runs")
+    overall_status = json.loads((d / "summary.json").read_text())
+    assert overall_status["status"] == "completed"             # honest: the preset finished
+    assert overall_status["statuses"] == {"completed": 3, "diverged": 1}
+    assert not (d / "val_accuracy.csv").exists()               # no validation set: no file
     table = _rows(d / "batchnorm.csv")
-    assert [float(t["init_std"]) for t in table] == [1e6, 0.05]
+    assert [float(t["init_std"]) for t in table] == pytest.approx([1e6, 0.05])
     assert table[0]["plain_status"] == "diverged" and table[0]["plain_final_acc"] == ""
     summary = {s["variant"]: s for s in _rows(d / "summary.csv")}
     metrics = [json.loads(line) for line in (d / "bn-w0.05" / "metrics.jsonl").open()]
@@ -258,7 +281,7 @@ def test_overfit_tiny_runs_report_the_gap(cli, tiny_data_env, tmp_path, command,
 
 
 def test_ensemble_averages_the_members_softmax(cli, tiny_data_env, tmp_path):
-    r = cli("ensemble", "--members", 3, "--dropout", 0.5, "--epochs", 3, *TINY,
+    r = cli("ensemble", "--seeds", 3, "--dropout", 0.5, "--epochs", 3, *TINY,
             "--set", "data.train_size=200", "--set", "data.val_size=100",
             "--set", "training.batch_size=25", "--runs-dir", tmp_path / "runs")
     assert r.exit_code == 0, r.output

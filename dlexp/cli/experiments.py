@@ -21,16 +21,10 @@ def activations(
     units: int = typer.Option(100, min=1, help="Units per layer (and input size)."),
     layers: int = typer.Option(5, min=1, help="Hidden layers."),
     seed: int = typer.Option(0, min=0),
-    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir"),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where the run folder "
+                                  "goes."),
 ) -> None:
     """Histograms of hidden activations and of the gradients flowing back (book §6.2)."""
-    from dlexp.experiments.activations import run_activations
-    result = run_activations(activation, init, std, grid=grid, samples=samples, units=units,
-                             layers=layers, seed=seed, runs_root=runs_dir)
-    from dlexp.plots.activations import plot_traces
-    plot_traces(result.traces, result.dir / "plots" / "activations.png", "outputs")
-    plot_traces(result.traces, result.dir / "plots" / "gradients.png", "grads")
-    from dlexp.cli.report import print_rows
-    print_rows(result.rows, ["init", "layer", "act_mean", "act_std", "saturated_or_dead",
-                             "delta_abs_mean"], title=f"{activation}: per-layer statistics")
-    typer.echo(str(result.dir))
+    from dlexp.experiments.quick import activations_report
+    activations_report(activation, init, std, grid=grid, samples=samples, units=units,
+                       layers=layers, seed=seed, runs_root=runs_dir)

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from dlexp.errors import RunError
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float):
-        return f"{v:.4f}"
-    return str(v)
-
+from dlexp.experiments.tables import narrow_numbers, new_table, print_titled
+from dlexp.fmt import fmt
 
 SUMMARY_ROWS = (("status", "status"), ("stop_reason", "stopped"), ("epochs", "epochs"),
                 ("steps", "updates"), ("best_val_acc", "best val acc"),
@@ -36,44 +26,40 @@ def print_run_summary(run_dir: Path, summary: dict) -> None:
     table.add_column()
     for key, label in SUMMARY_ROWS:
         if summary.get(key) is not None:
-            table.add_row(label, _fmt(summary[key]))
+            table.add_row(label, fmt(summary[key]))
     console.print(table, highlight=False)
 
 
 def print_runs_table(root: Path) -> None:
-    """One row per run folder under ``root`` (oldest first)."""
-    root = Path(root)
-    if root.exists() and not root.is_dir():
-        raise RunError(f"{root}: not a folder; pass the runs folder with --runs-dir")
-    rows = []
-    for d in root.glob("*/") if root.is_dir() else ():
-        if not (d / "meta.json").is_file():
-            continue
-        meta = _read(d / "meta.json")
-        s = _read(d / "summary.json") if (d / "summary.json").is_file() else {}
-        started = str(meta.get("started", ""))[:16].replace("T", " ")
-        rows.append((started, d.name, s.get("status", "running?"),
-                     _fmt(s.get("best_val_acc")), _fmt(s.get("test_acc"))))
-    if not rows:
+    """One row per folder dlexp wrote under ``root``, oldest first, grouped by date."""
+    from dlexp.experiments.folders import list_folders, local_time
+    folders = list_folders(root)
+    if not folders:
         Console().print(f"no runs in {root} yet; start one with `dlexp train CONFIG`",
                         soft_wrap=True, highlight=False)
         return
-    table = _table()
-    table.add_column("run", overflow="fold")          # a long name folds; the rest never do
-    table.add_column("started", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("val acc", justify="right", no_wrap=True)
-    table.add_column("test acc", justify="right", no_wrap=True)
-    for started, name, status, val, test in sorted(rows):
-        table.add_row(name, started, str(status), val, test)
-    _print_titled(Console(), f"runs in {root}", table)
+    table = new_table(["run", "kind", "started", "status", "runs", "val acc", "test acc"],
+                      right=["runs", "val acc", "test acc"])
+    day, cells = None, []
+    for f in folders:
+        date, clock = local_time(f.started)
+        if date != day:
+            table.add_row(f"[bold]{date}[/bold]")
+            day = date
+        status = f"{f.status}\n{f.note}" if f.note else f.status
+        cells.append([f.path.name, f.kind, clock, status, fmt(f.runs) if f.runs else "",
+                      fmt(f.val_acc), fmt(f.test_acc)])
+        table.add_row(*cells[-1])
+    narrow_numbers(table, cells)
+    print_titled(f"runs in {root}", table)
+    if any(f.kind == "compare" for f in folders):
+        Console().print("a comparison's sub-runs: dlexp runs --runs-dir <its folder>",
+                        soft_wrap=True, highlight=False, style="dim")
 
 
 def print_data_report(folder: Path, checks: list) -> bool:
     """A row per MNIST file (size and checksums against the official ones); True if all ok."""
-    table = _table()
-    for col in ("file", "bytes", "MD5", "SHA-256"):
-        table.add_column(col, no_wrap=True)
+    table = new_table(["file", "bytes", "MD5", "SHA-256"])
     mark = lambda ok: "ok" if ok else "[bold red]BAD[/]"  # noqa: E731
     for c in checks:
         if not c.present:
@@ -83,7 +69,7 @@ def print_data_report(folder: Path, checks: list) -> bool:
         table.add_row(c.name, f"{size}" if c.size_ok else f"[bold red]{size}[/]",
                       mark(c.md5_ok), mark(c.sha256_ok))
     console = Console()
-    _print_titled(console, f"MNIST in {folder}", table)
+    print_titled(f"MNIST in {folder}", table, console)
     bad = [c for c in checks if not c.ok]
     if bad:
         console.print(f"{len(bad)} of {len(checks)} files are not the official MNIST files; "
@@ -94,36 +80,8 @@ def print_data_report(folder: Path, checks: list) -> bool:
     return not bad
 
 
-def _table() -> Table:
-    """A borderless table: fits 80 columns, reads well in a log file."""
-    return Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-
-
-def _print_titled(console: Console, title: str, table: Table) -> None:
-    """The title on a line of its own (a long path is never wrapped), then the table."""
-    console.print(f"[bold]{title}[/bold]", soft_wrap=True, highlight=False)
-    console.print(table, highlight=False)
-
-
 def _size(path: Path) -> str:
     try:
         return str(path.stat().st_size)
     except OSError:
         return "unreadable"
-
-
-def _read(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-
-
-def print_rows(rows: list[dict], columns: list[str], title: str = "") -> None:
-    """A table of dict rows, numbers to 4 decimals."""
-    table = Table(title=title or None)
-    for col in columns:
-        table.add_column(col)
-    for r in rows:
-        table.add_row(*(_fmt(r.get(c)) for c in columns))
-    Console().print(table)

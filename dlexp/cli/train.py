@@ -60,7 +60,8 @@ def data(
 def runs(
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where run folders are."),
 ) -> None:
-    """List runs: name, date, status, best validation and test accuracy."""
+    """List what dlexp wrote there (runs, comparisons, searches, paths, activations):
+    kind, start time, status, sub-runs, best validation and test accuracy."""
     from dlexp.cli.report import print_runs_table
     print_runs_table(runs_dir)
 
@@ -70,18 +71,14 @@ def runs(
 def plot(
     run: List[Path] = typer.Argument(..., help="Run folders to overlay."),
     metric: str = typer.Option("val_acc", help="train_loss, train_acc, val_loss or val_acc."),
-    out: Optional[Path] = typer.Option(None, help="Output PNG (default runs/overlay-<metric>.png)."),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where the figure goes "
+                                  "by default."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output PNG (default: "
+                                       "<runs-dir>/overlay-<metric>.png)."),
 ) -> None:
     """Overlay the curves of several runs in one figure."""
-    from dlexp.errors import RunError
-    valid = ("train_loss", "train_acc", "val_loss", "val_acc")
-    if metric not in valid:
-        raise RunError(f"--metric {metric!r}: choose one of {', '.join(valid)}")
-    for d in run:
-        if not d.is_dir():
-            raise RunError(f"{d}: no such run folder; `dlexp runs` lists them")
-        if not (d / "metrics.jsonl").is_file():
-            raise RunError(f"{d}: not a run folder (no metrics.jsonl); `dlexp runs` lists them")
     from dlexp.plots.runs import plot_overlay
-    path = plot_overlay(run, out or Path("runs") / f"overlay-{metric}.png", metric)
+    path, skipped = plot_overlay(run, out or runs_dir / f"overlay-{metric}.png", metric)
+    for d in skipped:
+        typer.echo(f"note: {d} has no evaluation of {metric} yet; left out", err=True)
     typer.echo(str(path))

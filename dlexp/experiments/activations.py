@@ -13,22 +13,34 @@ dL/dW_k = h_{k-1}ᵀ δ_k. Per layer we report the mean and std of h_k and of δ
 fraction of *saturated* units
 (sigmoid h < 0.01 or > 0.99, tanh |h| > 0.99) or *dead* ones (ReLU h = 0), and the mean
 |gradient|, which shows vanishing gradients directly.
+
+The run folder holds everything the figures need (they are drawn from these files):
+
+    activations.json  activation, initialisers, samples, units, layers, seed
+    stats.csv         one row per initialiser and layer: the statistics above
+    histograms.csv    init, kind (``outputs``: h_k; ``grads``: δ_k), layer, bin, low,
+                      high, count — HIST_BINS equal bins per layer, over [0, 1] for
+                      sigmoid h, [−1, 1] for tanh h, else the layer's own min…max
+    meta.json         command line, versions, start time
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from dlexp.errors import ConfigError
-from dlexp.io import write_csv
+from dlexp.io import write_csv, write_json
 from dlexp.nn.init import INITIALIZERS, make_initializer
 from dlexp.nn.layers import ACTIVATIONS, Affine
-from dlexp.train.rundir import new_run_dir
+from dlexp.train.rundir import new_run_dir, run_meta
 
 SATURATION = 0.01        # sigmoid within 0.01 of 0 or 1, tanh within 0.01 of ±1
+HIST_BINS = 30
+KINDS = ("outputs", "grads")               # h_k and δ_k
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,22 @@ def layer_stats(trace: LayerTrace) -> list[dict]:
     return rows
 
 
+def histogram_rows(trace: LayerTrace, bins: int = HIST_BINS) -> list[dict]:
+    """One row per bin, layer and kind (module docstring) of one trace."""
+    rows = []
+    for kind in KINDS:
+        limits = _HIST_RANGE.get(trace.activation) if kind == "outputs" else None
+        for k, values in enumerate(getattr(trace, kind), 1):
+            counts, edges = np.histogram(np.ravel(values), bins=bins, range=limits)
+            rows += [{"init": trace.init.label, "kind": kind, "layer": k, "bin": b,
+                      "low": float(edges[b]), "high": float(edges[b + 1]),
+                      "count": int(counts[b])} for b in range(bins)]
+    return rows
+
+
+_HIST_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+
+
 def _inactive(activation: str, h: np.ndarray) -> np.ndarray:
     if activation == "relu":
         return h == 0.0
@@ -111,7 +139,7 @@ class ActivationsResult:
 def run_activations(activation: str, init: str, std: float | None = None, *, grid: bool = False,
                     samples: int = 1000, units: int = 100, layers: int = 5, seed: int = 0,
                     runs_root: Path = Path("runs")) -> ActivationsResult:
-    """Trace one initialiser (or all of GRID_INITS) and write ``stats.csv`` to a run folder."""
+    """Trace one initialiser (or all of GRID_INITS) and write the run folder's files."""
     if activation not in ACTIVATIONS:
         raise ConfigError(f"--activation {activation!r}: choose one of {', '.join(ACTIVATIONS)}")
     if init not in INITIALIZERS:
@@ -124,8 +152,14 @@ def run_activations(activation: str, init: str, std: float | None = None, *, gri
               for c in choices]
     rows = [row for t in traces for row in layer_stats(t)]
     name = f"activations-{activation}" + ("-grid" if grid else f"-{choices[0].label}")
+    started = time.time()
     out = new_run_dir(Path(runs_root), name.replace("(", "").replace(")", "").replace("=", ""))
-    write_csv(out / "stats.csv", rows)
+    write_json(out / "meta.json", run_meta(started))
+    write_json(out / "activations.json", {
+        "activation": activation, "inits": [c.label for c in choices], "samples": samples,
+        "units": units, "layers": layers, "seed": seed})
+    write_csv(out / "histograms.csv", [r for t in traces for r in histogram_rows(t)])
+    write_csv(out / "stats.csv", rows)                # last: marks the folder complete
     return ActivationsResult(out, traces, rows)
 
 

@@ -1,33 +1,42 @@
 """From the sub-run folders of a comparison to the CSVs behind its plots and table.
 
-Each run gives the training loss ℓ_t of every update t = 1…T (``steps.csv``) and the
-training and validation accuracy at each evaluation (``metrics.jsonl``). The loss is
-smoothed by a centred moving average over a window of w updates, h = ⌊w/2⌋ on either side,
+Each run gives the training loss ℓ_t of every update t = 1…T (``steps.csv``: the loss of
+that update's minibatch) and the training and validation accuracy at each evaluation
+(``metrics.jsonl``). The loss is smoothed by a trailing, bias-corrected exponential
+moving average of span w (``--smooth``; β = 1 − 2/(w + 1)):
 
-    s_t = mean{ ℓ_i : max(1, t−h) ≤ i ≤ min(T, t+h) },
+    m_0 = 0,   m_t = β m_{t−1} + (1 − β) ℓ_t,   s_t = m_t / (1 − β^t)
 
-which does not lag behind the raw curve (a trailing average would, by w/2 updates);
-near the ends the window is cut short, so the last value s_T is the mean loss of the
-final h + 1 updates: the *final smoothed loss*. Over the n seeds k of one label, at
-each update t:
+s_t uses only updates 1…t (it never looks ahead: s_1 = ℓ_1); its weights β^{t−i}
+(normalised) have mean age β/(1 − β) = (w − 1)/2 updates, as a plain average of the last
+w updates would, but fall off smoothly, so the curve has no kink where a window would
+stop growing; w = 1 gives the raw loss. The last value s_T is the *final smoothed loss*
+(``final_smoothed_loss``), a minibatch-loss figure: not the ``final_train_loss`` of a
+run's summary, which is the mean loss since its last evaluation. Over the n seeds k of
+one label, at each update t:
 
-    raw = mean_k ℓ_t^k        smooth = mean_k s_t^k  (= the moving average of raw)
+    raw = mean_k ℓ_t^k        smooth = mean_k s_t^k
     band: min_k s_t^k … max_k s_t^k,  or  smooth ± std_k s_t^k  (population std)
 
-Curves use the runs that completed or were interrupted (a diverged run's last losses
-would swamp the scale; it is in the summary with its status); a run that stopped early
-counts up to its last update, and ``n`` says how many runs a point averages.
+Curves and the metrics of the summary use the runs that completed or were interrupted
+(a diverged run's last losses would swamp the scale; it is in the summary with its
+status); a run that stopped early counts up to its last update, and ``n`` says how many
+runs a point averages. A file that would hold no rows (no validation set: no
+val_accuracy.csv) is not written.
 
     loss.csv            label, step, n, raw, smooth, smooth_std, smooth_min, smooth_max
     val_accuracy.csv    label, step, epoch, n, mean, std, min, max
     train_accuracy.csv  label, step, epoch, n, mean, std, min, max   (``train_acc``: on
                         the whole training set, or running, as ``training.train_eval``)
     summary.csv         <label column>, <varied keys…>, runs, completed, status,
-                        final_loss, final_loss_std, best_val_acc, best_val_acc_std,
-                        test_acc, test_acc_std, seconds      (means over completed runs)
+                        final_smoothed_loss, final_smoothed_loss_std, best_val_acc,
+                        best_val_acc_std, test_acc, test_acc_std, seconds
+                        (means over the completed and interrupted runs; ``status``
+                        says how many ended which way, e.g. ``completed×2, interrupted×1``)
 
-A preset adds its own per-label columns and overall numbers with :func:`extend_summary`
-(``label_means`` averages any key of the sub-runs' ``summary.json`` over the seeds).
+Numbers are written in full precision. A preset adds its own per-label columns and
+overall numbers with :func:`extend_summary` (``label_means`` averages any key of the
+sub-runs' ``summary.json`` over the seeds).
 """
 
 from __future__ import annotations
@@ -39,22 +48,33 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from dlexp.errors import ConfigError
 from dlexp.io import read_jsonl, write_csv, write_json
 
 LOSS_COLUMNS = ["label", "step", "n", "raw", "smooth", "smooth_std", "smooth_min", "smooth_max"]
 VAL_COLUMNS = ["label", "step", "epoch", "n", "mean", "std", "min", "max"]
-METRICS = ("final_loss", "best_val_acc", "test_acc")
+METRICS = ("final_smoothed_loss", "best_val_acc", "test_acc")
 CURVE_STATUSES = ("completed", "interrupted")
+BANDS = ("minmax", "std")                     # the seed band: min–max, or mean ± std
 
 
-def moving_average(x: np.ndarray, window: int) -> np.ndarray:
-    """Centred mean over ``window`` values (cut short at the ends); same length as x."""
+def check_band(band: str) -> None:
+    """Raise ConfigError unless ``band`` is one of :data:`BANDS`."""
+    if band not in BANDS:
+        raise ConfigError(f"--band {band!r}: choose one of {', '.join(BANDS)}")
+
+
+def smooth_losses(x: np.ndarray, span: int) -> np.ndarray:
+    """s_t of the module docstring for t = 1…T: trailing, bias-corrected EMA; (T,)."""
     x = np.asarray(x, dtype=np.float64)                       # (T,)
-    h = window // 2
-    c = np.concatenate([[0.0], np.cumsum(x)])                 # (T + 1,), c[i] = Σ x[:i]
-    t = np.arange(x.shape[0])                                 # (T,) 0-based
-    lo, hi = np.maximum(t - h, 0), np.minimum(t + h + 1, x.shape[0])
-    return (c[hi] - c[lo]) / (hi - lo)
+    beta = 1.0 - 2.0 / (span + 1.0)
+    out = np.empty_like(x)                                    # (T,)
+    m, scale = 0.0, 0.0                                       # scale = 1 − β^t
+    for t, value in enumerate(x.tolist()):
+        m = beta * m + (1.0 - beta) * value
+        scale = beta * scale + (1.0 - beta)
+        out[t] = m / scale
+    return out
 
 
 def read_step_losses(run_dir: Path) -> np.ndarray:
@@ -73,7 +93,7 @@ def loss_curves(runs_by_label: dict[str, list[Path]], window: int) -> list[dict]
         if not curves:
             continue
         raw = _stack(curves)                                   # (n, T), NaN past a run's end
-        smooth = _stack([moving_average(c, window) for c in curves])
+        smooth = _stack([smooth_losses(c, window) for c in curves])
         n = np.sum(~np.isnan(raw), axis=0)                     # (T,)
         cols = [np.nanmean(raw, 0), np.nanmean(smooth, 0), np.nanstd(smooth, 0),
                 np.nanmin(smooth, 0), np.nanmax(smooth, 0)]
@@ -102,18 +122,20 @@ def val_curves(runs_by_label: dict[str, list[Path]], metric: str = "val_acc") ->
 
 def summary_rows(runs: Sequence[dict], final_loss: dict[str, float], label_column: str,
                  keys: Sequence[str]) -> list[dict]:
-    """One row per label, in first-seen order; ``final_loss`` maps run name → s_T."""
+    """One row per label, in first-seen order; ``final_loss`` maps run name → s_T;
+    metrics are means over the label's completed and interrupted runs."""
     rows = []
     for label in dict.fromkeys(r["label"] for r in runs):
         group = [r for r in runs if r["label"] == label]
-        done = [r for r in group if r["status"] == "completed"]
+        done = [r for r in group if r["status"] in CURVE_STATUSES]
         statuses = sorted({r["status"] for r in group})
         row: dict[str, Any] = {label_column: label, **{k: group[0].get(k) for k in keys},
-                               "runs": len(group), "completed": len(done),
+                               "runs": len(group),
+                               "completed": sum(r["status"] == "completed" for r in group),
                                "status": statuses[0] if len(statuses) == 1 else
                                ", ".join(f"{s}×{sum(r['status'] == s for r in group)}"
                                          for s in statuses)}
-        values = {"final_loss": [final_loss.get(r["run"]) for r in done],
+        values = {"final_smoothed_loss": [final_loss.get(r["run"]) for r in done],
                   "best_val_acc": [r.get("best_val_acc") for r in done],
                   "test_acc": [r.get("test_acc") for r in done]}
         for name in METRICS:
@@ -134,14 +156,17 @@ def aggregate_compare(out_dir: Path, runs: Sequence[dict], window: int, label_co
     for r in runs:
         if r["status"] in CURVE_STATUSES:
             by_label.setdefault(r["label"], []).append(out_dir / r["run"])
-    write_table(out_dir / "loss.csv", loss_curves(by_label, window), LOSS_COLUMNS)
-    write_table(out_dir / "val_accuracy.csv", val_curves(by_label), VAL_COLUMNS)
-    write_table(out_dir / "train_accuracy.csv", val_curves(by_label, "train_acc"), VAL_COLUMNS)
+    for name, rows in (("loss.csv", loss_curves(by_label, window)),
+                       ("val_accuracy.csv", val_curves(by_label)),
+                       ("train_accuracy.csv", val_curves(by_label, "train_acc"))):
+        if rows:
+            write_table(out_dir / name, rows, LOSS_COLUMNS if name == "loss.csv" else
+                        VAL_COLUMNS)
     final = {}
     for r in runs:
         losses = read_step_losses(out_dir / r["run"])
         if losses.size:
-            final[r["run"]] = float(moving_average(losses, window)[-1])
+            final[r["run"]] = float(smooth_losses(losses, window)[-1])
     rows = summary_rows(runs, final, label_column, keys)
     columns = [label_column, *keys, "runs", "completed", "status"]
     columns += [c for m in METRICS for c in (m, f"{m}_std")] + ["seconds"]
@@ -179,13 +204,16 @@ def extend_summary(out_dir: Path, summary: Sequence[dict], label_column: str,
     return rows
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
+def read_csv(path: Path, optional: bool = False) -> list[dict[str, str]]:
+    """The rows of a CSV file; ``optional``: no rows when the file is not there."""
+    if optional and not Path(path).is_file():
+        return []
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
 def write_table(path: Path, rows: Sequence[dict], columns: Sequence[str]) -> None:
-    """Atomically write ``rows`` with ``columns``: None empty, floats to 6 digits."""
+    """Atomically write ``rows`` with ``columns``: None (and NaN) empty, floats in full."""
     write_csv(Path(path), [{c: _cell(r.get(c)) for c in columns} for r in rows], list(columns))
 
 
@@ -195,7 +223,7 @@ def _cell(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (float, np.floating)):
-        return "" if np.isnan(v) else format(float(v), ".6g")
+        return "" if np.isnan(v) else repr(float(v))
     return str(v)
 
 

@@ -24,13 +24,18 @@ result here, reported with its status, not a failure of the preset.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 from typing import Sequence
 
 import numpy as np
 
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary, read_csv, write_table
-from dlexp.experiments.compare import CompareResult, Variant
+from dlexp.experiments.compare import CompareResult, Variant, grid
+from dlexp.experiments.report import Plan
+from dlexp.experiments.tables import print_rows
+from dlexp.fmt import fmt
 
 NAME = "batchnorm"
 LABEL_COLUMN = "variant"
@@ -59,15 +64,21 @@ def scale_texts(scales: Sequence[float]) -> list[str]:
 
 
 def bn_variants(scales: Sequence[float], seeds: Sequence[int] | None) -> list[Variant]:
-    """With and without batch norm at each scale (largest first) × seeds."""
-    out = []
-    for w, text in zip(scales, scale_texts(scales)):
-        for bn in (True, False):
-            overrides = {"model.initializer": "normal", "model.init_std": w,
-                         "model.batchnorm": bn}
-            label = f"{'bn' if bn else 'plain'}-w{text}"
-            out += [Variant(label, overrides, seed) for seed in (seeds or [None])]
-    return out
+    """With and without batch norm at each scale (in the order given) × seeds."""
+    texts = dict(zip(scales, scale_texts(scales)))
+    return grid({"model.initializer": ["normal"], "model.init_std": list(scales),
+                 "model.batchnorm": [True, False]}, seeds,
+                label=lambda o: f"{'bn' if o['model.batchnorm'] else 'plain'}-w"
+                                f"{texts[o['model.init_std']]}")
+
+
+def plan(scales: Sequence[float], target: float, seeds: Sequence[int] | None) -> Plan:
+    """The preset's comparison with its speed-up analysis, figures and printed table."""
+    check_target(target)
+    return Plan(NAME, bn_variants(scales, seeds), LABEL_COLUMN,
+                analyse=(functools.partial(report_speedup, target=target),),
+                figures=("comparison", "batchnorm"), columns=(), report=print_speedup,
+                expected=EXPECTED)
 
 
 def check_target(target: float) -> None:
@@ -136,3 +147,31 @@ def speedup_overall(table: Sequence[dict], target: float) -> dict:
                 "only_bn_reached": sum(1 for r in table if r.get("bn_epochs")
                                        and not r.get("plain_epochs"))})
     return out
+
+
+def print_speedup(result: CompareResult) -> None:
+    """The per-scale table of batchnorm.csv and the speed-up lines of summary.json."""
+    s = json.loads((result.dir / "summary.json").read_text())["batchnorm"]
+    rows = [_printed_row(r) for r in read_csv(result.dir / "batchnorm.csv")]
+    print_rows(rows, list(rows[0]) if rows else [], title=f"training accuracy per weight "
+               f"scale: final, and epochs to {fmt(s['target'])} (— never)")
+    speed = (f"; where both did, batch norm needed {fmt(s['median_speedup'], 2)}× fewer "
+             "epochs (median)" if s["median_speedup"] else "")
+    print(f"reached {fmt(s['target'])}: batch norm at {s['bn_reached']} of {s['scales']} "
+          f"scales, without at {s['plain_reached']}{speed}")
+    if s["fastest_speedup"]:
+        print(f"at each one's best scale: batch norm {s['bn_fastest_epochs']} epochs "
+              f"(w={fmt(s['bn_fastest_scale'], 3)}), without {s['plain_fastest_epochs']} "
+              f"(w={fmt(s['plain_fastest_scale'], 3)}): {fmt(s['fastest_speedup'], 2)}× fewer")
+
+
+def _printed_row(r: dict[str, str]) -> dict:
+    """A batchnorm.csv row as printed: short headers, numbers, whole epochs, notes."""
+    num = lambda k: float(r[k]) if r[k] else None  # noqa: E731
+    whole = lambda k: int(float(r[k])) if r[k] else None  # noqa: E731
+    notes = [f"{side} {r[f'{side}_status']}" for side in ("bn", "plain")
+             if r[f"{side}_status"] != "completed"]
+    return {"w": num("init_std"), "bn acc": num("bn_final_acc"),
+            "plain acc": num("plain_final_acc"), "bn epochs": whole("bn_epochs"),
+            "plain epochs": whole("plain_epochs"), "speed-up": num("speedup"),
+            "note": ", ".join(notes)}

@@ -43,10 +43,13 @@ Layout (sub-runs are ordinary ``dlexp train`` run folders)::
 ``<keys>`` are the varied keys plus ``report_keys``, with each run's *resolved* value
 (e.g. ``optimizer.lr`` as the optimiser's default filled it in); summary.csv carries them
 too, so a preset can plot a metric against a varied value (accuracy vs weight scale)
-straight from summary.csv. A sub-run's status is ``completed``, ``diverged`` (the loss
-became NaN/inf), ``failed`` (it raised; the error is in runs.csv), ``interrupted`` or
-``skipped`` (never started: Ctrl-C came first); the comparison's is ``completed`` (all
-were), ``interrupted``, or ``failed``.
+straight from summary.csv; when ``optimizer.name`` is varied, ``optimizer.lr`` is always
+among them. A sub-run's status is ``completed``, ``diverged`` (the loss became NaN/inf),
+``failed`` (it raised; the error is in runs.csv), ``interrupted`` or ``skipped`` (never
+started: Ctrl-C came first); the comparison's is ``interrupted`` (any was), else
+``completed`` when every run completed or ended in one of the ``expected`` statuses (the
+``batchnorm`` preset expects plain networks to diverge: that is its result), else
+``failed``. summary.json counts the sub-runs per status.
 
 Sub-runs run in ``jobs`` worker processes (:mod:`dlexp.experiments.pool`), BLAS pinned
 to one thread each, so the numbers equal a serial run's (``jobs=1``). A run that
@@ -56,9 +59,9 @@ runs, leaves each sub-run folder valid (status ``interrupted``) and writes the s
 Writing a preset (as ``compare-optimizers`` does, :mod:`dlexp.experiments.optimizers`):
 put its base in ``configs/<preset>.yaml`` (find it with :func:`preset_config`), build
 its variants — ``grid({"model.init_std": scales, "model.batchnorm": [True, False]},
-seeds)`` or ``Variant``s by hand with your own labels — and from its CLI command call
-:func:`dlexp.cli.compare.run_comparison`, which runs this, plots, prints the table and
-exits with the comparison's code. Extra figures read the CSVs above.
+seeds)`` or :func:`seeded` for each of your own labels — and from its CLI command call
+:func:`dlexp.experiments.report.run_and_report`, which runs this, plots, prints the
+table and returns the exit code. Extra figures read the CSVs above.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ from typing import Any, Callable, Mapping, Sequence
 from dlexp.config import Config, config_to_dict
 from dlexp.errors import ConfigError
 from dlexp.experiments.variants import (  # noqa: F401  (re-exported: the public API)
-    Variant, default_label, grid, parse_vary, seeds_for, value_text, variant_config)
+    Variant, default_label, grid, parse_vary, seeded, seeds_for, value_text, variant_config)
 from dlexp.io import append_jsonl, write_json
 
 PRESETS_DIR = Path(__file__).resolve().parents[2] / "configs"
@@ -93,14 +96,19 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
                 out_dir: Path | None = None, runs_root: Path = Path("runs"),
                 name: str = "compare", jobs: int | None = None, window: int = 50,
                 label_column: str = "variant", report_keys: Sequence[str] = (),
+                expected: Sequence[str] = (),
+                on_start: Callable[[Path], None] | None = None,
                 on_done: Callable[[dict], None] | None = None) -> CompareResult:
     """Train every variant and write the comparison folder; see the module docstring.
 
     ``out_dir`` (default: a new ``runs_root/<name>-<time>``) is the parent folder;
-    ``jobs`` worker processes (default: all cores); ``window`` updates of moving
-    average for the smoothed loss; ``label_column`` names the label in summary.csv;
+    ``jobs`` worker processes (default: all cores); ``window`` the span, in updates, of
+    the smoothed loss (:mod:`~dlexp.experiments.aggregate`); ``label_column`` names the
+    label in summary.csv;
     ``report_keys`` are config keys shown per variant besides the varied ones;
-    ``on_done(record)`` is called in this process as each sub-run finishes.
+    ``expected`` sub-run statuses (e.g. ``diverged``) leave the comparison ``completed``;
+    ``on_start(out_dir)`` once every config is validated, before the first run;
+    ``on_done(record)`` in this process as each sub-run finishes.
     """
     from dlexp.data import locate_mnist
     from dlexp.experiments.aggregate import aggregate_compare, write_table
@@ -124,7 +132,9 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     out_dir = new_run_dir(Path(runs_root), name) if out_dir is None else Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "meta.json", run_meta(started))
-    keys = list(dict.fromkeys([k for v in variants for k in v.overrides] + list(report_keys)))
+    varied = [k for v in variants for k in v.overrides]
+    lr = ["optimizer.lr"] if "optimizer.name" in varied else []
+    keys = list(dict.fromkeys(varied + lr + list(report_keys)))
     keys = [k for k in keys if k not in ("seed", "name")]
     write_json(out_dir / "compare.json", {
         "name": name, "base": config_to_dict(base) if isinstance(base, Config) else dict(base),
@@ -134,6 +144,9 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     meta = [{"label": v.label, "seed": c.seed, "run": v.run_name,
              **{k: _lookup(config_to_dict(c), k) for k in keys}}
             for v, c in zip(variants, configs)]
+
+    if on_start is not None:
+        on_start(out_dir)
 
     def done(index: int, outcome: dict) -> None:
         record = {**meta[index], **outcome}
@@ -145,9 +158,12 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     runs = [{**m, **o} for m, o in zip(meta, outcomes)]
     write_table(out_dir / "runs.csv", runs, ["label", "seed", "run", *keys, *RUN_FIELDS])
     summary = aggregate_compare(out_dir, runs, window, label_column, keys)
-    status = _overall(runs)
+    status = _overall(runs, expected)
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
     write_json(out_dir / "summary.json", {
-        "status": status, "runs": len(runs),
+        "status": status, "runs": len(runs), "statuses": counts, "expected": list(expected),
         "not_completed": {r["run"]: r["status"] for r in runs if r["status"] != "completed"},
         "seconds": round(time.time() - started, 3)})
     return CompareResult(out_dir, status, runs, summary)
@@ -157,11 +173,11 @@ RUN_FIELDS = ["status", "error", "steps", "final_train_loss", "best_val_acc",
               "final_val_acc", "test_acc", "train_seconds"]
 
 
-def _overall(runs: list[dict]) -> str:
+def _overall(runs: list[dict], expected: Sequence[str] = ()) -> str:
     statuses = {r["status"] for r in runs}
     if statuses & {"interrupted", "skipped"}:
         return "interrupted"
-    return "completed" if statuses == {"completed"} else "failed"
+    return "completed" if statuses <= {"completed", *expected} else "failed"
 
 
 def _lookup(raw: Mapping, key: str) -> Any:

@@ -36,7 +36,9 @@ import numpy as np
 from dlexp.config import Config, config_from_dict, read_yaml_mapping
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary, write_table
-from dlexp.experiments.compare import CompareResult, Variant
+from dlexp.experiments.compare import CompareResult, Variant, seeded, variant_config
+from dlexp.experiments.overfit import report_gaps
+from dlexp.experiments.report import Plan
 from dlexp.nn.model import MLP
 
 NAME = "ensemble"
@@ -53,12 +55,22 @@ def ensemble_variants(members: int, dropout: float, seed: int = 0) -> list[Varia
         raise ConfigError(f"--members {members}: must be at least 1")
     if not 0 <= dropout < 1:
         raise ConfigError(f"--dropout {dropout}: a probability in [0, 1)")
-    seeds = range(seed, seed + members)
-    out = [Variant(PLAIN, {"model.dropout": 0.0}, s) for s in seeds]
+    seeds = list(range(seed, seed + members))
+    out = seeded(PLAIN, {"model.dropout": 0.0}, seeds)
     if dropout > 0:
-        out += [Variant(f"dropout={dropout:g}", {"model.dropout": dropout}, s)
-                for s in seeds]
+        out += seeded(f"dropout={dropout:g}", {"model.dropout": dropout}, seeds)
     return out
+
+
+def plan(base: dict, members: int, dropout: float) -> Plan:
+    """The preset's comparison (members checked to share their images), with the gap and
+    ensemble analyses and their figures, for ``run_and_report``."""
+    variants = ensemble_variants(members, dropout, config_from_dict(base, "base config").seed)
+    check_same_split([variant_config(base, v) for v in variants])
+    return Plan(NAME, variants, LABEL_COLUMN, analyse=(report_gaps, evaluate_ensembles),
+                figures=("comparison", "sub_runs", "ensemble", "train_val"),
+                columns=("members", "member_val_acc", "ensemble_val_acc", "test_acc",
+                         "ensemble_test_acc", "gap_test"))
 
 
 def load_model(run_dir: Path) -> tuple[Config, MLP]:

@@ -34,7 +34,8 @@ import yaml
 
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary
-from dlexp.experiments.compare import CompareResult, Variant
+from dlexp.experiments.compare import CompareResult, Variant, seeded
+from dlexp.experiments.report import Plan
 from dlexp.nn.init import INITIALIZERS
 
 NAME = "compare-inits"
@@ -71,8 +72,14 @@ def parse_inits(text: str) -> list[tuple[str, dict]]:
 def init_variants(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None
                   ) -> list[Variant]:
     """One variant per (label, overrides) × seeds."""
-    return [Variant(label, overrides, seed) for label, overrides in specs
-            for seed in (seeds or [None])]
+    return [v for label, overrides in specs for v in seeded(label, overrides, seeds)]
+
+
+def plan(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None) -> Plan:
+    """The preset's comparison, with the symmetry analysis, for ``run_and_report``."""
+    return Plan(NAME, init_variants(specs, seeds), LABEL_COLUMN, analyse=(report_symmetry,),
+                columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc",
+                         "unit_spread", "distinct_units"))
 
 
 def hidden_symmetry(state: dict[str, np.ndarray], tol: float = TOLERANCE) -> dict:

@@ -29,7 +29,8 @@ import yaml
 
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary, label_means
-from dlexp.experiments.compare import CompareResult, Variant
+from dlexp.experiments.compare import CompareResult, Variant, grid
+from dlexp.experiments.report import Plan
 
 CONFIG = "overfit"
 DECAY = "overfit-weight-decay"
@@ -62,17 +63,28 @@ def parse_values(text: str, option: str, high: float | None = None) -> list[floa
 def decay_variants(l2: Sequence[float], l1: Sequence[float] = (),
                    seeds: Sequence[int] | None = None) -> list[Variant]:
     """One variant per L2 strength, then per L1 strength, × seeds."""
-    keyed = [("l2", "regularization.l2", v) for v in l2]
-    keyed += [("l1", "regularization.l1", v) for v in l1]
-    return [Variant(f"{short}={v:g}", {key: v}, seed)
-            for short, key, v in keyed for seed in (seeds or [None])]
+    return [v for key, values in (("regularization.l2", l2), ("regularization.l1", l1))
+            if values for v in grid({key: list(values)}, seeds, label=_short_label)]
 
 
 def dropout_variants(rates: Sequence[float], seeds: Sequence[int] | None = None
                      ) -> list[Variant]:
     """One variant per dropout probability × seeds."""
-    return [Variant(f"dropout={p:g}", {"model.dropout": p}, seed)
-            for p in rates for seed in (seeds or [None])]
+    return grid({"model.dropout": list(rates)}, seeds, label=_short_label)
+
+
+def _short_label(overrides: dict) -> str:
+    """``{"regularization.l2": 0.1}`` → ``l2=0.1``."""
+    ((key, value),) = overrides.items()
+    return f"{key.rsplit('.', 1)[-1]}={value:g}"
+
+
+def plan(name: str, variants: Sequence[Variant]) -> Plan:
+    """An overfitting comparison (``name``: DECAY or DROPOUT) with the gap analysis and
+    the training-vs-validation figure, for ``run_and_report``."""
+    return Plan(name, variants, LABEL_COLUMN, analyse=(report_gaps,),
+                figures=("comparison", "sub_runs", "train_val"),
+                columns=("status", *ACCURACIES, "gap_val", "gap_test"))
 
 
 def report_gaps(result: CompareResult, label_column: str = LABEL_COLUMN) -> CompareResult:

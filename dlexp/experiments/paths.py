@@ -94,19 +94,31 @@ class PathsResult:
 
 def optimizer_path(fn: Function2D, optimizer: str, lr: float, start: tuple[float, float],
                    steps: int) -> np.ndarray:
-    """The points (steps + 1, 2) visited by ``optimizer`` from ``start``; row 0 is start."""
+    """The points (steps + 1, 2) visited by ``optimizer`` from ``start``; row 0 is start.
+
+    A path that *diverges* (a coordinate, or f there, overflows to ±inf or NaN) stops
+    there: that row and the ones after it are NaN (see :func:`diverged_at`)."""
     params = {"xy": np.array(start, dtype=np.float64)}                    # (2,)
     opt = build_optimizer(optimizer, lr)
     state = opt.init(params)
-    path = np.empty((steps + 1, 2))                                       # (steps + 1, 2)
+    path = np.full((steps + 1, 2), np.nan)                                # (steps + 1, 2)
     path[0] = params["xy"]
-    for t in range(1, steps + 1):
-        x, y = params["xy"]
-        grads = {"xy": np.array(fn.grad(x, y), dtype=np.float64)}         # fresh: updated in place
-        updates, state = opt.update(grads, state, params)
-        apply_updates(params, updates)
-        path[t] = params["xy"]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, steps + 1):
+            x, y = params["xy"]
+            grads = {"xy": np.array(fn.grad(x, y), dtype=np.float64)}     # fresh: updated in place
+            updates, state = opt.update(grads, state, params)
+            apply_updates(params, updates)
+            if not np.isfinite(fn.value(*params["xy"])):      # NaN/inf point or f
+                break
+            path[t] = params["xy"]
     return path
+
+
+def diverged_at(path: np.ndarray) -> int | None:
+    """The first update whose point is not finite (None: the path stayed finite)."""
+    bad = np.flatnonzero(~np.all(np.isfinite(path), axis=1))
+    return int(bad[0]) if bad.size else None
 
 
 def run_paths(function: str = "anisotropic", optimizers: tuple[str, ...] | None = None,
@@ -145,15 +157,19 @@ def paths_csv(result: PathsResult) -> str:
 
 
 def save_paths(result: PathsResult, runs_root: Path = Path("runs")) -> Path:
-    """A new run folder ``optimizer-paths-<time>/`` with paths.csv and paths.json."""
+    """A new run folder ``optimizer-paths-<time>/`` with paths.csv and paths.json (its
+    ``final`` point per optimiser: x, y, f, distance to the minimum — null once the path
+    diverged — and ``diverged_at``, the update where it did)."""
     run_dir = new_run_dir(Path(runs_root), "optimizer-paths")
     write_json(run_dir / "meta.json", run_meta(time.time()))
     fn = FUNCTIONS[result.function]
     final = {}
     for name, path in result.paths.items():
         x, y = path[-1].tolist()
-        final[name] = {"x": x, "y": y, "f": float(fn.value(x, y)),
-                       "distance": math.dist((x, y), fn.minimum)}
+        with np.errstate(over="ignore", invalid="ignore"):
+            f = float(fn.value(x, y))                           # may overflow: JSON null
+        final[name] = {"x": x, "y": y, "f": f, "distance": math.dist((x, y), fn.minimum),
+                       "diverged_at": diverged_at(path)}
     steps = next(iter(result.paths.values())).shape[0] - 1
     write_json(run_dir / "paths.json", {"function": result.function, "formula": fn.formula,
                                         "start": list(result.start), "steps": steps,

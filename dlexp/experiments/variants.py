@@ -1,15 +1,17 @@
 """Variants of a base config: what one comparison runs, and how each config is made.
 
-A :class:`Variant` is ``(label, overrides, seed)``. :func:`grid` builds the Cartesian
-product of ``{dotted key: [values]}`` × seeds, :func:`parse_vary` reads
-``--vary key=v1,v2`` options into that mapping, and :func:`variant_config` turns the base
-config plus one variant into a validated :class:`~dlexp.config.Config` (the rules are in
-:mod:`dlexp.experiments.compare`).
+A :class:`Variant` is ``(label, overrides, seed)``. :func:`seeded` repeats one
+``(label, overrides)`` over the seeds — every way of making variants goes through it —
+and :func:`grid` builds the Cartesian product of ``{dotted key: [values]}`` × seeds;
+:func:`parse_vary` reads ``--vary key=v1,v2`` options into that mapping, and
+:func:`variant_config` turns the base config plus one variant into a validated
+:class:`~dlexp.config.Config` (the rules are in :mod:`dlexp.experiments.compare`).
+:func:`optimizer_notes` says which base settings a change of ``optimizer.name`` drops
+or shares, so that nothing is dropped silently.
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import yaml
 
-from dlexp.config import Config, config_from_dict, config_to_dict
+from dlexp.config import Config, apply_overrides, config_from_dict, config_to_dict
 from dlexp.config_checks import RUN_NAME
 from dlexp.errors import ConfigError
 from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
@@ -53,10 +55,16 @@ def grid(vary: Mapping[str, Sequence[Any]], seeds: Sequence[int] | None = None,
     variants = []
     for combo in itertools.product(*(vary[k] for k in keys)):
         overrides = dict(zip(keys, combo))
-        name = label(overrides) if label else default_label(overrides)
-        for seed in (seeds if seeds else [None]):
-            variants.append(Variant(name, overrides, seed))
+        variants += seeded(label(overrides) if label else default_label(overrides),
+                           overrides, seeds)
     return variants
+
+
+def seeded(label: str, overrides: Mapping[str, Any], seeds: Sequence[int] | None
+           ) -> list[Variant]:
+    """``label`` with ``overrides`` once per seed (``seeds`` None or empty: once, with the
+    base config's seed)."""
+    return [Variant(label, dict(overrides), seed) for seed in (seeds or [None])]
 
 
 def default_label(overrides: Mapping[str, Any]) -> str:
@@ -64,10 +72,10 @@ def default_label(overrides: Mapping[str, Any]) -> str:
         return "base"
     short = [k.rsplit(".", 1)[-1] for k in overrides]
     if len(overrides) == 1:
-        text = _label_text(next(iter(overrides.values())))
+        text = label_text(next(iter(overrides.values())))
         return text if re.fullmatch(RUN_NAME[1], text) else f"{short[0]}={text}"
     names = [s if short.count(s) == 1 else k for s, k in zip(short, overrides)]
-    return "_".join(f"{n}={_label_text(v)}" for n, v in zip(names, overrides.values()))
+    return "_".join(f"{n}={label_text(v)}" for n, v in zip(names, overrides.values()))
 
 
 def value_text(value: Any) -> str:
@@ -75,10 +83,10 @@ def value_text(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
 
 
-def _label_text(value: Any) -> str:
+def label_text(value: Any) -> str:
     """A value as a folder-name part: lists as ``100x100``, other odd characters as ``-``."""
     if isinstance(value, (list, tuple)):
-        return "x".join(_label_text(v) for v in value) or "empty"
+        return "x".join(label_text(v) for v in value) or "empty"
     text = value_text(value)
     return "".join(c if c.isascii() and (c.isalnum() or c in "_.,+=@-") else "-"
                    for c in text) or "empty"
@@ -125,34 +133,60 @@ def _split_top_level(text: str) -> list[str]:
 
 def variant_config(base: Mapping | Config, variant: Variant) -> Config:
     """The validated config of one variant (see the module docstring for the rules)."""
-    raw = copy.deepcopy(dict(config_to_dict(base) if isinstance(base, Config) else base))
+    raw = dict(config_to_dict(base) if isinstance(base, Config) else base)
     where = f"variant {variant.run_name}"
-    for key, value in variant.overrides.items():
-        _set_dotted(raw, key, value, where)
+    items = [f"{key}={value_text(value)}" for key, value in variant.overrides.items()]
+    try:
+        raw = apply_overrides(raw, items)                   # a deep copy: base is untouched
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
     new_name = variant.overrides.get("optimizer.name")
     if isinstance(new_name, str) and isinstance(raw.get("optimizer"), dict):
-        opt = raw["optimizer"]
-        keep = set(hyperparameters(new_name)) if new_name in OPTIMIZERS else set(opt)
-        keep |= {"name", "schedule"} | {k.split(".", 1)[1] for k in variant.overrides
-                                        if k.startswith("optimizer.")}
-        for key in [k for k in opt if k not in keep]:
-            del opt[key]
+        for key in dropped_settings(raw["optimizer"], new_name, variant.overrides):
+            del raw["optimizer"][key]
     raw["name"] = variant.run_name
     if variant.seed is not None:
         raw["seed"] = variant.seed
     return config_from_dict(raw, where)
 
 
-def _set_dotted(raw: dict, key: str, value: Any, where: str) -> None:
-    node, parts = raw, key.split(".")
-    for part in parts[:-1]:
-        child = node.setdefault(part, {})
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            raise ConfigError(f"{where}: {key}: {part!r} is a value, not a section")
-        node = child
-    node[parts[-1]] = value
+def dropped_settings(optimizer: Mapping[str, Any], new_name: str,
+                     overrides: Mapping[str, Any] | None = None) -> list[str]:
+    """The keys of an ``optimizer:`` mapping that optimiser ``new_name`` does not have
+    (``beta1`` for SGD), unless the variant sets them itself."""
+    if new_name not in OPTIMIZERS:
+        return []                           # config_from_dict names the valid choices
+    keep = set(hyperparameters(new_name)) | {"name", "schedule"}
+    keep |= {k.split(".", 1)[1] for k in overrides or {} if k.startswith("optimizer.")}
+    return [k for k in optimizer if k not in keep]
+
+
+def optimizer_notes(base: Mapping, variants: Sequence[Variant],
+                    lr_hint: str = "vary it with --vary optimizer.lr=…") -> list[str]:
+    """One ``note:`` line per base optimiser setting that variants changing
+    ``optimizer.name`` drop, and one when they all share the base's ``optimizer.lr``."""
+    opt = base.get("optimizer") if isinstance(base, Mapping) else None
+    named = [v for v in variants if isinstance(v.overrides.get("optimizer.name"), str)]
+    if not isinstance(opt, Mapping) or not named:
+        return []
+    notes = []
+    shared = list(dict.fromkeys(v.label for v in named if "optimizer.lr" not in v.overrides))
+    if "lr" in opt and shared:
+        who = "every variant" if len(shared) == len({v.label for v in variants}) else \
+            ", ".join(shared)
+        notes.append(f"note: optimizer.lr={value_text(opt['lr'])} from the base config "
+                     f"applies to {who}; {lr_hint} or remove it to use each optimizer's "
+                     "default")
+    dropped: dict[str, dict[str, None]] = {}               # key → optimisers, in order
+    for v in named:
+        name = v.overrides["optimizer.name"]
+        for key in dropped_settings(opt, name, v.overrides):
+            dropped.setdefault(key, {})[name] = None
+    for key, names in dropped.items():
+        notes.append(f"note: optimizer.{key}={value_text(opt[key])} from the base config is "
+                     f"not a setting of {', '.join(names)}; dropped for "
+                     f"{'its' if len(names) == 1 else 'their'} variants")
+    return notes
 
 
 def seeds_for(base: Mapping | Config, n: int) -> list[int] | None:

@@ -1,36 +1,54 @@
-"""Histograms of hidden-layer activations and gradients (one panel per layer)."""
+"""Histograms of hidden-layer activations and gradients (one panel per layer), drawn from
+the run folder's ``histograms.csv`` and ``activations.json``
+(:mod:`dlexp.experiments.activations`): any activations folder can be redrawn.
+
+* ``plots/activations.png``: h_k, one row per initialiser, one column per layer;
+* ``plots/gradients.png``: δ_k = dL/da_k, the same grid.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from dlexp.experiments.activations import LayerTrace
+from dlexp.experiments.aggregate import read_csv
 from dlexp.plots.runs import save_figure
 
-
-def _hist_range(trace: LayerTrace, kind: str) -> tuple[float, float] | None:
-    if kind == "grads":
-        return None
-    return {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(trace.activation)
+FILES = {"outputs": "activations.png", "grads": "gradients.png"}
+WHAT = {"outputs": "activations h", "grads": "error signals dL/da (gradients)"}
 
 
-def plot_traces(traces: list[LayerTrace], path: Path, kind: str = "outputs") -> Path:
-    """A grid: one row per trace (initialiser), one column per layer."""
-    n_layers = len(traces[0].outputs)
-    fig, axes = plt.subplots(len(traces), n_layers, figsize=(2.4 * n_layers, 1.9 * len(traces)),
+def plot_activations(run_dir: Path) -> list[Path]:
+    """Both figures of an activations run folder; their paths."""
+    return [plot_histograms(run_dir, kind) for kind in FILES]
+
+
+def plot_histograms(run_dir: Path, kind: str = "outputs") -> Path:
+    """One figure of ``kind`` (``outputs`` or ``grads``): rows initialisers, columns layers."""
+    run_dir = Path(run_dir)
+    info = json.loads((run_dir / "activations.json").read_text(encoding="utf-8"))
+    panels: dict[tuple[str, int], list[dict[str, str]]] = {}
+    for r in read_csv(run_dir / "histograms.csv"):
+        if r["kind"] == kind:
+            panels.setdefault((r["init"], int(r["layer"])), []).append(r)
+    inits, n_layers = info["inits"], info["layers"]
+    fig, axes = plt.subplots(len(inits), n_layers, figsize=(2.4 * n_layers, 1.9 * len(inits)),
                              squeeze=False, sharey="row")
-    for row, trace in zip(axes, traces):
-        data = getattr(trace, kind)
-        for k, (ax, values) in enumerate(zip(row, data), 1):
-            ax.hist(np.ravel(values), bins=30, range=_hist_range(trace, kind), color="C0")
+    for row, init in zip(axes, inits):
+        for k, ax in enumerate(row, 1):
+            bins = panels.get((init, k), [])
+            if bins:
+                edges = np.array([float(b["low"]) for b in bins] + [float(bins[-1]["high"])])
+                counts = np.array([int(b["count"]) for b in bins])       # (bins,)
+                ax.stairs(counts, edges, fill=True, color="C0")
             ax.set_title(f"layer {k}", fontsize="small")
             ax.tick_params(labelsize="x-small")
-        row[0].set_ylabel(trace.init.label, fontsize="small")
-    what = "activations h" if kind == "outputs" else "error signals dL/da (gradients)"
-    fig.suptitle(f"{traces[0].activation}: {what} per layer", fontsize="medium")
+        row[0].set_ylabel(init, fontsize="small")
+    fig.suptitle(f"{info['activation']}: {WHAT[kind]} per layer", fontsize="medium")
     fig.tight_layout()
+    path = run_dir / "plots" / FILES[kind]
     save_figure(fig, path)
-    return Path(path)
+    return path

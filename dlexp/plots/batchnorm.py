@@ -5,7 +5,9 @@
   over the seeds; a network that diverged is named in its panel.
 * ``plots/batchnorm_summary.png``: final training accuracy against the weight scale
   for both networks (diverged: ×), and the epochs each needed to reach the target
-  accuracy (missing: never reached).
+  accuracy (missing: never reached); both panels span the same scales.
+
+:func:`plot_batchnorm` draws both.
 """
 
 from __future__ import annotations
@@ -19,16 +21,21 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from dlexp.experiments.aggregate import read_csv
-from dlexp.plots.compare import _band, _by_label
+from dlexp.plots.compare import by_label, draw_band
 from dlexp.plots.runs import save_figure
 
 STYLE = {"bn": ("C0", "-", "batch norm"), "plain": ("C1", "--", "without")}
 
 
+def plot_batchnorm(out_dir: Path, band: str = "minmax") -> list[Path]:
+    """Both figures of the preset; their paths."""
+    return [plot_bn_grid(out_dir, band), plot_bn_summary(out_dir)]
+
+
 def plot_bn_grid(out_dir: Path, band: str = "minmax", label_column: str = "variant") -> Path:
     """The grid of training-accuracy curves; returns the PNG's path."""
     out_dir = Path(out_dir)
-    curves = _by_label(read_csv(out_dir / "train_accuracy.csv"))
+    curves = by_label(read_csv(out_dir / "train_accuracy.csv"))
     panels = _panels(out_dir, label_column)
     cols = min(4, len(panels))
     rows = math.ceil(len(panels) / cols)
@@ -41,7 +48,7 @@ def plot_bn_grid(out_dir: Path, band: str = "minmax", label_column: str = "varia
             c = curves.get(label)
             if c is not None:
                 ax.plot(c["epoch"], c["mean"], ls, color=color, lw=1.5, label=name)
-                _band(ax, c["epoch"], c["mean"], c["std"], c["min"], c["max"], c["n"],
+                draw_band(ax, c["epoch"], c["mean"], c["std"], c["min"], c["max"], c["n"],
                       band, color)
             if status != "completed":
                 notes.append(f"{name}: {status}")
@@ -72,7 +79,7 @@ def plot_bn_summary(out_dir: Path) -> Path:
     table = read_csv(out_dir / "batchnorm.csv")
     target = json.loads((out_dir / "summary.json").read_text())["batchnorm"]["target"]
     scale = np.array([float(r["init_std"]) for r in table])
-    fig, (acc_ax, ep_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (acc_ax, ep_ax) = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
     for side, (color, ls, name) in STYLE.items():
         acc = _column(table, f"{side}_final_acc")
         acc_ax.plot(scale, acc, "o" + ls, color=color, ms=4, label=name)
@@ -84,6 +91,7 @@ def plot_bn_summary(out_dir: Path) -> Path:
                    label=name)
     for ax in (acc_ax, ep_ax):
         ax.set_xscale("log")
+        ax.set_xlim(scale.min() / 1.5, scale.max() * 1.5)     # the same scales on both
         ax.set_xlabel("weight scale w (std of the initial weights)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")

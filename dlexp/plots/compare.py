@@ -1,11 +1,18 @@
 """Figures of a comparison folder, drawn from its CSVs (see
 :mod:`dlexp.experiments.aggregate`): nothing here reads a model or trains.
 
-* ``plots/loss.png``: per label, the raw mean loss of every update (faint), its moving
-  average (bold) and, with several seeds, a band (min–max or ±std of the seeds'
-  smoothed curves).
-* ``plots/val_accuracy.png``: mean validation accuracy at each evaluation, same band.
-* each sub-run's own ``plots/loss.png`` and ``plots/accuracy.png`` (as ``dlexp train``).
+* ``plots/loss.png``: per label, the raw mean loss of every update (faint), its smoothed
+  curve (bold: the trailing average of the aggregate docstring) and, with several
+  seeds, a band (min–max or ±std of the seeds' smoothed curves); on the right the
+  smoothed curves of the last half of the updates, the y-axis zoomed to their range.
+* ``plots/val_accuracy.png``: mean validation accuracy at each evaluation, same band
+  (none without a validation set).
+* :func:`plot_sub_runs`: each sub-run's own ``plots/loss.png`` and ``plots/accuracy.png``
+  (as ``dlexp train``).
+
+Curves that coincide must not hide each other: label k gets colour ``C<k>``, the k-th
+of :data:`LINE_STYLES` (cyclically) and a width falling with k, and is drawn above the
+ones before it, so a thinner dashed line shows on top of a thicker solid one.
 """
 
 from __future__ import annotations
@@ -16,62 +23,91 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from dlexp.experiments.aggregate import read_csv
+from dlexp.experiments.aggregate import check_band, read_csv
 from dlexp.plots.runs import plot_run, save_figure
 
-BANDS = ("minmax", "std")
+LINE_STYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
-def plot_compare(out_dir: Path, band: str = "minmax", sub_runs: bool = True,
-                 title: str | None = None) -> list[Path]:
+def curve_style(k: int) -> dict:
+    """Colour, line style, width and draw order of the k-th label's bold curve."""
+    return {"color": f"C{k % 10}", "ls": LINE_STYLES[k % len(LINE_STYLES)],
+            "lw": max(2.8 - 0.35 * k, 1.1), "zorder": 3 + k}
+
+
+def plot_compare(out_dir: Path, band: str = "minmax", title: str | None = None) -> list[Path]:
     """Write the comparison's figures under ``out_dir/plots``; return their paths.
 
     ``title`` defaults to the comparison's name (compare.json)."""
-    if band not in BANDS:
-        from dlexp.errors import ConfigError
-        raise ConfigError(f"--band {band!r}: choose one of {', '.join(BANDS)}")
+    check_band(band)
     out_dir = Path(out_dir)
-    if title is None:
-        spec = out_dir / "compare.json"
-        title = json.loads(spec.read_text())["name"] if spec.is_file() else out_dir.name
-    loss = _by_label(read_csv(out_dir / "loss.csv"))
-    val = _by_label(read_csv(out_dir / "val_accuracy.csv"))
-    colors = {label: f"C{i % 10}" for i, label in enumerate(dict.fromkeys([*loss, *val]))}
+    title = comparison_title(out_dir) if title is None else title
+    loss = by_label(read_csv(out_dir / "loss.csv", optional=True))
+    val = by_label(read_csv(out_dir / "val_accuracy.csv", optional=True))
+    order = {label: k for k, label in enumerate(dict.fromkeys([*loss, *val]))}
     out = []
     if loss:
-        out.append(_plot_loss(loss, colors, band, title, out_dir / "plots" / "loss.png"))
+        out.append(_plot_loss(loss, order, band, title, out_dir / "plots" / "loss.png"))
     if val:
-        out.append(_plot_val(val, colors, band, title, out_dir / "plots" / "val_accuracy.png"))
-    if sub_runs and (out_dir / "runs.csv").is_file():
-        for r in read_csv(out_dir / "runs.csv"):
-            out += plot_run(out_dir / r["run"])
+        out.append(_plot_val(val, order, band, title, out_dir / "plots" / "val_accuracy.png"))
     return out
 
 
-def _plot_loss(curves: dict, colors: dict, band: str, title: str, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(8, 5))
-    top = 0.0
+def plot_sub_runs(out_dir: Path) -> list[Path]:
+    """Each sub-run's own figures (those listed in runs.csv), as ``dlexp train`` draws."""
+    out: list[Path] = []
+    for r in read_csv(Path(out_dir) / "runs.csv", optional=True):
+        out += plot_run(Path(out_dir) / r["run"])
+    return out
+
+
+def comparison_title(out_dir: Path) -> str:
+    """The comparison's name from compare.json (else the folder's name)."""
+    spec = Path(out_dir) / "compare.json"
+    return json.loads(spec.read_text())["name"] if spec.is_file() else Path(out_dir).name
+
+
+def _plot_loss(curves: dict, order: dict, band: str, title: str, path: Path) -> Path:
+    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [3, 2]})
+    top, end = 0.0, max(float(np.nanmax(c["step"])) for c in curves.values())
+    tail_values = []
     for label, c in curves.items():
-        color = colors[label]
-        ax.plot(c["step"], c["raw"], color=color, alpha=0.2, lw=0.5)
-        ax.plot(c["step"], c["smooth"], color=color, lw=1.8, label=label)
-        _band(ax, c["step"], c["smooth"], c["smooth_std"], c["smooth_min"], c["smooth_max"],
-              c["n"], band, color)
+        style = curve_style(order[label])
+        ax.plot(c["step"], c["raw"], color=style["color"], alpha=0.2, lw=0.5, zorder=1)
+        tail = {k: v[c["step"] > end / 2] for k, v in c.items()}       # the last half
+        for axis, part in ((ax, c), (zoom, tail)):
+            axis.plot(part["step"], part["smooth"], label=label, **style)
+            draw_band(axis, part["step"], part["smooth"], part["smooth_std"],
+                      part["smooth_min"], part["smooth_max"], part["n"], band, style["color"])
         top = max(top, float(c["smooth"][0]))
+        tail_values += [part for part in (tail["smooth_min"], tail["smooth_max"],
+                                          tail["smooth"]) if part.size]
     ax.set_ylim(0, 1.1 * top if np.isfinite(top) and top > 0 else None)   # initial loss
-    ax.set_xlabel("update")
-    ax.set_ylabel("training loss")
-    _finish(ax, f"{title}: training loss (faint: raw, bold: moving average)")
+    finite = np.concatenate(tail_values) if tail_values else np.empty(0)
+    finite = finite[np.isfinite(finite)]
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        zoom.set_ylim(lo - 0.05 * (hi - lo + 1e-12), hi + 0.05 * (hi - lo + 1e-12))
+    for axis in (ax, zoom):
+        axis.set_xlabel("update")
+    ax.set_ylabel("training loss (minibatch)")
+    _finish(ax, f"{title}: training loss (faint: raw, bold: trailing average)")
+    zoom.set_title("the last half of the updates, zoomed in", fontsize="medium")
+    zoom.grid(alpha=0.3)
     save_figure(fig, path)
     return path
 
 
-def _plot_val(curves: dict, colors: dict, band: str, title: str, path: Path) -> Path:
+def _plot_val(curves: dict, order: dict, band: str, title: str, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(8, 5))
     for label, c in curves.items():
-        color = colors[label]
-        ax.plot(c["step"], c["mean"], "o-", ms=3, color=color, label=label)
-        _band(ax, c["step"], c["mean"], c["std"], c["min"], c["max"], c["n"], band, color)
+        k = order[label]
+        style = {**curve_style(k), "lw": 1.5}
+        ax.plot(c["step"], c["mean"], marker=MARKERS[k % len(MARKERS)], ms=4, label=label,
+                **style)
+        draw_band(ax, c["step"], c["mean"], c["std"], c["min"], c["max"], c["n"], band,
+              style["color"])
     ax.set_xlabel("update")
     ax.set_ylabel("validation accuracy")
     _finish(ax, f"{title}: validation accuracy")
@@ -79,7 +115,8 @@ def _plot_val(curves: dict, colors: dict, band: str, title: str, path: Path) -> 
     return path
 
 
-def _band(ax, x, mean, std, lo, hi, n, band: str, color: str) -> None:
+def draw_band(ax, x, mean, std, lo, hi, n, band: str, color: str) -> None:
+    """Shade min–max (``minmax``) or mean ± std (``std``) where ≥ 2 seeds are averaged."""
     if np.nanmax(n) < 2:
         return
     if band == "std":
@@ -93,7 +130,7 @@ def _finish(ax, title: str) -> None:
     ax.legend(fontsize="small")
 
 
-def _by_label(rows: list[dict[str, str]]) -> dict[str, dict[str, np.ndarray]]:
+def by_label(rows: list[dict[str, str]]) -> dict[str, dict[str, np.ndarray]]:
     """CSV rows → {label: {column: float array}} (empty cells become NaN)."""
     groups: dict[str, list[dict[str, str]]] = {}
     for r in rows:

@@ -15,15 +15,20 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from dlexp.experiments.aggregate import read_csv
-from dlexp.plots.compare import _by_label
+from dlexp.fmt import fmt
+from dlexp.plots.compare import by_label
 from dlexp.plots.runs import save_figure
 
 
-def plot_ensemble(out_dir: Path, label_column: str = "variant") -> Path:
-    """Write ``plots/ensemble.png``; return its path."""
+def plot_ensemble(out_dir: Path, band: str = "minmax", label_column: str = "variant"
+                  ) -> list[Path]:
+    """Write ``plots/ensemble.png``; the list of what was written (``band``: unused, there
+    is no curve over seeds here)."""
     out_dir = Path(out_dir)
-    curves = _by_label(read_csv(out_dir / "ensemble.csv"))
+    curves = by_label(read_csv(out_dir / "ensemble.csv", optional=True))
     summary = [r for r in read_csv(out_dir / "summary.csv") if r.get("ensemble_test_acc")]
+    if not curves and not summary:
+        return []                               # no member completed: nothing to show
     fig, (val_ax, test_ax) = plt.subplots(1, 2, figsize=(11, 4.2),
                                           gridspec_kw={"width_ratios": [3, 2]})
     colors = {label: f"C{i % 10}" for i, label in
@@ -53,7 +58,7 @@ def plot_ensemble(out_dir: Path, label_column: str = "variant") -> Path:
                     yerr=[[mean - lo], [hi - mean]], capsize=3)
         test_ax.bar(i + 0.2, float(r["ensemble_test_acc"]), 0.38, color=color)
         for dx, value in ((-0.2, mean), (0.2, float(r["ensemble_test_acc"]))):
-            test_ax.text(i + dx, low + 0.005, f"{value:.3f}", ha="center", va="bottom",
+            test_ax.text(i + dx, low + 0.005, fmt(value, 3), ha="center", va="bottom",
                          fontsize=8)
     test_ax.set_xticks(x, [f"{r[label_column]}\n1 net | {r['members']} nets" for r in summary],
                        fontsize="small")
@@ -64,4 +69,4 @@ def plot_ensemble(out_dir: Path, label_column: str = "variant") -> Path:
     test_ax.grid(alpha=0.3, axis="y")
     path = out_dir / "plots" / "ensemble.png"
     save_figure(fig, path)
-    return path
+    return [path]

@@ -12,17 +12,22 @@ import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
 from dlexp.experiments.aggregate import read_csv
-from dlexp.plots.compare import _band, _by_label
+from dlexp.plots.compare import by_label, comparison_title, draw_band
 from dlexp.plots.runs import save_figure
 
 
-def plot_train_val(out_dir: Path, title: str, path: Path | None = None,
-                   band: str = "minmax") -> Path:
-    """Write ``plots/train_val_accuracy.png`` (or ``path``) and return its path."""
+def plot_train_val(out_dir: Path, band: str = "minmax", title: str | None = None,
+                   path: Path | None = None) -> list[Path]:
+    """Write ``plots/train_val_accuracy.png`` (or ``path``); the list of what was written.
+
+    ``title`` defaults to the comparison's name."""
     out_dir = Path(out_dir)
     path = out_dir / "plots" / "train_val_accuracy.png" if path is None else Path(path)
-    train = _by_label(read_csv(out_dir / "train_accuracy.csv"))
-    val = _by_label(read_csv(out_dir / "val_accuracy.csv"))
+    title = comparison_title(out_dir) if title is None else title
+    train = by_label(read_csv(out_dir / "train_accuracy.csv", optional=True))
+    val = by_label(read_csv(out_dir / "val_accuracy.csv", optional=True))
+    if not train and not val:
+        return []
     fig, ax = plt.subplots(figsize=(8, 5))
     handles = []
     for i, label in enumerate(dict.fromkeys([*train, *val])):
@@ -31,7 +36,7 @@ def plot_train_val(out_dir: Path, title: str, path: Path | None = None,
             c = curves.get(label)
             if c is not None:
                 ax.plot(c["epoch"], c["mean"], style, color=color, lw=1.5)
-                _band(ax, c["epoch"], c["mean"], c["std"], c["min"], c["max"], c["n"],
+                draw_band(ax, c["epoch"], c["mean"], c["std"], c["min"], c["max"], c["n"],
                       band, color)
         handles.append(Line2D([], [], color=color, lw=2, label=label))
     handles += [Line2D([], [], color="0.3", ls="-", label="training accuracy"),
@@ -44,4 +49,4 @@ def plot_train_val(out_dir: Path, title: str, path: Path | None = None,
     ax.grid(alpha=0.3)
     ax.legend(handles=handles, fontsize="small", loc="lower right")
     save_figure(fig, path)
-    return path
+    return [path]

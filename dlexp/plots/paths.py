@@ -16,6 +16,7 @@ import numpy as np
 
 from dlexp.experiments.aggregate import read_csv
 from dlexp.experiments.paths import get_function
+from dlexp.fmt import fmt
 from dlexp.plots.runs import save_figure
 
 
@@ -45,7 +46,9 @@ def plot_paths(run_dir: Path) -> Path:
         ax.plot(*fn.minimum, "+", color="k", ms=10, mew=1.5)
         ax.set_xlim(*fn.xlim)
         ax.set_ylim(*fn.ylim)
-        ax.set_title(f"{name} (lr {info['lrs'][name]:g})", fontsize="medium")
+        diverged = info["final"][name].get("diverged_at")
+        note = f", diverged at update {diverged}" if diverged is not None else ""
+        ax.set_title(f"{name} (lr {fmt(info['lrs'][name])}{note})", fontsize="medium")
     for ax in list(axes.flat)[len(paths):]:
         ax.set_visible(False)
     start = ", ".join(f"{v:g}" for v in info["start"])

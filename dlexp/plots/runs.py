@@ -6,6 +6,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from dlexp.errors import ConfigError, RunError
 from dlexp.io import atomic_write_bytes, read_jsonl
 
 
@@ -51,18 +52,87 @@ def plot_run(run_dir: Path) -> list[Path]:
     return out
 
 
-def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc") -> Path:
-    """One figure with ``metric`` of every run in ``run_dirs`` against epochs/updates."""
+METRIC_LABELS = {"train_loss": "training loss (mean since the previous evaluation)",
+                 "train_acc": "training accuracy", "val_loss": "validation loss",
+                 "val_acc": "validation accuracy"}
+
+
+def check_run_dirs(run_dirs: list[Path]) -> None:
+    """Raise RunError naming the first path that is not one training run's folder."""
+    from dlexp.experiments.folders import kind_of, sub_runs
+    for d in map(Path, run_dirs):
+        if not d.is_dir():
+            raise RunError(f"{d}: no such run folder; `dlexp runs` lists them")
+        if kind_of(d) == "compare":
+            example = d / (sub_runs(d) or ["<sub-run>"])[0]
+            raise RunError(f"{d}: a comparison folder, not one run; pass its sub-run "
+                           f"folders, e.g. {example}")
+        if not (d / "metrics.jsonl").is_file():
+            raise RunError(f"{d}: not a run folder (no metrics.jsonl); `dlexp runs` lists "
+                           "them")
+
+
+def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
+                 ) -> tuple[Path, list[Path]]:
+    """One figure with ``metric`` of every run against epochs (or updates, if any run
+    evaluates more often than once an epoch); the legend names each run by its folder
+    and the config values that differ between the runs. Returns the PNG and the runs
+    left out because they have no evaluation of ``metric`` yet."""
+    if metric not in METRIC_LABELS:
+        raise RunError(f"--metric {metric!r}: choose one of {', '.join(METRIC_LABELS)}")
+    check_run_dirs(run_dirs)
+    records = {Path(d): [r for r in read_jsonl(Path(d) / "metrics.jsonl")
+                         if r.get(metric) is not None] for d in run_dirs}
+    shown = [d for d, rs in records.items() if rs]
+    skipped = [d for d, rs in records.items() if not rs]
+    if not shown:
+        raise RunError(f"none of the runs has an evaluation of {metric} yet; wait for an "
+                       "epoch to finish, or pick another --metric")
+    by_step = any(_x(rs)[1] == "update" for rs in records.values() if rs)
+    labels = legend_labels(shown)
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    xlabel = "epoch"
-    for d in run_dirs:
-        records = [r for r in read_jsonl(Path(d) / "metrics.jsonl") if r.get(metric) is not None]
-        if records:
-            x, xlabel = _x(records)
-            ax.plot(x, [r[metric] for r in records], "o-", ms=3, label=Path(d).name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(metric)
+    for k, d in enumerate(shown):
+        x = [r["step" if by_step else "epoch"] for r in records[d]]
+        ax.plot(x, [r[metric] for r in records[d]], marker="os^Dv"[k % 5], ms=3,
+                ls=("-", "--", "-.", ":")[k % 4], label=labels[d])
+    ax.set_xlabel("update" if by_step else "epoch")
+    ax.set_ylabel(METRIC_LABELS[metric])
+    ax.set_title(f"{METRIC_LABELS[metric]} of {len(shown)} run{'s' * (len(shown) > 1)}",
+                 fontsize="medium")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     save_figure(fig, out)
-    return Path(out)
+    return Path(out), skipped
+
+
+def legend_labels(run_dirs: list[Path], most: int = 3) -> dict[Path, str]:
+    """``folder: key=value, …`` with the config keys whose values differ between runs."""
+    from dlexp.experiments.variants import value_text
+    flat = {d: _flatten(_read_yaml(d / "config.yaml")) for d in run_dirs}
+    keys = list(dict.fromkeys(k for f in flat.values() for k in f))
+    differ = [k for k in keys if k != "name"
+              and len({value_text(f.get(k)) for f in flat.values()}) > 1]
+    out = {}
+    for d in run_dirs:
+        parts = [f"{k}={value_text(flat[d].get(k))}" for k in differ[:most]]
+        parts += ["…"] if len(differ) > most else []
+        out[d] = f"{d.name}: {', '.join(parts)}" if parts else d.name
+    return out
+
+
+def _flatten(raw: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in raw.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _read_yaml(path: Path) -> dict:
+    from dlexp.config import read_yaml_mapping
+    try:
+        return read_yaml_mapping(path)
+    except ConfigError:                     # no config.yaml (yet): nothing to compare
+        return {}

@@ -1,0 +1,79 @@
+"""The options every comparison command shares, defined once.
+
+    @app.command("compare-inits")
+    @handle_errors
+    @comparison_options(seeds=3)
+    def compare_inits(inits: str = …, config: Optional[Path] = CONFIG,
+                      set_: List[str] = SET, *, opts: CompareOptions) -> None: …
+
+:func:`comparison_options` appends ``--iterations``, ``--epochs``, ``--seeds``,
+``--smooth``, ``--name``, ``-j/--jobs``, ``--runs-dir``, ``--band`` and ``-q/--quiet`` to
+the command's signature (Typer builds the command line from the signature) and hands
+their values to the command as one ``opts``, a
+:class:`~dlexp.experiments.report.CompareOptions`. ``CONFIG`` and ``SET`` are the
+presets' ``--config`` and ``--set``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import typer
+
+SET_HELP = "Override a base config value, e.g. --set training.iterations=500 (repeatable)."
+CONFIG = typer.Option(None, "--config", help="Base config (default: the command's, in "
+                      "configs/).")
+SET = typer.Option([], "--set", help=SET_HELP)
+
+_SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
+    ("iterations", Optional[int], typer.Option(
+        None, "--iterations", help="Updates per run (instead of the config's length).")),
+    ("epochs", Optional[int], typer.Option(None, "--epochs", help="Epochs per run instead.")),
+    ("smooth", int, typer.Option(
+        50, "--smooth", help="Span W of the smoothed loss, in updates: a trailing "
+        "exponential average with β = 1 − 2/(W+1), as the mean of the last ~W updates.")),
+    ("name", Optional[str], typer.Option(
+        None, "--name", help="Name of the comparison folder (default: the command's).")),
+    ("jobs", Optional[int], typer.Option(
+        None, "--jobs", "-j", help="Worker processes (default: all cores); each uses one "
+        "BLAS thread.")),
+    ("runs_dir", Path, typer.Option(Path("runs"), "--runs-dir",
+                                    help="Where the comparison folder goes.")),
+    ("band", str, typer.Option("minmax", "--band",
+                               help="Band over seeds: minmax or std (±1 std).")),
+    ("quiet", bool, typer.Option(False, "--quiet", "-q", help="No line per finished run.")),
+)
+
+
+def _seeds_option(default: int) -> typer.models.OptionInfo:
+    return typer.Option(default, "--seeds", help="Seeds per variant (the base seed, +1, …); "
+                        "bands show their spread.")
+
+
+def comparison_options(seeds: int = 3, exclude: Sequence[str] = ()) -> Callable:
+    """Give a command the shared options (``--seeds`` defaulting to ``seeds``), minus
+    those in ``exclude``; it receives them as ``opts``."""
+    shared = [("seeds", int, _seeds_option(seeds)), *_SHARED]
+    params = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option,
+                                annotation=kind)
+              for name, kind, option in shared if name not in exclude]
+
+    def decorate(fn: Callable) -> Callable:
+        own = [p for p in inspect.signature(fn).parameters.values() if p.name != "opts"]
+
+        @functools.wraps(fn)
+        def command(**kwargs):
+            from dlexp.experiments.report import CompareOptions
+            values = {p.name: kwargs.pop(p.name) for p in params}
+            return fn(**kwargs, opts=CompareOptions(**values))
+
+        command.__signature__ = inspect.Signature([*own, *params])
+        command.__annotations__ = {**{k: v for k, v in fn.__annotations__.items()
+                                      if k != "opts"},
+                                   **{p.name: p.annotation for p in params}}
+        return command
+
+    return decorate

@@ -1,0 +1,114 @@
+"""What a folder under ``runs/`` is, when it started and how it ended: for ``dlexp runs``.
+
+Every command that writes a folder leaves a file that says which kind it is; the first
+match wins (a search or a comparison also holds ordinary files):
+
+    kind          recognised by     started from          status from
+    search        search.json       search.json meta      summary.json (running? without)
+    compare       compare.json      meta.json             summary.json (running? without)
+    paths         paths.json        meta.json             completed once paths.csv exists
+    activations   stats.csv         meta.json             completed (written at the end)
+    train         config.yaml       meta.json             summary.json (running? without)
+
+``started`` is the ISO time with seconds; a folder without it (an old activations folder)
+falls back to the folder's modification time. ``runs`` counts the sub-runs of a
+comparison (they are ordinary train runs: ``dlexp runs --runs-dir <comparison>`` lists
+them) or a search's finished trials. Only the files are read, never the code that wrote
+them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from dlexp.errors import RunError
+
+MARKERS = (("search", "search.json"), ("compare", "compare.json"), ("paths", "paths.json"),
+           ("activations", "stats.csv"), ("train", "config.yaml"))
+
+
+@dataclass(frozen=True)
+class Folder:
+    path: Path
+    kind: str
+    started: float                # seconds since the epoch
+    status: str                   # completed, failed, interrupted, … or running?
+    runs: int | None = None       # sub-runs of a comparison, finished trials of a search
+    note: str = ""                # how many sub-runs did not complete, e.g. "3 diverged"
+    val_acc: float | None = None
+    test_acc: float | None = None
+
+
+def kind_of(folder: Path) -> str | None:
+    """The kind of a folder dlexp wrote (see the module docstring); None: not one."""
+    for kind, marker in MARKERS:
+        if (Path(folder) / marker).is_file():
+            return kind
+    return None
+
+
+def describe(folder: Path) -> Folder | None:
+    """The row of ``dlexp runs`` for ``folder``; None if dlexp did not write it."""
+    folder = Path(folder)
+    kind = kind_of(folder)
+    if kind is None:
+        return None
+    meta = _read(folder / "meta.json")
+    summary = _read(folder / "summary.json")
+    status = summary.get("status", "running?")
+    if kind == "search":
+        meta = _read(folder / "search.json").get("meta") or {}
+        best = summary.get("best") or {}
+        final = summary.get("final_test") or {}
+        return Folder(folder, kind, _started(meta, folder), status, summary.get("finished"),
+                      val_acc=best.get("val_acc"), test_acc=final.get("test_acc"))
+    if kind == "compare":
+        counts = summary.get("statuses") or {}
+        note = ", ".join(f"{n} {s}" for s, n in counts.items() if s != "completed")
+        runs = summary.get("runs") or len(sub_runs(folder)) or None
+        return Folder(folder, kind, _started(meta, folder), status, runs, note)
+    if kind in ("paths", "activations"):
+        done = kind == "activations" or (folder / "paths.csv").is_file()
+        return Folder(folder, kind, _started(meta, folder), "completed" if done else "running?")
+    return Folder(folder, kind, _started(meta, folder), status,
+                  val_acc=summary.get("best_val_acc"), test_acc=summary.get("test_acc"))
+
+
+def list_folders(root: Path) -> list[Folder]:
+    """Every folder dlexp wrote directly under ``root``, oldest first (by start time)."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise RunError(f"{root}: not a folder; pass the runs folder with --runs-dir")
+    found = [describe(d) for d in root.iterdir() if d.is_dir()] if root.is_dir() else []
+    return sorted((f for f in found if f is not None), key=lambda f: (f.started, f.path.name))
+
+
+def sub_runs(folder: Path) -> list[str]:
+    """The sub-run folder names of a comparison, in variant order (from compare.json)."""
+    variants = _read(Path(folder) / "compare.json").get("variants") or []
+    return [v["run"] for v in variants if isinstance(v, dict) and "run" in v]
+
+
+def _started(meta: dict, folder: Path) -> float:
+    try:
+        return datetime.strptime(str(meta["started"]), "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    except (KeyError, ValueError):
+        return folder.stat().st_mtime
+
+
+def local_time(seconds: float) -> tuple[str, str]:
+    """(date, time) of a start time: ``("2026-11-28", "00:47:17")``."""
+    t = time.localtime(seconds)
+    return time.strftime("%Y-%m-%d", t), time.strftime("%H:%M:%S", t)
+
+
+def _read(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

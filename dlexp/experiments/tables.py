@@ -1,0 +1,81 @@
+"""Tables printed to a terminal or a log: readable in 80 columns, numbers through ``fmt``.
+
+Rich fits a table to the console: the terminal's width, or 80 columns when stdout is a
+pipe or a file (``$COLUMNS`` overrides both). Every column here *folds*: text that does
+not fit wraps onto the next line of its cell (at spaces where it can) instead of being
+cut with an ellipsis, so a logged table loses nothing. Headers are short words, which
+wrap at their spaces. A mean over seeds with its spread prints as ``0.229 ± 0.016``
+(3 decimals each); other numbers as :func:`dlexp.fmt.fmt` shows them (None: ``—``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Mapping, Sequence
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from dlexp.fmt import fmt
+
+
+def cell(value: Any, std: Any = None) -> str:
+    """``value`` as table text; ``value ± std`` when there is a spread, the spread in the
+    mean's own fixed decimals when the mean has them (``0.929 ± 0.001``, not 6.8e-04:
+    a spread is read against its mean)."""
+    if value is None or std is None:
+        return fmt(value)
+    mean = fmt(value, 3)
+    fixed = "e" not in mean and isinstance(std, numbers.Real)
+    return f"{mean} ± {float(std):.3f}" if fixed else f"{mean} ± {fmt(std, 3)}"
+
+
+def header(column: str) -> str:
+    """A column key as a header: the last part of a dotted key, ``_`` as spaces."""
+    return column.rsplit(".", 1)[-1].replace("_", " ")
+
+
+def new_table(columns: Sequence[str], right: Sequence[str] = ()) -> Table:
+    """A borderless table whose columns fold; ``right``: the columns to right-align."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    for col in columns:
+        table.add_column(col, overflow="fold", justify="right" if col in right else "left")
+    return table
+
+
+def print_titled(title: str, table: Table, console: Console | None = None) -> None:
+    """The title on a line of its own (a long path is never wrapped), then the table."""
+    console = console or Console()
+    if title:
+        console.print(f"[bold]{title}[/bold]", soft_wrap=True, highlight=False)
+    console.print(table, highlight=False)
+
+
+def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title: str = "",
+               headers: Mapping[str, str] | None = None, console: Console | None = None
+               ) -> None:
+    """A table of dict rows: ``columns`` in order, headed ``headers[c]`` or
+    :func:`header`; numbers right-aligned; ``c_std`` in a row adds a ``± std``."""
+    names = [(headers or {}).get(c) or header(c) for c in columns]
+    numeric = [name for name, c in zip(names, columns)
+               if all(_is_number(r.get(c)) for r in rows)]
+    cells = [[cell(r.get(c), r.get(f"{c}_std")) for c in columns] for r in rows]
+    table = new_table(names, right=numeric)
+    for row in cells:
+        table.add_row(*row)
+    narrow_numbers(table, cells)
+    print_titled(title, table, console)
+
+
+def narrow_numbers(table: Table, cells: Sequence[Sequence[str]]) -> None:
+    """Make each right-aligned (number) column as wide as its widest cell, or the longest
+    word of its header: the header wraps, and the width goes to the text columns."""
+    for i, col in enumerate(table.columns):
+        if col.justify == "right":
+            words = max(len(w) for w in str(col.header).split())
+            col.max_width = max([words, *(len(row[i]) for row in cells if i < len(row))])
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or (isinstance(value, numbers.Real) and not isinstance(value, bool))
