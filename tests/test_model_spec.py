@@ -37,3 +37,12 @@ def test_dropout_masks_come_from_their_own_generator():
         masks.append(dropout.mask.copy())
     np.testing.assert_array_equal(masks[0], masks[1])
     assert not np.array_equal(masks[0], masks[2])
+
+
+def test_decay_all_puts_every_parameter_in_the_decay_group():
+    model = MLP(ModelSpec(hidden=(4,), batchnorm=True), 3, 2, np.random.default_rng(0))
+    weights_only, _ = model.groups()
+    everything, grads = model.groups(decay_all=True)
+    assert weights_only["decay"].size == 3 * 4 + 4 * 2
+    assert everything["decay"].size == model.flat_params.size and everything["other"].size == 0
+    assert np.shares_memory(grads["decay"], model.flat_grads)

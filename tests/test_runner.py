@@ -178,3 +178,27 @@ def test_hold_interrupts_defers_one_signal_and_yields_to_a_second(signum):
             done.append("never")
     assert done == ["finished the writes"]                  # a second one acts at once
     assert {s: signal.getsignal(s) for s in before} == before   # handlers restored
+
+
+def test_full_train_eval_records_the_whole_set_objective_with_penalty():
+    """train_loss with train_eval 'full' is cross-entropy on all training images at the
+    record's weights plus the L2 penalty — computed here independently."""
+    import dataclasses
+
+    from dlexp.config import load_config
+    from dlexp.train.setup import streams, train_model
+
+    rng = np.random.default_rng(0)
+    x = rng.random((60, 8)).astype(np.float64)
+    y = rng.integers(0, 10, 60)
+    data = type("D", (), {"x_train": x, "y_train": y, "x_val": x[:0], "y_val": y[:0]})
+    cfg = load_config(None, ["dtype=float64", "model.hidden=[5]", "training.epochs=2",
+                             "training.batch_size=16", "regularization.l2=0.01",
+                             "data.val_size=0"])
+    cfg = dataclasses.replace(cfg, training=dataclasses.replace(cfg.training, train_eval="full"))
+    model, state = train_model(cfg, data, streams(0))
+    ce, acc = model.evaluate(x, y)
+    w = np.concatenate([model.params["W1"].ravel(), model.params["W2"].ravel()])
+    last = state.history[-1]
+    assert last["train_loss"] == pytest.approx(ce + 0.5 * 0.01 * float(w @ w), rel=1e-12)
+    assert last["train_acc"] == acc

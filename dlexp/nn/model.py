@@ -36,6 +36,9 @@ class ModelSpec:
     dropout_mode: str = "inverted"
 
 
+DECAY_MASK = {"decay": True, "other": False}     # the keys of MLP.groups() decay applies to
+
+
 class MLP:
     """``loss(x, y)`` then ``backward()`` fills ``grads``; ``forward(x, False)`` predicts."""
 
@@ -113,9 +116,12 @@ class MLP:
         for layer in reversed(self.layers):
             d = layer.backward(d)
 
-    def groups(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Params and grads as two flat groups: ``decay`` (weights) and ``other``."""
-        nd = self.n_decay
+    def groups(self, decay_all: bool = False
+               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Params and grads as two flat groups: ``decay`` (what weight decay applies to:
+        the weights, or every parameter with ``decay_all``) and ``other``. Pass
+        :data:`DECAY_MASK` to the optimiser's decay transforms."""
+        nd = self.flat_params.size if decay_all else self.n_decay
         return ({"decay": self.flat_params[:nd], "other": self.flat_params[nd:]},
                 {"decay": self.flat_grads[:nd], "other": self.flat_grads[nd:]})
 

@@ -7,14 +7,20 @@ of each epoch, or every ``eval_every`` updates — a record is made::
 
     {"epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"}
 
-``train_loss`` is the mean minibatch objective since the last record: cross-entropy
-*plus the weight-decay penalty* (½λ₂‖W‖² + λ₁‖W‖₁). ``val_loss`` is cross-entropy alone.
+``train_loss`` is the objective — cross-entropy *plus the weight-decay penalty*
+(½λ₂‖W‖² + λ₁‖W‖₁) — over the whole training set at the record's weights (in
+inference mode, like ``train_acc``), or with ``train_eval: running`` the mean minibatch
+objective and accuracy since the last record (cheaper; dropout on). ``val_loss`` is
+cross-entropy alone. A callback may end training by setting ``state.stop`` (and
+``state.status = "interrupted"`` for an interruption: no record is made of the
+unfinished epoch).
 A non-finite loss stops training with status ``diverged``; Ctrl-C (or SIGTERM, see
 :mod:`dlexp.train.signals`) stops it with status ``interrupted``.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -69,12 +75,16 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
     n = x_train.shape[0]
     per_epoch, total = plan_steps(n, training)
     state = FitState(total_steps=total, steps_per_epoch=per_epoch)
-    params, grads = model.groups()
-    if regularization.decay_all:
-        params, grads = {"all": model.flat_params}, {"all": model.flat_grads}
+    params, grads = model.groups(regularization.decay_all)
     opt_state = optimizer.init(params)
-    weights = params["all"] if regularization.decay_all else params["decay"]
+    weights = params["decay"]                                  # what the penalty covers
     l2, l1 = regularization.l2, regularization.l1
+
+    def penalty() -> float:
+        """½λ₂‖w‖² + λ₁‖w‖₁ over the decayed group (0 without weight decay)."""
+        out = 0.5 * l2 * float(np.dot(weights, weights)) if l2 else 0.0
+        return out + l1 * float(np.abs(weights).sum()) if l1 else out
+
     batch = min(training.batch_size, n)
     xbuf = np.empty((batch, x_train.shape[1]), dtype=x_train.dtype)   # (B, D)
     running = training.train_eval == "running"
@@ -88,12 +98,13 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
         now = time.perf_counter()
         state.train_seconds += now - t_mark
         if running:
-            train_acc = correct / max(seen, 1)
+            train_loss, train_acc = sum_loss / max(n_batches, 1), correct / max(seen, 1)
         else:
-            train_acc = model.evaluate(x_train, y_train)[1]
+            train_loss, train_acc = model.evaluate(x_train, y_train)
+            train_loss += penalty()
         val_loss, val_acc = model.evaluate(x_val, y_val) if has_val else (None, None)
         record = {"epoch": state.epoch, "step": state.step,
-                  "train_loss": sum_loss / max(n_batches, 1), "train_acc": train_acc,
+                  "train_loss": train_loss, "train_acc": train_acc,
                   "val_loss": val_loss, "val_acc": val_acc,
                   "lr": float(schedule(max(state.step - 1, 0))),
                   "seconds": time.perf_counter() - t_mark}     # training + this evaluation
@@ -111,14 +122,11 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
             perm = rng.permutation(n)
             for start in range(0, n, batch):
                 idx = perm[start:start + batch]
-                xb = np.take(x_train, idx, axis=0, out=xbuf[:idx.shape[0]])
+                # mode="clip": indices are valid, and "raise" would copy through a temporary
+                xb = np.take(x_train, idx, axis=0, out=xbuf[:idx.shape[0]], mode="clip")
                 yb = y_train[idx]
-                loss = model.loss(xb, yb, training=True)
-                if l2:
-                    loss += 0.5 * l2 * float(np.dot(weights, weights))
-                if l1:
-                    loss += l1 * float(np.abs(weights).sum())
-                if not np.isfinite(loss):
+                loss = model.loss(xb, yb, training=True) + penalty()
+                if not math.isfinite(loss):
                     state.status = "diverged"
                     state.stop = f"loss became {loss} at update {state.step + 1}"
                     break
@@ -134,19 +142,21 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
                     seen += yb.shape[0]
                 for cb in callbacks:
                     cb.on_step_end(state, loss)
-                if training.eval_every and state.step % training.eval_every == 0:
+                if (training.eval_every and state.step % training.eval_every == 0
+                        and state.status == "running"):
                     evaluate()
                 if state.step >= total or state.stop is not None:
                     break
-            if state.status == "diverged":
-                break
+            if state.status != "running":
+                break                       # diverged or interrupted: no partial record
             if not training.eval_every and n_batches:
                 evaluate()
-        if training.eval_every and n_batches and state.status != "diverged":
+        if training.eval_every and n_batches and state.status == "running":
             evaluate()                      # the last, partial interval
     except KeyboardInterrupt:
         state.status = "interrupted"
         state.stop = "interrupted by the user"
+    state.train_seconds += time.perf_counter() - t_mark        # since the last record
     if state.status == "running":
         state.status = "completed"
     for cb in callbacks:

@@ -22,7 +22,7 @@ from dlexp.train.callbacks import MetricsWriter
 from dlexp.train.loop import Callback, FitState
 from dlexp.train.rundir import new_run_dir, run_meta
 from dlexp.train.setup import Streams, streams, train_model
-from dlexp.train.signals import hold_interrupts, interrupt_on_sigterm
+from dlexp.train.signals import StopOnSignal, hold_interrupts, interrupt_on_sigterm
 
 EXIT_CODES = {"completed": 0, "diverged": 1, "interrupted": 130}
 
@@ -73,8 +73,8 @@ def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | No
             with hold_interrupts():     # config and meta whole, even on Ctrl-C
                 write_yaml(run_dir / "config.yaml", config_to_dict(cfg))
                 write_json(run_dir / "meta.json", meta)
-            model, state = train_model(cfg, splits, s,
-                                       (MetricsWriter(run_dir / "metrics.jsonl"), *callbacks))
+            model, state = train_model(cfg, splits, s, (MetricsWriter(run_dir / "metrics.jsonl"),
+                                                        StopOnSignal(), *callbacks))
             if state.status == "completed":
                 test_loss, test_acc = model.evaluate(splits.x_test, splits.y_test)
     except KeyboardInterrupt:           # before fit began, or during the test evaluation
@@ -117,7 +117,7 @@ def _summary(cfg: Config, state: FitState, test_loss, test_acc) -> dict:
         "final_train_loss": last.get("train_loss"),
         "test_acc": test_acc,
         "test_loss": test_loss,
-        "epochs": state.epoch,
+        "epochs": state.epoch if state.status == "completed" else last.get("epoch", 0),
         "steps": state.step,
         "seed": cfg.seed,
         "train_seconds": round(state.train_seconds, 3),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlexp.config import Config
-from dlexp.nn.model import MLP
+from dlexp.nn.model import DECAY_MASK, MLP
 from dlexp.optim.optimizers import build_optimizer
 from dlexp.optim.schedules import make_schedule
 from dlexp.optim.transforms import GradientTransformation, Schedule
@@ -45,8 +45,7 @@ def build_optimizer_for(cfg: Config, n_train: int) -> tuple[GradientTransformati
     o, r = cfg.optimizer, cfg.regularization
     per_epoch, total = plan_steps(n_train, cfg.training)
     schedule = make_schedule(o.schedule.name, o.lr, per_epoch, total, **o.schedule.settings)
-    mask = {"all": True} if r.decay_all else {"decay": True, "other": False}
-    opt = build_optimizer(o.name, schedule, l2=r.l2, l1=r.l1, mask=mask, **o.hyper)
+    opt = build_optimizer(o.name, schedule, l2=r.l2, l1=r.l1, mask=DECAY_MASK, **o.hyper)
     return opt, schedule
 
 

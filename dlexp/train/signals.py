@@ -1,8 +1,10 @@
 """Stopping a run cleanly on Ctrl-C (SIGINT) or ``kill`` (SIGTERM).
 
-While training, :func:`interrupt_on_sigterm` turns SIGTERM into KeyboardInterrupt, so
-``kill`` stops a run as cleanly as Ctrl-C: the loop ends, the summary says
-``interrupted``, files stay valid. A second SIGTERM behaves as it did before.
+While training, the :class:`StopOnSignal` callback turns the first SIGINT or SIGTERM
+into a request: the current update finishes, then ``fit`` stops with status
+``interrupted`` — the weights are never left half-updated. A second signal raises
+KeyboardInterrupt at once. :func:`interrupt_on_sigterm` makes SIGTERM act like Ctrl-C
+(KeyboardInterrupt) elsewhere, e.g. in worker processes and evaluations.
 
 While the final files are written, :func:`hold_interrupts` makes the first SIGINT or
 SIGTERM wait until the writes are done (then it is raised as KeyboardInterrupt), so a
@@ -18,6 +20,8 @@ import contextlib
 import signal
 import threading
 from typing import Iterator
+
+from dlexp.train.loop import Callback, FitState
 
 
 def _main_thread() -> bool:
@@ -64,3 +68,32 @@ def hold_interrupts() -> Iterator[None]:
             signal.signal(s, h)
     if held:
         raise KeyboardInterrupt
+
+
+class StopOnSignal(Callback):
+    """First SIGINT/SIGTERM: stop after the current update; a second: stop at once."""
+
+    def __init__(self) -> None:
+        self.signalled: int | None = None
+        self.previous: dict = {}
+
+    def _handler(self, signum, frame) -> None:
+        if self.signalled is not None:
+            raise KeyboardInterrupt
+        self.signalled = signum
+
+    def on_train_begin(self, state: FitState) -> None:
+        if _main_thread():
+            self.previous = {s: signal.signal(s, self._handler)
+                             for s in (signal.SIGINT, signal.SIGTERM)
+                             if signal.getsignal(s) is not signal.SIG_IGN}
+
+    def on_step_end(self, state: FitState, loss: float) -> None:
+        if self.signalled is not None:
+            name = signal.Signals(self.signalled).name
+            state.status, state.stop = "interrupted", f"interrupted by {name}"
+
+    def on_train_end(self, state: FitState) -> None:
+        for s, h in self.previous.items():
+            signal.signal(s, h)
+        self.previous = {}
