@@ -243,16 +243,24 @@ def test_resume_continues_to_the_total_not_n_more(search_setup, tmp_path):
 
 
 def test_sigterm_stops_cleanly_and_resume_finishes(search_setup, tmp_path, monkeypatch):
+    """The trial cut short is in trials.csv as failed, with no score, and does not count."""
     _, write_config = search_setup
     fit = sigterm_in_trial(monkeypatch, 3)
     result = start(write_config(epochs=30), tmp_path / "runs", trials=5)
     assert result.status == "interrupted"
-    assert summary(result.dir)["status"] == "interrupted"
-    assert len(rows(result.dir)) == 2                       # the cut trial does not count
+    s = summary(result.dir)
+    assert s["status"] == "interrupted" and s["finished"] == 2 and s["cut_short"] == 1
+    table = rows(result.dir)
+    assert [(r["number"], r["state"]) for r in table] == [("0", "complete"), ("1", "complete"),
+                                                          ("2", "failed")]
+    assert table[2]["note"] == "cut short; re-run (not counted)" and table[2]["val_acc"] == ""
     monkeypatch.setattr(training_setup, "fit", fit)
     done = run_search(resume_search(result.dir, None, SearchOptions()))
-    assert done.status == "completed" and len(rows(done.dir)) == 5
-    assert summary(done.dir)["not_counted"] == 1
+    table = rows(done.dir)
+    assert done.status == "completed" and [r["number"] for r in table] == list("012345")
+    assert [r["state"] for r in table].count("failed") == 1 and table[2]["state"] == "failed"
+    s = summary(done.dir)
+    assert s["finished"] == 5 and s["not_counted"] == s["cut_short"] == 1
 
 
 @pytest.mark.parametrize("args, words", [
@@ -282,7 +290,7 @@ def test_resume_refuses_other_folders_configs_and_options(search_setup, tmp_path
     res = runner.invoke(app, ["search", "--resume", str(d), "--sampler", "tpe"])
     assert "--sampler random, not tpe" in one_line_error(res)
     with hold_lock(d):                                  # as if another search still ran
-        res = runner.invoke(app, ["search", "--resume", str(d)])
+        res = runner.invoke(app, ["search", "--resume", str(d), "--trials", "3"])
     assert "another `dlexp search` is working in this folder" in one_line_error(res)
     no_search = tmp_path / "plain.yaml"
     no_search.write_text("optimizer: {name: sgd}\n")

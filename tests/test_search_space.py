@@ -95,8 +95,8 @@ def test_quotas_split_the_budget_evenly():
     assert sum(quotas(11, 4)) == 11
 
 
-def _row(number, acc, lr, act="relu", state="complete"):
-    return {"number": number, "state": state, "val_acc": acc,
+def _row(number, acc, lr, act="relu", state="complete", round_=1):
+    return {"round": round_, "number": number, "state": state, "val_acc": acc,
             "params": {"optimizer.lr": lr, "model.activation": act}}
 
 
@@ -114,6 +114,21 @@ def test_narrowing_keeps_the_span_of_the_best_trials():
     assert (lr.low, lr.high) == (3e-3, 8e-3)
     assert lr.distribution == "log_uniform"
     assert act.choices == ("relu", "tanh")
+
+
+def test_narrowing_ranks_every_round_so_far_and_stays_within_the_last_range():
+    """Round 1's best (lr 7.8e-3) beats all of round 2: round 3's range keeps it. Round 1's
+    third (9.5e-3) is among the top trials too, but the range never widens past round 2's."""
+    round2 = parse_search_space({
+        "optimizer.lr": {"distribution": "log_uniform", "low": 2e-3, "high": 7.8e-3}}, "t")
+    rows = [_row(n, acc, lr, round_=1) for n, (acc, lr) in enumerate(
+        [(0.90, 7.8e-3), (0.88, 2e-3), (0.86, 9.5e-3), (0.10, 1e-5)])]
+    rows += [_row(n, acc, lr, round_=2) for n, (acc, lr) in enumerate(
+        [(0.87, 3e-3), (0.50, 2.5e-3), (0.20, 2.2e-3), (0.10, 6e-3)])]
+    (lr,) = narrow(round2, rows, keep=0.5).params                  # top 4 of 8
+    assert (lr.low, lr.high) == (2e-3, 7.8e-3)
+    (lr,) = narrow(round2, rows[4:], keep=0.5).params              # round 2's alone …
+    assert (lr.low, lr.high) == (2.5e-3, 3e-3)                      # … would lose 7.8e-3
 
 
 def test_narrowing_never_collapses_a_range():

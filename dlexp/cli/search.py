@@ -28,7 +28,8 @@ def search(
     rounds: Optional[int] = typer.Option(
         None, "--rounds", help="Rounds; each narrows the ranges to its best trials (default 1)."),
     keep: Optional[float] = typer.Option(
-        None, "--keep", help="Fraction of a round's best trials whose span is kept (0.2)."),
+        None, "--keep", help="Next round's ranges: the span of this fraction of the best "
+                             "trials so far, all rounds (0.2)."),
     pruner: Optional[str] = typer.Option(
         None, "--pruner", help="none (default), median or hyperband."),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes on this machine."),
@@ -57,6 +58,13 @@ def search(
             raise ConfigError("--set with --resume: a search keeps the config it started "
                               "with; start a new search to change it")
         plan = resume_search(resume, load_config(config, set_) if config else None, opts)
+        if plan.finished >= plan.trials:
+            typer.echo(f"already {plan.finished} finished trials ≥ --trials {plan.trials}; "
+                       + ("no trials to run" if final_test else "nothing to do"), err=True)
+            if not final_test:
+                raise typer.Exit(0)
+            from dataclasses import replace
+            plan = replace(plan, trials=plan.finished)      # the search is what has finished
     else:
         if config is None and not BOOK_CONFIG.is_file():
             raise ConfigError(f"{BOOK_CONFIG}: the book's search config is not there; "

@@ -2,12 +2,15 @@
 ``summary.json``); plotting never trains.
 
     plots/top20.png    the 20 best trials' accuracy curves, 4 × 5 (the book's figure):
-                       validation solid, training dashed
+                       validation solid, training dashed; each panel's title names the
+                       trial and its parameters (above the curves, never over them)
     plots/params.png   final validation accuracy against each parameter (log axes for
                        log-uniform ones), coloured by round; pruned trials hollow
     plots/scatter.png  the first two numeric parameters (lr × weight decay) coloured by
                        validation accuracy
-    plots/history.png  each trial's validation accuracy and the best so far, in trial order
+    plots/history.png  each trial's validation accuracy and the best so far against its
+                       trial number in trials.csv (numbered from 0 in each round; the
+                       rounds side by side, numbered as in the table)
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from dlexp.fmt import fmt
 from dlexp.plots.runs import save_figure
+from dlexp.search.study import rank_key
 
 TOP = 20
 ROUND_COLOURS = plt.get_cmap("tab10")
@@ -36,8 +41,7 @@ def plot_search(search_dir: Path) -> list[Path]:
     space = summary["rounds"][0]["space"]
     curves = {(c["round"], c["number"]): c for c in _read_json(d / "curves.json") or []}
     scored = [r for r in rows if r["val_acc"] is not None]
-    ranked = sorted((r for r in scored if r["state"] == "complete"),
-                    key=lambda r: (-r["val_acc"], r["round"], r["number"]))
+    ranked = sorted((r for r in scored if r["state"] == "complete"), key=rank_key)
     out = [_history(rows, d / "plots" / "history.png")]
     if ranked:
         out.append(_top_curves(ranked[:TOP], curves, space, d / "plots" / "top20.png"))
@@ -50,7 +54,7 @@ def plot_search(search_dir: Path) -> list[Path]:
 
 
 def _top_curves(top: list[dict], curves: dict, space: dict, path: Path) -> Path:
-    fig, axes = plt.subplots(4, 5, figsize=(12, 8.4), sharex=True, sharey=True)
+    fig, axes = plt.subplots(4, 5, figsize=(12, 9.6), sharex=True, sharey=True)
     for i, ax in enumerate(axes.flat):
         if i >= len(top):
             ax.axis("off")
@@ -61,17 +65,29 @@ def _top_curves(top: list[dict], curves: dict, space: dict, path: Path) -> Path:
         ax.plot(x, c.get("val_acc", []), "-", lw=1.2, label="validation")
         ax.plot(x, c.get("train_acc", []), "--", lw=1.0, label="training")
         ax.set_ylim(0, 1)
-        ax.set_title(f"Best-{i + 1}  val {fmt(r['val_acc'], 2)}", fontsize=9)
-        ax.text(0.97, 0.04, "\n".join(f"{_short(k)} {fmt(r['params'][k], 2)}" for k in space),
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=7)
+        ax.set_title(f"Best-{i + 1}: {_trial_name(r)}, val {fmt(r['val_acc'], 2)}\n"
+                     + _param_lines(r["params"], list(space)), fontsize=7.5)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=7)
-    axes.flat[0].legend(fontsize=7, loc="upper left")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", ncol=2, fontsize=8, frameon=False)
+    fig.suptitle("the best trials' accuracy curves", x=0.01, ha="left", fontsize=10)
     fig.supxlabel("evaluation (epoch)")
     fig.supylabel("accuracy")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     save_figure(fig, path, dpi=80)
     return path
+
+
+def _trial_name(r: dict) -> str:
+    """``trial 57``, or ``r2 trial 5`` when the search had rounds (as in trials.csv)."""
+    return f"trial {r['number']}" if r["round"] == 1 else f"r{r['round']} trial {r['number']}"
+
+
+def _param_lines(params: dict, keys: list[str]) -> str:
+    """``lr 9.2e-03  l2 2.8e-06``: two parameters to a line."""
+    parts = [f"{_short(k)} {fmt(params[k], 2)}" for k in keys]
+    return "\n".join("  ".join(parts[i:i + 2]) for i in range(0, len(parts), 2))
 
 
 def _against_params(rows: list[dict], space: dict, path: Path) -> Path:
@@ -117,30 +133,59 @@ def _scatter(rows: list[dict], keys: list[str], space: dict, path: Path) -> Path
 
 def _history(rows: list[dict], path: Path) -> Path:
     ordered = sorted(rows, key=lambda r: (r["round"], r["number"]))
+    starts = _round_starts(ordered)                    # round → x of its trial 0
+    x = [starts[r["round"]] + r["number"] for r in ordered]
     fig, ax = plt.subplots(figsize=(7, 4))
     best, so_far = -math.inf, []
     for r in ordered:
         if r["state"] == "complete" and r["val_acc"] is not None:
             best = max(best, r["val_acc"])
-        so_far.append(best if best > -math.inf else None)
-    x = range(1, len(ordered) + 1)
+        so_far.append(best if best > -math.inf else math.nan)
     for state, marker in (("complete", "o"), ("pruned", "x")):
         pts = [(i, r["val_acc"]) for i, r in zip(x, ordered)
                if r["state"] == state and r["val_acc"] is not None]
         if pts:
             ax.plot(*zip(*pts), marker, ms=4, alpha=0.6, ls="none", label=state)
-    ax.step(list(x), [v if v is not None else math.nan for v in so_far], where="post",
-            color="C3", label="best so far")
-    for i in range(1, len(ordered)):
-        if ordered[i]["round"] != ordered[i - 1]["round"]:
-            ax.axvline(i + 0.5, color="grey", ls=":", lw=1)
-    ax.set_xlabel("trial")
+    ax.step(x, so_far, where="post", color="C3", label="best so far")
+    if len(starts) > 1:
+        _mark_rounds(ax, starts, x[-1] + 1)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("trial number (as in trials.csv" +
+                  (", from 0 in each round)" if len(starts) > 1 else ")"))
     ax.set_ylabel("final validation accuracy")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     save_figure(fig, path, dpi=90)
     return path
+
+
+def _round_starts(ordered: list[dict]) -> dict[int, int]:
+    """Where each round's trial 0 goes on the x axis: the rounds one after another."""
+    starts, at = {}, 0
+    for rnd in sorted({r["round"] for r in ordered}):
+        starts[rnd] = at
+        at += max(r["number"] for r in ordered if r["round"] == rnd) + 1
+    return starts
+
+
+def _mark_rounds(ax, starts: dict[int, int], end: int) -> None:
+    """Ticks labelled with the trial number within each round; a line and a name per round."""
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10 ** 9)
+                if end / s <= 12)
+    bounds = [*starts.values(), end]
+    ticks, labels = [], []
+    for (rnd, start), stop in zip(starts.items(), bounds[1:]):
+        for n in range(0, stop - start, step):
+            if n == 0 or start + n <= stop - step / 2:    # not crowding the next 0
+                ticks.append(start + n)
+                labels.append(str(n))
+        if start:
+            ax.axvline(start - 0.5, color="grey", ls=":", lw=1)
+        ax.text(start - 0.5, 1.01, f" round {rnd}", transform=ax.get_xaxis_transform(),
+                fontsize=8, va="bottom", ha="left")
+    ax.set_xticks(ticks, labels)
 
 
 def _read_rows(path: Path, keys: list[str]) -> list[dict]:

@@ -3,7 +3,8 @@
     config (search: section) ─► space.py      which keys vary, and how
     searchdir.py                              the search folder, search.json, resuming
     runner.py ─► worker.py (×N processes / machines)
-                   rounds.py                  round r's study; ranges narrowed from r−1
+                   rounds.py                  round r's study; ranges narrowed to the
+                                              best trials of rounds 1 … r−1
                    objective.py               one trial = overrides → loader → fit()
                    study.py                   storage, samplers, pruners, what counts
                    sampler.py                 random draws seeded per (round, trial, key)

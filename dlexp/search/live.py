@@ -1,5 +1,11 @@
 """What ``dlexp search`` shows: a live table of the best trials while it runs, and a
-summary at the end (rich, on stderr and stdout respectively)."""
+summary at the end (rich, on stderr and stdout respectively). Numbers go through
+:func:`dlexp.fmt.fmt`; durations read "7.9 s" (one decimal; whole seconds from 1000 s).
+
+The summary's time line tells three durations apart: the wall time of this start or
+resume (with its workers), the wall time of all of them together when resumed, and
+the trials' own training time added up (more than the wall time with several workers,
+or less with the overhead of loading data and starting processes)."""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from rich.text import Text
 
 from dlexp.fmt import fmt
 from dlexp.search.outputs import Collected
+from dlexp.search.study import rank_key
 
 
 class LiveTable:
@@ -36,11 +43,12 @@ class LiveTable:
     def render(self, c: Collected, seconds: float) -> Group:
         """A progress line over the table of the best finished trials."""
         ranked = sorted((r for r in c.rows if r["val_acc"] is not None),
-                        key=lambda r: (-r["val_acc"], r["round"], r["number"]))[:self.top]
+                        key=rank_key)[:self.top]
         table = trials_table(ranked, self.keys, title=f"best {len(ranked)} trials so far")
         states = ", ".join(f"{n} {s}" for s, n in _states(c).items() if n)
-        line = Text(f"{len(c.rows)}/{self.total} trials finished ({states or 'none yet'}), "
-                    f"{c.running} running · {seconds:.0f} s")
+        line = Text(f"{len(c.rows)}/{self.total} trials finished ({states or 'none yet'}"
+                    f"{_cut_short(len(c.cut_short))}), {c.running} running · "
+                    f"{_seconds(seconds)}")
         return Group(line, table)
 
 
@@ -62,7 +70,8 @@ def print_summary(summary: dict, search_dir: Path, console: Console | None = Non
     t = Table(title=f"search {search_dir}", show_header=False)
     t.add_row("status", summary["status"])
     t.add_row("trials", f"{summary['finished']}/{summary['trials']}  " +
-              ", ".join(f"{n} {s}" for s, n in summary["states"].items() if n))
+              ", ".join(f"{n} {s}" for s, n in summary["states"].items() if n) +
+              _cut_short(summary.get("cut_short", 0)))
     best = summary.get("best")
     if best:
         t.add_row("best val acc", f"{fmt(best['val_acc'])} (round {best['round']}, "
@@ -75,15 +84,35 @@ def print_summary(summary: dict, search_dir: Path, console: Console | None = Non
                 f"{k} {_range(s)}" for k, s in r["space"].items()))
     p = summary["pruning"]
     if p["pruner"] != "none":
-        t.add_row("pruning", f"{p['pruned']} trials pruned, ~{p['seconds_saved_est']:.1f} s "
-                             f"of {p['seconds_trained'] + p['seconds_saved_est']:.1f} s saved")
-    t.add_row("wall time", f"{summary['session_seconds']:.1f} s with {summary['workers']} "
-                           f"worker(s); {summary['seconds']:.1f} s in all")
+        t.add_row("pruning", f"{p['pruned']} trials pruned, ~{_seconds(p['seconds_saved_est'])}"
+                             f" of {_seconds(p['seconds_trained'] + p['seconds_saved_est'])} "
+                             "training time saved")
+    t.add_row("time", _times(summary))
     final = summary.get("final_test")
     if final and final.get("test_acc") is not None:
         t.add_row("test acc", f"{fmt(final['test_acc'])} (best config retrained on "
                               f"train + validation for {fmt(final.get('epochs'))} epochs)")
     console.print(t)
+
+
+def _times(summary: dict) -> str:
+    """This run's wall time, all runs' (if resumed), the trials' training time added up."""
+    n = summary["workers"]
+    text = (f"took {_seconds(summary['session_seconds'])} of wall time (this run, {n} "
+            f"worker{'s' if n != 1 else ''})")
+    if summary["seconds"] > summary["session_seconds"]:
+        text += f", {_seconds(summary['seconds'])} over all runs of this search"
+    return (text + "; trials' training time adds up to "
+            f"{_seconds(summary['pruning']['seconds_trained'])}")
+
+
+def _seconds(x: float) -> str:
+    return f"{fmt(round(x, 1), 1) if x < 1e3 else fmt(round(x))} s"
+
+
+def _cut_short(n: int) -> str:
+    """The trials stopped part-way, said after the counts of those that finished."""
+    return f"; {n} cut short (failed in trials.csv; not counted, so run again)" if n else ""
 
 
 def _headers(keys: list[str]) -> list[str]:

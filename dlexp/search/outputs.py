@@ -1,9 +1,12 @@
 """The files a search writes from its studies: ``trials.csv``, ``curves.json``,
 ``best.yaml`` and ``summary.json`` (see :mod:`dlexp.search.searchdir`).
 
-They are rebuilt from the storage — after each trial's results are in, at the end and
-when the search is interrupted — so every machine of a shared study writes the same
-files. Pruning's saving is estimated per pruned trial from its own speed:
+They are rebuilt from the storage at the end of every start, resume or interruption,
+so every machine of a shared study writes the same files. ``trials.csv`` lists the
+trials that count towards ``--trials`` and — as ``failed``, with the note "cut short;
+re-run (not counted)" — those stopped by Ctrl-C or a killed process, which the search
+runs again (a surplus trial, started beyond the budget, never trained and is left out).
+Pruning's saving is estimated per pruned trial from its own speed:
 
     seconds saved ≈ Σ_pruned  seconds / evals_run × (evals_planned − evals_run)
 """
@@ -22,7 +25,7 @@ from dlexp.config import config_to_dict
 from dlexp.io import atomic_write_text, write_json, write_yaml
 from dlexp.search.objective import trial_config
 from dlexp.search.searchdir import SearchPlan
-from dlexp.search.study import counts, find_study, round_study_name, trial_row
+from dlexp.search.study import outcome, rank_key, round_studies, round_study_name, trial_row
 
 STATES = ("complete", "pruned", "diverged", "failed")
 
@@ -31,32 +34,31 @@ STATES = ("complete", "pruned", "diverged", "failed")
 class Collected:
     """Everything the storage holds about a search, as plain data."""
 
-    rows: list[dict] = field(default_factory=list)         # finished trials, all rounds
+    rows: list[dict] = field(default_factory=list)         # counted trials, all rounds
+    cut_short: list[dict] = field(default_factory=list)    # stopped, run again: not counted
     spaces: list[dict] = field(default_factory=list)       # each started round's ranges
     running: int = 0
-    not_counted: int = 0                                   # cut short or surplus
+    surplus: int = 0                                       # beyond the budget: never trained
 
     @property
     def best(self) -> dict | None:
         """The complete trial of highest val_acc (ties: earliest round, then number)."""
         done = [r for r in self.rows if r["state"] == "complete" and r["val_acc"] is not None]
-        return min(done, key=lambda r: (-r["val_acc"], r["round"], r["number"]), default=None)
+        return min(done, key=rank_key, default=None)
 
 
 def collect(storage: optuna.storages.BaseStorage, plan: SearchPlan) -> Collected:
     """Read every round's trials of ``plan`` from ``storage`` (the rounds started so far)."""
     out = Collected()
-    for round_ in range(1, plan.rounds + 1):
-        study = find_study(storage, round_study_name(plan.study, round_))
-        if study is None:
-            break
+    for round_, study in enumerate(round_studies(storage, plan.study, plan.rounds), start=1):
         for t in study.get_trials(deepcopy=False):
-            if counts(t):
-                out.rows.append(trial_row(t, round_))
-            elif t.state.name == "RUNNING":
+            if t.state.name == "RUNNING":
                 out.running += 1
-            else:
-                out.not_counted += 1
+            elif outcome(t) == "surplus":
+                out.surplus += 1
+            elif t.state.is_finished():
+                row = trial_row(t, round_)
+                (out.rows if row["counted"] else out.cut_short).append(row)
         meta = study.user_attrs.get("dlexp") or {}
         out.spaces.append(meta.get("space", {}))
     return out
@@ -67,7 +69,7 @@ def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float,
     """Write the four files; returns the summary."""
     from dlexp.search.rounds import quotas
     keys = list(plan.base["search"])
-    _write_csv(plan.dir / "trials.csv", c.rows, keys)
+    _write_csv(plan.dir / "trials.csv", c.rows + c.cut_short, keys)
     write_json(plan.dir / "curves.json",
                [{"round": r["round"], "number": r["number"], **r["curve"]} for r in c.rows])
     best = c.best
@@ -82,7 +84,8 @@ def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float,
         "trials": plan.trials,
         "finished": len(c.rows),
         "states": {s: sum(r["state"] == s for r in c.rows) for s in STATES},
-        "not_counted": c.not_counted,
+        "not_counted": len(c.cut_short) + c.surplus,
+        "cut_short": len(c.cut_short),
         "best": None if best is None else {k: best[k] for k in ("round", "number", "val_acc",
                                                                   "val_loss", "epochs",
                                                                   "params")},

@@ -1,15 +1,20 @@
 """Rounds of a search: the book's "repeat while narrowing the range", automated.
 
 The budget of ``--trials`` is split evenly over K rounds (the first rounds take the
-remainder). After round r, each range shrinks to the span of the best trials —
-the top fraction F of its complete trials by validation accuracy, at least two:
+remainder). After round r, each range shrinks to the span of the best trials *so far*
+— the top fraction F of the complete trials of rounds 1 … r together, at least two,
+ranked by validation accuracy — kept inside round r's range:
 
-    log_uniform, uniform, int:  [low, high] ← [min x, max x] over the top trials
-    choice:                     choices ← those the top trials used
+    log_uniform, uniform, int:  [low, high] ← [max(low, min x), min(high, max x)]
+                                              over the top trials' values x
+    choice:                     choices ← those of round r's choices the top trials used
 
-A range the top trials collapse to one value, or a round with fewer than two complete
-trials, keeps its previous bounds. Each round's space is stored on its study, so every
-worker on every machine searches the same ranges, and a resumed search too.
+Ranking every finished trial, not only round r's, keeps the best trial so far inside
+every later range: it is among the top trials, and (by induction) inside round r's
+range, so inside both bounds. The ranges never widen. A range the top trials collapse
+to one value, or fewer than two complete trials so far, keeps its previous bounds.
+Each round's space is stored on its study, so every worker on every machine searches
+the same ranges, and a resumed search too.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import optuna
 
 from dlexp.errors import RunError
 from dlexp.search.space import Param, SearchSpace, parse_search_space
-from dlexp.search.study import find_study, finished_rows, open_study, round_study_name
+from dlexp.search.study import (finished_rows, open_study, rank_key, round_studies,
+                                round_study_name)
 
 
 def quotas(total: int, rounds: int) -> tuple[int, ...]:
@@ -32,12 +38,13 @@ def quotas(total: int, rounds: int) -> tuple[int, ...]:
 
 
 def narrow(space: SearchSpace, rows: list[dict], keep: float) -> SearchSpace:
-    """The span of the top ``keep`` fraction of complete ``rows`` (see module docstring)."""
+    """``space`` cut to the span of the top ``keep`` fraction of the complete ``rows`` —
+    every finished trial so far (see the module docstring)."""
     complete = [r for r in rows if r["state"] == "complete" and r["val_acc"] is not None]
     if len(complete) < 2:
         return space
     n_top = max(2, math.ceil(keep * len(complete)))
-    top = sorted(complete, key=lambda r: (-r["val_acc"], r["number"]))[:n_top]
+    top = sorted(complete, key=rank_key)[:n_top]
     return SearchSpace(tuple(_narrow_param(p, [r["params"][p.key] for r in top
                                                if p.key in r["params"]])
                              for p in space.params))
@@ -47,8 +54,9 @@ def _narrow_param(p: Param, values: list[Any]) -> Param:
     if not values:
         return p
     if p.distribution == "choice":
-        return dataclasses.replace(p, choices=tuple(c for c in p.choices if c in values))
-    low, high = min(values), max(values)
+        kept = tuple(c for c in p.choices if c in values)
+        return dataclasses.replace(p, choices=kept) if kept else p
+    low, high = max(p.low, min(values)), min(p.high, max(values))
     if not low < high:
         return p
     return dataclasses.replace(p, low=low, high=high)
@@ -86,12 +94,12 @@ def _new_space(storage: optuna.storages.BaseStorage, name: str, base: dict, keep
                round_: int) -> SearchSpace:
     if round_ == 1:
         return parse_search_space(base["search"], "config")
-    prev = find_study(storage, round_study_name(name, round_ - 1))
-    space = stored_space(prev) if prev is not None else None
+    done = round_studies(storage, name, round_ - 1)
+    space = stored_space(done[-1]) if len(done) == round_ - 1 else None
     if space is None:
         raise RunError(f"study {name!r}: round {round_ - 1} was never started; "
                        "resume the search from its first round")
-    return narrow(space, finished_rows(prev, round_ - 1), keep)
+    return narrow(space, finished_rows(done), keep)
 
 
 def _canonical(obj: Any) -> str:

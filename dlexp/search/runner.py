@@ -4,7 +4,9 @@ the study), a live view of the best trials, and the result files at the end.
 Ctrl-C or SIGTERM stops every worker after its current trial is cut short; the trials
 that finished are written out, and ``--resume DIR`` continues. Trials left RUNNING in
 the journal by a killed search are failed when it is resumed (they do not count, so
-they are run again). This module never plots (see :mod:`dlexp.plots.search`).
+they are run again). When ``plan.trials`` trials have already finished no worker
+starts: only the files are rewritten. This module never plots (see
+:mod:`dlexp.plots.search`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Callable
 from dlexp.search.outputs import Collected, collect, write_outputs
 from dlexp.search.rounds import open_round, quotas
 from dlexp.search.searchdir import SearchPlan, hold_lock
-from dlexp.search.study import fail_running, find_study, open_storage, round_study_name
+from dlexp.search.study import fail_running, finished_count, open_storage, round_studies
 from dlexp.search.worker import WorkerJob, run_worker, worker_main
 from dlexp.train.signals import interrupt_on_sigterm
 
@@ -68,7 +70,9 @@ def run_search(plan: SearchPlan, workers: int = 1, progress: Progress | None = N
         try:
             with interrupt_on_sigterm():
                 show()
-                if workers == 1:
+                if finished_count(storage, plan.study, plan.rounds) >= plan.trials:
+                    pass                                     # nothing left to run
+                elif workers == 1:
                     _in_this_process(job, show)
                 else:
                     problem = _in_processes(job, workers, show)
@@ -76,7 +80,9 @@ def run_search(plan: SearchPlan, workers: int = 1, progress: Progress | None = N
         except KeyboardInterrupt:
             status = "interrupted"
         c = collect(storage, plan)
-        if status == "completed" and len(c.rows) < plan.trials:
+        if len(c.rows) >= plan.trials:
+            status = "completed"             # even if Ctrl-C came after the last trial
+        elif status == "completed":
             status = "incomplete"
         summary = write_outputs(plan, c, status, time.perf_counter() - started, workers)
     return SearchResult(plan.dir, summary, status, reran, problem)
@@ -84,12 +90,7 @@ def run_search(plan: SearchPlan, workers: int = 1, progress: Progress | None = N
 
 def _fail_left_running(storage: optuna.storages.BaseStorage, plan: SearchPlan) -> int:
     """Journal storage, under the folder lock: no trial can still be running."""
-    n = 0
-    for round_ in range(1, plan.rounds + 1):
-        study = find_study(storage, round_study_name(plan.study, round_))
-        if study is not None:
-            n += fail_running(study)
-    return n
+    return sum(fail_running(s) for s in round_studies(storage, plan.study, plan.rounds))
 
 
 def _in_this_process(job: WorkerJob, show: Callable[[], None]) -> None:

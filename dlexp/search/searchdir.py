@@ -5,14 +5,16 @@
         search.lock    locked (flock) while a ``dlexp search`` process works here
         journal.log    Optuna's journal of every trial (unless --storage names a database),
                        written under an flock on journal.log.lock
-        trials.csv     one row per finished trial      curves.json  their curves
+        trials.csv     one row per trial that ended (cut-short ones: failed, not counted)
+        curves.json    the counted trials' curves
         best.yaml      the best trial's complete config, ready for ``dlexp train``
         summary.json   counts, best trial, the ranges of each round, time saved by pruning
         plots/         top20.png, params.png, scatter.png, history.png
         final/         the run of ``--final-test`` (train + validation → test, once)
 
 ``--resume DIR`` reads ``search.json``: the config and options are those of the first
-start; only ``--trials`` (the new total) and ``--workers`` may change.
+start; only ``--trials`` (the new total) and ``--workers`` may change. A total no
+larger than the trials already finished leaves nothing to run and is not recorded.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class SearchPlan:
     storage: str | None           # SQLAlchemy URL (None: the journal in ``dir``)
     study: str
     resumed: bool = False
+    finished: int = 0             # trials that count, already finished (when resumed)
 
 
 def new_search(cfg: Config, where: str, opts: SearchOptions, runs_root: Path) -> SearchPlan:
@@ -81,7 +84,10 @@ def new_search(cfg: Config, where: str, opts: SearchOptions, runs_root: Path) ->
     _check_options(plan)
     from dlexp.search.space import check_against
     check_against(cfg.search, plan.base, where)
-    _check_data_and_storage(plan)
+    _check_data()
+    if plan.storage is not None:                      # the database answers
+        from dlexp.search.study import open_storage
+        open_storage(plan.storage, Path())
     name = cfg.name if cfg.name == "search" else f"{cfg.name}-search"
     plan = replace(plan, dir=new_run_dir(Path(runs_root), name))
     _write(plan)
@@ -115,8 +121,11 @@ def resume_search(search_dir: Path, cfg: Config | None, opts: SearchOptions) -> 
                       **{k: stored[k] for k in ("sampler", "seed", "rounds", "keep", "pruner",
                                                 "study")})
     _check_options(plan)
-    _check_data_and_storage(plan)
-    if plan.trials != stored["trials"]:
+    _check_data()
+    from dlexp.search.study import finished_count, open_storage
+    plan = replace(plan, finished=finished_count(open_storage(plan.storage, d), plan.study,
+                                                 plan.rounds))
+    if plan.trials != stored["trials"] and plan.trials > plan.finished:
         _write(plan)
     return plan
 
@@ -163,13 +172,10 @@ def _check_options(plan: SearchPlan) -> None:
         raise ConfigError("--storage: give a database URL, e.g. postgresql://user@host/db")
 
 
-def _check_data_and_storage(plan: SearchPlan) -> None:
-    """MNIST is here (fetched once now, not by each worker) and the database answers."""
+def _check_data() -> None:
+    """MNIST is here (fetched once now, not by each worker)."""
     from dlexp.data import locate_mnist
     locate_mnist()
-    if plan.storage is not None:
-        from dlexp.search.study import open_storage
-        open_storage(plan.storage, Path())
 
 
 def _plain(obj: dict) -> dict:
@@ -181,7 +187,7 @@ def _write(plan: SearchPlan) -> None:
     from dlexp.search.study import mask_url
     fields = asdict(plan)
     record = {"format": FORMAT, "config": fields.pop("base"),
-              **{k: v for k, v in fields.items() if k not in ("dir", "resumed")},
+              **{k: v for k, v in fields.items() if k not in ("dir", "resumed", "finished")},
               "storage": mask_url(plan.storage) if plan.storage else None,
               "meta": run_meta(time.time())}
     write_json(plan.dir / SEARCH_FILE, record)

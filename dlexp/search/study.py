@@ -9,6 +9,9 @@ is its own study, named ``NAME`` for round 1 and ``NAME:round<r>`` after that.
 A trial *counts* once it has finished: complete, pruned, or failed because its loss
 diverged or it raised an error. A trial cut short (the process was killed or stopped)
 or started beyond the budget (``surplus``) does not count; the search runs another.
+A trial cut short is still listed in ``trials.csv``, as ``failed`` with the note
+"cut short; re-run (not counted)"; a surplus trial, which never trained, is not. Trials rank by ``rank_key``: validation accuracy, then the earlier round and
+trial number.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ JOURNAL = "journal.log"
 HEARTBEAT_SECONDS = 10          # RDB storage: a running trial's heartbeat …
 GRACE_SECONDS = 30              # … missing this long means its process is gone
 COUNTED_FAILURES = ("diverged", "error")
+CUT_SHORT = "cut short; re-run (not counted)"
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,24 @@ def find_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study 
                              sampler=optuna.samplers.RandomSampler())
 
 
+def round_studies(storage: optuna.storages.BaseStorage, name: str, rounds: int
+                  ) -> list[optuna.Study]:
+    """The studies of search ``name``'s rounds started so far, round 1 first (≤ ``rounds``)."""
+    out = []
+    for round_ in range(1, rounds + 1):
+        study = find_study(storage, round_study_name(name, round_))
+        if study is None:
+            break
+        out.append(study)
+    return out
+
+
+def finished_count(storage: optuna.storages.BaseStorage, name: str, rounds: int) -> int:
+    """Trials of every round of search ``name`` that count towards ``--trials``."""
+    return sum(tally(s.get_trials(deepcopy=False)).counted
+               for s in round_studies(storage, name, rounds))
+
+
 def outcome(t: FrozenTrial) -> str | None:
     """How the trial ended by dlexp's account (complete, pruned, diverged, error, …)."""
     return (t.user_attrs.get("result") or {}).get("outcome")
@@ -136,21 +158,34 @@ def tally(trials: list[FrozenTrial]) -> Tally:
 
 
 def trial_row(t: FrozenTrial, round_: int) -> dict:
-    """A finished trial as plain data: parameters, outcome, final metrics, curves."""
+    """A finished trial as plain data: parameters, outcome, final metrics, curves.
+
+    ``counted`` is False for a trial cut short (or beyond the budget): it is ``failed``,
+    with no score and the note :data:`CUT_SHORT`.
+    """
     r = t.user_attrs.get("result") or {}
     state = {TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned"}.get(t.state)
     if state is None:
         state = "diverged" if r.get("outcome") == "diverged" else "failed"
-    return {"round": round_, "number": t.number, "state": state, "params": dict(t.params),
-            "val_acc": r.get("val_acc"), "val_loss": r.get("val_loss"),
-            "epochs": r.get("epochs"), "evals": r.get("evals"),
-            "planned_evals": r.get("planned_evals"), "seconds": r.get("seconds"),
-            "note": r.get("message"), "curve": r.get("curve") or {}}
+    row = {"round": round_, "number": t.number, "state": state, "counted": counts(t),
+           "params": dict(t.params), "val_acc": r.get("val_acc"), "val_loss": r.get("val_loss"),
+           "epochs": r.get("epochs"), "evals": r.get("evals"),
+           "planned_evals": r.get("planned_evals"), "seconds": r.get("seconds"),
+           "note": r.get("message"), "curve": r.get("curve") or {}}
+    if not row["counted"]:
+        row.update(val_acc=None, val_loss=None, curve={}, note=CUT_SHORT)
+    return row
 
 
-def finished_rows(study: optuna.Study, round_: int) -> list[dict]:
-    """Rows of the trials of ``study`` that count, in trial order."""
-    return [trial_row(t, round_) for t in study.get_trials(deepcopy=False) if counts(t)]
+def rank_key(row: dict) -> tuple:
+    """Sort key of trial rows, best first: higher val_acc, then earlier round and number."""
+    return -row["val_acc"], row["round"], row["number"]
+
+
+def finished_rows(studies: list[optuna.Study]) -> list[dict]:
+    """Rows of the trials that count, of round 1's study, round 2's, …, in trial order."""
+    return [trial_row(t, round_) for round_, study in enumerate(studies, start=1)
+            for t in study.get_trials(deepcopy=False) if counts(t)]
 
 
 def fail_running(study: optuna.Study) -> int:
