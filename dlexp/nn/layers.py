@@ -5,6 +5,11 @@ batch shape), so training allocates almost nothing. An output is therefore valid
 until the layer's next ``forward``; copy it to keep it. ``backward`` may overwrite the
 ``dout`` it is given. Parameters and their gradients are views handed in by the model
 (see :mod:`dlexp.nn.model`), so the optimiser can update them all at once.
+
+Speed notes (batch 100 × 100 units, where NumPy's per-call cost rivals the arithmetic):
+column sums Σ_n are written as ``1ᵀ · dy`` (one BLAS matrix-vector product, several
+times faster than ``sum(axis=0)``), and ``dy Wᵀ`` is taken against a contiguous copy
+of Wᵀ, which OpenBLAS multiplies faster than the transposed view.
 """
 
 from __future__ import annotations
@@ -25,6 +30,22 @@ class Buffers:
         if arr is None:
             arr = self._arrays[key] = np.empty(shape, dtype=dtype or self.dtype)
         return arr
+
+    def filled(self, tag: str, shape: tuple[int, ...], value: float) -> np.ndarray:
+        """A constant array (ones for column sums, zeros for ReLU); never write into it."""
+        key = (tag, shape)
+        arr = self._arrays.get(key)
+        if arr is None:
+            arr = self._arrays[key] = np.full(shape, value, dtype=self.dtype)
+        return arr
+
+
+def column_sum(dy: np.ndarray, ones: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out = Σ_n dy[n] = 1ᵀ dy for dy (N, D), ones (N,), out (D,): one BLAS call
+    (``sum(axis=0)`` when ``out`` is not a contiguous array of the same dtype)."""
+    if out.flags.c_contiguous and out.dtype == dy.dtype == ones.dtype:
+        return np.dot(ones, dy, out=out)
+    return np.sum(dy, axis=0, out=out)
 
 
 class Affine:
@@ -49,12 +70,14 @@ class Affine:
         return y
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        np.matmul(self.x.T, dout, out=self.dW)
-        np.sum(dout, axis=0, out=self.db)
+        np.matmul(self.x.T, dout, out=self.dW)                    # (D_in, D_out)
+        column_sum(dout, self.buf.filled("ones", (dout.shape[0],), 1.0), self.db)
         if not self.need_dx:
             return None
+        Wt = self.buf.get("Wt", self.W.shape[::-1])                # (D_out, D_in)
+        np.copyto(Wt, self.W.T)
         dx = self.buf.get("dx", self.x.shape)
-        np.matmul(dout, self.W.T, out=dx)
+        np.matmul(dout, Wt, out=dx)                               # (N, D_in)
         return dx
 
 
@@ -67,7 +90,10 @@ class ReLU:
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         y = self.buf.get("y", x.shape)
-        np.maximum(x, 0, out=y)
+        # Against an array of zeros NumPy runs its contiguous loop (faster for arrays that
+        # stay in cache, as a batch of 100 does); against the scalar 0 for larger ones.
+        zero = self.buf.filled("zeros", x.shape, 0.0) if x.size <= 1 << 16 else 0
+        np.maximum(x, zero, out=y)
         if training:
             self.mask = self.buf.get("mask", x.shape, np.bool_)
             np.greater(x, 0, out=self.mask)
