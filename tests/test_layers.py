@@ -9,34 +9,7 @@ import pytest
 from dlexp.nn.batchnorm import BatchNorm
 from dlexp.nn.layers import Affine, Dropout, ReLU, Sigmoid, Tanh
 from dlexp.nn.loss import SoftmaxCrossEntropy, softmax
-
-H = 1e-6
-
-
-def numerical_grad(f, x: np.ndarray, h: float = H) -> np.ndarray:
-    """Central differences of the scalar function ``f()`` wrt every entry of ``x`` (in place)."""
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        fp = f()
-        x[idx] = old - h
-        fm = f()
-        x[idx] = old
-        g[idx] = (fp - fm) / (2 * h)
-    return g
-
-
-def assert_grad_close(analytic: np.ndarray, numeric: np.ndarray, rtol: float = 1e-6,
-                      atol: float = 1e-8) -> None:
-    analytic, numeric = np.asarray(analytic), np.asarray(numeric)
-    assert analytic.shape == numeric.shape
-    assert np.all(np.isfinite(analytic))
-    denom = max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-12)
-    rel = np.linalg.norm(analytic - numeric) / denom
-    assert rel < 1e-7, f"relative error {rel:.3e}"
-    np.testing.assert_allclose(analytic, numeric, rtol=rtol, atol=atol)
-
+from gradcheck import assert_grad_close, numerical_grad
 
 def away_from_zero(rng: np.random.Generator, shape, low: float = 0.1, high: float = 2.0):
     """Random values with |v| in [low, high] and random sign (no ReLU kink nearby)."""
