@@ -9,16 +9,14 @@ downstream may trust a :class:`Config`.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from dlexp.config_checks import FIELD_CHECKS, check_consistency, check_value, short
+from dlexp.config_yaml import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
 from dlexp.nn.model import ModelSpec
 from dlexp.optim.optimizers import HYPER_BOUNDS, OPTIMIZERS, hyperparameters
@@ -104,62 +102,6 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple = (
         sets = " ".join(f"--set {item!r}" for item in overrides)
         config_from_dict(apply_overrides(raw, overrides), f"{where} with {sets}")
         raise
-
-
-def read_yaml_mapping(path: str | Path) -> dict:
-    p = Path(path)
-    if p.is_dir():
-        raise ConfigError(f"{p}: is a directory, not a config file; name a .yaml file inside it")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: no such config file; check the path (examples are in configs/)"
-                          ) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not a text file; a config is YAML text") from None
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read the config file ({e.strerror}); check the path"
-                          ) from None
-    except RecursionError:
-        raise ConfigError(f"{p}: the YAML is nested too deeply; simplify it") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or "invalid syntax"
-        raise ConfigError(f"{p}: malformed YAML{at}: {problem}; fix the syntax") from None
-    if data is None:
-        raise ConfigError(f"{p}: the file is empty; a config needs at least one section "
-                          "(see configs/baseline.yaml)")
-    if not isinstance(data, dict):
-        raise ConfigError(f"{p}: expected a mapping of sections (data:, model:, …) at the top, "
-                          f"got a {type(data).__name__}")
-    return data
-
-
-def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
-    """Return a copy of ``raw`` with each ``a.b.c=value`` set (value parsed as YAML)."""
-    out = copy.deepcopy(raw)
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE with a dotted key, "
-                              "e.g. --set optimizer.lr=0.01")
-        try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            value = text
-        node = out
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            if not isinstance(child, dict):
-                raise ConfigError(f"--set {item!r}: {part!r} is a value, not a section; "
-                                  f"set {part!r} itself or check the key")
-            node = child
-        node[parts[-1]] = value
-    return out
 
 
 def config_from_dict(raw: Mapping, where: str = "config") -> Config:
