@@ -142,6 +142,10 @@ def check_consistency(cfg: Any, where: str) -> None:
     if cfg.model.initializer != "normal" and cfg.model.init_std is not None:
         raise ConfigError(f"{where}: model.init_std applies only to initializer 'normal' "
                           f"(got {cfg.model.initializer!r}); remove it or use 'normal'")
+    o = cfg.optimizer
+    if o.schedule.settings.get("min_lr", 0.0) > o.lr:
+        raise ConfigError(f"{where}: optimizer.schedule.min_lr ({o.schedule.settings['min_lr']}) "
+                          f"is above optimizer.lr ({o.lr}): the rate would rise; lower it")
 
 
 def _range(low, high=INF, lo_in=True, hi_in=False) -> tuple:

@@ -58,7 +58,8 @@ MEANINGS: dict[str, str] = {
     "optimizer.schedule.every": "`step`: multiply η by γ every this many epochs",
     "optimizer.schedule.gamma": "`step`/`exponential`: the factor γ",
     "optimizer.schedule.k": "`inverse_time`: η₀ / (1 + k·epoch)",
-    "optimizer.schedule.min_lr": "`cosine`: the rate reached at the last update",
+    "optimizer.schedule.min_lr": "`cosine`: the rate the schedule reaches after the last "
+                                 "update (≤ optimizer.lr)",
     "regularization.l2": "λ of the L2 penalty ½λ‖W‖² on weights (gradient λW)",
     "regularization.l1": "λ of the L1 penalty λ‖W‖₁ on weights",
     "regularization.decay_all": "penalise biases, γ and β too, not only weights",

@@ -278,3 +278,10 @@ def test_reference_table_covers_every_key_with_its_default():
 def test_shipped_configs_load(path):
     cfg = load_config(path)
     assert config_from_dict(config_to_dict(cfg)) == cfg
+
+
+def test_cosine_min_lr_above_lr_is_refused():
+    with pytest.raises(ConfigError, match="min_lr .* above optimizer.lr"):
+        load_config(None, ["optimizer.schedule={name: cosine, min_lr: 0.1}", "optimizer.lr=0.01"])
+    assert load_config(None, ["optimizer.schedule={name: cosine, min_lr: 0.001}",
+                              "optimizer.lr=0.01"]).optimizer.schedule.settings["min_lr"] == 0.001

@@ -34,37 +34,45 @@ from dlexp.optim.transforms import (
 
 
 def sgd(lr: ScalarOrSchedule = 0.01) -> GradientTransformation:
+    """p ← p − η g."""
     return scale_by_learning_rate(lr)
 
 
 def momentum(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
+    """b ← μ b + g;  p ← p − η b."""
     return chain(trace(momentum), scale_by_learning_rate(lr))
 
 
 def nesterov(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
+    """b ← μ b + g;  p ← p − η (g + μ b): momentum with ``nesterov=True``."""
     return chain(trace(momentum, nesterov=True), scale_by_learning_rate(lr))
 
 
 def nesterov_book(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
+    """The book's rule: b ← μ b + g;  p ← p − η (μ² b + (1 + μ) g)."""
     return chain(trace_book_nesterov(momentum), scale_by_learning_rate(lr))
 
 
 def adagrad(lr: ScalarOrSchedule = 0.01, eps: float = 1e-10) -> GradientTransformation:
+    """h ← h + g²;  p ← p − η g / (√h + ε)."""
     return chain(scale_by_rss(eps), scale_by_learning_rate(lr))
 
 
 def rmsprop(lr: ScalarOrSchedule = 0.01, alpha: float = 0.99, eps: float = 1e-8
             ) -> GradientTransformation:
+    """h ← α h + (1 − α) g²;  p ← p − η g / (√h + ε)."""
     return chain(scale_by_rms(alpha, eps), scale_by_learning_rate(lr))
 
 
 def adam(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999,
          eps: float = 1e-8) -> GradientTransformation:
+    """m, v moving averages of g, g²;  p ← p − η m̂ / (√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)."""
     return chain(scale_by_adam(beta1, beta2, eps), scale_by_learning_rate(lr))
 
 
 def adam_book(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999,
               eps: float = 1e-7) -> GradientTransformation:
+    """The book's Adam: p ← p − η √(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε) (ε before bias correction)."""
     return chain(scale_by_adam(beta1, beta2, eps, eps_before_bias_correction=True),
                  scale_by_learning_rate(lr))
 
@@ -72,6 +80,7 @@ def adam_book(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0
 def adamw(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999,
           eps: float = 1e-8, weight_decay: float = 0.01,
           mask: Mapping[str, bool] | None = None) -> GradientTransformation:
+    """Adam with decoupled decay: p ← p − η (m̂ / (√v̂ + ε) + λ p), λ on ``mask``'s keys."""
     return chain(scale_by_adam(beta1, beta2, eps), add_decayed_weights(weight_decay, mask),
                  scale_by_learning_rate(lr))
 

@@ -24,26 +24,31 @@ Schedule = Callable[[int], float]
 
 
 def constant(lr: float, steps_per_epoch: int, total_steps: int) -> Schedule:
+    """η(t) = η₀."""
     return lambda t: lr
 
 
 def step(lr: float, steps_per_epoch: int, total_steps: int, every: int = 10,
          gamma: float = 0.1) -> Schedule:
+    """η(t) = η₀ · γ^⌊e / every⌋, e = ⌊t / steps_per_epoch⌋."""
     return lambda t: lr * gamma ** ((t // steps_per_epoch) // every)
 
 
 def exponential(lr: float, steps_per_epoch: int, total_steps: int, gamma: float = 0.9
                 ) -> Schedule:
+    """η(t) = η₀ · γᵉ, e = ⌊t / steps_per_epoch⌋."""
     return lambda t: lr * gamma ** (t // steps_per_epoch)
 
 
 def inverse_time(lr: float, steps_per_epoch: int, total_steps: int, k: float = 0.1
                  ) -> Schedule:
+    """η(t) = η₀ / (1 + k e), e = ⌊t / steps_per_epoch⌋."""
     return lambda t: lr / (1.0 + k * (t // steps_per_epoch))
 
 
 def cosine(lr: float, steps_per_epoch: int, total_steps: int, min_lr: float = 0.0
            ) -> Schedule:
+    """η(t) = η_min + (η₀ − η_min)(1 + cos(π t / T)) / 2, T = total_steps (η(T) = η_min)."""
     T = max(total_steps, 1)
     return lambda t: min_lr + (lr - min_lr) * (1.0 + math.cos(math.pi * min(t, T) / T)) / 2.0
 

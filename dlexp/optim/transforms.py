@@ -121,8 +121,9 @@ def trace(momentum: float, nesterov: bool = False) -> GradientTransformation:
 def trace_book_nesterov(momentum: float) -> GradientTransformation:
     """The book's Nesterov rule: b ← μ b + u, u ← μ² b + (1 + μ) u.
 
-    With v = −η b this is the book's ``v ← μv − ηg; p ← p + μ²v − (1+μ)ηg``; it differs
-    from PyTorch's Nesterov (u ← u + μ b) by an extra factor μ on the look-ahead term.
+    With v = −η b this is the book's ``v ← μv − ηg; p ← p + μ²v − (1+μ)ηg``. PyTorch's
+    Nesterov is u ← u + μ b: the book weights the momentum term by μ² instead of μ and
+    the gradient by 1 + μ instead of 1.
     """
 
     def update(updates, state, params):

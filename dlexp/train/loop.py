@@ -54,11 +54,6 @@ class FitState:
     step_losses: list[float] = field(default_factory=list)
     train_seconds: float = 0.0
 
-    @property
-    def best_val_acc(self) -> float | None:
-        accs = [r["val_acc"] for r in self.history if r.get("val_acc") is not None]
-        return max(accs) if accs else None
-
 
 def plan_steps(n_train: int, training: TrainingConfig) -> tuple[int, int]:
     """(updates per epoch, total updates) for a training set of ``n_train`` images."""
