@@ -79,9 +79,9 @@ def load_model(run_dir: Path) -> tuple[Config, MLP]:
     cfg = config_from_dict(read_yaml_mapping(run_dir / "config.yaml"), str(run_dir))
     with np.load(run_dir / "model.npz") as f:
         state = dict(f)
-    n_out = sum(1 for k in state if k.startswith("W"))
-    model = MLP(cfg.model, state["W1"].shape[0], state[f"W{n_out}"].shape[1],
-                np.random.default_rng(0), np.dtype(cfg.dtype))
+    last = f"W{len(cfg.model.hidden) + 1}"                  # the output layer's weights
+    model = MLP(cfg.model, state["W1"].shape[0], state[last].shape[1],
+                np.random.default_rng(0), np.dtype(cfg.dtype))     # weights replaced below
     model.load_state(state)
     return cfg, model
 

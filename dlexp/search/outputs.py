@@ -13,8 +13,6 @@ Pruning's saving is estimated per pruned trial from its own speed:
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +20,7 @@ from pathlib import Path
 import optuna
 
 from dlexp.config import config_to_dict
-from dlexp.io import atomic_write_text, write_json, write_yaml
+from dlexp.io import write_csv, write_json, write_yaml
 from dlexp.search.objective import trial_config
 from dlexp.search.searchdir import SearchPlan
 from dlexp.search.study import outcome, rank_key, round_studies, round_study_name, trial_row
@@ -120,16 +118,12 @@ def pruning_saving(rows: list[dict], pruner: str) -> dict:
 
 
 def _write_csv(path: Path, rows: list[dict], keys: list[str]) -> None:
-    """One row per trial; csv writes None as an empty cell and floats at full precision."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["number", "state", *keys, "val_acc", "val_loss", "epochs", "seconds",
-                "round", "note"])
-    for r in sorted(rows, key=lambda r: (r["round"], r["number"])):
-        w.writerow([r["number"], r["state"], *(r["params"].get(k) for k in keys),
-                    r["val_acc"], r["val_loss"], r["epochs"], r["seconds"], r["round"],
-                    r["note"]])
-    atomic_write_text(path, buf.getvalue())
+    """One row per trial, by round then number: number, state, each parameter, scores."""
+    columns = ["number", "state", *keys, "val_acc", "val_loss", "epochs", "seconds", "round",
+               "note"]
+    flat = [{**r, **{k: r["params"].get(k) for k in keys}}
+            for r in sorted(rows, key=lambda r: (r["round"], r["number"]))]
+    write_csv(path, flat, columns)
 
 
 def _read_json(path: Path) -> dict:

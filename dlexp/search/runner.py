@@ -94,9 +94,7 @@ def _fail_left_running(storage: optuna.storages.BaseStorage, plan: SearchPlan) -
 
 
 def _in_this_process(job: WorkerJob, show: Callable[[], None]) -> None:
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1):
-        run_worker(job, on_trial_end=show)
+    run_worker(job, on_trial_end=show)       # each trial's fit runs on one BLAS thread
 
 
 def _in_processes(job: WorkerJob, n: int, show: Callable[[], None]) -> str | None:

@@ -100,14 +100,13 @@ def _n_trials(storage: optuna.storages.BaseStorage, name: str) -> int:
 
 
 def worker_main(job: WorkerJob) -> None:
-    """Entry point of a spawned worker process: one BLAS thread, dies with its parent."""
-    from threadpoolctl import threadpool_limits
+    """Entry point of a spawned worker process; dies with its parent. (Its trials train
+    on one BLAS thread: :func:`dlexp.train.setup.train_model` sees to that.)"""
     _stop_with_parent()
     signal.signal(signal.SIGINT, _interrupt_once)
     signal.signal(signal.SIGTERM, _interrupt_once)
     try:
-        with threadpool_limits(limits=1):
-            run_worker(job)
+        run_worker(job)
     except KeyboardInterrupt:
         sys.exit(130)
 
