@@ -74,7 +74,6 @@ class BatchNormalization:
         return self.gamma * xn + self.beta
 
     def backward(self, dout):
-        n = dout.shape[0]
         self.dbeta = dout.sum(axis=0)
         self.dgamma = np.sum(self.xn * dout, axis=0)
         dxn = self.gamma * dout

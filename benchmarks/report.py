@@ -15,7 +15,7 @@ from benchmarks.common import WORKLOADS, epoch_flops, forward_flops
 
 N_TRAIN, N_TEST = 60000, 10000
 LABELS = {"dlexp": "dlexp", "pytorch": "PyTorch", "pytorch_fused": "PyTorch fused-optim",
-          "book": "book-style"}
+          "book": "book-style", "floor": "NumPy floor"}
 TARGETS = [  # (key, description, limit)
     ("sgd_vs_pytorch", "workload 1 epoch, dlexp / PyTorch", 0.5),
     ("sgd_vs_book", "workload 1 epoch, dlexp / book-style", 0.33),
@@ -50,6 +50,8 @@ def summarise(data: dict) -> dict:
             for other in secs:
                 if other != "dlexp":
                     s[wl][f"dlexp/{other}"] = _paired(secs["dlexp"], secs[other])
+            if "floor" in secs and "pytorch" in secs:
+                s[wl]["floor/pytorch"] = _paired(secs["floor"], secs["pytorch"])
         secs = {n: [e["seconds"] for e in v] for n, v in run["eval"].items()}
         ev_flops = forward_flops(WORKLOADS["sgd"], N_TEST)
         s["eval"] = {n: {**spread(t), "images_per_s": N_TEST / statistics.median(t),
@@ -155,6 +157,13 @@ def markdown(data: dict, summary: dict) -> str:
             repeats = sum(e.get("attempts", 1) - 1 for i in impls for e in calls[i])
             lines.append(f"| {names[wl]} | {run['threads']} | "
                          + " | ".join(f"{c:.3f}" for c in cpu) + f" | {share} | {repeats} |")
+    floors = [(s["threads"], s["sgd"]["floor/pytorch"]) for s in summary["runs"]
+              if "floor/pytorch" in s["sgd"]]
+    if floors:
+        lines += ["", "The NumPy floor (the same matrix products and batch gathers, nothing "
+                  "else) against PyTorch on workload 1: " + "; ".join(
+                      f"{r['median']:.2f} ({r['min']:.2f}–{r['max']:.2f}) at {t} thread(s)"
+                      for t, r in floors) + "."]
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else 'NO'} |"
               for t in summary["targets"]]

@@ -1,11 +1,12 @@
-"""Run the speed benchmark: dlexp, PyTorch eager and the book-style NumPy baseline,
-interleaved on the same machine, for each thread count; write JSON and Markdown.
+"""Run the speed benchmark: dlexp, PyTorch eager, the book-style NumPy baseline and the
+NumPy floor (matrix products and batch gathers only), interleaved on the same machine,
+for each thread count; write JSON and Markdown.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.run
 
 Per thread count, one process per implementation holds its data and network; the
 parent asks each in turn (rotating the order every round) for one epoch, one
-evaluation pass or one search trial, so a change in machine load hits all three alike.
+evaluation pass or one search trial, so a change in machine load hits all of them alike.
 Ratios are taken per round (dlexp's time over the other's time in the same round) and
 summarised by their median and range. The first epoch of each network is a warm-up:
 its mean loss is kept for the agreement check, its time is not.
@@ -134,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference")
     p.add_argument("--torch-fused", action="store_true",
                    help="also time PyTorch with its fused optimisers (optim.SGD/Adam(fused=True))")
+    p.add_argument("--no-floor", action="store_true",
+                   help="skip the NumPy floor (matrix products and batch gathers only)")
     p.add_argument("--no-commands", action="store_true",
                    help="skip --help, train peak memory and the search")
     p.add_argument("--search-trials", type=int, default=100)
@@ -154,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch = [] if a.no_torch or not _have_torch() else ["pytorch"] + (
         ["pytorch_fused"] if a.torch_fused else [])
-    impls = ["dlexp", *torch, "book"]
+    impls = ["dlexp", *torch, "book"] + ([] if a.no_floor else ["floor"])
     started = dt.datetime.now().astimezone()
     data: dict = {"started": started.isoformat(timespec="seconds"),
                   "command": "python -m benchmarks.run " + " ".join(argv or sys.argv[1:]),

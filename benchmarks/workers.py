@@ -20,6 +20,7 @@ IMPLS = {   # name: (module, keyword arguments of its Impl)
     "pytorch": ("benchmarks.impl_torch", {}),
     "pytorch_fused": ("benchmarks.impl_torch", {"variant": "fused"}),
     "book": ("benchmarks.impl_book", {}),
+    "floor": ("benchmarks.impl_floor", {}),
 }
 
 
