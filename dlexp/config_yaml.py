@@ -43,8 +43,15 @@ def read_yaml_mapping(path: str | Path) -> dict:
     return data
 
 
+NAMED_SECTIONS = ("optimizer.schedule",)   # sections a config may give as just a name
+
+
 def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
-    """Return a copy of ``raw`` with each ``a.b.c=value`` set (value parsed as YAML)."""
+    """Return a copy of ``raw`` with each ``a.b.c=value`` set (value parsed as YAML).
+
+    A section written in its short form (``schedule: cosine``, see
+    :data:`NAMED_SECTIONS`) is opened as ``{name: cosine}`` when a key below it is set.
+    """
     out = copy.deepcopy(raw)
     for item in overrides:
         key, sep, text = item.partition("=")
@@ -57,10 +64,12 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
             value = text
         node = out
         parts = key.strip().split(".")
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1], 1):
             child = node.get(part)
             if child is None:
                 child = node[part] = {}
+            if isinstance(child, str) and ".".join(parts[:depth]) in NAMED_SECTIONS:
+                child = node[part] = {"name": child}
             if not isinstance(child, dict):
                 raise ConfigError(f"--set {item!r}: {part!r} is a value, not a section; "
                                   f"set {part!r} itself or check the key")

@@ -208,6 +208,17 @@ def test_overrides_parse_values_as_yaml_and_win_over_the_file(tmp_path):
     assert cfg.optimizer.schedule.settings == {"min_lr": 0.0}
 
 
+def test_a_setting_can_be_set_under_a_schedule_given_by_name(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("optimizer: {name: sgd, lr: 0.1, schedule: cosine}\n")
+    cfg = load_config(path, ["optimizer.schedule.min_lr=0.01"])
+    assert cfg.optimizer.schedule.name == "cosine"
+    assert cfg.optimizer.schedule.settings == {"min_lr": 0.01}
+    # only sections that have a short form open up: a plain value still refuses
+    assert "'lr' is a value, not a section" in error_for(
+        tmp_path, "optimizer: {name: sgd, lr: 0.1}\n", ["optimizer.lr.x=1"])
+
+
 # --- round trip, defaults, shipped configs ----------------------------------------------
 
 ROUND_TRIP = [
