@@ -125,6 +125,33 @@ def test_the_test_set_is_used_only_by_final_test_and_only_once(search_setup, tmp
     assert yaml.safe_load((d / "final" / "config.yaml").read_text())["data"]["val_size"] == 0
 
 
+def test_a_new_best_after_the_final_test_is_not_tested_again(search_setup, tmp_path):
+    _, write_config = search_setup
+    runs = tmp_path / "runs"
+    res = runner.invoke(app, ["search", "--config", str(write_config()), "--trials", "2",
+                              "--runs-dir", str(runs), "--final-test", "-q", "--no-plots"])
+    assert res.exit_code == 0, res.output
+    (d,) = list(runs.iterdir())
+    tested = summary(d)["final_test"]
+    # make the recorded test belong to another trial, as if more trials found a new best
+    s = summary(d)
+    other = {"round": 1, "number": 1 - s["best"]["number"]}
+    s["final_test"]["trial"] = other
+    (d / "summary.json").write_text(json.dumps(s))
+    res = runner.invoke(app, ["search", "--resume", str(d), "--trials", "3", "-q",
+                              "--no-plots"])
+    assert res.exit_code == 0, res.output
+    assert summary(d)["final_test"]["stale"] is True           # kept, and marked
+    assert summary(d)["final_test"]["test_acc"] == tested["test_acc"]
+    res = runner.invoke(app, ["search", "--resume", str(d), "--final-test", "-q",
+                              "--no-plots"])
+    assert res.exit_code == 2
+    (line,) = res.stderr.strip().splitlines()[-1:]
+    assert "the test set was already used" in line and "start a new search" in line
+    assert len(list((d / "final").glob("metrics.jsonl"))) == 1   # no second run
+    assert summary(d)["final_test"]["trial"] == other
+
+
 def test_final_test_retrains_for_the_epochs_the_best_trial_ran(search_setup, tmp_path):
     """Early stopping ended the trials; with no validation set it cannot fire in the
     retrain, so the retrain runs the winner's epochs exactly, not the configured 20."""

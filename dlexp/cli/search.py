@@ -86,12 +86,12 @@ def search(
     if result.problem:
         typer.echo(f"error: {result.problem}; continue with --resume {plan.dir}", err=True)
     summary = result.summary
-    if final_test and result.status == "completed":
-        from dlexp.search.final import final_test as run_final_test
-        summary = {**summary, "final_test": run_final_test(plan)}
     if not no_plots:
         from dlexp.plots.search import plot_search
         plot_search(plan.dir)
+    if final_test and result.status == "completed":
+        from dlexp.search.final import final_test as run_final_test
+        summary = {**summary, "final_test": run_final_test(plan)}
     print_summary(summary, plan.dir)
     if result.status == "interrupted":
         typer.echo(f"interrupted; continue with: dlexp search --resume {plan.dir}", err=True)

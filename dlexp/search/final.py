@@ -4,6 +4,9 @@ The best trial's config is trained again on the training *and* validation images
 (``data.val_size = 0``: the whole ``train_size`` pool) by the ordinary runner, which
 evaluates the test set once at the end. The run is ``DIR/final/``; its test accuracy
 is added to ``summary.json``. Asking again reports that result instead of a new one.
+If the search was resumed after the test and a different trial is now the best, the
+record stays (marked ``stale``) and a second test is refused: choosing between two
+tested configs would let the test set pick the model.
 
 The retrain lasts as long as the trial did. Early stopping may have ended the best
 trial before ``training.epochs``; with no validation set it could not fire again, so
@@ -40,13 +43,27 @@ def final_overrides(plan: SearchPlan, best: dict) -> dict:
             "name": f"{plan.base['name']}-final"}
 
 
+def tested_trial_is_best(record: dict, best: dict | None) -> bool:
+    """Whether a final-test ``record`` is of the trial that is ``best`` now."""
+    return best is not None and record.get("trial") == {"round": best["round"],
+                                                         "number": best["number"]}
+
+
 def final_test(plan: SearchPlan) -> dict:
     """Retrain the best trial on train + validation, test it once; the record written."""
     path = plan.dir / "summary.json"
     summary = json.loads(path.read_text(encoding="utf-8"))
-    if "final_test" in summary:
-        return {**summary["final_test"], "repeated": True}
     best = summary.get("best")
+    if "final_test" in summary:
+        done = summary["final_test"]
+        if not tested_trial_is_best(done, best):
+            was, now = done.get("trial", {}), best or {}
+            raise RunError(
+                f"{plan.dir}: the test set was already used, for trial {was.get('number')} of "
+                f"round {was.get('round')} (test accuracy {done.get('test_acc')}); trial "
+                f"{now.get('number')} of round {now.get('round')} is the best now, and a second "
+                "test would let the test set choose; start a new search to test again")
+        return {**done, "repeated": True}
     if best is None:
         raise RunError(f"{plan.dir}: no trial completed, so there is nothing to test")
     overrides = final_overrides(plan, best)

@@ -91,7 +91,11 @@ def print_summary(summary: dict, search_dir: Path, console: Console | None = Non
     final = summary.get("final_test")
     if final and final.get("test_acc") is not None:
         t.add_row("test acc", f"{fmt(final['test_acc'])} (best config retrained on "
-                              f"train + validation for {fmt(final.get('epochs'))} epochs)")
+                              f"train + validation for {fmt(final.get('epochs'))} epochs)"
+                  if not final.get("stale") else
+                  f"{fmt(final['test_acc'])} of trial {final['trial']['number']} (round "
+                  f"{final['trial']['round']}), tested before the search went on: no longer "
+                  "the best")
     console.print(t)
 
 

@@ -21,6 +21,7 @@ import optuna
 
 from dlexp.config import config_to_dict
 from dlexp.io import write_csv, write_json, write_yaml
+from dlexp.search.final import tested_trial_is_best
 from dlexp.search.objective import trial_config
 from dlexp.search.searchdir import SearchPlan
 from dlexp.search.study import outcome, rank_key, round_studies, round_study_name, trial_row
@@ -99,8 +100,9 @@ def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float,
         "seconds": round(seconds + (previous.get("seconds", 0.0) if plan.resumed else 0.0), 2),
         "session_seconds": round(seconds, 2),      # this start or resume alone
     }
-    if "final_test" in previous:
-        summary["final_test"] = previous["final_test"]
+    if "final_test" in previous:                  # a resumed search keeps its one test
+        done = previous["final_test"]
+        summary["final_test"] = {**done, "stale": not tested_trial_is_best(done, summary["best"])}
     write_json(plan.dir / "summary.json", summary)
     return summary
 
