@@ -130,7 +130,7 @@ def test_split_seed_fixes_the_images_across_run_seeds(tiny_data_env):
 COMPARISONS = ("compare", "compare-optimizers", "compare-inits", "batchnorm",
                "overfit-weight-decay", "overfit-dropout", "ensemble")
 SHARED = {"--iterations", "--epochs", "--seeds", "--smooth", "--name", "--jobs", "-j",
-          "--runs-dir", "--band", "--quiet", "-q"}
+          "--workers", "--runs-dir", "--band", "--quiet", "-q"}
 
 
 @pytest.mark.parametrize("command", COMPARISONS)
@@ -141,6 +141,11 @@ def test_every_comparison_command_takes_the_shared_options(command):
     click = typer.main.get_command(app).commands[command]
     flags = {flag for param in click.params for flag in param.opts}
     assert SHARED <= flags, SHARED - flags
+    (jobs,) = [p for p in click.params if "--jobs" in p.opts]
+    assert set(jobs.opts) == {"--jobs", "-j", "--workers"}     # as `dlexp search` names them
+    search = typer.main.get_command(app).commands["search"]
+    (workers,) = [p for p in search.params if "--workers" in p.opts]
+    assert set(workers.opts) == set(jobs.opts)
     if command == "ensemble":                     # its members are its seeds
         (members,) = [p for p in click.params if "--members" in p.opts]
         assert "--seeds" in members.opts

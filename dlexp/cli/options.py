@@ -7,7 +7,7 @@
                       set_: List[str] = SET, *, opts: CompareOptions) -> None: …
 
 :func:`comparison_options` appends ``--iterations``, ``--epochs``, ``--seeds``,
-``--smooth``, ``--name``, ``-j/--jobs``, ``--runs-dir``, ``--band`` and ``-q/--quiet`` to
+``--smooth``, ``--name``, ``-j/--jobs/--workers``, ``--runs-dir``, ``--band`` and ``-q/--quiet`` to
 the command's signature (Typer builds the command line from the signature) and hands
 their values to the command as one ``opts``, a
 :class:`~dlexp.experiments.report.CompareOptions`. ``CONFIG`` and ``SET`` are the
@@ -38,7 +38,7 @@ _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
     ("name", Optional[str], typer.Option(
         None, "--name", help="Name of the comparison folder (default: the command's).")),
     ("jobs", Optional[int], typer.Option(
-        None, "--jobs", "-j", help="Worker processes (default: all cores); each uses one "
+        None, "--jobs", "-j", "--workers", help="Worker processes (default: all cores); each uses one "
         "BLAS thread.")),
     ("runs_dir", Path, typer.Option(Path("runs"), "--runs-dir",
                                     help="Where the comparison folder goes.")),

@@ -32,7 +32,8 @@ def search(
                              "trials so far, all rounds (0.2)."),
     pruner: Optional[str] = typer.Option(
         None, "--pruner", help="none (default), median or hyperband."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes on this machine."),
+    workers: int = typer.Option(1, "--workers", "--jobs", "-j", min=1,
+                                 help="Worker processes on this machine."),
     storage: Optional[str] = typer.Option(
         None, "--storage", help="Database URL shared by several machines, e.g. "
                                 "postgresql://user@host/db (default: a journal file)."),
