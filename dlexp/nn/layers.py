@@ -43,10 +43,12 @@ class Buffers:
 
 def column_sum(dy: np.ndarray, ones: np.ndarray, out: np.ndarray) -> np.ndarray:
     """out = Σ_n dy[n] = 1ᵀ dy for dy (N, D), ones (N,), out (D,): one BLAS call
-    (``sum(axis=0)`` when ``out`` is not a contiguous array of the same dtype)."""
-    if out.flags.c_contiguous and out.dtype == dy.dtype == ones.dtype:
+    (``sum(axis=0)`` when ``np.dot`` refuses ``out``: not contiguous, or of another
+    dtype than the product)."""
+    try:
         return np.dot(ones, dy, out=out)
-    return np.sum(dy, axis=0, out=out)
+    except ValueError:
+        return np.sum(dy, axis=0, out=out)
 
 
 class Affine:
