@@ -118,9 +118,11 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
             for start in range(0, n, batch):
                 idx = perm[start:start + batch]
                 # mode="clip": indices are valid, and "raise" would copy through a temporary
-                xb = np.take(x_train, idx, axis=0, out=xbuf[:idx.shape[0]], mode="clip")
+                xb = x_train.take(idx, axis=0, out=xbuf[:idx.shape[0]], mode="clip")
                 yb = y_train[idx]
-                loss = model.loss(xb, yb, training=True) + penalty()
+                loss = model.loss(xb, yb, training=True)
+                if l2 or l1:
+                    loss += penalty()
                 if not math.isfinite(loss):
                     state.status = "diverged"
                     state.stop = f"loss became {loss} at update {state.step + 1}"
