@@ -15,6 +15,8 @@ their buffers up once per batch shape (``_resize``), not on every call.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -106,7 +108,7 @@ class ReLU:
         self.mask = self.buf.get("mask", shape, np.bool_)
         # Against an array of zeros NumPy runs its contiguous loop (faster for arrays that
         # stay in cache, as a batch of 100 does); against the scalar 0 for larger ones.
-        self.zero = self.buf.filled("zeros", shape, 0.0) if np.prod(shape) <= 1 << 16 else 0
+        self.zero = self.buf.filled("zeros", shape, 0.0) if math.prod(shape) <= 1 << 16 else 0
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         if x.shape != self.shape:
