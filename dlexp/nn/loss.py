@@ -50,7 +50,7 @@ class SoftmaxCrossEntropy:
         np.copyto(pt, z.T)                                          # (C, N)
         np.maximum.reduce(pt, axis=0, out=self.m)                   # (N,) row max m_n
         pt -= self.m                                                # z − m ≤ 0
-        np.multiply(y, n, out=self.flat)
+        np.multiply(y, n, out=self.flat, dtype=np.intp)             # no uint8 overflow
         self.flat += self.cols                                      # y_n·N + n
         pt.take(self.flat, out=self.picked)                         # (N,) z_{n,y} − m_n
         np.exp(pt, out=pt)
