@@ -314,3 +314,16 @@ def test_batch_size_one_through_affine_relu_loss():
     assert_grad_close(dx, numerical_grad(f, x))
     for param, grad in zip((W1, b1, W2, b2), grads):
         assert_grad_close(grad, numerical_grad(f, param))
+
+
+@pytest.mark.parametrize("label_dtype", [np.uint8, np.int16, np.int32, np.int64])
+def test_softmax_cross_entropy_any_integer_label_dtype(label_dtype):
+    """Flat label positions y·N + n exceed 255 at N = 100: no overflow in small dtypes."""
+    rng = np.random.default_rng(15)
+    z = rng.standard_normal((100, 10))
+    y = rng.integers(0, 10, 100)
+    layer = SoftmaxCrossEntropy(np.float64)
+    assert layer.forward(z, y.astype(label_dtype)) == pytest.approx(_ce_reference(z, y),
+                                                                    rel=1e-13)
+    np.testing.assert_allclose(layer.backward(), (softmax(z) - np.eye(10)[y]) / 100,
+                               rtol=1e-12, atol=1e-16)

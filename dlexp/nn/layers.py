@@ -9,10 +9,13 @@ until the layer's next ``forward``; copy it to keep it. ``backward`` may overwri
 Speed notes (batch 100 × 100 units, where NumPy's per-call cost rivals the arithmetic):
 column sums Σ_n are written as ``1ᵀ · dy`` (one BLAS matrix-vector product, several
 times faster than ``sum(axis=0)``), and ``dy Wᵀ`` is taken against a contiguous copy
-of Wᵀ, which OpenBLAS multiplies faster than the transposed view.
+of Wᵀ, which OpenBLAS multiplies faster than the transposed view. Affine and ReLU look
+their buffers up once per batch shape (``_resize``), not on every call.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -42,10 +45,12 @@ class Buffers:
 
 def column_sum(dy: np.ndarray, ones: np.ndarray, out: np.ndarray) -> np.ndarray:
     """out = Σ_n dy[n] = 1ᵀ dy for dy (N, D), ones (N,), out (D,): one BLAS call
-    (``sum(axis=0)`` when ``out`` is not a contiguous array of the same dtype)."""
-    if out.flags.c_contiguous and out.dtype == dy.dtype == ones.dtype:
+    (``sum(axis=0)`` when ``np.dot`` refuses ``out``: not contiguous, or of another
+    dtype than the product)."""
+    try:
         return np.dot(ones, dy, out=out)
-    return np.sum(dy, axis=0, out=out)
+    except ValueError:
+        return np.sum(dy, axis=0, out=out)
 
 
 class Affine:
@@ -60,25 +65,32 @@ class Affine:
         self.W, self.b, self.dW, self.db = W, b, dW, db
         self.need_dx = need_dx
         self.buf = Buffers(W.dtype)
+        self.Wt = self.buf.get("Wt", W.shape[::-1]) if need_dx else None   # (D_out, D_in)
+        self.n = -1                                                # batch size of y, dx
         self.x: np.ndarray | None = None
 
+    def _resize(self, n: int) -> None:
+        """Point y, dx and the column-sum ones at the buffers for batches of n rows."""
+        self.n = n
+        self.y = self.buf.get("y", (n, self.W.shape[1]))           # (N, D_out)
+        self.dx = self.buf.get("dx", (n, self.W.shape[0]))         # (N, D_in)
+        self.ones = self.buf.filled("ones", (n,), 1.0)             # (N,)
+
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        if x.shape[0] != self.n:
+            self._resize(x.shape[0])
         self.x = x
-        y = self.buf.get("y", (x.shape[0], self.W.shape[1]))
-        np.matmul(x, self.W, out=y)
+        y = np.matmul(x, self.W, out=self.y)
         y += self.b
         return y
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         np.matmul(self.x.T, dout, out=self.dW)                    # (D_in, D_out)
-        column_sum(dout, self.buf.filled("ones", (dout.shape[0],), 1.0), self.db)
+        column_sum(dout, self.ones, self.db)
         if not self.need_dx:
             return None
-        Wt = self.buf.get("Wt", self.W.shape[::-1])                # (D_out, D_in)
-        np.copyto(Wt, self.W.T)
-        dx = self.buf.get("dx", self.x.shape)
-        np.matmul(dout, Wt, out=dx)                               # (N, D_in)
-        return dx
+        np.copyto(self.Wt, self.W.T)
+        return np.matmul(dout, self.Wt, out=self.dx)              # (N, D_in)
 
 
 class ReLU:
@@ -86,22 +98,28 @@ class ReLU:
 
     def __init__(self, dtype: np.dtype) -> None:
         self.buf = Buffers(dtype)
+        self.shape: tuple[int, ...] | None = None      # of the buffers below
         self.mask: np.ndarray | None = None
 
-    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        y = self.buf.get("y", x.shape)
+    def _resize(self, shape: tuple[int, ...]) -> None:
+        """Point y, the mask and the zeros at the buffers for inputs of ``shape``."""
+        self.shape = shape
+        self.y = self.buf.get("y", shape)
+        self.mask = self.buf.get("mask", shape, np.bool_)
         # Against an array of zeros NumPy runs its contiguous loop (faster for arrays that
         # stay in cache, as a batch of 100 does); against the scalar 0 for larger ones.
-        zero = self.buf.filled("zeros", x.shape, 0.0) if x.size <= 1 << 16 else 0
-        np.maximum(x, zero, out=y)
+        self.zero = self.buf.filled("zeros", shape, 0.0) if math.prod(shape) <= 1 << 16 else 0
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        if x.shape != self.shape:
+            self._resize(x.shape)
+        y = np.maximum(x, self.zero, out=self.y)
         if training:
-            self.mask = self.buf.get("mask", x.shape, np.bool_)
             np.greater(x, 0, out=self.mask)
         return y
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        np.multiply(dout, self.mask, out=dout)
-        return dout
+        return np.multiply(dout, self.mask, out=dout)
 
 
 class Sigmoid:

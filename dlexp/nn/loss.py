@@ -2,7 +2,7 @@
 
     p = softmax(z) = exp(z − max z) / Σ exp(z − max z)          z: (N, C) logits
     L = −(1/N) Σ_n log p[n, y_n]
-       = (1/N) Σ_n (log Σ_c exp(z_nc − m_n) − (z_{n,y_n} − m_n))
+      = (1/N) Σ_n (log Σ_c exp(z_nc − m_n) − (z_{n,y_n} − m_n))
     ∂L/∂z = (p − onehot(y)) / N
 
 Subtracting the row maximum keeps every exponent ≤ 0, so huge logits stay finite.
@@ -18,46 +18,53 @@ from dlexp.nn.layers import Buffers
 class SoftmaxCrossEntropy:
     """``forward(z, y)`` → mean loss; ``backward()`` → dL/dz (N, C).
 
-    For speed on small batches the row maxima are taken over a transposed copy of z
-    (a reduction along the long axis), the row sums Σ_c as z · 1, and the entries
-    z[n, y_n] through flat indices n·C + y_n.
+    Speed notes (a batch of 100 rows of C = 10 classes, where NumPy's per-call cost
+    rivals the arithmetic): the work is done on a transposed copy zᵀ (C, N), so that
+    the row maxima and the broadcasts by a per-row value run along the long axis N
+    instead of 100 short rows of 10; the sums Σ_c and Σ_n are products with a vector
+    of ones (one BLAS call each), and the entries z[n, y_n] are read through flat
+    indices y_n·N + n of zᵀ.
+    ``backward`` hands back the transpose of that buffer, an (N, C) view.
     """
 
     def __init__(self, dtype: np.dtype) -> None:
         self.buf = Buffers(dtype)
-        self.p: np.ndarray | None = None
-        self.flat: np.ndarray | None = None      # flat positions n·C + y_n of the labels
-        self._row_starts: dict[tuple[int, int], np.ndarray] = {}
+        self.shape: tuple[int, int] | None = None      # (N, C) the buffers below are for
+        self.pt: np.ndarray | None = None              # (C, N) softmax, then the gradient
+        self.flat: np.ndarray | None = None            # (N,) flat positions y_n·N + n in pt
+
+    def _resize(self, n: int, c: int) -> None:
+        """Point the working arrays at the buffers for (N, C) = (n, c), made on first use."""
+        self.shape = (n, c)
+        get = self.buf.get
+        self.pt, self.flat = get("pt", (c, n)), get("flat", (n,), np.intp)
+        self.m, self.s, self.picked = get("m", (n,)), get("s", (n,)), get("picked", (n,))
+        self.ones_c, self.ones_n = self.buf.filled("1c", (c,), 1.0), self.buf.filled("1n", (n,), 1.0)
+        self.cols = self.buf.get("cols", (n,), np.intp)
+        self.cols[...] = np.arange(n)
 
     def forward(self, z: np.ndarray, y: np.ndarray) -> float:
-        n, c = z.shape
-        zt = self.buf.get("zt", (c, n))
-        np.copyto(zt, z.T)                                    # (C, N)
-        m = np.maximum.reduce(zt, axis=0, out=self.buf.get("m", (n,)))   # (N,) row max
-        p = self.buf.get("p", z.shape)
-        np.subtract(z, m[:, None], out=p)                     # (N, C), ≤ 0
-        flat = self.buf.get("flat", (n,), np.intp)
-        np.add(self.row_starts(n, c), y, out=flat)
-        picked = np.take(p.reshape(-1), flat)                 # (N,) z_{n,y} − m_n
-        np.exp(p, out=p)
-        s = np.dot(p, self.buf.filled("ones", (c,), 1.0), out=self.buf.get("s", (n,)))
-        loss = (float(np.log(s).sum()) - float(picked.sum())) / n
-        p /= s[:, None]                                       # softmax
-        self.p, self.flat = p, flat
-        return loss
+        if z.shape != self.shape:
+            self._resize(*z.shape)
+        n, pt, s = z.shape[0], self.pt, self.s
+        np.copyto(pt, z.T)                                          # (C, N)
+        np.maximum.reduce(pt, axis=0, out=self.m)                   # (N,) row max m_n
+        pt -= self.m                                                # z − m ≤ 0
+        np.multiply(y, n, out=self.flat, dtype=np.intp)             # no uint8 overflow
+        self.flat += self.cols                                      # y_n·N + n
+        pt.take(self.flat, out=self.picked)                         # (N,) z_{n,y} − m_n
+        np.exp(pt, out=pt)
+        np.dot(self.ones_c, pt, out=s)                              # (N,) Σ_c
+        pt /= s                                                     # softmax, (C, N)
+        np.log(s, out=s)
+        s -= self.picked                                            # −log p[n, y_n]
+        return float(np.dot(s, self.ones_n)) / n                    # Σ_n, one BLAS call
 
     def backward(self) -> np.ndarray:
-        dz = self.p
-        dz.reshape(-1)[self.flat] -= 1.0                      # p − onehot(y)
-        dz *= 1.0 / dz.shape[0]
-        return dz
-
-    def row_starts(self, n: int, c: int) -> np.ndarray:
-        """(N,) the flat index n·C of each row's first entry (cached per shape)."""
-        rows = self._row_starts.get((n, c))
-        if rows is None:
-            rows = self._row_starts[(n, c)] = np.arange(n, dtype=np.intp) * c
-        return rows
+        dzt = self.pt
+        dzt.reshape(-1)[self.flat] -= 1.0                           # p − onehot(y)
+        dzt *= 1.0 / dzt.shape[1]
+        return dzt.T                                                # (N, C)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ import numpy as np
 from dlexp.config import RegularizationConfig, TrainingConfig
 from dlexp.nn.model import MLP
 from dlexp.optim.transforms import GradientTransformation, apply_updates, Schedule
+from dlexp.train.accuracy import RunningAccuracy
 
 
 class Callback:
@@ -83,17 +84,20 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
     batch = min(training.batch_size, n)
     xbuf = np.empty((batch, x_train.shape[1]), dtype=x_train.dtype)   # (B, D)
     running = training.train_eval == "running"
+    accuracy = RunningAccuracy(min(n, 1 << 16), y_train.dtype) if running else None
     has_val = x_val.shape[0] > 0
 
-    sum_loss, n_batches, correct, seen = 0.0, 0, 0, 0
+    sum_loss, n_batches = 0.0, 0
     t_mark = time.perf_counter()
 
     def evaluate() -> None:
-        nonlocal sum_loss, n_batches, correct, seen, t_mark
+        nonlocal sum_loss, n_batches, t_mark
         now = time.perf_counter()
         state.train_seconds += now - t_mark
         if running:
+            correct, seen = accuracy.result()
             train_loss, train_acc = sum_loss / max(n_batches, 1), correct / max(seen, 1)
+            accuracy.reset()
         else:
             train_loss, train_acc = model.evaluate(x_train, y_train)
             train_loss += penalty()
@@ -106,7 +110,7 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
         state.history.append(record)
         for cb in callbacks:
             cb.on_eval(state, record)
-        sum_loss, n_batches, correct, seen = 0.0, 0, 0, 0
+        sum_loss, n_batches = 0.0, 0
         t_mark = time.perf_counter()
 
     for cb in callbacks:
@@ -118,9 +122,11 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
             for start in range(0, n, batch):
                 idx = perm[start:start + batch]
                 # mode="clip": indices are valid, and "raise" would copy through a temporary
-                xb = np.take(x_train, idx, axis=0, out=xbuf[:idx.shape[0]], mode="clip")
-                yb = y_train[idx]
-                loss = model.loss(xb, yb, training=True) + penalty()
+                xb = x_train.take(idx, axis=0, out=xbuf[:idx.shape[0]], mode="clip")
+                yb = accuracy.gather_labels(y_train, idx) if running else y_train[idx]
+                loss = model.loss(xb, yb, training=True)
+                if l2 or l1:
+                    loss += penalty()
                 if not math.isfinite(loss):
                     state.status = "diverged"
                     state.stop = f"loss became {loss} at update {state.step + 1}"
@@ -133,8 +139,7 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
                 sum_loss += loss
                 n_batches += 1
                 if running:
-                    correct += int(np.count_nonzero(model.logits.argmax(axis=1) == yb))
-                    seen += yb.shape[0]
+                    accuracy.add(model.logits)
                 for cb in callbacks:
                     cb.on_step_end(state, loss)
                 if (training.eval_every and state.step % training.eval_every == 0
