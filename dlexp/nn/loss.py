@@ -39,8 +39,9 @@ class SoftmaxCrossEntropy:
         get = self.buf.get
         self.pt, self.flat = get("pt", (c, n)), get("flat", (n,), np.intp)
         self.m, self.s, self.picked = get("m", (n,)), get("s", (n,)), get("picked", (n,))
-        self.ones_c, self.ones_n = self.buf.filled("1c", (c,), 1.0), self.buf.filled("1n", (n,), 1.0)
-        self.cols = self.buf.get("cols", (n,), np.intp)
+        self.ones_c = self.buf.filled("1c", (c,), 1.0)                # (C,)
+        self.ones_n = self.buf.filled("1n", (n,), 1.0)                # (N,)
+        self.cols = get("cols", (n,), np.intp)                        # (N,) 0 … N−1
         self.cols[...] = np.arange(n)
 
     def forward(self, z: np.ndarray, y: np.ndarray) -> float:
