@@ -288,6 +288,12 @@ def test_sigterm_stops_cleanly_and_resume_finishes(search_setup, tmp_path, monke
     assert [r["state"] for r in table].count("failed") == 1 and table[2]["state"] == "failed"
     s = summary(done.dir)
     assert s["finished"] == 5 and s["not_counted"] == s["cut_short"] == 1
+    # the trial cut short ran again with its parameters: the same five as a search
+    # that was never stopped
+    straight = start(write_config(epochs=30), tmp_path / "straight", trials=5)
+    counted = lambda t: sorted(r["optimizer.lr"] for r in t if r["state"] != "failed")  # noqa: E731
+    assert counted(table) == counted(rows(straight.dir))
+    assert table[3]["optimizer.lr"] == table[2]["optimizer.lr"]
 
 
 @pytest.mark.parametrize("args, words", [

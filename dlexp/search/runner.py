@@ -3,8 +3,8 @@ the study), a live view of the best trials, and the result files at the end.
 
 Ctrl-C or SIGTERM stops every worker after its current trial is cut short; the trials
 that finished are written out, and ``--resume DIR`` continues. Trials left RUNNING in
-the journal by a killed search are failed when it is resumed (they do not count, so
-they are run again). When ``plan.trials`` trials have already finished no worker
+the journal by a killed search are failed when it is resumed; they do not count, and
+their parameters are enqueued so that the next trials run them again. When ``plan.trials`` trials have already finished no worker
 starts: only the files are rewritten. This module never plots (see
 :mod:`dlexp.plots.search`).
 """
@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Callable
 from dlexp.search.outputs import Collected, collect, write_outputs
 from dlexp.search.rounds import open_round, quotas
 from dlexp.search.searchdir import SearchPlan, hold_lock
-from dlexp.search.study import fail_running, finished_count, open_storage, round_studies
+from dlexp.search.study import (fail_running, finished_count, open_storage, requeue_cut_short,
+                                round_studies)
 from dlexp.search.worker import WorkerJob, run_worker, worker_main
 from dlexp.train.signals import interrupt_on_sigterm
 
@@ -57,6 +58,8 @@ def run_search(plan: SearchPlan, workers: int = 1, progress: Progress | None = N
         storage = open_storage(plan.storage, plan.dir)
         open_round(storage, plan.study, plan.base, plan.keep, 1)   # refuses a foreign study
         reran = _fail_left_running(storage, plan) if plan.storage is None else 0
+        for study in round_studies(storage, plan.study, plan.rounds):
+            requeue_cut_short(study)         # their parameters run again, first
         job = WorkerJob(storage=plan.storage, search_dir=str(plan.dir), study=plan.study,
                         base=plan.base, quotas=quotas(plan.trials, plan.rounds),
                         keep=plan.keep, sampler=plan.sampler, seed=plan.seed,

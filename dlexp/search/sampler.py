@@ -1,10 +1,13 @@
 """The random sampler of a search (``--sampler random``, the book's): each value is drawn
-by our own ``np.random.Generator`` seeded from (seed, round, trial number, key), so
+by our own ``np.random.Generator`` seeded from (seed, round, draw index, key), so
 
-    draw(seed, round, trial, key) is the same in any process, on any machine, in any order
+    draw(seed, round, index, key) is the same in any process, on any machine, in any order
 
 — N workers draw what one worker would, and a resumed search (whose trials carry on
-numbering) repeats none. It is built on Optuna's public ``BaseSampler`` interface only
+numbering) repeats none. The draw index of a trial is its number less the re-runs
+numbered before it (trials enqueued with the parameters of a trial cut short, which
+draw nothing): a search stopped and resumed draws the same parameters as one that ran
+straight through. It is built on Optuna's public ``BaseSampler`` interface only
 (independent sampling: each key on its own). With u ~ U[0, 1) from that Generator:
 
     float                 low + u·(high − low)
@@ -54,9 +57,16 @@ class TrialSeededRandomSampler(optuna.samplers.BaseSampler):
     def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str,
                            param_distribution: BaseDistribution) -> Any:
         """The value of ``param_name`` for ``trial``: a pure function of the four words."""
-        rng = np.random.default_rng(seed_sequence(self.seed, self.round, trial.number,
-                                                  param_name))
+        rng = np.random.default_rng(seed_sequence(self.seed, self.round,
+                                                  draw_index(study, trial), param_name))
         return draw(rng, param_distribution)
+
+
+def draw_index(study: optuna.Study, trial: FrozenTrial) -> int:
+    """``trial``'s number less the re-runs (trials with fixed parameters) before it."""
+    reruns = sum(t.number < trial.number and "fixed_params" in t.system_attrs
+                 for t in study.get_trials(deepcopy=False))
+    return trial.number - reruns
 
 
 def draw(rng: np.random.Generator, d: BaseDistribution) -> Any:

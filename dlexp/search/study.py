@@ -10,7 +10,8 @@ A trial *counts* once it has finished: complete, pruned, or failed because its l
 diverged or it raised an error. A trial cut short (the process was killed or stopped)
 or started beyond the budget (``surplus``) does not count; the search runs another.
 A trial cut short is still listed in ``trials.csv``, as ``failed`` with the note
-"cut short; re-run (not counted)"; a surplus trial, which never trained, is not. Trials rank by ``rank_key``: validation accuracy, then the earlier round and
+"cut short; re-run (not counted)", and when the search is resumed its parameters are
+run again (:func:`requeue_cut_short`); a surplus trial, which never trained, is not. Trials rank by ``rank_key``: validation accuracy, then the earlier round and
 trial number.
 """
 
@@ -194,6 +195,25 @@ def fail_running(study: optuna.Study) -> int:
     for t in left:
         study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
     return len(left)
+
+
+def cut_short(t: FrozenTrial) -> bool:
+    """A trial that was stopped or killed while it trained (not a surplus trial)."""
+    return t.state == TrialState.FAIL and not counts(t) and outcome(t) != "surplus"
+
+
+def requeue_cut_short(study: optuna.Study) -> int:
+    """Enqueue the parameters of every trial cut short that no later trial runs again, so
+    the next trials retry them (under new numbers); how many were enqueued."""
+    trials = study.get_trials(deepcopy=False)
+    out = 0
+    for t in trials:
+        if cut_short(t) and t.params and not any(u.number > t.number
+                                    and u.system_attrs.get("fixed_params") == t.params
+                                    for u in trials):
+            study.enqueue_trial(t.params, skip_if_exists=False)
+            out += 1
+    return out
 
 
 def fail_stale(study: optuna.Study) -> None:
