@@ -385,3 +385,32 @@ def test_batch_size_one(batchnorm):
 def test_train_size_smaller_than_a_batch_is_caught_at_load():
     with pytest.raises(ConfigError, match="training.batch_size"):
         load_config(None, ["data.train_size=50", "data.val_size=10"])   # batch 100 > 40
+
+
+# --- mistakes the command-line parser catches -------------------------------------------
+
+@pytest.mark.parametrize("args, words, where", [
+    (["search", "--workers", "0"], "'--workers'", "dlexp search"),
+    (["compare-optimizers", "--seeds", "abc"], "'--seeds'", "dlexp compare-optimizers"),
+    (["compare", "x.yaml", "--iterations", "1.5"], "'--iterations'", "dlexp compare"),
+    (["nosuch"], "No such command 'nosuch'", "dlexp"),
+    (["train"], "Missing argument 'CONFIG'", "dlexp train"),
+    (["train", "c.yaml", "--nope"], "No such option: --nope", "dlexp train"),
+])
+def test_parser_errors_are_one_line_naming_the_help(args, words, where):
+    from typer.testing import CliRunner
+
+    from dlexp.cli import app
+    result = CliRunner().invoke(app, args, prog_name="dlexp")
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and words in line and line.endswith(f"({where} --help)")
+    assert "Traceback" not in result.output
+
+
+def test_dlexp_alone_prints_the_help():
+    from typer.testing import CliRunner
+
+    from dlexp.cli import app
+    result = CliRunner().invoke(app, [], prog_name="dlexp")
+    assert "Usage: dlexp" in result.output and "train" in result.output

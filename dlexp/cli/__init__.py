@@ -4,18 +4,48 @@ Each command module registers itself on :data:`app`. Errors the user can fix
 (:class:`~dlexp.errors.DlexpError`) become one line on stderr and the error's exit code
 (2 for usage, config and data errors), never a traceback; so do failures of the file
 system (``OSError``: disk full, a path under a file…). Ctrl-C gives exit code 130.
-Set ``DLEXP_DEBUG=1`` to see the traceback of an OSError instead.
+Set ``DLEXP_DEBUG=1`` to see the traceback of an OSError instead. Mistakes the parser
+catches (an unknown option or command, an option value out of its range or of the wrong
+type) are one line too, ``error: … (dlexp COMMAND --help)``, exit 2.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import sys
 
 import typer
+from typer.core import TyperGroup
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  rich_markup_mode=None,
+# The parser's exception classes, found from a public one (Typer may vendor Click).
+_UsageError, _ClickException = typer.BadParameter.__mro__[1:3]
+
+
+class OneLineErrors(TyperGroup):
+    """The command group, with the parser's errors printed as one ``error:`` line."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _ClickException as e:
+            if not standalone_mode:
+                raise
+            if type(e).__name__ == "NoArgsIsHelpError":      # `dlexp` alone: the help
+                e.show()
+                sys.exit(e.exit_code)
+            where = getattr(getattr(e, "ctx", None), "command_path", None) or "dlexp"
+            hint = f" ({where} --help)" if isinstance(e, _UsageError) else ""
+            typer.echo("error: " + " ".join(e.format_message().split()) + hint, err=True)
+            sys.exit(e.exit_code)
+        if standalone_mode:
+            sys.exit(rv if isinstance(rv, int) else 0)
+        return rv
+
+
+app = typer.Typer(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
+                  pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Experiments on the techniques of training neural networks (NumPy).")
 
 
