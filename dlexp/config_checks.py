@@ -7,6 +7,7 @@ Types are the dataclass annotations as written (``"int | None"``, ``"tuple[int, 
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from typing import Any
@@ -72,7 +73,9 @@ def _number(key: str, value: Any, base: str, check, where: str):
 def _apply(key: str, value: Any, check: tuple, where: str) -> None:
     if check[0] == "choice":
         if value not in check[1]:
-            raise ConfigError(f"{where}: {key}: unknown name {short(value)}; "
+            close = difflib.get_close_matches(str(value), check[1], n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError(f"{where}: {key}: unknown name {short(value)}; {hint}"
                               f"choose one of: {', '.join(check[1])}")
         return
     if check[0] == "pattern":
@@ -139,6 +142,9 @@ def check_consistency(cfg: Any, where: str) -> None:
         if t.batch_size > d.train_size - val:
             raise ConfigError(f"{where}: training.batch_size ({t.batch_size}) is larger than the "
                               f"training set ({d.train_size - val} images); lower it")
+    if t.early_stopping.patience and not d.val_size:
+        raise ConfigError(f"{where}: training.early_stopping watches the validation set, and "
+                          "data.val_size is 0; set data.val_size or remove early_stopping")
     if cfg.model.initializer != "normal" and cfg.model.init_std is not None:
         raise ConfigError(f"{where}: model.init_std applies only to initializer 'normal' "
                           f"(got {cfg.model.initializer!r}); remove it or use 'normal'")

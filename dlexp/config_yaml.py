@@ -13,12 +13,27 @@ import yaml
 from dlexp.errors import ConfigError
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML would keep
+    the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def read_yaml_mapping(path: str | Path) -> dict:
     p = Path(path)
     if p.is_dir():
         raise ConfigError(f"{p}: is a directory, not a config file; name a .yaml file inside it")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such config file; check the path (examples are in configs/)"
                           ) from None
@@ -50,7 +65,9 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
     """Return a copy of ``raw`` with each ``a.b.c=value`` set (value parsed as YAML).
 
     A section written in its short form (``schedule: cosine``, see
-    :data:`NAMED_SECTIONS`) is opened as ``{name: cosine}`` when a key below it is set.
+    :data:`NAMED_SECTIONS`) is opened as ``{name: cosine}`` when a key below it is set,
+    and setting such a section to a name keeps the settings already under it — so the
+    order of ``--set schedule=step --set schedule.every=3`` does not matter.
     """
     out = copy.deepcopy(raw)
     for item in overrides:
@@ -74,5 +91,9 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
                 raise ConfigError(f"--set {item!r}: {part!r} is a value, not a section; "
                                   f"set {part!r} itself or check the key")
             node = child
-        node[parts[-1]] = value
+        if (key.strip() in NAMED_SECTIONS and isinstance(value, str)
+                and isinstance(node.get(parts[-1]), dict)):
+            node[parts[-1]]["name"] = value         # a new name keeps the settings given
+        else:
+            node[parts[-1]] = value
     return out

@@ -296,3 +296,31 @@ def test_cosine_min_lr_above_lr_is_refused():
         load_config(None, ["optimizer.schedule={name: cosine, min_lr: 0.1}", "optimizer.lr=0.01"])
     assert load_config(None, ["optimizer.schedule={name: cosine, min_lr: 0.001}",
                               "optimizer.lr=0.01"]).optimizer.schedule.settings["min_lr"] == 0.001
+
+
+def test_a_key_given_twice_is_refused_naming_its_line(tmp_path):
+    err = error_for(tmp_path, "training:\n  epochs: 5\nmodel: {hidden: [10]}\n"
+                              "training:\n  epochs: 6\n")
+    assert "line 4" in err and "'training' is given twice" in err
+    assert "'hidden' is given twice" in error_for(tmp_path, "model: {hidden: [5], hidden: [6]}\n")
+
+
+def test_a_misspelt_name_gets_a_suggestion(tmp_path):
+    err = error_for(tmp_path, "optimizer: {name: adamm}\n")
+    assert "unknown name 'adamm'; did you mean 'adam'?" in err and "choose one of" in err
+
+
+def test_early_stopping_without_a_validation_set_is_refused(tmp_path):
+    err = error_for(tmp_path, "data: {val_size: 0}\ntraining: {early_stopping: {patience: 2}}\n")
+    assert "early_stopping" in err and "data.val_size is 0" in err
+
+
+def test_naming_a_schedule_keeps_settings_set_before(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("optimizer: {name: sgd, lr: 0.1}\n")
+    orders = (["optimizer.schedule.every=3", "optimizer.schedule=step"],
+              ["optimizer.schedule=step", "optimizer.schedule.every=3"])
+    for overrides in orders:
+        cfg = load_config(path, overrides)
+        assert cfg.optimizer.schedule.name == "step"
+        assert cfg.optimizer.schedule.settings["every"] == 3
