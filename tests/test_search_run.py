@@ -301,6 +301,7 @@ def test_sigterm_stops_cleanly_and_resume_finishes(search_setup, tmp_path, monke
     (["--pruner", "early"], "--pruner 'early': choose one of none, median, hyperband"),
     (["--trials", "2", "--rounds", "3"], "at least one trial per round"),
     (["--keep", "1.5"], "--keep 1.5"),
+    (["--set", "optimizer.lr=0.5"], "optimizer.lr is searched, so every trial sets it"),
 ])
 def test_bad_options_are_one_line_errors(search_setup, tmp_path, args, words):
     _, write_config = search_setup

@@ -71,7 +71,11 @@ def search(
             raise ConfigError(f"{BOOK_CONFIG}: the book's search config is not there; "
                               "pass --config FILE")
         path = config if config is not None else BOOK_CONFIG
-        plan = new_search(load_config(path, set_), str(path), opts, runs_dir)
+        cfg = load_config(path, set_)
+        if cfg.search is not None:
+            from dlexp.search.space import refuse_searched_overrides
+            refuse_searched_overrides(cfg.search, set_)
+        plan = new_search(cfg, str(path), opts, runs_dir)
         typer.echo(f"search folder: {plan.dir}", err=True)
 
     from dlexp.search.live import LiveTable, print_summary

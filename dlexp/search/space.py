@@ -29,7 +29,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from dlexp.config_checks import check_value
 from dlexp.errors import ConfigError
@@ -110,6 +110,16 @@ def check_against(space: SearchSpace, base: Mapping, where: str) -> None:
         for value in (p.choices if p.distribution == "choice" else (p.low, p.high)):
             label = f"{where}: search: {p.key}={value!r} does not fit the config"
             config_from_dict(apply_overrides(base, trial_overrides({p.key: value})), label)
+
+
+def refuse_searched_overrides(space: SearchSpace, overrides: Sequence[str]) -> None:
+    """``--set KEY=…`` of a key the search draws would be overwritten by every trial:
+    refuse it, pointing at the range to change instead."""
+    for item in overrides:
+        key = item.partition("=")[0].strip()
+        if key in space.keys:
+            raise ConfigError(f"--set {item!r}: {key} is searched, so every trial sets it; "
+                              f"change its range under search: in the config instead")
 
 
 # --- internals -------------------------------------------------------------------------
