@@ -414,3 +414,13 @@ def test_dlexp_alone_prints_the_help():
     from dlexp.cli import app
     result = CliRunner().invoke(app, [], prog_name="dlexp")
     assert "Usage: dlexp" in result.output and "train" in result.output
+
+
+def test_version_is_the_installed_one():
+    from importlib.metadata import version
+
+    from typer.testing import CliRunner
+
+    from dlexp.cli import app
+    result = CliRunner().invoke(app, ["--version"], prog_name="dlexp")
+    assert result.exit_code == 0 and result.output.strip() == f"dlexp {version('dlexp')}"

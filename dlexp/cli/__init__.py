@@ -49,6 +49,23 @@ app = typer.Typer(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
                   help="Experiments on the techniques of training neural networks (NumPy).")
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            typer.echo(f"dlexp {version('dlexp')}")
+        except PackageNotFoundError:                   # run from a source tree
+            typer.echo("dlexp (not installed)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(show_version: bool = typer.Option(False, "--version", callback=_print_version,
+                                            is_eager=True, help="Print the version and exit.")
+          ) -> None:
+    """Experiments on the techniques of training neural networks (NumPy)."""
+
+
 def fail(message: str, code: int = 2) -> "typer.Exit":
     """Print ``error: message`` (on one line) on stderr and return the Exit to raise."""
     typer.echo("error: " + " ".join(str(message).split("\n")), err=True)
