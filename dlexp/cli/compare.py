@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 @handle_errors
 @comparison_options(seeds=1)
 def compare(
-    config: Path = typer.Argument(..., help="Base YAML config (see configs/)."),
-    vary: List[str] = typer.Option([], "--vary", help="KEY=V1,V2,… to vary; several make a "
-                                   "grid, e.g. --vary optimizer.name=sgd,adam"),
+    config: Path = typer.Argument(..., metavar="CONFIG",
+                                 help="Base YAML config (see configs/)."),
+    vary: List[str] = typer.Option([], "--vary", metavar="KEY=V1,V2",
+                                   help="Values of a key to vary; several --vary make a "
+                                        "grid, e.g. --vary optimizer.name=sgd,adam"),
     set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:
     """Train variants of CONFIG side by side: a grid of --vary values × --seeds."""

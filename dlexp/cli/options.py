@@ -26,7 +26,7 @@ import typer
 SET_HELP = "Override a base config value, e.g. --set training.iterations=500 (repeatable)."
 CONFIG = typer.Option(None, "--config", help="Base config (default: the command's, in "
                       "configs/).")
-SET = typer.Option([], "--set", help=SET_HELP)
+SET = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP)
 
 _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
     ("iterations", Optional[int], typer.Option(

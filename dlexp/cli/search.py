@@ -19,7 +19,7 @@ def search(
     config: Optional[Path] = typer.Option(
         None, "--config", help="Config with a search: section (default: the book's search, "
                                "configs/search.yaml)."),
-    set_: List[str] = typer.Option([], "--set", help=SET_HELP),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
     trials: Optional[int] = typer.Option(
         None, "--trials", help="Finished trials in total, over all rounds (default 100)."),
     sampler: Optional[str] = typer.Option(
