@@ -78,6 +78,10 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
         try:
             value = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:
+            if text.strip()[:1] in "[{":
+                raise ConfigError(f"--set {item!r}: the value is not a complete YAML list or "
+                                  "mapping; close its brackets, e.g. model.hidden=[50,50]"
+                                  ) from None
             value = text
         node = out
         parts = key.strip().split(".")

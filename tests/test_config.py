@@ -187,6 +187,7 @@ def test_batch_equal_to_the_training_set_is_fine():
     ("training..epochs=3", "expected KEY=VALUE"),
     ("training.epochs.max=3", "'epochs' is a value, not a section"),
     ("training.epoch=3", "unknown key 'training.epoch'; did you mean 'epochs'"),
+    ("model.hidden=[50,50", "not a complete YAML list or mapping"),
     ("nosuch.key=1", "unknown key 'nosuch'"),
 ])
 def test_bad_overrides(tmp_path, override, fragment):
