@@ -51,10 +51,30 @@ def print_runs_table(root: Path) -> None:
                       fmt(f.val_acc), fmt(f.test_acc)])
         table.add_row(*cells[-1])
     narrow_numbers(table, cells)
-    print_titled(f"runs in {root}", table)
+    print_titled(f"runs in {root}", table, _unwrapped_first_column(table, cells))
     if any(f.kind == "compare" for f in folders):
         Console().print("a comparison's sub-runs: dlexp runs --runs-dir <its folder>",
                         soft_wrap=True, highlight=False, style="dim")
+
+
+def _unwrapped_first_column(table: Table, cells: list[list[str]], floor: int = 6) -> Console:
+    """A console on which the first column's cells (folder names) stay on one line each,
+    so `dlexp runs | grep NAME` finds whole names. That column gets the width of the
+    longest name. On a terminal the other columns fold to make room (to no less than
+    ``floor`` characters each, else the console is widened); into a pipe or a file the
+    console is as wide as the table, so each row stays on its line(s) whole."""
+    column = table.columns[0]
+    column.no_wrap = True
+    column.width = max([len(row[0]) for row in cells] + [len("yyyy-mm-dd")])
+    console = Console()
+    if console.is_terminal:
+        natural = [max([len(w) for w in str(c.header).split()] +
+                       [len(line) for row in cells for line in row[i].splitlines()])
+                   for i, c in enumerate(table.columns) if i]
+        need = column.width + sum(min(n, floor) for n in natural) + 2 * len(natural)
+    else:
+        need = Console(width=10_000).measure(table).maximum
+    return console if need <= console.width else Console(width=need)
 
 
 def print_data_report(folder: Path, checks: list) -> bool:

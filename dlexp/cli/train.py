@@ -73,8 +73,8 @@ def plot(
     metric: str = typer.Option("val_acc", help="train_loss, train_acc, val_loss or val_acc."),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where the figure goes "
                                   "by default."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output PNG (default: "
-                                       "<runs-dir>/overlay-<metric>.png)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output figure; .png, .pdf "
+                                       "or .svg (default: <runs-dir>/overlay-<metric>.png)."),
 ) -> None:
     """Overlay the curves of several runs in one figure."""
     from dlexp.plots.runs import plot_overlay

@@ -12,7 +12,8 @@ s_t uses only updates 1…t (it never looks ahead: s_1 = ℓ_1); its weights β^
 w updates would, but fall off smoothly, so the curve has no kink where a window would
 stop growing; w = 1 gives the raw loss. The last value s_T is the *final smoothed loss*
 (``final_smoothed_loss``), a minibatch-loss figure: not the ``final_train_loss`` of a
-run's summary, which is the mean loss since its last evaluation. Over the n seeds k of
+run's summary, which is the loss of its last record (on the whole training set, or the
+running mean since the previous record with ``train_eval: running``). Over the n seeds k of
 one label, at each update t:
 
     raw = mean_k ℓ_t^k        smooth = mean_k s_t^k

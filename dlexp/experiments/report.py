@@ -101,15 +101,17 @@ def vary_plan(config: Path, base: dict, vary: Sequence[str], seeds: int) -> Plan
 def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
     """Steps 1–6 of the module docstring; returns the exit code."""
     check_band(opts.band)
-    total, done = len(plan.variants), []
+    total, done, where = len(plan.variants), [], []
 
     def start(out_dir: Path) -> None:                 # every variant's config is valid
+        where.append(out_dir)
         for note in optimizer_notes(base, plan.variants, plan.lr_hint):
             _err(note)
 
     def progress(record: dict) -> None:
         done.append(record)
-        _err(f"[{len(done)}/{total}] {record['run']}: {run_line(record)}")
+        loss_name = train_loss_name(where[0] / record["run"]) if where else "train loss"
+        _err(f"[{len(done)}/{total}] {record['run']}: {run_line(record, loss_name)}")
 
     result = run_compare(base, plan.variants, runs_root=opts.runs_dir,
                          name=opts.name or plan.name, jobs=opts.jobs, window=opts.smooth,
@@ -177,19 +179,36 @@ def result_keys(result: CompareResult) -> list[str]:
     return [k for k in result.runs[0] if "." in k] if result.runs else []
 
 
-RUN_LINE = (("final_train_loss", "train loss since last eval"), ("best_val_acc", "best val acc"),
+RUN_LINE = (("final_train_loss", "train loss"), ("best_val_acc", "best val acc"),
             ("test_acc", "test acc"))
+TRAIN_EVAL = {"full": "(whole set)", "running": "since last eval"}
 
 
-def run_line(r: dict) -> str:
-    """A finished sub-run in one line: status, losses and accuracies named, seconds."""
-    parts = [r["status"]] + [f"{label} {fmt(r[key])}" for key, label in RUN_LINE
+def run_line(r: dict, train_loss: str = "train loss") -> str:
+    """A finished sub-run in one line: status, losses and accuracies named, seconds;
+    ``train_loss`` names its final train loss (:func:`train_loss_name`)."""
+    names = {**dict(RUN_LINE), "final_train_loss": train_loss}
+    parts = [r["status"]] + [f"{names[key]} {fmt(r[key])}" for key, _ in RUN_LINE
                              if r.get(key) is not None]
     if r.get("train_seconds") is not None:
         parts.append(f"{fmt(r['train_seconds'], 1)} s")
     if r["status"] != "completed" and r.get("error"):
         parts.append(_short(r["error"]))
     return "  ".join(parts)
+
+
+def train_loss_name(run_dir: Path) -> str:
+    """What a run's ``final_train_loss`` is, from its config.yaml: ``train loss`` or,
+    with weight decay, ``train objective`` (loss + penalty); then ``(whole set)`` or
+    ``since last eval`` as ``training.train_eval`` says (plain ``train loss``: no config)."""
+    try:
+        raw = read_yaml_mapping(Path(run_dir) / "config.yaml")
+    except ConfigError:
+        return "train loss"
+    training, reg = raw.get("training") or {}, raw.get("regularization") or {}
+    decay = any(float(reg.get(k) or 0) > 0 for k in ("l2", "l1"))
+    how = TRAIN_EVAL.get(training.get("train_eval", "full"), "")
+    return f"train {'objective' if decay else 'loss'} {how}".strip()
 
 
 def _names(runs: Sequence[dict]) -> str:

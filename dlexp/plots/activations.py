@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dlexp.experiments.aggregate import read_csv
-from dlexp.plots.runs import save_figure
+from dlexp.plots.save import save_figure
 
 FILES = {"outputs": "activations.png", "grads": "gradients.png"}
 WHAT = {"outputs": "activations h", "grads": "error signals dL/da (gradients)"}

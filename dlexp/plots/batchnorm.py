@@ -2,7 +2,8 @@
 
 * ``plots/batchnorm_grid.png``: one panel per weight scale (as the book's 4×4 grid),
   training accuracy per epoch with batch norm (solid) and without (dashed), a band
-  over the seeds; a network that diverged is named in its panel.
+  over the seeds; a network that diverged is named in its panel. Up to four panels a
+  row, the title above and the legend below them (constrained layout, any count).
 * ``plots/batchnorm_summary.png``: final training accuracy against the weight scale
   for both networks (diverged: ×), and the epochs each needed to reach the target
   accuracy (missing: never reached); both panels span the same scales.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -22,7 +24,7 @@ from matplotlib.lines import Line2D
 
 from dlexp.experiments.aggregate import read_csv
 from dlexp.plots.compare import by_label, draw_band
-from dlexp.plots.runs import save_figure
+from dlexp.plots.save import save_figure
 
 STYLE = {"bn": ("C0", "-", "batch norm"), "plain": ("C1", "--", "without")}
 
@@ -39,8 +41,10 @@ def plot_bn_grid(out_dir: Path, band: str = "minmax", label_column: str = "varia
     panels = _panels(out_dir, label_column)
     cols = min(4, len(panels))
     rows = math.ceil(len(panels) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.1 * cols, 2.3 * rows),
-                             sharex=True, sharey=True, squeeze=False)
+    width = max(3.1 * cols, 5.6)              # room for the title with one or two panels
+    # constrained layout: the title, panel titles and the legend below never overlap
+    fig, axes = plt.subplots(rows, cols, figsize=(width, 2.3 * rows + 1.0),
+                             sharex=True, sharey=True, squeeze=False, layout="constrained")
     for ax, (scale, sides) in zip(axes.flat, panels.items()):
         notes = []
         for side, (label, status) in sides.items():
@@ -60,14 +64,18 @@ def plot_bn_grid(out_dir: Path, band: str = "minmax", label_column: str = "varia
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
-    for ax in axes[-1]:
+    for col in range(cols):                   # the lowest panel of each column, which is
+        ax = axes[(len(panels) - 1 - col) // cols, col]      # above a hidden one if the
+        ax.xaxis.set_tick_params(labelbottom=True)           # last row is not full
         ax.set_xlabel("epoch")
     for ax in axes[:, 0]:
         ax.set_ylabel("train accuracy")
     handles = [Line2D([], [], color=c, ls=ls, label=name) for c, ls, name in STYLE.values()]
-    fig.legend(handles=handles, loc="upper right", fontsize="small", ncols=2)
-    fig.suptitle("training accuracy per epoch with batch norm (solid) and without (dashed); "
-                 "initial weights ~ N(0, w²)", fontsize="medium", x=0.02, ha="left")
+    fig.legend(handles=handles, loc="outside lower center", fontsize="small", ncols=2,
+               frameon=False)
+    title = ("training accuracy per epoch with batch norm (solid) and without (dashed); "
+             "initial weights ~ N(0, w²)")
+    fig.suptitle(textwrap.fill(title, int(width * 11)), fontsize="medium")
     path = out_dir / "plots" / "batchnorm_grid.png"
     save_figure(fig, path, dpi=90)
     return path

@@ -5,6 +5,8 @@
   curve (bold: the trailing average of the aggregate docstring) and, with several
   seeds, a band (min–max or ±std of the seeds' smoothed curves); on the right the
   smoothed curves of the last half of the updates, the y-axis zoomed to their range.
+  With weight decay in any run the loss of an update is the training objective
+  (cross-entropy + penalty), and the y label says so.
 * ``plots/val_accuracy.png``: mean validation accuracy at each evaluation, same band
   (none without a validation set).
 * :func:`plot_sub_runs`: each sub-run's own ``plots/loss.png`` and ``plots/accuracy.png``
@@ -24,7 +26,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dlexp.experiments.aggregate import check_band, read_csv
-from dlexp.plots.runs import plot_run, save_figure
+from dlexp.plots.labels import has_weight_decay, minibatch_loss_label
+from dlexp.plots.runs import plot_run
+from dlexp.plots.save import save_figure
 
 LINE_STYLES = ("-", "--", "-.", ":")
 MARKERS = ("o", "s", "^", "D", "v", "P")
@@ -48,7 +52,10 @@ def plot_compare(out_dir: Path, band: str = "minmax", title: str | None = None) 
     order = {label: k for k, label in enumerate(dict.fromkeys([*loss, *val]))}
     out = []
     if loss:
-        out.append(_plot_loss(loss, order, band, title, out_dir / "plots" / "loss.png"))
+        runs = [out_dir / r["run"] for r in read_csv(out_dir / "runs.csv", optional=True)
+                if r.get("label") in loss]
+        out.append(_plot_loss(loss, order, band, title, has_weight_decay(runs),
+                              out_dir / "plots" / "loss.png"))
     if val:
         out.append(_plot_val(val, order, band, title, out_dir / "plots" / "val_accuracy.png"))
     return out
@@ -68,7 +75,8 @@ def comparison_title(out_dir: Path) -> str:
     return json.loads(spec.read_text())["name"] if spec.is_file() else Path(out_dir).name
 
 
-def _plot_loss(curves: dict, order: dict, band: str, title: str, path: Path) -> Path:
+def _plot_loss(curves: dict, order: dict, band: str, title: str, decay: bool,
+               path: Path) -> Path:
     fig, (ax, zoom) = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [3, 2]})
     top, end = 0.0, max(float(np.nanmax(c["step"])) for c in curves.values())
     tail_values = []
@@ -91,8 +99,9 @@ def _plot_loss(curves: dict, order: dict, band: str, title: str, path: Path) -> 
         zoom.set_ylim(lo - 0.05 * (hi - lo + 1e-12), hi + 0.05 * (hi - lo + 1e-12))
     for axis in (ax, zoom):
         axis.set_xlabel("update")
-    ax.set_ylabel("training loss (minibatch)")
-    _finish(ax, f"{title}: training loss (faint: raw, bold: trailing average)")
+    ax.set_ylabel(minibatch_loss_label(decay))
+    _finish(ax, f"{title}: training {'objective' if decay else 'loss'} "
+                "(faint: raw, bold: trailing average)")
     zoom.set_title("the last half of the updates, zoomed in", fontsize="medium")
     zoom.grid(alpha=0.3)
     save_figure(fig, path)

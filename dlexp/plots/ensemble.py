@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from dlexp.experiments.aggregate import read_csv
 from dlexp.fmt import fmt
 from dlexp.plots.compare import by_label
-from dlexp.plots.runs import save_figure
+from dlexp.plots.save import save_figure
 
 
 def plot_ensemble(out_dir: Path, band: str = "minmax", label_column: str = "variant"

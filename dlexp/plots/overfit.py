@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 
 from dlexp.experiments.aggregate import read_csv
 from dlexp.plots.compare import by_label, comparison_title, draw_band
-from dlexp.plots.runs import save_figure
+from dlexp.plots.save import save_figure
 
 
 def plot_train_val(out_dir: Path, band: str = "minmax", title: str | None = None,

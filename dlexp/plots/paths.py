@@ -17,7 +17,7 @@ import numpy as np
 from dlexp.experiments.aggregate import read_csv
 from dlexp.experiments.paths import get_function
 from dlexp.fmt import fmt
-from dlexp.plots.runs import save_figure
+from dlexp.plots.save import save_figure
 
 
 def plot_paths(run_dir: Path) -> Path:

@@ -6,19 +6,11 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from dlexp.errors import ConfigError, RunError
-from dlexp.io import atomic_write_bytes, read_jsonl
-
-
-def save_figure(fig, path: Path, dpi: int = 110) -> None:
-    """Save ``fig`` as PNG atomically and close it."""
-    import io
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+from dlexp.errors import RunError
+from dlexp.io import read_jsonl
+from dlexp.plots.labels import (METRIC_NAMES, OBJECTIVE, TRAIN_EVAL, flat_config, metric_label,
+                                train_evals)
+from dlexp.plots.save import check_figure_path, save_figure
 
 
 def _x(records: list[dict]) -> tuple[list[float], str]:
@@ -28,16 +20,19 @@ def _x(records: list[dict]) -> tuple[list[float], str]:
 
 
 def plot_run(run_dir: Path) -> list[Path]:
-    """Write ``plots/loss.png`` and ``plots/accuracy.png`` from ``metrics.jsonl``."""
+    """Write ``plots/loss.png`` and ``plots/accuracy.png`` from ``metrics.jsonl`` (the
+    training curve's legend says how it was measured: ``training.train_eval``)."""
     run_dir = Path(run_dir)
     records = read_jsonl(run_dir / "metrics.jsonl")
     if not records:
         return []
     x, xlabel = _x(records)
+    mode = next(iter(train_evals([run_dir])))
+    train = f"train ({TRAIN_EVAL.get(mode, mode)})"
     out = []
     for metric, ylabel in (("loss", "loss"), ("acc", "accuracy")):
         fig, ax = plt.subplots(figsize=(6, 4))
-        ax.plot(x, [r[f"train_{metric}"] for r in records], "o-", ms=3, label="train")
+        ax.plot(x, [r[f"train_{metric}"] for r in records], "o-", ms=3, label=train)
         val = [r[f"val_{metric}"] for r in records]
         if any(v is not None for v in val):
             ax.plot(x, val, "s--", ms=3, label="validation")
@@ -50,11 +45,6 @@ def plot_run(run_dir: Path) -> list[Path]:
         save_figure(fig, path)
         out.append(path)
     return out
-
-
-METRIC_LABELS = {"train_loss": "training loss (mean since the previous evaluation)",
-                 "train_acc": "training accuracy", "val_loss": "validation loss",
-                 "val_acc": "validation accuracy"}
 
 
 def check_run_dirs(run_dirs: list[Path]) -> None:
@@ -76,10 +66,14 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
                  ) -> tuple[Path, list[Path]]:
     """One figure with ``metric`` of every run against epochs (or updates, if any run
     evaluates more often than once an epoch); the legend names each run by its folder
-    and the config values that differ between the runs. Returns the PNG and the runs
-    left out because they have no evaluation of ``metric`` yet."""
-    if metric not in METRIC_LABELS:
-        raise RunError(f"--metric {metric!r}: choose one of {', '.join(METRIC_LABELS)}")
+    and the config values that differ between the runs; the y label says how the runs
+    measured a training metric (:func:`~dlexp.plots.labels.metric_label`). ``out``'s
+    extension picks the format (.png, .pdf, .svg; else ConfigError, before any work).
+    Returns the figure's path and the runs left out because they have no evaluation of
+    ``metric`` yet."""
+    if metric not in METRIC_NAMES:
+        raise RunError(f"--metric {metric!r}: choose one of {', '.join(METRIC_NAMES)}")
+    check_figure_path(out)
     check_run_dirs(run_dirs)
     records = {Path(d): [r for r in read_jsonl(Path(d) / "metrics.jsonl")
                          if r.get(metric) is not None] for d in run_dirs}
@@ -96,8 +90,10 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
         ax.plot(x, [r[metric] for r in records[d]], marker="os^Dv"[k % 5], ms=3,
                 ls=("-", "--", "-.", ":")[k % 4], label=labels[d])
     ax.set_xlabel("update" if by_step else "epoch")
-    ax.set_ylabel(METRIC_LABELS[metric])
-    ax.set_title(f"{METRIC_LABELS[metric]} of {len(shown)} run{'s' * (len(shown) > 1)}",
+    label = metric_label(metric, shown)
+    ax.set_ylabel(label.replace(" (", "\n(", 1))          # what; then how, on a line
+    name = "training objective" if label.startswith(OBJECTIVE) else METRIC_NAMES[metric]
+    ax.set_title(f"{name} of {len(shown)} run{'s' * (len(shown) > 1)}",
                  fontsize="medium")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
@@ -108,7 +104,7 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
 def legend_labels(run_dirs: list[Path], most: int = 3) -> dict[Path, str]:
     """``folder: key=value, …`` with the config keys whose values differ between runs."""
     from dlexp.experiments.variants import value_text
-    flat = {d: _flatten(_read_yaml(d / "config.yaml")) for d in run_dirs}
+    flat = {d: flat_config(d) for d in run_dirs}
     keys = list(dict.fromkeys(k for f in flat.values() for k in f))
     differ = [k for k in keys if k != "name"
               and len({value_text(f.get(k)) for f in flat.values()}) > 1]
@@ -118,21 +114,3 @@ def legend_labels(run_dirs: list[Path], most: int = 3) -> dict[Path, str]:
         parts += ["…"] if len(differ) > most else []
         out[d] = f"{d.name}: {', '.join(parts)}" if parts else d.name
     return out
-
-
-def _flatten(raw: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in raw.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
-def _read_yaml(path: Path) -> dict:
-    from dlexp.config import read_yaml_mapping
-    try:
-        return read_yaml_mapping(path)
-    except ConfigError:                     # no config.yaml (yet): nothing to compare
-        return {}

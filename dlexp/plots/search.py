@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
 from dlexp.fmt import fmt
-from dlexp.plots.runs import save_figure
+from dlexp.plots.save import save_figure
 from dlexp.search.study import rank_key
 
 TOP = 20

@@ -1,0 +1,208 @@
+"""What the figures and listings tell a user: labels that say how a curve was measured,
+the format an output file's extension asks for, folder names that never wrap, and a
+batch-norm grid whose titles and legend do not cover each other. Run folders are written
+by hand (config.yaml, metrics.jsonl, CSVs), so nothing here trains."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+RECORDS = [{"epoch": e, "step": 5 * e, "train_loss": 1.0 / e, "train_acc": 0.5 + 0.1 * e,
+            "val_loss": 1.2 / e, "val_acc": 0.4 + 0.1 * e, "lr": 0.01, "seconds": 0.1}
+           for e in (1, 2, 3)]
+
+
+def fake_run(folder: Path, train_eval: str | None = "full", l2: float = 0.0) -> Path:
+    """A finished run folder: config.yaml (train_eval, l2) and three epochs of metrics."""
+    folder.mkdir(parents=True)
+    config = {"name": folder.name, "regularization": {"l2": l2, "l1": 0.0},
+              "training": {"epochs": 3} if train_eval is None else
+              {"epochs": 3, "train_eval": train_eval}}
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in RECORDS))
+    return folder
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """Every figure save_figure is given, as a list of (path, y labels of its axes)."""
+    from dlexp.plots import runs, save
+    seen: list[tuple[Path, list[str]]] = []
+    real = save.save_figure
+
+    def capture(fig, path, dpi=110):
+        seen.append((Path(path), [ax.get_ylabel() for ax in fig.axes]))
+        real(fig, path, dpi)
+
+    monkeypatch.setattr(runs, "save_figure", capture)
+    monkeypatch.setattr("dlexp.plots.compare.save_figure", capture)
+    return seen
+
+
+# --- 1. training-metric labels follow training.train_eval (and weight decay) ----------
+
+@pytest.mark.parametrize("modes, expected", [
+    (["full", "full"], "training loss (whole training set)"),
+    (["running", "running"], "training loss (mean since the previous evaluation)"),
+    (["full", "running"], "training loss (whole set or running mean: "
+                          "training.train_eval differs)"),
+    ([None], "training loss (whole training set)"),           # not written: the default
+])
+def test_plot_train_loss_label_follows_train_eval(cli, tmp_path, captured, modes, expected):
+    runs = [fake_run(tmp_path / f"r{k}", mode) for k, mode in enumerate(modes)]
+    out = tmp_path / "overlay.png"
+    result = cli("plot", *runs, "--metric", "train_loss", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert [(path, [" ".join(y.split()) for y in ylabels]) for path, ylabels in captured
+            ] == [(out, [expected])]                    # (the label may take two lines)
+
+
+def test_train_acc_label_and_weight_decay_objective(tmp_path):
+    from dlexp.plots.labels import metric_label, minibatch_loss_label, has_weight_decay
+    running = [fake_run(tmp_path / "a", "running")]
+    assert metric_label("train_acc", running) == (
+        "training accuracy (mean since the previous evaluation)")
+    assert metric_label("val_acc", running) == "validation accuracy"
+    decayed = [fake_run(tmp_path / "b", "full"), fake_run(tmp_path / "c", "full", l2=0.1)]
+    assert metric_label("train_loss", decayed) == (
+        "training objective: loss + weight-decay penalty (whole training set)")
+    assert metric_label("val_loss", decayed) == "validation loss"   # cross-entropy alone
+    assert has_weight_decay(decayed) and not has_weight_decay(decayed[:1])
+    assert minibatch_loss_label(False) == "training loss (minibatch)"
+
+
+def test_comparison_loss_figure_names_the_objective_with_weight_decay(tmp_path, captured):
+    from dlexp.io import write_csv
+    from dlexp.plots.compare import plot_compare
+    for l2s, name in (((0.0, 0.1), "wd"), ((0.0, 0.0), "plain")):
+        out = tmp_path / name
+        rows, loss = [], []
+        for k, l2 in enumerate(l2s):
+            fake_run(out / f"v{k}", "full", l2=l2)
+            rows.append({"label": f"v{k}", "run": f"v{k}"})
+            loss += [{"label": f"v{k}", "step": s, "n": 1, "raw": 40 * l2 + 1 / s,
+                      "smooth": 40 * l2 + 1 / s, "smooth_std": 0, "smooth_min": 0,
+                      "smooth_max": 0} for s in (1, 2, 3, 4)]
+        write_csv(out / "runs.csv", rows)
+        write_csv(out / "loss.csv", loss)
+        plot_compare(out)
+    labels = {path.parent.parent.name: ylabels[0] for path, ylabels in captured}
+    assert labels == {"wd": "training objective: loss + weight-decay penalty (minibatch)",
+                      "plain": "training loss (minibatch)"}
+
+
+def test_progress_line_names_how_the_train_loss_was_measured(tmp_path):
+    from dlexp.experiments.report import run_line, train_loss_name
+    record = {"status": "completed", "final_train_loss": 0.25, "best_val_acc": 0.9}
+    assert train_loss_name(fake_run(tmp_path / "f", "full")) == "train loss (whole set)"
+    assert train_loss_name(fake_run(tmp_path / "r", "running")) == (
+        "train loss since last eval")
+    name = train_loss_name(fake_run(tmp_path / "d", "full", l2=0.1))
+    assert name == "train objective (whole set)"
+    assert train_loss_name(tmp_path / "missing") == "train loss"
+    assert run_line(record, name).startswith("completed  train objective (whole set) 0.25")
+
+
+# --- 3. the output's extension picks the format; bad paths are one line ---------------
+
+def test_plot_writes_the_format_of_the_extension(cli, tmp_path):
+    run = fake_run(tmp_path / "run")
+    magic = {"x.pdf": b"%PDF", "x.PNG": b"\x89PNG", "x.png": b"\x89PNG"}
+    for name, start in magic.items():
+        result = cli("plot", run, "-o", tmp_path / name)
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / name).read_bytes().startswith(start), name
+    assert cli("plot", run, "-o", tmp_path / "x.svg").exit_code == 0
+    svg = (tmp_path / "x.svg").read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+
+
+@pytest.mark.parametrize("name", ["x.txt", "x"])
+def test_plot_refuses_an_unsupported_extension(cli, tmp_path, name):
+    run = fake_run(tmp_path / "run")
+    line = cli.one_line_error(cli("plot", run, "-o", tmp_path / name))
+    assert ".png, .pdf, .svg" in line and str(tmp_path / name) in line
+    assert not (tmp_path / name).exists()
+
+
+def test_plot_under_a_file_says_so(cli, tmp_path):
+    run = fake_run(tmp_path / "run")
+    (tmp_path / "afile").write_text("x")
+    line = cli.one_line_error(cli("plot", run, "-o", tmp_path / "afile" / "sub" / "x.png"))
+    assert f"{tmp_path / 'afile'} is a file, not a folder" in line
+    assert "File exists" not in line
+
+
+# --- 2. dlexp runs never wraps a folder name --------------------------------------------
+
+@pytest.mark.parametrize("columns", ["30", "80"])
+def test_runs_keeps_each_folder_name_on_one_line(cli, tmp_path, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", columns)                  # narrow, and the pipe default
+    root = tmp_path / "runs"
+    names = ["baseline-20261128-035033",
+             "compare-weight-decay-lambda-sweep-with-a-long-name-20261128-041212"]
+    for name in names:
+        fake_run(root / name)
+        (root / name / "meta.json").write_text(json.dumps(
+            {"started": "2026-11-28T03:50:33+0000"}))
+        (root / name / "summary.json").write_text(json.dumps(
+            {"status": "completed", "best_val_acc": 0.9712, "test_acc": 0.9698}))
+    result = cli("runs", "--runs-dir", root)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    for name in names:
+        row = [line for line in lines if name in line]
+        assert len(row) == 1, result.stdout                 # whole, on one line
+        cells = row[0].split()
+        assert cells[0] == name and cells[1] == "train" and cells[3:] == [
+            "completed", "0.9712", "0.9698"]
+
+
+# --- 5. the batch-norm grid: no title or legend over a panel -----------------------------
+
+def fake_batchnorm(out: Path, scales: int) -> Path:
+    from dlexp.io import write_csv
+    summary, curves = [], []
+    for i in range(scales):
+        w = 10.0 ** (-i)
+        for side, bn in (("bn", "true"), ("plain", "false")):
+            label = f"{side}-w{w:g}"
+            summary.append({"variant": label, "model.init_std": w, "model.batchnorm": bn,
+                            "status": "diverged" if (i, side) == (0, "plain") else
+                            "completed"})
+            curves += [{"label": label, "step": e, "epoch": e, "n": 1, "mean": e / 10,
+                        "std": 0, "min": e / 10, "max": e / 10} for e in range(1, 6)]
+    write_csv(out / "summary.csv", summary)
+    write_csv(out / "train_accuracy.csv", curves)
+    return out
+
+
+@pytest.mark.parametrize("scales", [1, 2, 4, 5])
+def test_batchnorm_grid_titles_and_legend_stay_off_the_panels(tmp_path, monkeypatch,
+                                                               scales):
+    from dlexp.plots import batchnorm, save
+    boxes = {}
+
+    def capture(fig, path, dpi=110):
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        shown = [ax for ax in fig.axes if ax.get_visible()]
+        boxes["suptitle"] = fig._suptitle.get_window_extent(r)
+        boxes["legend"] = fig.legends[0].get_window_extent(r)
+        boxes["titles"] = [ax.title.get_window_extent(r) for ax in shown]
+        boxes["panels"] = [ax.get_window_extent(r) for ax in shown]
+        boxes["size"] = fig.bbox
+        save.save_figure(fig, path, dpi)
+
+    monkeypatch.setattr(batchnorm, "save_figure", capture)
+    path = batchnorm.plot_bn_grid(fake_batchnorm(tmp_path, scales))
+    assert path.read_bytes()[:4] == b"\x89PNG" and len(boxes["panels"]) == scales
+    for box in boxes["titles"] + boxes["panels"]:
+        assert not boxes["suptitle"].overlaps(box)
+        assert not boxes["legend"].overlaps(box)
+    for name in ("suptitle", "legend"):                     # and inside the figure
+        assert boxes["size"].x0 <= boxes[name].x0 and boxes[name].x1 <= boxes["size"].x1
