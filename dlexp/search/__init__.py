@@ -7,7 +7,8 @@
                                               best trials of rounds 1 … r−1
                    objective.py               one trial = overrides → loader → fit()
                    study.py                   storage, samplers, pruners, what counts
-                   sampler.py                 random draws seeded per (round, trial, key)
+                   sampler.py                 random draws seeded per (round, draw, key)
+                   recovery.py                trials a stopped search left; running them again
     outputs.py                                trials.csv, curves.json, best.yaml, summary
     final.py                                  --final-test: the one look at the test set
     live.py                                   the live table and the final summary

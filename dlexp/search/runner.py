@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Callable
 from dlexp.search.outputs import Collected, collect, write_outputs
 from dlexp.search.rounds import open_round, quotas
 from dlexp.search.searchdir import SearchPlan, hold_lock
-from dlexp.search.study import (fail_running, finished_count, open_storage, requeue_cut_short,
-                                round_studies)
+from dlexp.search.recovery import fail_running, requeue_cut_short
+from dlexp.search.study import finished_count, open_storage, round_studies
 from dlexp.search.worker import WorkerJob, run_worker, worker_main
 from dlexp.train.signals import interrupt_on_sigterm
 

@@ -11,7 +11,7 @@ diverged or it raised an error. A trial cut short (the process was killed or sto
 or started beyond the budget (``surplus``) does not count; the search runs another.
 A trial cut short is still listed in ``trials.csv``, as ``failed`` with the note
 "cut short; re-run (not counted)", and when the search is resumed its parameters are
-run again (:func:`requeue_cut_short`); a surplus trial, which never trained, is not. Trials rank by ``rank_key``: validation accuracy, then the earlier round and
+run again (:func:`dlexp.search.recovery.requeue_cut_short`); a surplus trial, which never trained, is not. Trials rank by ``rank_key``: validation accuracy, then the earlier round and
 trial number.
 """
 
@@ -187,40 +187,6 @@ def finished_rows(studies: list[optuna.Study]) -> list[dict]:
     """Rows of the trials that count, of round 1's study, round 2's, …, in trial order."""
     return [trial_row(t, round_) for round_, study in enumerate(studies, start=1)
             for t in study.get_trials(deepcopy=False) if counts(t)]
-
-
-def fail_running(study: optuna.Study) -> int:
-    """Mark the RUNNING trials of ``study`` failed (their process is gone); how many."""
-    left = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    for t in left:
-        study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
-    return len(left)
-
-
-def cut_short(t: FrozenTrial) -> bool:
-    """A trial that was stopped or killed while it trained (not a surplus trial)."""
-    return t.state == TrialState.FAIL and not counts(t) and outcome(t) != "surplus"
-
-
-def requeue_cut_short(study: optuna.Study) -> int:
-    """Enqueue the parameters of every trial cut short that no later trial runs again, so
-    the next trials retry them (under new numbers); how many were enqueued."""
-    trials = study.get_trials(deepcopy=False)
-    out = 0
-    for t in trials:
-        if cut_short(t) and t.params and not any(u.number > t.number
-                                    and u.system_attrs.get("fixed_params") == t.params
-                                    for u in trials):
-            study.enqueue_trial(t.params, skip_if_exists=False)
-            out += 1
-    return out
-
-
-def fail_stale(study: optuna.Study) -> None:
-    """RDB storage: fail running trials whose heartbeat stopped (a killed process)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
 
 
 def worker_seed(*words: int | str) -> int:

@@ -33,7 +33,8 @@ from dlexp.config import config_from_dict
 from dlexp.data import Splits
 from dlexp.search.objective import Objective, planned_evals
 from dlexp.search.rounds import open_round
-from dlexp.search.study import (PRUNERS, SAMPLERS, fail_stale, find_study, open_storage,
+from dlexp.search.recovery import fail_stale
+from dlexp.search.study import (PRUNERS, SAMPLERS, find_study, open_storage,
                                 round_study_name, tally)
 from dlexp.train.runner import load_splits
 

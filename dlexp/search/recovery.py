@@ -1,0 +1,54 @@
+"""Trials a stopped search left behind, and running them again.
+
+A search stopped by Ctrl-C, SIGTERM or a killed process leaves trials *cut short*:
+failed, not counted (:func:`dlexp.search.study.counts`). Trials still marked RUNNING
+in the journal when the search is resumed belong to a process that is gone
+(:func:`fail_running`); on a database, another machine's trial is given up once its
+heartbeat has stopped (:func:`fail_stale`). On resume, the parameters of every trial
+cut short are enqueued (:func:`requeue_cut_short`), so the next trials run them again
+— and the random sampler does not count those re-runs as draws
+(:func:`dlexp.search.sampler.draw_index`).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from dlexp.search.study import counts, outcome
+
+
+def fail_running(study: optuna.Study) -> int:
+    """Mark the RUNNING trials of ``study`` failed (their process is gone); how many."""
+    left = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    for t in left:
+        study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
+    return len(left)
+
+
+def cut_short(t: FrozenTrial) -> bool:
+    """A trial that was stopped or killed while it trained (not a surplus trial)."""
+    return t.state == TrialState.FAIL and not counts(t) and outcome(t) != "surplus"
+
+
+def requeue_cut_short(study: optuna.Study) -> int:
+    """Enqueue the parameters of every trial cut short that no later trial runs again, so
+    the next trials retry them (under new numbers); how many were enqueued."""
+    trials = study.get_trials(deepcopy=False)
+    out = 0
+    for t in trials:
+        again = any(u.number > t.number and u.system_attrs.get("fixed_params") == t.params
+                    for u in trials)
+        if cut_short(t) and t.params and not again:
+            study.enqueue_trial(t.params, skip_if_exists=False)
+            out += 1
+    return out
+
+
+def fail_stale(study: optuna.Study) -> None:
+    """RDB storage: fail running trials whose heartbeat stopped (a killed process)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
