@@ -331,7 +331,7 @@ def test_ensemble_refuses_members_on_different_images(cli, tiny_data_env, tmp_pa
     (["batchnorm", "--scales", "0"], "need n ≥ 1"),
     (["overfit-dropout", "--dropout", "0,1"], "must be ≥ 0 and below 1"),
     (["overfit-weight-decay", "--l2", "0,-1"], "must be ≥ 0"),
-    (["overfit-weight-decay", "--epochs", "0"], "training.epochs: must be ≥ 1"),
+    (["overfit-weight-decay", "--epochs", "0"], "Invalid value for '--epochs'"),
     (["ensemble", "--members", "0"], "--members 0: must be at least 1")])
 def test_preset_input_errors_are_one_line_before_anything_runs(cli, tiny_data_env, tmp_path,
                                                               args, message):

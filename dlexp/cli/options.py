@@ -30,16 +30,18 @@ SET = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP)
 
 _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
     ("iterations", Optional[int], typer.Option(
-        None, "--iterations", help="Updates per run (instead of the config's length).")),
-    ("epochs", Optional[int], typer.Option(None, "--epochs", help="Epochs per run instead.")),
+        None, "--iterations", min=1,
+        help="Updates per run (instead of the config's length).")),
+    ("epochs", Optional[int], typer.Option(None, "--epochs", min=1,
+                                           help="Epochs per run instead.")),
     ("smooth", int, typer.Option(
         50, "--smooth", help="Span W of the smoothed loss, in updates: a trailing "
         "exponential average with β = 1 − 2/(W+1), as the mean of the last ~W updates.")),
     ("name", Optional[str], typer.Option(
         None, "--name", help="Name of the comparison folder (default: the command's).")),
     ("jobs", Optional[int], typer.Option(
-        None, "--jobs", "-j", "--workers", help="Worker processes (default: all cores); each uses one "
-        "BLAS thread.")),
+        None, "--jobs", "-j", "--workers",
+        help="Worker processes (default: all cores); each uses one BLAS thread.")),
     ("runs_dir", Path, typer.Option(Path("runs"), "--runs-dir",
                                     help="Where the comparison folder goes.")),
     ("band", str, typer.Option("minmax", "--band",
@@ -49,7 +51,7 @@ _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
 
 
 def _seeds_option(default: int) -> typer.models.OptionInfo:
-    return typer.Option(default, "--seeds", help="Seeds per variant (the base seed, +1, …); "
+    return typer.Option(default, "--seeds", min=1, help="Seeds per variant (the base seed, +1, …); "
                         "bands show their spread.")
 
 
