@@ -31,7 +31,8 @@ _CHUNK = 1 << 20  # bytes read per call while filling the payload
 # hold more than this many times S bytes; a header claiming more is corrupt and is
 # refused before any memory is allocated for it.
 _MAX_GZIP_RATIO = 1100
-_FIX = "delete it and run `dlexp data --download`, or point DLEXP_DATA_DIR at a good copy"
+_FIX = ("replace it with a good copy, or delete it, unset DLEXP_DATA_DIR and run "
+        "`dlexp data --download`")
 
 
 def _fail(path: Path, problem: str) -> DataError:

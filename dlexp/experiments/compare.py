@@ -122,8 +122,8 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     names = [v.run_name for v in variants]    # checked as config names: safe folder names
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise ConfigError(f"two variants share the run name {dupes[0]!r}; give them "
-                          "different labels or seeds")
+        raise ConfigError(f"two variants share the run name {dupes[0]!r}; a value is given "
+                          "twice: remove the duplicate")
     configs = [variant_config(base, v) for v in variants]      # validate all before running
     if window < 1:
         raise ConfigError(f"smoothing window {window}: must be at least 1 update")
