@@ -82,14 +82,30 @@ def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | No
         state.status, state.stop = "interrupted", "interrupted by the user"
         test_loss = test_acc = None
     summary = _summary(cfg, state, test_loss, test_acc)
-    with hold_interrupts():             # a run folder never lacks its summary
-        _write_steps(run_dir / "steps.csv", state.step_losses)
-        if save_model and model is not None and state.status != "diverged":
-            model.save(run_dir / "model.npz")
-        write_json(run_dir / "summary.json", summary)
-        meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        write_json(run_dir / "meta.json", meta)
+    final = (run_dir, summary, state, meta, model if save_model else None)
+    held = False
+    try:
+        with hold_interrupts():         # a run folder never lacks its summary
+            held = True
+            _write_final(*final)
+    except KeyboardInterrupt:
+        if held:
+            raise                       # after the writes, or a second signal during them
+        with hold_interrupts():         # it came a moment before they were held
+            _write_final(*final)
+        raise
     return RunResult(run_dir, summary, state)
+
+
+def _write_final(run_dir: Path, summary: dict, state: FitState, meta: dict,
+                 model) -> None:
+    """steps.csv, model.npz (not of a diverged run), summary.json, meta.json's end time."""
+    _write_steps(run_dir / "steps.csv", state.step_losses)
+    if model is not None and state.status != "diverged":
+        model.save(run_dir / "model.npz")
+    write_json(run_dir / "summary.json", summary)
+    meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    write_json(run_dir / "meta.json", meta)
 
 
 def check_fits_data(cfg: Config, splits: Splits) -> None:
