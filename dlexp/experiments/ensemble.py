@@ -69,8 +69,8 @@ def plan(base: dict, members: int, dropout: float) -> Plan:
     check_same_split([variant_config(base, v) for v in variants])
     return Plan(NAME, variants, LABEL_COLUMN, analyse=(report_gaps, evaluate_ensembles),
                 figures=("comparison", "sub_runs", "ensemble", "train_val"),
-                columns=("members", "member_val_acc", "ensemble_val_acc", "test_acc",
-                         "ensemble_test_acc", "gap_test"))
+                columns=("members", "member_val_acc", "test_acc", "gap_test",  # per member
+                         "ensemble_val_acc", "ensemble_test_acc"))
 
 
 def load_model(run_dir: Path) -> tuple[Config, MLP]:
