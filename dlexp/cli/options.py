@@ -51,7 +51,8 @@ _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
 
 
 def _seeds_option(default: int) -> typer.models.OptionInfo:
-    return typer.Option(default, "--seeds", min=1, help="Seeds per variant (the base seed, +1, …); "
+    return typer.Option(default, "--seeds", min=1,
+                        help="Seeds per variant (the base seed, +1, …); "
                         "bands show their spread.")
 
 

@@ -4,9 +4,9 @@ the study), a live view of the best trials, and the result files at the end.
 Ctrl-C or SIGTERM stops every worker after its current trial is cut short; the trials
 that finished are written out, and ``--resume DIR`` continues. Trials left RUNNING in
 the journal by a killed search are failed when it is resumed; they do not count, and
-their parameters are enqueued so that the next trials run them again. When ``plan.trials`` trials have already finished no worker
-starts: only the files are rewritten. This module never plots (see
-:mod:`dlexp.plots.search`).
+their parameters are enqueued so that the next trials run them again. When
+``plan.trials`` trials have already finished no worker starts: only the files are
+rewritten. This module never plots (see :mod:`dlexp.plots.search`).
 """
 
 from __future__ import annotations
