@@ -20,12 +20,23 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":     # `<<: *anchor` merges
+                continue
             key = self.construct_object(key_node, deep=True)
-            if key in seen:
+            try:
+                twice = key in seen
+            except TypeError:                   # unhashable: the base class reports it
+                continue
+            if twice:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"the key {key!r} is given twice", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep)
+
+
+def load_yaml(text: str):
+    """YAML text → data, with :class:`_UniqueKeyLoader` (a key given twice is an error)."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)
 
 
 def read_yaml_mapping(path: str | Path) -> dict:
@@ -33,7 +44,7 @@ def read_yaml_mapping(path: str | Path) -> dict:
     if p.is_dir():
         raise ConfigError(f"{p}: is a directory, not a config file; name a .yaml file inside it")
     try:
-        data = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+        data = load_yaml(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such config file; check the path (examples are in configs/)"
                           ) from None
@@ -66,21 +77,24 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
 
     A section written in its short form (``schedule: cosine``, see
     :data:`NAMED_SECTIONS`) is opened as ``{name: cosine}`` when a key below it is set,
-    and setting such a section to a name keeps the settings already under it — so the
-    order of ``--set schedule=step --set schedule.every=3`` does not matter.
+    and overrides that set such a section come first, so the order of
+    ``--set schedule.every=3 --set schedule=step`` does not matter (and a new schedule
+    keeps no settings of the file's old one).
     """
     out = copy.deepcopy(raw)
-    for item in overrides:
+    first = [o for o in overrides if o.partition("=")[0].strip() in NAMED_SECTIONS]
+    for item in first + [o for o in overrides if o not in first]:
         key, sep, text = item.partition("=")
         if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE with a dotted key, "
                               "e.g. --set optimizer.lr=0.01")
         try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
+            value = load_yaml(text) if text.strip() else None
+        except yaml.YAMLError as e:
             if text.strip()[:1] in "[{":
-                raise ConfigError(f"--set {item!r}: the value is not a complete YAML list or "
-                                  "mapping; close its brackets, e.g. model.hidden=[50,50]"
+                problem = getattr(e, "problem", None) or "invalid syntax"
+                raise ConfigError(f"--set {item!r}: the value is not valid YAML ({problem}); "
+                                  "write lists and mappings whole, e.g. model.hidden=[50,50]"
                                   ) from None
             value = text
         node = out
@@ -95,9 +109,5 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
                 raise ConfigError(f"--set {item!r}: {part!r} is a value, not a section; "
                                   f"set {part!r} itself or check the key")
             node = child
-        if (key.strip() in NAMED_SECTIONS and isinstance(value, str)
-                and isinstance(node.get(parts[-1]), dict)):
-            node[parts[-1]]["name"] = value         # a new name keeps the settings given
-        else:
-            node[parts[-1]] = value
+        node[parts[-1]] = value
     return out

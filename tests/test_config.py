@@ -187,7 +187,8 @@ def test_batch_equal_to_the_training_set_is_fine():
     ("training..epochs=3", "expected KEY=VALUE"),
     ("training.epochs.max=3", "'epochs' is a value, not a section"),
     ("training.epoch=3", "unknown key 'training.epoch'; did you mean 'epochs'"),
-    ("model.hidden=[50,50", "not a complete YAML list or mapping"),
+    ("model.hidden=[50,50", "the value is not valid YAML"),
+    ("model.hidden={a: 1, a: 2}", "is given twice"),
     ("nosuch.key=1", "unknown key 'nosuch'"),
 ])
 def test_bad_overrides(tmp_path, override, fragment):
@@ -316,12 +317,22 @@ def test_early_stopping_without_a_validation_set_is_refused(tmp_path):
     assert "early_stopping" in err and "data.val_size is 0" in err
 
 
-def test_naming_a_schedule_keeps_settings_set_before(tmp_path):
+def test_naming_a_schedule_keeps_settings_set_beside_it_not_the_files(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text("optimizer: {name: sgd, lr: 0.1}\n")
-    orders = (["optimizer.schedule.every=3", "optimizer.schedule=step"],
-              ["optimizer.schedule=step", "optimizer.schedule.every=3"])
+    path.write_text("optimizer: {name: sgd, lr: 0.1, schedule: {name: step, every: 3}}\n")
+    orders = (["optimizer.schedule.every=5", "optimizer.schedule=step"],
+              ["optimizer.schedule=step", "optimizer.schedule.every=5"])
     for overrides in orders:
         cfg = load_config(path, overrides)
         assert cfg.optimizer.schedule.name == "step"
-        assert cfg.optimizer.schedule.settings["every"] == 3
+        assert cfg.optimizer.schedule.settings["every"] == 5
+    for name in ("cosine", "constant"):                # another schedule: the file's go
+        assert load_config(path, [f"optimizer.schedule={name}"]).optimizer.schedule.name == name
+
+
+def test_yaml_merge_keys_still_load_and_unhashable_keys_are_one_line(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("base: &b {name: sgd, lr: 0.1}\noptimizer: {<<: *b, lr: 0.2}\n")
+    from dlexp.config_yaml import read_yaml_mapping
+    assert read_yaml_mapping(path)["optimizer"] == {"name": "sgd", "lr": 0.2}
+    assert "unhashable" in error_for(tmp_path, "? [1, 2]\n: x\n")
