@@ -202,3 +202,28 @@ def test_full_train_eval_records_the_whole_set_objective_with_penalty():
     last = state.history[-1]
     assert last["train_loss"] == pytest.approx(ce + 0.5 * 0.01 * float(w @ w), rel=1e-12)
     assert last["train_acc"] == acc
+
+
+def test_a_signal_just_before_the_final_writes_still_leaves_a_summary(tiny_data_env,
+                                                                      tiny_config, tmp_path,
+                                                                      monkeypatch):
+    """Ctrl-C landing between the end of training and the held writes: the files are
+    written, then the run stops."""
+    from dlexp.train import runner as runner_module
+
+    hold = runner_module.hold_interrupts
+    calls = []
+
+    def interrupted_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:                  # 1: config and meta; 2: the final writes
+            raise KeyboardInterrupt
+        return hold(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "hold_interrupts", interrupted_once)
+    with pytest.raises(KeyboardInterrupt):
+        train_run(load_config(tiny_config), runs_root=tmp_path / "runs", progress=False)
+    (run,) = (tmp_path / "runs").iterdir()
+    assert json.loads((run / "summary.json").read_text())["status"] == "completed"
+    assert (run / "steps.csv").is_file() and "finished" in json.loads(
+        (run / "meta.json").read_text())

@@ -68,8 +68,8 @@ def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | No
 
     model = state = None
     test_loss = test_acc = None
-    try:
-        with interrupt_on_sigterm():
+    with interrupt_on_sigterm():        # SIGTERM acts as Ctrl-C until the last file is written
+        try:
             with hold_interrupts():     # config and meta whole, even on Ctrl-C
                 write_yaml(run_dir / "config.yaml", config_to_dict(cfg))
                 write_json(run_dir / "meta.json", meta)
@@ -77,35 +77,40 @@ def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | No
                                                         StopOnSignal(), *callbacks))
             if state.status == "completed":
                 test_loss, test_acc = model.evaluate(splits.x_test, splits.y_test)
-    except KeyboardInterrupt:           # before fit began, or during the test evaluation
-        state = state or FitState(total_steps=0, steps_per_epoch=0)
-        state.status, state.stop = "interrupted", "interrupted by the user"
-        test_loss = test_acc = None
-    summary = _summary(cfg, state, test_loss, test_acc)
-    final = (run_dir, summary, state, meta, model if save_model else None)
-    held = False
-    try:
-        with hold_interrupts():         # a run folder never lacks its summary
-            held = True
-            _write_final(*final)
-    except KeyboardInterrupt:
-        if held:
-            raise                       # after the writes, or a second signal during them
-        with hold_interrupts():         # it came a moment before they were held
-            _write_final(*final)
-        raise
+        except KeyboardInterrupt:       # before fit began, or during the test evaluation
+            state = state or FitState(total_steps=0, steps_per_epoch=0)
+            state.status, state.stop = "interrupted", "interrupted by the user"
+            test_loss = test_acc = None
+        summary = _finish(run_dir, _summary(cfg, state, test_loss, test_acc), state, meta,
+                          model if save_model else None)
     return RunResult(run_dir, summary, state)
 
 
-def _write_final(run_dir: Path, summary: dict, state: FitState, meta: dict,
-                 model) -> None:
-    """steps.csv, model.npz (not of a diverged run), summary.json, meta.json's end time."""
-    _write_steps(run_dir / "steps.csv", state.step_losses)
-    if model is not None and state.status != "diverged":
-        model.save(run_dir / "model.npz")
-    write_json(run_dir / "summary.json", summary)
-    meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    write_json(run_dir / "meta.json", meta)
+def _finish(run_dir: Path, summary: dict, state: FitState, meta: dict, model) -> dict:
+    """Write steps.csv, model.npz (not of a diverged run), summary.json and meta.json's end
+    time with signals held, so a run folder never lacks its summary. A signal that lands
+    a moment before they are held is acted on once they are written; a second signal
+    while they are written stops at once (:func:`~dlexp.train.signals.hold_interrupts`)."""
+    stopped = False
+    while True:
+        held = False
+        try:
+            with hold_interrupts():
+                held = True
+                _write_steps(run_dir / "steps.csv", state.step_losses)
+                if model is not None and state.status != "diverged":
+                    model.save(run_dir / "model.npz")
+                write_json(run_dir / "summary.json", summary)
+                meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+                write_json(run_dir / "meta.json", meta)
+        except KeyboardInterrupt:
+            if held or stopped:
+                raise
+            stopped = True
+            continue
+        if stopped:
+            raise KeyboardInterrupt
+        return summary
 
 
 def check_fits_data(cfg: Config, splits: Splits) -> None:
