@@ -7,16 +7,20 @@ in the journal when the search is resumed belong to a process that is gone
 heartbeat has stopped (:func:`fail_stale`). On resume, the parameters of every trial
 cut short are enqueued (:func:`requeue_cut_short`), so the next trials run them again
 — and the random sampler does not count those re-runs as draws
-(:func:`dlexp.search.sampler.draw_index`).
+(:func:`dlexp.search.sampler.draw_index`). Only a search on its journal file does this,
+under the folder lock; machines sharing a database each resume on their own, so there
+a stale trial is failed (:func:`fail_stale`) and the search simply runs another.
 """
 
 from __future__ import annotations
 
 import warnings
+from typing import Collection
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from dlexp.search.sampler import RERUN_OF
 from dlexp.search.study import counts, outcome
 
 
@@ -33,18 +37,18 @@ def cut_short(t: FrozenTrial) -> bool:
     return t.state == TrialState.FAIL and not counts(t) and outcome(t) != "surplus"
 
 
-def requeue_cut_short(study: optuna.Study) -> int:
-    """Enqueue the parameters of every trial cut short that no later trial runs again, so
-    the next trials retry them (under new numbers); how many were enqueued."""
+def requeue_cut_short(study: optuna.Study, keys: Collection[str]) -> int:
+    """Enqueue the parameters of every trial cut short that no later trial runs again
+    (re-runs carry the user attribute ``rerun_of``), so the next trials retry them under
+    new numbers; how many were enqueued. A trial killed before it had drawn every key
+    in ``keys`` is not re-run (its draws are incomplete)."""
     trials = study.get_trials(deepcopy=False)
-    out = 0
-    for t in trials:
-        again = any(u.number > t.number and u.system_attrs.get("fixed_params") == t.params
-                    for u in trials)
-        if cut_short(t) and t.params and not again:
-            study.enqueue_trial(t.params, skip_if_exists=False)
-            out += 1
-    return out
+    again = {t.user_attrs.get(RERUN_OF) for t in trials}
+    todo = [t for t in trials
+            if cut_short(t) and t.number not in again and set(t.params) == set(keys)]
+    for t in todo:
+        study.enqueue_trial(t.params, user_attrs={RERUN_OF: t.number})
+    return len(todo)
 
 
 def fail_stale(study: optuna.Study) -> None:

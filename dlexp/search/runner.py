@@ -58,8 +58,6 @@ def run_search(plan: SearchPlan, workers: int = 1, progress: Progress | None = N
         storage = open_storage(plan.storage, plan.dir)
         open_round(storage, plan.study, plan.base, plan.keep, 1)   # refuses a foreign study
         reran = _fail_left_running(storage, plan) if plan.storage is None else 0
-        for study in round_studies(storage, plan.study, plan.rounds):
-            requeue_cut_short(study)         # their parameters run again, first
         job = WorkerJob(storage=plan.storage, search_dir=str(plan.dir), study=plan.study,
                         base=plan.base, quotas=quotas(plan.trials, plan.rounds),
                         keep=plan.keep, sampler=plan.sampler, seed=plan.seed,
@@ -92,8 +90,13 @@ def run_search(plan: SearchPlan, workers: int = 1, progress: Progress | None = N
 
 
 def _fail_left_running(storage: optuna.storages.BaseStorage, plan: SearchPlan) -> int:
-    """Journal storage, under the folder lock: no trial can still be running."""
-    return sum(fail_running(s) for s in round_studies(storage, plan.study, plan.rounds))
+    """Journal storage, under the folder lock: no trial can still be running. Fail those
+    left RUNNING (how many), and enqueue every trial cut short to run again first."""
+    left = 0
+    for study in round_studies(storage, plan.study, plan.rounds):
+        left += fail_running(study)
+        requeue_cut_short(study, plan.base["search"])
+    return left
 
 
 def _in_this_process(job: WorkerJob, show: Callable[[], None]) -> None:

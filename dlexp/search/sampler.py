@@ -32,6 +32,9 @@ from optuna.distributions import (BaseDistribution, CategoricalDistribution,
 from optuna.trial import FrozenTrial
 
 
+RERUN_OF = "rerun_of"   # user attribute of a re-run: the number of the trial cut short
+
+
 def seed_sequence(*words: int | str) -> np.random.SeedSequence:
     """A SeedSequence mixed from integers and strings (hostnames, keys; CRC-32 of each)."""
     return np.random.SeedSequence([w if isinstance(w, int) else zlib.crc32(w.encode())
@@ -43,6 +46,7 @@ class TrialSeededRandomSampler(optuna.samplers.BaseSampler):
 
     def __init__(self, seed: int, round_: int) -> None:
         self.seed, self.round = seed, round_
+        self._index: dict[int, int] = {}           # trial number → draw index
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial
                                     ) -> dict[str, BaseDistribution]:
@@ -57,14 +61,17 @@ class TrialSeededRandomSampler(optuna.samplers.BaseSampler):
     def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str,
                            param_distribution: BaseDistribution) -> Any:
         """The value of ``param_name`` for ``trial``: a pure function of the four words."""
-        rng = np.random.default_rng(seed_sequence(self.seed, self.round,
-                                                  draw_index(study, trial), param_name))
+        index = self._index.get(trial.number)
+        if index is None:                          # once per trial, not per key
+            index = self._index[trial.number] = draw_index(study, trial)
+        rng = np.random.default_rng(seed_sequence(self.seed, self.round, index, param_name))
         return draw(rng, param_distribution)
 
 
 def draw_index(study: optuna.Study, trial: FrozenTrial) -> int:
-    """``trial``'s number less the re-runs (trials with fixed parameters) before it."""
-    reruns = sum(t.number < trial.number and "fixed_params" in t.system_attrs
+    """``trial``'s number less the re-runs of trials cut short numbered before it (see
+    :mod:`dlexp.search.recovery`)."""
+    reruns = sum(t.number < trial.number and RERUN_OF in t.user_attrs
                  for t in study.get_trials(deepcopy=False))
     return trial.number - reruns
 
