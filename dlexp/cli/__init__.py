@@ -29,6 +29,11 @@ class OneLineErrors(TyperGroup):
              **extra):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.Abort:                                  # end of input at a prompt
+            if not standalone_mode:
+                raise
+            typer.echo("error: aborted", err=True)
+            sys.exit(1)
         except _ClickException as e:
             if not standalone_mode:
                 raise
@@ -40,7 +45,7 @@ class OneLineErrors(TyperGroup):
             typer.echo("error: " + " ".join(e.format_message().split()) + hint, err=True)
             sys.exit(e.exit_code)
         if standalone_mode:
-            sys.exit(rv if isinstance(rv, int) else 0)
+            sys.exit(rv if type(rv) is int else 0)          # an exit code, or success
         return rv
 
 

@@ -84,7 +84,7 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
     batch = min(training.batch_size, n)
     xbuf = np.empty((batch, x_train.shape[1]), dtype=x_train.dtype)   # (B, D)
     running = training.train_eval == "running"
-    accuracy = RunningAccuracy(min(n, 1 << 16), y_train.dtype) if running else None
+    accuracy = RunningAccuracy(max(batch, min(n, 1 << 16)), y_train.dtype) if running else None
     has_val = x_val.shape[0] > 0
 
     sum_loss, n_batches = 0.0, 0
