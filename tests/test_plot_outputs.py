@@ -103,7 +103,7 @@ def test_progress_line_names_how_the_train_loss_was_measured(tmp_path):
         "train loss since last eval")
     name = train_loss_name(fake_run(tmp_path / "d", "full", l2=0.1))
     assert name == "train objective (whole set)"
-    assert train_loss_name(tmp_path / "missing") == "train loss"
+    assert train_loss_name(tmp_path / "missing") == "train loss (whole set)"   # the default
     assert run_line(record, name).startswith("completed  train objective (whole set) 0.25")
 
 

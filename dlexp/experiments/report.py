@@ -41,6 +41,7 @@ from dlexp.experiments.tables import print_rows
 from dlexp.experiments.variants import (grid, label_text, optimizer_notes, parse_vary,
                                         seeds_for)
 from dlexp.fmt import fmt
+from dlexp.train.rundir import has_weight_decay, train_evals
 
 
 @dataclass(frozen=True)
@@ -200,15 +201,10 @@ def run_line(r: dict, train_loss: str = "train loss") -> str:
 def train_loss_name(run_dir: Path) -> str:
     """What a run's ``final_train_loss`` is, from its config.yaml: ``train loss`` or,
     with weight decay, ``train objective`` (loss + penalty); then ``(whole set)`` or
-    ``since last eval`` as ``training.train_eval`` says (plain ``train loss``: no config)."""
-    try:
-        raw = read_yaml_mapping(Path(run_dir) / "config.yaml")
-    except ConfigError:
-        return "train loss"
-    training, reg = raw.get("training") or {}, raw.get("regularization") or {}
-    decay = any(float(reg.get(k) or 0) > 0 for k in ("l2", "l1"))
-    how = TRAIN_EVAL.get(training.get("train_eval", "full"), "")
-    return f"train {'objective' if decay else 'loss'} {how}".strip()
+    ``since last eval`` as ``training.train_eval`` says."""
+    what = "objective" if has_weight_decay([run_dir]) else "loss"
+    (mode,) = train_evals([run_dir])
+    return f"train {what} {TRAIN_EVAL.get(mode, '')}".strip()
 
 
 def _names(runs: Sequence[dict]) -> str:

@@ -26,7 +26,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dlexp.experiments.aggregate import check_band, read_csv
-from dlexp.plots.labels import has_weight_decay, minibatch_loss_label
+from dlexp.plots.labels import minibatch_loss_label
+from dlexp.train.rundir import has_weight_decay
 from dlexp.plots.runs import plot_run
 from dlexp.plots.save import save_figure
 

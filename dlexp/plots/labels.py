@@ -20,36 +20,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from dlexp.errors import ConfigError
+from dlexp.train.rundir import has_weight_decay, train_evals
 
 METRIC_NAMES = {"train_loss": "training loss", "train_acc": "training accuracy",
                 "val_loss": "validation loss", "val_acc": "validation accuracy"}
 TRAIN_EVAL = {"full": "whole training set",
               "running": "mean since the previous evaluation"}
 OBJECTIVE = "training objective: loss + weight-decay penalty"
-
-
-def flat_config(run_dir: Path) -> dict:
-    """A run's config.yaml as ``{"dotted.key": value}``; {} if it has none (yet)."""
-    from dlexp.config import read_yaml_mapping
-    try:
-        return _flatten(read_yaml_mapping(Path(run_dir) / "config.yaml"))
-    except ConfigError:
-        return {}
-
-
-def train_evals(run_dirs: Iterable[Path]) -> set[str]:
-    """The ``training.train_eval`` settings of the runs (``full`` when not written)."""
-    return {str(flat_config(d).get("training.train_eval") or "full") for d in run_dirs}
-
-
-def has_weight_decay(run_dirs: Iterable[Path]) -> bool:
-    """Whether any of the runs trained with ``regularization.l2`` or ``l1`` > 0."""
-    for d in run_dirs:
-        flat = flat_config(d)
-        if any(_positive(flat.get(f"regularization.{k}")) for k in ("l2", "l1")):
-            return True
-    return False
 
 
 def metric_label(metric: str, run_dirs: Iterable[Path]) -> str:
@@ -72,20 +49,3 @@ def minibatch_loss_label(decay: bool) -> str:
     """The y label of per-update minibatch losses; ``decay``: any run had weight decay
     (:func:`has_weight_decay`), so they are the objective."""
     return f"{OBJECTIVE if decay else 'training loss'} (minibatch)"
-
-
-def _positive(value) -> bool:
-    try:
-        return float(value) > 0
-    except (TypeError, ValueError):
-        return False
-
-
-def _flatten(raw: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in raw.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out

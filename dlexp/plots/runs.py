@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt
 
 from dlexp.errors import RunError
 from dlexp.io import read_jsonl
-from dlexp.plots.labels import (METRIC_NAMES, OBJECTIVE, TRAIN_EVAL, flat_config, metric_label,
-                                train_evals)
+from dlexp.plots.labels import METRIC_NAMES, OBJECTIVE, TRAIN_EVAL, metric_label
+from dlexp.train.rundir import flat_config, train_evals
 from dlexp.plots.save import check_figure_path, save_figure
 
 

@@ -19,8 +19,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Iterable
 
-from dlexp.errors import RunError
+from dlexp.errors import ConfigError, RunError
 
 
 def new_run_dir(root: Path, name: str) -> Path:
@@ -73,3 +74,45 @@ def _git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+# --- reading a run's settings back (for labels and reports) ---------------------------
+
+def flat_config(run_dir: Path) -> dict:
+    """A run's config.yaml as ``{"dotted.key": value}``; {} if it has none (yet)."""
+    from dlexp.config import read_yaml_mapping
+    try:
+        return _flatten(read_yaml_mapping(Path(run_dir) / "config.yaml"))
+    except ConfigError:
+        return {}
+
+
+def train_evals(run_dirs: Iterable[Path]) -> set[str]:
+    """The ``training.train_eval`` settings of the runs (``full`` when not written)."""
+    return {str(flat_config(d).get("training.train_eval") or "full") for d in run_dirs}
+
+
+def has_weight_decay(run_dirs: Iterable[Path]) -> bool:
+    """Whether any of the runs trained with ``regularization.l2`` or ``l1`` > 0."""
+    for d in run_dirs:
+        flat = flat_config(d)
+        if any(_positive(flat.get(f"regularization.{k}")) for k in ("l2", "l1")):
+            return True
+    return False
+
+
+def _positive(value) -> bool:
+    try:
+        return float(value) > 0
+    except (TypeError, ValueError):
+        return False
+
+
+def _flatten(raw: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in raw.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
