@@ -10,12 +10,12 @@ downstream may trust a :class:`Config`.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from dlexp.config_checks import FIELD_CHECKS, check_consistency, check_value, short
+from dlexp.config_checks import (FIELD_CHECKS, check_consistency, check_value, did_you_mean,
+                                 short)
 from dlexp.config_yaml import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
 from dlexp.nn.model import ModelSpec
@@ -164,9 +164,8 @@ def _build(cls, raw: Any, where: str, prefix: str):
 def _reject_unknown(raw: Mapping, valid, where: str, prefix: str) -> None:
     for key in raw:
         if key not in valid:
-            close = difflib.get_close_matches(str(key), list(valid), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ConfigError(f"{where}: unknown key {prefix + str(key)!r}; {hint}"
+            raise ConfigError(f"{where}: unknown key {prefix + str(key)!r}; "
+                              f"{did_you_mean(key, valid)}"
                               f"valid keys: {', '.join(valid)}")
 
 

@@ -73,9 +73,8 @@ def _number(key: str, value: Any, base: str, check, where: str):
 def _apply(key: str, value: Any, check: tuple, where: str) -> None:
     if check[0] == "choice":
         if value not in check[1]:
-            close = difflib.get_close_matches(str(value), check[1], n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ConfigError(f"{where}: {key}: unknown name {short(value)}; {hint}"
+            raise ConfigError(f"{where}: {key}: unknown name {short(value)}; "
+                              f"{did_you_mean(value, check[1])}"
                               f"choose one of: {', '.join(check[1])}")
         return
     if check[0] == "pattern":
@@ -88,6 +87,12 @@ def _apply(key: str, value: Any, check: tuple, where: str) -> None:
     ok_high = value <= high if hi_in else value < high
     if not (ok_low and ok_high):
         raise ConfigError(f"{where}: {key}: must be {_range_text(check)}, got {short(value)}")
+
+
+def did_you_mean(word: Any, choices) -> str:
+    """``"did you mean 'x'? "`` for the closest of ``choices`` to ``word``, or ``""``."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def short(x: Any, limit: int = 40) -> str:

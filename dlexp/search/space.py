@@ -26,12 +26,11 @@ momentum for an optimiser that has one) is checked by :func:`check_against`.
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from dlexp.config_checks import check_value
+from dlexp.config_checks import check_value, did_you_mean
 from dlexp.errors import ConfigError
 
 SEARCHABLE = ("model", "optimizer", "regularization", "training")
@@ -170,9 +169,8 @@ def _check_key(key: str, at: str) -> None:
     from dlexp.config_reference import config_keys
     valid = config_keys()
     if key not in valid:
-        close = difflib.get_close_matches(key, sorted(valid), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise ConfigError(f"{at}: not a config key; {hint}searchable keys look like "
+        raise ConfigError(f"{at}: not a config key; {did_you_mean(key, sorted(valid))}"
+                          "searchable keys look like "
                           "optimizer.lr, regularization.l2, training.batch_size")
 
 
