@@ -32,8 +32,7 @@ class OneLineErrors(TyperGroup):
         except typer.Abort:                                  # end of input at a prompt
             if not standalone_mode:
                 raise
-            typer.echo("error: aborted", err=True)
-            sys.exit(1)
+            sys.exit(fail("aborted", 1).exit_code)
         except _ClickException as e:
             if not standalone_mode:
                 raise
@@ -42,8 +41,7 @@ class OneLineErrors(TyperGroup):
                 sys.exit(e.exit_code)
             where = getattr(getattr(e, "ctx", None), "command_path", None) or "dlexp"
             hint = f" ({where} --help)" if isinstance(e, _UsageError) else ""
-            typer.echo("error: " + " ".join(e.format_message().split()) + hint, err=True)
-            sys.exit(e.exit_code)
+            sys.exit(fail(e.format_message() + hint, e.exit_code).exit_code)
         if standalone_mode:
             sys.exit(rv if type(rv) is int else 0)          # an exit code, or success
         return rv
@@ -73,7 +71,7 @@ def _root(show_version: bool = typer.Option(False, "--version", callback=_print_
 
 def fail(message: str, code: int = 2) -> "typer.Exit":
     """Print ``error: message`` (on one line) on stderr and return the Exit to raise."""
-    typer.echo("error: " + " ".join(str(message).split("\n")), err=True)
+    typer.echo("error: " + " ".join(str(message).split()), err=True)
     return typer.Exit(code)
 
 
