@@ -29,20 +29,26 @@ TRAIN_EVAL = {"full": "whole training set",
 OBJECTIVE = "training objective: loss + weight-decay penalty"
 
 
-def metric_label(metric: str, run_dirs: Iterable[Path]) -> str:
-    """The y label of ``metric`` (a key of :data:`METRIC_NAMES`) over these runs:
-    a training metric says where it was measured (or that the runs differ), and a
-    training loss with weight decay says it is the objective."""
+def metric_parts(metric: str, run_dirs: Iterable[Path]) -> tuple[str, str]:
+    """(what, how) of ``metric`` (a key of :data:`METRIC_NAMES`) over these runs: what
+    was measured (a training loss with weight decay is the :data:`OBJECTIVE`), and, for
+    a training metric, where — or that the runs differ ("" for validation metrics)."""
     run_dirs = list(run_dirs)
-    name = METRIC_NAMES[metric]
+    what = METRIC_NAMES[metric]
     if not metric.startswith("train_"):
-        return name
+        return what, ""
     if metric == "train_loss" and has_weight_decay(run_dirs):
-        name = OBJECTIVE
+        what = OBJECTIVE
     modes = train_evals(run_dirs)
     if len(modes) == 1 and next(iter(modes)) in TRAIN_EVAL:
-        return f"{name} ({TRAIN_EVAL[next(iter(modes))]})"
-    return f"{name} (whole set or running mean: training.train_eval differs)"
+        return what, TRAIN_EVAL[next(iter(modes))]
+    return what, "whole set or running mean: training.train_eval differs"
+
+
+def metric_label(metric: str, run_dirs: Iterable[Path]) -> str:
+    """``what (how)`` from :func:`metric_parts`, on one line."""
+    what, how = metric_parts(metric, run_dirs)
+    return f"{what} ({how})" if how else what
 
 
 def minibatch_loss_label(decay: bool) -> str:

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 
 from dlexp.errors import RunError
 from dlexp.io import read_jsonl
-from dlexp.plots.labels import METRIC_NAMES, OBJECTIVE, TRAIN_EVAL, metric_label
+from dlexp.plots.labels import METRIC_NAMES, OBJECTIVE, TRAIN_EVAL, metric_parts
 from dlexp.train.rundir import flat_config, train_evals
 from dlexp.plots.save import check_figure_path, save_figure
 
@@ -67,7 +67,7 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
     """One figure with ``metric`` of every run against epochs (or updates, if any run
     evaluates more often than once an epoch); the legend names each run by its folder
     and the config values that differ between the runs; the y label says how the runs
-    measured a training metric (:func:`~dlexp.plots.labels.metric_label`). ``out``'s
+    measured a training metric (:func:`~dlexp.plots.labels.metric_parts`). ``out``'s
     extension picks the format (.png, .pdf, .svg; else ConfigError, before any work).
     Returns the figure's path and the runs left out because they have no evaluation of
     ``metric`` yet."""
@@ -90,9 +90,9 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
         ax.plot(x, [r[metric] for r in records[d]], marker="os^Dv"[k % 5], ms=3,
                 ls=("-", "--", "-.", ":")[k % 4], label=labels[d])
     ax.set_xlabel("update" if by_step else "epoch")
-    label = metric_label(metric, shown)
-    ax.set_ylabel(label.replace(" (", "\n(", 1))          # what; then how, on a line
-    name = "training objective" if label.startswith(OBJECTIVE) else METRIC_NAMES[metric]
+    what, how = metric_parts(metric, shown)
+    ax.set_ylabel(f"{what}\n({how})" if how else what)   # what; then how, on a line
+    name = "training objective" if what == OBJECTIVE else METRIC_NAMES[metric]
     ax.set_title(f"{name} of {len(shown)} run{'s' * (len(shown) > 1)}",
                  fontsize="medium")
     ax.grid(alpha=0.3)
