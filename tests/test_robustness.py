@@ -413,7 +413,8 @@ def test_dlexp_alone_prints_the_help():
 
     from dlexp.cli import app
     result = CliRunner().invoke(app, [], prog_name="dlexp")
-    assert "Usage: dlexp" in result.output and "train" in result.output
+    assert result.exit_code == 0 and result.stderr == ""
+    assert "Usage: dlexp" in result.stdout and "train" in result.stdout
 
 
 def test_version_is_the_installed_one():

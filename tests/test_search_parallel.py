@@ -4,6 +4,7 @@ search killed with ``kill -9`` and resumed. Each test runs the real command."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -142,10 +143,11 @@ def test_a_search_killed_with_sigkill_resumes_to_exactly_the_total(search_setup,
     if whole_group:                                           # nobody could clean up
         assert TrialState.RUNNING in [s for _, s in before]
     assert sum(s == TrialState.COMPLETE for _, s in before) < 8
-    err = finish(dlexp(data, "--resume", str(d), "--workers", "2"))
+    err = finish(dlexp(data, "--resume", str(d)))             # as many workers as before
     if whole_group:
         assert "left running by a stopped search" in err
     done = assert_exact(d, 8)
+    assert json.loads((d / "summary.json").read_text())["workers"] == 2
     cut = {t.number for t in trials(d) if t.state == TrialState.FAIL
            and (t.user_attrs.get("result") or {}).get("outcome") != "surplus"}
     ran_again = {t.params["optimizer.lr"] for t in done}          # … with their parameters

@@ -37,8 +37,8 @@ class OneLineErrors(TyperGroup):
             if not standalone_mode:
                 raise
             if type(e).__name__ == "NoArgsIsHelpError":      # `dlexp` alone: the help
-                e.show()
-                sys.exit(e.exit_code)
+                typer.echo(e.ctx.get_help())
+                sys.exit(0)
             where = getattr(getattr(e, "ctx", None), "command_path", None) or "dlexp"
             hint = f" ({where} --help)" if isinstance(e, _UsageError) else ""
             sys.exit(fail(e.format_message() + hint, e.exit_code).exit_code)

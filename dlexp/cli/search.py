@@ -32,8 +32,10 @@ def search(
                              "trials so far, all rounds (0.2)."),
     pruner: Optional[str] = typer.Option(
         None, "--pruner", help="none (default), median or hyperband."),
-    workers: int = typer.Option(1, "--workers", "--jobs", "-j", min=1,
-                                 help="Worker processes on this machine."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", "--jobs", "-j", min=1,
+        help="Worker processes on this machine (default 1; with --resume, as many as the "
+             "search last ran with)."),
     storage: Optional[str] = typer.Option(
         None, "--storage", help="Database URL shared by several machines, e.g. "
                                 "postgresql://user@host/db (default: a journal file)."),
@@ -53,7 +55,7 @@ def search(
     from dlexp.errors import ConfigError
     from dlexp.search.searchdir import SearchOptions, new_search, resume_search
     opts = SearchOptions(trials=trials, sampler=sampler, seed=seed, rounds=rounds, keep=keep,
-                         pruner=pruner, storage=storage, study=study)
+                         pruner=pruner, storage=storage, study=study, workers=workers)
     if resume is not None:
         if set_ and config is None:
             raise ConfigError("--set with --resume: a search keeps the config it started "
@@ -81,10 +83,10 @@ def search(
     from dlexp.search.live import LiveTable, print_summary
     from dlexp.search.runner import EXIT_CODES, run_search
     if quiet:
-        result = run_search(plan, workers)
+        result = run_search(plan)
     else:
         with LiveTable(plan.trials, list(plan.base["search"])) as live:
-            result = run_search(plan, workers, progress=live)
+            result = run_search(plan, progress=live)
     if result.reran:
         typer.echo(f"{result.reran} trial(s) left running by a stopped search were failed "
                    "and run again", err=True)

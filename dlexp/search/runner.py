@@ -48,12 +48,12 @@ class SearchResult:
     problem: str | None = None
 
 
-def run_search(plan: SearchPlan, workers: int = 1, progress: Progress | None = None
-               ) -> SearchResult:
-    """Run ``plan`` until every round has its trials; write the result files."""
+def run_search(plan: SearchPlan, progress: Progress | None = None) -> SearchResult:
+    """Run ``plan`` with ``plan.workers`` processes until every round has its trials;
+    write the result files."""
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    started = time.perf_counter()
+    started, workers = time.perf_counter(), plan.workers
     with hold_lock(plan.dir):
         storage = open_storage(plan.storage, plan.dir)
         open_round(storage, plan.study, plan.base, plan.keep, 1)   # refuses a foreign study

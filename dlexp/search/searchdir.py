@@ -49,9 +49,11 @@ class SearchOptions:
     pruner: str | None = None
     storage: str | None = None
     study: str | None = None
+    workers: int | None = None      # processes on this machine; on resume: as it last ran
 
 
-DEFAULTS = {"trials": 100, "sampler": "random", "rounds": 1, "keep": 0.2, "pruner": "none"}
+DEFAULTS = {"trials": 100, "sampler": "random", "rounds": 1, "keep": 0.2, "pruner": "none",
+            "workers": 1}
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class SearchPlan:
     pruner: str
     storage: str | None           # SQLAlchemy URL (None: the journal in ``dir``)
     study: str
+    workers: int = 1              # worker processes on this machine
     resumed: bool = False
     finished: int = 0             # trials that count, already finished (when resumed)
 
@@ -118,6 +121,7 @@ def resume_search(search_dir: Path, cfg: Config | None, opts: SearchOptions) -> 
         storage = opts.storage or storage
     plan = SearchPlan(dir=d, base=base, where=stored["where"], storage=storage, resumed=True,
                       trials=opts.trials or stored["trials"],
+                      workers=opts.workers or stored.get("workers", 1),
                       **{k: stored[k] for k in ("sampler", "seed", "rounds", "keep", "pruner",
                                                 "study")})
     _check_options(plan)
@@ -125,8 +129,9 @@ def resume_search(search_dir: Path, cfg: Config | None, opts: SearchOptions) -> 
     from dlexp.search.study import finished_count, open_storage
     plan = replace(plan, finished=finished_count(open_storage(plan.storage, d), plan.study,
                                                  plan.rounds))
-    if plan.trials != stored["trials"] and plan.trials > plan.finished:
-        _write(plan)
+    more = plan.trials != stored["trials"] and plan.trials > plan.finished
+    if more or plan.workers != stored.get("workers", 1):         # record the new total
+        _write(plan if more else replace(plan, trials=stored["trials"]))
     return plan
 
 
