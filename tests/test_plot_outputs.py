@@ -62,15 +62,15 @@ def test_plot_train_loss_label_follows_train_eval(cli, tmp_path, captured, modes
 
 
 def test_train_acc_label_and_weight_decay_objective(tmp_path):
-    from dlexp.plots.labels import metric_label, minibatch_loss_label, has_weight_decay
+    from dlexp.plots.labels import has_weight_decay, metric_parts, minibatch_loss_label
     running = [fake_run(tmp_path / "a", "running")]
-    assert metric_label("train_acc", running) == (
-        "training accuracy (mean since the previous evaluation)")
-    assert metric_label("val_acc", running) == "validation accuracy"
+    assert metric_parts("train_acc", running) == (
+        "training accuracy", "mean since the previous evaluation")
+    assert metric_parts("val_acc", running) == ("validation accuracy", "")
     decayed = [fake_run(tmp_path / "b", "full"), fake_run(tmp_path / "c", "full", l2=0.1)]
-    assert metric_label("train_loss", decayed) == (
-        "training objective: loss + weight-decay penalty (whole training set)")
-    assert metric_label("val_loss", decayed) == "validation loss"   # cross-entropy alone
+    assert metric_parts("train_loss", decayed) == (
+        "training objective: loss + weight-decay penalty", "whole training set")
+    assert metric_parts("val_loss", decayed) == ("validation loss", "")  # cross-entropy alone
     assert has_weight_decay(decayed) and not has_weight_decay(decayed[:1])
     assert minibatch_loss_label(False) == "training loss (minibatch)"
 

@@ -9,8 +9,8 @@ The training loss and accuracy of a record (:mod:`dlexp.train.loop`) depend on s
   *objective*: cross-entropy plus the penalty ½λ₂‖W‖² + λ₁‖W‖₁ (validation loss is
   cross-entropy alone).
 
-    metric_label("train_loss", run_dirs)
-    # 'training loss (whole training set)'
+    metric_parts("train_loss", run_dirs)
+    # ('training loss', 'whole training set')
     minibatch_loss_label(has_weight_decay(run_dirs))
     # 'training objective: loss + weight-decay penalty (minibatch)'
 """
@@ -43,12 +43,6 @@ def metric_parts(metric: str, run_dirs: Iterable[Path]) -> tuple[str, str]:
     if len(modes) == 1 and next(iter(modes)) in TRAIN_EVAL:
         return what, TRAIN_EVAL[next(iter(modes))]
     return what, "whole set or running mean: training.train_eval differs"
-
-
-def metric_label(metric: str, run_dirs: Iterable[Path]) -> str:
-    """``what (how)`` from :func:`metric_parts`, on one line."""
-    what, how = metric_parts(metric, run_dirs)
-    return f"{what} ({how})" if how else what
 
 
 def minibatch_loss_label(decay: bool) -> str:
