@@ -150,11 +150,13 @@ def test_a_search_killed_with_sigkill_resumes_to_exactly_the_total(search_setup,
     assert json.loads((d / "summary.json").read_text())["workers"] == 2
     cut = {t.number for t in trials(d) if t.state == TrialState.FAIL
            and (t.user_attrs.get("result") or {}).get("outcome") != "surplus"}
-    ran_again = {t.params["optimizer.lr"] for t in done}          # … with their parameters
-    drawn = [t for t in trials(d) if t.number in cut and t.params]   # (killed before it
-    assert all(t.params["optimizer.lr"] in ran_again for t in drawn)  # drew: nothing)
+    # … and run again with their parameters, first, as far as the budget leaves room
+    by_number = {t.number: t for t in trials(d)}
+    reruns = [t for t in done if "rerun_of" in t.user_attrs]
+    assert all(by_number[t.user_attrs["rerun_of"]].number in cut
+               and t.params == by_number[t.user_attrs["rerun_of"]].params for t in reruns)
     if not whole_group:                 # stopped by SIGTERM while training: they had drawn
-        assert drawn
+        assert reruns
     listed = {int(r["number"]): r for r in csv_rows(d)}
     assert cut and cut <= set(listed)                         # listed, but not counted
     assert all(listed[n]["state"] == "failed" and listed[n]["val_acc"] == ""
