@@ -327,3 +327,21 @@ def test_softmax_cross_entropy_any_integer_label_dtype(label_dtype):
                                                                     rel=1e-13)
     np.testing.assert_allclose(layer.backward(), (softmax(z) - np.eye(10)[y]) / 100,
                                rtol=1e-12, atol=1e-16)
+
+
+@pytest.mark.parametrize("cls", [ReLU, Sigmoid, Tanh])
+def test_inplace_activation_writes_over_its_input_with_the_same_results(cls):
+    rng = np.random.default_rng(11)
+    x = 2 * rng.standard_normal((6, 5))
+    dout = rng.standard_normal((6, 5))
+    plain = cls(np.float64)
+    kept = x.copy()
+    y = plain.forward(x, True).copy()
+    dx = plain.backward(dout.copy()).copy()
+    np.testing.assert_array_equal(x, kept)                  # the default leaves x alone
+    x_in = x.copy()
+    inplace = cls(np.float64, inplace=True)
+    y_in = inplace.forward(x_in, True)
+    assert np.shares_memory(y_in, x_in)
+    np.testing.assert_array_equal(y_in, y)
+    np.testing.assert_array_equal(inplace.backward(dout.copy()), dx)

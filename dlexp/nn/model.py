@@ -93,7 +93,7 @@ class MLP:
                                unbiased=spec.bn_unbiased)
                 self.layers.append(bn)
                 self.batchnorms.append(bn)
-            self.layers.append(ACTIVATIONS[spec.activation](self.dtype))
+            self.layers.append(ACTIVATIONS[spec.activation](self.dtype, inplace=True))
             if spec.dropout > 0:
                 self.layers.append(Dropout(spec.dropout, dropout_rng, self.dtype, spec.dropout_mode))
         self.loss_layer = SoftmaxCrossEntropy(self.dtype)
@@ -110,9 +110,10 @@ class MLP:
         self.logits = self.forward(x, training)
         return self.loss_layer.forward(self.logits, y)
 
-    def backward(self) -> None:
-        """Fill ``grads`` with dL/dθ for the last ``loss`` call."""
-        d = self.loss_layer.backward()
+    def backward(self, scale: float = 1.0) -> None:
+        """Fill ``grads`` with scale · dL/dθ for the last ``loss`` call (every step of
+        backpropagation is linear in the loss gradient, so scaling it scales them all)."""
+        d = self.loss_layer.backward(scale)
         for layer in reversed(self.layers):
             d = layer.backward(d)
 
