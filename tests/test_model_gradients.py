@@ -121,6 +121,22 @@ def test_gradients_do_not_depend_on_previous_batches():
         np.testing.assert_array_equal(model.grads[k], first[k])
 
 
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_backward_scale_multiplies_every_gradient(activation):
+    """backward(c) gives c · dL/dθ: plain SGD hands −η to it instead of scaling after."""
+    rng = np.random.default_rng(4)
+    model = make_model(activation, batchnorm=True)
+    randomise_non_weights(model, rng)
+    x, y = rng.standard_normal((BATCH, IN)), rng.integers(0, OUT, BATCH)
+    model.loss(x, y)
+    model.backward()
+    plain = model.flat_grads.copy()
+    assert np.count_nonzero(plain) > plain.size // 2
+    model.loss(x, y)
+    model.backward(-0.37)
+    np.testing.assert_allclose(model.flat_grads, -0.37 * plain, rtol=1e-12, atol=1e-15)
+
+
 def test_groups_cover_weights_then_the_rest():
     model = make_model("relu", batchnorm=True)
     params, grads = model.groups()

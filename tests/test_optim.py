@@ -72,6 +72,30 @@ def test_sgd_step():
         np.testing.assert_allclose(p[k], p0[k] - LR * g[k], rtol=1e-15)
 
 
+def test_only_plain_sgd_is_a_pure_scale():
+    """``scale`` is set where the whole optimiser is u ← c·u (plain SGD), never when a
+    penalty or another transform sits in the chain."""
+    assert build_optimizer("sgd", LR).scale is not None
+    assert build_optimizer("sgd", LR, l2=0.1).scale is None
+    assert build_optimizer("sgd", LR, l1=0.1).scale is None
+    for name in sorted(set(OPTIMIZERS) - {"sgd"}):
+        assert build_optimizer(name, LR).scale is None, name
+
+
+def test_sgd_scale_is_minus_the_scheduled_rate_and_advances_like_update():
+    sched = lambda t: 0.1 / (1 + t)                                  # noqa: E731
+    opt = build_optimizer("sgd", sched)
+    p0, g = make_params(), make_grads()
+    by_scale, by_update = opt.init(p0), opt.init(p0)
+    for t in range(3):
+        c = opt.scale(by_scale)
+        assert c == -sched(t)
+        u, by_update = opt.update(copy(g), by_update, p0)
+        for k in g:
+            np.testing.assert_allclose(u[k], c * g[k], rtol=1e-15)
+    assert by_scale == by_update
+
+
 def test_gradients_passed_in_are_not_needed_afterwards():
     """update works in place on ``updates`` only, never on ``params`` directly."""
     p0, g = make_params(), make_grads()

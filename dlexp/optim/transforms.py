@@ -24,8 +24,18 @@ ScalarOrSchedule = Union[float, Schedule]
 
 
 class GradientTransformation(NamedTuple):
+    """``init(params) → state``; ``update(updates, state, params) → (updates, state)``.
+
+    ``scale`` is set on a transform that only multiplies by a number, u ← c·u, with c
+    depending on the state alone: ``scale(state)`` returns c and advances the state as
+    ``update`` would. A caller that can produce c·g itself may call it instead of
+    ``update`` — the training loop does: backpropagation is linear in the loss
+    gradient, so backpropagating c·∂L/∂z gives c·g without a pass over the gradients.
+    """
+
     init: Callable[[Params], object]
     update: Callable[[dict, object, Params], tuple]
+    scale: Callable[[object], float] | None = None
 
 
 def apply_updates(params: Params, updates: Params) -> None:
@@ -218,11 +228,15 @@ def scale_by_learning_rate(learning_rate: ScalarOrSchedule) -> GradientTransform
     """u ← −η(t) u, with t the number of updates made so far (0 for the first)."""
     schedule = learning_rate if callable(learning_rate) else (lambda t: learning_rate)
 
-    def update(updates, state, params):
+    def scale(state):
         lr = schedule(state[0])
         state[0] += 1
+        return -lr
+
+    def update(updates, state, params):
+        c = scale(state)
         for u in updates.values():
-            u *= -lr
+            u *= c
         return updates, state
 
-    return GradientTransformation(lambda p: [0], update)
+    return GradientTransformation(lambda p: [0], update, scale)
