@@ -1,7 +1,8 @@
 """A multilayer perceptron assembled from a :class:`ModelSpec`.
 
-Each hidden layer is ``Affine → [BatchNorm] → activation → [Dropout]``; the output layer
-is ``Affine`` followed by softmax cross-entropy. Parameters are named ``W1, b1, gamma1,
+Each hidden layer is ``Affine → [BatchNorm] → activation → [Dropout]`` (the activation
+writes over the output of the layer before it); the output layer is ``Affine``
+followed by softmax cross-entropy. Parameters are named ``W1, b1, gamma1,
 beta1, …`` and live in one flat array: weights first (the group weight decay applies to),
 then biases, γ and β. ``params`` and ``grads`` are dicts of views into the flat arrays,
 so an optimiser may work per name or on the two flat groups at once (much faster).
