@@ -95,6 +95,25 @@ def test_comparison_loss_figure_names_the_objective_with_weight_decay(tmp_path, 
                       "plain": "training loss (minibatch)"}
 
 
+def test_comparison_with_a_run_cut_short_early_still_gets_its_figure(tmp_path):
+    """A variant stopped (Ctrl-C) before half of the longest one's updates has no points
+    in the zoomed last half; with seeds averaged (n = 2) that once raised in the band."""
+    from dlexp.io import write_csv
+    from dlexp.plots.compare import plot_compare
+    out = tmp_path / "cmp"
+    rows, loss = [], []
+    for label, steps in (("long", 40), ("short", 3)):
+        fake_run(out / label)
+        rows.append({"label": label, "run": label})
+        loss += [{"label": label, "step": s, "n": 2, "raw": 1 / s, "smooth": 1 / s,
+                  "smooth_std": 0.01, "smooth_min": 0.9 / s, "smooth_max": 1.1 / s}
+                 for s in range(1, steps + 1)]
+    write_csv(out / "runs.csv", rows)
+    write_csv(out / "loss.csv", loss)
+    paths = plot_compare(out)
+    assert out / "plots" / "loss.png" in paths and (out / "plots" / "loss.png").stat().st_size
+
+
 def test_progress_line_names_how_the_train_loss_was_measured(tmp_path):
     from dlexp.experiments.report import run_line, train_loss_name
     record = {"status": "completed", "final_train_loss": 0.25, "best_val_acc": 0.9}

@@ -126,8 +126,9 @@ def _plot_val(curves: dict, order: dict, band: str, title: str, path: Path) -> P
 
 
 def draw_band(ax, x, mean, std, lo, hi, n, band: str, color: str) -> None:
-    """Shade min–max (``minmax``) or mean ± std (``std``) where ≥ 2 seeds are averaged."""
-    if np.nanmax(n) < 2:
+    """Shade min–max (``minmax``) or mean ± std (``std``) where ≥ 2 seeds are averaged
+    (nothing for an empty curve: a run cut short has no points in the zoomed last half)."""
+    if n.size == 0 or np.nanmax(n) < 2:
         return
     if band == "std":
         lo, hi = mean - std, mean + std
