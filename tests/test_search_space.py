@@ -72,6 +72,27 @@ def test_bounds_must_fit_the_rest_of_the_config():
         check_against(neg.search, config_to_dict(neg), "n.yaml")
 
 
+def test_a_searched_optimizer_name_gets_its_own_settings_and_defaults():
+    """The base is the resolved config (every setting of its optimiser spelled out):
+    a drawn optimiser drops the settings it lacks and takes its own defaults for those
+    the config left at the base optimiser's default; changed and searched ones stay."""
+    choice = {"optimizer.name": {"distribution": "choice", "choices": ["adam", "sgd"]}}
+    adam = config_from_dict({"optimizer": {"name": "adam"}, "search": choice}, "a.yaml")
+    base = config_to_dict(adam)
+    check_against(adam.search, base, "a.yaml")                  # beta1 no longer refused
+    sgd = trial_config(base, {"optimizer.name": "sgd"}, "trial 0").optimizer
+    assert (sgd.name, sgd.lr, sgd.hyper) == ("sgd", 0.01, {})
+    assert sgd.schedule == adam.optimizer.schedule                # not an optimiser setting
+    plain = config_to_dict(config_from_dict({"optimizer": {"name": "sgd"}}, "s.yaml"))
+    assert trial_config(plain, {"optimizer.name": "adam"}, "t").optimizer.lr == 0.001
+    tuned = config_to_dict(config_from_dict(
+        {"optimizer": {"name": "momentum", "lr": 0.05, "momentum": 0.5}}, "m.yaml"))
+    nesterov = trial_config(tuned, {"optimizer.name": "nesterov"}, "t").optimizer
+    assert (nesterov.lr, nesterov.hyper["momentum"]) == (0.05, 0.5)   # the user's values
+    drawn = trial_config(plain, {"optimizer.name": "adam", "optimizer.lr": 0.2}, "t")
+    assert drawn.optimizer.lr == 0.2
+
+
 def test_log_uniform_draws_are_uniform_in_the_exponent_and_reach_the_config():
     cfg = config_from_dict({"optimizer": {"name": "sgd"}, "search": BOOK}, "b.yaml")
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))

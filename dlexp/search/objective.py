@@ -20,9 +20,9 @@ from typing import Any, Mapping
 
 import optuna
 
-from dlexp.config import Config, apply_overrides, config_from_dict
+from dlexp.config import Config, config_from_dict
 from dlexp.data import Splits
-from dlexp.search.space import SearchSpace, trial_overrides
+from dlexp.search.space import SearchSpace, apply_params
 from dlexp.search.study import counts
 from dlexp.train.loop import Callback, FitState, plan_steps
 from dlexp.train.setup import streams, train_model
@@ -67,9 +67,9 @@ class ReportToTrial(Callback):
 
 
 def trial_config(base: Mapping, params: Mapping[str, Any], where: str) -> Config:
-    """The base config (plain data) with ``params`` applied, validated by the loader."""
-    raw = {k: v for k, v in base.items() if k != "search"}
-    return config_from_dict(apply_overrides(raw, trial_overrides(params)), where)
+    """The base config (plain data) with ``params`` applied (:func:`apply_params`),
+    validated by the loader."""
+    return config_from_dict(apply_params(base, params), where)
 
 
 def planned_evals(cfg: Config, n_train: int) -> int:

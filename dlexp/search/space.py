@@ -101,14 +101,35 @@ def trial_overrides(params: Mapping[str, Any]) -> list[str]:
     return [f"{key}={json.dumps(value)}" for key, value in params.items()]
 
 
+def apply_params(base: Mapping, params: Mapping[str, Any]) -> dict:
+    """The plain config ``base`` (its ``search:`` left out) with a trial's ``params`` set.
+
+    ``base`` is the resolved config, which spells out every setting of its optimiser.
+    When ``optimizer.name`` is drawn those settings follow the drawn optimiser: the ones
+    it does not have are dropped (``beta1`` for SGD), and the ones still at the base
+    optimiser's default take the drawn one's default (a base ``sgd`` at lr 0.01 gives
+    ``adam`` its 0.001); settings changed from the default are kept, searched ones drawn.
+    """
+    from dlexp.config import apply_overrides
+    from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
+    raw = {k: v for k, v in base.items() if k != "search"}
+    drawn, opt = params.get("optimizer.name"), raw.get("optimizer")
+    if drawn in OPTIMIZERS and isinstance(opt, Mapping):
+        has = hyperparameters(drawn)
+        old = hyperparameters(opt["name"]) if opt.get("name") in OPTIMIZERS else {}
+        raw["optimizer"] = {k: v for k, v in opt.items()
+                            if k in ("name", "schedule") or f"optimizer.{k}" in params
+                            or (k in has and not (k in old and v == old[k]))}
+    return apply_overrides(raw, trial_overrides(params))
+
+
 def check_against(space: SearchSpace, base: Mapping, where: str) -> None:
     """Apply each bound (or choice) to the plain config ``base``; raise if one does not fit."""
-    from dlexp.config import apply_overrides, config_from_dict
-    base = {k: v for k, v in base.items() if k != "search"}
+    from dlexp.config import config_from_dict
     for p in space.params:
         for value in (p.choices if p.distribution == "choice" else (p.low, p.high)):
             label = f"{where}: search: {p.key}={value!r} does not fit the config"
-            config_from_dict(apply_overrides(base, trial_overrides({p.key: value})), label)
+            config_from_dict(apply_params(base, {p.key: value}), label)
 
 
 def refuse_searched_overrides(space: SearchSpace, overrides: Sequence[str]) -> None:
