@@ -91,7 +91,10 @@ def test_histogram_rows_count_the_trace():
 
 
 @pytest.mark.parametrize("args", [["--activation", "relux"], ["--init", "he"],
-                                  ["--init", "he_normal", "--std", "2"]])
+                                  ["--init", "he_normal", "--std", "2"],
+                                  ["--std", "nan"], ["--std", "inf"], ["--std", "0"],
+                                  ["--std", "-1"], ["--grid", "--std", "0.1"],
+                                  ["--grid", "--init", "he_normal"]])
 def test_cli_bad_names_exit_2(tmp_path, args):
     res = CliRunner().invoke(app, ["activations", *args, "--runs-dir", str(tmp_path)])
     assert res.exit_code == 2

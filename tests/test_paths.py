@@ -99,6 +99,7 @@ def test_cli_optimizer_paths(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["--lr", "sgd"], ["--lr", "sgd=fast"], ["--start", "1"],
+                                  ["--start=nan,2"], ["--start=-7,inf"],
                                   ["--optimizers", "sgd,bogus"], ["--function", "nope"]])
 def test_cli_bad_options_exit_2_with_one_line(tmp_path, args):
     r = CliRunner().invoke(app, ["optimizer-paths", "--runs-dir", str(tmp_path), *args])

@@ -26,6 +26,7 @@ The run folder holds everything the figures need (they are drawn from these file
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +147,12 @@ def run_activations(activation: str, init: str, std: float | None = None, *, gri
         raise ConfigError(f"--init {init!r}: choose one of {', '.join(INITIALIZERS)}")
     if std is not None and init != "normal":
         raise ConfigError("--std applies only to --init normal")
+    if std is not None and not (math.isfinite(std) and std > 0):
+        raise ConfigError(f"--std {std}: the standard deviation must be a positive number, "
+                          "e.g. --std 0.01")
+    if grid and (std is not None or init != "normal"):
+        raise ConfigError("--grid draws every initialiser (std 1 and 0.01 included): "
+                          "leave out --init and --std, or drop --grid")
     choices = GRID_INITS if grid else (InitChoice(init, 1.0 if std is None and init == "normal"
                                                    else std),)
     traces = [trace_layers(activation, c, samples=samples, units=units, layers=layers, seed=seed)

@@ -144,6 +144,9 @@ def run_paths(function: str = "anisotropic", optimizers: tuple[str, ...] | None 
         if not (math.isfinite(lr) and lr > 0):
             raise ConfigError(f"--lr {name}={lr}: a learning rate must be a positive number")
     start = tuple(float(v) for v in (start if start is not None else fn.start))
+    if not all(math.isfinite(v) for v in start):
+        raise ConfigError(f"--start={start[0]},{start[1]}: the start must be a finite "
+                          "point, e.g. --start=-7,2")
     paths = {name: optimizer_path(fn, name, lr, start, steps) for name, lr in chosen.items()}
     return PathsResult(function, start, chosen, paths)
 
