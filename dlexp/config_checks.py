@@ -166,6 +166,13 @@ def _range(low, high=INF, lo_in=True, hi_in=False) -> tuple:
 RUN_NAME = ("pattern", r"[A-Za-z0-9_][A-Za-z0-9_.,+=@-]{0,79}",
             "1 to 80 letters, digits and _ . , + = @ - (not starting with . or -)")
 
+def check_run_name(name: str, option: str = "--name") -> None:
+    """``name`` must be able to start a run folder's name (the config's ``name`` rule)."""
+    if not re.fullmatch(RUN_NAME[1], name):
+        raise ConfigError(f"{option} {short(name)}: cannot name a run folder; "
+                          f"use {RUN_NAME[2]}")
+
+
 FIELD_CHECKS: dict[str, tuple] = {
     "name": RUN_NAME,
     "seed": _range(0),

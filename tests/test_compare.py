@@ -57,6 +57,9 @@ def test_grid_is_the_product_of_values_and_seeds():
     assert [v.label for v in grid({"optimizer.lr": [0.1, -1]})] == ["0.1", "lr=-1"]
     with pytest.raises(ConfigError, match="no values"):
         grid({"optimizer.lr": []})
+    assert [v.seed for v in grid({"seed": [1, 2]}, None)] == [None, None]   # seed via vary
+    with pytest.raises(ConfigError, match="--vary seed=… with --seeds"):
+        grid({"seed": [1, 2]}, seeds=[0, 1])                 # --seeds would overwrite it
 
 
 def test_parse_vary_reads_yaml_values_and_keeps_bracketed_commas():
@@ -293,6 +296,22 @@ def test_cli_vary_errors_are_one_line_exit_2(tiny_env, tmp_path, vary, message):
     r = CliRunner().invoke(app, ["compare", str(_write_base(tmp_path)), "--vary", vary,
                                  "--runs-dir", str(tmp_path / "runs")])
     assert r.exit_code == 2
+    assert r.output.startswith("error: ") and r.output.count("\n") == 1
+    assert message in r.output
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--name=-x"], "--name '-x': cannot name a run folder"),
+    (["--name", ".hidden"], "--name '.hidden': cannot name a run folder"),
+    (["--name", "my run"], "--name 'my run': cannot name a run folder"),
+    (["--name", "bad/name"], "--name 'bad/name': cannot name a run folder"),
+    (["--vary", "seed=1,2", "--seeds", "2"], "--vary seed=… with --seeds")])
+def test_cli_compare_refuses_bad_names_and_seed_clashes(tiny_env, tmp_path, extra, message):
+    r = CliRunner().invoke(app, ["compare", str(_write_base(tmp_path)), "--vary",
+                                 "optimizer.lr=0.1,0.2", *extra,
+                                 "--runs-dir", str(tmp_path / "runs")])
+    assert r.exit_code == 2, r.output
     assert r.output.startswith("error: ") and r.output.count("\n") == 1
     assert message in r.output
     assert not (tmp_path / "runs").exists()

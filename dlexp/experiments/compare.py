@@ -72,6 +72,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from dlexp.config import Config, config_to_dict
+from dlexp.config_checks import check_run_name
 from dlexp.errors import ConfigError
 from dlexp.experiments.variants import (  # noqa: F401  (re-exported: the public API)
     Variant, default_label, grid, parse_vary, seeded, seeds_for, value_text, variant_config)
@@ -117,6 +118,7 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
 
     if not variants:
         raise ConfigError("nothing to compare: no variants")
+    check_run_name(name)
     if jobs is not None and jobs < 1:
         raise ConfigError(f"--jobs {jobs}: must be at least 1")
     names = [v.run_name for v in variants]    # checked as config names: safe folder names

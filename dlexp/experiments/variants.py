@@ -49,6 +49,9 @@ def grid(vary: Mapping[str, Sequence[Any]], seeds: Sequence[int] | None = None,
     (``init_std=0.01_batchnorm=true``). ``{}`` gives one variant, ``base``.
     """
     keys = list(vary)
+    if "seed" in keys and seeds:
+        raise ConfigError("--vary seed=… with --seeds N: both would set each run's seed; "
+                          "use one of the two (--seeds N runs seeds base, base+1, …)")
     for key in keys:
         if len(vary[key]) == 0:
             raise ConfigError(f"--vary {key}: no values; give one or more, e.g. {key}=a,b")
