@@ -161,3 +161,16 @@ def test_a_search_killed_with_sigkill_resumes_to_exactly_the_total(search_setup,
     assert cut and cut <= set(listed)                         # listed, but not counted
     assert all(listed[n]["state"] == "failed" and listed[n]["val_acc"] == ""
                and listed[n]["note"].endswith("(not counted)") for n in cut)
+
+
+def test_a_missing_database_driver_says_how_to_install_it(tmp_path):
+    """optuna wraps the driver's ModuleNotFoundError; the message names the driver."""
+    import importlib.util
+    from dlexp.errors import ConfigError
+    if importlib.util.find_spec("pg8000") is not None:
+        pytest.skip("pg8000 is installed here")
+    with pytest.raises(ConfigError) as e:
+        open_storage("postgresql+pg8000://user:secret@127.0.0.1/db", tmp_path)
+    message = str(e.value)
+    assert "driver 'pg8000' is not installed" in message and "dlexp[postgres]" in message
+    assert "secret" not in message

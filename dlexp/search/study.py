@@ -60,11 +60,12 @@ def open_storage(url: str | None, search_dir: Path) -> optuna.storages.BaseStora
             try:
                 return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_SECONDS,
                                                   grace_period=GRACE_SECONDS)
-            except ModuleNotFoundError as e:
-                raise ConfigError(f"--storage {mask_url(url)}: the database driver {e.name!r} "
-                                  "is not installed; for PostgreSQL: "
-                                  "pip install 'dlexp[postgres]'") from None
             except Exception as e:  # noqa: BLE001 (sqlalchemy/optuna raise many kinds)
+                missing = e if isinstance(e, ModuleNotFoundError) else e.__cause__
+                if isinstance(missing, ModuleNotFoundError):     # optuna wraps it
+                    raise ConfigError(f"--storage {mask_url(url)}: the database driver "
+                                      f"{missing.name!r} is not installed; for PostgreSQL "
+                                      "(psycopg2): pip install 'dlexp[postgres]'") from None
                 text = str(e).strip()
                 problem = text.splitlines()[0] if text else type(e).__name__
         time.sleep(0.3 * (attempt + 1))
