@@ -150,6 +150,27 @@ def _two_by_two(tmp_path: Path, jobs: int, folder: str):
                        label_column="optimizer", report_keys=["optimizer.lr"])
 
 
+def test_ctrl_c_after_training_waits_for_the_summary_and_figures(tiny_env, tmp_path):
+    """A SIGINT while the results are written (here: from inside ``finish``, where the
+    figures are drawn) is held until they are done, then raised."""
+    import os
+    import signal
+    finished = []
+
+    def finish(result):
+        os.kill(os.getpid(), signal.SIGINT)                  # Ctrl-C arrives now
+        (result.dir / "figure.png").write_text("drawn")      # the work still completes
+        finished.append(result.status)
+        return result
+
+    with pytest.raises(KeyboardInterrupt):
+        run_compare(TINY, grid({"optimizer.lr": [0.1]}), out_dir=tmp_path / "c", jobs=1,
+                    finish=finish)
+    assert finished == ["completed"]
+    assert (tmp_path / "c" / "figure.png").read_text() == "drawn"
+    assert json.loads((tmp_path / "c" / "summary.json").read_text())["status"] == "completed"
+
+
 def test_layout_csvs_and_plots(tiny_env, tmp_path):
     result = _two_by_two(tmp_path, 1, "serial")
     d = result.dir

@@ -99,7 +99,9 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
                 label_column: str = "variant", report_keys: Sequence[str] = (),
                 expected: Sequence[str] = (),
                 on_start: Callable[[Path], None] | None = None,
-                on_done: Callable[[dict], None] | None = None) -> CompareResult:
+                on_done: Callable[[dict], None] | None = None,
+                finish: Callable[[CompareResult], CompareResult] | None = None
+                ) -> CompareResult:
     """Train every variant and write the comparison folder; see the module docstring.
 
     ``out_dir`` (default: a new ``runs_root/<name>-<time>``) is the parent folder;
@@ -109,11 +111,13 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     ``report_keys`` are config keys shown per variant besides the varied ones;
     ``expected`` sub-run statuses (e.g. ``diverged``) leave the comparison ``completed``;
     ``on_start(out_dir)`` once every config is validated, before the first run;
-    ``on_done(record)`` in this process as each sub-run finishes.
+    ``on_done(record)`` in this process as each sub-run finishes; ``finish(result)``
+    (analyses, figures) right after the summary, in the same stretch as the writes: a
+    Ctrl-C once training is over waits until they are done (a second acts at once).
     """
     from dlexp.data import locate_mnist
-    from dlexp.experiments.aggregate import aggregate_compare, write_table
     from dlexp.experiments.pool import execute
+    from dlexp.train.signals import hold_interrupts
     from dlexp.train.rundir import new_run_dir, run_meta
 
     if not variants:
@@ -157,6 +161,17 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
             on_done(record)
 
     outcomes = execute(configs, [out_dir / n for n in names], jobs, done)
+    with hold_interrupts():
+        result = _write_results(out_dir, meta, outcomes, window, label_column, keys,
+                                expected, started)
+        return finish(result) if finish is not None else result
+
+
+def _write_results(out_dir: Path, meta: list[dict], outcomes: list[dict], window: int,
+                   label_column: str, keys: list[str], expected: Sequence[str],
+                   started: float) -> CompareResult:
+    """runs.csv, the aggregated CSVs and summary.json of a finished comparison."""
+    from dlexp.experiments.aggregate import aggregate_compare, write_table
     runs = [{**m, **o} for m, o in zip(meta, outcomes)]
     write_table(out_dir / "runs.csv", runs, ["label", "seed", "run", *keys, *RUN_FIELDS])
     summary = aggregate_compare(out_dir, runs, window, label_column, keys)

@@ -114,19 +114,23 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
         loss_name = train_loss_name(where[0] / record["run"]) if where else "train loss"
         _err(f"[{len(done)}/{total}] {record['run']}: {run_line(record, loss_name)}")
 
+    def finish(result: CompareResult) -> CompareResult:
+        interrupted = result.status == "interrupted"
+        if not interrupted:
+            for analyse in plan.analyse:
+                result = analyse(result)
+        from dlexp.plots.figures import FIGURES, GENERIC
+        for name in plan.figures:
+            if name in GENERIC or not interrupted:
+                FIGURES[name](result.dir, opts.band)
+        return result
+
     result = run_compare(base, plan.variants, runs_root=opts.runs_dir,
                          name=opts.name or plan.name, jobs=opts.jobs, window=opts.smooth,
                          label_column=plan.label_column, report_keys=plan.report_keys,
                          expected=plan.expected, on_start=start,
-                         on_done=None if opts.quiet else progress)
+                         on_done=None if opts.quiet else progress, finish=finish)
     interrupted = result.status == "interrupted"
-    if not interrupted:
-        for analyse in plan.analyse:
-            result = analyse(result)
-    from dlexp.plots.figures import FIGURES, GENERIC
-    for name in plan.figures:
-        if name in GENERIC or not interrupted:
-            FIGURES[name](result.dir, opts.band)
     print_summary(result, plan)
     if plan.report is not None and not interrupted:
         plan.report(result)
