@@ -133,6 +133,7 @@ def test_a_new_best_after_the_final_test_is_not_tested_again(search_setup, tmp_p
     assert res.exit_code == 0, res.output
     (d,) = list(runs.iterdir())
     tested = summary(d)["final_test"]
+    first_meta = json.loads((d / "search.json").read_text())["meta"]   # kept on resume
     # make the recorded test belong to another trial, as if more trials found a new best
     s = summary(d)
     other = {"round": 1, "number": 1 - s["best"]["number"]}
@@ -143,6 +144,10 @@ def test_a_new_best_after_the_final_test_is_not_tested_again(search_setup, tmp_p
     assert res.exit_code == 0, res.output
     assert summary(d)["final_test"]["stale"] is True           # kept, and marked
     assert summary(d)["final_test"]["test_acc"] == tested["test_acc"]
+    from dlexp.experiments.folders import describe
+    assert "test stale" in describe(d).note                    # and `dlexp runs` says so
+    started = json.loads((d / "search.json").read_text())
+    assert started["meta"] == first_meta and len(started["resumes"]) == 1
     res = runner.invoke(app, ["search", "--resume", str(d), "--final-test", "-q",
                               "--no-plots"])
     assert res.exit_code == 2

@@ -38,7 +38,7 @@ class Folder:
     started: float                # seconds since the epoch
     status: str                   # completed, failed, interrupted, … or running?
     runs: int | None = None       # sub-runs of a comparison, finished trials of a search
-    note: str = ""                # how many sub-runs did not complete, e.g. "3 diverged"
+    note: str = ""                # e.g. "3 diverged" (sub-runs), or a search's stale test
     val_acc: float | None = None
     test_acc: float | None = None
 
@@ -64,8 +64,9 @@ def describe(folder: Path) -> Folder | None:
         meta = _read(folder / "search.json").get("meta") or {}
         best = summary.get("best") or {}
         final = summary.get("final_test") or {}
+        note = "test stale: a later trial is better" if final.get("stale") else ""
         return Folder(folder, kind, _started(meta, folder), status, summary.get("finished"),
-                      val_acc=best.get("val_acc"), test_acc=final.get("test_acc"))
+                      note, val_acc=best.get("val_acc"), test_acc=final.get("test_acc"))
     if kind == "compare":
         counts = summary.get("statuses") or {}
         note = ", ".join(f"{n} {s}" for s, n in counts.items() if s != "completed")

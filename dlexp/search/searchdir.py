@@ -131,7 +131,7 @@ def resume_search(search_dir: Path, cfg: Config | None, opts: SearchOptions) -> 
                                                  plan.rounds))
     more = plan.trials != stored["trials"] and plan.trials > plan.finished
     if more or plan.workers != stored.get("workers", 1):         # record the new total
-        _write(plan if more else replace(plan, trials=stored["trials"]))
+        _write(plan if more else replace(plan, trials=stored["trials"]), stored)
     return plan
 
 
@@ -188,13 +188,18 @@ def _plain(obj: dict) -> dict:
     return json.loads(json.dumps(obj))
 
 
-def _write(plan: SearchPlan) -> None:
+def _write(plan: SearchPlan, stored: dict | None = None) -> None:
+    """search.json; when resuming (``stored``: the file as it was), ``meta`` stays the
+    start's and each resume adds its own to ``resumes``."""
     from dlexp.search.study import mask_url
     fields = asdict(plan)
+    now = run_meta(time.time())
     record = {"format": FORMAT, "config": fields.pop("base"),
               **{k: v for k, v in fields.items() if k not in ("dir", "resumed", "finished")},
               "storage": mask_url(plan.storage) if plan.storage else None,
-              "meta": run_meta(time.time())}
+              "meta": stored.get("meta", now) if stored else now}
+    if stored:
+        record["resumes"] = [*stored.get("resumes", []), now]
     write_json(plan.dir / SEARCH_FILE, record)
 
 
