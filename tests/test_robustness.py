@@ -396,6 +396,11 @@ def test_train_size_smaller_than_a_batch_is_caught_at_load():
     (["nosuch"], "No such command 'nosuch'", "dlexp"),
     (["train"], "Missing argument 'CONFIG'", "dlexp train"),
     (["train", "c.yaml", "--nope"], "No such option: --nope", "dlexp train"),
+    (["train", "c.yaml", "--set"], "'--set' requires an argument", "dlexp train"),
+    (["train", "c.yaml", "--epochs", "3"],
+     "(a config setting: --set training.epochs=…;", "dlexp train"),
+    (["compare", "c.yaml", "--lr", "3"],
+     "(a config setting: --set optimizer.lr=…;", "dlexp compare"),
 ])
 def test_parser_errors_are_one_line_naming_the_help(args, words, where):
     from typer.testing import CliRunner
@@ -404,7 +409,8 @@ def test_parser_errors_are_one_line_naming_the_help(args, words, where):
     result = CliRunner().invoke(app, args, prog_name="dlexp")
     assert result.exit_code == 2
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("error: ") and words in line and line.endswith(f"({where} --help)")
+    assert line.startswith("error: ") and words in line
+    assert line.endswith(f"({where} --help)") or line.endswith(f"; {where} --help)")
     assert "Traceback" not in result.output
 
 

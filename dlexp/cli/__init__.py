@@ -39,12 +39,30 @@ class OneLineErrors(TyperGroup):
             if type(e).__name__ == "NoArgsIsHelpError":      # `dlexp` alone: the help
                 typer.echo(e.ctx.get_help())
                 sys.exit(0)
-            where = getattr(getattr(e, "ctx", None), "command_path", None) or "dlexp"
-            hint = f" ({where} --help)" if isinstance(e, _UsageError) else ""
-            sys.exit(fail(e.format_message() + hint, e.exit_code).exit_code)
+            sys.exit(fail(e.format_message() + self._hint(e, args), e.exit_code).exit_code)
         if standalone_mode:
             sys.exit(rv if type(rv) is int else 0)          # an exit code, or success
         return rv
+
+    def _hint(self, e: Exception, args) -> str:
+        """`` (dlexp CMD --help)`` after a usage error; for an unknown option that is a
+        config setting's name (``--epochs``), the ``--set`` that sets it."""
+        if not isinstance(e, _UsageError):
+            return ""
+        where = getattr(getattr(e, "ctx", None), "command_path", None) or "dlexp"
+        words = [a for a in (sys.argv[1:] if args is None else args) if not a.startswith("-")]
+        if where == "dlexp" and words and words[0] in self.commands:  # failed in a command
+            where = f"dlexp {words[0]}"
+        name = str(getattr(e, "option_name", "") or "").lstrip("-").replace("-", "_")
+        command = self.commands.get(where.split()[-1])
+        takes_set = command is not None and any("--set" in getattr(p, "opts", ())
+                                                for p in command.params)
+        if name and takes_set and type(e).__name__ == "NoSuchOption":
+            from dlexp.config_reference import config_keys
+            keys = sorted((k for k in config_keys() if k.rsplit(".", 1)[-1] == name), key=len)
+            if keys:
+                return f" (a config setting: --set {keys[0]}=…; {where} --help)"
+        return f" ({where} --help)"
 
 
 app = typer.Typer(cls=OneLineErrors, add_completion=False, no_args_is_help=True,

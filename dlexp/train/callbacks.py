@@ -26,7 +26,8 @@ class EarlyStopping(Callback):
             return
         self.waited += 1
         if self.waited >= self.patience:
-            state.stop = f"early stopping: no gain in val_acc for {self.patience} evaluations"
+            state.stop = (f"early stopping: no gain in val_acc for {self.patience} evaluation"
+                          + ("s" if self.patience != 1 else ""))
 
 
 class MetricsWriter(Callback):
