@@ -171,6 +171,21 @@ def test_ctrl_c_after_training_waits_for_the_summary_and_figures(tiny_env, tmp_p
     assert json.loads((tmp_path / "c" / "summary.json").read_text())["status"] == "completed"
 
 
+def test_presets_are_found_where_a_wheel_installs_them(tmp_path, monkeypatch):
+    """Outside a source tree the base configs come from <prefix>/share/dlexp/configs
+    (pyproject's data-files); missing everywhere, one line naming both places."""
+    import sysconfig
+    from dlexp.experiments import compare
+    monkeypatch.setattr(compare, "PRESETS_DIR", tmp_path / "no-checkout")
+    monkeypatch.setattr(sysconfig, "get_path", lambda name: str(tmp_path / "prefix"))
+    with pytest.raises(ConfigError, match="search.yaml not found .*no-checkout.* and "):
+        preset_config("search")
+    shared = tmp_path / "prefix" / "share" / "dlexp" / "configs"
+    shared.mkdir(parents=True)
+    (shared / "search.yaml").write_text("name: s\n")
+    assert preset_config("search") == shared / "search.yaml"
+
+
 def test_layout_csvs_and_plots(tiny_env, tmp_path):
     result = _two_by_two(tmp_path, 1, "serial")
     d = result.dir

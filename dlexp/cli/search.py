@@ -10,8 +10,6 @@ import typer
 from dlexp.cli import app, handle_errors
 from dlexp.cli.train import SET_HELP
 
-BOOK_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "search.yaml"
-
 
 @app.command()
 @handle_errors
@@ -69,10 +67,10 @@ def search(
             from dataclasses import replace
             plan = replace(plan, trials=plan.finished)      # the search is what has finished
     else:
-        if config is None and not BOOK_CONFIG.is_file():
-            raise ConfigError(f"{BOOK_CONFIG}: the book's search config is not there; "
-                              "pass --config FILE")
-        path = config if config is not None else BOOK_CONFIG
+        if config is None:
+            from dlexp.experiments.compare import preset_config
+            config = preset_config("search")                   # the book's search
+        path = config
         cfg = load_config(path, set_)
         if cfg.search is not None:
             from dlexp.search.space import refuse_searched_overrides

@@ -207,8 +207,15 @@ def _lookup(raw: Mapping, key: str) -> Any:
 
 
 def preset_config(name: str) -> Path:
-    """``configs/<name>.yaml`` of this checkout (the base of a preset comparison)."""
-    path = PRESETS_DIR / f"{name}.yaml"
-    if not path.is_file():
-        raise ConfigError(f"preset config {path} not found; pass one with --config")
-    return path
+    """``configs/<name>.yaml``: the base of a preset comparison (or the book's search).
+
+    Found in the source tree (an editable install or a checkout), else where a wheel
+    installs the ``configs/`` files: ``<prefix>/share/dlexp/configs``.
+    """
+    import sysconfig
+    places = [PRESETS_DIR, Path(sysconfig.get_path("data")) / "share" / "dlexp" / "configs"]
+    for folder in places:
+        if (folder / f"{name}.yaml").is_file():
+            return folder / f"{name}.yaml"
+    raise ConfigError(f"preset config {name}.yaml not found (looked in "
+                      f"{' and '.join(str(p) for p in places)}); pass one with --config")
