@@ -129,3 +129,19 @@ def test_figures_number_trials_as_trials_csv_and_keep_labels_off_the_curves(sear
         assert f"trial {r['number']}," in title
         assert (f"lr {fmt(float(r['optimizer.lr']), 2)}  l2 "
                 f"{fmt(float(r['regularization.l2']), 2)}") in title
+
+
+def test_the_live_table_ends_its_line_when_stderr_is_not_a_terminal():
+    """Piped (``2>&1 | tee log``), what follows the table starts on a line of its own."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from dlexp.search.live import LiveTable
+    out = io.StringIO()
+    table = Table("trial")
+    table.add_row("1")
+    with LiveTable(1, [], console=Console(file=out, width=40)) as live:
+        live.live.update(table, refresh=True)
+    assert out.getvalue().rstrip(" ").endswith("┘\n")

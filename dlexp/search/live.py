@@ -36,6 +36,8 @@ class LiveTable:
 
     def __exit__(self, *exc) -> None:
         self.live.__exit__(*exc)
+        if not self.live.console.is_terminal:      # rich leaves the last line open there
+            self.live.console.line()
 
     def __call__(self, c: Collected, seconds: float) -> None:
         self.live.update(self.render(c, seconds), refresh=True)
