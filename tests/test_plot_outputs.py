@@ -225,3 +225,22 @@ def test_batchnorm_grid_titles_and_legend_stay_off_the_panels(tmp_path, monkeypa
         assert not boxes["legend"].overlaps(box)
     for name in ("suptitle", "legend"):                     # and inside the figure
         assert boxes["size"].x0 <= boxes[name].x0 and boxes[name].x1 <= boxes["size"].x1
+
+
+def test_legend_shows_first_what_sets_each_run_apart(tmp_path):
+    """Four runs, each differing from the others in a different setting: every label
+    leads with its own, not with the first keys where most runs agree."""
+    from dlexp.plots.runs import legend_labels
+    dirs = []
+    for k, (key, value) in enumerate([("l1", 0.0), ("l1", 0.5), ("l2", 0.3),
+                                      ("decay_all", True)]):
+        d = fake_run(tmp_path / f"r{k}")
+        cfg = yaml.safe_load((d / "config.yaml").read_text())
+        cfg["regularization"] = {"l2": 0.0, "l1": 0.0, "decay_all": False, key: value}
+        cfg["training"]["epochs"] = 3 + k
+        (d / "config.yaml").write_text(yaml.safe_dump(cfg))
+        dirs.append(d)
+    labels = legend_labels(dirs, most=1)
+    assert labels[dirs[1]] == "r1: regularization.l1=0.5, …"
+    assert labels[dirs[2]] == "r2: regularization.l2=0.3, …"
+    assert labels[dirs[3]] == "r3: regularization.decay_all=true, …"

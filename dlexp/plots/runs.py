@@ -96,21 +96,31 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
     ax.set_title(f"{name} of {len(shown)} run{'s' * (len(shown) > 1)}",
                  fontsize="medium")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    if max(len(t) for t in labels.values()) > 40:        # long labels: below, not over
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(0.0, -0.14))
+    else:
+        ax.legend(fontsize="small")
     save_figure(fig, out)
     return Path(out), skipped
 
 
 def legend_labels(run_dirs: list[Path], most: int = 3) -> dict[Path, str]:
-    """``folder: key=value, …`` with the config keys whose values differ between runs."""
+    """``folder: key=value, …`` with up to ``most`` of the config keys whose values differ
+    between runs: for each run, those where its value is rarest among the runs first
+    (what sets it apart), ties in config order."""
+    from collections import Counter
+
     from dlexp.experiments.variants import value_text
     flat = {d: flat_config(d) for d in run_dirs}
     keys = list(dict.fromkeys(k for f in flat.values() for k in f))
     differ = [k for k in keys if k != "name"
               and len({value_text(f.get(k)) for f in flat.values()}) > 1]
+    seen = {k: Counter(value_text(f.get(k)) for f in flat.values()) for k in differ}
     out = {}
     for d in run_dirs:
-        parts = [f"{k}={value_text(flat[d].get(k))}" for k in differ[:most]]
+        mine = {k: value_text(flat[d].get(k)) for k in differ}
+        order = sorted(differ, key=lambda k: seen[k][mine[k]])     # stable: config order
+        parts = [f"{k}={mine[k]}" for k in order[:most]]
         parts += ["…"] if len(differ) > most else []
         out[d] = f"{d.name}: {', '.join(parts)}" if parts else d.name
     return out
