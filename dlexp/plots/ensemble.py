@@ -49,7 +49,7 @@ def plot_ensemble(out_dir: Path, band: str = "minmax", label_column: str = "vari
         val_ax.legend(fontsize="small")
     x = np.arange(len(summary))
     accs = [float(r[k]) for r in summary for k in ("member_test_min", "ensemble_test_acc")]
-    low = max(0.0, min(accs) - 0.05) if accs else 0.0
+    low = 0.0                                  # bars start at zero: lengths compare
     for i, r in enumerate(summary):
         color = colors[r[label_column]]
         mean, lo, hi = (float(r[k]) for k in ("test_acc", "member_test_min",
@@ -63,7 +63,7 @@ def plot_ensemble(out_dir: Path, band: str = "minmax", label_column: str = "vari
     test_ax.set_xticks(x, [f"{r[label_column]}\n1 net | {r['members']} nets" for r in summary],
                        fontsize="small")
     if accs:
-        test_ax.set_ylim(low, min(1.0, max(accs) + 0.03))
+        test_ax.set_ylim(low, min(1.0, max(accs) + 0.05))
     test_ax.set_ylabel("test accuracy")
     test_ax.set_title("test set, once: one network (faint) vs averaged", fontsize="medium")
     test_ax.grid(alpha=0.3, axis="y")
