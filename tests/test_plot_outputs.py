@@ -244,3 +244,17 @@ def test_legend_shows_first_what_sets_each_run_apart(tmp_path):
     assert labels[dirs[1]] == "r1: regularization.l1=0.5, …"
     assert labels[dirs[2]] == "r2: regularization.l2=0.3, …"
     assert labels[dirs[3]] == "r3: regularization.decay_all=true, …"
+
+
+def test_plot_names_a_damaged_metrics_file(cli, tmp_path):
+    """Bytes that are not UTF-8 and lines that are not JSON objects are skipped when
+    reading; a file with nothing readable left is named as damaged, not as 'no epoch yet'."""
+    from dlexp.io import read_jsonl
+    good = fake_run(tmp_path / "good")
+    bad = fake_run(tmp_path / "bad")
+    (bad / "metrics.jsonl").write_bytes(b"\x00\xff\xfe garbage\n3\n[1, 2]\n{oops\n")
+    assert read_jsonl(bad / "metrics.jsonl") == []
+    result = cli("plot", good, bad, "-o", tmp_path / "x.png")
+    assert result.exit_code == 2
+    assert "metrics.jsonl: no readable record (the file is damaged)" in result.output
+    assert "Traceback" not in result.output

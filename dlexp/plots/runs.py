@@ -79,6 +79,10 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
                          if r.get(metric) is not None] for d in run_dirs}
     shown = [d for d, rs in records.items() if rs]
     skipped = [d for d, rs in records.items() if not rs]
+    for d in skipped:
+        if not read_jsonl(d / "metrics.jsonl") and (d / "metrics.jsonl").stat().st_size:
+            raise RunError(f"{d / 'metrics.jsonl'}: no readable record (the file is "
+                           "damaged); leave this run out")
     if not shown:
         raise RunError(f"none of the runs has an evaluation of {metric} yet; wait for an "
                        "epoch to finish, or pick another --metric")
