@@ -5,7 +5,9 @@
     fmt(0.91234)       → "0.9123"       10⁻² ≤ |x| < 10³ or x = 0: ``digits`` decimals
     fmt(3.2e-05)       → "3.200e-05"    otherwise: ``digits`` significant figures
 
-Accuracies, losses and seconds read as fixed decimals; learning rates and weight decays,
+A table column reads in one notation (:func:`fmt_column`): when one of its numbers needs
+the scientific form, every non-zero one takes it (``1.000e-02`` above ``1.000e-03``, not
+``0.0100``). Accuracies, losses and seconds read as fixed decimals; learning rates and weight decays,
 which span powers of ten, keep their significant figures instead of rounding to 0.0000.
 Files (CSV, JSON) keep full precision and never go through this.
 """
@@ -13,7 +15,7 @@ Files (CSV, JSON) keep full precision and never go through this.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Sequence
 
 FIXED_RANGE = (1e-2, 1e3)        # |x| in [low, high): fixed decimals
 
@@ -29,3 +31,14 @@ def fmt(value: Any, digits: int = 4) -> str:
     if x == 0 or low <= abs(x) < high:
         return f"{x:.{digits}f}"
     return f"{x:.{max(digits - 1, 0)}e}"
+
+
+def fmt_column(values: Sequence[Any], digits: int = 4) -> list[str]:
+    """``fmt`` of each value, in one notation for the column (see the module docstring)."""
+    texts = [fmt(v, digits) for v in values]
+    reals = [isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral)
+             for v in values]
+    if not any(r and "e" in t for r, t in zip(reals, texts)):
+        return texts
+    return [f"{float(v):.{max(digits - 1, 0)}e}" if r and float(v) != 0 else t
+            for v, r, t in zip(values, reals, texts)]

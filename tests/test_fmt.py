@@ -22,3 +22,22 @@ def test_fmt_fixed_in_the_middle_significant_figures_at_the_ends(value, digits, 
 
 def test_a_tiny_learning_rate_never_shows_as_zero():
     assert float(fmt(1e-6)) == pytest.approx(1e-6) and fmt(1e-6) != fmt(0.0)
+
+
+def test_a_column_reads_in_one_notation():
+    from dlexp.fmt import fmt_column
+    assert fmt_column([0.01, 0.001]) == ["1.000e-02", "1.000e-03"]      # not 0.0100
+    assert fmt_column([0.5, 0.25, None]) == ["0.5000", "0.2500", "—"]   # all fixed: as fmt
+    assert fmt_column([2e-5, 0.0, 7, "sgd"]) == ["2.000e-05", "0.0000", "7", "sgd"]
+
+
+def test_printed_table_columns_keep_one_notation():
+    import io
+
+    from rich.console import Console
+
+    from dlexp.experiments.tables import print_rows
+    out = io.StringIO()
+    print_rows([{"name": "sgd", "lr": 0.01}, {"name": "adam", "lr": 0.001}], ["name", "lr"],
+               console=Console(file=out, width=80))
+    assert "1.000e-02" in out.getvalue() and "0.0100" not in out.getvalue()

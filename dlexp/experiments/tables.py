@@ -17,7 +17,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from dlexp.fmt import fmt
+from dlexp.fmt import fmt, fmt_column
 
 
 def cell(value: Any, std: Any = None) -> str:
@@ -60,7 +60,10 @@ def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title:
     names = [(headers or {}).get(c) or header(c) for c in columns]
     numeric = [name for name, c in zip(names, columns)
                if all(_is_number(r.get(c)) for r in rows)]
-    cells = [[cell(r.get(c), r.get(f"{c}_std")) for c in columns] for r in rows]
+    by_column = [fmt_column([r.get(c) for r in rows])
+                 if not any(r.get(f"{c}_std") is not None for r in rows)
+                 else [cell(r.get(c), r.get(f"{c}_std")) for r in rows] for c in columns]
+    cells = [list(row) for row in zip(*by_column)] if rows else []
     table = new_table(names, right=numeric)
     for row in cells:
         table.add_row(*row)
