@@ -186,6 +186,39 @@ def test_presets_are_found_where_a_wheel_installs_them(tmp_path, monkeypatch):
     assert preset_config("search") == shared / "search.yaml"
 
 
+def test_resume_reruns_only_what_did_not_finish_and_equals_a_straight_run(tiny_env,
+                                                                         tmp_path):
+    """An interrupted comparison (here: one run recorded as interrupted, one never
+    recorded, as after kill -9) is finished by --resume: the completed runs are kept
+    untouched, the others trained again, and every number equals a straight run's."""
+    variants = grid({"optimizer.lr": [0.1, 0.05, 0.02]})
+    straight = run_compare(TINY, variants, out_dir=tmp_path / "straight", jobs=1)
+    d = run_compare(TINY, variants, out_dir=tmp_path / "cut", jobs=1).dir
+    lines = (d / "runs.jsonl").read_text().splitlines()
+    cut = json.loads(lines[1])
+    cut.update(status="interrupted", test_acc=None)
+    (d / "runs.jsonl").write_text(lines[0] + "\n" + json.dumps(cut) + "\n")   # 3rd: lost
+    (d / "0.05" / "metrics.jsonl").write_text("{}\n")                  # a partial folder
+    marker = (d / "0.1" / "model.npz").stat().st_mtime_ns
+    redone = []
+    result = run_compare(TINY, variants, jobs=1, resume=d, on_done=redone.append)
+    assert sorted(r["run"] for r in redone) == ["0.02", "0.05"]
+    assert (d / "0.1" / "model.npz").stat().st_mtime_ns == marker        # kept as it was
+    assert result.status == "completed" and not result.failed
+    fields = ["run", "status", "steps", "final_train_loss", "best_val_acc", "test_acc"]
+    assert ([{k: r[k] for k in fields} for r in result.runs]
+            == [{k: r[k] for k in fields} for r in straight.runs])
+    assert _rows(d / "loss.csv") == _rows(straight.dir / "loss.csv")
+
+
+def test_resume_refuses_another_comparison_or_a_plain_folder(tiny_env, tmp_path):
+    d = run_compare(TINY, grid({"optimizer.lr": [0.1]}), out_dir=tmp_path / "c", jobs=1).dir
+    with pytest.raises(ConfigError, match="that comparison had another variants"):
+        run_compare(TINY, grid({"optimizer.lr": [0.2]}), jobs=1, resume=d)
+    with pytest.raises(ConfigError, match="not a comparison folder"):
+        run_compare(TINY, grid({"optimizer.lr": [0.1]}), jobs=1, resume=tmp_path)
+
+
 def test_layout_csvs_and_plots(tiny_env, tmp_path):
     result = _two_by_two(tmp_path, 1, "serial")
     d = result.dir
@@ -351,6 +384,25 @@ def test_cli_compare_refuses_bad_names_and_seed_clashes(tiny_env, tmp_path, extr
     assert r.output.startswith("error: ") and r.output.count("\n") == 1
     assert message in r.output
     assert not (tmp_path / "runs").exists()
+
+
+def test_cli_resume_finishes_a_comparison_and_refuses_other_options(tiny_env, tmp_path):
+    base = str(_write_base(tmp_path))
+    args = ["compare", base, "--vary", "optimizer.lr=0.1,0.2", "--runs-dir",
+            str(tmp_path / "runs"), "--jobs", "1"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    (d,) = (tmp_path / "runs").iterdir()
+    first = (d / "runs.jsonl").read_text().splitlines()[0]
+    (d / "runs.jsonl").write_text(first + "\n")                # the second run was lost
+    r = CliRunner().invoke(app, [*args, "--resume", str(d)])
+    assert r.exit_code == 0, r.output
+    assert f"resuming {d}: 1 of 2 runs already finished" in r.output
+    assert "[2/2] 0.2: completed" in r.output
+    assert [row["status"] for row in _rows(d / "runs.csv")] == ["completed", "completed"]
+    other = [*args[:3], "optimizer.lr=0.1,0.3", *args[4:], "--resume", str(d)]
+    r = CliRunner().invoke(app, other)
+    assert r.exit_code == 2 and r.output.count("\n") == 1
+    assert "that comparison had another variants" in r.output
 
 
 def test_cli_compare_optimizers_runs_the_preset(tiny_env, tmp_path):

@@ -47,6 +47,10 @@ _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
     ("band", str, typer.Option("minmax", "--band",
                                help="Band over seeds: minmax or std (±1 std).")),
     ("quiet", bool, typer.Option(False, "--quiet", "-q", help="No line per finished run.")),
+    ("resume", Optional[Path], typer.Option(
+        None, "--resume", metavar="DIR", help="Finish the interrupted comparison in DIR "
+        "(give the command and options that started it): runs that completed are kept, "
+        "the others run again.")),
 )
 
 

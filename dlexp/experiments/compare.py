@@ -100,8 +100,8 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
                 expected: Sequence[str] = (),
                 on_start: Callable[[Path], None] | None = None,
                 on_done: Callable[[dict], None] | None = None,
-                finish: Callable[[CompareResult], CompareResult] | None = None
-                ) -> CompareResult:
+                finish: Callable[[CompareResult], CompareResult] | None = None,
+                resume: Path | None = None) -> CompareResult:
     """Train every variant and write the comparison folder; see the module docstring.
 
     ``out_dir`` (default: a new ``runs_root/<name>-<time>``) is the parent folder;
@@ -114,6 +114,8 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     ``on_done(record)`` in this process as each sub-run finishes; ``finish(result)``
     (analyses, figures) right after the summary, in the same stretch as the writes: a
     Ctrl-C once training is over waits until they are done (a second acts at once).
+    ``resume``: the folder of an interrupted run of this same comparison, whose finished
+    sub-runs are kept (:mod:`~dlexp.experiments.resume`).
     """
     from dlexp.data import locate_mnist
     from dlexp.experiments.pool import execute
@@ -133,20 +135,29 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     configs = [variant_config(base, v) for v in variants]      # validate all before running
     if window < 1:
         raise ConfigError(f"smoothing window {window}: must be at least 1 update")
-    locate_mnist()                     # find or download once, before workers start
-    started = time.time()
-    out_dir = new_run_dir(Path(runs_root), name) if out_dir is None else Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / "meta.json", run_meta(started))
     varied = [k for v in variants for k in v.overrides]
     lr = ["optimizer.lr"] if "optimizer.name" in varied else []
     keys = list(dict.fromkeys(varied + lr + list(report_keys)))
     keys = [k for k in keys if k not in ("seed", "name")]
-    write_json(out_dir / "compare.json", {
-        "name": name, "base": config_to_dict(base) if isinstance(base, Config) else dict(base),
-        "variants": [{"label": v.label, "overrides": dict(v.overrides), "seed": v.seed,
-                      "run": v.run_name} for v in variants],
-        "label_column": label_column, "window": window, "keys": keys})
+    spec = {"name": name,
+            "base": config_to_dict(base) if isinstance(base, Config) else dict(base),
+            "variants": [{"label": v.label, "overrides": dict(v.overrides), "seed": v.seed,
+                          "run": v.run_name} for v in variants],
+            "label_column": label_column, "window": window, "keys": keys}
+    kept: dict[str, dict] = {}
+    if resume is not None:
+        from dlexp.experiments.resume import clear_runs, kept_runs
+        kept = kept_runs(resume, spec, expected)       # refuses another comparison
+    locate_mnist()                     # find or download once, before workers start
+    started = time.time()
+    if resume is not None:
+        out_dir = Path(resume)
+        clear_runs(out_dir, [n for n in names if n not in kept])
+    else:
+        out_dir = new_run_dir(Path(runs_root), name) if out_dir is None else Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_json(out_dir / "meta.json", run_meta(started))
+        write_json(out_dir / "compare.json", spec)
     meta = [{"label": v.label, "seed": c.seed, "run": v.run_name,
              **{k: _lookup(config_to_dict(c), k) for k in keys}}
             for v, c in zip(variants, configs)]
@@ -160,7 +171,12 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
         if on_done is not None:
             on_done(record)
 
-    outcomes = execute(configs, [out_dir / n for n in names], jobs, done)
+    todo = [i for i, n in enumerate(names) if n not in kept]
+    fresh = execute([configs[i] for i in todo], [out_dir / names[i] for i in todo], jobs,
+                    lambda j, o: done(todo[j], o))
+    outcomes = [kept.get(n) for n in names]
+    for i, o in zip(todo, fresh):
+        outcomes[i] = o
     with hold_interrupts():
         result = _write_results(out_dir, meta, outcomes, window, label_column, keys,
                                 expected, started)

@@ -57,6 +57,7 @@ class CompareOptions:
     runs_dir: Path = Path("runs")
     band: str = "minmax"                  # minmax or std
     quiet: bool = False                   # no progress line per finished run
+    resume: Path | None = None            # an interrupted comparison's folder to finish
 
     def length_overrides(self) -> list[str]:
         """``--iterations`` / ``--epochs`` as ``--set`` overrides."""
@@ -108,6 +109,10 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
         where.append(out_dir)
         for note in optimizer_notes(base, plan.variants, plan.lr_hint):
             _err(note)
+        if opts.resume is not None:                   # only kept runs' folders remain
+            kept = [v.run_name for v in plan.variants if (out_dir / v.run_name).is_dir()]
+            done.extend(kept)
+            _err(f"resuming {out_dir}: {len(kept)} of {total} runs already finished")
 
     def progress(record: dict) -> None:
         done.append(record)
@@ -129,7 +134,8 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
                          name=opts.name or plan.name, jobs=opts.jobs, window=opts.smooth,
                          label_column=plan.label_column, report_keys=plan.report_keys,
                          expected=plan.expected, on_start=start,
-                         on_done=None if opts.quiet else progress, finish=finish)
+                         on_done=None if opts.quiet else progress, finish=finish,
+                         resume=opts.resume)
     interrupted = result.status == "interrupted"
     print_summary(result, plan)
     if plan.report is not None and not interrupted:
@@ -141,7 +147,8 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
 def exit_code(result: CompareResult, expected: Sequence[str] = ()) -> int:
     """0, 1 or 130 (module docstring), naming on stderr the runs that did not complete."""
     if result.status == "interrupted":
-        _err("interrupted: the table and figures show what the runs did until then")
+        _err("interrupted: the table and figures show what the runs did until then; "
+             f"to finish it, repeat the command with --resume {result.dir}")
         return 130
     unexpected = [r for r in result.failed if r["status"] not in expected]
     as_expected = [r for r in result.failed if r["status"] in expected]

@@ -1,0 +1,56 @@
+"""Finishing an interrupted comparison: ``--resume DIR`` on the command that made it.
+
+The comparison folder records what it compares (``compare.json``: name, base config,
+variants, label column, smoothing window, reported keys) and every sub-run as it ends
+(``runs.jsonl``, one line each; a later line for the same run wins). Resuming:
+
+1. rebuilds that record from the command line given now and refuses (one line, exit 2)
+   if it differs from the stored one — a resumed comparison compares the same things;
+2. keeps each sub-run whose last line says ``completed`` (or a status the command
+   expects, such as ``diverged`` in ``batchnorm``) with its folder untouched;
+3. deletes the folders of the others (interrupted, skipped, failed, or never recorded
+   because the process was killed) and trains them again, appending their lines;
+
+then the tables and figures are made from all of them, as after an uninterrupted run.
+Same config and seed give the same numbers, so a resumed comparison equals one that ran
+straight through.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Sequence
+
+from dlexp.errors import ConfigError
+from dlexp.io import read_jsonl
+
+
+def kept_runs(out_dir: Path, spec: dict, expected: Sequence[str]) -> dict[str, dict]:
+    """The finished sub-runs of the comparison in ``out_dir`` to keep, by run name;
+    ConfigError if the folder is not a comparison or compares something else."""
+    out_dir = Path(out_dir)
+    stored_path = out_dir / "compare.json"
+    if not stored_path.is_file():
+        raise ConfigError(f"--resume {out_dir}: not a comparison folder (no compare.json); "
+                          "`dlexp runs` lists them")
+    stored = json.loads(json.dumps(json.loads(stored_path.read_text())))
+    wanted = json.loads(json.dumps(spec))                  # tuples → lists, as stored
+    differ = [k for k in wanted if stored.get(k) != wanted[k]]
+    if differ:
+        raise ConfigError(f"--resume {out_dir}: that comparison had another "
+                          f"{', '.join(differ)}; resume it with the command and options "
+                          "that started it, or start a new one")
+    last = {r["run"]: r for r in read_jsonl(out_dir / "runs.jsonl") if "run" in r}
+    done = ("completed", *expected)
+    return {name: r for name, r in last.items() if r.get("status") in done
+            and (out_dir / name).is_dir()}
+
+
+def clear_runs(out_dir: Path, names: Sequence[str]) -> None:
+    """Delete the sub-run folders ``names`` (what an unfinished run left) before rerunning."""
+    for name in names:
+        path = Path(out_dir) / name
+        if path.is_dir():
+            shutil.rmtree(path)
