@@ -177,7 +177,8 @@ def test_presets_are_found_where_a_wheel_installs_them(tmp_path, monkeypatch):
     import sysconfig
     from dlexp.experiments import compare
     monkeypatch.setattr(compare, "PRESETS_DIR", tmp_path / "no-checkout")
-    monkeypatch.setattr(sysconfig, "get_path", lambda name: str(tmp_path / "prefix"))
+    monkeypatch.setattr(sysconfig, "get_path",
+                        lambda name, scheme=None: str(tmp_path / (scheme or "prefix")))
     with pytest.raises(ConfigError, match="search.yaml not found .*no-checkout.* and "):
         preset_config("search")
     shared = tmp_path / "prefix" / "share" / "dlexp" / "configs"

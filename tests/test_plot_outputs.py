@@ -258,3 +258,7 @@ def test_plot_names_a_damaged_metrics_file(cli, tmp_path):
     assert result.exit_code == 2
     assert "metrics.jsonl: no readable record (the file is damaged)" in result.output
     assert "Traceback" not in result.output
+    live = fake_run(tmp_path / "live")                   # first record half written
+    (live / "metrics.jsonl").write_text('{"epoch": 1, "step": 5, "train_lo')
+    result = cli("plot", good, live, "-o", tmp_path / "y.png")
+    assert result.exit_code == 0 and "live" in result.output   # left out, not damaged

@@ -91,6 +91,14 @@ def test_a_searched_optimizer_name_gets_its_own_settings_and_defaults():
     assert (nesterov.lr, nesterov.hyper["momentum"]) == (0.05, 0.5)   # the user's values
     drawn = trial_config(plain, {"optimizer.name": "adam", "optimizer.lr": 0.2}, "t")
     assert drawn.optimizer.lr == 0.2
+    both = {"optimizer.name": {"distribution": "choice", "choices": ["sgd", "momentum"]},
+            "optimizer.momentum": {"distribution": "uniform", "low": 0.5, "high": 0.9}}
+    mom = config_to_dict(config_from_dict({"optimizer": {"name": "momentum"},
+                                           "search": both}, "b.yaml"))
+    drawn = {"optimizer.name": "sgd", "optimizer.momentum": 0.7}
+    assert trial_config(mom, drawn, "t").optimizer.hyper == {}       # sgd has no momentum
+    drawn["optimizer.name"] = "momentum"
+    assert trial_config(mom, drawn, "t").optimizer.hyper == {"momentum": 0.7}
 
 
 def test_log_uniform_draws_are_uniform_in_the_exponent_and_reach_the_config():

@@ -228,8 +228,11 @@ def preset_config(name: str) -> Path:
     Found in the source tree (an editable install or a checkout), else where a wheel
     installs the ``configs/`` files: ``<prefix>/share/dlexp/configs``.
     """
+    import os
     import sysconfig
-    places = [PRESETS_DIR, Path(sysconfig.get_path("data")) / "share" / "dlexp" / "configs"]
+    prefixes = [sysconfig.get_path("data"), sysconfig.get_path("data", f"{os.name}_user")]
+    places = [PRESETS_DIR, *(Path(p) / "share" / "dlexp" / "configs"
+                             for p in dict.fromkeys(prefixes))]
     for folder in places:
         if (folder / f"{name}.yaml").is_file():
             return folder / f"{name}.yaml"

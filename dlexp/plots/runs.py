@@ -79,8 +79,9 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
                          if r.get(metric) is not None] for d in run_dirs}
     shown = [d for d, rs in records.items() if rs]
     skipped = [d for d, rs in records.items() if not rs]
-    for d in skipped:
-        if not read_jsonl(d / "metrics.jsonl") and (d / "metrics.jsonl").stat().st_size:
+    for d in skipped:              # a whole line (not a torn last one) that is no record
+        lines = (d / "metrics.jsonl").read_bytes().split(b"\n")[:-1]
+        if not read_jsonl(d / "metrics.jsonl") and any(line.strip() for line in lines):
             raise RunError(f"{d / 'metrics.jsonl'}: no readable record (the file is "
                            "damaged); leave this run out")
     if not shown:

@@ -189,8 +189,9 @@ def _plain(obj: dict) -> dict:
 
 
 def _write(plan: SearchPlan, stored: dict | None = None) -> None:
-    """search.json; when resuming (``stored``: the file as it was), ``meta`` stays the
-    start's and each resume adds its own to ``resumes``."""
+    """search.json; when a resume changes the plan (``stored``: the file as it was),
+    ``meta`` stays the start's and the resume adds its own to ``resumes`` (a resume that
+    changes nothing leaves the file as it is)."""
     from dlexp.search.study import mask_url
     fields = asdict(plan)
     now = run_meta(time.time())

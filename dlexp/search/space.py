@@ -108,7 +108,9 @@ def apply_params(base: Mapping, params: Mapping[str, Any]) -> dict:
     When ``optimizer.name`` is drawn those settings follow the drawn optimiser: the ones
     it does not have are dropped (``beta1`` for SGD), and the ones still at the base
     optimiser's default take the drawn one's default (a base ``sgd`` at lr 0.01 gives
-    ``adam`` its 0.001); settings changed from the default are kept, searched ones drawn.
+    ``adam`` its 0.001); settings changed from the default are kept, searched ones drawn
+    — a searched setting the drawn optimiser does not have (``optimizer.momentum`` when
+    ``sgd`` is drawn) is left out of that trial.
     """
     from dlexp.config import apply_overrides
     from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
@@ -117,9 +119,11 @@ def apply_params(base: Mapping, params: Mapping[str, Any]) -> dict:
     if drawn in OPTIMIZERS and isinstance(opt, Mapping):
         has = hyperparameters(drawn)
         old = hyperparameters(opt["name"]) if opt.get("name") in OPTIMIZERS else {}
-        raw["optimizer"] = {k: v for k, v in opt.items()
-                            if k in ("name", "schedule") or f"optimizer.{k}" in params
-                            or (k in has and not (k in old and v == old[k]))}
+        raw["optimizer"] = {k: v for k, v in opt.items() if k in ("name", "schedule")
+                            or (k in has and (f"optimizer.{k}" in params
+                                              or not (k in old and v == old[k])))}
+        params = {k: v for k, v in params.items() if not k.startswith("optimizer.")
+                  or k.split(".")[1] in (*has, "name", "schedule")}
     return apply_overrides(raw, trial_overrides(params))
 
 
