@@ -5,10 +5,11 @@
     fmt(0.91234)       → "0.9123"       10⁻² ≤ |x| < 10³ or x = 0: ``digits`` decimals
     fmt(3.2e-05)       → "3.200e-05"    otherwise: ``digits`` significant figures
 
+Accuracies, losses and seconds read as fixed decimals; learning rates and weight decays,
+which span powers of ten, keep their significant figures instead of rounding to 0.0000.
 A table column reads in one notation (:func:`fmt_column`): when one of its numbers needs
 the scientific form, every non-zero one takes it (``1.000e-02`` above ``1.000e-03``, not
-``0.0100``). Accuracies, losses and seconds read as fixed decimals; learning rates and weight decays,
-which span powers of ten, keep their significant figures instead of rounding to 0.0000.
+``0.0100``).
 Files (CSV, JSON) keep full precision and never go through this.
 """
 

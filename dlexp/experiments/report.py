@@ -131,7 +131,8 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
         return result
 
     result = run_compare(base, plan.variants, runs_root=opts.runs_dir,
-                         name=plan.name if opts.name is None else opts.name, jobs=opts.jobs, window=opts.smooth,
+                         name=plan.name if opts.name is None else opts.name,
+                         jobs=opts.jobs, window=opts.smooth,
                          label_column=plan.label_column, report_keys=plan.report_keys,
                          expected=plan.expected, on_start=start,
                          on_done=None if opts.quiet else progress, finish=finish,
