@@ -101,6 +101,35 @@ def test_a_searched_optimizer_name_gets_its_own_settings_and_defaults():
     assert trial_config(mom, drawn, "t").optimizer.hyper == {"momentum": 0.7}
 
 
+def test_optimizer_settings_are_checked_with_each_optimizer_that_may_be_drawn():
+    """A searched momentum is checked against every drawn optimiser that has it (a base
+    sgd does not), refused if none has it, and narrowing sees only the trials that used
+    it; a trial's listed params are the ones it used."""
+    from dlexp.search.rounds import narrow
+    from dlexp.search.space import used_params
+    mom = {"optimizer.momentum": {"distribution": "uniform", "low": 0.5, "high": 0.99}}
+    names = lambda *n: {"optimizer.name": {"distribution": "choice",    # noqa: E731
+                                           "choices": list(n)}}
+    ok = config_from_dict({"optimizer": {"name": "sgd"},
+                           "search": {**names("momentum", "nesterov"), **mom}}, "a.yaml")
+    check_against(ok.search, config_to_dict(ok), "a.yaml")          # sgd base: fine
+    bad = config_from_dict({"optimizer": {"name": "sgd"},
+                            "search": {**names("sgd", "adam"), **mom}}, "b.yaml")
+    with pytest.raises(ConfigError, match="optimizer.momentum: none of the searched "
+                                          r"optimizers \(sgd, adam\) has this setting"):
+        check_against(bad.search, config_to_dict(bad), "b.yaml")
+    assert used_params({"optimizer.name": "sgd", "optimizer.momentum": 0.7}) == {
+        "optimizer.name": "sgd"}
+    space = config_from_dict({"search": {**names("sgd", "momentum"), **mom}}, "c").search
+    rows = [{"state": "complete", "val_acc": acc, "params": used_params(
+        {"optimizer.name": n, "optimizer.momentum": m}), "round": 1, "number": k}
+        for k, (n, m, acc) in enumerate([("sgd", 0.51, 0.9), ("momentum", 0.8, 0.8),
+                                         ("momentum", 0.9, 0.7), ("sgd", 0.98, 0.1)])]
+    narrowed = {p.key: p for p in narrow(space, rows, keep=0.75).params}
+    m = narrowed["optimizer.momentum"]
+    assert (m.low, m.high) == (0.8, 0.9)          # not 0.51: that sgd trial had none
+
+
 def test_log_uniform_draws_are_uniform_in_the_exponent_and_reach_the_config():
     cfg = config_from_dict({"optimizer": {"name": "sgd"}, "search": BOOK}, "b.yaml")
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))

@@ -19,7 +19,8 @@
 * **stopping**: workers ignore SIGINT. On Ctrl-C (or SIGTERM) the parent sets a shared
   event; each worker's :class:`StopWhenSet` raises KeyboardInterrupt at its next
   update, which :func:`~dlexp.train.loop.fit` records as ``interrupted`` — the sub-run
-  folder stays complete. Runs not yet started end as ``skipped``.
+  folder stays complete. Runs not yet started end as ``skipped``. Workers die with the
+  parent (``kill -9`` of it leaves no orphan writing a sub-run folder).
 * **failures**: an exception in one run is caught in its worker and reported as status
   ``failed`` (with a summary.json in its folder); the other runs go on.
 """
@@ -39,7 +40,7 @@ from dlexp.config import Config
 from dlexp.io import write_json
 from dlexp.train.loop import Callback, FitState
 from dlexp.train.runner import train_run
-from dlexp.train.signals import interrupt_on_sigterm
+from dlexp.train.signals import interrupt_on_sigterm, stop_with_parent
 
 SUMMARY_KEYS = ("steps", "final_train_loss", "best_val_acc", "final_val_acc", "test_acc",
                 "train_seconds")
@@ -119,6 +120,9 @@ def _init_worker(stop) -> None:
     global _STOP
     _STOP = stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # the parent decides when to stop
+    # A worker outliving the parent would take the next queued run and write into the
+    # comparison folder unseen (a --resume would then train that run a second time).
+    stop_with_parent(signal.SIGKILL)
     threadpool_limits(limits=1)                      # for the life of this process
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import optuna
 
 from dlexp.errors import RunError
-from dlexp.search.space import Param, SearchSpace, parse_search_space
+from dlexp.search.space import Param, SearchSpace, parse_search_space, used_params
 from dlexp.search.study import (finished_rows, open_study, rank_key, round_studies,
                                 round_study_name)
 
@@ -45,8 +45,8 @@ def narrow(space: SearchSpace, rows: list[dict], keep: float) -> SearchSpace:
         return space
     n_top = max(2, math.ceil(keep * len(complete)))
     top = sorted(complete, key=rank_key)[:n_top]
-    return SearchSpace(tuple(_narrow_param(p, [r["params"][p.key] for r in top
-                                               if p.key in r["params"]])
+    used = [used_params(r["params"]) for r in top]      # momentum only where it counted
+    return SearchSpace(tuple(_narrow_param(p, [u[p.key] for u in used if p.key in u])
                              for p in space.params))
 
 

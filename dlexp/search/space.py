@@ -101,6 +101,18 @@ def trial_overrides(params: Mapping[str, Any]) -> list[str]:
     return [f"{key}={json.dumps(value)}" for key, value in params.items()]
 
 
+def used_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The drawn values a trial uses: a searched optimiser setting that the drawn
+    ``optimizer.name`` does not have (``optimizer.momentum`` for ``sgd``) is left out."""
+    from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
+    drawn = params.get("optimizer.name")
+    if drawn not in OPTIMIZERS:
+        return dict(params)
+    has = (*hyperparameters(drawn), "name", "schedule")
+    return {k: v for k, v in params.items()
+            if not k.startswith("optimizer.") or k.split(".")[1] in has}
+
+
 def apply_params(base: Mapping, params: Mapping[str, Any]) -> dict:
     """The plain config ``base`` (its ``search:`` left out) with a trial's ``params`` set.
 
@@ -114,6 +126,7 @@ def apply_params(base: Mapping, params: Mapping[str, Any]) -> dict:
     """
     from dlexp.config import apply_overrides
     from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
+    params = used_params(params)
     raw = {k: v for k, v in base.items() if k != "search"}
     drawn, opt = params.get("optimizer.name"), raw.get("optimizer")
     if drawn in OPTIMIZERS and isinstance(opt, Mapping):
@@ -122,18 +135,24 @@ def apply_params(base: Mapping, params: Mapping[str, Any]) -> dict:
         raw["optimizer"] = {k: v for k, v in opt.items() if k in ("name", "schedule")
                             or (k in has and (f"optimizer.{k}" in params
                                               or not (k in old and v == old[k])))}
-        params = {k: v for k, v in params.items() if not k.startswith("optimizer.")
-                  or k.split(".")[1] in (*has, "name", "schedule")}
     return apply_overrides(raw, trial_overrides(params))
 
 
 def check_against(space: SearchSpace, base: Mapping, where: str) -> None:
     """Apply each bound (or choice) to the plain config ``base``; raise if one does not fit."""
     from dlexp.config import config_from_dict
+    names = next((p.choices for p in space.params
+                  if p.key == "optimizer.name" and p.distribution == "choice"), None)
     for p in space.params:
+        setting = p.key.startswith("optimizer.") and p.key != "optimizer.name"
+        combos = [{"optimizer.name": n} for n in names] if names and setting else [{}]
+        if names and setting and not any(p.key in used_params({**c, p.key: 0}) for c in combos):
+            raise ConfigError(f"{where}: search: {p.key}: none of the searched optimizers "
+                              f"({', '.join(names)}) has this setting; remove it")
         for value in (p.choices if p.distribution == "choice" else (p.low, p.high)):
             label = f"{where}: search: {p.key}={value!r} does not fit the config"
-            config_from_dict(apply_params(base, {p.key: value}), label)
+            for combo in combos:                  # with each optimiser that may be drawn
+                config_from_dict(apply_params(base, {**combo, p.key: value}), label)
 
 
 def refuse_searched_overrides(space: SearchSpace, overrides: Sequence[str]) -> None:

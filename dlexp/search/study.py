@@ -31,6 +31,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from dlexp.errors import ConfigError, RunError
 from dlexp.search.sampler import TrialSeededRandomSampler, seed_sequence
+from dlexp.search.space import used_params
 
 JOURNAL = "journal.log"
 HEARTBEAT_SECONDS = 10          # RDB storage: a running trial's heartbeat …
@@ -171,7 +172,7 @@ def trial_row(t: FrozenTrial, round_: int) -> dict:
     if state is None:
         state = "diverged" if r.get("outcome") == "diverged" else "failed"
     row = {"round": round_, "number": t.number, "state": state, "counted": counts(t),
-           "params": dict(t.params), "val_acc": r.get("val_acc"), "val_loss": r.get("val_loss"),
+           "params": used_params(t.params), "val_acc": r.get("val_acc"), "val_loss": r.get("val_loss"),
            "epochs": r.get("epochs"), "evals": r.get("evals"),
            "planned_evals": r.get("planned_evals"), "seconds": r.get("seconds"),
            "note": r.get("message"), "curve": r.get("curve") or {}}

@@ -37,6 +37,7 @@ from dlexp.search.recovery import fail_stale
 from dlexp.search.study import (PRUNERS, SAMPLERS, find_study, open_storage,
                                 round_study_name, tally)
 from dlexp.train.runner import load_splits
+from dlexp.train.signals import stop_with_parent
 
 POLL_SECONDS = 0.5
 
@@ -103,7 +104,7 @@ def _n_trials(storage: optuna.storages.BaseStorage, name: str) -> int:
 def worker_main(job: WorkerJob) -> None:
     """Entry point of a spawned worker process; dies with its parent. (Its trials train
     on one BLAS thread: :func:`dlexp.train.setup.train_model` sees to that.)"""
-    _stop_with_parent()
+    stop_with_parent()
     signal.signal(signal.SIGINT, _interrupt_once)
     signal.signal(signal.SIGTERM, _interrupt_once)
     try:
@@ -123,14 +124,3 @@ def _ignore(signum, frame) -> None:
     """A Python-level no-op (SIG_IGN set inside a handler makes Python warn of a race)."""
 
 
-def _stop_with_parent() -> None:
-    """Ask Linux to send SIGTERM when the parent dies (e.g. ``kill -9`` of ``dlexp search``)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() == 1:                # the parent was already gone
-        os.kill(os.getpid(), signal.SIGTERM)

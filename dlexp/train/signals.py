@@ -17,7 +17,9 @@ Both do nothing outside the main thread (only it receives signals).
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 from typing import Iterator
 
@@ -68,6 +70,21 @@ def hold_interrupts() -> Iterator[None]:
             signal.signal(s, h)
     if held:
         raise KeyboardInterrupt
+
+
+def stop_with_parent(signum: int = signal.SIGTERM) -> None:
+    """In a worker process: ask Linux to send ``signum`` when the parent dies (``kill -9``
+    of ``dlexp search`` or of a comparison), so no orphan keeps training or writing.
+    SIGTERM lets the worker record what it was doing; SIGKILL ends it at once."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signum)           # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:                # the parent was already gone
+        os.kill(os.getpid(), signum)
 
 
 class StopOnSignal(Callback):
