@@ -214,8 +214,12 @@ def test_resume_reruns_only_what_did_not_finish_and_equals_a_straight_run(tiny_e
 
 def test_resume_refuses_another_comparison_or_a_plain_folder(tiny_env, tmp_path):
     d = run_compare(TINY, grid({"optimizer.lr": [0.1]}), out_dir=tmp_path / "c", jobs=1).dir
-    with pytest.raises(ConfigError, match="that comparison had another variants"):
+    with pytest.raises(ConfigError, match="was started with another set of runs"):
         run_compare(TINY, grid({"optimizer.lr": [0.2]}), jobs=1, resume=d)
+    with pytest.raises(ConfigError, match="another base config"):
+        run_compare({**TINY, "seed": 5}, grid({"optimizer.lr": [0.1]}), jobs=1, resume=d)
+    with pytest.raises(ConfigError, match="no such folder"):
+        run_compare(TINY, grid({"optimizer.lr": [0.1]}), jobs=1, resume=tmp_path / "nope")
     with pytest.raises(ConfigError, match="not a comparison folder"):
         run_compare(TINY, grid({"optimizer.lr": [0.1]}), jobs=1, resume=tmp_path)
 
@@ -403,7 +407,7 @@ def test_cli_resume_finishes_a_comparison_and_refuses_other_options(tiny_env, tm
     other = [*args[:3], "optimizer.lr=0.1,0.3", *args[4:], "--resume", str(d)]
     r = CliRunner().invoke(app, other)
     assert r.exit_code == 2 and r.output.count("\n") == 1
-    assert "that comparison had another variants" in r.output
+    assert "started with another set of runs (--vary" in r.output
 
 
 def test_cli_compare_optimizers_runs_the_preset(tiny_env, tmp_path):

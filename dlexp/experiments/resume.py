@@ -32,20 +32,30 @@ def kept_runs(out_dir: Path, spec: dict, expected: Sequence[str]) -> dict[str, d
     ConfigError if the folder is not a comparison or compares something else."""
     out_dir = Path(out_dir)
     stored_path = out_dir / "compare.json"
+    if not out_dir.is_dir():
+        raise ConfigError(f"--resume {out_dir}: no such folder; the comparison printed its "
+                          "folder, and `dlexp runs` lists them")
     if not stored_path.is_file():
         raise ConfigError(f"--resume {out_dir}: not a comparison folder (no compare.json); "
                           "`dlexp runs` lists them")
     stored = json.loads(json.dumps(json.loads(stored_path.read_text())))
     wanted = json.loads(json.dumps(spec))                  # tuples → lists, as stored
-    differ = [k for k in wanted if stored.get(k) != wanted[k]]
+    differ = list(dict.fromkeys(WHAT[k] for k in wanted if stored.get(k) != wanted[k]))
     if differ:
-        raise ConfigError(f"--resume {out_dir}: that comparison had another "
-                          f"{', '.join(differ)}; resume it with the command and options "
-                          "that started it, or start a new one")
+        raise ConfigError(f"--resume {out_dir}: that comparison was started with another "
+                          f"{' and another '.join(differ)}; resume it with the command and "
+                          "options that started it, or start a new one")
     last = {r["run"]: r for r in read_jsonl(out_dir / "runs.jsonl") if "run" in r}
     done = ("completed", *expected)
     return {name: r for name, r in last.items() if r.get("status") in done
             and (out_dir / name).is_dir()}
+
+
+# What the user changed, for each field of compare.json that differs.
+WHAT = {"name": "--name or command", "base": "base config (--config, --set, --iterations, "
+        "--epochs)", "variants": "set of runs (--vary, --seeds, the command's options)",
+        "keys": "set of runs (--vary, --seeds, the command's options)",
+        "label_column": "--name or command", "window": "--smooth"}
 
 
 def clear_runs(out_dir: Path, names: Sequence[str]) -> None:
