@@ -152,23 +152,28 @@ def _two_by_two(tmp_path: Path, jobs: int, folder: str):
 
 def test_ctrl_c_after_training_waits_for_the_summary_and_figures(tiny_env, tmp_path):
     """A SIGINT while the results are written (here: from inside ``finish``, where the
-    figures are drawn) is held until they are done, then raised."""
+    figures are drawn) is held until they are done, then reported on the result; a
+    second one stops at once."""
     import os
     import signal
     finished = []
 
-    def finish(result):
-        os.kill(os.getpid(), signal.SIGINT)                  # Ctrl-C arrives now
+    def finish(result, presses=1):
+        for _ in range(presses):
+            os.kill(os.getpid(), signal.SIGINT)              # Ctrl-C arrives now
         (result.dir / "figure.png").write_text("drawn")      # the work still completes
         finished.append(result.status)
         return result
 
-    with pytest.raises(KeyboardInterrupt):
-        run_compare(TINY, grid({"optimizer.lr": [0.1]}), out_dir=tmp_path / "c", jobs=1,
-                    finish=finish)
-    assert finished == ["completed"]
+    result = run_compare(TINY, grid({"optimizer.lr": [0.1]}), out_dir=tmp_path / "c",
+                         jobs=1, finish=finish)
+    assert result.signalled and finished == ["completed"]
     assert (tmp_path / "c" / "figure.png").read_text() == "drawn"
     assert json.loads((tmp_path / "c" / "summary.json").read_text())["status"] == "completed"
+    with pytest.raises(KeyboardInterrupt):
+        run_compare(TINY, grid({"optimizer.lr": [0.1]}), out_dir=tmp_path / "d", jobs=1,
+                    finish=lambda r: finish(r, presses=2))
+    assert not (tmp_path / "d" / "figure.png").exists()
 
 
 def test_presets_are_found_where_a_wheel_installs_them(tmp_path, monkeypatch):

@@ -66,6 +66,7 @@ table and returns the exit code. Extra figures read the CSVs above.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,7 @@ class CompareResult:
     status: str                             # completed, failed or interrupted
     runs: list[dict]                        # one record per variant, in variant order
     summary: list[dict]                     # one row per label (summary.csv)
+    signalled: bool = False                 # Ctrl-C came while the results were written
 
     @property
     def failed(self) -> list[dict]:
@@ -177,10 +179,17 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     outcomes = [kept.get(n) for n in names]
     for i, o in zip(todo, fresh):
         outcomes[i] = o
-    with hold_interrupts():
-        result = _write_results(out_dir, meta, outcomes, window, label_column, keys,
-                                expected, started)
-        return finish(result) if finish is not None else result
+    written: CompareResult | None = None
+    try:
+        with hold_interrupts():
+            result = _write_results(out_dir, meta, outcomes, window, label_column, keys,
+                                    expected, started)
+            written = finish(result) if finish is not None else result
+    except KeyboardInterrupt:
+        if written is None:
+            raise                               # a second Ctrl-C while writing: stop
+        return dataclasses.replace(written, signalled=True)    # all written: say so
+    return written
 
 
 def _write_results(out_dir: Path, meta: list[dict], outcomes: list[dict], window: int,

@@ -142,6 +142,9 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
     if plan.report is not None and not interrupted:
         plan.report(result)
     print(result.dir, flush=True)
+    if result.signalled:
+        _err(f"interrupted once the results were written: {result.dir} is complete")
+        return 130
     return exit_code(result, plan.expected)
 
 
