@@ -450,9 +450,11 @@ def test_cli_compare_notes_dropped_settings_and_fits_80_columns(tiny_env, tmp_pa
            "dropped for its variants" in lines
     assert "[1/4] name=sgd_batchnorm=true: completed  train loss since last eval" in r.output
     (d,) = (tmp_path / "runs").iterdir()
+    assert f"comparison folder: {d}" in lines[:3]           # said before anything runs
     summary = _rows(d / "summary.csv")
     assert [float(s["optimizer.lr"]) for s in summary] == [0.002] * 4     # the shared lr
-    table = [line for line in lines if not line.startswith(("note:", "[", str(d)))]
+    table = [line for line in lines
+             if not line.startswith(("note:", "[", str(d), "comparison folder:"))]
     assert all(len(line) <= 80 and "…" not in line for line in table)
     assert "final" in r.output and "smoothed" in r.output                 # the loss column
     assert "batchnorm=false" in r.output.replace("\n", "")               # labels whole

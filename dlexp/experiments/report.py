@@ -113,6 +113,8 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
             kept = [v.run_name for v in plan.variants if (out_dir / v.run_name).is_dir()]
             done.extend(kept)
             _err(f"resuming {out_dir}: {len(kept)} of {total} runs already finished")
+        else:                                         # known before anything can stop it
+            _err(f"comparison folder: {out_dir}")
 
     def progress(record: dict) -> None:
         done.append(record)
