@@ -86,6 +86,12 @@ def read_jsonl(path: Path) -> list[dict]:
     return out
 
 
+def as_stored(obj: Any) -> Any:
+    """``obj`` as :func:`write_json` stores it and ``json.loads`` reads it back (tuples
+    become lists, NaN null), so a record just built compares equal to a stored one."""
+    return json.loads(dumps_json(obj))
+
+
 def dumps_json(obj: Any, indent: int | None = None) -> str:
     """``json.dumps`` that writes NaN/±inf as null and NumPy scalars/arrays as numbers."""
     return json.dumps(_finite(obj), indent=indent, default=_jsonable, allow_nan=False)

@@ -100,7 +100,7 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
                 name: str = "compare", jobs: int | None = None, window: int = 50,
                 label_column: str = "variant", report_keys: Sequence[str] = (),
                 expected: Sequence[str] = (),
-                on_start: Callable[[Path], None] | None = None,
+                on_start: Callable[[Path, int], None] | None = None,
                 on_done: Callable[[dict], None] | None = None,
                 finish: Callable[[CompareResult], CompareResult] | None = None,
                 resume: Path | None = None) -> CompareResult:
@@ -112,7 +112,8 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     label in summary.csv;
     ``report_keys`` are config keys shown per variant besides the varied ones;
     ``expected`` sub-run statuses (e.g. ``diverged``) leave the comparison ``completed``;
-    ``on_start(out_dir)`` once every config is validated, before the first run;
+    ``on_start(out_dir, kept)`` once every config is validated, before the first run
+    (``kept``: the runs a resume keeps, 0 otherwise);
     ``on_done(record)`` in this process as each sub-run finishes; ``finish(result)``
     (analyses, figures) right after the summary, in the same stretch as the writes: a
     Ctrl-C once training is over waits until they are done (a second acts at once).
@@ -165,7 +166,7 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
             for v, c in zip(variants, configs)]
 
     if on_start is not None:
-        on_start(out_dir)
+        on_start(out_dir, len(kept))
 
     def done(index: int, outcome: dict) -> None:
         record = {**meta[index], **outcome}

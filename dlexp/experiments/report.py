@@ -103,23 +103,22 @@ def vary_plan(config: Path, base: dict, vary: Sequence[str], seeds: int) -> Plan
 def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
     """Steps 1–6 of the module docstring; returns the exit code."""
     check_band(opts.band)
-    total, done, where = len(plan.variants), [], []
+    total, done, where = len(plan.variants), [0], []
 
-    def start(out_dir: Path) -> None:                 # every variant's config is valid
+    def start(out_dir: Path, kept: int) -> None:      # every variant's config is valid
         where.append(out_dir)
         for note in optimizer_notes(base, plan.variants, plan.lr_hint):
             _err(note)
-        if opts.resume is not None:                   # only kept runs' folders remain
-            kept = [v.run_name for v in plan.variants if (out_dir / v.run_name).is_dir()]
-            done.extend(kept)
-            _err(f"resuming {out_dir}: {len(kept)} of {total} runs already finished")
+        if opts.resume is not None:
+            done[0] = kept
+            _err(f"resuming {out_dir}: {kept} of {total} runs already finished")
         else:                                         # known before anything can stop it
             _err(f"comparison folder: {out_dir}")
 
     def progress(record: dict) -> None:
-        done.append(record)
+        done[0] += 1
         loss_name = train_loss_name(where[0] / record["run"]) if where else "train loss"
-        _err(f"[{len(done)}/{total}] {record['run']}: {run_line(record, loss_name)}")
+        _err(f"[{done[0]}/{total}] {record['run']}: {run_line(record, loss_name)}")
 
     def finish(result: CompareResult) -> CompareResult:
         interrupted = result.status == "interrupted"

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from dlexp.errors import ConfigError
-from dlexp.io import read_jsonl
+from dlexp.io import as_stored, read_jsonl
 
 
 def kept_runs(out_dir: Path, spec: dict, expected: Sequence[str]) -> dict[str, dict]:
@@ -38,8 +38,8 @@ def kept_runs(out_dir: Path, spec: dict, expected: Sequence[str]) -> dict[str, d
     if not stored_path.is_file():
         raise ConfigError(f"--resume {out_dir}: not a comparison folder (no compare.json); "
                           "`dlexp runs` lists them")
-    stored = json.loads(json.dumps(json.loads(stored_path.read_text())))
-    wanted = json.loads(json.dumps(spec))                  # tuples → lists, as stored
+    stored = json.loads(stored_path.read_text())
+    wanted = as_stored(spec)                               # tuples → lists, as stored
     differ = list(dict.fromkeys(WHAT[k] for k in wanted if stored.get(k) != wanted[k]))
     if differ:
         raise ConfigError(f"--resume {out_dir}: that comparison was started with another "

@@ -22,7 +22,7 @@ import yaml
 from dlexp.config import Config, apply_overrides, config_from_dict, config_to_dict
 from dlexp.config_checks import RUN_NAME
 from dlexp.errors import ConfigError
-from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
+from dlexp.optim.optimizers import OPTIMIZERS, optimizer_keys
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def dropped_settings(optimizer: Mapping[str, Any], new_name: str,
     (``beta1`` for SGD), unless the variant sets them itself."""
     if new_name not in OPTIMIZERS:
         return []                           # config_from_dict names the valid choices
-    keep = set(hyperparameters(new_name)) | {"name", "schedule"}
+    keep = optimizer_keys(new_name)
     keep |= {k.split(".", 1)[1] for k in overrides or {} if k.startswith("optimizer.")}
     return [k for k in optimizer if k not in keep]
 

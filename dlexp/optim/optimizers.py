@@ -91,6 +91,12 @@ def hyperparameters(name: str) -> dict[str, object]:
     return {k: p.default for k, p in sig.parameters.items() if k != "mask"}
 
 
+def optimizer_keys(name: str) -> set[str]:
+    """The keys an ``optimizer:`` mapping for ``name`` may hold: its hyperparameters,
+    ``name`` and ``schedule``."""
+    return {*hyperparameters(name), "name", "schedule"}
+
+
 def build_optimizer(name: str, lr: ScalarOrSchedule, *, l2: float = 0.0, l1: float = 0.0,
                     mask: Mapping[str, bool] | None = None, **hyper: float
                     ) -> GradientTransformation:

@@ -75,13 +75,13 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
         raise RunError(f"--metric {metric!r}: choose one of {', '.join(METRIC_NAMES)}")
     check_figure_path(out)
     check_run_dirs(run_dirs)
-    records = {Path(d): [r for r in read_jsonl(Path(d) / "metrics.jsonl")
-                         if r.get(metric) is not None] for d in run_dirs}
+    read = {Path(d): read_jsonl(Path(d) / "metrics.jsonl") for d in run_dirs}
+    records = {d: [r for r in rs if r.get(metric) is not None] for d, rs in read.items()}
     shown = [d for d, rs in records.items() if rs]
     skipped = [d for d, rs in records.items() if not rs]
     for d in skipped:              # a whole line (not a torn last one) that is no record
         lines = (d / "metrics.jsonl").read_bytes().split(b"\n")[:-1]
-        if not read_jsonl(d / "metrics.jsonl") and any(line.strip() for line in lines):
+        if not read[d] and any(line.strip() for line in lines):
             raise RunError(f"{d / 'metrics.jsonl'}: no readable record (the file is "
                            "damaged); leave this run out")
     if not shown:

@@ -29,7 +29,7 @@ from typing import Iterator
 
 from dlexp.config import Config, config_from_dict, config_to_dict
 from dlexp.errors import ConfigError, RunError
-from dlexp.io import write_json
+from dlexp.io import as_stored, write_json
 from dlexp.train.rundir import new_run_dir, run_meta
 
 SEARCH_FILE = "search.json"
@@ -81,7 +81,7 @@ def new_search(cfg: Config, where: str, opts: SearchOptions, runs_root: Path) ->
     _check_config(cfg, where)
     resolved = {k: getattr(opts, k) if getattr(opts, k) is not None else v
                 for k, v in DEFAULTS.items()}
-    plan = SearchPlan(dir=Path(), base=_plain(config_to_dict(cfg)), where=where,
+    plan = SearchPlan(dir=Path(), base=as_stored(config_to_dict(cfg)), where=where,
                       seed=cfg.seed if opts.seed is None else opts.seed,
                       storage=opts.storage, study=opts.study or cfg.name, **resolved)
     _check_options(plan)
@@ -102,7 +102,7 @@ def resume_search(search_dir: Path, cfg: Config | None, opts: SearchOptions) -> 
     d = Path(search_dir)
     stored = _read(d)
     base = stored["config"]
-    if cfg is not None and _plain(config_to_dict(cfg)) != base:
+    if cfg is not None and as_stored(config_to_dict(cfg)) != base:
         raise RunError(f"{d}: this search was started with a different config; resume it "
                        "without --config, or start a new search")
     for key in ("sampler", "seed", "rounds", "keep", "pruner", "study"):
@@ -181,11 +181,6 @@ def _check_data() -> None:
     """MNIST is here (fetched once now, not by each worker)."""
     from dlexp.data import locate_mnist
     locate_mnist()
-
-
-def _plain(obj: dict) -> dict:
-    """As JSON would give it back (tuples become lists), so configs compare equal."""
-    return json.loads(json.dumps(obj))
 
 
 def _write(plan: SearchPlan, stored: dict | None = None) -> None:

@@ -104,11 +104,11 @@ def trial_overrides(params: Mapping[str, Any]) -> list[str]:
 def used_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """The drawn values a trial uses: a searched optimiser setting that the drawn
     ``optimizer.name`` does not have (``optimizer.momentum`` for ``sgd``) is left out."""
-    from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
+    from dlexp.optim.optimizers import OPTIMIZERS, optimizer_keys
     drawn = params.get("optimizer.name")
     if drawn not in OPTIMIZERS:
         return dict(params)
-    has = (*hyperparameters(drawn), "name", "schedule")
+    has = optimizer_keys(drawn)
     return {k: v for k, v in params.items()
             if not k.startswith("optimizer.") or k.split(".")[1] in has}
 
@@ -125,16 +125,15 @@ def apply_params(base: Mapping, params: Mapping[str, Any]) -> dict:
     ``sgd`` is drawn) is left out of that trial.
     """
     from dlexp.config import apply_overrides
-    from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
+    from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters, optimizer_keys
     params = used_params(params)
     raw = {k: v for k, v in base.items() if k != "search"}
     drawn, opt = params.get("optimizer.name"), raw.get("optimizer")
     if drawn in OPTIMIZERS and isinstance(opt, Mapping):
-        has = hyperparameters(drawn)
+        has = optimizer_keys(drawn)
         old = hyperparameters(opt["name"]) if opt.get("name") in OPTIMIZERS else {}
-        raw["optimizer"] = {k: v for k, v in opt.items() if k in ("name", "schedule")
-                            or (k in has and (f"optimizer.{k}" in params
-                                              or not (k in old and v == old[k])))}
+        raw["optimizer"] = {k: v for k, v in opt.items() if k in has and (
+            f"optimizer.{k}" in params or not (k in old and v == old[k]))}
     return apply_overrides(raw, trial_overrides(params))
 
 
