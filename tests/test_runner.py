@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from dlexp.config import load_config
+from dlexp.data import Splits
 from dlexp.errors import ConfigError, RunError
 from dlexp.train.loop import Callback, fit
 from dlexp.train.runner import EXIT_CODES, load_splits, train_run
@@ -216,7 +217,7 @@ def test_full_train_eval_records_the_whole_set_objective_with_penalty():
     rng = np.random.default_rng(0)
     x = rng.random((60, 8)).astype(np.float64)
     y = rng.integers(0, 10, 60)
-    data = type("D", (), {"x_train": x, "y_train": y, "x_val": x[:0], "y_val": y[:0]})
+    data = Splits(x, y, x[:0], y[:0], x[:0], y[:0])
     cfg = load_config(None, ["dtype=float64", "model.hidden=[5]", "training.epochs=2",
                              "training.batch_size=16", "regularization.l2=0.01",
                              "data.val_size=0"])

@@ -9,6 +9,16 @@ training set. The test set is passed through untouched.
 Given raw uint8 pixels and ``dtype``, each split is gathered and scaled to [0, 1] in
 ``dtype`` a block of rows at a time (the same values as :func:`load_mnist` gives), so
 no float copy of the whole training set is ever held next to the split copies.
+
+With ``lit_first`` (what ``dlexp`` trains on) the pixel columns are reordered: first
+the pixels lit (non-zero) in some training image, in their original order, then the
+rest, and the training images keep only the lit ones. A pixel that is 0 in every
+training image adds nothing to a training forward pass and gets a zero weight gradient,
+so leaving it out changes no result beyond float rounding, and the input layer's
+products shrink (67 of MNIST's 784 pixels are never lit in its 60,000 training images,
+210 in the book's 400). Validation and test images keep every pixel (one may
+light a pixel no training image does), in the same order; ``Splits.input_order`` says
+which pixel each column is, and :meth:`Splits.pixels` puts images back in pixel order.
 """
 
 from __future__ import annotations
@@ -36,6 +46,21 @@ class Splits:
     y_val: np.ndarray    # (n_val,)
     x_test: np.ndarray   # (n_test, 784)
     y_test: np.ndarray   # (n_test,)
+    input_order: np.ndarray | None = None   # (784,) pixel of each column; None: in order
+
+    @property
+    def n_inputs(self) -> int:
+        """Pixels per image (x_train may hold fewer: the lit ones, see the module)."""
+        return self.x_test.shape[1]
+
+    def pixels(self, x: np.ndarray) -> np.ndarray:
+        """Images x (N, k ≤ n_inputs) of these splits in the original pixel order (N, 784),
+        the pixels left out of x as 0."""
+        if self.input_order is None:
+            return x
+        out = np.zeros((x.shape[0], self.n_inputs), dtype=x.dtype)
+        out[:, self.input_order[:x.shape[1]]] = x
+        return out
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -101,26 +126,45 @@ def _stratified(labels: np.ndarray, n_val: int, rng: np.random.Generator) -> np.
     return np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
 
 
-def _take(array: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``array[index]`` as a C-contiguous array; no copy for the whole array in order."""
+def _take(array: np.ndarray, index: np.ndarray, cols: np.ndarray | None = None
+          ) -> np.ndarray:
+    """``array[index][:, cols]`` as a C-contiguous array; no copy for the whole array in
+    order (``cols`` None: every column, in order)."""
+    if cols is not None:
+        return np.take(array[index], cols, axis=1)
     if len(index) == len(array) and np.array_equal(index, np.arange(len(array))):
         return np.ascontiguousarray(array)
     return np.ascontiguousarray(array[index])
 
 
 def _take_scaled(array: np.ndarray, index: np.ndarray, dtype: np.dtype,
-                 block: int = 4096) -> np.ndarray:
-    """``array[index] / 255`` in ``dtype`` (raw uint8 pixels → [0, 1]), block by block."""
-    out = np.empty((len(index),) + array.shape[1:], dtype=dtype)        # (n, 784)
+                 cols: np.ndarray | None = None, block: int = 4096) -> np.ndarray:
+    """``array[index][:, cols] / 255`` in ``dtype`` (raw uint8 pixels → [0, 1]), block
+    by block."""
+    width = array.shape[1] if cols is None else len(cols)
+    out = np.empty((len(index), width), dtype=dtype)                    # (n, k)
     for a in range(0, len(index), block):
-        out[a:a + block] = array[index[a:a + block]]
+        rows = array[index[a:a + block]]                                # (block, 784)
+        # np.take, not rows[:, cols]: that comes out column-major, 7 × slower to copy
+        out[a:a + block] = rows if cols is None else np.take(rows, cols, axis=1)
     out /= dtype.type(255)
     return out
 
 
+def lit_order(images: np.ndarray, index: np.ndarray, block: int = 4096
+              ) -> tuple[np.ndarray, int]:
+    """(order, k): the columns of ``images[index]`` (N, D) that are non-zero in some
+    row, in order, then the others; k of the former. Read block by block."""
+    lit = np.zeros(images.shape[1], dtype=bool)                         # (D,)
+    for a in range(0, len(index), block):
+        lit |= np.any(images[index[a:a + block]], axis=0)
+    return np.concatenate([np.flatnonzero(lit), np.flatnonzero(~lit)]), int(lit.sum())
+
+
 def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int | None,
                 rng: np.random.Generator, stratify: bool = True,
-                subset: str = "first", dtype: np.dtype | None = None) -> Splits:
+                subset: str = "first", dtype: np.dtype | None = None,
+                lit_first: bool = False) -> Splits:
     """Split ``arrays`` into train / validation / test (see the module docstring).
 
     ``val_size`` is a count, or a fraction in [0, 1) of the pool; 0 gives empty
@@ -130,7 +174,7 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
     the whole of ``arrays.x_train`` in order it is returned without a copy (so it
     may be read-only, as :func:`load_mnist`'s arrays are). With ``dtype`` the images
     are raw uint8 pixels, and every split's images (test included) are new arrays in
-    ``dtype`` scaled to [0, 1].
+    ``dtype`` scaled to [0, 1]. ``lit_first`` reorders the pixels (module docstring).
     """
     n_avail = len(arrays.y_train)
     pool = _pool(n_avail, train_size, subset, rng)              # (P,) ascending
@@ -144,14 +188,24 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
     in_val = np.zeros(len(pool), dtype=bool)                    # (P,)
     in_val[val_pos] = True
     val_idx, train_idx = pool[in_val], pool[~in_val]            # (n_val,), (P - n_val,)
+    order = lit = None
+    if lit_first:
+        order, k = lit_order(arrays.x_train, train_idx)         # (784,), lit pixels first
+        if k < len(order):
+            lit = order[:k]
+        else:
+            order = None                                        # every pixel lit: as is
     if dtype is None:
-        take_x, x_test = _take, np.ascontiguousarray(arrays.x_test)
+        take_x = _take
     else:
         dt = np.dtype(dtype)
-        take_x = lambda a, i: _take_scaled(a, i, dt)                    # noqa: E731
-        x_test = _take_scaled(arrays.x_test, np.arange(len(arrays.x_test)), dt)
+        take_x = lambda a, i, c: _take_scaled(a, i, dt, c)              # noqa: E731
+    x_test = arrays.x_test
+    if order is not None or dtype is not None:
+        x_test = take_x(x_test, np.arange(len(x_test)), order)
     return Splits(
-        x_train=take_x(arrays.x_train, train_idx), y_train=_take(arrays.y_train, train_idx),
-        x_val=take_x(arrays.x_train, val_idx), y_val=_take(arrays.y_train, val_idx),
-        x_test=x_test, y_test=np.ascontiguousarray(arrays.y_test),
+        x_train=take_x(arrays.x_train, train_idx, lit), y_train=_take(arrays.y_train, train_idx),
+        x_val=take_x(arrays.x_train, val_idx, order), y_val=_take(arrays.y_train, val_idx),
+        x_test=np.ascontiguousarray(x_test), y_test=np.ascontiguousarray(arrays.y_test),
+        input_order=order,
     )

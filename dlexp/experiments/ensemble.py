@@ -73,15 +73,22 @@ def plan(base: dict, members: int, dropout: float) -> Plan:
                          "ensemble_val_acc", "ensemble_test_acc"))
 
 
-def load_model(run_dir: Path) -> tuple[Config, MLP]:
-    """The config and trained network of a run folder (config.yaml, model.npz)."""
+def load_config_of(run_dir: Path) -> Config:
+    """The config a run folder was trained with (its config.yaml)."""
+    return config_from_dict(read_yaml_mapping(Path(run_dir) / "config.yaml"), str(run_dir))
+
+
+def load_model(run_dir: Path, input_order: np.ndarray | None = None) -> tuple[Config, MLP]:
+    """The config and trained network of a run folder (config.yaml, model.npz), taking
+    inputs in ``input_order`` (``Splits.input_order``)."""
     run_dir = Path(run_dir)
-    cfg = config_from_dict(read_yaml_mapping(run_dir / "config.yaml"), str(run_dir))
+    cfg = load_config_of(run_dir)
     with np.load(run_dir / "model.npz") as f:
         state = dict(f)
     last = f"W{len(cfg.model.hidden) + 1}"                  # the output layer's weights
     model = MLP(cfg.model, state["W1"].shape[0], state[last].shape[1],
-                np.random.default_rng(0), np.dtype(cfg.dtype))     # weights replaced below
+                np.random.default_rng(0), np.dtype(cfg.dtype),     # weights replaced below
+                input_order=input_order)
     model.load_state(state)
     return cfg, model
 
@@ -117,15 +124,16 @@ def evaluate_ensembles(result: CompareResult, label_column: str = LABEL_COLUMN
     the summary columns; the result with the new summary."""
     from dlexp.train.runner import load_splits
 
-    groups: dict[str, list[tuple[Config, MLP]]] = {}
-    for r in result.runs:
-        if r["status"] == "completed":
-            groups.setdefault(r["label"], []).append(load_model(result.dir / r["run"]))
-    models = [m for g in groups.values() for m in g]
-    if not models:
+    done = [r for r in result.runs if r["status"] == "completed"]
+    if not done:
         return result
-    check_same_split([cfg for cfg, _ in models])
-    splits = load_splits(models[0][0], progress=False)
+    configs = [load_config_of(result.dir / r["run"]) for r in done]
+    check_same_split(configs)
+    splits = load_splits(configs[0], progress=False)
+    groups: dict[str, list[tuple[Config, MLP]]] = {}
+    for r in done:
+        groups.setdefault(r["label"], []).append(
+            load_model(result.dir / r["run"], splits.input_order))
     curve, columns = [], {}
     for label, group in groups.items():
         val = [m.predict_proba(splits.x_val) for _, m in group]     # K × (N_val, C)

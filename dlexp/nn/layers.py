@@ -58,6 +58,11 @@ class Affine:
 
     Backward: dW = xᵀ dy, db = Σ_n dy, dx = dy Wᵀ (skipped when ``need_dx`` is False,
     as for the input layer, whose input gradient nobody uses).
+
+    An x of k < D_in columns stands for [x, 0]: its missing last columns are zeros, so
+    y = x W[:k] + b, dW[:k] = xᵀ dy, dW[k:] = 0 and dx = dy W[:k]ᵀ (N, k). Training
+    images with their never-lit pixels left out come in this way (see
+    :mod:`dlexp.data.splits`), and the input layer's products shrink with them.
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray, dW: np.ndarray, db: np.ndarray,
@@ -65,32 +70,37 @@ class Affine:
         self.W, self.b, self.dW, self.db = W, b, dW, db
         self.need_dx = need_dx
         self.buf = Buffers(W.dtype)
-        self.Wt = self.buf.get("Wt", W.shape[::-1]) if need_dx else None   # (D_out, D_in)
-        self.n = -1                                                # batch size of y, dx
+        self.shape = (-1, -1)                                      # (N, k) of x
         self.x: np.ndarray | None = None
 
-    def _resize(self, n: int) -> None:
-        """Point y, dx and the column-sum ones at the buffers for batches of n rows."""
-        self.n = n
+    def _resize(self, n: int, k: int) -> None:
+        """Point the views of W, dW and the buffers at inputs of n rows and k columns."""
+        self.shape = (n, k)
+        self.Wk, self.dWk = self.W[:k], self.dW[:k]                # (k, D_out)
+        self.dW_rest = self.dW[k:] if k < self.W.shape[0] else None  # rows no input reaches
         self.y = self.buf.get("y", (n, self.W.shape[1]))           # (N, D_out)
-        self.dx = self.buf.get("dx", (n, self.W.shape[0]))         # (N, D_in)
         self.ones = self.buf.filled("ones", (n,), 1.0)             # (N,)
+        if self.need_dx:
+            self.Wt = self.buf.get("Wt", (self.W.shape[1], k))     # (D_out, k)
+            self.dx = self.buf.get("dx", (n, k))                   # (N, k)
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        if x.shape[0] != self.n:
-            self._resize(x.shape[0])
+        if x.shape != self.shape:
+            self._resize(*x.shape)
         self.x = x
-        y = np.matmul(x, self.W, out=self.y)
+        y = np.matmul(x, self.Wk, out=self.y)
         y += self.b
         return y
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        np.matmul(self.x.T, dout, out=self.dW)                    # (D_in, D_out)
+        np.matmul(self.x.T, dout, out=self.dWk)                   # (k, D_out)
+        if self.dW_rest is not None:       # zeroed each time: an optimiser may write dW
+            self.dW_rest.fill(0.0)
         column_sum(dout, self.ones, self.db)
         if not self.need_dx:
             return None
-        np.copyto(self.Wt, self.W.T)
-        return np.matmul(dout, self.Wt, out=self.dx)              # (N, D_in)
+        np.copyto(self.Wt, self.Wk.T)
+        return np.matmul(dout, self.Wt, out=self.dx)              # (N, k)
 
 
 class ReLU:

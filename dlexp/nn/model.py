@@ -6,6 +6,11 @@ followed by softmax cross-entropy. Parameters are named ``W1, b1, gamma1,
 beta1, …`` and live in one flat array: weights first (the group weight decay applies to),
 then biases, γ and β. ``params`` and ``grads`` are dicts of views into the flat arrays,
 so an optimiser may work per name or on the two flat groups at once (much faster).
+
+``input_order`` says which input feature each column of x is (as
+``Splits.input_order`` does for reordered pixels); W1's rows follow it. The weights are
+drawn, and ``state``/``load_state``/``save`` read and write them, in feature order, so a
+model's numbers do not depend on the column order its data comes in.
 """
 
 from __future__ import annotations
@@ -45,10 +50,13 @@ class MLP:
 
     def __init__(self, spec: ModelSpec, input_size: int, output_size: int,
                  rng: np.random.Generator, dtype: np.dtype = np.float32,
-                 dropout_rng: np.random.Generator | None = None) -> None:
+                 dropout_rng: np.random.Generator | None = None,
+                 input_order: np.ndarray | None = None) -> None:
         """``rng`` draws the initial weights, ``dropout_rng`` the dropout masks (by default
-        a generator spawned from ``rng``, so the two streams never overlap)."""
+        a generator spawned from ``rng``, so the two streams never overlap);
+        ``input_order`` (input_size,): the feature of each input column (module)."""
         self.spec, self.dtype = spec, np.dtype(dtype)
+        self.input_order = None if input_order is None else np.asarray(input_order)
         sizes = [input_size, *spec.hidden, output_size]
         n_layers = len(sizes) - 1
         shapes: list[tuple[str, tuple[int, ...]]] = [
@@ -76,6 +84,8 @@ class MLP:
         init = make_initializer(spec.initializer, spec.init_std)
         for i in range(n_layers):
             self.params[f"W{i + 1}"][...] = init(rng, sizes[i], sizes[i + 1], self.dtype)
+        if self.input_order is not None:
+            self.params["W1"][...] = self.params["W1"][self.input_order]   # feature → column
         for name in self.params:
             if name.startswith("gamma"):
                 self.params[name][...] = 1.0
@@ -149,16 +159,22 @@ class MLP:
         return out
 
     def state(self) -> dict[str, np.ndarray]:
-        """Parameters and batch-norm running statistics, by name (copies)."""
+        """Parameters and batch-norm running statistics, by name (copies; W1's rows in
+        feature order)."""
         out = {k: v.copy() for k, v in self.params.items()}
+        if self.input_order is not None:
+            out["W1"][self.input_order] = self.params["W1"]               # column → feature
         for i, bn in enumerate(self.batchnorms, 1):
             out[f"running_mean{i}"] = bn.running_mean.copy()
             out[f"running_var{i}"] = bn.running_var.copy()
         return out
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
+        """Set what :meth:`state` gives (W1's rows in feature order)."""
         for k, v in self.params.items():
             v[...] = state[k]
+        if self.input_order is not None:
+            self.params["W1"][...] = state["W1"][self.input_order]
         for i, bn in enumerate(self.batchnorms, 1):
             bn.running_mean[...] = state[f"running_mean{i}"]
             bn.running_var[...] = state[f"running_var{i}"]

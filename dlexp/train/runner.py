@@ -35,14 +35,16 @@ class RunResult:
 
 
 def load_splits(cfg: Config, s: Streams | None = None, progress: bool = True) -> Splits:
-    """MNIST split as the config says, each split in the config's dtype. The raw uint8
-    pixels are split first, so no float copy of the whole set is made (peak memory)."""
+    """MNIST split as the config says, each split in the config's dtype, the pixels lit
+    in training first (``make_splits(lit_first=True)``). The raw uint8 pixels are split
+    first, so no float copy of the whole set is made (peak memory)."""
     s = s or streams(cfg.seed)
     raw = load_mnist(locate_mnist(progress=progress), dtype=np.uint8)
     d = cfg.data
     rng = s.split if d.split_seed is None else streams(d.split_seed).split
     return make_splits(raw, val_size=d.val_size, train_size=d.train_size, rng=rng,
-                       stratify=d.stratify, subset=d.subset, dtype=np.dtype(cfg.dtype))
+                       stratify=d.stratify, subset=d.subset, dtype=np.dtype(cfg.dtype),
+                       lit_first=True)
 
 
 def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | None = None,

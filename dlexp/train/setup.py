@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlexp.config import Config
+from dlexp.data.splits import Splits
 from dlexp.nn.model import DECAY_MASK, MLP
 from dlexp.optim.optimizers import build_optimizer
 from dlexp.optim.schedules import make_schedule
@@ -34,10 +35,12 @@ def streams(seed: int) -> Streams:
     return Streams(*(np.random.default_rng(c) for c in children))
 
 
-def build_model(cfg: Config, input_size: int, output_size: int, s: Streams) -> MLP:
-    """The configured MLP: weights from the ``init`` stream, masks from ``dropout``."""
+def build_model(cfg: Config, input_size: int, output_size: int, s: Streams,
+                input_order: np.ndarray | None = None) -> MLP:
+    """The configured MLP: weights from the ``init`` stream, masks from ``dropout``;
+    ``input_order`` as the data's (``Splits.input_order``)."""
     return MLP(cfg.model, input_size, output_size, s.init, np.dtype(cfg.dtype),
-               dropout_rng=s.dropout)
+               dropout_rng=s.dropout, input_order=input_order)
 
 
 def build_optimizer_for(cfg: Config, n_train: int) -> tuple[GradientTransformation, Schedule]:
@@ -49,12 +52,11 @@ def build_optimizer_for(cfg: Config, n_train: int) -> tuple[GradientTransformati
     return opt, schedule
 
 
-def train_model(cfg: Config, data, s: Streams, callbacks: tuple[Callback, ...] = ()
+def train_model(cfg: Config, data: Splits, s: Streams, callbacks: tuple[Callback, ...] = ()
                 ) -> tuple[MLP, FitState]:
     """Build the configured model and optimiser and train them with :func:`fit`.
 
-    ``data`` has ``x_train, y_train, x_val, y_val`` (a :class:`~dlexp.data.Splits`);
-    early stopping is added when the config asks for it. NumPy's overflow warnings are
+    The model takes ``data``'s column order; early stopping is added when the config asks for it. NumPy's overflow warnings are
     silenced: a non-finite loss is reported as the status ``diverged`` instead.
 
     BLAS runs on one thread here, whatever command trains: the matrices of these
@@ -63,7 +65,7 @@ def train_model(cfg: Config, data, s: Streams, callbacks: tuple[Callback, ...] =
     ``train``, ``compare`` and ``search`` give the same numbers for the same config.
     """
     from threadpoolctl import threadpool_limits
-    model = build_model(cfg, data.x_train.shape[1], 10, s)
+    model = build_model(cfg, data.n_inputs, 10, s, data.input_order)
     optimizer, schedule = build_optimizer_for(cfg, data.x_train.shape[0])
     es = cfg.training.early_stopping
     if es.patience:

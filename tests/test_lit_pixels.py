@@ -1,0 +1,138 @@
+"""Training on the pixels lit in training only (``make_splits(lit_first=True)``): the
+splits keep every value, the input layer treats a narrower input as zero-padded, the
+model draws and saves its weights in pixel order, and training gives the numbers that
+training on every pixel gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dlexp.config import load_config
+from dlexp.data import MnistArrays, make_splits
+from dlexp.data.splits import lit_order
+from dlexp.nn.layers import Affine
+from dlexp.nn.model import MLP, ModelSpec
+from dlexp.train.setup import streams, train_model
+
+D = 40                    # pixels per image
+DARK = [0, 3, 17, 18, 39]  # never lit in the first 150 images, lit in the others
+
+
+def _arrays(n_train: int = 200, n_test: int = 30) -> MnistArrays:
+    """uint8 images (a quarter of the pixels lit) whose DARK pixels are 0 in the first
+    150 training images only."""
+    rng = np.random.default_rng(0)
+
+    def images(n: int) -> np.ndarray:
+        x = rng.integers(1, 256, (n, D)).astype(np.uint8)
+        return x * (rng.random((n, D)) < 0.25)
+
+    x_train, x_test = images(n_train), images(n_test)
+    x_train[:150, DARK] = 0
+    x_train[150:, DARK] = 200
+    x_test[:, DARK] = 100
+    return MnistArrays(x_train, rng.integers(0, 10, n_train).astype(np.uint8),
+                       x_test, rng.integers(0, 10, n_test).astype(np.uint8))
+
+
+def test_lit_order_puts_lit_columns_first_each_group_in_order() -> None:
+    a = _arrays()
+    order, k = lit_order(a.x_train, np.arange(150), block=64)
+    lit = np.flatnonzero(a.x_train[:150].any(axis=0))
+    assert k == len(lit) == D - len(DARK)
+    np.testing.assert_array_equal(order[:k], lit)
+    np.testing.assert_array_equal(order[k:], DARK)
+    order, k = lit_order(a.x_train, np.arange(200))
+    assert k == D and np.array_equal(order, np.arange(D))
+
+
+@pytest.mark.parametrize("dtype", [None, np.float32])
+def test_lit_first_splits_keep_every_value(dtype) -> None:
+    a = _arrays()
+    kw = dict(val_size=0, train_size=150, rng=np.random.default_rng(0), dtype=dtype)
+    plain, lit = make_splits(a, **kw), make_splits(a, lit_first=True, **kw)
+    order = lit.input_order
+    assert sorted(order) == list(range(D)) and list(order[-len(DARK):]) == DARK
+    assert lit.x_train.shape == (150, D - len(DARK)) and lit.n_inputs == D
+    assert lit.x_train.flags.c_contiguous and lit.x_test.flags.c_contiguous
+    np.testing.assert_array_equal(lit.x_train, plain.x_train[:, order[:D - len(DARK)]])
+    np.testing.assert_array_equal(lit.x_test, plain.x_test[:, order])
+    np.testing.assert_array_equal(lit.pixels(lit.x_train), plain.x_train)
+    np.testing.assert_array_equal(lit.pixels(lit.x_test), plain.x_test)
+    np.testing.assert_array_equal(lit.y_train, plain.y_train)
+
+
+def test_validation_images_keep_the_pixels_training_never_lights() -> None:
+    a = _arrays()
+    s = make_splits(a, val_size=50, train_size=None, rng=np.random.default_rng(1),
+                    lit_first=True, stratify=False)
+    assert s.x_val.shape == (50, D) and s.x_test.shape == (30, D)
+    assert s.x_train.shape[1] == D     # images 150… light every pixel: nothing to leave out
+    s = make_splits(a, val_size=0, train_size=200, rng=np.random.default_rng(1),
+                    lit_first=True)
+    assert s.input_order is None and s.x_train.shape == (200, D)
+    assert s.pixels(s.x_test) is s.x_test
+
+
+def test_affine_takes_a_narrower_input_as_zero_padded() -> None:
+    rng = np.random.default_rng(0)
+    W, b = rng.standard_normal((7, 3)), rng.standard_normal(3)
+    dW, db = np.zeros_like(W), np.zeros_like(b)
+    layer = Affine(W, b, dW, db)
+    x, dy = rng.standard_normal((5, 7)), rng.standard_normal((5, 3))
+    layer.forward(x)
+    layer.backward(dy.copy())                   # full width first: fills every row of dW
+    assert np.all(dW[4:] != 0)
+    xk = x[:, :4]
+    padded = np.concatenate([xk, np.zeros((5, 3))], axis=1)
+    np.testing.assert_allclose(layer.forward(xk), padded @ W + b, rtol=1e-13)
+    dx = layer.backward(dy.copy())
+    np.testing.assert_allclose(dW, padded.T @ dy, rtol=1e-13)      # rows 4… are 0
+    assert np.all(dW[4:] == 0)
+    np.testing.assert_allclose(db, dy.sum(axis=0), rtol=1e-13)
+    assert dx.shape == (5, 4)
+    np.testing.assert_allclose(dx, dy @ W[:4].T, rtol=1e-13)
+
+
+def test_model_draws_and_saves_its_weights_in_feature_order() -> None:
+    spec = ModelSpec(hidden=(6, 5))
+    order = np.random.default_rng(1).permutation(D)
+    plain = MLP(spec, D, 3, np.random.default_rng(0), np.float64)
+    ordered = MLP(spec, D, 3, np.random.default_rng(0), np.float64, input_order=order)
+    np.testing.assert_array_equal(ordered.params["W1"], plain.params["W1"][order])
+    for name, value in plain.state().items():
+        np.testing.assert_array_equal(ordered.state()[name], value, err_msg=name)
+    x = np.random.default_rng(2).random((4, D))
+    np.testing.assert_allclose(ordered.forward(x[:, order]), plain.forward(x), rtol=1e-12)
+    state = {k: v * 2 for k, v in plain.state().items()}
+    ordered.load_state(state)
+    np.testing.assert_array_equal(ordered.state()["W1"], state["W1"])
+    np.testing.assert_array_equal(ordered.params["W1"], state["W1"][order])
+
+
+@pytest.mark.parametrize("settings, dark_moves", [
+    (["optimizer.name=sgd", "regularization.l2=0.01"], True),      # weight decay
+    (["optimizer.name=adam", "optimizer.lr=0.01"], False)])
+def test_training_on_lit_pixels_gives_the_numbers_of_every_pixel(settings, dark_moves) -> None:
+    """Same weights after training, and the same validation losses: the left-out pixels'
+    weights get no gradient but still decay and still weigh in on validation images."""
+    a = _arrays()
+    kw = dict(val_size=0, train_size=150, rng=np.random.default_rng(0), dtype=np.float64)
+    cfg = load_config(None, ["dtype=float64", "model.hidden=[8]", "training.epochs=3",
+                             "training.batch_size=16", *settings])
+    plain = make_splits(a, **kw)
+    lit = make_splits(a, lit_first=True, **kw)
+    # the test images, which light DARK, stand in as the validation set
+    plain, lit = (s.__class__(s.x_train, s.y_train, s.x_test, s.y_test, s.x_test, s.y_test,
+                              s.input_order) for s in (plain, lit))
+    m_plain, st_plain = train_model(cfg, plain, streams(0))
+    m_lit, st_lit = train_model(cfg, lit, streams(0))
+    for name, value in m_plain.state().items():
+        np.testing.assert_allclose(m_lit.state()[name], value, rtol=1e-9, atol=1e-12,
+                                   err_msg=name)
+    initial = MLP(cfg.model, D, 10, streams(0).init, np.float64).params["W1"][DARK]
+    assert np.allclose(m_lit.state()["W1"][DARK], initial, rtol=0, atol=0) != dark_moves
+    for p, q in zip(st_plain.history, st_lit.history):
+        assert q["val_loss"] == pytest.approx(p["val_loss"], rel=1e-9)
+        assert q["train_loss"] == pytest.approx(p["train_loss"], rel=1e-9)
