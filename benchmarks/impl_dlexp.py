@@ -15,16 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.common import BATCH, SEED, WORKLOADS, Data, Workload, order_rng, timed
+from benchmarks.common import (BATCH, SEED, WORKLOADS, Data, Workload, dlexp_layout,
+                               order_rng, timed)
 
-
-def dlexp_layout(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
-                 y_test: np.ndarray):
-    """The arrays as ``dlexp train`` holds them: a :class:`~dlexp.data.Splits` with the
-    pixels lit in ``x_train`` first, only those in its x_train, and every pixel in x_test."""
-    from dlexp.data import MnistArrays, make_splits
-    return make_splits(MnistArrays(x_train, y_train, x_test, y_test), val_size=0,
-                       train_size=None, rng=np.random.default_rng(0), lit_first=True)
 
 
 def _config(w: Workload, train_eval: str, dtype: str = "float32", seed: int = SEED,

@@ -2,7 +2,8 @@
 
 No bias, activation, batch norm, loss, optimiser or bookkeeping — just, per step, the
 ``take`` of the batch into a reused buffer and the products dlexp makes with
-OpenBLAS on float32 arrays laid out as dlexp lays them out:
+OpenBLAS on float32 arrays laid out as dlexp lays them out (training images with only
+the pixels lit in training, see ``benchmarks.common.dlexp_layout``):
 
     forward   h_i = h_{i-1} W_i                           (B, d_i)
     backward  dW_i = h_{i-1}ᵀ δ_i,   δ_{i-1} = δ_i W_iᵀ (i ≥ 2; Wᵀ copied contiguous)
@@ -17,15 +18,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.common import (BATCH, EVAL_CHUNK, WORKLOADS, Data, initial_weights,
-                               order_rng, sizes, timed)
+from benchmarks.common import (BATCH, EVAL_CHUNK, WORKLOADS, Data, dlexp_layout,
+                               initial_weights, order_rng, sizes, timed)
 
 
 class Network:
     """Weights and the reused buffers of one batch size."""
 
-    def __init__(self, weights: dict[str, np.ndarray], n_layers: int, batch: int) -> None:
+    def __init__(self, weights: dict[str, np.ndarray], n_layers: int, batch: int,
+                 inputs: int | None = None) -> None:
+        """``inputs``: the input columns it takes (the first ones; None: all)."""
         self.W = [weights[f"W{i}"] for i in range(1, n_layers + 1)]          # (d_i-1, d_i)
+        self.W[0] = np.ascontiguousarray(self.W[0][:inputs])
         self.Wt = [np.empty(w.shape[::-1], np.float32) for w in self.W]       # (d_i, d_i-1)
         self.dW = [np.empty_like(w) for w in self.W]
         self.h = [np.empty((batch, w.shape[1]), np.float32) for w in self.W]  # (B, d_i)
@@ -68,37 +72,40 @@ class Impl:
     name = "floor"
 
     def __init__(self, data: Data) -> None:
-        self.data = data
+        self.main = dlexp_layout(data.x_train, data.y_train, data.x_test, data.y_test)
+        self.trial_data = dlexp_layout(*data.trial)     # x_test: the trial's validation set
 
     def setup(self, workload: str) -> None:
         self.w = WORKLOADS[workload]
         n_layers = len(sizes(self.w)) - 1
-        self.net = Network(initial_weights(self.w), n_layers, BATCH)
+        k = self.main.x_train.shape[1]
+        self.net = Network(initial_weights(self.w), n_layers, BATCH, k)
         self.eval_net = Network(initial_weights(self.w), n_layers, EVAL_CHUNK)
-        self.xbuf = np.empty((BATCH, 784), np.float32)
+        self.xbuf = np.empty((BATCH, k), np.float32)
         self.rng = order_rng()
 
     def epoch(self) -> dict:
-        x = self.data.x_train
+        x = self.main.x_train
         with timed({}) as out:
             epoch_products(self.net, x, self.rng.permutation(x.shape[0]), self.xbuf)
         return out
 
     def evaluate(self) -> dict:
         with timed({}) as out:
-            forward_products(self.eval_net, self.data.x_test)
+            forward_products(self.eval_net, self.main.x_test)
         return out
 
     def trial(self, seed: int) -> dict:
         w = WORKLOADS["trial"]
-        x_tr, _, x_val, _ = self.data.trial
-        rng, n_layers = order_rng(seed), len(sizes(w)) - 1
-        net = Network(initial_weights(w, seed), n_layers, BATCH)       # built untimed
+        x_tr, x_val = self.trial_data.x_train, self.trial_data.x_test
+        rng, n_layers, k = order_rng(seed), len(sizes(w)) - 1, x_tr.shape[1]
+        net = Network(initial_weights(w, seed), n_layers, BATCH, k)    # built untimed
+        evals_tr = Network(initial_weights(w, seed), n_layers, EVAL_CHUNK, k)
         evals = Network(initial_weights(w, seed), n_layers, EVAL_CHUNK)
-        xbuf = np.empty((BATCH, 784), np.float32)
+        xbuf = np.empty((BATCH, k), np.float32)
         with timed({}) as out:
             for _ in range(w.epochs):
                 epoch_products(net, x_tr, rng.permutation(x_tr.shape[0]), xbuf)
-                forward_products(evals, x_tr)
+                forward_products(evals_tr, x_tr)
                 forward_products(evals, x_val)
         return out
