@@ -19,7 +19,6 @@ from benchmarks.common import (BATCH, SEED, WORKLOADS, Data, Workload, dlexp_lay
                                order_rng, timed)
 
 
-
 def _config(w: Workload, train_eval: str, dtype: str = "float32", seed: int = SEED,
             epochs: int = 1):
     from dlexp.config import config_from_dict
@@ -48,7 +47,8 @@ class Impl:
         from dlexp.train.setup import build_model, build_optimizer_for, streams
         self.w = WORKLOADS[workload]
         self.cfg = _config(self.w, "running", self.dtype)
-        self.model = build_model(self.cfg, 784, 10, streams(SEED), self.main.input_order)
+        self.model = build_model(self.cfg, self.main.n_inputs, 10, streams(SEED),
+                                 self.main.input_order)
         self.opt, self.schedule = build_optimizer_for(self.cfg, self.main.x_train.shape[0])
         self.rng = order_rng()
 
@@ -80,7 +80,7 @@ class Impl:
         x_tr, y_tr, x_val, y_val = t.x_train, t.y_train, t.x_test, t.y_test
         with timed({}) as out:
             s = streams(seed)
-            model = build_model(cfg, 784, 10, s, t.input_order)
+            model = build_model(cfg, t.n_inputs, 10, s, t.input_order)
             opt, schedule = build_optimizer_for(cfg, x_tr.shape[0])
             state = fit(model, opt, schedule, x_tr, y_tr, x_val, y_val, cfg.training,
                         cfg.regularization, s.order)

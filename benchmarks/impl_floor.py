@@ -22,6 +22,13 @@ from benchmarks.common import (BATCH, EVAL_CHUNK, WORKLOADS, Data, dlexp_layout,
                                initial_weights, order_rng, sizes, timed)
 
 
+def dlexp_rows(weights: dict[str, np.ndarray], data) -> dict[str, np.ndarray]:
+    """``weights`` with W1's rows in the column order of ``data`` (a ``Splits``), as
+    dlexp's model holds them."""
+    order = data.input_order
+    return weights if order is None else {**weights, "W1": weights["W1"][order]}
+
+
 class Network:
     """Weights and the reused buffers of one batch size."""
 
@@ -78,9 +85,9 @@ class Impl:
     def setup(self, workload: str) -> None:
         self.w = WORKLOADS[workload]
         n_layers = len(sizes(self.w)) - 1
-        k = self.main.x_train.shape[1]
-        self.net = Network(initial_weights(self.w), n_layers, BATCH, k)
-        self.eval_net = Network(initial_weights(self.w), n_layers, EVAL_CHUNK)
+        k, weights = self.main.x_train.shape[1], dlexp_rows(initial_weights(self.w), self.main)
+        self.net = Network(weights, n_layers, BATCH, k)
+        self.eval_net = Network(weights, n_layers, EVAL_CHUNK)
         self.xbuf = np.empty((BATCH, k), np.float32)
         self.rng = order_rng()
 
@@ -99,9 +106,10 @@ class Impl:
         w = WORKLOADS["trial"]
         x_tr, x_val = self.trial_data.x_train, self.trial_data.x_test
         rng, n_layers, k = order_rng(seed), len(sizes(w)) - 1, x_tr.shape[1]
-        net = Network(initial_weights(w, seed), n_layers, BATCH, k)    # built untimed
-        evals_tr = Network(initial_weights(w, seed), n_layers, EVAL_CHUNK, k)
-        evals = Network(initial_weights(w, seed), n_layers, EVAL_CHUNK)
+        weights = dlexp_rows(initial_weights(w, seed), self.trial_data)
+        net = Network(weights, n_layers, BATCH, k)                       # built untimed
+        evals_tr = Network(weights, n_layers, EVAL_CHUNK, k)
+        evals = Network(weights, n_layers, EVAL_CHUNK)
         xbuf = np.empty((BATCH, k), np.float32)
         with timed({}) as out:
             for _ in range(w.epochs):

@@ -20,6 +20,9 @@ TINY_MNIST_NAMES = {
 }
 
 
+DARK_ROWS = 2
+
+
 def _tiny_images_labels(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` 28x28 uint8 images whose class is learnable, and balanced labels 0..9."""
     labels = rng.permutation(np.arange(n) % 10).astype(np.uint8)          # (n,)
@@ -35,7 +38,8 @@ def write_tiny_mnist(folder: Path, n_train: int = 200, n_test: int = 50, seed: i
 
     Deterministic for a seed; labels are balanced over 0..9 (all classes present
     when n >= 10) and each image carries a bright bar at a label-dependent row over
-    noise, so small models can learn it.
+    noise, so small models can learn it. As in MNIST, some pixels are never lit in a
+    training image (the top ``DARK_ROWS`` rows), while test images light them.
     """
     from dlexp.data.idx import write_idx
 
@@ -44,6 +48,7 @@ def write_tiny_mnist(folder: Path, n_train: int = 200, n_test: int = 50, seed: i
     rng = np.random.default_rng(seed)
     x_train, y_train = _tiny_images_labels(rng, n_train)
     x_test, y_test = _tiny_images_labels(rng, n_test)
+    x_train[:, :DARK_ROWS] = 0                       # 56 pixels no training image lights
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     for key, name in TINY_MNIST_NAMES.items():
         write_idx(folder / name, arrays[key])

@@ -50,8 +50,9 @@ def test_lit_order_puts_lit_columns_first_each_group_in_order() -> None:
 @pytest.mark.parametrize("dtype", [None, np.float32])
 def test_lit_first_splits_keep_every_value(dtype) -> None:
     a = _arrays()
-    kw = dict(val_size=0, train_size=150, rng=np.random.default_rng(0), dtype=dtype)
-    plain, lit = make_splits(a, **kw), make_splits(a, lit_first=True, **kw)
+    kw = dict(val_size=0, train_size=150, dtype=dtype)
+    plain = make_splits(a, rng=np.random.default_rng(0), **kw)
+    lit = make_splits(a, rng=np.random.default_rng(0), lit_first=True, **kw)
     order = lit.input_order
     assert sorted(order) == list(range(D)) and list(order[-len(DARK):]) == DARK
     assert lit.x_train.shape == (150, D - len(DARK)) and lit.n_inputs == D
@@ -118,11 +119,11 @@ def test_training_on_lit_pixels_gives_the_numbers_of_every_pixel(settings, dark_
     """Same weights after training, and the same validation losses: the left-out pixels'
     weights get no gradient but still decay and still weigh in on validation images."""
     a = _arrays()
-    kw = dict(val_size=0, train_size=150, rng=np.random.default_rng(0), dtype=np.float64)
+    kw = dict(val_size=0, train_size=150, dtype=np.float64)
     cfg = load_config(None, ["dtype=float64", "model.hidden=[8]", "training.epochs=3",
                              "training.batch_size=16", *settings])
-    plain = make_splits(a, **kw)
-    lit = make_splits(a, lit_first=True, **kw)
+    plain = make_splits(a, rng=np.random.default_rng(0), **kw)
+    lit = make_splits(a, rng=np.random.default_rng(0), lit_first=True, **kw)
     # the test images, which light DARK, stand in as the validation set
     plain, lit = (s.__class__(s.x_train, s.y_train, s.x_test, s.y_test, s.x_test, s.y_test,
                               s.input_order) for s in (plain, lit))
@@ -136,3 +137,33 @@ def test_training_on_lit_pixels_gives_the_numbers_of_every_pixel(settings, dark_
     for p, q in zip(st_plain.history, st_lit.history):
         assert q["val_loss"] == pytest.approx(p["val_loss"], rel=1e-9)
         assert q["train_loss"] == pytest.approx(p["train_loss"], rel=1e-9)
+
+
+def test_a_run_saves_a_model_that_reads_raw_pixels(tiny_data_env, tiny_config, tmp_path) -> None:
+    """``dlexp train`` trains on the lit pixels of tiny MNIST (its top rows are dark in
+    every training image, not in the test images); its model.npz, loaded with no
+    input_order, scores the raw test images as summary.json says."""
+    import json
+
+    from dlexp.data import load_mnist
+    from dlexp.experiments.ensemble import load_model
+    from dlexp.train.runner import load_splits, train_run
+    cfg = load_config(tiny_config, ["dtype=float64"])
+    splits = load_splits(cfg, progress=False)
+    assert splits.input_order is not None and splits.x_train.shape[1] < 784
+    run = train_run(cfg, runs_root=tmp_path / "runs", progress=False)
+    summary = json.loads((run.dir / "summary.json").read_text())
+    raw = load_mnist(tiny_data_env, dtype=np.float64)
+    plain = load_model(run.dir, cfg, None)                      # W1 read in pixel order
+    loss, acc = plain.evaluate(raw.x_test, raw.y_test)
+    assert acc == summary["test_acc"] and loss == pytest.approx(summary["test_loss"], rel=1e-12)
+    ordered = load_model(run.dir, cfg, splits.input_order)
+    np.testing.assert_allclose(ordered.predict_proba(splits.x_test),
+                               plain.predict_proba(raw.x_test), rtol=1e-12)
+
+
+def test_input_order_must_be_a_permutation() -> None:
+    spec = ModelSpec(hidden=(4,))
+    for bad in (np.zeros(D, int), np.arange(D - 1), np.arange(1, D + 1)):
+        with pytest.raises(ValueError, match="permutation"):
+            MLP(spec, D, 3, np.random.default_rng(0), input_order=bad)

@@ -24,6 +24,7 @@ def test_raw_split_equals_float_split(tiny_mnist: Path, dtype, kw, lit_first) ->
                          lit_first=lit_first, **kw)
     scaled = make_splits(raw, rng=np.random.default_rng(3), dtype=dtype, lit_first=lit_first,
                          **kw)
+    assert (scaled.input_order is not None) == lit_first     # tiny MNIST has dark pixels
     np.testing.assert_array_equal(floats.input_order, scaled.input_order)
     for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
         a, b = getattr(floats, name), getattr(scaled, name)

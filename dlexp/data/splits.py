@@ -40,7 +40,7 @@ SUBSETS = ("first", "random")
 class Splits:
     """Train / validation / test arrays, all C-contiguous."""
 
-    x_train: np.ndarray  # (n_train, 784)
+    x_train: np.ndarray  # (n_train, k): the first k ≤ 784 columns, see input_order
     y_train: np.ndarray  # (n_train,)
     x_val: np.ndarray    # (n_val, 784), n_val may be 0
     y_val: np.ndarray    # (n_val,)
@@ -51,7 +51,7 @@ class Splits:
     @property
     def n_inputs(self) -> int:
         """Pixels per image (x_train may hold fewer: the lit ones, see the module)."""
-        return self.x_test.shape[1]
+        return self.x_train.shape[1] if self.input_order is None else len(self.input_order)
 
     def pixels(self, x: np.ndarray) -> np.ndarray:
         """Images x (N, k ≤ n_inputs) of these splits in the original pixel order (N, 784),

@@ -78,19 +78,18 @@ def load_config_of(run_dir: Path) -> Config:
     return config_from_dict(read_yaml_mapping(Path(run_dir) / "config.yaml"), str(run_dir))
 
 
-def load_model(run_dir: Path, input_order: np.ndarray | None = None) -> tuple[Config, MLP]:
-    """The config and trained network of a run folder (config.yaml, model.npz), taking
-    inputs in ``input_order`` (``Splits.input_order``)."""
-    run_dir = Path(run_dir)
-    cfg = load_config_of(run_dir)
-    with np.load(run_dir / "model.npz") as f:
+def load_model(run_dir: Path, cfg: Config, input_order: np.ndarray | None) -> MLP:
+    """The trained network of a run folder (its model.npz, W1 in pixel order) that
+    ``cfg`` built, taking inputs whose columns are the pixels ``input_order`` (the
+    ``Splits.input_order`` of the data it will see; None: pixel order)."""
+    with np.load(Path(run_dir) / "model.npz") as f:
         state = dict(f)
     last = f"W{len(cfg.model.hidden) + 1}"                  # the output layer's weights
     model = MLP(cfg.model, state["W1"].shape[0], state[last].shape[1],
                 np.random.default_rng(0), np.dtype(cfg.dtype),     # weights replaced below
                 input_order=input_order)
     model.load_state(state)
-    return cfg, model
+    return model
 
 
 def average_proba(probas: Sequence[np.ndarray]) -> np.ndarray:
@@ -130,14 +129,14 @@ def evaluate_ensembles(result: CompareResult, label_column: str = LABEL_COLUMN
     configs = [load_config_of(result.dir / r["run"]) for r in done]
     check_same_split(configs)
     splits = load_splits(configs[0], progress=False)
-    groups: dict[str, list[tuple[Config, MLP]]] = {}
-    for r in done:
+    groups: dict[str, list[MLP]] = {}
+    for r, cfg in zip(done, configs):
         groups.setdefault(r["label"], []).append(
-            load_model(result.dir / r["run"], splits.input_order))
+            load_model(result.dir / r["run"], cfg, splits.input_order))
     curve, columns = [], {}
     for label, group in groups.items():
-        val = [m.predict_proba(splits.x_val) for _, m in group]     # K × (N_val, C)
-        test = [m.predict_proba(splits.x_test) for _, m in group]   # K × (N_test, C)
+        val = [m.predict_proba(splits.x_val) for m in group]        # K × (N_val, C)
+        test = [m.predict_proba(splits.x_test) for m in group]      # K × (N_test, C)
         for k in range(1, len(group) + 1):
             curve.append({"label": label, "members": k,
                           "val_acc": accuracy(average_proba(val[:k]), splits.y_val),

@@ -56,7 +56,12 @@ class MLP:
         a generator spawned from ``rng``, so the two streams never overlap);
         ``input_order`` (input_size,): the feature of each input column (module)."""
         self.spec, self.dtype = spec, np.dtype(dtype)
-        self.input_order = None if input_order is None else np.asarray(input_order)
+        self.input_order = None
+        if input_order is not None:
+            self.input_order = np.asarray(input_order)
+            if not np.array_equal(np.sort(self.input_order), np.arange(input_size)):
+                raise ValueError(f"input_order must be a permutation of the {input_size} "
+                                 "input columns")
         sizes = [input_size, *spec.hidden, output_size]
         n_layers = len(sizes) - 1
         shapes: list[tuple[str, tuple[int, ...]]] = [
@@ -84,8 +89,7 @@ class MLP:
         init = make_initializer(spec.initializer, spec.init_std)
         for i in range(n_layers):
             self.params[f"W{i + 1}"][...] = init(rng, sizes[i], sizes[i + 1], self.dtype)
-        if self.input_order is not None:
-            self.params["W1"][...] = self.params["W1"][self.input_order]   # feature → column
+        self.params["W1"][...] = self._columns_of(self.params["W1"])   # drawn per feature
         for name in self.params:
             if name.startswith("gamma"):
                 self.params[name][...] = 1.0
@@ -138,6 +142,10 @@ class MLP:
                 {"decay": self.flat_grads[:nd], "other": self.flat_grads[nd:]})
 
     # --- evaluation and state -----------------------------------------------------
+    def _columns_of(self, w1: np.ndarray) -> np.ndarray:
+        """W1 (D, H) with rows in feature order → rows in input-column order."""
+        return w1 if self.input_order is None else w1[self.input_order]
+
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 2000) -> tuple[float, float]:
         """(mean cross-entropy, accuracy) in inference mode, in chunks of ``batch_size``."""
         total_loss, correct = 0.0, 0
@@ -163,7 +171,7 @@ class MLP:
         feature order)."""
         out = {k: v.copy() for k, v in self.params.items()}
         if self.input_order is not None:
-            out["W1"][self.input_order] = self.params["W1"]               # column → feature
+            out["W1"][self.input_order] = self.params["W1"]      # row j → feature order[j]
         for i, bn in enumerate(self.batchnorms, 1):
             out[f"running_mean{i}"] = bn.running_mean.copy()
             out[f"running_var{i}"] = bn.running_var.copy()
@@ -172,9 +180,7 @@ class MLP:
     def load_state(self, state: dict[str, np.ndarray]) -> None:
         """Set what :meth:`state` gives (W1's rows in feature order)."""
         for k, v in self.params.items():
-            v[...] = state[k]
-        if self.input_order is not None:
-            self.params["W1"][...] = state["W1"][self.input_order]
+            v[...] = state[k] if k != "W1" else self._columns_of(state[k])
         for i, bn in enumerate(self.batchnorms, 1):
             bn.running_mean[...] = state[f"running_mean{i}"]
             bn.running_var[...] = state[f"running_var{i}"]

@@ -56,8 +56,9 @@ def train_model(cfg: Config, data: Splits, s: Streams, callbacks: tuple[Callback
                 ) -> tuple[MLP, FitState]:
     """Build the configured model and optimiser and train them with :func:`fit`.
 
-    The model takes ``data``'s column order; early stopping is added when the config asks for it. NumPy's overflow warnings are
-    silenced: a non-finite loss is reported as the status ``diverged`` instead.
+    The model takes ``data``'s column order (``Splits.input_order``); early stopping is
+    added when the config asks for it. NumPy's overflow warnings are silenced: a
+    non-finite loss is reported as the status ``diverged`` instead.
 
     BLAS runs on one thread here, whatever command trains: the matrices of these
     networks are too small to gain from more, worker processes must not oversubscribe
