@@ -216,7 +216,7 @@ def _command_lines(data: dict) -> list[str]:
         out.append(f"- search: `{s.get('command') or s.get('how')}`: {s['seconds']:.1f} s "
                    f"(exit {s.get('exit_code', 0)})")
     one = next((r for r in data["runs"] if r["threads"] == 1), None)
-    if one:
+    if one and "search" in data:
         med = statistics.median(e["seconds"] for e in one["trial"]["dlexp"])
         out.append(f"- training alone in that search: 100 × {med:.3f} s (median dlexp trial, "
                    f"1 thread) / 2 workers = {50 * med:.1f} s")

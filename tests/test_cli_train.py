@@ -203,11 +203,22 @@ def test_runs_lists_every_kind_of_folder_by_start_time(cli, tmp_path, monkeypatc
     assert all(len(line) <= 80 for line in lines[1:])
 
 
-def test_runs_on_missing_folder_says_so(cli, tmp_path):
-    result = cli("runs", "--runs-dir", str(tmp_path / "none"))
-    assert result.exit_code == 0 and "no runs" in result.stdout
+def test_runs_on_missing_folder_says_so(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)                    # no runs/ yet: nothing to list
+    result = cli("runs")
+    assert result.exit_code == 0 and "no runs in runs yet" in result.stdout
+    err = cli.one_line_error(cli("runs", "--runs-dir", str(tmp_path / "none")))
+    assert "no such folder" in err
     (tmp_path / "file").write_text("x")
     cli.one_line_error(cli("runs", "--runs-dir", str(tmp_path / "file")))
+
+
+def test_runs_on_one_run_folder_points_at_its_parent(cli, tiny_data_env, tiny_config, tmp_path):
+    runs = tmp_path / "runs"
+    assert cli.train(tiny_config, runs).exit_code == 0
+    (run,) = runs.iterdir()
+    err = cli.one_line_error(cli("runs", "--runs-dir", str(run)))
+    assert "one train run" in err and f"dlexp runs --runs-dir {runs}" in err
 
 
 def test_plot_overlays_runs_and_rejects_non_runs(cli, tiny_data_env, tiny_config, tmp_path):

@@ -367,7 +367,8 @@ def test_cli_diverging_variant_exits_nonzero_naming_it(tiny_env, tmp_path):
 
 
 @pytest.mark.parametrize("vary, message", [
-    ("optimizer.lrr=0.1,0.2", "unknown key 'optimizer.lrr'"),
+    ("optimizer.lrr=0.1,0.2", "--vary optimizer.lrr: unknown key 'optimizer.lrr'"),
+    ("optimizer.lr=-1,0.1", "--vary optimizer.lr: optimizer.lr: must be > 0"),
     ("optimizer.lr=", "empty value"),
     ("optimizer.lr", "expected KEY=V1,V2"),
     ("optimizer.lr=0.1,-1", "variant lr=-1: optimizer.lr: must be > 0")])

@@ -40,7 +40,7 @@ _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
     ("name", Optional[str], typer.Option(
         None, "--name", help="Name of the comparison folder (default: the command's).")),
     ("jobs", Optional[int], typer.Option(
-        None, "--jobs", "-j", "--workers",
+        None, "--jobs", "-j", "--workers", min=1,
         help="Worker processes (default: all cores); each uses one BLAS thread.")),
     ("runs_dir", Path, typer.Option(Path("runs"), "--runs-dir",
                                     help="Where the comparison folder goes.")),

@@ -79,12 +79,27 @@ def describe(folder: Path) -> Folder | None:
                   val_acc=summary.get("best_val_acc"), test_acc=summary.get("test_acc"))
 
 
+DEFAULT_ROOT = Path("runs")
+
+
 def list_folders(root: Path) -> list[Folder]:
-    """Every folder dlexp wrote directly under ``root``, oldest first (by start time)."""
+    """Every folder dlexp wrote directly under ``root``, oldest first (by start time).
+
+    A missing ``runs/`` (the default, before the first run) holds none; any other missing
+    path, a file, or the folder of one run instead of a folder of runs is a RunError."""
     root = Path(root)
-    if root.exists() and not root.is_dir():
+    if not root.exists():
+        if root == DEFAULT_ROOT:
+            return []
+        raise RunError(f"{root}: no such folder; pass the folder your runs are in with "
+                       f"--runs-dir (default: {DEFAULT_ROOT})")
+    if not root.is_dir():
         raise RunError(f"{root}: not a folder; pass the runs folder with --runs-dir")
-    found = [describe(d) for d in root.iterdir() if d.is_dir()] if root.is_dir() else []
+    kind = kind_of(root)
+    if kind not in (None, "compare"):          # a comparison's sub-runs are listed
+        raise RunError(f"{root} is the folder of one {kind} run, not a folder of runs; "
+                       f"list its neighbours with: dlexp runs --runs-dir {root.parent}")
+    found = [describe(d) for d in root.iterdir() if d.is_dir()]
     return sorted((f for f in found if f is not None), key=lambda f: (f.started, f.path.name))
 
 

@@ -38,8 +38,8 @@ from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import check_band
 from dlexp.experiments.compare import CompareResult, Variant, preset_config, run_compare
 from dlexp.experiments.tables import print_rows
-from dlexp.experiments.variants import (grid, label_text, optimizer_notes, parse_vary,
-                                        seeds_for)
+from dlexp.experiments.variants import (check_vary_keys, grid, label_text, optimizer_notes,
+                                        parse_vary, seeds_for)
 from dlexp.fmt import fmt
 from dlexp.train.rundir import has_weight_decay, train_evals
 
@@ -95,7 +95,9 @@ def vary_plan(config: Path, base: dict, vary: Sequence[str], seeds: int) -> Plan
     """``dlexp compare``: the grid of ``--vary`` values × seeds, named after the config."""
     if not vary and seeds < 2:
         raise ConfigError("nothing to compare: give --vary KEY=V1,V2 (or --seeds N > 1)")
-    variants = grid(parse_vary(vary), seeds_for(base, seeds))
+    varied = parse_vary(vary)
+    check_vary_keys(base, varied)
+    variants = grid(varied, seeds_for(base, seeds))
     stem = Path(config).stem
     return Plan(stem if stem.startswith("compare") else f"compare-{stem}", variants)
 

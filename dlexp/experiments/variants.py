@@ -122,6 +122,20 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
     return out
 
 
+def check_vary_keys(base: Mapping, varied: Mapping[str, Sequence[Any]]) -> None:
+    """Raise ConfigError, naming the ``--vary`` option, for a key the config does not
+    have (or a first value it refuses): the mistake is in the option, not in a variant.
+    Skipped when the base config is invalid on its own (the variants may all mend it;
+    each variant's config is checked before anything runs)."""
+    try:
+        config_from_dict(base, "base config")
+    except ConfigError:
+        return
+    for key, values in varied.items():
+        if values:
+            variant_config(base, Variant("check", {key: values[0]}), f"--vary {key}")
+
+
 def _split_top_level(text: str) -> list[str]:
     parts, depth, cur = [], 0, ""
     for c in text:
@@ -134,10 +148,12 @@ def _split_top_level(text: str) -> list[str]:
     return parts + [cur]
 
 
-def variant_config(base: Mapping | Config, variant: Variant) -> Config:
-    """The validated config of one variant (see the module docstring for the rules)."""
+def variant_config(base: Mapping | Config, variant: Variant, where: str | None = None
+                   ) -> Config:
+    """The validated config of one variant (see the module docstring for the rules);
+    errors start with ``where`` (default: the variant's name)."""
     raw = dict(config_to_dict(base) if isinstance(base, Config) else base)
-    where = f"variant {variant.run_name}"
+    where = where or f"variant {variant.run_name}"
     items = [f"{key}={value_text(value)}" for key, value in variant.overrides.items()]
     try:
         raw = apply_overrides(raw, items)                   # a deep copy: base is untouched

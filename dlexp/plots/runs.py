@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from dlexp.errors import RunError
 from dlexp.io import read_jsonl
@@ -37,6 +38,7 @@ def plot_run(run_dir: Path) -> list[Path]:
         if any(v is not None for v in val):
             ax.plot(x, val, "s--", ms=3, label="validation")
         ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))     # epochs, updates
         ax.set_ylabel(ylabel)
         ax.set_title(f"{run_dir.name}: {ylabel}")
         ax.grid(alpha=0.3)
@@ -95,6 +97,7 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
         ax.plot(x, [r[metric] for r in records[d]], marker="os^Dv"[k % 5], ms=3,
                 ls=("-", "--", "-.", ":")[k % 4], label=labels[d])
     ax.set_xlabel("update" if by_step else "epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     what, how = metric_parts(metric, shown)
     ax.set_ylabel(f"{what}\n({how})" if how else what)   # what; then how, on a line
     name = "training objective" if what == OBJECTIVE else METRIC_NAMES[metric]
