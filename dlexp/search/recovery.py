@@ -7,15 +7,17 @@ in the journal when the search is resumed belong to a process that is gone
 heartbeat has stopped (:func:`fail_stale`). On resume, the parameters of every trial
 cut short are enqueued (:func:`requeue_cut_short`), so the next trials run them again
 — and the random sampler does not count those re-runs as draws
-(:func:`dlexp.search.sampler.draw_index`). Only a search on its journal file does this,
-under the folder lock; machines sharing a database each resume on their own, so there
-a stale trial is failed (:func:`fail_stale`) and the search simply runs another.
+(:func:`dlexp.search.sampler.draw_index`). A search on its journal file does this on
+resume, under the folder lock. Machines sharing a database each run on their own: a
+trial whose heartbeat stopped is failed by whichever worker notices first
+(:func:`fail_stale`), and only that worker enqueues its parameters
+(:func:`requeue_stale`, the storage's callback for stale trials), so it is re-run once.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Collection
+from typing import Callable, Collection
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -37,18 +39,36 @@ def cut_short(t: FrozenTrial) -> bool:
     return t.state == TrialState.FAIL and not counts(t) and outcome(t) != "surplus"
 
 
+def rerunnable(t: FrozenTrial, keys: Collection[str]) -> bool:
+    """A trial cut short after it had drawn every key in ``keys`` (a trial killed
+    before that is not re-run: its draws are incomplete)."""
+    return cut_short(t) and set(t.params) == set(keys)
+
+
+def requeue(study: optuna.Study, t: FrozenTrial) -> None:
+    """Enqueue ``t``'s parameters; the re-run carries the user attribute ``rerun_of``."""
+    study.enqueue_trial(t.params, user_attrs={RERUN_OF: t.number})
+
+
 def requeue_cut_short(study: optuna.Study, keys: Collection[str]) -> int:
-    """Enqueue the parameters of every trial cut short that no later trial runs again
-    (re-runs carry the user attribute ``rerun_of``), so the next trials retry them under
-    new numbers; how many were enqueued. A trial killed before it had drawn every key
-    in ``keys`` is not re-run (its draws are incomplete)."""
+    """Enqueue the parameters of every trial cut short that no later trial runs again,
+    so the next trials retry them under new numbers; how many were enqueued."""
     trials = study.get_trials(deepcopy=False)
     again = {t.user_attrs.get(RERUN_OF) for t in trials}
-    todo = [t for t in trials
-            if cut_short(t) and t.number not in again and set(t.params) == set(keys)]
+    todo = [t for t in trials if rerunnable(t, keys) and t.number not in again]
     for t in todo:
-        study.enqueue_trial(t.params, user_attrs={RERUN_OF: t.number})
+        requeue(study, t)
     return len(todo)
+
+
+def requeue_stale(keys: Collection[str]) -> Callable[[optuna.Study, FrozenTrial], None]:
+    """The database storage's callback for a trial it failed because its heartbeat
+    stopped: enqueue its parameters. Optuna calls it only in the process whose update
+    failed the trial, so two machines never both re-run one trial."""
+    def on_stale(study: optuna.Study, t: FrozenTrial) -> None:
+        if rerunnable(t, keys):
+            requeue(study, t)
+    return on_stale
 
 
 def fail_stale(study: optuna.Study) -> None:

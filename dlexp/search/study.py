@@ -48,8 +48,11 @@ class Tally:
     running: int
 
 
-def open_storage(url: str | None, search_dir: Path) -> optuna.storages.BaseStorage:
-    """The journal file in ``search_dir`` (url None) or an RDB storage at ``url``."""
+def open_storage(url: str | None, search_dir: Path,
+                 on_stale: Callable[[optuna.Study, FrozenTrial], None] | None = None
+                 ) -> optuna.storages.BaseStorage:
+    """The journal file in ``search_dir`` (url None) or an RDB storage at ``url``, which
+    calls ``on_stale`` for each trial it fails because its heartbeat stopped."""
     if url is None:
         from optuna.storages.journal import JournalFileBackend
         path = str(Path(search_dir) / JOURNAL)
@@ -60,7 +63,8 @@ def open_storage(url: str | None, search_dir: Path) -> optuna.storages.BaseStora
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             try:
                 return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_SECONDS,
-                                                  grace_period=GRACE_SECONDS)
+                                                  grace_period=GRACE_SECONDS,
+                                                  heartbeat_stale_trial_callback=on_stale)
             except Exception as e:  # noqa: BLE001 (sqlalchemy/optuna raise many kinds)
                 missing = e if isinstance(e, ModuleNotFoundError) else e.__cause__
                 if isinstance(missing, ModuleNotFoundError):     # optuna wraps it
