@@ -27,11 +27,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _have_torch() -> bool:
-    try:
-        import torch  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    """Whether PyTorch is installed (found, not imported: only its workers load it)."""
+    import importlib.util
+    return importlib.util.find_spec("torch") is not None
 
 
 # Set from the command line; "budget" is the total waiting allowed over the whole run.

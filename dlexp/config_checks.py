@@ -12,6 +12,7 @@ import math
 import re
 from typing import Any
 
+from dlexp.data.splits import SUBSETS, val_count
 from dlexp.errors import ConfigError
 from dlexp.nn.init import INITIALIZERS
 from dlexp.nn.layers import ACTIVATIONS, DROPOUT_MODES
@@ -140,7 +141,7 @@ def check_consistency(cfg: Any, where: str) -> None:
         raise ConfigError(f"{where}: data.val_size ({d.val_size}) is a count of images or a "
                           "fraction below 1; use a whole number (5000) or a fraction (0.1)")
     if d.train_size is not None:
-        val = d.val_size if d.val_size >= 1 else int(round(d.val_size * d.train_size))
+        val = val_count(d.val_size, d.train_size)         # as make_splits counts it
         if val >= d.train_size:
             raise ConfigError(f"{where}: data.val_size ({d.val_size}) leaves no training images "
                               f"out of data.train_size ({d.train_size}); make it smaller")
@@ -179,7 +180,7 @@ FIELD_CHECKS: dict[str, tuple] = {
     "dtype": ("choice", ("float32", "float64")),
     "data.val_size": _range(0),
     "data.train_size": _range(1),
-    "data.subset": ("choice", ("first", "random")),
+    "data.subset": ("choice", SUBSETS),
     "data.split_seed": _range(0),
     "model.activation": ("choice", tuple(ACTIVATIONS)),
     "model.initializer": ("choice", tuple(INITIALIZERS)),

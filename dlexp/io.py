@@ -68,6 +68,22 @@ def append_jsonl(path: Path, record: dict) -> None:
         f.flush()
 
 
+_NO_DEFAULT = object()
+
+
+def read_json(path: Path, default: Any = _NO_DEFAULT) -> Any:
+    """The JSON in ``path``. A missing, unreadable or damaged file gives ``default`` when
+    one is given, else a RunError naming the file (one line, exit 2)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:          # JSONDecodeError, UnicodeDecodeError
+        if default is not _NO_DEFAULT:
+            return default
+        from dlexp.errors import RunError
+        problem = "missing or unreadable" if isinstance(e, OSError) else "damaged (not JSON)"
+        raise RunError(f"{path}: {problem}; the folder is not complete") from None
+
+
 def read_jsonl(path: Path) -> list[dict]:
     """All complete records (JSON objects) of a JSON-lines file; a torn last line, or
     any line that is not an object, is ignored."""

@@ -100,3 +100,13 @@ def test_cli_bad_names_exit_2(tmp_path, args):
     assert res.exit_code == 2
     assert "error:" in res.output and "Traceback" not in res.output
     assert not any(tmp_path.iterdir())
+
+
+def test_every_activation_says_which_units_are_inactive_and_its_histogram_range():
+    from dlexp.experiments.activations import HIST_RANGE, INACTIVE
+    from dlexp.nn.layers import ACTIVATIONS
+    assert set(INACTIVE) == set(HIST_RANGE) == set(ACTIVATIONS)
+    h = np.array([0.0, 0.005, 0.5, 0.995, -0.995])
+    assert list(INACTIVE["relu"](h)) == [True, False, False, False, False]
+    assert list(INACTIVE["sigmoid"](h)) == [True, True, False, True, True]
+    assert list(INACTIVE["tanh"](h)) == [False, False, False, True, True]

@@ -4,19 +4,17 @@ the CSVs, figures and summary numbers (symmetry, speed-up, gaps, ensemble accura
 from __future__ import annotations
 
 import csv
-import inspect
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from dlexp.cli import presets as cli_presets
 from dlexp.config import config_from_dict, load_config, read_yaml_mapping
 from dlexp.data.mnist import MnistArrays
 from dlexp.data.splits import make_splits
 from dlexp.errors import ConfigError
-from dlexp.experiments import batchnorm, ensemble, inits, overfit
+from dlexp.experiments import batchnorm, book, ensemble, inits, overfit
 from dlexp.experiments.compare import preset_config
 from dlexp.experiments.variants import variant_config
 from dlexp.nn.model import MLP
@@ -29,10 +27,6 @@ def _rows(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def _cli_default(command, name: str):
-    return inspect.signature(command).parameters[name].default.default
-
-
 def _base(name: str) -> dict:
     return read_yaml_mapping(preset_config(name))
 
@@ -40,9 +34,8 @@ def _base(name: str) -> dict:
 # --- the grids are the book's -------------------------------------------------------------
 
 def test_compare_inits_grid_and_base():
-    assert _cli_default(cli_presets.compare_inits, "inits") == inits.BOOK_INITS
     base = _base(inits.NAME)
-    specs = inits.parse_inits(inits.BOOK_INITS)
+    specs = inits.parse_inits(book.INITS)
     variants = inits.init_variants(specs, [0, 1])
     assert [v.label for v in variants[::2]] == ["std=0.01", "lecun_normal", "he_normal",
                                                 "zeros"]
@@ -82,14 +75,12 @@ def test_batchnorm_grid_is_16_scales_with_and_without():
 
 
 def test_overfit_grids_and_the_300_training_images():
-    assert _cli_default(cli_presets.overfit_weight_decay, "l2") == overfit.BOOK_L2
-    assert _cli_default(cli_presets.overfit_dropout, "dropout") == overfit.BOOK_DROPOUT
-    wd = overfit.decay_variants(overfit.parse_values(overfit.BOOK_L2, "--l2"),
+    wd = overfit.decay_variants(overfit.parse_values(book.L2, "--l2"),
                                 overfit.parse_values("1e-3", "--l1"))
     assert [(v.label, dict(v.overrides)) for v in wd] == [
         ("l2=0", {"regularization.l2": 0.0}), ("l2=0.1", {"regularization.l2": 0.1}),
         ("l1=0.001", {"regularization.l1": 0.001})]
-    do = overfit.dropout_variants(overfit.parse_values(overfit.BOOK_DROPOUT, "--dropout"),
+    do = overfit.dropout_variants(overfit.parse_values(book.DROPOUTS, "--dropout"),
                                   [0, 1])
     assert [v.run_name for v in do[::2]] == ["dropout=0-seed0", "dropout=0.15-seed0",
                                              "dropout=0.2-seed0"]
@@ -330,7 +321,7 @@ def test_ensemble_refuses_members_on_different_images(cli, tiny_data_env, tmp_pa
 @pytest.mark.parametrize("args, message", [
     (["compare-inits", "--inits", "he_normal,glorot"], "unknown initializer 'glorot'"),
     (["batchnorm", "--target", "1.5"], "--target 1.5: an accuracy in (0, 1]"),
-    (["batchnorm", "--scales", "0"], "need n ≥ 1"),
+    (["batchnorm", "--scales", "0"], "Invalid value for '--scales'"),
     (["overfit-dropout", "--dropout", "0,1"], "must be ≥ 0 and below 1"),
     (["overfit-weight-decay", "--l2", "0,-1"], "must be ≥ 0"),
     (["overfit-weight-decay", "--epochs", "0"], "Invalid value for '--epochs'"),

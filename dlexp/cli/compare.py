@@ -14,6 +14,7 @@ import typer
 
 from dlexp.cli import app, fail, handle_errors
 from dlexp.cli.options import CONFIG, SET, comparison_options
+from dlexp.experiments import book
 
 if TYPE_CHECKING:
     from dlexp.experiments.report import CompareOptions
@@ -40,7 +41,7 @@ def compare(
 @handle_errors
 @comparison_options(seeds=3)
 def compare_optimizers(
-    optimizers: str = typer.Option("sgd,momentum,adagrad,adam,rmsprop,nesterov",
+    optimizers: str = typer.Option(book.OPTIMIZERS,
                                    "--optimizers", help="Comma-separated optimizer names."),
     hyper: List[str] = typer.Option([], "--hyper", help="One optimizer's setting, e.g. "
                                     "--hyper adam.lr=0.01 (repeatable)."),

@@ -16,6 +16,7 @@ import typer
 
 from dlexp.cli import app, handle_errors
 from dlexp.cli.options import CONFIG, SET, comparison_options
+from dlexp.experiments import book
 
 if TYPE_CHECKING:
     from dlexp.experiments.report import CompareOptions
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 @handle_errors
 @comparison_options(seeds=3)
 def compare_inits(
-    inits: str = typer.Option("normal=0.01,lecun_normal,he_normal,zeros", "--inits",
+    inits: str = typer.Option(book.INITS, "--inits",
                               help="Comma-separated initializers; normal as normal=STD."),
     config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:
@@ -42,7 +43,7 @@ def compare_inits(
 @handle_errors
 @comparison_options(seeds=3)
 def batchnorm(
-    scales: int = typer.Option(16, "--scales", help="Weight scales, log-spaced from "
+    scales: int = typer.Option(book.WEIGHT_SCALES, "--scales", min=1, help="Weight scales, log-spaced from "
                                "--high to --low (the book: 16 from 1 to 1e-4)."),
     high: float = typer.Option(1.0, "--high", help="Largest weight std."),
     low: float = typer.Option(1e-4, "--low", help="Smallest weight std."),
@@ -65,7 +66,7 @@ def batchnorm(
 @handle_errors
 @comparison_options(seeds=3)
 def overfit_weight_decay(
-    l2: str = typer.Option("0,0.1", "--l2", help="Comma-separated L2 strengths λ."),
+    l2: str = typer.Option(book.L2, "--l2", help="Comma-separated L2 strengths λ."),
     l1: str = typer.Option("", "--l1", help="Comma-separated L1 strengths, each a variant "
                            "of its own (e.g. --l1 0.001)."),
     config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
@@ -85,7 +86,7 @@ def overfit_weight_decay(
 @handle_errors
 @comparison_options(seeds=3)
 def overfit_dropout(
-    dropout: str = typer.Option("0,0.15,0.2", "--dropout", help="Comma-separated dropout "
+    dropout: str = typer.Option(book.DROPOUTS, "--dropout", help="Comma-separated dropout "
                                 "probabilities."),
     config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:
@@ -106,7 +107,7 @@ def ensemble(
     members: int = typer.Option(5, "--members", "--seeds", help="Networks averaged: seeds "
                                 "seed, seed+1, … (--seeds is the same option: each "
                                 "member is one seed)."),
-    dropout: float = typer.Option(0.2, "--dropout", help="Dropout of the networks compared "
+    dropout: float = typer.Option(book.ENSEMBLE_DROPOUT, "--dropout", help="Dropout of the networks compared "
                                   "(as many seeds; 0: none)."),
     config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:

@@ -72,7 +72,7 @@ def _pool(n_avail: int, train_size: int | None, subset: str,
           rng: np.random.Generator) -> np.ndarray:
     """Indices (ascending) of the training images the splits are drawn from."""
     if subset not in SUBSETS:
-        raise ConfigError(f"data subset must be one of {', '.join(SUBSETS)}, got {subset!r}")
+        raise ConfigError(f"data.subset must be one of {', '.join(SUBSETS)}, got {subset!r}")
     if train_size is None:
         return np.arange(n_avail)
     if isinstance(train_size, bool) or not isinstance(train_size, numbers.Integral):
@@ -85,16 +85,21 @@ def _pool(n_avail: int, train_size: int | None, subset: str,
     return np.sort(rng.choice(n_avail, size=int(train_size), replace=False))
 
 
+def val_count(val_size: int | float, pool_size: int) -> int:
+    """The number of validation images ``val_size`` (a count, or a fraction below 1)
+    asks for out of ``pool_size``; a positive fraction of a tiny pool still gives one."""
+    if isinstance(val_size, numbers.Integral) or val_size >= 1:
+        return int(val_size)
+    n_val = int(round(float(val_size) * pool_size))
+    return max(n_val, 1) if val_size > 0 else n_val
+
+
 def _val_count(val_size: int | float, pool_size: int) -> int:
-    """The number of validation images ``val_size`` asks for out of ``pool_size``."""
+    """:func:`val_count`, with every way ``val_size`` can be wrong a ConfigError."""
     if isinstance(val_size, bool) or not isinstance(val_size, numbers.Real):
         raise ConfigError(f"val_size must be a count or a fraction in (0, 1), got {val_size!r}")
-    if isinstance(val_size, numbers.Integral):
-        n_val = int(val_size)
-    elif 0.0 <= float(val_size) < 1.0:
-        n_val = int(round(float(val_size) * pool_size))
-        if val_size > 0 and n_val == 0:
-            n_val = 1  # a positive fraction of a tiny pool still yields one image
+    if isinstance(val_size, numbers.Integral) or 0.0 <= float(val_size) < 1.0:
+        n_val = val_count(val_size, pool_size)
     else:
         raise ConfigError(f"val_size={val_size} is a fraction outside [0, 1); use a fraction "
                           "such as 0.1 or a whole number of images")

@@ -99,7 +99,7 @@ def layer_stats(trace: LayerTrace) -> list[dict]:
         rows.append({
             "activation": trace.activation, "init": trace.init.label, "layer": k,
             "act_mean": float(h.mean()), "act_std": float(h.std()),
-            "saturated_or_dead": float(_inactive(trace.activation, h).mean()),
+            "saturated_or_dead": float(INACTIVE[trace.activation](h).mean()),
             "delta_mean": float(g.mean()), "delta_std": float(g.std()),
             "delta_abs_mean": float(np.abs(g).mean()),
         })
@@ -110,7 +110,7 @@ def histogram_rows(trace: LayerTrace, bins: int = HIST_BINS) -> list[dict]:
     """One row per bin, layer and kind (module docstring) of one trace."""
     rows = []
     for kind in KINDS:
-        limits = _HIST_RANGE.get(trace.activation) if kind == "outputs" else None
+        limits = HIST_RANGE[trace.activation] if kind == "outputs" else None
         for k, values in enumerate(getattr(trace, kind), 1):
             counts, edges = np.histogram(np.ravel(values), bins=bins, range=limits)
             rows += [{"init": trace.init.label, "kind": kind, "layer": k, "bin": b,
@@ -119,14 +119,18 @@ def histogram_rows(trace: LayerTrace, bins: int = HIST_BINS) -> list[dict]:
     return rows
 
 
-_HIST_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+def _dead(h: np.ndarray) -> np.ndarray:
+    """ReLU units that output 0 (no gradient flows back through them)."""
+    return h == 0.0
 
 
-def _inactive(activation: str, h: np.ndarray) -> np.ndarray:
-    if activation == "relu":
-        return h == 0.0
-    if activation == "sigmoid":
-        return (h < SATURATION) | (h > 1.0 - SATURATION)
+def _saturated_sigmoid(h: np.ndarray) -> np.ndarray:
+    """Sigmoid units within SATURATION of 0 or 1, where σ' = σ(1 − σ) < 0.01."""
+    return (h < SATURATION) | (h > 1.0 - SATURATION)
+
+
+def _saturated_tanh(h: np.ndarray) -> np.ndarray:
+    """Tanh units within SATURATION of ±1, where tanh' = 1 − h² < 0.02."""
     return np.abs(h) > 1.0 - SATURATION
 
 
@@ -175,3 +179,8 @@ GRID_INITS: tuple[InitChoice, ...] = (
     InitChoice("normal", 1.0), InitChoice("normal", 0.01), InitChoice("lecun_normal"),
     InitChoice("glorot_normal"), InitChoice("he_normal"), InitChoice("zeros"),
 )
+
+# Per activation (the keys of ACTIVATIONS): which units count as saturated or dead, and
+# the fixed range of the output histograms (None: each layer's own min…max).
+INACTIVE = {"relu": _dead, "sigmoid": _saturated_sigmoid, "tanh": _saturated_tanh}
+HIST_RANGE = {"relu": None, "sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}

@@ -43,14 +43,13 @@ sub-runs' ``summary.json`` over the seeds).
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from dlexp.errors import ConfigError
-from dlexp.io import read_jsonl, write_csv, write_json
+from dlexp.io import read_json, read_jsonl, write_csv, write_json
 
 LOSS_COLUMNS = ["label", "step", "n", "raw", "smooth", "smooth_std", "smooth_min", "smooth_max"]
 VAL_COLUMNS = ["label", "step", "epoch", "n", "mean", "std", "min", "max"]
@@ -180,7 +179,7 @@ def label_means(out_dir: Path, runs: Sequence[dict], keys: Sequence[str]) -> dic
     out: dict[str, dict] = {}
     for label in dict.fromkeys(r["label"] for r in runs):
         done = [r for r in runs if r["label"] == label and r["status"] == "completed"]
-        values = [json.loads((Path(out_dir) / r["run"] / "summary.json").read_text())
+        values = [read_json(Path(out_dir) / r["run"] / "summary.json")
                   for r in done]
         out[label] = {}
         for key in keys:
@@ -201,7 +200,7 @@ def extend_summary(out_dir: Path, summary: Sequence[dict], label_column: str,
     write_table(out_dir / "summary.csv", rows, header + extra)
     if overall:
         path = out_dir / "summary.json"
-        write_json(path, {**json.loads(path.read_text(encoding="utf-8")), **overall})
+        write_json(path, {**read_json(path), **overall})
     return rows
 
 

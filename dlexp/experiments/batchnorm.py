@@ -25,28 +25,30 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from typing import Sequence
 
 import numpy as np
 
 from dlexp.errors import ConfigError
+from dlexp.experiments import book
 from dlexp.experiments.aggregate import extend_summary, read_csv, write_table
-from dlexp.experiments.compare import CompareResult, Variant, grid
+from dlexp.experiments.compare import CompareResult
+from dlexp.experiments.variants import Variant, grid
 from dlexp.experiments.report import Plan
 from dlexp.experiments.tables import print_rows
 from dlexp.fmt import fmt
+from dlexp.io import read_json
 
 NAME = "batchnorm"
 LABEL_COLUMN = "variant"
-BOOK_SCALES = 16
 TARGET = 0.9
 EXPECTED = ("diverged",)                     # statuses that are a result, not a failure
 TABLE_COLUMNS = ["init_std", "bn_final_acc", "plain_final_acc", "bn_epochs",
                  "plain_epochs", "speedup", "bn_status", "plain_status"]
 
 
-def weight_scales(n: int = BOOK_SCALES, high: float = 1.0, low: float = 1e-4) -> list[float]:
+def weight_scales(n: int = book.WEIGHT_SCALES, high: float = 1.0, low: float = 1e-4
+                  ) -> list[float]:
     """``n`` scales evenly spaced in log from ``high`` down to ``low`` (the book's 16)."""
     if n < 1 or not 0 < low <= high:
         raise ConfigError(f"weight scales: need n ≥ 1 and 0 < low ≤ high, got n={n}, "
@@ -151,7 +153,7 @@ def speedup_overall(table: Sequence[dict], target: float) -> dict:
 
 def print_speedup(result: CompareResult) -> None:
     """The per-scale table of batchnorm.csv and the speed-up lines of summary.json."""
-    s = json.loads((result.dir / "summary.json").read_text())["batchnorm"]
+    s = read_json(result.dir / "summary.json")["batchnorm"]
     rows = [_printed_row(r) for r in read_csv(result.dir / "batchnorm.csv")]
     print_rows(rows, list(rows[0]) if rows else [], title=f"training accuracy per weight "
                f"scale: final, and epochs to {fmt(s['target'])} (— never)")

@@ -5,7 +5,8 @@ Every comparison in dlexp — ``dlexp compare``, ``compare-optimizers``, and the
 built on it (initialisers, batch norm × weight scale, regularisation) — is this module
 with a base config and a list of :class:`Variant`:
 
-    from dlexp.experiments.compare import grid, run_compare
+    from dlexp.experiments.compare import run_compare
+    from dlexp.experiments.variants import grid
     from dlexp.config import read_yaml_mapping
     base = read_yaml_mapping("configs/compare-optimizers.yaml")   # raw: unset keys default
     variants = grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1, 2])
@@ -16,8 +17,8 @@ A :class:`Variant` is ``(label, overrides, seed)``: ``overrides`` maps dotted co
 to values (``{"model.init_std": 0.01, "model.batchnorm": True}``), runs with the same
 ``label`` are seeds of one variant (one curve, one summary row), and ``seed`` replaces
 the base seed (None keeps it). Variants may be made by hand with any labels;
-:func:`grid` makes the Cartesian product of ``{key: [values]}`` × seeds, and
-:func:`parse_vary` reads ``--vary key=v1,v2`` options into that mapping.
+:func:`~dlexp.experiments.variants.grid` makes the Cartesian product of ``{key: [values]}`` × seeds, and
+:func:`~dlexp.experiments.variants.parse_vary` reads ``--vary key=v1,v2`` options into that mapping.
 
 A variant's config is the base mapping with its overrides set, read by
 :func:`~dlexp.config.config_from_dict`, so everything is validated — all of them before
@@ -75,8 +76,7 @@ from typing import Any, Callable, Mapping, Sequence
 from dlexp.config import Config, config_to_dict
 from dlexp.config_checks import check_run_name
 from dlexp.errors import ConfigError
-from dlexp.experiments.variants import (  # noqa: F401  (re-exported: the public API)
-    Variant, default_label, grid, parse_vary, seeded, seeds_for, value_text, variant_config)
+from dlexp.experiments.variants import Variant, variant_config
 from dlexp.io import append_jsonl, write_json
 
 PRESETS_DIR = Path(__file__).resolve().parents[2] / "configs"

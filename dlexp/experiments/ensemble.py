@@ -36,7 +36,8 @@ import numpy as np
 from dlexp.config import Config, config_from_dict, read_yaml_mapping
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary, write_table
-from dlexp.experiments.compare import CompareResult, Variant, seeded, variant_config
+from dlexp.experiments.compare import CompareResult
+from dlexp.experiments.variants import Variant, seeded, variant_config
 from dlexp.experiments.overfit import report_gaps
 from dlexp.experiments.report import Plan
 from dlexp.nn.model import MLP
@@ -45,7 +46,6 @@ NAME = "ensemble"
 CONFIG = "overfit"
 LABEL_COLUMN = "variant"
 PLAIN = "plain"
-BOOK_DROPOUT = 0.2
 CURVE_COLUMNS = ["label", "members", "val_acc", "member_val_acc"]
 
 

@@ -19,13 +19,13 @@ them.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from dlexp.errors import RunError
+from dlexp.io import read_json
 
 MARKERS = (("search", "search.json"), ("compare", "compare.json"), ("paths", "paths.json"),
            ("activations", "stats.csv"), ("train", "config.yaml"))
@@ -123,8 +123,6 @@ def local_time(seconds: float) -> tuple[str, str]:
 
 
 def _read(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    """The JSON object in ``path``; {} if it is missing, damaged or not an object."""
+    data = read_json(path, {})
     return data if isinstance(data, dict) else {}

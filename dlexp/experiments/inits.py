@@ -34,13 +34,13 @@ import yaml
 
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary
-from dlexp.experiments.compare import CompareResult, Variant, seeded
+from dlexp.experiments.compare import CompareResult
+from dlexp.experiments.variants import Variant, seeded
 from dlexp.experiments.report import Plan
 from dlexp.nn.init import INITIALIZERS
 
 NAME = "compare-inits"
 LABEL_COLUMN = "init"
-BOOK_INITS = "normal=0.01,lecun_normal,he_normal,zeros"
 TOLERANCE = 1e-6
 
 

@@ -20,11 +20,10 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from dlexp.errors import ConfigError
-from dlexp.experiments.compare import Variant, grid
+from dlexp.experiments.variants import Variant, grid
 from dlexp.experiments.report import Plan
 from dlexp.optim.optimizers import OPTIMIZERS
 
-BOOK_OPTIMIZERS = ("sgd", "momentum", "adagrad", "adam", "rmsprop", "nesterov")
 NAME = "compare-optimizers"
 LABEL_COLUMN = "optimizer"
 REPORT_KEYS = ("optimizer.lr",)

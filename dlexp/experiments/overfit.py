@@ -29,15 +29,14 @@ import yaml
 
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary, label_means
-from dlexp.experiments.compare import CompareResult, Variant, grid
+from dlexp.experiments.compare import CompareResult
+from dlexp.experiments.variants import Variant, grid
 from dlexp.experiments.report import Plan
 
 CONFIG = "overfit"
 DECAY = "overfit-weight-decay"
 DROPOUT = "overfit-dropout"
 LABEL_COLUMN = "variant"
-BOOK_L2 = "0,0.1"
-BOOK_DROPOUT = "0,0.15,0.2"
 ACCURACIES = ("final_train_acc", "final_val_acc", "test_acc")
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from dlexp.errors import ConfigError
 from dlexp.io import atomic_write_text, write_json
 from dlexp.optim import OPTIMIZERS, apply_updates, build_optimizer
+from dlexp.optim.optimizers import hyperparameters
 from dlexp.train.rundir import new_run_dir, run_meta
 
 Field = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -139,7 +140,8 @@ def run_paths(function: str = "anisotropic", optimizers: tuple[str, ...] | None 
                               f"({', '.join(optimizers)}); add it with --optimizers")
     if steps < 1:
         raise ConfigError(f"--steps {steps}: must be at least 1")
-    chosen = {name: float(lrs.get(name, fn.lrs.get(name, 0.01))) for name in optimizers}
+    chosen = {name: float(lrs.get(name, fn.lrs.get(name, hyperparameters(name)["lr"])))
+              for name in optimizers}                  # else the optimiser's own default
     for name, lr in chosen.items():
         if not (math.isfinite(lr) and lr > 0):
             raise ConfigError(f"--lr {name}={lr}: a learning rate must be a positive number")

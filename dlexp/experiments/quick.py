@@ -11,11 +11,11 @@ a point that overflowed as —).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Mapping
 
 from dlexp.experiments.tables import print_rows
+from dlexp.io import read_json
 
 STATS_HEADERS = {"act_mean": "mean h", "act_std": "std h", "saturated_or_dead":
                  "saturated or dead", "delta_abs_mean": "mean |δ|"}
@@ -30,7 +30,7 @@ def paths_report(function: str = "anisotropic", optimizers: tuple[str, ...] | No
     run_dir = save_paths(run_paths(function, optimizers, lrs, steps, start), runs_root)
     from dlexp.plots.paths import plot_paths
     plot_paths(run_dir)
-    info = json.loads((run_dir / "paths.json").read_text(encoding="utf-8"))
+    info = read_json(run_dir / "paths.json")
     rows = [{"optimizer": name, "lr": info["lrs"][name], **e,
              "note": "" if e.get("diverged_at") is None else
              f"diverged at update {e['diverged_at']}"}

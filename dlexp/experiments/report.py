@@ -36,10 +36,10 @@ from typing import Any, Callable, Sequence
 from dlexp.config import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import check_band
-from dlexp.experiments.compare import CompareResult, Variant, preset_config, run_compare
+from dlexp.experiments.compare import CompareResult, preset_config, run_compare
 from dlexp.experiments.tables import print_rows
-from dlexp.experiments.variants import (check_vary_keys, grid, label_text, optimizer_notes,
-                                        parse_vary, seeds_for)
+from dlexp.experiments.variants import (Variant, check_vary_keys, grid, label_text,
+                                        optimizer_notes, parse_vary, seeds_for)
 from dlexp.fmt import fmt
 from dlexp.train.rundir import has_weight_decay, train_evals
 
@@ -188,9 +188,10 @@ def print_summary(result: CompareResult, plan: Plan) -> None:
 
 def _spells(label: Any, key: str, value: Any) -> bool:
     """Whether a label made by :func:`~dlexp.experiments.variants.default_label` shows
-    ``key``'s value: the value alone, or ``<last part of key>=<value>`` in it."""
+    ``key``'s value: the value alone, or ``<last part of key>=<value>`` as one of its
+    ``_``-joined parts (``lr=0.1`` is not spelled by ``lr=0.15``)."""
     text = label_text(value)
-    return str(label) == text or f"{key.rsplit('.', 1)[-1]}={text}" in str(label)
+    return str(label) == text or f"_{key.rsplit('.', 1)[-1]}={text}_" in f"_{label}_"
 
 
 def result_keys(result: CompareResult) -> list[str]:

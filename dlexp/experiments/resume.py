@@ -18,13 +18,12 @@ straight through.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Sequence
 
 from dlexp.errors import ConfigError
-from dlexp.io import as_stored, read_jsonl
+from dlexp.io import as_stored, read_json, read_jsonl
 
 
 def kept_runs(out_dir: Path, spec: dict, expected: Sequence[str]) -> dict[str, dict]:
@@ -38,7 +37,7 @@ def kept_runs(out_dir: Path, spec: dict, expected: Sequence[str]) -> dict[str, d
     if not stored_path.is_file():
         raise ConfigError(f"--resume {out_dir}: not a comparison folder (no compare.json); "
                           "`dlexp runs` lists them")
-    stored = json.loads(stored_path.read_text())
+    stored = read_json(stored_path)
     wanted = as_stored(spec)                               # tuples → lists, as stored
     differ = list(dict.fromkeys(WHAT[k] for k in wanted if stored.get(k) != wanted[k]))
     if differ:

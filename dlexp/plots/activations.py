@@ -8,13 +8,13 @@ the run folder's ``histograms.csv`` and ``activations.json``
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from dlexp.experiments.aggregate import read_csv
+from dlexp.io import read_json
 from dlexp.plots.save import save_figure
 
 FILES = {"outputs": "activations.png", "grads": "gradients.png"}
@@ -29,7 +29,7 @@ def plot_activations(run_dir: Path) -> list[Path]:
 def plot_histograms(run_dir: Path, kind: str = "outputs") -> Path:
     """One figure of ``kind`` (``outputs`` or ``grads``): rows initialisers, columns layers."""
     run_dir = Path(run_dir)
-    info = json.loads((run_dir / "activations.json").read_text(encoding="utf-8"))
+    info = read_json(run_dir / "activations.json")
     panels: dict[tuple[str, int], list[dict[str, str]]] = {}
     for r in read_csv(run_dir / "histograms.csv"):
         if r["kind"] == kind:

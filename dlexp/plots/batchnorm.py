@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import textwrap
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from dlexp.experiments.aggregate import read_csv
+from dlexp.io import read_json
 from dlexp.plots.compare import by_label, draw_band
 from dlexp.plots.save import save_figure
 
@@ -85,7 +85,7 @@ def plot_bn_summary(out_dir: Path) -> Path:
     """Final accuracy and epochs-to-target against the weight scale; the PNG's path."""
     out_dir = Path(out_dir)
     table = read_csv(out_dir / "batchnorm.csv")
-    target = json.loads((out_dir / "summary.json").read_text())["batchnorm"]["target"]
+    target = read_json(out_dir / "summary.json")["batchnorm"]["target"]
     scale = np.array([float(r["init_std"]) for r in table])
     fig, (acc_ax, ep_ax) = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
     for side, (color, ls, name) in STYLE.items():

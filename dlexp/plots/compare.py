@@ -19,13 +19,13 @@ ones before it, so a thinner dashed line shows on top of a thicker solid one.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from dlexp.experiments.aggregate import check_band, read_csv
+from dlexp.io import read_json
 from dlexp.plots.labels import minibatch_loss_label
 from dlexp.train.rundir import has_weight_decay
 from dlexp.plots.runs import plot_run
@@ -73,7 +73,7 @@ def plot_sub_runs(out_dir: Path) -> list[Path]:
 def comparison_title(out_dir: Path) -> str:
     """The comparison's name from compare.json (else the folder's name)."""
     spec = Path(out_dir) / "compare.json"
-    return json.loads(spec.read_text())["name"] if spec.is_file() else Path(out_dir).name
+    return read_json(spec)["name"] if spec.is_file() else Path(out_dir).name
 
 
 def _plot_loss(curves: dict, order: dict, band: str, title: str, decay: bool,

@@ -7,7 +7,6 @@ to draw its contours.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -17,13 +16,14 @@ import numpy as np
 from dlexp.experiments.aggregate import read_csv
 from dlexp.experiments.paths import get_function
 from dlexp.fmt import fmt
+from dlexp.io import read_json
 from dlexp.plots.save import save_figure
 
 
 def plot_paths(run_dir: Path) -> Path:
     """Write ``plots/optimizer-paths.png`` of a paths run folder and return its path."""
     run_dir = Path(run_dir)
-    info = json.loads((run_dir / "paths.json").read_text(encoding="utf-8"))
+    info = read_json(run_dir / "paths.json")
     fn = get_function(info["function"])
     paths: dict[str, list[tuple[float, float]]] = {}
     for r in read_csv(run_dir / "paths.csv"):

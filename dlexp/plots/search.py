@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
 from dlexp.fmt import fmt
+from dlexp.io import read_json
 from dlexp.plots.save import save_figure
 from dlexp.search.study import rank_key
 
@@ -34,12 +34,12 @@ ROUND_COLOURS = plt.get_cmap("tab10")
 def plot_search(search_dir: Path) -> list[Path]:
     """Write the four figures into ``search_dir/plots``; the paths written."""
     d = Path(search_dir)
-    summary = _read_json(d / "summary.json")
+    summary = read_json(d / "summary.json", {})
     rows = _read_rows(d / "trials.csv", summary.get("params", []))
     if not rows:
         return []
     space = summary["rounds"][0]["space"]
-    curves = {(c["round"], c["number"]): c for c in _read_json(d / "curves.json") or []}
+    curves = {(c["round"], c["number"]): c for c in read_json(d / "curves.json", {}) or []}
     scored = [r for r in rows if r["val_acc"] is not None]
     ranked = sorted((r for r in scored if r["state"] == "complete"), key=rank_key)
     out = [_history(rows, d / "plots" / "history.png")]
@@ -198,12 +198,6 @@ def _read_rows(path: Path, keys: list[str]) -> list[dict]:
              "val_acc": _float(r["val_acc"]), "params": {k: _value(r[k]) for k in keys}}
             for r in raw]
 
-
-def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
 
 
 def _float(text: str) -> float | None:

@@ -23,10 +23,9 @@ shortens the winner.
 
 from __future__ import annotations
 
-import json
 
 from dlexp.errors import RunError
-from dlexp.io import write_json
+from dlexp.io import read_json, write_json
 from dlexp.search.objective import trial_config
 from dlexp.search.searchdir import SearchPlan
 from dlexp.train.runner import train_run
@@ -52,7 +51,7 @@ def tested_trial_is_best(record: dict, best: dict | None) -> bool:
 def final_test(plan: SearchPlan) -> dict:
     """Retrain the best trial on train + validation, test it once; the record written."""
     path = plan.dir / "summary.json"
-    summary = json.loads(path.read_text(encoding="utf-8"))
+    summary = read_json(path)
     best = summary.get("best")
     if "final_test" in summary:
         done = summary["final_test"]

@@ -13,14 +13,13 @@ Pruning's saving is estimated per pruned trial from its own speed:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import optuna
 
 from dlexp.config import config_to_dict
-from dlexp.io import write_csv, write_json, write_yaml
+from dlexp.io import read_json, write_csv, write_json, write_yaml
 from dlexp.search.final import tested_trial_is_best
 from dlexp.search.objective import trial_config
 from dlexp.search.searchdir import SearchPlan
@@ -77,7 +76,7 @@ def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float,
         best_cfg = {k: v for k, v in config_to_dict(cfg).items() if k != "search"}
         best_cfg["name"] = f"{plan.base['name']}-best"
         write_yaml(plan.dir / "best.yaml", best_cfg)
-    previous = _read_json(plan.dir / "summary.json")
+    previous = read_json(plan.dir / "summary.json", {})
     summary = {
         "status": status,
         "trials": plan.trials,
@@ -127,9 +126,3 @@ def _write_csv(path: Path, rows: list[dict], keys: list[str]) -> None:
             for r in sorted(rows, key=lambda r: (r["round"], r["number"]))]
     write_csv(path, flat, columns)
 
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
