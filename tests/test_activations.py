@@ -40,7 +40,7 @@ def test_delta_is_the_chain_rule_of_the_forward_pass():
 def test_sigmoid_std1_saturates_and_std001_collapses():
     big = _stats("sigmoid", "normal", 1.0)
     small = _stats("sigmoid", "normal", 0.01)
-    assert all(r["saturated_or_dead"] > 0.3 for r in big)
+    assert all(r["saturated_or_zero"] > 0.3 for r in big)
     assert all(r["act_std"] < 0.05 for r in small)            # everything near 0.5
     assert small[0]["delta_abs_mean"] < 1e-3 * small[-1]["delta_abs_mean"]   # vanishing
 
@@ -53,7 +53,7 @@ def test_relu_he_keeps_scale_where_std001_shrinks():
 
 
 def test_zeros_gives_all_dead_relu_units():
-    assert all(r["saturated_or_dead"] == 1.0 for r in _stats("relu", "zeros"))
+    assert all(r["saturated_or_zero"] == 1.0 for r in _stats("relu", "zeros"))
 
 
 def test_cli_grid_writes_stats_histograms_and_plots(tmp_path, monkeypatch):

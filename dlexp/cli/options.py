@@ -23,10 +23,12 @@ from typing import Callable, Optional, Sequence
 
 import typer
 
-SET_HELP = "Override a base config value, e.g. --set training.iterations=500 (repeatable)."
 CONFIG = typer.Option(None, "--config", help="Base config (default: the command's, in "
                       "configs/).")
-SET = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP)
+SET = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a base config value, "
+                   "e.g. --set training.iterations=500 (repeatable).")      # comparisons
+SET_CONFIG = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a config value, "
+                          "e.g. --set optimizer.lr=0.01 (repeatable).")    # train, search
 
 _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
     ("iterations", Optional[int], typer.Option(

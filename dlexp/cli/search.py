@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from dlexp.cli import app, handle_errors
-from dlexp.cli.train import SET_HELP
+from dlexp.cli.options import SET_CONFIG
 
 
 @app.command()
@@ -17,7 +17,7 @@ def search(
     config: Optional[Path] = typer.Option(
         None, "--config", help="Config with a search: section (default: the book's search, "
                                "configs/search.yaml)."),
-    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
+    set_: List[str] = SET_CONFIG,
     trials: Optional[int] = typer.Option(
         None, "--trials", help="Finished trials in total, over all rounds (default 100)."),
     sampler: Optional[str] = typer.Option(

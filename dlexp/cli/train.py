@@ -8,15 +8,14 @@ from typing import List, Optional
 import typer
 
 from dlexp.cli import app, handle_errors
-
-SET_HELP = "Override a config value, e.g. --set optimizer.lr=0.01 (repeatable)."
+from dlexp.cli.options import SET_CONFIG
 
 
 @app.command()
 @handle_errors
 def train(
     config: Path = typer.Argument(..., metavar="CONFIG", help="YAML config file (see configs/)."),
-    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
+    set_: List[str] = SET_CONFIG,
     print_config: bool = typer.Option(False, "--print-config",
                                       help="Print the resolved config and exit."),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where run folders go."),

@@ -10,9 +10,9 @@ Then a random upstream gradient dL/dh_L ~ N(0, 1) flows back through the same la
 (``backward`` of the same layer objects), giving at every layer the error signal at the
 pre-activation, δ_k = dL/da_k = dL/dh_k · act'(a_k), which is what reaches the weights:
 dL/dW_k = h_{k-1}ᵀ δ_k. Per layer we report the mean and std of h_k and of δ_k, the
-fraction of *saturated* units
-(sigmoid h < 0.01 or > 0.99, tanh |h| > 0.99) or *dead* ones (ReLU h = 0), and the mean
-|gradient|, which shows vanishing gradients directly.
+share of its outputs over all inputs that are *saturated* (sigmoid h < 0.01 or > 0.99,
+tanh |h| > 0.99) or *zero* (ReLU h = 0), and the mean |gradient|, which shows vanishing
+gradients directly.
 
 The run folder holds everything the figures need (they are drawn from these files):
 
@@ -99,7 +99,7 @@ def layer_stats(trace: LayerTrace) -> list[dict]:
         rows.append({
             "activation": trace.activation, "init": trace.init.label, "layer": k,
             "act_mean": float(h.mean()), "act_std": float(h.std()),
-            "saturated_or_dead": float(INACTIVE[trace.activation](h).mean()),
+            "saturated_or_zero": float(INACTIVE[trace.activation](h).mean()),
             "delta_mean": float(g.mean()), "delta_std": float(g.std()),
             "delta_abs_mean": float(np.abs(g).mean()),
         })
@@ -119,18 +119,18 @@ def histogram_rows(trace: LayerTrace, bins: int = HIST_BINS) -> list[dict]:
     return rows
 
 
-def _dead(h: np.ndarray) -> np.ndarray:
-    """ReLU units that output 0 (no gradient flows back through them)."""
+def _zero(h: np.ndarray) -> np.ndarray:
+    """ReLU outputs that are 0 (no gradient flows back through them for that input)."""
     return h == 0.0
 
 
 def _saturated_sigmoid(h: np.ndarray) -> np.ndarray:
-    """Sigmoid units within SATURATION of 0 or 1, where σ' = σ(1 − σ) < 0.01."""
+    """Sigmoid outputs within SATURATION of 0 or 1, where σ' = σ(1 − σ) < 0.01."""
     return (h < SATURATION) | (h > 1.0 - SATURATION)
 
 
 def _saturated_tanh(h: np.ndarray) -> np.ndarray:
-    """Tanh units within SATURATION of ±1, where tanh' = 1 − h² < 0.02."""
+    """Tanh outputs within SATURATION of ±1, where tanh' = 1 − h² < 0.02."""
     return np.abs(h) > 1.0 - SATURATION
 
 
@@ -180,7 +180,7 @@ GRID_INITS: tuple[InitChoice, ...] = (
     InitChoice("glorot_normal"), InitChoice("he_normal"), InitChoice("zeros"),
 )
 
-# Per activation (the keys of ACTIVATIONS): which units count as saturated or dead, and
+# Per activation (the keys of ACTIVATIONS): which outputs count as saturated or zero, and
 # the fixed range of the output histograms (None: each layer's own min…max).
-INACTIVE = {"relu": _dead, "sigmoid": _saturated_sigmoid, "tanh": _saturated_tanh}
+INACTIVE = {"relu": _zero, "sigmoid": _saturated_sigmoid, "tanh": _saturated_tanh}
 HIST_RANGE = {"relu": None, "sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}

@@ -41,6 +41,7 @@ from dlexp.experiments.variants import Variant, seeded, variant_config
 from dlexp.experiments.overfit import report_gaps
 from dlexp.experiments.report import Plan
 from dlexp.nn.model import MLP
+from dlexp.train.setup import split_seed
 
 NAME = "ensemble"
 CONFIG = "overfit"
@@ -105,9 +106,9 @@ def accuracy(proba: np.ndarray, y: np.ndarray) -> float | None:
 def split_key(cfg: Config) -> tuple:
     """What fixes a run's training/validation split (two runs agree ⇔ same images)."""
     d = cfg.data
-    random = d.val_size != 0 or d.subset == "random"
-    seed = d.split_seed if d.split_seed is not None else (cfg.seed if random else None)
-    return (d.val_size, d.train_size, d.subset, d.stratify, seed)
+    random = d.val_size != 0 or d.subset == "random"       # else the seed draws nothing
+    return (d.val_size, d.train_size, d.subset, d.stratify,
+            split_seed(cfg) if random else None)
 
 
 def check_same_split(configs: Sequence[Config]) -> None:

@@ -17,8 +17,8 @@ from typing import Mapping
 from dlexp.experiments.tables import print_rows
 from dlexp.io import read_json
 
-STATS_HEADERS = {"act_mean": "mean h", "act_std": "std h", "saturated_or_dead":
-                 "saturated or dead", "delta_abs_mean": "mean |δ|"}
+STATS_HEADERS = {"act_mean": "mean h", "act_std": "std h", "saturated_or_zero":
+                 "saturated or 0", "delta_abs_mean": "mean |δ|"}
 
 
 def paths_report(function: str = "anisotropic", optimizers: tuple[str, ...] | None = None,
@@ -54,7 +54,7 @@ def activations_report(activation: str, init: str, std: float | None = None, *,
     from dlexp.plots.activations import plot_activations
     plot_activations(result.dir)
     print_rows(result.rows, ["init", "layer", *STATS_HEADERS], headers=STATS_HEADERS,
-               title=f"{activation}: per-layer statistics (saturated or dead: fraction of "
-               "units; δ = dL/da)")
+               title=f"{activation}: per-layer statistics (saturated or 0: share of the "
+               "layer's outputs over all inputs; δ = dL/da)")
     print(result.dir, flush=True)
     return result.dir

@@ -21,7 +21,7 @@ from dlexp.io import atomic_write_text, write_json, write_yaml
 from dlexp.train.callbacks import MetricsWriter
 from dlexp.train.loop import Callback, FitState
 from dlexp.train.rundir import new_run_dir, run_meta
-from dlexp.train.setup import Streams, streams, train_model
+from dlexp.train.setup import split_seed, streams, train_model
 from dlexp.train.signals import StopOnSignal, hold_interrupts, interrupt_on_sigterm
 
 EXIT_CODES = {"completed": 0, "diverged": 1, "interrupted": 130}
@@ -34,15 +34,14 @@ class RunResult:
     state: FitState
 
 
-def load_splits(cfg: Config, s: Streams | None = None, progress: bool = True) -> Splits:
+def load_splits(cfg: Config, progress: bool = True) -> Splits:
     """MNIST split as the config says, each split in the config's dtype, the pixels lit
     in training first (``make_splits(lit_first=True)``). The raw uint8 pixels are split
     first, so no float copy of the whole set is made (peak memory)."""
-    s = s or streams(cfg.seed)
     raw = load_mnist(locate_mnist(progress=progress), dtype=np.uint8)
     d = cfg.data
-    rng = s.split if d.split_seed is None else streams(d.split_seed).split
-    return make_splits(raw, val_size=d.val_size, train_size=d.train_size, rng=rng,
+    return make_splits(raw, val_size=d.val_size, train_size=d.train_size,
+                       rng=streams(split_seed(cfg)).split,
                        stratify=d.stratify, subset=d.subset, dtype=np.dtype(cfg.dtype),
                        lit_first=True)
 
@@ -59,7 +58,7 @@ def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | No
     """
     started = time.time()
     s = streams(cfg.seed)
-    splits = splits if splits is not None else load_splits(cfg, s, progress)
+    splits = splits if splits is not None else load_splits(cfg, progress)
     check_fits_data(cfg, splits)
     if run_dir is None:
         run_dir = new_run_dir(Path(runs_root), cfg.name)

@@ -35,6 +35,11 @@ def streams(seed: int) -> Streams:
     return Streams(*(np.random.default_rng(c) for c in children))
 
 
+def split_seed(cfg: Config) -> int:
+    """The seed of the training/validation split: ``data.split_seed``, else the run's."""
+    return cfg.seed if cfg.data.split_seed is None else cfg.data.split_seed
+
+
 def build_model(cfg: Config, input_size: int, output_size: int, s: Streams,
                 input_order: np.ndarray | None = None) -> MLP:
     """The configured MLP: weights from the ``init`` stream, masks from ``dropout``;
