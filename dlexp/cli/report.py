@@ -1,4 +1,4 @@
-"""Tables the CLI prints with rich: a run's summary, the list of runs, the data check."""
+"""Tables the CLI prints with rich: the list of runs, the data check."""
 
 from __future__ import annotations
 
@@ -9,26 +9,6 @@ from rich.table import Table
 
 from dlexp.experiments.tables import narrow_numbers, new_table, print_titled
 from dlexp.fmt import fmt
-
-SUMMARY_ROWS = (("status", "status"), ("stop_reason", "stopped"), ("epochs", "epochs"),
-                ("steps", "updates"), ("best_val_acc", "best val acc"),
-                ("best_epoch", "best epoch"), ("final_train_acc", "final train acc"),
-                ("test_acc", "test acc"), ("test_loss", "test loss"),
-                ("train_seconds", "train seconds"))
-
-
-def print_run_summary(run_dir: Path, summary: dict) -> None:
-    """The run folder on one line of its own (never wrapped), then key numbers."""
-    console = Console()
-    console.print(f"run [bold]{run_dir}[/bold]", soft_wrap=True, highlight=False)
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column()
-    for key, label in SUMMARY_ROWS:
-        if summary.get(key) is not None:
-            table.add_row(label, fmt(summary[key]))
-    console.print(table, highlight=False)
-
 
 def print_runs_table(root: Path) -> None:
     """One row per folder dlexp wrote under ``root``, oldest first, grouped by date."""

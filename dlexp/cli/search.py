@@ -49,62 +49,12 @@ def search(
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the figures."),
 ) -> None:
     """Search hyperparameters on validation accuracy; the test set only with --final-test."""
-    from dlexp.config import load_config
-    from dlexp.errors import ConfigError
-    from dlexp.search.searchdir import SearchOptions, new_search, resume_search
+    from dlexp.search.searchdir import SearchOptions
+    from dlexp.search.session import plan_search, run_and_report
     opts = SearchOptions(trials=trials, sampler=sampler, seed=seed, rounds=rounds, keep=keep,
                          pruner=pruner, storage=storage, study=study, workers=workers)
-    if resume is not None:
-        if set_ and config is None:
-            raise ConfigError("--set with --resume: a search keeps the config it started "
-                              "with; start a new search to change it")
-        plan = resume_search(resume, load_config(config, set_) if config else None, opts)
-        if plan.finished >= plan.trials:
-            typer.echo(f"already {plan.finished} finished trials ≥ --trials {plan.trials}; "
-                       + ("no trials to run" if final_test else "nothing to do"), err=True)
-            if not final_test:
-                raise typer.Exit(0)
-            from dataclasses import replace
-            plan = replace(plan, trials=plan.finished)      # the search is what has finished
-    else:
-        if config is None:
-            from dlexp.experiments.compare import preset_config
-            config = preset_config("search")                   # the book's search
-        path = config
-        cfg = load_config(path, set_)
-        if cfg.search is not None:
-            from dlexp.search.space import refuse_searched_overrides
-            refuse_searched_overrides(cfg.search, set_)
-        plan = new_search(cfg, str(path), opts, runs_dir)
-        typer.echo(f"search folder: {plan.dir}", err=True)
-
-    from dlexp.search.live import LiveTable, print_summary
-    from dlexp.search.runner import EXIT_CODES, run_search
-    if quiet:
-        result = run_search(plan)
-    else:
-        with LiveTable(plan.trials, list(plan.base["search"])) as live:
-            result = run_search(plan, progress=live)
-    if result.reran:
-        typer.echo(f"{result.reran} trial(s) left running by a stopped search were failed "
-                   "and run again", err=True)
-    if result.problem:
-        typer.echo(f"error: {result.problem}; continue with --resume {plan.dir}", err=True)
-    summary = result.summary
-    if not no_plots:
-        from dlexp.plots.search import plot_search
-        plot_search(plan.dir)
-    if final_test and result.status == "completed":
-        from dlexp.search.final import final_test as run_final_test
-        summary = {**summary, "final_test": run_final_test(plan)}
-    print_summary(summary, plan.dir)
-    if result.status == "interrupted":
-        typer.echo(f"interrupted; continue with: dlexp search --resume {plan.dir}", err=True)
-    code = EXIT_CODES[result.status]
-    if final_test and result.status != "completed":
-        typer.echo(f"--final-test skipped: the search is {result.status} ({summary['finished']}"
-                   f"/{summary['trials']} trials) and the test set waits for a complete one; "
-                   f"finish it and test with: dlexp search --resume {plan.dir} --final-test",
-                   err=True)
-        code = code or 1
-    raise typer.Exit(code)
+    plan = plan_search(config, set_, opts, resume, runs_dir, final_test)
+    if plan is None:
+        raise typer.Exit(0)                            # a resumed search with nothing to do
+    raise typer.Exit(run_and_report(plan, quiet=quiet, plots=not no_plots,
+                                    final_test=final_test))

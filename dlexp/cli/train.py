@@ -28,17 +28,8 @@ def train(
         import yaml
         typer.echo(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), nl=False)
         return
-    from dlexp.cli.report import print_run_summary
-    from dlexp.train.runner import EXIT_CODES, train_run
-    callbacks = ()
-    if not quiet:
-        from dlexp.train.progress import RichProgress
-        callbacks = (RichProgress(cfg.name),)
-    result = train_run(cfg, runs_root=runs_dir, callbacks=callbacks, progress=not quiet)
-    from dlexp.plots.runs import plot_run      # after training: the data is freed by now
-    plot_run(result.dir)
-    print_run_summary(result.dir, result.summary)
-    raise typer.Exit(EXIT_CODES[result.summary["status"]])
+    from dlexp.experiments.single import train_and_report
+    raise typer.Exit(train_and_report(cfg, runs_dir, quiet))
 
 
 @app.command()

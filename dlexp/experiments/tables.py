@@ -11,6 +11,7 @@ wrap at their spaces. A mean over seeds with its spread prints as ``0.229 ± 0.0
 from __future__ import annotations
 
 import numbers
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from rich import box
@@ -82,3 +83,23 @@ def narrow_numbers(table: Table, cells: Sequence[Sequence[str]]) -> None:
 
 def _is_number(value: Any) -> bool:
     return value is None or (isinstance(value, numbers.Real) and not isinstance(value, bool))
+
+
+SUMMARY_ROWS = (("status", "status"), ("stop_reason", "stopped"), ("epochs", "epochs"),
+                ("steps", "updates"), ("best_val_acc", "best val acc"),
+                ("best_epoch", "best epoch"), ("final_train_acc", "final train acc"),
+                ("test_acc", "test acc"), ("test_loss", "test loss"),
+                ("train_seconds", "train seconds"))
+
+
+def print_run_summary(run_dir: Path, summary: dict) -> None:
+    """The run folder on one line of its own (never wrapped), then key numbers."""
+    console = Console()
+    console.print(f"run [bold]{run_dir}[/bold]", soft_wrap=True, highlight=False)
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column()
+    for key, label in SUMMARY_ROWS:
+        if summary.get(key) is not None:
+            table.add_row(label, fmt(summary[key]))
+    console.print(table, highlight=False)

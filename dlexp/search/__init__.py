@@ -12,6 +12,8 @@
     outputs.py                                trials.csv, curves.json, best.yaml, summary
     final.py                                  --final-test: the one look at the test set
     live.py                                   the live table and the final summary
+    session.py                                ``dlexp search`` end to end: plan, run,
+                                              plots, --final-test, report
 
 Optuna supplies the samplers, pruners and storage (a journal file on one machine, a
 database for several); dlexp supplies the training, the search space and the files.

@@ -1,0 +1,88 @@
+"""What ``dlexp search`` does, end to end, for the thin CLI to call:
+
+    plan    a new search folder for a config, or the one ``--resume`` names
+    run     the workers, with the live table unless quiet (:mod:`dlexp.search.runner`)
+    plots   the figures, drawn from the folder's files (:mod:`dlexp.plots.search`)
+    test    with ``--final-test``, once the search is complete (:mod:`dlexp.search.final`)
+    report  the summary, what to do next on stderr, and the exit code
+
+Nothing here trains or plots by itself; it only puts those pieces in order.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+from dlexp.errors import ConfigError
+from dlexp.search.searchdir import SearchOptions, SearchPlan
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
+                resume: Path | None, runs_dir: Path, final_test: bool) -> SearchPlan | None:
+    """The search to run: resumed from ``resume`` or new (the book's config when
+    ``config`` is None); None when a resumed search has nothing left to do."""
+    from dlexp.config import load_config
+    from dlexp.search.searchdir import new_search, resume_search
+    if resume is not None:
+        if sets and config is None:
+            raise ConfigError("--set with --resume: a search keeps the config it started "
+                              "with; start a new search to change it")
+        plan = resume_search(resume, load_config(config, sets) if config else None, opts)
+        if plan.finished >= plan.trials:
+            _say(f"already {plan.finished} finished trials ≥ --trials {plan.trials}; "
+                 + ("no trials to run" if final_test else "nothing to do"))
+            if not final_test:
+                return None
+            plan = replace(plan, trials=plan.finished)     # the search is what has finished
+        return plan
+    if config is None:
+        from dlexp.experiments.compare import preset_config
+        config = preset_config("search")                      # the book's search
+    cfg = load_config(config, sets)
+    if cfg.search is not None:
+        from dlexp.search.space import refuse_searched_overrides
+        refuse_searched_overrides(cfg.search, sets)
+    plan = new_search(cfg, str(config), opts, runs_dir)
+    _say(f"search folder: {plan.dir}")
+    return plan
+
+
+def run_and_report(plan: SearchPlan, *, quiet: bool, plots: bool, final_test: bool) -> int:
+    """Run ``plan``, draw its figures, test once if asked and allowed, print the summary;
+    the exit code (0 completed, 1 incomplete or the test refused, 130 interrupted)."""
+    from dlexp.search.live import LiveTable, print_summary
+    from dlexp.search.runner import EXIT_CODES, run_search
+    if quiet:
+        result = run_search(plan)
+    else:
+        with LiveTable(plan.trials, list(plan.base["search"])) as live:
+            result = run_search(plan, progress=live)
+    if result.reran:
+        _say(f"{result.reran} trial(s) left running by a stopped search were failed and "
+             "run again")
+    if result.problem:
+        _say(f"error: {result.problem}; continue with --resume {plan.dir}")
+    summary = result.summary
+    if plots:
+        from dlexp.plots.search import plot_search
+        plot_search(plan.dir)
+    if final_test and result.status == "completed":
+        from dlexp.search.final import final_test as run_final_test
+        summary = {**summary, "final_test": run_final_test(plan)}
+    print_summary(summary, plan.dir)
+    if result.status == "interrupted":
+        _say(f"interrupted; continue with: dlexp search --resume {plan.dir}")
+    code = EXIT_CODES[result.status]
+    if final_test and result.status != "completed":
+        _say(f"--final-test skipped: the search is {result.status} ({summary['finished']}"
+             f"/{summary['trials']} trials) and the test set waits for a complete one; "
+             f"finish it and test with: dlexp search --resume {plan.dir} --final-test")
+        code = code or 1
+    return code
