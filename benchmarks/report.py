@@ -12,6 +12,7 @@ import statistics
 from pathlib import Path
 
 from benchmarks.common import WORKLOADS, epoch_flops, forward_flops
+from dlexp.io import atomic_write_text
 
 N_TRAIN, N_TEST = 60000, 10000
 LABELS = {"dlexp": "dlexp", "pytorch": "PyTorch", "pytorch_fused": "PyTorch fused-optim",
@@ -226,7 +227,7 @@ def _command_lines(data: dict) -> list[str]:
 def write(data: dict, summary: dict, folder: Path, stamp: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     js, md = folder / f"{stamp}.json", folder / f"{stamp}.md"
-    js.write_text(json.dumps({**data, "summary": summary}, indent=1) + "\n", encoding="utf-8")
-    md.write_text(markdown(data, summary), encoding="utf-8")
+    atomic_write_text(js, json.dumps({**data, "summary": summary}, indent=1) + "\n")
+    atomic_write_text(md, markdown(data, summary))
     return [js, md]
 

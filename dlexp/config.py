@@ -119,6 +119,9 @@ def config_from_dict(raw: Mapping, where: str = "config") -> Config:
         search = parse_search_space(search_raw, where)
     cfg = dataclasses.replace(cfg, optimizer=optimizer, search=search)
     check_consistency(cfg, where)
+    if search is not None:                  # every searched bound fits the rest, now
+        from dlexp.search.space import check_against
+        check_against(search, config_to_dict(cfg), where)
     if cfg.data.val_size >= 1:          # a count, even if written 5e3
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(
             cfg.data, val_size=int(cfg.data.val_size)))

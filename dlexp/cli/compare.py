@@ -66,7 +66,7 @@ def optimizer_paths(
     optimizers: Optional[str] = typer.Option(None, "--optimizers",
                                              help="Comma-separated (default: all six)."),
     lr: List[str] = typer.Option([], "--lr", help="NAME=RATE, e.g. --lr sgd=0.9 (repeatable)."),
-    steps: Optional[int] = typer.Option(None, "--steps", help="Updates (default: 30; "
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Updates (default: 30; "
                                         "rosenbrock 300)."),
     start: Optional[str] = typer.Option(None, "--start", help="X,Y, e.g. --start=-7,2."),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where the run folder "

@@ -7,8 +7,8 @@
                       set_: List[str] = SET, *, opts: CompareOptions) -> None: …
 
 :func:`comparison_options` appends ``--iterations``, ``--epochs``, ``--seeds``,
-``--smooth``, ``--name``, ``-j/--jobs/--workers``, ``--runs-dir``, ``--band`` and ``-q/--quiet`` to
-the command's signature (Typer builds the command line from the signature) and hands
+``--smooth``, ``--name``, ``-j/--jobs/--workers``, ``--runs-dir``, ``--band``, ``-q/--quiet``
+and ``--resume`` to the command's signature (Typer builds the command line from the signature) and hands
 their values to the command as one ``opts``, a
 :class:`~dlexp.experiments.report.CompareOptions`. ``CONFIG`` and ``SET`` are the
 presets' ``--config`` and ``--set``.
@@ -37,7 +37,7 @@ _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
     ("epochs", Optional[int], typer.Option(None, "--epochs", min=1,
                                            help="Epochs per run instead.")),
     ("smooth", int, typer.Option(
-        50, "--smooth", help="Span W of the smoothed loss, in updates: a trailing "
+        50, "--smooth", min=1, help="Span W of the smoothed loss, in updates: a trailing "
         "exponential average with β = 1 − 2/(W+1), as the mean of the last ~W updates.")),
     ("name", Optional[str], typer.Option(
         None, "--name", help="Name of the comparison folder (default: the command's).")),

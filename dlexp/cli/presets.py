@@ -104,7 +104,7 @@ def overfit_dropout(
 @handle_errors
 @comparison_options(exclude=("seeds",))
 def ensemble(
-    members: int = typer.Option(5, "--members", "--seeds", help="Networks averaged: seeds "
+    members: int = typer.Option(5, "--members", "--seeds", min=1, help="Networks averaged: seeds "
                                 "seed, seed+1, … (--seeds is the same option: each "
                                 "member is one seed)."),
     dropout: float = typer.Option(book.ENSEMBLE_DROPOUT, "--dropout", help="Dropout of the networks compared "

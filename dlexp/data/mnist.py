@@ -32,9 +32,11 @@ _TEST_X, _TEST_Y = "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"
 
 @dataclass(frozen=True)
 class MnistArrays:
-    """MNIST as arrays: images flattened and scaled to [0, 1], labels as int64."""
+    """MNIST as arrays: images flattened, as floats scaled to [0, 1] or as the raw uint8
+    pixels 0…255 (``load_mnist(dtype=np.uint8)``, what ``load_splits`` splits); labels
+    as int64."""
 
-    x_train: np.ndarray  # (N, 784) float in [0, 1]
+    x_train: np.ndarray  # (N, 784) float in [0, 1], or uint8
     y_train: np.ndarray  # (N,) int64 in 0..9
     x_test: np.ndarray   # (M, 784)
     y_test: np.ndarray   # (M,)

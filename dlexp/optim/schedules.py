@@ -18,10 +18,8 @@ name                η(t)                                        settings
 from __future__ import annotations
 
 import math
-from typing import Callable
 
-Schedule = Callable[[int], float]
-
+from dlexp.optim.transforms import Schedule
 
 def constant(lr: float, steps_per_epoch: int, total_steps: int) -> Schedule:
     """η(t) = η₀."""

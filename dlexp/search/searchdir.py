@@ -84,9 +84,7 @@ def new_search(cfg: Config, where: str, opts: SearchOptions, runs_root: Path) ->
     plan = SearchPlan(dir=Path(), base=as_stored(config_to_dict(cfg)), where=where,
                       seed=cfg.seed if opts.seed is None else opts.seed,
                       storage=opts.storage, study=opts.study or cfg.name, **resolved)
-    _check_options(plan)
-    from dlexp.search.space import check_against
-    check_against(cfg.search, plan.base, where)
+    _check_options(plan)                # (its search: bounds were checked at load)
     _check_data()
     if plan.storage is not None:                      # the database answers
         from dlexp.search.study import open_storage
