@@ -40,6 +40,8 @@ def load_yaml(text: str):
 
 
 def read_yaml_mapping(path: str | Path) -> dict:
+    """The mapping in the YAML file ``path`` (a duplicate key, bad YAML, a missing file
+    or a top level that is not a mapping: a ConfigError naming the file)."""
     p = Path(path)
     if p.is_dir():
         raise ConfigError(f"{p}: is a directory, not a config file; name a .yaml file inside it")

@@ -49,14 +49,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def write_json(path: Path, obj: Any) -> None:
+    """``obj`` as indented JSON, atomically (non-finite floats as null: :func:`dumps_json`)."""
     atomic_write_text(path, dumps_json(obj, indent=2) + "\n")
 
 
 def write_yaml(path: Path, obj: Any) -> None:
+    """``obj`` as YAML in its own key order, atomically."""
     atomic_write_text(path, yaml.safe_dump(obj, sort_keys=False))
 
 

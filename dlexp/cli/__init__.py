@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from typing import Callable
 
 import typer
 from typer.core import TyperGroup
@@ -93,7 +94,7 @@ def fail(message: str, code: int = 2) -> "typer.Exit":
     return typer.Exit(code)
 
 
-def handle_errors(fn):
+def handle_errors(fn: Callable) -> Callable:
     """Turn the project's errors into one line and an exit code; Ctrl-C into exit 130."""
 
     @functools.wraps(fn)

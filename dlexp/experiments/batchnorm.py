@@ -84,6 +84,7 @@ def plan(scales: Sequence[float], target: float, seeds: Sequence[int] | None) ->
 
 
 def check_target(target: float) -> None:
+    """``--target`` is an accuracy in (0, 1]; else a ConfigError."""
     if not 0 < target <= 1:
         raise ConfigError(f"--target {target}: an accuracy in (0, 1]")
 

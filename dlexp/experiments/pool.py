@@ -96,6 +96,7 @@ def run_one(cfg: Config, run_dir: Path) -> dict:
 
 
 def outcome(status: str, error: str | None = None, **values) -> dict:
+    """One sub-run's result as the pool reports it: status, error and SUMMARY_KEYS."""
     return {"status": status, "error": error, **{k: values.get(k) for k in SUMMARY_KEYS}}
 
 

@@ -71,6 +71,7 @@ def seeded(label: str, overrides: Mapping[str, Any], seeds: Sequence[int] | None
 
 
 def default_label(overrides: Mapping[str, Any]) -> str:
+    """A variant's label from its overrides (the rules are in :func:`grid`)."""
     if not overrides:
         return "base"
     short = [k.rsplit(".", 1)[-1] for k in overrides]

@@ -31,6 +31,12 @@ import numpy as np
 
 Initializer = Callable[[np.random.Generator, int, int, np.dtype], np.ndarray]
 FanMode = Literal["fan_in", "fan_out", "fan_avg"]
+DEFAULT_NORMAL_STD = 0.01
+
+
+def _fan(mode: FanMode, fan_in: int, fan_out: int) -> float:
+    """n of ``std = sqrt(scale / n)``: fan_in, fan_out, or their mean (fan_avg)."""
+    return {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
 
 
 def variance_scaling(
@@ -39,8 +45,7 @@ def variance_scaling(
     """Initialiser with variance ``scale / n`` where ``n`` is chosen by ``mode``."""
 
     def init(rng: np.random.Generator, fan_in: int, fan_out: int, dtype=np.float64) -> np.ndarray:
-        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
-        std = np.sqrt(scale / n)
+        std = np.sqrt(scale / _fan(mode, fan_in, fan_out))
         if distribution == "normal":
             w = rng.standard_normal((fan_in, fan_out)) * std
         else:
@@ -51,7 +56,7 @@ def variance_scaling(
     return init
 
 
-def normal(std: float) -> Initializer:
+def normal(std: float = DEFAULT_NORMAL_STD) -> Initializer:
     """W ~ N(0, std²), the same for every layer (the book's std 1 and 0.01)."""
 
     def init(rng: np.random.Generator, fan_in: int, fan_out: int, dtype=np.float64) -> np.ndarray:
@@ -76,18 +81,13 @@ def target_std(name: str, fan_in: int, fan_out: int, std: float | None = None) -
     if name == "normal":
         return float(DEFAULT_NORMAL_STD if std is None else std)
     scale, mode, _ = INITIALIZERS[name].args
-    n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
-    return float(np.sqrt(scale / n))
+    return float(np.sqrt(scale / _fan(mode, fan_in, fan_out)))
 
 
 def make_initializer(name: str, std: float | None = None) -> Initializer:
-    """The initialiser registered as ``name``; ``std`` is used by ``normal`` only."""
-    if name == "normal":
-        return normal(DEFAULT_NORMAL_STD if std is None else std)
-    return INITIALIZERS[name]()
-
-
-DEFAULT_NORMAL_STD = 0.01
+    """The initialiser registered as ``name``; ``std`` is ``normal``'s (the config
+    allows it for no other)."""
+    return INITIALIZERS[name]() if std is None else INITIALIZERS[name](std)
 
 INITIALIZERS: dict[str, Callable[..., Initializer]] = {
     "zeros": zeros,

@@ -125,7 +125,8 @@ def _plot_val(curves: dict, order: dict, band: str, title: str, path: Path) -> P
     return path
 
 
-def draw_band(ax, x, mean, std, lo, hi, n, band: str, color: str) -> None:
+def draw_band(ax: "plt.Axes", x: np.ndarray, mean: np.ndarray, std: np.ndarray,
+              lo: np.ndarray, hi: np.ndarray, n: np.ndarray, band: str, color: str) -> None:
     """Shade min–max (``minmax``) or mean ± std (``std``) where ≥ 2 seeds are averaged
     (nothing for an empty curve: a run cut short has no points in the zoomed last half)."""
     if n.size == 0 or np.nanmax(n) < 2:

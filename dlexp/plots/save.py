@@ -51,7 +51,7 @@ def check_figure_path(path: Path) -> str:
     return fmt
 
 
-def save_figure(fig, path: Path, dpi: int = 110) -> None:
+def save_figure(fig: "plt.Figure", path: Path, dpi: int = 110) -> None:
     """Save ``fig`` atomically in the format of ``path``'s extension, and close it."""
     path = Path(path)
     try:

@@ -32,6 +32,7 @@ def _main_thread() -> bool:
 
 @contextlib.contextmanager
 def interrupt_on_sigterm() -> Iterator[None]:
+    """Inside the block SIGTERM raises KeyboardInterrupt, as Ctrl-C does (main thread)."""
     if not _main_thread():
         yield
         return
