@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Iterator
 
-from dlexp.config import Config
+from dlexp.config import Config, OptimizerConfig
 from dlexp.config_checks import FIELD_CHECKS, describe_check
 from dlexp.optim.optimizers import HYPER_BOUNDS, OPTIMIZERS, hyperparameters
 from dlexp.optim.schedules import SCHEDULE_SETTINGS, SCHEDULES
@@ -142,8 +142,8 @@ def _field_row(key: str, f: dataclasses.Field, default: Any) -> Row:
 
 
 def _optimizer_rows() -> list[Row]:
-    rows: list[Row] = [("optimizer.name", "adam", describe_check(("choice", tuple(OPTIMIZERS))),
-                        MEANINGS["optimizer.name"])]
+    rows: list[Row] = [("optimizer.name", OptimizerConfig.name,
+                        describe_check(("choice", tuple(OPTIMIZERS))), MEANINGS["optimizer.name"])]
     keys = list(dict.fromkeys(k for n in OPTIMIZERS for k in hyperparameters(n)))
     for key in keys:
         defaults = {n: hyperparameters(n)[key] for n in OPTIMIZERS if key in hyperparameters(n)}
