@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from dlexp.cli import app
 from dlexp.config import config_from_dict, load_config, read_yaml_mapping
-from dlexp.errors import ConfigError
+from dlexp.errors import ConfigError, RunError
 from dlexp.experiments import pool
 from dlexp.experiments.aggregate import read_step_losses, smooth_losses
 from dlexp.experiments.compare import preset_config, run_compare
@@ -227,6 +227,9 @@ def test_resume_refuses_another_comparison_or_a_plain_folder(tiny_env, tmp_path)
         run_compare(TINY, grid({"optimizer.lr": [0.1]}), jobs=1, resume=tmp_path / "nope")
     with pytest.raises(ConfigError, match="not a comparison folder"):
         run_compare(TINY, grid({"optimizer.lr": [0.1]}), jobs=1, resume=tmp_path)
+    (d / "compare.json").write_text('{"name": "c", "vari')           # torn by a crash
+    with pytest.raises(RunError, match=r"compare.json: damaged \(not JSON\)"):
+        run_compare(TINY, grid({"optimizer.lr": [0.1]}), jobs=1, resume=d)
 
 
 def test_layout_csvs_and_plots(tiny_env, tmp_path):
