@@ -38,7 +38,7 @@ class Impl:
 
     def __init__(self, data: Data, dtype: str = "float32") -> None:
         self.dtype = dtype
-        cast = lambda a: a.astype(dtype) if a.dtype.kind == "f" else a     # noqa: E731
+        cast = lambda a: a.astype(dtype, copy=False) if a.dtype.kind == "f" else a     # noqa: E731
         self.main = dlexp_layout(*map(cast, (data.x_train, data.y_train,   # sgd, bn_adam,
                                              data.x_test, data.y_test)))   # eval
         self.trial_data = dlexp_layout(*map(cast, data.trial))   # x_test: the validation set

@@ -370,11 +370,11 @@ def test_cli_diverging_variant_exits_nonzero_naming_it(tiny_env, tmp_path):
 
 
 @pytest.mark.parametrize("vary, message", [
-    ("optimizer.lrr=0.1,0.2", "--vary optimizer.lrr: unknown key 'optimizer.lrr'"),
-    ("optimizer.lr=-1,0.1", "--vary optimizer.lr: optimizer.lr: must be > 0"),
+    ("optimizer.lrr=0.1,0.2", "--vary optimizer.lrr=0.1: unknown key 'optimizer.lrr'"),
+    ("optimizer.lr=-1,0.1", "--vary optimizer.lr=-1: optimizer.lr: must be > 0"),
     ("optimizer.lr=", "empty value"),
     ("optimizer.lr", "expected KEY=V1,V2"),
-    ("optimizer.lr=0.1,-1", "variant lr=-1: optimizer.lr: must be > 0")])
+    ("optimizer.lr=0.1,-1", "--vary optimizer.lr=-1: optimizer.lr: must be > 0")])
 def test_cli_vary_errors_are_one_line_exit_2(tiny_env, tmp_path, vary, message):
     r = CliRunner().invoke(app, ["compare", str(_write_base(tmp_path)), "--vary", vary,
                                  "--runs-dir", str(tmp_path / "runs")])

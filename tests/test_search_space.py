@@ -65,7 +65,7 @@ def test_bounds_must_fit_the_rest_of_the_config_at_load():
             "a.yaml")
     sgd = config_from_dict({"optimizer": {"name": "momentum"}, "search": {
         "optimizer.momentum": {"distribution": "uniform", "low": 0.5, "high": 0.9}}}, "m.yaml")
-    check_against(sgd.search, config_to_dict(sgd), "m.yaml")          # fits: no error
+    assert sgd.search.keys == ("optimizer.momentum",)                 # fits: it loads
     with pytest.raises(ConfigError, match=r"regularization.l2=-1.0 does not fit.*≥ 0"):
         config_from_dict({"search": {
             "regularization.l2": {"distribution": "uniform", "low": -1, "high": 1}}}, "n.yaml")
@@ -111,7 +111,7 @@ def test_optimizer_settings_are_checked_with_each_optimizer_that_may_be_drawn():
                                            "choices": list(n)}}
     ok = config_from_dict({"optimizer": {"name": "sgd"},
                            "search": {**names("momentum", "nesterov"), **mom}}, "a.yaml")
-    check_against(ok.search, config_to_dict(ok), "a.yaml")          # sgd base: fine
+    assert ok.optimizer.name == "sgd"             # loads: the drawn ones have momentum
     with pytest.raises(ConfigError, match="optimizer.momentum: none of the searched "
                                           r"optimizers \(sgd, adam\) has this setting"):
         config_from_dict({"optimizer": {"name": "sgd"},

@@ -7,11 +7,12 @@
                       set_: List[str] = SET, *, opts: CompareOptions) -> None: …
 
 :func:`comparison_options` appends ``--iterations``, ``--epochs``, ``--seeds``,
-``--smooth``, ``--name``, ``-j/--jobs/--workers``, ``--runs-dir``, ``--band``, ``-q/--quiet``
-and ``--resume`` to the command's signature (Typer builds the command line from the signature) and hands
-their values to the command as one ``opts``, a
+``--smooth``, ``--name``, ``-j/--jobs/--workers``, ``--runs-dir``, ``--band``,
+``-q/--quiet`` and ``--resume`` to the command's signature (Typer builds the command line
+from the signature) and hands their values to the command as one ``opts``, a
 :class:`~dlexp.experiments.report.CompareOptions`. ``CONFIG`` and ``SET`` are the
-presets' ``--config`` and ``--set``.
+presets' ``--config`` and ``--set``; ``SET_CONFIG`` is the ``--set`` of ``train`` and
+``search``.
 """
 
 from __future__ import annotations

@@ -43,12 +43,13 @@ def compare_inits(
 @handle_errors
 @comparison_options(seeds=3)
 def batchnorm(
-    scales: int = typer.Option(book.WEIGHT_SCALES, "--scales", min=1, help="Weight scales, log-spaced from "
-                               "--high to --low (the book: 16 from 1 to 1e-4)."),
-    high: float = typer.Option(1.0, "--high", help="Largest weight std."),
-    low: float = typer.Option(1e-4, "--low", help="Smallest weight std."),
-    target: float = typer.Option(0.9, "--target", help="Training accuracy whose epoch "
-                                 "count gives the speed-up."),
+    scales: int = typer.Option(book.WEIGHT_SCALES, "--scales", min=1, help="Weight "
+                               "scales, log-spaced from --high to --low (the book: 16 from "
+                               "1 to 1e-4)."),
+    high: float = typer.Option(book.HIGH_STD, "--high", help="Largest weight std."),
+    low: float = typer.Option(book.LOW_STD, "--low", help="Smallest weight std."),
+    target: float = typer.Option(book.BN_TARGET, "--target", help="Training accuracy whose "
+                                 "epoch count gives the speed-up."),
     config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:
     """Training accuracy with and without batch norm across weight scales (§6.3)."""
@@ -104,10 +105,11 @@ def overfit_dropout(
 @handle_errors
 @comparison_options(exclude=("seeds",))
 def ensemble(
-    members: int = typer.Option(5, "--members", "--seeds", min=1, help="Networks averaged: seeds "
-                                "seed, seed+1, … (--seeds is the same option: each "
-                                "member is one seed)."),
-    dropout: float = typer.Option(book.ENSEMBLE_DROPOUT, "--dropout", help="Dropout of the networks compared "
+    members: int = typer.Option(book.ENSEMBLE_MEMBERS, "--members", "--seeds", min=1,
+                                help="Networks averaged: seeds seed, seed+1, … (--seeds is "
+                                "the same option: each member is one seed)."),
+    dropout: float = typer.Option(book.ENSEMBLE_DROPOUT, "--dropout", help="Dropout of the "
+                                  "networks compared "
                                   "(as many seeds; 0: none)."),
     config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:

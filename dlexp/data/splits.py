@@ -135,11 +135,11 @@ def _take(array: np.ndarray, index: np.ndarray, cols: np.ndarray | None = None
           ) -> np.ndarray:
     """``array[index][:, cols]`` as a C-contiguous array; no copy for the whole array in
     order (``cols`` None: every column, in order)."""
-    if cols is not None:
-        return np.take(array[index], cols, axis=1)
     if len(index) == len(array) and np.array_equal(index, np.arange(len(array))):
-        return np.ascontiguousarray(array)
-    return np.ascontiguousarray(array[index])
+        rows = array                                   # every row, in order: no copy
+    else:
+        rows = array[index]
+    return np.ascontiguousarray(rows) if cols is None else np.take(rows, cols, axis=1)
 
 
 def _take_scaled(array: np.ndarray, index: np.ndarray, dtype: np.dtype,

@@ -41,14 +41,13 @@ from dlexp.io import read_json
 
 NAME = "batchnorm"
 LABEL_COLUMN = "variant"
-TARGET = 0.9
 EXPECTED = ("diverged",)                     # statuses that are a result, not a failure
 TABLE_COLUMNS = ["init_std", "bn_final_acc", "plain_final_acc", "bn_epochs",
                  "plain_epochs", "speedup", "bn_status", "plain_status"]
 
 
-def weight_scales(n: int = book.WEIGHT_SCALES, high: float = 1.0, low: float = 1e-4
-                  ) -> list[float]:
+def weight_scales(n: int = book.WEIGHT_SCALES, high: float = book.HIGH_STD,
+                  low: float = book.LOW_STD) -> list[float]:
     """``n`` scales evenly spaced in log from ``high`` down to ``low`` (the book's 16)."""
     if n < 1 or not 0 < low <= high:
         raise ConfigError(f"weight scales: need n ≥ 1 and 0 < low ≤ high, got n={n}, "
@@ -95,7 +94,7 @@ def epochs_to_reach(epochs: Sequence[int], acc: Sequence[float], target: float) 
     return int(hits[0]) if hits else None
 
 
-def report_speedup(result: CompareResult, target: float = TARGET,
+def report_speedup(result: CompareResult, target: float = book.BN_TARGET,
                    label_column: str = LABEL_COLUMN) -> CompareResult:
     """Write the speed-up figures (module docstring); the result with the new summary."""
     check_target(target)

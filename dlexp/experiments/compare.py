@@ -5,8 +5,7 @@ Every comparison in dlexp — ``dlexp compare``, ``compare-optimizers``, and the
 built on it (initialisers, batch norm × weight scale, regularisation) — is this module
 with a base config and a list of :class:`Variant`:
 
-    from dlexp.experiments.compare import run_compare
-    from dlexp.experiments.variants import grid
+    from dlexp.experiments.compare import run_compare       # grid: experiments.variants
     from dlexp.config import read_yaml_mapping
     base = read_yaml_mapping("configs/compare-optimizers.yaml")   # raw: unset keys default
     variants = grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1, 2])
@@ -17,8 +16,9 @@ A :class:`Variant` is ``(label, overrides, seed)``: ``overrides`` maps dotted co
 to values (``{"model.init_std": 0.01, "model.batchnorm": True}``), runs with the same
 ``label`` are seeds of one variant (one curve, one summary row), and ``seed`` replaces
 the base seed (None keeps it). Variants may be made by hand with any labels;
-:func:`~dlexp.experiments.variants.grid` makes the Cartesian product of ``{key: [values]}`` × seeds, and
-:func:`~dlexp.experiments.variants.parse_vary` reads ``--vary key=v1,v2`` options into that mapping.
+:func:`~dlexp.experiments.variants.grid` makes the Cartesian product of
+``{key: [values]}`` × seeds, and :func:`~dlexp.experiments.variants.parse_vary` reads
+``--vary key=v1,v2`` options into that mapping.
 
 A variant's config is the base mapping with its overrides set, read by
 :func:`~dlexp.config.config_from_dict`, so everything is validated — all of them before
@@ -60,9 +60,9 @@ runs, leaves each sub-run folder valid (status ``interrupted``) and writes the s
 Writing a preset (as ``compare-optimizers`` does, :mod:`dlexp.experiments.optimizers`):
 put its base in ``configs/<preset>.yaml`` (find it with :func:`preset_config`), build
 its variants — ``grid({"model.init_std": scales, "model.batchnorm": [True, False]},
-seeds)`` or :func:`seeded` for each of your own labels — and from its CLI command call
-:func:`dlexp.experiments.report.run_and_report`, which runs this, plots, prints the
-table and returns the exit code. Extra figures read the CSVs above.
+seeds)`` or ``seeded`` for each of your own labels — and from its CLI command call
+:func:`dlexp.experiments.report.run_and_report` (runs this, plots, prints the table,
+returns the exit code). Extra figures read the CSVs above.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from typing import Sequence
 
 import numpy as np
 
-from dlexp.config import Config, config_from_dict, read_yaml_mapping
+from dlexp.config import Config, config_from_dict, load_config
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary, write_table
 from dlexp.experiments.compare import CompareResult
@@ -72,11 +72,6 @@ def plan(base: dict, members: int, dropout: float) -> Plan:
                 figures=("comparison", "sub_runs", "ensemble", "train_val"),
                 columns=("members", "member_val_acc", "test_acc", "gap_test",  # per member
                          "ensemble_val_acc", "ensemble_test_acc"))
-
-
-def load_config_of(run_dir: Path) -> Config:
-    """The config a run folder was trained with (its config.yaml)."""
-    return config_from_dict(read_yaml_mapping(Path(run_dir) / "config.yaml"), str(run_dir))
 
 
 def load_model(run_dir: Path, cfg: Config, input_order: np.ndarray | None) -> MLP:
@@ -127,7 +122,7 @@ def evaluate_ensembles(result: CompareResult, label_column: str = LABEL_COLUMN
     done = [r for r in result.runs if r["status"] == "completed"]
     if not done:
         return result
-    configs = [load_config_of(result.dir / r["run"]) for r in done]
+    configs = [load_config(result.dir / r["run"] / "config.yaml") for r in done]
     check_same_split(configs)
     splits = load_splits(configs[0], progress=False)
     groups: dict[str, list[MLP]] = {}

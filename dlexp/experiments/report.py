@@ -28,7 +28,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -37,7 +36,7 @@ from dlexp.config import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import check_band
 from dlexp.experiments.compare import CompareResult, preset_config, run_compare
-from dlexp.experiments.tables import print_rows
+from dlexp.experiments.tables import print_rows, say
 from dlexp.experiments.variants import (Variant, check_vary_keys, grid, label_text,
                                         optimizer_notes, parse_vary, seeds_for)
 from dlexp.fmt import fmt
@@ -110,17 +109,17 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
     def start(out_dir: Path, kept: int) -> None:      # every variant's config is valid
         where.append(out_dir)
         for note in optimizer_notes(base, plan.variants, plan.lr_hint):
-            _err(note)
+            say(note)
         if opts.resume is not None:
             done[0] = kept
-            _err(f"resuming {out_dir}: {kept} of {total} runs already finished")
+            say(f"resuming {out_dir}: {kept} of {total} runs already finished")
         else:                                         # known before anything can stop it
-            _err(f"comparison folder: {out_dir}")
+            say(f"comparison folder: {out_dir}")
 
     def progress(record: dict) -> None:
         done[0] += 1
         loss_name = train_loss_name(where[0] / record["run"]) if where else "train loss"
-        _err(f"[{done[0]}/{total}] {record['run']}: {run_line(record, loss_name)}")
+        say(f"[{done[0]}/{total}] {record['run']}: {run_line(record, loss_name)}")
 
     def finish(result: CompareResult) -> CompareResult:
         interrupted = result.status == "interrupted"
@@ -146,7 +145,7 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
         plan.report(result)
     print(result.dir, flush=True)
     if result.signalled:
-        _err(f"interrupted once the results were written: {result.dir} is complete")
+        say(f"interrupted once the results were written: {result.dir} is complete")
         return 130
     return exit_code(result, plan.expected)
 
@@ -154,15 +153,15 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
 def exit_code(result: CompareResult, expected: Sequence[str] = ()) -> int:
     """0, 1 or 130 (module docstring), naming on stderr the runs that did not complete."""
     if result.status == "interrupted":
-        _err("interrupted: the table and figures show what the runs did until then; "
+        say("interrupted: the table and figures show what the runs did until then; "
              f"to finish it, repeat the command with --resume {result.dir}")
         return 130
     unexpected = [r for r in result.failed if r["status"] not in expected]
     as_expected = [r for r in result.failed if r["status"] in expected]
     if as_expected:
-        _err(f"as expected, {_names(as_expected)}")
+        say(f"as expected, {_names(as_expected)}")
     if unexpected:
-        _err(f"error: {len(unexpected)} of {len(result.runs)} runs did not complete: "
+        say(f"error: {len(unexpected)} of {len(result.runs)} runs did not complete: "
              f"{_names(unexpected)}")
         return 1
     return 0
@@ -235,5 +234,3 @@ def _short(text: Any, n: int = 90) -> str:
     return text if len(text) <= n else text[:n - 1] + "…"
 
 
-def _err(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)

@@ -11,6 +11,7 @@ wrap at their spaces. A mean over seeds with its spread prints as ``0.229 ± 0.0
 from __future__ import annotations
 
 import numbers
+import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -103,3 +104,8 @@ def print_run_summary(run_dir: Path, summary: dict) -> None:
         if summary.get(key) is not None:
             table.add_row(label, fmt(summary[key]))
     console.print(table, highlight=False)
+
+
+def say(line: str) -> None:
+    """One line on stderr, flushed (what to do next, a folder, a warning)."""
+    print(line, file=sys.stderr, flush=True)

@@ -125,16 +125,16 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
 
 def check_vary_keys(base: Mapping, varied: Mapping[str, Sequence[Any]]) -> None:
     """Raise ConfigError, naming the ``--vary`` option, for a key the config does not
-    have (or a first value it refuses): the mistake is in the option, not in a variant.
-    Skipped when the base config is invalid on its own (the variants may all mend it;
-    each variant's config is checked before anything runs)."""
+    have or a value it refuses: the mistake is in the option, not in a variant.
+    Skipped when the base config is invalid on its own (its error is reported next)."""
     try:
         config_from_dict(base, "base config")
     except ConfigError:
         return
     for key, values in varied.items():
-        if values:
-            variant_config(base, Variant("check", {key: values[0]}), f"--vary {key}")
+        for value in values:
+            variant_config(base, Variant("check", {key: value}),
+                           f"--vary {key}={value_text(value)}")
 
 
 def _split_top_level(text: str) -> list[str]:

@@ -89,6 +89,7 @@ def make_initializer(name: str, std: float | None = None) -> Initializer:
     allows it for no other)."""
     return INITIALIZERS[name]() if std is None else INITIALIZERS[name](std)
 
+
 INITIALIZERS: dict[str, Callable[..., Initializer]] = {
     "zeros": zeros,
     "normal": normal,

@@ -21,6 +21,7 @@ import math
 
 from dlexp.optim.transforms import Schedule
 
+
 def constant(lr: float, steps_per_epoch: int, total_steps: int) -> Schedule:
     """η(t) = η₀."""
     return lambda t: lr

@@ -39,7 +39,7 @@ def plot_search(search_dir: Path) -> list[Path]:
     if not rows:
         return []
     space = summary["rounds"][0]["space"]
-    curves = {(c["round"], c["number"]): c for c in read_json(d / "curves.json", {}) or []}
+    curves = {(c["round"], c["number"]): c for c in read_json(d / "curves.json", [])}
     scored = [r for r in rows if r["val_acc"] is not None]
     ranked = sorted((r for r in scored if r["state"] == "complete"), key=rank_key)
     out = [_history(rows, d / "plots" / "history.png")]
@@ -197,7 +197,6 @@ def _read_rows(path: Path, keys: list[str]) -> list[dict]:
     return [{"round": int(r["round"]), "number": int(r["number"]), "state": r["state"],
              "val_acc": _float(r["val_acc"]), "params": {k: _value(r[k]) for k in keys}}
             for r in raw]
-
 
 
 def _float(text: str) -> float | None:

@@ -23,7 +23,6 @@ shortens the winner.
 
 from __future__ import annotations
 
-
 from dlexp.errors import RunError
 from dlexp.io import read_json, write_json
 from dlexp.search.objective import trial_config

@@ -125,4 +125,3 @@ def _write_csv(path: Path, rows: list[dict], keys: list[str]) -> None:
     flat = [{**r, **{k: r["params"].get(k) for k in keys}}
             for r in sorted(rows, key=lambda r: (r["round"], r["number"]))]
     write_csv(path, flat, columns)
-

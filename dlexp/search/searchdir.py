@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Iterator
 
 from dlexp.config import Config, config_from_dict, config_to_dict
 from dlexp.errors import ConfigError, RunError
-from dlexp.io import as_stored, write_json
+from dlexp.io import as_stored, read_json, write_json
 from dlexp.train.rundir import new_run_dir, run_meta
 
 SEARCH_FILE = "search.json"
@@ -204,10 +203,7 @@ def _read(d: Path) -> dict:
     if not path.is_file():
         raise RunError(f"{d}: not a search folder (no {SEARCH_FILE}); give the folder "
                        "`dlexp search` created")
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-        raise RunError(f"{path}: unreadable; it is not a search record") from None
+    stored = read_json(path, None)                     # unreadable: not a record either
     if not isinstance(stored, dict) or stored.get("format") != FORMAT:
         raise RunError(f"{path}: not a search record of this dlexp ({FORMAT})")
     config_from_dict(stored["config"], str(path))     # still a valid config?

@@ -11,17 +11,13 @@ Nothing here trains or plots by itself; it only puts those pieces in order.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 from dlexp.errors import ConfigError
+from dlexp.experiments.tables import say
 from dlexp.search.searchdir import SearchOptions, SearchPlan
-
-
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
@@ -36,7 +32,7 @@ def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
                               "with; start a new search to change it")
         plan = resume_search(resume, load_config(config, sets) if config else None, opts)
         if plan.finished >= plan.trials:
-            _say(f"already {plan.finished} finished trials ≥ --trials {plan.trials}; "
+            say(f"already {plan.finished} finished trials ≥ --trials {plan.trials}; "
                  + ("no trials to run" if final_test else "nothing to do"))
             if not final_test:
                 return None
@@ -50,7 +46,7 @@ def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
         from dlexp.search.space import refuse_searched_overrides
         refuse_searched_overrides(cfg.search, sets)
     plan = new_search(cfg, str(config), opts, runs_dir)
-    _say(f"search folder: {plan.dir}")
+    say(f"search folder: {plan.dir}")
     return plan
 
 
@@ -65,10 +61,10 @@ def run_and_report(plan: SearchPlan, *, quiet: bool, plots: bool, final_test: bo
         with LiveTable(plan.trials, list(plan.base["search"])) as live:
             result = run_search(plan, progress=live)
     if result.reran:
-        _say(f"{result.reran} trial(s) left running by a stopped search were failed and "
+        say(f"{result.reran} trial(s) left running by a stopped search were failed and "
              "run again")
     if result.problem:
-        _say(f"error: {result.problem}; continue with --resume {plan.dir}")
+        say(f"error: {result.problem}; continue with --resume {plan.dir}")
     summary = result.summary
     if plots:
         from dlexp.plots.search import plot_search
@@ -78,10 +74,10 @@ def run_and_report(plan: SearchPlan, *, quiet: bool, plots: bool, final_test: bo
         summary = {**summary, "final_test": run_final_test(plan)}
     print_summary(summary, plan.dir)
     if result.status == "interrupted":
-        _say(f"interrupted; continue with: dlexp search --resume {plan.dir}")
+        say(f"interrupted; continue with: dlexp search --resume {plan.dir}")
     code = EXIT_CODES[result.status]
     if final_test and result.status != "completed":
-        _say(f"--final-test skipped: the search is {result.status} ({summary['finished']}"
+        say(f"--final-test skipped: the search is {result.status} ({summary['finished']}"
              f"/{summary['trials']} trials) and the test set waits for a complete one; "
              f"finish it and test with: dlexp search --resume {plan.dir} --final-test")
         code = code or 1

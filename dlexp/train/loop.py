@@ -86,7 +86,7 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
         return out + l1 * float(np.abs(weights).sum()) if l1 else out
 
     batch = min(training.batch_size, n)
-    xbuf = np.empty((batch, x_train.shape[1]), dtype=x_train.dtype)   # (B, D)
+    xbuf = np.empty((batch, x_train.shape[1]), dtype=x_train.dtype)   # (B, k)
     running = training.train_eval == "running"
     accuracy = RunningAccuracy(max(batch, min(n, 1 << 16)), y_train.dtype) if running else None
     has_val = x_val.shape[0] > 0
