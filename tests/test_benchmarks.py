@@ -59,3 +59,25 @@ def test_floor_step_makes_the_products_of_backpropagation(data):
 def test_ratios_are_paired_round_by_round():
     r = report._paired([1.0, 4.0, 3.0], [2.0, 2.0, 6.0])
     assert r == {"median": 0.5, "min": 0.5, "max": 2.0, "n": 3}
+
+
+def test_ab_pairs_each_round_base_new_new_base():
+    """The A/B ratio of a round is NEW's two epochs over BASE's two, taken in the order
+    BASE, NEW, NEW, BASE (so a steady drift of the machine cancels), after a warm-up."""
+    from benchmarks.ab import compare
+
+    class Fake:
+        def __init__(self, name, times):
+            self.name, self.times = name, iter(times)
+
+        def epoch(self):
+            return next(self.times), 0.5
+
+    drift = iter(range(100))                  # the machine slows by 1 % per epoch
+    clock = lambda s: s * (1 + next(drift) / 100)                        # noqa: E731
+    base = Fake("base", (clock(1.0) for _ in range(100)))
+    new = Fake("new", (clock(0.8) for _ in range(100)))
+    r = compare(base, new, rounds=5)
+    assert r["ratio"] == pytest.approx(0.8, rel=1e-12)           # the drift cancels
+    assert r["low"] == pytest.approx(0.8) and r["high"] == pytest.approx(0.8)
+    assert r["first_loss"] == {"base": 0.5, "new": 0.5}
