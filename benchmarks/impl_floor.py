@@ -3,7 +3,8 @@
 No bias, activation, batch norm, loss, optimiser or bookkeeping — just, per step, the
 ``take`` of the batch into a reused buffer and the products dlexp makes with
 OpenBLAS on float32 arrays laid out as dlexp lays them out (training images with only
-the pixels lit in training, see ``benchmarks.common.dlexp_layout``):
+the pixels lit in training, see ``benchmarks.common.dlexp_layout``, so the input layer's
+products take the first k rows of W1; which rows they are does not change the time):
 
     forward   h_i = h_{i-1} W_i                           (B, d_i)
     backward  dW_i = h_{i-1}ᵀ δ_i,   δ_{i-1} = δ_i W_iᵀ (i ≥ 2; Wᵀ copied contiguous)
@@ -20,13 +21,6 @@ import numpy as np
 
 from benchmarks.common import (BATCH, EVAL_CHUNK, WORKLOADS, Data, dlexp_layout,
                                initial_weights, order_rng, sizes, timed)
-
-
-def dlexp_rows(weights: dict[str, np.ndarray], data) -> dict[str, np.ndarray]:
-    """``weights`` with W1's rows in the column order of ``data`` (a ``Splits``), as
-    dlexp's model holds them."""
-    order = data.input_order
-    return weights if order is None else {**weights, "W1": weights["W1"][order]}
 
 
 class Network:
@@ -85,7 +79,7 @@ class Impl:
     def setup(self, workload: str) -> None:
         self.w = WORKLOADS[workload]
         n_layers = len(sizes(self.w)) - 1
-        k, weights = self.main.x_train.shape[1], dlexp_rows(initial_weights(self.w), self.main)
+        k, weights = self.main.x_train.shape[1], initial_weights(self.w)
         self.net = Network(weights, n_layers, BATCH, k)
         self.eval_net = Network(weights, n_layers, EVAL_CHUNK)
         self.xbuf = np.empty((BATCH, k), np.float32)
@@ -106,7 +100,7 @@ class Impl:
         w = WORKLOADS["trial"]
         x_tr, x_val = self.trial_data.x_train, self.trial_data.x_test
         rng, n_layers, k = order_rng(seed), len(sizes(w)) - 1, x_tr.shape[1]
-        weights = dlexp_rows(initial_weights(w, seed), self.trial_data)
+        weights = initial_weights(w, seed)
         net = Network(weights, n_layers, BATCH, k)                       # built untimed
         evals_tr = Network(weights, n_layers, EVAL_CHUNK, k)
         evals = Network(weights, n_layers, EVAL_CHUNK)
