@@ -44,11 +44,10 @@ class Impl:
         self.trial_data = dlexp_layout(*map(cast, data.trial))   # x_test: the validation set
 
     def setup(self, workload: str) -> None:
-        from dlexp.train.setup import build_model, build_optimizer_for, streams
+        from dlexp.train.setup import build_model_for, build_optimizer_for, streams
         self.w = WORKLOADS[workload]
         self.cfg = _config(self.w, "running", self.dtype)
-        self.model = build_model(self.cfg, self.main.n_inputs, 10, streams(SEED),
-                                 self.main.input_order)
+        self.model = build_model_for(self.cfg, self.main, streams(SEED))
         self.opt, self.schedule = build_optimizer_for(self.cfg, self.main.x_train.shape[0])
         self.rng = order_rng()
 
@@ -73,14 +72,14 @@ class Impl:
         """One search trial: build the model and optimiser, train 50 epochs with a
         full train + validation evaluation after each (as the book's trainer does)."""
         from dlexp.train.loop import fit
-        from dlexp.train.setup import build_model, build_optimizer_for, streams
+        from dlexp.train.setup import build_model_for, build_optimizer_for, streams
         w = WORKLOADS["trial"]
         cfg = _config(w, "full", seed=seed, epochs=w.epochs)
         t = self.trial_data
         x_tr, y_tr, x_val, y_val = t.x_train, t.y_train, t.x_test, t.y_test
         with timed({}) as out:
             s = streams(seed)
-            model = build_model(cfg, t.n_inputs, 10, s, t.input_order)
+            model = build_model_for(cfg, t, s)
             opt, schedule = build_optimizer_for(cfg, x_tr.shape[0])
             state = fit(model, opt, schedule, x_tr, y_tr, x_val, y_val, cfg.training,
                         cfg.regularization, s.order)

@@ -11,14 +11,20 @@ Given raw uint8 pixels and ``dtype``, each split is gathered and scaled to [0, 1
 no float copy of the whole training set is ever held next to the split copies.
 
 With ``lit_first`` (what ``dlexp`` trains on) the pixel columns are reordered: first
-the pixels lit (non-zero) in some training image, in their original order, then the
-rest, and the training images keep only the lit ones. A pixel that is 0 in every
-training image adds nothing to a training forward pass and gets a zero weight gradient,
-so leaving it out changes no result beyond float rounding, and the input layer's
-products shrink (67 of MNIST's 784 pixels are never lit in its 60,000 training images,
-210 in the book's 400). Validation and test images keep every pixel (one may
-light a pixel no training image does), in the same order; ``Splits.input_order`` says
-which pixel each column is, and :meth:`Splits.pixels` puts images back in pixel order.
+the pixels lit (non-zero) in some training image, from the most often lit to the least
+(ties in pixel order), then the rest in pixel order, and the training images keep only
+the lit ones. A pixel that is 0 in every training image adds nothing to a training
+forward pass and gets a zero weight gradient, so leaving it out changes no result beyond
+float rounding, and the input layer's products shrink (67 of MNIST's 784 pixels are
+never lit in its 60,000 training images, 210 in the book's 400). Validation and test
+images keep every pixel (one may light a pixel no training image does), in the same
+order; ``Splits.input_order`` says which pixel each column is, and
+:meth:`Splits.pixels` puts images back in pixel order.
+
+The pixels lit in only a few training images come last among the lit ones:
+:meth:`Splits.sparse_from` tells the input layer where they start, and it multiplies
+only those a batch lights (:class:`dlexp.nn.sparse.SparseTail`; 224 of MNIST's pixels
+are lit in under 1 % of its training images).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from dlexp.errors import ConfigError
 __all__ = ["Splits", "make_splits"]
 
 SUBSETS = ("first", "random")
+MIN_SPARSE = 32     # fewer rarely lit columns than this are not worth a separate product
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,19 @@ class Splits:
     x_test: np.ndarray   # (n_test, 784)
     y_test: np.ndarray   # (n_test,)
     input_order: np.ndarray | None = None   # (784,) pixel of each column; None: in order
+    lit_counts: np.ndarray | None = None    # (k,) training images lighting each column
+
+    def sparse_from(self, batch_size: int) -> int | None:
+        """The first column of x_train lit in fewer than n_train / ``batch_size``
+        training images, where the rarely lit columns start (each is dark in over a
+        third of the batches: (1 − 1/B)^B > 1/e), if there are at least ``MIN_SPARSE``
+        of them; else None. Needs ``lit_counts`` (``lit_first``, pixels ≥ 0)."""
+        if self.lit_counts is None:
+            return None
+        n = len(self.y_train)
+        rare = self.lit_counts * max(min(batch_size, n), 1) < n      # (k,), a suffix
+        start = len(rare) - int(rare.sum())
+        return start if len(rare) - start >= MIN_SPARSE else None
 
     @property
     def n_inputs(self) -> int:
@@ -157,13 +177,21 @@ def _take_scaled(array: np.ndarray, index: np.ndarray, dtype: np.dtype,
 
 
 def lit_order(images: np.ndarray, index: np.ndarray, block: int = 4096
-              ) -> tuple[np.ndarray, int]:
-    """(order, k): the columns of ``images[index]`` (N, D) that are non-zero in some
-    row, in order, then the others; k of the former. Read block by block."""
-    lit = np.zeros(images.shape[1], dtype=bool)                         # (D,)
+              ) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(order, counts, nonnegative) for the rows ``images[index]`` (N, D): ``order``
+    (D,) the columns non-zero in some row, the most often non-zero first (ties in
+    column order), then the others in order; ``counts`` (k,) the rows lighting each of
+    the former, non-increasing; whether no value is negative. Read block by block."""
+    counts = np.zeros(images.shape[1], dtype=np.int64)                  # (D,)
+    nonnegative = True
     for a in range(0, len(index), block):
-        lit |= np.any(images[index[a:a + block]], axis=0)
-    return np.concatenate([np.flatnonzero(lit), np.flatnonzero(~lit)]), int(lit.sum())
+        rows = images[index[a:a + block]]                               # (block, D)
+        counts += np.count_nonzero(rows, axis=0)
+        if images.dtype.kind != "u" and rows.size:
+            nonnegative = nonnegative and bool(rows.min() >= 0)
+    lit = np.flatnonzero(counts)
+    lit = lit[np.argsort(-counts[lit], kind="stable")]
+    return (np.concatenate([lit, np.flatnonzero(counts == 0)]), counts[lit], nonnegative)
 
 
 def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int | None,
@@ -193,13 +221,14 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
     in_val = np.zeros(len(pool), dtype=bool)                    # (P,)
     in_val[val_pos] = True
     val_idx, train_idx = pool[in_val], pool[~in_val]            # (n_val,), (P - n_val,)
-    order = lit = None
+    order = lit = counts = None
     if lit_first:
-        order, k = lit_order(arrays.x_train, train_idx)         # (784,), lit pixels first
-        if k < len(order):
-            lit = order[:k]
-        else:
-            order = None                                        # every pixel lit: as is
+        order, counts, nonnegative = lit_order(arrays.x_train, train_idx)   # (784,), (k,)
+        lit = order[:len(counts)]
+        if not nonnegative:
+            counts = None                   # SparseTail finds a batch's lit columns by sums
+        if np.array_equal(order, np.arange(len(order))):
+            order = lit = None                                  # nothing to move: as is
     if dtype is None:
         take_x = _take
     else:
@@ -212,5 +241,5 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
         x_train=take_x(arrays.x_train, train_idx, lit), y_train=_take(arrays.y_train, train_idx),
         x_val=take_x(arrays.x_train, val_idx, order), y_val=_take(arrays.y_train, val_idx),
         x_test=np.ascontiguousarray(x_test), y_test=np.ascontiguousarray(arrays.y_test),
-        input_order=order,
+        input_order=order, lit_counts=counts,
     )

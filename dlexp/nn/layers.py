@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from dlexp.nn.sparse import SparseTail
+
 
 class Buffers:
     """Reusable arrays keyed by a tag and a shape: ``get("y", (N, D))`` → (N, D) array."""
@@ -63,21 +65,34 @@ class Affine:
     y = x W[:k] + b, dW[:k] = xᵀ dy, dW[k:] = 0 and dx = dy W[:k]ᵀ (N, k). Training
     images with their never-lit pixels left out come in this way (see
     :mod:`dlexp.data.splits`), and the input layer's products shrink with them.
+
+    With ``sparse_from`` = s, a training batch's columns s…k−1 are rarely non-zero and
+    never negative: y = x[:, :s] W[:s] + (their product over the columns the batch
+    lights, :class:`~dlexp.nn.sparse.SparseTail`) + b, with the same dW.
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray, dW: np.ndarray, db: np.ndarray,
-                 need_dx: bool = True) -> None:
+                 need_dx: bool = True, sparse_from: int | None = None) -> None:
         self.W, self.b, self.dW, self.db = W, b, dW, db
         self.need_dx = need_dx
+        self.sparse_from = sparse_from
         self.buf = Buffers(W.dtype)
-        self.shape = (-1, -1)                                      # (N, k) of x
+        self.key = (-1, -1, False)                                 # (N, k, tail) of x
         self.x: np.ndarray | None = None
+        self.tails: dict[tuple, SparseTail] = {}
 
-    def _resize(self, n: int, k: int) -> None:
-        """Point the views of W, dW and the buffers at inputs of n rows and k columns."""
-        self.shape = (n, k)
-        self.Wk, self.dWk = self.W[:k], self.dW[:k]                # (k, D_out)
-        self.dW_rest = self.dW[k:] if k < self.W.shape[0] else None  # rows no input reaches
+    def _resize(self, n: int, k: int, tail: bool) -> None:
+        """Point the views of W, dW and the buffers at inputs of n rows and k columns
+        (the columns from ``sparse_from`` on through a :class:`SparseTail` if ``tail``)."""
+        self.key = (n, k, tail)
+        d = self.sparse_from if tail else k                        # columns multiplied densely
+        self.Wk, self.Wd, self.dWd = self.W[:k], self.W[:d], self.dW[:d]   # (k | d, D_out)
+        self.dW_rest = self.dW[d:] if d < self.W.shape[0] else None  # rows zeroed each step
+        self.tail = None
+        if tail:
+            if self.key not in self.tails:
+                self.tails[self.key] = SparseTail(self.W[d:k], self.dW[d:k], n)
+            self.tail = self.tails[self.key]
         self.y = self.buf.get("y", (n, self.W.shape[1]))           # (N, D_out)
         self.ones = self.buf.filled("ones", (n,), 1.0)             # (N,)
         if self.need_dx:
@@ -85,17 +100,25 @@ class Affine:
             self.dx = self.buf.get("dx", (n, k))                   # (N, k)
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        if x.shape != self.shape:
-            self._resize(*x.shape)
+        tail = training and self.sparse_from is not None and self.sparse_from < x.shape[1]
+        if (*x.shape, tail) != self.key:
+            self._resize(*x.shape, tail)
         self.x = x
-        y = np.matmul(x, self.Wk, out=self.y)
+        if self.tail is None:
+            y = np.matmul(x, self.Wk, out=self.y)
+        else:
+            y = np.matmul(x[:, :self.sparse_from], self.Wd, out=self.y)
+            self.tail.forward(x[:, self.sparse_from:], y)
         y += self.b
         return y
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        np.matmul(self.x.T, dout, out=self.dWk)                   # (k, D_out)
+        xd = self.x if self.tail is None else self.x[:, :self.sparse_from]
+        np.matmul(xd.T, dout, out=self.dWd)                        # (d, D_out)
         if self.dW_rest is not None:       # zeroed each time: an optimiser may write dW
             self.dW_rest.fill(0.0)
+        if self.tail is not None:
+            self.tail.backward(dout)                               # its lit rows of dW
         column_sum(dout, self.ones, self.db)
         if not self.need_dx:
             return None

@@ -51,10 +51,13 @@ class MLP:
     def __init__(self, spec: ModelSpec, input_size: int, output_size: int,
                  rng: np.random.Generator, dtype: np.dtype = np.float32,
                  dropout_rng: np.random.Generator | None = None,
-                 input_order: np.ndarray | None = None) -> None:
+                 input_order: np.ndarray | None = None, sparse_from: int | None = None
+                 ) -> None:
         """``rng`` draws the initial weights, ``dropout_rng`` the dropout masks (by default
         a generator spawned from ``rng``, so the two streams never overlap);
-        ``input_order`` (input_size,): the feature of each input column (module)."""
+        ``input_order`` (input_size,): the feature of each input column (module);
+        ``sparse_from``: the first of the training inputs' rarely non-zero, never negative
+        last columns (``Splits.sparse_from``; see :class:`~dlexp.nn.layers.Affine`)."""
         self.spec, self.dtype = spec, np.dtype(dtype)
         self.input_order = None
         if input_order is not None:
@@ -99,7 +102,7 @@ class MLP:
         self.batchnorms: list[BatchNorm] = []
         for i in range(1, n_layers + 1):
             self.layers.append(Affine(p[f"W{i}"], p[f"b{i}"], g[f"W{i}"], g[f"b{i}"],
-                                      need_dx=i > 1))
+                                      need_dx=i > 1, sparse_from=None if i > 1 else sparse_from))
             if i == n_layers:
                 break
             if spec.batchnorm:

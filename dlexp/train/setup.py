@@ -41,11 +41,20 @@ def split_seed(cfg: Config) -> int:
 
 
 def build_model(cfg: Config, input_size: int, output_size: int, s: Streams,
-                input_order: np.ndarray | None = None) -> MLP:
+                input_order: np.ndarray | None = None, sparse_from: int | None = None
+                ) -> MLP:
     """The configured MLP: weights from the ``init`` stream, masks from ``dropout``;
-    ``input_order`` as the data's (``Splits.input_order``)."""
+    ``input_order`` and ``sparse_from`` as the data's (``Splits``)."""
     return MLP(cfg.model, input_size, output_size, s.init, np.dtype(cfg.dtype),
-               dropout_rng=s.dropout, input_order=input_order)
+               dropout_rng=s.dropout, input_order=input_order, sparse_from=sparse_from)
+
+
+def build_model_for(cfg: Config, data: Splits, s: Streams) -> MLP:
+    """The configured MLP for ``data``: its inputs in the data's column order
+    (``Splits.input_order``), its rarely lit columns multiplied per batch
+    (``Splits.sparse_from`` at the configured batch size), 10 classes."""
+    return build_model(cfg, data.n_inputs, 10, s, data.input_order,
+                       data.sparse_from(cfg.training.batch_size))
 
 
 def build_optimizer_for(cfg: Config, n_train: int) -> tuple[GradientTransformation, Schedule]:
@@ -61,7 +70,7 @@ def train_model(cfg: Config, data: Splits, s: Streams, callbacks: tuple[Callback
                 ) -> tuple[MLP, FitState]:
     """Build the configured model and optimiser and train them with :func:`fit`.
 
-    The model takes ``data``'s column order (``Splits.input_order``); early stopping is
+    The model is :func:`build_model_for` ``data``; early stopping is
     added when the config asks for it. NumPy's overflow warnings are silenced: a
     non-finite loss is reported as the status ``diverged`` instead.
 
@@ -71,7 +80,7 @@ def train_model(cfg: Config, data: Splits, s: Streams, callbacks: tuple[Callback
     ``train``, ``compare`` and ``search`` give the same numbers for the same config.
     """
     from threadpoolctl import threadpool_limits
-    model = build_model(cfg, data.n_inputs, 10, s, data.input_order)
+    model = build_model_for(cfg, data, s)
     optimizer, schedule = build_optimizer_for(cfg, data.x_train.shape[0])
     es = cfg.training.early_stopping
     if es.patience:
