@@ -40,7 +40,7 @@ class SparseTail:
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> None:
         """y += x W for x (N, k − s) ≥ 0, the batch's last columns; y (N, D_out)."""
-        np.dot(self.ones, x, out=self.sums)                         # (k − s,) one BLAS call
+        np.matmul(self.ones, x, out=self.sums)                      # (k − s,) one BLAS call
         lit = self.lit = self.sums.nonzero()[0]                     # (c,)
         if not len(lit):
             self.x = None
