@@ -9,6 +9,11 @@ products take the first k rows of W1; which rows they are does not change the ti
     forward   h_i = h_{i-1} W_i                           (B, d_i)
     backward  dW_i = h_{i-1}ᵀ δ_i,   δ_{i-1} = δ_i W_iᵀ (i ≥ 2; Wᵀ copied contiguous)
 
+and where dlexp multiplies the rarely lit pixels per batch (``Splits.sparse_from`` = s),
+the input layer's products as it makes them: over x[:, :s], plus over the c columns
+of x[:, s:] the batch lights (taken from the batch; which c they are is worked out
+before the clock starts, and c rows of a weight block stand in for their weights).
+
 Any NumPy implementation of these networks makes at least this work, so ``dlexp /
 floor`` shows how much of an epoch the rest costs, and ``floor / PyTorch`` the best
 ratio NumPy can reach on this machine. The weights are never updated and δ is a fixed
@@ -27,9 +32,16 @@ class Network:
     """Weights and the reused buffers of one batch size."""
 
     def __init__(self, weights: dict[str, np.ndarray], n_layers: int, batch: int,
-                 inputs: int | None = None) -> None:
-        """``inputs``: the input columns it takes (the first ones; None: all)."""
+                 inputs: int | None = None, sparse_from: int | None = None) -> None:
+        """``inputs``: the input columns it takes (the first ones; None: all); from
+        ``sparse_from`` on only those in :meth:`step`'s ``lit``."""
         self.W = [weights[f"W{i}"] for i in range(1, n_layers + 1)]          # (d_i-1, d_i)
+        self.s = sparse_from
+        if sparse_from is not None:
+            self.Ws = np.ascontiguousarray(self.W[0][sparse_from:inputs])   # (k − s, d_1)
+            self.Ws_out = np.empty((batch, self.W[0].shape[1]), np.float32)  # (B, d_1)
+            self.dWs = np.empty_like(self.Ws)
+            inputs = sparse_from
         self.W[0] = np.ascontiguousarray(self.W[0][:inputs])
         self.Wt = [np.empty(w.shape[::-1], np.float32) for w in self.W]       # (d_i, d_i-1)
         self.dW = [np.empty_like(w) for w in self.W]
@@ -46,9 +58,16 @@ class Network:
             x = out
         return x
 
-    def step(self, x: np.ndarray) -> None:
+    def step(self, x: np.ndarray, lit: np.ndarray | None = None) -> None:
+        """One batch x (n, k); ``lit``: the columns ≥ ``sparse_from`` it lights, less s."""
+        xs = None
+        if self.s is not None:
+            xs = x[:, self.s:][:, lit]                                      # (n, c)
+            x = x[:, :self.s]
         self.forward(x)
         n = x.shape[0]
+        if xs is not None:
+            np.matmul(xs, self.Ws[:xs.shape[1]], out=self.Ws_out[:n])
         d = self.delta[:n]
         for i in range(len(self.W) - 1, -1, -1):
             inp = x if i == 0 else self.h[i - 1][:n]
@@ -56,12 +75,24 @@ class Network:
             if i:
                 np.copyto(self.Wt[i], self.W[i].T)
                 d = np.matmul(d, self.Wt[i], out=self.dx[i][:n])
+        if xs is not None:
+            np.matmul(xs.T, d, out=self.dWs[:xs.shape[1]])
 
 
-def epoch_products(net: Network, x: np.ndarray, perm: np.ndarray, xbuf: np.ndarray) -> None:
+def batch_plan(x: np.ndarray, perm: np.ndarray, sparse_from: int | None) -> list:
+    """Per batch of ``perm``: (its indices, the columns ≥ ``sparse_from`` it lights,
+    less s, or None) — worked out before the clock starts."""
+    plan = []
     for start in range(0, x.shape[0], BATCH):
         idx = perm[start:start + BATCH]
-        net.step(x.take(idx, axis=0, out=xbuf[:idx.shape[0]], mode="clip"))
+        lit = None if sparse_from is None else np.flatnonzero(x[idx, sparse_from:].any(axis=0))
+        plan.append((idx, lit))
+    return plan
+
+
+def epoch_products(net: Network, x: np.ndarray, plan: list, xbuf: np.ndarray) -> None:
+    for idx, lit in plan:
+        net.step(x.take(idx, axis=0, out=xbuf[:idx.shape[0]], mode="clip"), lit)
 
 
 def forward_products(net: Network, x: np.ndarray) -> None:
@@ -80,15 +111,16 @@ class Impl:
         self.w = WORKLOADS[workload]
         n_layers = len(sizes(self.w)) - 1
         k, weights = self.main.x_train.shape[1], initial_weights(self.w)
-        self.net = Network(weights, n_layers, BATCH, k)
+        self.net = Network(weights, n_layers, BATCH, k, self.main.sparse_from(BATCH))
         self.eval_net = Network(weights, n_layers, EVAL_CHUNK)
         self.xbuf = np.empty((BATCH, k), np.float32)
         self.rng = order_rng()
 
     def epoch(self) -> dict:
         x = self.main.x_train
+        plan = batch_plan(x, self.rng.permutation(x.shape[0]), self.net.s)
         with timed({}) as out:
-            epoch_products(self.net, x, self.rng.permutation(x.shape[0]), self.xbuf)
+            epoch_products(self.net, x, plan, self.xbuf)
         return out
 
     def evaluate(self) -> dict:
@@ -101,13 +133,14 @@ class Impl:
         x_tr, x_val = self.trial_data.x_train, self.trial_data.x_test
         rng, n_layers, k = order_rng(seed), len(sizes(w)) - 1, x_tr.shape[1]
         weights = initial_weights(w, seed)
-        net = Network(weights, n_layers, BATCH, k)                       # built untimed
-        evals_tr = Network(weights, n_layers, EVAL_CHUNK, k)
+        net = Network(weights, n_layers, BATCH, k, self.trial_data.sparse_from(BATCH))
+        evals_tr = Network(weights, n_layers, EVAL_CHUNK, k)                 # built untimed
         evals = Network(weights, n_layers, EVAL_CHUNK)
         xbuf = np.empty((BATCH, k), np.float32)
+        plans = [batch_plan(x_tr, rng.permutation(x_tr.shape[0]), net.s) for _ in range(w.epochs)]
         with timed({}) as out:
-            for _ in range(w.epochs):
-                epoch_products(net, x_tr, rng.permutation(x_tr.shape[0]), xbuf)
+            for plan in plans:
+                epoch_products(net, x_tr, plan, xbuf)
                 forward_products(evals_tr, x_tr)
                 forward_products(evals, x_val)
         return out
