@@ -58,8 +58,8 @@ class Splits:
 
     def sparse_from(self, batch_size: int) -> int | None:
         """The first column of x_train lit in fewer than n_train / ``batch_size``
-        training images, where the rarely lit columns start (each is dark in over a
-        third of the batches: (1 − 1/B)^B > 1/e), if there are at least ``MIN_SPARSE``
+        training images, where the rarely lit columns start (a batch of B misses each
+        with probability above (1 − 1/B)^B, ≈ 0.37 for B = 100), if at least ``MIN_SPARSE``
         of them; else None. Needs ``lit_counts`` (``lit_first``, pixels ≥ 0)."""
         if self.lit_counts is None:
             return None

@@ -46,7 +46,7 @@ class SparseTail:
             self.x = None
             return
         self.x = x[:, lit]                                          # (N, c)
-        rows = self.W.take(lit, axis=0, out=self.rows[:len(lit)])   # (c, D_out)
+        rows = self.W.take(lit, axis=0, out=self.rows[:len(lit)], mode="clip")  # (c, D_out)
         y += np.matmul(self.x, rows, out=self.out)
 
     def backward(self, dout: np.ndarray) -> None:
