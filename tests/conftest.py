@@ -21,7 +21,8 @@ TINY_MNIST_NAMES = {
 
 
 DARK_ROWS = 2
-RARE_ROWS = 2       # after the dark rows: each pixel lit in one training image only
+RARE_ROWS = 2       # after the dark rows, and the 4 columns at each edge below them:
+EDGE = 4            # pixels lit in one training image each (248 of them)
 
 
 def _tiny_images_labels(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -40,9 +41,10 @@ def write_tiny_mnist(folder: Path, n_train: int = 200, n_test: int = 50, seed: i
     Deterministic for a seed; labels are balanced over 0..9 (all classes present
     when n >= 10) and each image carries a bright bar at a label-dependent row over
     noise, so small models can learn it. As in MNIST, some pixels are never lit in a
-    training image (the top ``DARK_ROWS`` rows), while test images light them, and some
-    are lit in very few (the next ``RARE_ROWS`` rows: pixel j in training image j only),
-    so training takes the input layer's sparse path (``Splits.sparse_from``).
+    training image (the top ``DARK_ROWS`` rows), while test images light them, and many
+    are lit in one only (the next ``RARE_ROWS`` rows and the ``EDGE`` columns at each
+    side below them), so training takes the input layer's sparse path
+    (``Splits.sparse_from``).
     """
     from dlexp.data.idx import write_idx
 
@@ -52,9 +54,12 @@ def write_tiny_mnist(folder: Path, n_train: int = 200, n_test: int = 50, seed: i
     x_train, y_train = _tiny_images_labels(rng, n_train)
     x_test, y_test = _tiny_images_labels(rng, n_test)
     x_train[:, :DARK_ROWS] = 0                       # 56 pixels no training image lights
-    x_train[:, DARK_ROWS:DARK_ROWS + RARE_ROWS] = 0
-    for j in range(min(n_train, 28 * RARE_ROWS)):    # pixel j of these rows lit in image j
-        x_train[j, DARK_ROWS + j // 28, j % 28] = 200
+    rare = np.zeros((28, 28), dtype=bool)
+    rare[DARK_ROWS:DARK_ROWS + RARE_ROWS] = True
+    rare[DARK_ROWS + RARE_ROWS:, :EDGE] = rare[DARK_ROWS + RARE_ROWS:, -EDGE:] = True
+    rows, cols = np.nonzero(rare)
+    x_train[:, rows, cols] = 0
+    x_train[np.arange(len(rows)) % n_train, rows, cols] = 200    # rare pixel j: image j
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     for key, name in TINY_MNIST_NAMES.items():
         write_idx(folder / name, arrays[key])

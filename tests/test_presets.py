@@ -219,18 +219,18 @@ def test_compare_inits_zeros_keeps_hidden_units_identical(cli, tiny_data_env, tm
 
 
 def test_batchnorm_tiny_run_reports_the_speedup(cli, tiny_data_env, tmp_path):
-    r = cli("batchnorm", "--scales", 2, "--high", 1e7, "--low", 0.05, "--epochs", 4,
+    r = cli("batchnorm", "--scales", 2, "--high", 1e9, "--low", 0.05, "--epochs", 4,
             "--target", 0.3, "--seeds", 1, *TINY, "--set", "data.train_size=100",
             "--set", "training.batch_size=20", "--runs-dir", tmp_path / "runs")
     assert r.exit_code == 0, r.output                          # a diverged run is a result
-    assert "as expected, plain-w1e+07 (diverged" in r.output
+    assert "as expected, plain-w1e+09 (diverged" in r.output
     d = _one_dir(tmp_path / "runs")
     overall_status = json.loads((d / "summary.json").read_text())
     assert overall_status["status"] == "completed"             # honest: the preset finished
     assert overall_status["statuses"] == {"completed": 3, "diverged": 1}
     assert not (d / "val_accuracy.csv").exists()               # no validation set: no file
     table = _rows(d / "batchnorm.csv")
-    assert [float(t["init_std"]) for t in table] == pytest.approx([1e7, 0.05])
+    assert [float(t["init_std"]) for t in table] == pytest.approx([1e9, 0.05])
     assert table[0]["plain_status"] == "diverged" and table[0]["plain_final_acc"] == ""
     summary = {s["variant"]: s for s in _rows(d / "summary.csv")}
     metrics = [json.loads(line) for line in (d / "bn-w0.05" / "metrics.jsonl").open()]

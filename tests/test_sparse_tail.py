@@ -12,11 +12,11 @@ import pytest
 
 from dlexp.config import load_config
 from dlexp.data import MnistArrays, make_splits
-from dlexp.data.splits import MIN_SPARSE
+from dlexp.data.splits import MIN_DARK
 from dlexp.nn.layers import Affine
 from dlexp.train.setup import streams, train_model
 
-COMMON, RARE, DARK = 30, 40, 10        # columns lit often, in 1–3 images, never
+COMMON, RARE, DARK = 30, 200, 10       # columns lit often, in 1–3 images, never
 D = COMMON + RARE + DARK
 N_TRAIN = 150
 
@@ -47,8 +47,8 @@ def test_sparse_from_is_where_the_rarely_lit_columns_start() -> None:
     rare_pixels = s.input_order[COMMON:COMMON + RARE]
     assert sorted(rare_pixels) == list(range(COMMON, COMMON + RARE))
     assert s.sparse_from(N_TRAIN) is None              # one batch: every lit pixel in it
-    few = _splits(_arrays(rare=MIN_SPARSE - 1))
-    assert few.sparse_from(16) is None                 # too few to be worth a product
+    few = _splits(_arrays(rare=MIN_DARK - 28))        # a batch leaves fewer than
+    assert few.sparse_from(16) is None                 # MIN_DARK dark: not worth it
 
 
 def test_no_sparse_path_for_images_with_negative_values() -> None:

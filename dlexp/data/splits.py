@@ -40,7 +40,9 @@ from dlexp.errors import ConfigError
 __all__ = ["Splits", "make_splits"]
 
 SUBSETS = ("first", "random")
-MIN_SPARSE = 32     # fewer rarely lit columns than this are not worth a separate product
+# The sparse path costs about eight NumPy calls a step, the products of some 85 columns
+# on the reference machine: a batch must be expected to leave more dark than this.
+MIN_DARK = 128
 
 
 @dataclass(frozen=True)
@@ -57,16 +59,19 @@ class Splits:
     lit_counts: np.ndarray | None = None    # (k,) training images lighting each column
 
     def sparse_from(self, batch_size: int) -> int | None:
-        """The first column of x_train lit in fewer than n_train / ``batch_size``
-        training images, where the rarely lit columns start (a batch of B misses each
-        with probability above (1 − 1/B)^B, ≈ 0.37 for B = 100), if at least ``MIN_SPARSE``
-        of them; else None. Needs ``lit_counts`` (``lit_first``, pixels ≥ 0)."""
+        """The first column of x_train lit in fewer than n_train / B training images
+        (B = ``batch_size``), where the rarely lit columns start — a batch misses each
+        with probability above (1 − 1/B)^B, ≈ 0.37 for B = 100 — if a batch is expected
+        to leave at least ``MIN_DARK`` of them dark, Σ_j (1 − count_j / n_train)^B;
+        else None. Needs ``lit_counts`` (``lit_first``, pixels ≥ 0)."""
         if self.lit_counts is None:
             return None
         n = len(self.y_train)
-        rare = self.lit_counts * max(min(batch_size, n), 1) < n      # (k,), a suffix
+        b = max(min(batch_size, n), 1)
+        rare = self.lit_counts * b < n                                 # (k,), a suffix
         start = len(rare) - int(rare.sum())
-        return start if len(rare) - start >= MIN_SPARSE else None
+        dark = float(np.sum((1.0 - self.lit_counts[start:] / n) ** b))
+        return start if dark >= MIN_DARK else None
 
     @property
     def n_inputs(self) -> int:
