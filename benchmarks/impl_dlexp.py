@@ -1,4 +1,4 @@
-"""dlexp itself, through its public pieces: a config, ``build_model``,
+"""dlexp itself, through its public pieces: a config, ``build_model_for``,
 ``build_optimizer_for`` and the one training loop ``fit``.
 
 Timed for an epoch: the whole ``fit`` call for one epoch with no validation set and
@@ -7,8 +7,9 @@ optimiser update, per-step loss and running accuracy. No evaluation pass is incl
 
 The images are laid out as dlexp's own loader lays them out for training (``make_splits``
 with ``lit_first``: the pixels never lit in a training image left out of the training
-images, the input layer's rows reordered to match), once at set-up, untimed, as the
-other implementations' data preparation is; the weights are the same He draw.
+images, the rest ordered from the most often lit, the input layer's rows reordered to
+match; the model multiplies the rarely lit ones per batch), once at set-up, untimed, as
+the other implementations' data preparation is; the weights are the same He draw.
 """
 
 from __future__ import annotations
