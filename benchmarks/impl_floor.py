@@ -9,7 +9,7 @@ products take the first k rows of W1; which rows they are does not change the ti
     forward   h_i = h_{i-1} W_i                           (B, d_i)
     backward  dW_i = h_{i-1}ᵀ δ_i,   δ_{i-1} = δ_i W_iᵀ (i ≥ 2; Wᵀ copied contiguous)
 
-and where dlexp multiplies the rarely lit pixels per batch (``Splits.sparse_from`` = s),
+and where dlexp multiplies the rarely lit pixels per batch (``setup.sparse_from`` = s),
 the input layer's products as it makes them: over x[:, :s], plus over the c columns
 of x[:, s:] the batch lights (taken from the batch; which c they are is worked out
 before the clock starts, and c rows of a weight block stand in for their weights).
@@ -26,6 +26,7 @@ import numpy as np
 
 from benchmarks.common import (BATCH, EVAL_CHUNK, WORKLOADS, Data, dlexp_layout,
                                initial_weights, order_rng, sizes, timed)
+from dlexp.train import setup
 
 
 class Network:
@@ -79,18 +80,22 @@ class Network:
             np.matmul(xs.T, d, out=self.dWs[:xs.shape[1]])
 
 
-def batch_plan(x: np.ndarray, perm: np.ndarray, sparse_from: int | None) -> list:
-    """Per batch of ``perm``: (its indices, the columns ≥ ``sparse_from`` it lights,
-    less s, or None) — worked out before the clock starts."""
+Plan = list[tuple[np.ndarray, "np.ndarray | None"]]
+
+
+def batch_plan(x: np.ndarray, perm: np.ndarray, start_sparse: int | None) -> Plan:
+    """Per batch of ``perm``: (its indices, the columns ≥ ``start_sparse`` it lights,
+    less ``start_sparse``, or None) — worked out before the clock starts."""
     plan = []
     for start in range(0, x.shape[0], BATCH):
         idx = perm[start:start + BATCH]
-        lit = None if sparse_from is None else np.flatnonzero(x[idx, sparse_from:].any(axis=0))
+        lit = (None if start_sparse is None
+               else np.flatnonzero(x[idx, start_sparse:].any(axis=0)))
         plan.append((idx, lit))
     return plan
 
 
-def epoch_products(net: Network, x: np.ndarray, plan: list, xbuf: np.ndarray) -> None:
+def epoch_products(net: Network, x: np.ndarray, plan: Plan, xbuf: np.ndarray) -> None:
     for idx, lit in plan:
         net.step(x.take(idx, axis=0, out=xbuf[:idx.shape[0]], mode="clip"), lit)
 
@@ -111,7 +116,7 @@ class Impl:
         self.w = WORKLOADS[workload]
         n_layers = len(sizes(self.w)) - 1
         k, weights = self.main.x_train.shape[1], initial_weights(self.w)
-        self.net = Network(weights, n_layers, BATCH, k, self.main.sparse_from(BATCH))
+        self.net = Network(weights, n_layers, BATCH, k, setup.sparse_from(self.main, BATCH))
         self.eval_net = Network(weights, n_layers, EVAL_CHUNK)
         self.xbuf = np.empty((BATCH, k), np.float32)
         self.rng = order_rng()
@@ -133,7 +138,7 @@ class Impl:
         x_tr, x_val = self.trial_data.x_train, self.trial_data.x_test
         rng, n_layers, k = order_rng(seed), len(sizes(w)) - 1, x_tr.shape[1]
         weights = initial_weights(w, seed)
-        net = Network(weights, n_layers, BATCH, k, self.trial_data.sparse_from(BATCH))
+        net = Network(weights, n_layers, BATCH, k, setup.sparse_from(self.trial_data, BATCH))
         evals_tr = Network(weights, n_layers, EVAL_CHUNK, k)                 # built untimed
         evals = Network(weights, n_layers, EVAL_CHUNK)
         xbuf = np.empty((BATCH, k), np.float32)

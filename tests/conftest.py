@@ -44,7 +44,7 @@ def write_tiny_mnist(folder: Path, n_train: int = 200, n_test: int = 50, seed: i
     training image (the top ``DARK_ROWS`` rows), while test images light them, and many
     are lit in one only (the next ``RARE_ROWS`` rows and the ``EDGE`` columns at each
     side below them), so training takes the input layer's sparse path
-    (``Splits.sparse_from``).
+    (``dlexp.train.setup.sparse_from``).
     """
     from dlexp.data.idx import write_idx
 

@@ -12,6 +12,7 @@ import pytest
 
 from benchmarks import impl_book, impl_dlexp, impl_floor, report
 from benchmarks.common import BATCH, Data
+from dlexp.train.setup import sparse_from
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def test_floor_multiplies_the_rare_pixels_a_batch_lights_as_dlexp_does():
     impl = impl_floor.Impl(Data(x, y, x[:60], y[:60], (x[:40], y[:40], x[:10], y[:10])))
     impl.setup("sgd")
     net, xt = impl.net, impl.main.x_train
-    assert net.s == impl.main.sparse_from(BATCH) and net.s is not None
+    assert net.s == sparse_from(impl.main, BATCH) and net.s is not None
     idx, lit = impl_floor.batch_plan(xt, np.arange(250), net.s)[0]
     xb = xt[idx]
     rest = np.setdiff1d(np.arange(xt.shape[1] - net.s), lit)

@@ -38,21 +38,32 @@ def _arrays(n_train: int = 200, n_test: int = 30) -> MnistArrays:
 
 def test_lit_order_puts_lit_columns_first_most_often_lit_first() -> None:
     a = _arrays()
-    order, counts, nonnegative = lit_order(a.x_train, np.arange(150), block=64)
+    order, counts = lit_order(a.x_train, np.arange(150), block=64)
     lit_in = np.count_nonzero(a.x_train[:150], axis=0)                  # (D,)
     k = len(counts)
-    assert k == D - len(DARK) and nonnegative
+    assert k == D - len(DARK)
     np.testing.assert_array_equal(counts, lit_in[order[:k]])
     assert np.all(np.diff(counts) <= 0)                                 # most often lit first
     for c in np.unique(counts):                                         # ties in pixel order
         same = order[:k][counts == c]
         assert np.all(np.diff(same) > 0)
     np.testing.assert_array_equal(order[k:], DARK)
-    order, counts, _ = lit_order(a.x_train, np.arange(200))
+    order, counts = lit_order(a.x_train, np.arange(200))
     assert len(counts) == D and sorted(order) == list(range(D))
-    signed = a.x_train.astype(np.float64)
-    signed[3, 5] = -1.0
-    assert not lit_order(signed, np.arange(200))[2]
+
+
+def test_dark_pixels_are_left_out_even_when_the_order_is_unchanged() -> None:
+    """Lit pixels already most often lit first, dark ones last: nothing moves, but the
+    dark columns still leave the training images."""
+    x = np.zeros((20, 10), np.uint8)
+    for j in range(7):
+        x[:20 - 2 * j, j] = 9                                           # 20, 18, … 8 images
+    a = MnistArrays(x, np.zeros(20, np.uint8), x[:3], np.zeros(3, np.uint8))
+    s = make_splits(a, val_size=0, train_size=None, rng=np.random.default_rng(0),
+                    lit_first=True)
+    assert s.x_train.shape == (20, 7) and list(s.lit_counts) == [20, 18, 16, 14, 12, 10, 8]
+    np.testing.assert_array_equal(s.input_order, np.arange(10))
+    np.testing.assert_array_equal(s.pixels(s.x_train), x)
 
 
 @pytest.mark.parametrize("dtype", [None, np.float32])

@@ -21,9 +21,10 @@ images keep every pixel (one may light a pixel no training image does), in the s
 order; ``Splits.input_order`` says which pixel each column is, and
 :meth:`Splits.pixels` puts images back in pixel order.
 
-The pixels lit in only a few training images come last among the lit ones:
-:meth:`Splits.sparse_from` tells the input layer where they start, and it multiplies
-only those a batch lights (:class:`dlexp.nn.sparse.SparseTail`; 224 of MNIST's pixels
+The pixels lit in only a few training images thus come last among the lit ones, and
+``Splits.lit_counts`` says how many images light each: where a batch is expected to
+leave many of them dark, the input layer multiplies only those it lights
+(:func:`dlexp.train.setup.sparse_from`, :mod:`dlexp.nn.sparse`; 224 of MNIST's pixels
 are lit in under 1 % of its training images).
 """
 
@@ -40,9 +41,6 @@ from dlexp.errors import ConfigError
 __all__ = ["Splits", "make_splits"]
 
 SUBSETS = ("first", "random")
-# The sparse path costs about eight NumPy calls a step, the products of some 85 columns
-# on the reference machine: a batch must be expected to leave more dark than this.
-MIN_DARK = 128
 
 
 @dataclass(frozen=True)
@@ -56,22 +54,8 @@ class Splits:
     x_test: np.ndarray   # (n_test, 784)
     y_test: np.ndarray   # (n_test,)
     input_order: np.ndarray | None = None   # (784,) pixel of each column; None: in order
-    lit_counts: np.ndarray | None = None    # (k,) training images lighting each column
-
-    def sparse_from(self, batch_size: int) -> int | None:
-        """The first column of x_train lit in fewer than n_train / B training images
-        (B = ``batch_size``), where the rarely lit columns start — a batch misses each
-        with probability above (1 − 1/B)^B, ≈ 0.37 for B = 100 — if a batch is expected
-        to leave at least ``MIN_DARK`` of them dark, Σ_j (1 − count_j / n_train)^B;
-        else None. Needs ``lit_counts`` (``lit_first``, pixels ≥ 0)."""
-        if self.lit_counts is None:
-            return None
-        n = len(self.y_train)
-        b = max(min(batch_size, n), 1)
-        rare = self.lit_counts * b < n                                 # (k,), a suffix
-        start = len(rare) - int(rare.sum())
-        dark = float(np.sum((1.0 - self.lit_counts[start:] / n) ** b))
-        return start if dark >= MIN_DARK else None
+    lit_counts: np.ndarray | None = None    # (k,) training images lighting each x_train
+                                            # column, non-increasing (``lit_first``)
 
     @property
     def n_inputs(self) -> int:
@@ -182,21 +166,17 @@ def _take_scaled(array: np.ndarray, index: np.ndarray, dtype: np.dtype,
 
 
 def lit_order(images: np.ndarray, index: np.ndarray, block: int = 4096
-              ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(order, counts, nonnegative) for the rows ``images[index]`` (N, D): ``order``
-    (D,) the columns non-zero in some row, the most often non-zero first (ties in
-    column order), then the others in order; ``counts`` (k,) the rows lighting each of
-    the former, non-increasing; whether no value is negative. Read block by block."""
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(order, counts) for the rows ``images[index]`` (N, D): ``order`` (D,) the
+    columns non-zero in some row, the most often non-zero first (ties in column order),
+    then the others in order; ``counts`` (k,) the rows lighting each of the former,
+    non-increasing. Read block by block."""
     counts = np.zeros(images.shape[1], dtype=np.int64)                  # (D,)
-    nonnegative = True
     for a in range(0, len(index), block):
-        rows = images[index[a:a + block]]                               # (block, D)
-        counts += np.count_nonzero(rows, axis=0)
-        if images.dtype.kind != "u" and rows.size:
-            nonnegative = nonnegative and bool(rows.min() >= 0)
+        counts += np.count_nonzero(images[index[a:a + block]], axis=0)
     lit = np.flatnonzero(counts)
     lit = lit[np.argsort(-counts[lit], kind="stable")]
-    return (np.concatenate([lit, np.flatnonzero(counts == 0)]), counts[lit], nonnegative)
+    return np.concatenate([lit, np.flatnonzero(counts == 0)]), counts[lit]
 
 
 def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int | None,
@@ -228,12 +208,10 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
     val_idx, train_idx = pool[in_val], pool[~in_val]            # (n_val,), (P - n_val,)
     order = lit = counts = None
     if lit_first:
-        order, counts, nonnegative = lit_order(arrays.x_train, train_idx)   # (784,), (k,)
+        order, counts = lit_order(arrays.x_train, train_idx)   # (784,), (k,)
         lit = order[:len(counts)]
-        if not nonnegative:
-            counts = None                   # SparseTail finds a batch's lit columns by sums
-        if np.array_equal(order, np.arange(len(order))):
-            order = lit = None                                  # nothing to move: as is
+        if len(lit) == len(order) and np.array_equal(order, np.arange(len(order))):
+            order = lit = None                      # every pixel lit, already in order
     if dtype is None:
         take_x = _take
     else:

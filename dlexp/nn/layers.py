@@ -1,7 +1,8 @@
 """Layers with ``forward(x, training)`` and ``backward(dout)``.
 
 Each layer owns its output buffers and reuses them from step to step (one set per
-batch shape), so training allocates almost nothing. An output is therefore valid only
+batch shape), so training allocates almost nothing (the sparse path's small index
+arrays aside). An output is therefore valid only
 until the layer's next ``forward``; copy it to keep it. ``backward`` may overwrite the
 ``dout`` it is given. Parameters and their gradients are views handed in by the model
 (see :mod:`dlexp.nn.model`), so the optimiser can update them all at once.

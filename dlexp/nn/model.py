@@ -65,6 +65,8 @@ class MLP:
             if not np.array_equal(np.sort(self.input_order), np.arange(input_size)):
                 raise ValueError(f"input_order must be a permutation of the {input_size} "
                                  "input columns")
+        if sparse_from is not None and not 0 <= sparse_from <= input_size:
+            raise ValueError(f"sparse_from={sparse_from} is outside 0..{input_size}")
         sizes = [input_size, *spec.hidden, output_size]
         n_layers = len(sizes) - 1
         shapes: list[tuple[str, tuple[int, ...]]] = [

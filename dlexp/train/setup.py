@@ -14,6 +14,7 @@ import numpy as np
 from dlexp.config import Config
 from dlexp.data.splits import Splits
 from dlexp.nn.model import DECAY_MASK, MLP
+from dlexp.nn.sparse import sparse_start
 from dlexp.optim.optimizers import build_optimizer
 from dlexp.optim.schedules import make_schedule
 from dlexp.optim.transforms import GradientTransformation, Schedule
@@ -49,12 +50,23 @@ def build_model(cfg: Config, input_size: int, output_size: int, s: Streams,
                dropout_rng=s.dropout, input_order=input_order, sparse_from=sparse_from)
 
 
+def sparse_from(data: Splits, batch_size: int) -> int | None:
+    """Where ``data``'s rarely lit training columns start, if multiplying them per batch
+    pays at ``batch_size`` (:func:`dlexp.nn.sparse.sparse_start`); None without lit
+    counts, or for training images with a negative (or NaN) value: the sparse path finds
+    a batch's lit columns by their sums."""
+    counts, x = data.lit_counts, data.x_train
+    if counts is None or len(counts) != x.shape[1] or not x.min(initial=0) >= 0:
+        return None
+    return sparse_start(counts, x.shape[0], batch_size)
+
+
 def build_model_for(cfg: Config, data: Splits, s: Streams) -> MLP:
     """The configured MLP for ``data``: its inputs in the data's column order
-    (``Splits.input_order``), its rarely lit columns multiplied per batch
-    (``Splits.sparse_from`` at the configured batch size), 10 classes."""
+    (``Splits.input_order``), its rarely lit columns multiplied per batch where that
+    pays (:func:`sparse_from` at the configured batch size), 10 classes."""
     return build_model(cfg, data.n_inputs, 10, s, data.input_order,
-                       data.sparse_from(cfg.training.batch_size))
+                       sparse_from(data, cfg.training.batch_size))
 
 
 def build_optimizer_for(cfg: Config, n_train: int) -> tuple[GradientTransformation, Schedule]:
