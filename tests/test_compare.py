@@ -329,6 +329,18 @@ def test_a_stop_request_interrupts_the_running_run_and_skips_the_rest(tiny_env, 
     assert json.loads((result.dir / "summary.json").read_text())["status"] == "interrupted"
 
 
+def test_a_stopped_worker_run_names_the_signal_the_comparison_got(tiny_env, tmp_path,
+                                                                monkeypatch):
+    import signal
+    import types
+    monkeypatch.setattr(pool, "_STOP", _SetAfter(3))
+    monkeypatch.setattr(pool, "_SIGNAL", types.SimpleNamespace(value=signal.SIGTERM))
+    result = _two_by_two(tmp_path, 1, "stopped")
+    first = json.loads((result.dir / "sgd-seed0" / "summary.json").read_text())
+    assert first["status"] == "interrupted" and first["stop_reason"] == "interrupted by SIGTERM"
+    assert result.runs[0]["error"] == "interrupted by SIGTERM"
+
+
 def test_an_interrupted_comparison_still_gets_its_table_and_figures(tiny_env, tmp_path,
                                                                    monkeypatch, capsys):
     monkeypatch.setattr(pool, "_STOP", _SetAfter(10))    # the first run stops at update 10

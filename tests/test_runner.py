@@ -17,7 +17,8 @@ from dlexp.train.loop import Callback, fit
 from dlexp.train.runner import EXIT_CODES, load_splits, train_run
 from dlexp.train.rundir import new_run_dir
 from dlexp.train.setup import build_model, build_optimizer_for, streams
-from dlexp.train.signals import hold_interrupts
+from dlexp.train.signals import (hold_interrupts, interrupt_on_sigterm, interrupted_by,
+                                 signal_of)
 
 
 def recorded_fit(cfg, x, y, rng_seed=0, callbacks=()):
@@ -204,6 +205,16 @@ def test_hold_interrupts_defers_one_signal_and_yields_to_a_second(signum):
             done.append("never")
     assert done == ["finished the writes"]                  # a second one acts at once
     assert {s: signal.getsignal(s) for s in before} == before   # handlers restored
+
+
+def test_sigterm_is_a_keyboard_interrupt_that_says_it_was_sigterm():
+    with pytest.raises(KeyboardInterrupt) as caught:
+        with interrupt_on_sigterm():
+            _raise_signal(signal.SIGTERM)
+    assert signal_of(caught.value) == signal.SIGTERM
+    assert interrupted_by(signal_of(caught.value)) == "interrupted by SIGTERM"
+    assert signal_of(KeyboardInterrupt()) == signal.SIGINT
+    assert interrupted_by(0) == "interrupted by the user"
 
 
 def test_full_train_eval_records_the_whole_set_objective_with_penalty():

@@ -16,10 +16,10 @@
 * **MNIST once per worker**: :func:`~dlexp.data.load_mnist` is memoised per process, so
   each worker reads the files for its first run only; splits are made per run from
   the run's own seed, exactly as ``dlexp train`` makes them.
-* **stopping**: workers ignore SIGINT. On Ctrl-C (or SIGTERM) the parent sets a shared
-  event; each worker's :class:`StopWhenSet` raises KeyboardInterrupt at its next
-  update, which :func:`~dlexp.train.loop.fit` records as ``interrupted`` — the sub-run
-  folder stays complete. Runs not yet started end as ``skipped``. Workers die with the
+* **stopping**: workers ignore SIGINT. On Ctrl-C (or SIGTERM) the parent records the
+  signal and sets a shared event; each worker's :class:`StopWhenSet` stops its run
+  after the current update, which :func:`~dlexp.train.loop.fit` records as
+  ``interrupted by SIGINT`` (or SIGTERM) — the sub-run folder stays complete. Runs not yet started end as ``skipped``. Workers die with the
   parent (``kill -9`` of it leaves no orphan writing a sub-run folder).
 * **failures**: an exception in one run is caught in its worker and reported as status
   ``failed`` (with a summary.json in its folder); the other runs go on.
@@ -40,23 +40,27 @@ from dlexp.config import Config
 from dlexp.io import write_json
 from dlexp.train.loop import Callback, FitState
 from dlexp.train.runner import train_run
-from dlexp.train.signals import interrupt_on_sigterm, stop_with_parent
+from dlexp.train.signals import (interrupt_on_sigterm, interrupted_by, signal_of,
+                                 stop_with_parent)
 
 SUMMARY_KEYS = ("steps", "final_train_loss", "best_val_acc", "final_val_acc", "test_acc",
                 "train_seconds")
 
 _STOP = None                                # the shared stop event, in a worker process
+_SIGNAL = None                              # the signal that stopped it (a shared int)
 
 
 class StopWhenSet(Callback):
-    """Stop training, as Ctrl-C would, once ``event`` is set."""
+    """Once ``event`` is set, stop after the current update, as Ctrl-C would, naming the
+    signal in ``signum`` (a shared int; None or 0: unknown)."""
 
-    def __init__(self, event) -> None:
-        self.event = event
+    def __init__(self, event, signum=None) -> None:
+        self.event, self.signum = event, signum
 
     def on_step_end(self, state: FitState, loss: float) -> None:
         if self.event.is_set():
-            raise KeyboardInterrupt
+            signum = self.signum.value if self.signum is not None else 0
+            state.status, state.stop = "interrupted", interrupted_by(signum)
 
 
 def default_jobs() -> int:
@@ -80,7 +84,7 @@ def run_one(cfg: Config, run_dir: Path) -> dict:
     """One sub-run, in whichever process calls it; never raises but KeyboardInterrupt."""
     if _STOP is not None and _STOP.is_set():
         return outcome("skipped")
-    callbacks = (StopWhenSet(_STOP),) if _STOP is not None else ()
+    callbacks = (StopWhenSet(_STOP, _SIGNAL),) if _STOP is not None else ()
     try:
         s = train_run(cfg, run_dir=run_dir, callbacks=callbacks, progress=False).summary
     except KeyboardInterrupt:
@@ -110,16 +114,16 @@ def _serial(configs: Sequence[Config], run_dirs: Sequence[Path],
             else:
                 try:
                     result = run_one(cfg, run_dir)
-                except KeyboardInterrupt:   # outside fit: loading data, writing files
-                    result = outcome("interrupted", "interrupted by the user")
+                except KeyboardInterrupt as e:   # outside fit: loading data, writing files
+                    result = outcome("interrupted", interrupted_by(signal_of(e)))
             outcomes.append(result)
             on_done(i, result)
     return outcomes
 
 
-def _init_worker(stop) -> None:
-    global _STOP
-    _STOP = stop
+def _init_worker(stop, signum) -> None:
+    global _STOP, _SIGNAL
+    _STOP, _SIGNAL = stop, signum
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # the parent decides when to stop
     # A worker outliving the parent would take the next queued run and write into the
     # comparison folder unseen (a --resume would then train that run a second time).
@@ -130,10 +134,10 @@ def _init_worker(stop) -> None:
 def _parallel(configs: Sequence[Config], run_dirs: Sequence[Path], jobs: int,
               on_done: Callable[[int, dict], None]) -> list[dict]:
     ctx = multiprocessing.get_context("spawn")
-    stop = ctx.Event()
+    stop, signum = ctx.Event(), ctx.Value("i", 0)
     outcomes: list[dict | None] = [None] * len(configs)
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(stop,)) as pool:
+                             initargs=(stop, signum)) as pool:
         futures = {pool.submit(run_one, c, d): i
                    for i, (c, d) in enumerate(zip(configs, run_dirs))}
         try:
@@ -142,7 +146,8 @@ def _parallel(configs: Sequence[Config], run_dirs: Sequence[Path], jobs: int,
                     i = futures[fut]
                     outcomes[i] = _result(fut)
                     on_done(i, outcomes[i])
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:
+            signum.value = signal_of(e)
             stop.set()
             for fut in futures:
                 fut.cancel()

@@ -4,7 +4,8 @@ While training, the :class:`StopOnSignal` callback turns the first SIGINT or SIG
 into a request: the current update finishes, then ``fit`` stops with status
 ``interrupted`` — the weights are never left half-updated. A second signal raises
 KeyboardInterrupt at once. :func:`interrupt_on_sigterm` makes SIGTERM act like Ctrl-C
-(KeyboardInterrupt) elsewhere, e.g. in worker processes and evaluations.
+elsewhere, e.g. in worker processes and evaluations: it raises :class:`Terminated`, a
+KeyboardInterrupt that still says which signal it was.
 
 While the final files are written, :func:`hold_interrupts` makes the first SIGINT or
 SIGTERM wait until the writes are done (then it is raised as KeyboardInterrupt), so a
@@ -26,6 +27,20 @@ from typing import Iterator
 from dlexp.train.loop import Callback, FitState
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised inside :func:`interrupt_on_sigterm` as Ctrl-C raises KeyboardInterrupt."""
+
+
+def signal_of(exc: KeyboardInterrupt) -> int:
+    """The signal behind ``exc``: SIGTERM for :class:`Terminated`, else SIGINT."""
+    return signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+
+
+def interrupted_by(signum: int) -> str:
+    """The stop reason a run records: ``interrupted by SIGTERM`` (0: by the user)."""
+    return f"interrupted by {signal.Signals(signum).name}" if signum else "interrupted by the user"
+
+
 def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
@@ -39,7 +54,7 @@ def interrupt_on_sigterm() -> Iterator[None]:
 
     def handler(signum, frame):
         signal.signal(signal.SIGTERM, previous)      # a second SIGTERM behaves as before
-        raise KeyboardInterrupt
+        raise Terminated
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
@@ -108,8 +123,7 @@ class StopOnSignal(Callback):
 
     def on_step_end(self, state: FitState, loss: float) -> None:
         if self.signalled is not None:
-            name = signal.Signals(self.signalled).name
-            state.status, state.stop = "interrupted", f"interrupted by {name}"
+            state.status, state.stop = "interrupted", interrupted_by(self.signalled)
 
     def on_train_end(self, state: FitState) -> None:
         for s, h in self.previous.items():
