@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 from dlexp.cli import app, fail, handle_errors
-from dlexp.cli.options import CONFIG, SET, comparison_options
+from dlexp.cli.options import CONFIG, SET, comparison_options, runs_dir_option
 from dlexp.experiments import book
 
 if TYPE_CHECKING:
@@ -69,8 +69,7 @@ def optimizer_paths(
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Updates (default: 30; "
                                         "rosenbrock 300)."),
     start: Optional[str] = typer.Option(None, "--start", help="X,Y, e.g. --start=-7,2."),
-    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where the run folder "
-                                  "goes."),
+    runs_dir: Path = runs_dir_option("Where the run folder goes."),
 ) -> None:
     """Paths of the optimizers on a 2-D function, over its contours (book §6.1)."""
     from dlexp.experiments.optimizers import parse_optimizers

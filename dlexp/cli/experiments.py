@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from dlexp.cli import app, handle_errors
+from dlexp.cli.options import runs_dir_option
 
 
 @app.command()
@@ -21,8 +22,7 @@ def activations(
     units: int = typer.Option(100, min=1, help="Units per layer (and input size)."),
     layers: int = typer.Option(5, min=1, help="Hidden layers."),
     seed: int = typer.Option(0, min=0),
-    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where the run folder "
-                                  "goes."),
+    runs_dir: Path = runs_dir_option("Where the run folder goes."),
 ) -> None:
     """Histograms of hidden activations and of the gradients flowing back (book §6.2)."""
     from dlexp.experiments.quick import activations_report

@@ -31,6 +31,21 @@ SET = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a base confi
 SET_CONFIG = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a config value, "
                           "e.g. --set optimizer.lr=0.01 (repeatable).")    # train, search
 
+def _folder(value: str | Path) -> Path:
+    """A folder option's value; an empty one (``--runs-dir ""``, e.g. from an unset shell
+    variable) is refused rather than taken as the current folder."""
+    if isinstance(value, Path):
+        return value
+    if not value.strip():
+        raise typer.BadParameter("an empty path; give a folder, e.g. runs")
+    return Path(value)
+
+
+def runs_dir_option(help: str) -> typer.models.OptionInfo:
+    """``--runs-dir`` (default ``runs``), with ``help``."""
+    return typer.Option(Path("runs"), "--runs-dir", parser=_folder, metavar="PATH", help=help)
+
+
 _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
     ("iterations", Optional[int], typer.Option(
         None, "--iterations", min=1,
@@ -45,8 +60,7 @@ _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
     ("jobs", Optional[int], typer.Option(
         None, "--jobs", "-j", "--workers", min=1,
         help="Worker processes (default: all cores); each uses one BLAS thread.")),
-    ("runs_dir", Path, typer.Option(Path("runs"), "--runs-dir",
-                                    help="Where the comparison folder goes.")),
+    ("runs_dir", Path, runs_dir_option("Where the comparison folder goes.")),
     ("band", str, typer.Option("minmax", "--band",
                                help="Band over seeds: minmax or std (±1 std).")),
     ("quiet", bool, typer.Option(False, "--quiet", "-q", help="No line per finished run.")),

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from dlexp.cli import app, handle_errors
-from dlexp.cli.options import SET_CONFIG
+from dlexp.cli.options import SET_CONFIG, runs_dir_option
 
 
 @app.command()
@@ -44,7 +44,7 @@ def search(
     final_test: bool = typer.Option(
         False, "--final-test", help="Once the search is complete: retrain the best config on "
                                     "train+validation for the epochs it ran; test once."),
-    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where search folders go."),
+    runs_dir: Path = runs_dir_option("Where search folders go."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No live table."),
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the figures."),
 ) -> None:

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from dlexp.cli import app, handle_errors
-from dlexp.cli.options import SET_CONFIG
+from dlexp.cli.options import SET_CONFIG, runs_dir_option
 
 
 @app.command()
@@ -18,7 +18,7 @@ def train(
     set_: List[str] = SET_CONFIG,
     print_config: bool = typer.Option(False, "--print-config",
                                       help="Print the resolved config and exit."),
-    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where run folders go."),
+    runs_dir: Path = runs_dir_option("Where run folders go."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
     """Train one model as CONFIG says; everything lands in a new run folder."""
@@ -48,7 +48,7 @@ def data(
 @app.command()
 @handle_errors
 def runs(
-    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where run folders are."),
+    runs_dir: Path = runs_dir_option("Where run folders are."),
 ) -> None:
     """List what dlexp wrote there (runs, comparisons, searches, paths, activations):
     kind, start time, status, sub-runs, best validation and test accuracy."""
@@ -61,8 +61,7 @@ def runs(
 def plot(
     run: List[Path] = typer.Argument(..., help="Run folders to overlay."),
     metric: str = typer.Option("val_acc", help="train_loss, train_acc, val_loss or val_acc."),
-    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where the figure goes "
-                                  "by default."),
+    runs_dir: Path = runs_dir_option("Where the figure goes by default."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output figure; .png, .pdf "
                                        "or .svg (default: <runs-dir>/overlay-<metric>.png)."),
 ) -> None:
