@@ -14,9 +14,9 @@ the input layer's products as it makes them: over x[:, :s], plus over the c colu
 of x[:, s:] the batch lights (taken from the batch; which c they are is worked out
 before the clock starts, and c rows of a weight block stand in for their weights).
 
-Any NumPy implementation of these networks makes at least this work, so ``dlexp /
+A NumPy implementation making these products does at least this work, so ``dlexp /
 floor`` shows how much of an epoch the rest costs, and ``floor / PyTorch`` the best
-ratio NumPy can reach on this machine. The weights are never updated and δ is a fixed
+ratio NumPy can reach that way on this machine. The weights are never updated and δ is a fixed
 small matrix, so every value stays finite (no slow denormal or overflow paths).
 """
 

@@ -31,6 +31,7 @@ SET = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a base confi
 SET_CONFIG = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a config value, "
                           "e.g. --set optimizer.lr=0.01 (repeatable).")    # train, search
 
+
 def _folder(value: str | Path) -> Path:
     """A folder option's value; an empty one (``--runs-dir ""``, e.g. from an unset shell
     variable) is refused rather than taken as the current folder."""

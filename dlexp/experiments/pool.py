@@ -19,8 +19,9 @@
 * **stopping**: workers ignore SIGINT. On Ctrl-C (or SIGTERM) the parent records the
   signal and sets a shared event; each worker's :class:`StopWhenSet` stops its run
   after the current update, which :func:`~dlexp.train.loop.fit` records as
-  ``interrupted by SIGINT`` (or SIGTERM) — the sub-run folder stays complete. Runs not yet started end as ``skipped``. Workers die with the
-  parent (``kill -9`` of it leaves no orphan writing a sub-run folder).
+  ``interrupted by SIGINT`` (or SIGTERM) — the sub-run folder stays complete. Runs not
+  yet started end as ``skipped``. Workers die with the parent (``kill -9`` of it leaves
+  no orphan writing a sub-run folder).
 * **failures**: an exception in one run is caught in its worker and reported as status
   ``failed`` (with a summary.json in its folder); the other runs go on.
 """

@@ -2,10 +2,10 @@
 
 Each layer owns its output buffers and reuses them from step to step (one set per
 batch shape), so training allocates almost nothing (the sparse path's small index
-arrays aside). An output is therefore valid only
-until the layer's next ``forward``; copy it to keep it. ``backward`` may overwrite the
-``dout`` it is given. Parameters and their gradients are views handed in by the model
-(see :mod:`dlexp.nn.model`), so the optimiser can update them all at once.
+arrays aside). An output is therefore valid only until the layer's next ``forward``;
+copy it to keep it. ``backward`` may overwrite the ``dout`` it is given. Parameters and
+their gradients are views handed in by the model (see :mod:`dlexp.nn.model`), so the
+optimiser can update them all at once.
 
 Speed notes (batch 100 × 100 units, where NumPy's per-call cost rivals the arithmetic):
 column sums Σ_n are written as ``1ᵀ · dy`` (one BLAS matrix-vector product, several

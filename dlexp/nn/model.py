@@ -57,7 +57,8 @@ class MLP:
         a generator spawned from ``rng``, so the two streams never overlap);
         ``input_order`` (input_size,): the feature of each input column (module);
         ``sparse_from``: the first of the training inputs' rarely non-zero, never negative
-        last columns (``Splits.sparse_from``; see :class:`~dlexp.nn.layers.Affine`)."""
+        last columns (:func:`dlexp.train.setup.sparse_from`; see
+        :class:`~dlexp.nn.layers.Affine`)."""
         self.spec, self.dtype = spec, np.dtype(dtype)
         self.input_order = None
         if input_order is not None:
