@@ -78,44 +78,42 @@ class Affine:
         self.need_dx = need_dx
         self.sparse_from = sparse_from
         self.buf = Buffers(W.dtype)
-        self.key = (-1, -1, False)                                 # (N, k, tail) of x
-        self.x: np.ndarray | None = None
+        self.key: tuple = ((-1, -1), False)                        # (x.shape, training)
+        self.xd: np.ndarray | None = None       # the columns of x multiplied densely
         self.tails: dict[tuple, SparseTail] = {}
 
-    def _resize(self, n: int, k: int, tail: bool) -> None:
-        """Point the views of W, dW and the buffers at inputs of n rows and k columns
-        (the columns from ``sparse_from`` on through a :class:`SparseTail` if ``tail``)."""
-        self.key = (n, k, tail)
-        d = self.sparse_from if tail else k                        # columns multiplied densely
+    def _resize(self, n: int, k: int, training: bool) -> None:
+        """Point the views of W, dW and the buffers at inputs of n rows and k columns;
+        a training batch's columns from ``sparse_from`` on go through a
+        :class:`SparseTail`."""
+        self.key = ((n, k), training)
+        tail = training and self.sparse_from is not None and self.sparse_from < k
+        d = self.d = self.sparse_from if tail else k               # columns multiplied densely
         self.Wk, self.Wd, self.dWd = self.W[:k], self.W[:d], self.dW[:d]   # (k | d, D_out)
         self.dW_rest = self.dW[d:] if d < self.W.shape[0] else None  # rows zeroed each step
+        self.ones = self.buf.filled("ones", (n,), 1.0)             # (N,)
         self.tail = None
         if tail:
-            if self.key not in self.tails:
-                self.tails[self.key] = SparseTail(self.W[d:k], self.dW[d:k], n)
-            self.tail = self.tails[self.key]
+            if (n, k) not in self.tails:
+                self.tails[(n, k)] = SparseTail(self.W[d:k], self.dW[d:k], self.ones)
+            self.tail = self.tails[(n, k)]
         self.y = self.buf.get("y", (n, self.W.shape[1]))           # (N, D_out)
-        self.ones = self.buf.filled("ones", (n,), 1.0)             # (N,)
         if self.need_dx:
             self.Wt = self.buf.get("Wt", (self.W.shape[1], k))     # (D_out, k)
             self.dx = self.buf.get("dx", (n, k))                   # (N, k)
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        tail = training and self.sparse_from is not None and self.sparse_from < x.shape[1]
-        if (*x.shape, tail) != self.key:
-            self._resize(*x.shape, tail)
-        self.x = x
-        if self.tail is None:
-            y = np.matmul(x, self.Wk, out=self.y)
-        else:
-            y = np.matmul(x[:, :self.sparse_from], self.Wd, out=self.y)
-            self.tail.forward(x[:, self.sparse_from:], y)
+        if (x.shape, training) != self.key:
+            self._resize(*x.shape, training)
+        self.xd = x if self.tail is None else x[:, :self.d]         # (N, d)
+        y = np.matmul(self.xd, self.Wd, out=self.y)
+        if self.tail is not None:
+            self.tail.forward(x[:, self.d:], y)
         y += self.b
         return y
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        xd = self.x if self.tail is None else self.x[:, :self.sparse_from]
-        np.matmul(xd.T, dout, out=self.dWd)                        # (d, D_out)
+        np.matmul(self.xd.T, dout, out=self.dWd)                   # (d, D_out)
         if self.dW_rest is not None:       # zeroed each time: an optimiser may write dW
             self.dW_rest.fill(0.0)
         if self.tail is not None:

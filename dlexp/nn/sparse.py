@@ -60,13 +60,15 @@ class SparseTail:
     """Forward and backward of ``x[:, s:k] W[s:k]`` over the columns a batch lights.
 
     ``W`` and ``dW`` are the (k − s, D_out) views of the input layer's weight and
-    gradient rows s…k−1; ``n`` the batch size. The caller zeroes ``dW`` before
-    :meth:`backward` (it writes the lit rows only).
+    gradient rows s…k−1; ``ones`` (N,) a vector of ones as long as the batch (the
+    layer's own, never written). The caller zeroes ``dW`` before :meth:`backward` (it
+    writes the lit rows only).
     """
 
-    def __init__(self, W: np.ndarray, dW: np.ndarray, n: int) -> None:
+    def __init__(self, W: np.ndarray, dW: np.ndarray, ones: np.ndarray) -> None:
         self.W, self.dW = W, dW                                     # (k − s, D_out)
-        self.ones = np.ones(n, dtype=W.dtype)                       # (N,)
+        self.ones = ones                                            # (N,)
+        n = len(ones)
         self.sums = np.empty(W.shape[0], dtype=W.dtype)             # (k − s,)
         self.rows = np.empty_like(W)                                # (≤ k − s, D_out)
         self.grad = np.empty_like(W)                                # (≤ k − s, D_out)
