@@ -9,6 +9,7 @@ loss of a diverged run) becomes ``null``, so every line parses with any JSON rea
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from dlexp.errors import RunError, WriteError
 
 
 def _file_mode() -> int:
@@ -29,10 +32,18 @@ def _file_mode() -> int:
 _FILE_MODE = _file_mode()
 
 
+_PENDING: set[str] = set()        # temporary files being written (for discard_pending)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically (temp file + fsync + rename)."""
+    """Replace ``path`` with ``data`` atomically (temp file + fsync + rename). A failure
+    (disk full) leaves the old file and no temporary one, and raises WriteError."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise WriteError(path, e) from None
+    _PENDING.add(tmp)
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), _FILE_MODE)  # mkstemp makes 0600; give the usual mode
@@ -40,12 +51,26 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+    except BaseException as e:
+        _unlink(tmp)
+        if isinstance(e, OSError):
+            raise WriteError(path, e) from None
         raise
+    finally:
+        _PENDING.discard(tmp)
+
+
+def discard_pending() -> None:
+    """Remove the temporary files of writes in progress (before an abrupt exit)."""
+    for tmp in list(_PENDING):
+        _unlink(tmp)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -64,11 +89,24 @@ def write_yaml(path: Path, obj: Any) -> None:
 
 
 def append_jsonl(path: Path, record: dict) -> None:
-    """Append ``record`` as one JSON line; flushed before returning."""
-    line = dumps_json(record) + "\n"
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(line)
-        f.flush()
+    """Append ``record`` as one JSON line with a single ``write``; if it cannot be written
+    whole (disk full) the file is cut back to its previous end and WriteError is raised,
+    so the next line never joins a torn one."""
+    data = (dumps_json(record) + "\n").encode("utf-8")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, _FILE_MODE)
+    except OSError as e:
+        raise WriteError(Path(path), e) from None
+    try:
+        end = os.fstat(fd).st_size
+        try:
+            if os.write(fd, data) != len(data):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError as e:
+            os.ftruncate(fd, end)
+            raise WriteError(Path(path), e) from None
+    finally:
+        os.close(fd)
 
 
 _NO_DEFAULT = object()
@@ -82,7 +120,6 @@ def read_json(path: Path, default: Any = _NO_DEFAULT) -> Any:
     except (OSError, ValueError) as e:          # JSONDecodeError, UnicodeDecodeError
         if default is not _NO_DEFAULT:
             return default
-        from dlexp.errors import RunError
         problem = "missing or unreadable" if isinstance(e, OSError) else "damaged (not JSON)"
         raise RunError(f"{path}: {problem}; the folder is not complete") from None
 

@@ -88,7 +88,7 @@ class CompareResult:
     status: str                             # completed, failed or interrupted
     runs: list[dict]                        # one record per variant, in variant order
     summary: list[dict]                     # one row per label (summary.csv)
-    signalled: bool = False                 # Ctrl-C came while the results were written
+    signalled: bool = False                 # Ctrl-C or SIGTERM came (all was written)
 
     @property
     def failed(self) -> list[dict]:
@@ -122,7 +122,7 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     """
     from dlexp.data import locate_mnist
     from dlexp.experiments.pool import execute
-    from dlexp.train.signals import hold_interrupts
+    from dlexp.train.signals import requested, stoppable
     from dlexp.train.rundir import new_run_dir, run_meta
 
     if not variants:
@@ -175,22 +175,17 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
             on_done(record)
 
     todo = [i for i, n in enumerate(names) if n not in kept]
-    fresh = execute([configs[i] for i in todo], [out_dir / names[i] for i in todo], jobs,
-                    lambda j, o: done(todo[j], o))
-    outcomes = [kept.get(n) for n in names]
-    for i, o in zip(todo, fresh):
-        outcomes[i] = o
-    written: CompareResult | None = None
-    try:
-        with hold_interrupts():
-            result = _write_results(out_dir, meta, outcomes, window, label_column, keys,
-                                    expected, started)
-            written = finish(result) if finish is not None else result
-    except KeyboardInterrupt:
-        if written is None:
-            raise                               # a second Ctrl-C while writing: stop
-        return dataclasses.replace(written, signalled=True)    # all written: say so
-    return written
+    with stoppable():                   # a signal from here on: see dlexp.train.signals
+        fresh = execute([configs[i] for i in todo], [out_dir / names[i] for i in todo], jobs,
+                        lambda j, o: done(todo[j], o))
+        outcomes = [kept.get(n) for n in names]
+        for i, o in zip(todo, fresh):
+            outcomes[i] = o
+        result = _write_results(out_dir, meta, outcomes, window, label_column, keys,
+                                expected, started)
+        written = finish(result) if finish is not None else result
+        late = bool(requested()) and written.status != "interrupted"    # after training
+        return dataclasses.replace(written, signalled=late)
 
 
 def _write_results(out_dir: Path, meta: list[dict], outcomes: list[dict], window: int,

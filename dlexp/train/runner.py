@@ -16,15 +16,15 @@ import numpy as np
 
 from dlexp.config import Config, config_to_dict
 from dlexp.data import Splits, load_mnist, locate_mnist, make_splits
-from dlexp.errors import ConfigError
+from dlexp.errors import ConfigError, WriteError
 from dlexp.io import atomic_write_text, write_json, write_yaml
 from dlexp.train.callbacks import MetricsWriter
 from dlexp.train.loop import Callback, FitState
 from dlexp.train.rundir import new_run_dir, run_meta
 from dlexp.train.setup import split_seed, streams, train_model
-from dlexp.train.signals import StopOnSignal, hold_interrupts, interrupt_on_sigterm
+from dlexp.train.signals import StopOnRequest, stoppable
 
-EXIT_CODES = {"completed": 0, "diverged": 1, "interrupted": 130}
+EXIT_CODES = {"completed": 0, "diverged": 1, "failed": 1, "interrupted": 130}
 
 
 @dataclass(frozen=True)
@@ -51,67 +51,59 @@ def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | No
               save_model: bool = True, progress: bool = True) -> RunResult:
     """Train one model as ``cfg`` says and record everything in a new run directory.
 
-    Everything that can be wrong with the input (data, sizes, the runs folder) raises
-    before the folder is made. Once it exists it always gets a ``summary.json``: a
-    run stopped by Ctrl-C/SIGTERM says ``interrupted``, one whose loss became NaN/inf
-    ``diverged`` (NumPy's overflow warnings are silenced: the status reports it).
+    Everything that can be wrong with the input (data, sizes, memory, the runs folder)
+    raises before the folder is made. Once it exists it always gets a ``summary.json``:
+    a run stopped by Ctrl-C/SIGTERM says ``interrupted``
+    (:mod:`~dlexp.train.signals`), one whose loss became NaN/inf ``diverged``, one
+    whose files could not be written (disk full) ``failed``, naming the file.
     """
     started = time.time()
     s = streams(cfg.seed)
-    splits = splits if splits is not None else load_splits(cfg, progress)
-    check_fits_data(cfg, splits)
-    if run_dir is None:
-        run_dir = new_run_dir(Path(runs_root), cfg.name)
-    else:
-        run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-    meta = run_meta(started)
-
-    model = state = None
-    test_loss = test_acc = None
-    with interrupt_on_sigterm():        # SIGTERM acts as Ctrl-C until the last file is written
+    with stoppable():
+        splits = splits if splits is not None else load_splits(cfg, progress)
+        check_fits_data(cfg, splits)
+        if run_dir is None:
+            run_dir = new_run_dir(Path(runs_root), cfg.name)
+        else:
+            run_dir = Path(run_dir)
+            run_dir.mkdir(parents=True, exist_ok=True)
+        meta = run_meta(started)
+        state = FitState(total_steps=0, steps_per_epoch=0)
+        test = (None, None)
         try:
-            with hold_interrupts():     # config and meta whole, even on Ctrl-C
-                write_yaml(run_dir / "config.yaml", config_to_dict(cfg))
-                write_json(run_dir / "meta.json", meta)
+            write_yaml(run_dir / "config.yaml", config_to_dict(cfg))
+            write_json(run_dir / "meta.json", meta)
             model, state = train_model(cfg, splits, s, (MetricsWriter(run_dir / "metrics.jsonl"),
-                                                        StopOnSignal(), *callbacks))
+                                                        *callbacks, StopOnRequest()))
             if state.status == "completed":
-                test_loss, test_acc = model.evaluate(splits.x_test, splits.y_test)
-        except KeyboardInterrupt:       # before fit began, or during the test evaluation
-            state = state or FitState(total_steps=0, steps_per_epoch=0)
-            state.status, state.stop = "interrupted", "interrupted by the user"
-            test_loss = test_acc = None
-        summary = _finish(run_dir, _summary(cfg, state, test_loss, test_acc), state, meta,
-                          model if save_model else None)
+                test = model.evaluate(splits.x_test, splits.y_test)
+            summary = _finish(run_dir, _summary(cfg, state, *test), state, meta,
+                              model if save_model else None)
+        except WriteError as e:             # disk full: say so in the summary if it fits
+            state.status, state.stop = "failed", str(e)
+            _try(write_json, run_dir / "summary.json", _summary(cfg, state, *test))
+            raise
     return RunResult(run_dir, summary, state)
 
 
 def _finish(run_dir: Path, summary: dict, state: FitState, meta: dict, model) -> dict:
-    """Write steps.csv, model.npz (not of a diverged run), summary.json and meta.json's end
-    time with signals held, so a run folder never lacks its summary. A signal that lands
-    a moment before they are held is acted on once they are written; a second signal
-    while they are written stops at once (:func:`~dlexp.train.signals.hold_interrupts`)."""
-    stopped = False
-    while True:
-        held = False
-        try:
-            with hold_interrupts():
-                held = True
-                _write_steps(run_dir / "steps.csv", state.step_losses)
-                if model is not None and state.status != "diverged":
-                    model.save(run_dir / "model.npz")
-                write_json(run_dir / "summary.json", summary)
-                meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-                write_json(run_dir / "meta.json", meta)
-        except KeyboardInterrupt:
-            if held or stopped:
-                raise
-            stopped = True
-            continue
-        if stopped:
-            raise KeyboardInterrupt
-        return summary
+    """Write steps.csv, model.npz (not of a diverged run), summary.json and meta.json's
+    end time; each is whole or absent (:mod:`dlexp.io`)."""
+    _write_steps(run_dir / "steps.csv", state.step_losses)
+    if model is not None and state.status != "diverged":
+        model.save(run_dir / "model.npz")
+    write_json(run_dir / "summary.json", summary)
+    meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    write_json(run_dir / "meta.json", meta)
+    return summary
+
+
+def _try(write, *args) -> None:
+    """``write(*args)``, ignoring a second failure (the first one is reported)."""
+    try:
+        write(*args)
+    except WriteError:
+        pass
 
 
 def check_fits_data(cfg: Config, splits: Splits) -> None:
