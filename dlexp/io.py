@@ -3,19 +3,23 @@
 ``atomic_write_*`` writes to a temporary file in the same folder, flushes it to disk and
 renames it over the target, so a reader sees the old file or the new one, never half.
 ``append_jsonl`` writes each record as one complete line with a single ``write`` call.
+A write that fails (disk full) raises :class:`~dlexp.errors.WriteError` naming the file.
+:func:`folder_lock` keeps two commands from writing into one folder at once.
 JSON is written strictly (RFC 8259): a non-finite float (NaN, ±inf, e.g. the validation
 loss of a diverged run) becomes ``null``, so every line parses with any JSON reader.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import json
 import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
@@ -185,3 +189,20 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) ->
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_text(path, buf.getvalue())
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, what: str) -> Iterator[None]:
+    """Hold ``folder``'s lock (``flock`` on the folder itself, released by the kernel
+    when the process dies) for the block; RunError at once if another process holds
+    it, so a refused command changes nothing. ``what`` names the work in the message."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunError(f"{folder}: another dlexp {what} is working in this folder; wait "
+                           "for it to end or stop it first") from None
+        yield
+    finally:
+        os.close(fd)                    # releases the lock

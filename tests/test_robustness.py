@@ -459,3 +459,45 @@ def test_version_is_the_installed_one():
     from dlexp.cli import app
     result = CliRunner().invoke(app, ["--version"], prog_name="dlexp")
     assert result.exit_code == 0 and result.output.strip() == f"dlexp {version('dlexp')}"
+
+
+# --- bounded config reads -----------------------------------------------------------------
+
+def test_a_config_is_read_only_up_to_its_size_limit(tmp_path, monkeypatch):
+    from dlexp import config_yaml
+    from dlexp.config_yaml import read_yaml_mapping
+    with pytest.raises(ConfigError, match=r"/dev/zero: larger than 1 MiB"):
+        read_yaml_mapping("/dev/zero")                 # endless: refused after 1 MiB
+    big = tmp_path / "big.yaml"
+    big.write_text("name: big\n# " + "x" * 5000 + "\n")
+    monkeypatch.setattr(config_yaml, "MAX_BYTES", 4096)
+    with pytest.raises(ConfigError, match="big.yaml: larger than"):
+        read_yaml_mapping(big)
+
+
+def test_yaml_aliases_cannot_expand_beyond_the_bound(tmp_path):
+    """The billion laughs: nine levels of nine aliases are 9⁹ values once expanded."""
+    from dlexp.config_yaml import apply_overrides, read_yaml_mapping
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines + ["optimizer: {lr: *a8}"]) + "\n")
+    with pytest.raises(ConfigError, match="laughs.yaml: too large .* aliases"):
+        read_yaml_mapping(path)
+    few = tmp_path / "few.yaml"                      # an alias or two is still fine
+    few.write_text("a: &h [8, 8]\nmodel: {hidden: *h}\n")
+    assert read_yaml_mapping(few)["model"]["hidden"] == [8, 8]
+    value = "[" + ", ".join(["&z [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"] + ["*z"] * 20) + "]"
+    assert len(apply_overrides({}, [f"model.hidden={value}"])["model"]["hidden"]) == 21
+
+
+@pytest.mark.parametrize("digits", [20, 4000, 5000])
+def test_huge_integers_in_a_config_are_one_line(tmp_path, digits):
+    from dlexp.config_yaml import apply_overrides, read_yaml_mapping
+    path = tmp_path / "big-int.yaml"
+    path.write_text(f"training: {{epochs: {'9' * digits}}}\n")
+    with pytest.raises(ConfigError, match=rf"big-int.yaml: .* \({digits} characters\) is beyond"):
+        read_yaml_mapping(path)
+    with pytest.raises(ConfigError, match="--set training.epochs: .* smaller number"):
+        apply_overrides({}, [f"training.epochs={'9' * digits}"])
+    assert apply_overrides({}, ["training.epochs=9223372036854775807"])["training"]["epochs"] > 0

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Callable
 
 from dlexp.search.outputs import Collected, collect, write_outputs
 from dlexp.search.rounds import open_round, quotas
-from dlexp.search.searchdir import SearchPlan, hold_lock
+from dlexp.search.searchdir import SearchPlan, hold_lock, record_resume
 from dlexp.search.recovery import fail_running, requeue_cut_short
 from dlexp.search.study import finished_count, open_storage, round_studies
 from dlexp.search.worker import WorkerJob, run_worker, worker_main
@@ -55,6 +55,8 @@ def run_search(plan: SearchPlan, progress: Progress | None = None) -> SearchResu
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started, workers = time.perf_counter(), plan.workers
     with hold_lock(plan.dir):
+        if plan.resumed:
+            record_resume(plan)
         storage = open_storage(plan.storage, plan.dir)
         open_round(storage, plan.study, plan.base, plan.keep, 1)   # refuses a foreign study
         reran = _fail_left_running(storage, plan) if plan.storage is None else 0
