@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from dlexp.search.final import read_summary
+from dlexp.search.journal import repair_journal
 from dlexp.search.outputs import Collected, collect, write_outputs
 from dlexp.search.rounds import open_round, quotas
 from dlexp.search.searchdir import SearchPlan, hold_lock, record_resume
@@ -46,6 +48,7 @@ class SearchResult:
     status: str                      # completed, incomplete (a worker died) or interrupted
     reran: int = 0                   # trials left running by a stopped search, now failed
     problem: str | None = None
+    repaired: str | None = None      # what was done to a journal damaged by a crash
 
 
 def run_search(plan: SearchPlan, progress: Progress | None = None) -> SearchResult:
@@ -55,7 +58,9 @@ def run_search(plan: SearchPlan, progress: Progress | None = None) -> SearchResu
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started, workers = time.perf_counter(), plan.workers
     with hold_lock(plan.dir):
+        repaired = repair_journal(plan.dir) if plan.storage is None else None
         if plan.resumed:
+            read_summary(plan.dir)           # a damaged one is refused before any work
             record_resume(plan)
         storage = open_storage(plan.storage, plan.dir)
         open_round(storage, plan.study, plan.base, plan.keep, 1)   # refuses a foreign study
@@ -82,7 +87,7 @@ def run_search(plan: SearchPlan, progress: Progress | None = None) -> SearchResu
             status = ("completed" if len(c.rows) >= plan.trials else  # even after a Ctrl-C
                       "incomplete" if problem or not signals.requested() else "interrupted")
             summary = write_outputs(plan, c, status, time.perf_counter() - started, workers)
-    return SearchResult(plan.dir, summary, status, reran, problem)
+    return SearchResult(plan.dir, summary, status, reran, problem, repaired)
 
 
 def _fail_left_running(storage: optuna.storages.BaseStorage, plan: SearchPlan) -> int:
