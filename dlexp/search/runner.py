@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from dlexp.errors import WriteError
+from dlexp.io import write_json
 from dlexp.search.final import read_summary
 from dlexp.search.journal import repair_journal
 from dlexp.search.outputs import Collected, collect, write_outputs
@@ -35,7 +37,7 @@ from dlexp.train import signals
 if TYPE_CHECKING:
     import optuna
 
-EXIT_CODES = {"completed": 0, "incomplete": 1, "interrupted": 130}
+EXIT_CODES = {"completed": 0, "incomplete": 1, "failed": 1, "interrupted": 130}
 Progress = Callable[[Collected, float], None]
 
 
@@ -80,7 +82,11 @@ def run_search(plan: SearchPlan, progress: Progress | None = None) -> SearchResu
             if finished_count(storage, plan.study, plan.rounds) >= plan.trials:
                 pass                                         # nothing left to run
             elif workers == 1:
-                _in_this_process(job, show)
+                try:
+                    _in_this_process(job, show)
+                except WriteError as e:              # disk full: the files say so if they can
+                    _failed(plan, storage, e, time.perf_counter() - started, workers)
+                    raise
             else:
                 problem = _in_processes(job, workers, show)
             c = collect(storage, plan)
@@ -88,6 +94,17 @@ def run_search(plan: SearchPlan, progress: Progress | None = None) -> SearchResu
                       "incomplete" if problem or not signals.requested() else "interrupted")
             summary = write_outputs(plan, c, status, time.perf_counter() - started, workers)
     return SearchResult(plan.dir, summary, status, reran, problem, repaired)
+
+
+def _failed(plan: SearchPlan, storage, error: WriteError, seconds: float, workers: int) -> None:
+    """Write the result files of a search stopped by ``error``, status ``failed`` (and
+    the reason), if the disk takes them; the trials finished so far stay in the journal
+    and ``--resume`` continues once space is freed."""
+    try:
+        summary = write_outputs(plan, collect(storage, plan), "failed", seconds, workers)
+        write_json(plan.dir / "summary.json", {**summary, "error": str(error)})
+    except (WriteError, OSError):
+        pass
 
 
 def _fail_left_running(storage: optuna.storages.BaseStorage, plan: SearchPlan) -> int:

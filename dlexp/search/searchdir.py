@@ -33,6 +33,7 @@ from dlexp.io import as_stored, folder_lock, read_json, read_record, write_json
 from dlexp.train.rundir import new_run_dir, run_meta
 
 SEARCH_FILE = "search.json"
+MAX_TRIALS = 100_000            # counted trials of one search (days of work beyond it)
 FORMAT = "dlexp-search/1"
 
 
@@ -159,6 +160,8 @@ def _check_options(plan: SearchPlan) -> None:
         raise ConfigError(f"--sampler {plan.sampler!r}: choose one of {', '.join(SAMPLERS)}")
     if plan.pruner not in PRUNERS:
         raise ConfigError(f"--pruner {plan.pruner!r}: choose one of {', '.join(PRUNERS)}")
+    if plan.trials > MAX_TRIALS:
+        raise ConfigError(f"--trials {plan.trials}: at most {MAX_TRIALS:,}")
     if plan.rounds < 1 or plan.trials < plan.rounds:
         raise ConfigError(f"--trials {plan.trials} --rounds {plan.rounds}: need at least one "
                           "round and at least one trial per round")
@@ -168,6 +171,12 @@ def _check_options(plan: SearchPlan) -> None:
         raise ConfigError(f"--seed {plan.seed}: must be ≥ 0")
     if plan.storage is not None and not plan.storage.strip():
         raise ConfigError("--storage: give a database URL, e.g. postgresql://user@host/db")
+    if plan.storage is not None and (plan.storage.rstrip("/") in ("sqlite:", "sqlite:/",
+                                                                  "sqlite://")
+                                     or ":memory:" in plan.storage):
+        raise ConfigError(f"--storage {plan.storage}: an in-memory database is gone when the "
+                          "process ends and is not shared with workers; give a file, e.g. "
+                          "sqlite:///search.db")
 
 
 def _check_data() -> None:
