@@ -1,8 +1,7 @@
 """Layers with ``forward(x, training)`` and ``backward(dout)``.
 
 Each layer owns its output buffers and reuses them from step to step (one set per
-batch shape), so training allocates almost nothing (the sparse path's small index
-arrays aside). An output is therefore valid only until the layer's next ``forward``;
+batch shape), so training allocates almost nothing. An output is therefore valid only until the layer's next ``forward``;
 copy it to keep it. ``backward`` may overwrite the ``dout`` it is given. Parameters and
 their gradients are views handed in by the model (see :mod:`dlexp.nn.model`), so the
 optimiser can update them all at once.
@@ -20,7 +19,6 @@ import math
 
 import numpy as np
 
-from dlexp.nn.sparse import SparseTail
 
 
 class Buffers:
@@ -61,68 +59,30 @@ class Affine:
 
     Backward: dW = xᵀ dy, db = Σ_n dy, dx = dy Wᵀ (skipped when ``need_dx`` is False,
     as for the input layer, whose input gradient nobody uses).
-
-    An x of k < D_in columns stands for [x, 0]: its missing last columns are zeros, so
-    y = x W[:k] + b, dW[:k] = xᵀ dy, dW[k:] = 0 and dx = dy W[:k]ᵀ (N, k). Training
-    images with their never-lit pixels left out come in this way (see
-    :mod:`dlexp.data.splits`), and the input layer's products shrink with them.
-
-    With ``sparse_from`` = s, a training batch's columns s…k−1 are rarely non-zero and
-    never negative: y = x[:, :s] W[:s] + (their product over the columns the batch
-    lights, :class:`~dlexp.nn.sparse.SparseTail`) + b, with the same dW.
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray, dW: np.ndarray, db: np.ndarray,
-                 need_dx: bool = True, sparse_from: int | None = None) -> None:
+                 need_dx: bool = True) -> None:
         self.W, self.b, self.dW, self.db = W, b, dW, db
         self.need_dx = need_dx
-        self.sparse_from = sparse_from
         self.buf = Buffers(W.dtype)
-        self.key: tuple = ((-1, -1), False)                        # (x.shape, training)
-        self.xd: np.ndarray | None = None       # the columns of x multiplied densely
-        self.tails: dict[tuple, SparseTail] = {}
-
-    def _resize(self, n: int, k: int, training: bool) -> None:
-        """Point the views of W, dW and the buffers at inputs of n rows and k columns;
-        a training batch's columns from ``sparse_from`` on go through a
-        :class:`SparseTail`."""
-        self.key = ((n, k), training)
-        tail = training and self.sparse_from is not None and self.sparse_from < k
-        d = self.d = self.sparse_from if tail else k               # columns multiplied densely
-        self.Wk, self.Wd, self.dWd = self.W[:k], self.W[:d], self.dW[:d]   # (k | d, D_out)
-        self.dW_rest = self.dW[d:] if d < self.W.shape[0] else None  # rows zeroed each step
-        self.ones = self.buf.filled("ones", (n,), 1.0)             # (N,)
-        self.tail = None
-        if tail:
-            if (n, k) not in self.tails:
-                self.tails[(n, k)] = SparseTail(self.W[d:k], self.dW[d:k], self.ones)
-            self.tail = self.tails[(n, k)]
-        self.y = self.buf.get("y", (n, self.W.shape[1]))           # (N, D_out)
-        if self.need_dx:
-            self.Wt = self.buf.get("Wt", (self.W.shape[1], k))     # (D_out, k)
-            self.dx = self.buf.get("dx", (n, k))                   # (N, k)
+        self.x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        if (x.shape, training) != self.key:
-            self._resize(*x.shape, training)
-        self.xd = x if self.tail is None else x[:, :self.d]         # (N, d)
-        y = np.matmul(self.xd, self.Wd, out=self.y)
-        if self.tail is not None:
-            self.tail.forward(x[:, self.d:], y)
+        self.x = x
+        y = np.matmul(x, self.W, out=self.buf.get("y", (x.shape[0], self.W.shape[1])))
         y += self.b
         return y
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        np.matmul(self.xd.T, dout, out=self.dWd)                   # (d, D_out)
-        if self.dW_rest is not None:       # zeroed each time: an optimiser may write dW
-            self.dW_rest.fill(0.0)
-        if self.tail is not None:
-            self.tail.backward(dout)                               # its lit rows of dW
-        column_sum(dout, self.ones, self.db)
+        ones = self.buf.filled("ones", (dout.shape[0],), 1.0)
+        np.matmul(self.x.T, dout, out=self.dW)
+        column_sum(dout, ones, self.db)
         if not self.need_dx:
             return None
-        np.copyto(self.Wt, self.Wk.T)
-        return np.matmul(dout, self.Wt, out=self.dx)              # (N, k)
+        Wt = self.buf.get("Wt", self.W.T.shape)
+        np.copyto(Wt, self.W.T)
+        return np.matmul(dout, Wt, out=self.buf.get("dx", self.x.shape))
 
 
 class ReLU:

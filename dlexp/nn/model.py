@@ -6,11 +6,6 @@ followed by softmax cross-entropy. Parameters are named ``W1, b1, gamma1,
 beta1, …`` and live in one flat array: weights first (the group weight decay applies to),
 then biases, γ and β. ``params`` and ``grads`` are dicts of views into the flat arrays,
 so an optimiser may work per name or on the two flat groups at once (much faster).
-
-``input_order`` says which input feature each column of x is (as
-``Splits.input_order`` does for reordered pixels); W1's rows follow it. The weights are
-drawn, and ``state``/``load_state``/``save`` read and write them, in feature order, so a
-model's numbers do not depend on the column order its data comes in.
 """
 
 from __future__ import annotations
@@ -50,24 +45,10 @@ class MLP:
 
     def __init__(self, spec: ModelSpec, input_size: int, output_size: int,
                  rng: np.random.Generator, dtype: np.dtype = np.float32,
-                 dropout_rng: np.random.Generator | None = None,
-                 input_order: np.ndarray | None = None, sparse_from: int | None = None
-                 ) -> None:
+                 dropout_rng: np.random.Generator | None = None) -> None:
         """``rng`` draws the initial weights, ``dropout_rng`` the dropout masks (by default
-        a generator spawned from ``rng``, so the two streams never overlap);
-        ``input_order`` (input_size,): the feature of each input column (module);
-        ``sparse_from``: the first of the training inputs' rarely non-zero, never negative
-        last columns (:func:`dlexp.train.setup.sparse_from`; see
-        :class:`~dlexp.nn.layers.Affine`)."""
+        a generator spawned from ``rng``, so the two streams never overlap)."""
         self.spec, self.dtype = spec, np.dtype(dtype)
-        self.input_order = None
-        if input_order is not None:
-            self.input_order = np.asarray(input_order)
-            if not np.array_equal(np.sort(self.input_order), np.arange(input_size)):
-                raise ValueError(f"input_order must be a permutation of the {input_size} "
-                                 "input columns")
-        if sparse_from is not None and not 0 <= sparse_from <= input_size:
-            raise ValueError(f"sparse_from={sparse_from} is outside 0..{input_size}")
         sizes = [input_size, *spec.hidden, output_size]
         n_layers = len(sizes) - 1
         shapes: list[tuple[str, tuple[int, ...]]] = [
@@ -95,7 +76,6 @@ class MLP:
         init = make_initializer(spec.initializer, spec.init_std)
         for i in range(n_layers):
             self.params[f"W{i + 1}"][...] = init(rng, sizes[i], sizes[i + 1], self.dtype)
-        self.params["W1"][...] = self._columns_of(self.params["W1"])   # drawn per feature
         for name in self.params:
             if name.startswith("gamma"):
                 self.params[name][...] = 1.0
@@ -105,7 +85,7 @@ class MLP:
         self.batchnorms: list[BatchNorm] = []
         for i in range(1, n_layers + 1):
             self.layers.append(Affine(p[f"W{i}"], p[f"b{i}"], g[f"W{i}"], g[f"b{i}"],
-                                      need_dx=i > 1, sparse_from=None if i > 1 else sparse_from))
+                                      need_dx=i > 1))
             if i == n_layers:
                 break
             if spec.batchnorm:
@@ -148,10 +128,6 @@ class MLP:
                 {"decay": self.flat_grads[:nd], "other": self.flat_grads[nd:]})
 
     # --- evaluation and state -----------------------------------------------------
-    def _columns_of(self, w1: np.ndarray) -> np.ndarray:
-        """W1 (D, H) with rows in feature order → rows in input-column order."""
-        return w1 if self.input_order is None else w1[self.input_order]
-
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 2000) -> tuple[float, float]:
         """(mean cross-entropy, accuracy) in inference mode, in chunks of ``batch_size``."""
         total_loss, correct = 0.0, 0
@@ -173,20 +149,17 @@ class MLP:
         return out
 
     def state(self) -> dict[str, np.ndarray]:
-        """Parameters and batch-norm running statistics, by name (copies; W1's rows in
-        feature order)."""
+        """Parameters and batch-norm running statistics, by name (copies)."""
         out = {k: v.copy() for k, v in self.params.items()}
-        if self.input_order is not None:
-            out["W1"][self.input_order] = self.params["W1"]      # row j → feature order[j]
         for i, bn in enumerate(self.batchnorms, 1):
             out[f"running_mean{i}"] = bn.running_mean.copy()
             out[f"running_var{i}"] = bn.running_var.copy()
         return out
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
-        """Set what :meth:`state` gives (W1's rows in feature order)."""
+        """Set what :meth:`state` gives."""
         for k, v in self.params.items():
-            v[...] = state[k] if k != "W1" else self._columns_of(state[k])
+            v[...] = state[k]
         for i, bn in enumerate(self.batchnorms, 1):
             bn.running_mean[...] = state[f"running_mean{i}"]
             bn.running_var[...] = state[f"running_var{i}"]
