@@ -111,10 +111,9 @@ class MLP:
         self.logits = self.forward(x, training)
         return self.loss_layer.forward(self.logits, y)
 
-    def backward(self, scale: float = 1.0) -> None:
-        """Fill ``grads`` with scale · dL/dθ for the last ``loss`` call (every step of
-        backpropagation is linear in the loss gradient, so scaling it scales them all)."""
-        d = self.loss_layer.backward(scale)
+    def backward(self) -> None:
+        """Fill ``grads`` with dL/dθ for the last ``loss`` call."""
+        d = self.loss_layer.backward()
         for layer in reversed(self.layers):
             d = layer.backward(d)
 

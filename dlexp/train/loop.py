@@ -134,13 +134,9 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
                     state.status = "diverged"
                     state.stop = f"loss became {loss} at update {state.step + 1}"
                     break
-                if optimizer.scale is None:
-                    model.backward()
-                    updates, opt_state = optimizer.update(grads, opt_state, params)
-                    apply_updates(params, updates)
-                else:                       # plain SGD: backpropagate −η∂L/∂z, add it
-                    model.backward(optimizer.scale(opt_state))
-                    apply_updates(params, grads)
+                model.backward()
+                updates, opt_state = optimizer.update(grads, opt_state, params)
+                apply_updates(params, updates)
                 state.step += 1
                 state.step_losses.append(loss)
                 sum_loss += loss
