@@ -1,24 +1,27 @@
 """A multilayer perceptron assembled from a :class:`ModelSpec`.
 
-Each hidden layer is ``Affine → [BatchNorm] → activation → [Dropout]`` (the activation
-writes over the output of the layer before it); the output layer is ``Affine``
-followed by softmax cross-entropy. Parameters are named ``W1, b1, gamma1,
-beta1, …`` and live in one flat array: weights first (the group weight decay applies to),
-then biases, γ and β. ``params`` and ``grads`` are dicts of views into the flat arrays,
-so an optimiser may work per name or on the two flat groups at once (much faster).
+Each hidden layer is ``Affine → [BatchNorm] → activation → [Dropout]``; the output layer
+is ``Affine`` followed by softmax cross-entropy. Parameters are named ``W1, b1, gamma1,
+beta1, …``. One flat parameter buffer: they all live in one array (weights first, the
+group weight decay applies to, then biases, γ and β) and their gradients in another;
+``params`` and ``grads`` are dicts of views into them, so an optimiser may work per name
+or on two flat groups at once (:meth:`MLP.groups`, a few large NumPy calls per step
+instead of a few per parameter).
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from dlexp.io import atomic_write_bytes
 from dlexp.nn.batchnorm import BatchNorm
 from dlexp.nn.init import make_initializer
 from dlexp.nn.layers import ACTIVATIONS, Affine, Dropout
-from dlexp.nn.loss import SoftmaxCrossEntropy
+from dlexp.nn.loss import SoftmaxCrossEntropy, softmax
 
 
 @dataclass(frozen=True)
@@ -70,17 +73,18 @@ class MLP:
             self.grads[name] = self.flat_grads[offset:offset + size].reshape(shape)
             offset += size
 
-        if dropout_rng is None:
-            dropout_rng = rng.spawn(1)[0]
-        self.logits: np.ndarray | None = None          # of the last ``loss`` call, (N, C)
         init = make_initializer(spec.initializer, spec.init_std)
         for i in range(n_layers):
             self.params[f"W{i + 1}"][...] = init(rng, sizes[i], sizes[i + 1], self.dtype)
         for name in self.params:
             if name.startswith("gamma"):
                 self.params[name][...] = 1.0
+        self.logits: np.ndarray | None = None          # of the last ``loss`` call, (N, C)
+        self._build_layers(n_layers, dropout_rng or rng.spawn(1)[0])
+        self.loss_layer = SoftmaxCrossEntropy()
 
-        p, g = self.params, self.grads
+    def _build_layers(self, n_layers: int, dropout_rng: np.random.Generator) -> None:
+        spec, p, g = self.spec, self.params, self.grads
         self.layers: list = []
         self.batchnorms: list[BatchNorm] = []
         for i in range(1, n_layers + 1):
@@ -90,14 +94,12 @@ class MLP:
                 break
             if spec.batchnorm:
                 bn = BatchNorm(p[f"gamma{i}"], p[f"beta{i}"], g[f"gamma{i}"], g[f"beta{i}"],
-                               momentum=spec.bn_momentum, eps=spec.bn_eps,
-                               unbiased=spec.bn_unbiased)
+                               spec.bn_momentum, spec.bn_eps, spec.bn_unbiased)
                 self.layers.append(bn)
                 self.batchnorms.append(bn)
-            self.layers.append(ACTIVATIONS[spec.activation](self.dtype, inplace=True))
+            self.layers.append(ACTIVATIONS[spec.activation]())
             if spec.dropout > 0:
-                self.layers.append(Dropout(spec.dropout, dropout_rng, self.dtype, spec.dropout_mode))
-        self.loss_layer = SoftmaxCrossEntropy(self.dtype)
+                self.layers.append(Dropout(spec.dropout, dropout_rng, spec.dropout_mode))
 
     # --- training ---------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -140,7 +142,6 @@ class MLP:
 
     def predict_proba(self, x: np.ndarray, batch_size: int = 2000) -> np.ndarray:
         """Softmax probabilities (N, C) in inference mode (a fresh array)."""
-        from dlexp.nn.loss import softmax
         out = np.empty((x.shape[0], self.params[f"W{len(self.spec.hidden) + 1}"].shape[1]),
                        dtype=self.dtype)                                  # (N, C)
         for s in range(0, x.shape[0], batch_size):
@@ -165,8 +166,6 @@ class MLP:
 
     def save(self, path: Path) -> None:
         """Write ``state()`` to an ``.npz`` file atomically."""
-        from dlexp.io import atomic_write_bytes
-        import io
         buf = io.BytesIO()
         np.savez(buf, **self.state())
         atomic_write_bytes(Path(path), buf.getvalue())
