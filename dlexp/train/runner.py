@@ -152,7 +152,7 @@ def available_memory() -> int | None:
 def check_memory(cfg: Config, splits: Splits) -> None:
     """Raise ConfigError, before anything is allocated or a folder made, when the model
     would not fit in the memory available (:func:`model_bytes`)."""
-    need, have = model_bytes(cfg, splits.n_inputs), available_memory()
+    need, have = model_bytes(cfg, splits.x_train.shape[1]), available_memory()
     if have is not None and need > have:
         raise ConfigError(f"model.hidden={list(cfg.model.hidden)} needs about "
                           f"{need / 2**30:.1f} GiB to train, more than the "
