@@ -48,7 +48,8 @@ def read_yaml_mapping(path: str | Path) -> dict:
     try:
         data = load_yaml(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{p}: no such config file; check the path (examples are in configs/)"
+        raise ConfigError(f"{p}: no such config file; check the path (`dlexp configs` lists "
+                          "the bundled ones)"
                           ) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{p}: not a text file; a config is YAML text") from None
