@@ -118,11 +118,9 @@ def test_update_leaves_grads_and_params_alone_and_returns_namedtuple_state(name)
 
 def fit_once(model, optimizer, x, y):
     """One update of ``fit`` on the whole of (x, y)."""
-    from dlexp.config import RegularizationConfig, TrainingConfig
     from dlexp.train.loop import fit
-    fit(model, optimizer, lambda t: 0.1, x, y, x[:0], y[:0],
-        TrainingConfig(batch_size=len(y), epochs=1), RegularizationConfig(),
-        np.random.default_rng(0))
+    fit(model, optimizer, lambda t: 0.1, x, y, x[:0], y[:0], rng=np.random.default_rng(0),
+        batch_size=len(y), epochs=1)
 
 
 @pytest.mark.parametrize("name", ["sgd", "adam"])
