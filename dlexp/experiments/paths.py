@@ -122,6 +122,9 @@ def diverged_at(path: np.ndarray) -> int | None:
     return int(bad[0]) if bad.size else None
 
 
+MAX_STEPS = 1_000_000
+
+
 def run_paths(function: str = "anisotropic", optimizers: tuple[str, ...] | None = None,
               lrs: Mapping[str, float] | None = None, steps: int | None = None,
               start: tuple[float, float] | None = None) -> PathsResult:
@@ -138,8 +141,9 @@ def run_paths(function: str = "anisotropic", optimizers: tuple[str, ...] | None 
         if name not in optimizers:
             raise ConfigError(f"--lr {name}=…: {name!r} is not among the optimizers run "
                               f"({', '.join(optimizers)}); add it with --optimizers")
-    if steps < 1:
-        raise ConfigError(f"--steps {steps}: must be at least 1")
+    if not 1 <= steps <= MAX_STEPS:
+        raise ConfigError(f"--steps {steps}: must be 1 to {MAX_STEPS:,} (every point of each "
+                          "path is kept in memory)")
     chosen = {name: float(lrs.get(name, fn.lrs.get(name, hyperparameters(name)["lr"])))
               for name in optimizers}                  # else the optimiser's own default
     for name, lr in chosen.items():
