@@ -9,7 +9,6 @@ keeps the finished sub-runs); a search-methods folder keeps its finished searche
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -42,16 +41,13 @@ class Experiment:
 
 def run_plan(base: dict, plan: Plan, folder: Path, jobs: int | None, resume: bool) -> None:
     """Run a preset's comparison into ``folder`` (resuming it when it was started), then
-    its analyses and figures, as ``run_and_report`` does, without printing."""
-    from dlexp.plots.figures import FIGURES
+    its analyses, as ``run_and_report`` does, without printing (figures are drawn from
+    the files afterwards, by the plots layer)."""
 
     def finish(result: CompareResult) -> CompareResult:
         if result.status != "interrupted":
             for analyse in plan.analyse:
                 result = analyse(result)
-            for name in plan.figures:
-                if name != "sub_runs":
-                    FIGURES[name](result.dir, "minmax")
         return result
 
     started = (folder / "compare.json").is_file()
@@ -101,8 +97,7 @@ def _dropout(base, opts, seeds):
 
 def _ensemble(base, opts, seeds):
     from dlexp.experiments import ensemble as p
-    plan = p.plan(base, opts.get("members", book.ENSEMBLE_MEMBERS), book.ENSEMBLE_DROPOUT)
-    return dataclasses.replace(plan, figures=tuple(f for f in plan.figures if f != "sub_runs"))
+    return p.plan(base, opts.get("members", book.ENSEMBLE_MEMBERS), book.ENSEMBLE_DROPOUT)
 
 
 def _lr_decay(base, opts, seeds):
@@ -117,38 +112,23 @@ def _bn_overfit(base, opts, seeds):
 
 def _paths(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
     from dlexp.experiments.paths import run_paths, save_paths
-    from dlexp.plots.paths import plot_paths
     run_dir = save_paths(run_paths("anisotropic"), folder)
-    plot_paths(run_dir)
-    (folder / "plots").mkdir(exist_ok=True)
-    (run_dir / "plots" / "optimizer-paths.png").replace(folder / "plots" / "optimizer-paths.png")
-    (run_dir / "paths.json").replace(folder / "paths.json")
-    (run_dir / "paths.csv").replace(folder / "paths.csv")
+    for name in ("paths.json", "paths.csv", "meta.json"):      # into the folder itself
+        (run_dir / name).replace(folder / name)
+    run_dir.rmdir()
 
 
 def _step_fade(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
     from dlexp.experiments.step_fade import run_step_fade
-    from dlexp.plots.chapter import plot_step_fade
     run_step_fade(folder, opts["iterations"], opts["steps"], sets=opts.get("set", []))
-    plot_step_fade(folder)
 
 
 def _search_methods(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
     from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as p
     from dlexp.experiments.compare import preset_config
-    from dlexp.plots.chapter import plot_search_methods
     base = apply_overrides(read_yaml_mapping(preset_config(p.CONFIG)), opts.get("set", []))
     p.run_search_methods(folder, base, opts["side"], opts["searches"], jobs)
-    plot_search_methods(folder)
-
-
-def _with_schedules(run):
-    def both(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
-        run(folder, opts, jobs, resume)
-        from dlexp.plots.chapter import plot_schedules
-        plot_schedules(folder)
-    return both
 
 
 CMP = ("plots/loss.png", "plots/val_accuracy.png")
@@ -160,7 +140,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                {"iterations": 1000, "steps": 300}, _step_fade, ("plots/step_fade.png",)),
     Experiment("lr-decay", {"seeds": 3},
                {"seeds": 1, "iterations": 600, "set": ["data.train_size=15000"]},
-               _with_schedules(_compare("compare-optimizers", _lr_decay)),
+               _compare("compare-optimizers", _lr_decay),
                ("plots/schedules.png", "plots/loss.png")),
     Experiment("compare-inits", {"seeds": 3}, {"seeds": 1, "iterations": 500},
                _compare("compare-inits", _inits), CMP),

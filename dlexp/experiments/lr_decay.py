@@ -67,4 +67,4 @@ def decay_variants(seeds: Sequence[int] | None, epochs: float,
 def plan(base: Mapping, seeds: Sequence[int] | None) -> Plan:
     """The preset's comparison on ``base``, for ``run_and_report``."""
     return Plan(NAME, decay_variants(seeds, run_epochs(base)), LABEL_COLUMN,
-                columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc"))
+                figures=("comparison", "sub_runs", "schedules"), columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc"))

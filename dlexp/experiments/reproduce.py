@@ -4,8 +4,9 @@
         reproduce.json        mode (full or quick), the experiments and their commands
         <experiment>/         one sub-folder each (chapter_runs.EXPERIMENTS), with
                               done.json once it finished (its seconds)
-        verdicts.json         one entry per claim (claims.CLAIMS): verdict, numbers, reason
-        report.html, report.md
+        verdicts.json         one entry per claim (claims.CLAIMS): verdict, numbers, reason,
+                              the command that reruns it, its figures and seconds
+        report.html, report.md   (written by :mod:`dlexp.plots.page` from these files)
 
 Experiments run one after another, each with all the workers it can use (``jobs``,
 default all cores). Ctrl-C stops the current one (a comparison leaves its finished
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from dlexp.errors import ConfigError
 from dlexp.experiments.chapter_runs import EXPERIMENTS, Experiment
@@ -29,6 +30,7 @@ from dlexp.io import read_json, write_json
 from dlexp.train.rundir import new_run_dir, run_meta
 
 NAME = "reproduce"
+Draw = Callable[[str, Path], None]          # (experiment name, its folder): its figures
 
 
 def start(runs_root: Path, quick: bool, experiments: Sequence[Experiment]) -> Path:
@@ -51,8 +53,10 @@ def resumed_mode(folder: Path) -> bool:
 
 
 def run_all(out: Path, quick: bool, jobs: int | None = None, resume: bool = False,
-            experiments: Sequence[Experiment] = EXPERIMENTS) -> dict[str, float]:
-    """Run every experiment not yet done; returns each one's seconds (kept ones too)."""
+            experiments: Sequence[Experiment] = EXPERIMENTS, draw: Draw | None = None
+            ) -> dict[str, float]:
+    """Run every experiment not yet done, then ``draw(name, folder)`` its figures; returns
+    each one's seconds (kept ones too)."""
     seconds = {}
     for k, e in enumerate(experiments, 1):
         folder, done = out / e.name, out / e.name / "done.json"
@@ -64,13 +68,16 @@ def run_all(out: Path, quick: bool, jobs: int | None = None, resume: bool = Fals
         folder.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         e.run(folder, e.quick if quick else e.full, jobs, resume)
+        if draw is not None:
+            draw(e.name, folder)
         seconds[e.name] = round(time.perf_counter() - t0, 1)
         write_json(done, {"seconds": seconds[e.name]})
         say(f"    done in {seconds[e.name]:.0f} s")
     return seconds
 
 
-def judge_all(out: Path, quick: bool, claims: Sequence[Claim] = CLAIMS,
+def judge_all(out: Path, quick: bool, seconds: dict[str, float],
+              claims: Sequence[Claim] = CLAIMS,
               experiments: Sequence[Experiment] = EXPERIMENTS) -> list[dict]:
     """Every claim's verdict from its experiment's files; written to verdicts.json."""
     by_name = {e.name: e for e in experiments}
@@ -84,6 +91,7 @@ def judge_all(out: Path, quick: bool, claims: Sequence[Claim] = CLAIMS,
         rows.append({"section": c.section, "claim": c.sentence, "rule": c.rule,
                      "experiment": c.experiment, "verdict": v.verdict, "measured": v.measured,
                      "reason": v.reason, "command": e.command(quick),
+                     "seconds": seconds.get(c.experiment),
                      "figures": [f"{c.experiment}/{f}" for f in e.figures]})
     write_json(out / "verdicts.json", rows)
     return rows
@@ -91,8 +99,9 @@ def judge_all(out: Path, quick: bool, claims: Sequence[Claim] = CLAIMS,
 
 def reproduce(runs_root: Path = Path("runs"), quick: bool = False, jobs: int | None = None,
               resume: Path | None = None, experiments: Sequence[Experiment] = EXPERIMENTS,
-              claims: Sequence[Claim] = CLAIMS) -> Path:
-    """Run (or finish) the chapter and write its report; returns the folder."""
+              claims: Sequence[Claim] = CLAIMS, draw: Draw | None = None) -> Path:
+    """Run (or finish) the chapter, draw its figures and judge its claims; returns the
+    folder (the report is written from it: :func:`dlexp.plots.page.write_report`)."""
     if resume is not None:
         quick = resumed_mode(resume)
         out = Path(resume)
@@ -100,13 +109,10 @@ def reproduce(runs_root: Path = Path("runs"), quick: bool = False, jobs: int | N
     else:
         out = start(runs_root, quick, experiments)
         say(f"reproduce folder: {out}")
-    started = time.perf_counter()
     try:
-        seconds = run_all(out, quick, jobs, resume is not None, experiments)
+        seconds = run_all(out, quick, jobs, resume is not None, experiments, draw)
     except KeyboardInterrupt:
         say(f"interrupted: to finish it, run dlexp reproduce --resume {out}")
         raise
-    rows = judge_all(out, quick, claims, experiments)
-    from dlexp.plots.page import write_report
-    write_report(out, rows, quick, seconds, time.perf_counter() - started)
+    judge_all(out, quick, seconds, claims, experiments)
     return out

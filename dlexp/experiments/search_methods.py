@@ -36,6 +36,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from dlexp.errors import ConfigError
+from dlexp.experiments.pool import default_jobs
 from dlexp.io import read_json, write_json
 from dlexp.train.rundir import run_meta
 
@@ -150,7 +151,7 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
              for m in METHODS for s in range(searches)]
     todo = [t for t in tasks if not t[2].exists()]
     first_grid = tasks[0][2]                       # grid seed 0: the others reuse its scores
-    workers = max(1, min(jobs or _cores(), len(todo) or 1))
+    workers = max(1, min(jobs or default_jobs(), len(todo) or 1))
     if workers == 1:                               # in this process, in order
         for m, s, p in todo:
             run_search(base_yaml, m, side, s, p,
@@ -168,11 +169,6 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
         for f in running:
             f.result()
     return summarise(out_dir, [read_json(p) for _, _, p in tasks])
-
-
-def _cores() -> int:
-    import os
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def best_so_far(values: list[float | None]) -> np.ndarray:

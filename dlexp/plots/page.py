@@ -1,6 +1,6 @@
 """The report of ``dlexp reproduce``: ``report.html`` (one self-contained page, every
 figure embedded as a base64 PNG) and ``report.md`` (the same text, figures linked),
-written from verdicts.json's rows and the figures' files only.
+written from the folder's reproduce.json, verdicts.json and figure files only.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import html
 from pathlib import Path
 from typing import Sequence
 
-from dlexp.io import atomic_write_text
+from dlexp.io import atomic_write_text, read_json
 
+RULES = "Each verdict is computed from the run's files by the rule stated under it."
 COLOURS = {"holds": "#1a7f37", "partly": "#9a6700", "differs": "#cf222e"}
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#1f2328;line-height:1.45}h1{margin-bottom:.2em}
@@ -43,14 +44,18 @@ def _counts(rows: Sequence[dict]) -> str:
     return ", ".join(f"{sum(r['verdict'] == v for r in rows)} {v}" for v in COLOURS)
 
 
-def write_html(out: Path, rows: Sequence[dict], quick: bool, seconds: dict[str, float],
-               total: float) -> Path:
+def _seconds(rows: Sequence[dict]) -> float:
+    """The experiments' seconds, each counted once."""
+    return sum({r["experiment"]: r["seconds"] or 0 for r in rows}.values())
+
+
+def write_html(out: Path, rows: Sequence[dict], quick: bool) -> Path:
     e = html.escape
     parts = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>"
              f"{e(_title(quick))}</title><style>{STYLE}</style></head><body>",
              f"<h1>{e(_title(quick))}</h1><p>{len(rows)} claims: {e(_counts(rows))}. "
-             f"Ran in {total:.0f} s. Each verdict is computed from the run's files by the "
-             "rule stated under it.</p><table><tr><th>§</th><th>claim</th><th>verdict</th>"
+             f"The experiments ran {_seconds(rows):.0f} s. {RULES}</p>"
+             "<table><tr><th>§</th><th>claim</th><th>verdict</th>"
              "</tr>"]
     parts += [f'<tr><td>{e(r["section"])}</td><td><a href="#c{k}">{e(r["claim"])}</a></td>'
               f"<td>{_badge(r['verdict'])}</td></tr>" for k, r in enumerate(rows)]
@@ -63,7 +68,7 @@ def write_html(out: Path, rows: Sequence[dict], quick: bool, seconds: dict[str, 
             f"<p>Verdict: {_badge(r['verdict'])}</p><p><b>Measured:</b> {e(r['measured'])}"
             f"</p><p><b>Rule:</b> {e(r['rule'])}</p>{reason}<p><b>Rerun:</b> "
             f"<code>{e(r['command'])}</code> "
-            f"<span class=note>({seconds.get(r['experiment'], 0):.0f} s here)</span></p>"
+            f"<span class=note>({r['seconds'] or 0:.0f} s here)</span></p>"
             f"{figs}</section>")
     parts.append("</body></html>\n")
     path = out / "report.html"
@@ -71,11 +76,10 @@ def write_html(out: Path, rows: Sequence[dict], quick: bool, seconds: dict[str, 
     return path
 
 
-def write_markdown(out: Path, rows: Sequence[dict], quick: bool, seconds: dict[str, float],
-                   total: float) -> Path:
-    lines = [f"# {_title(quick)}", "", f"{len(rows)} claims: {_counts(rows)}. Ran in "
-             f"{total:.0f} s. Each verdict is computed from the run's files by the rule "
-             "stated under it.", "", "| § | claim | verdict |", "|---|---|---|"]
+def write_markdown(out: Path, rows: Sequence[dict], quick: bool) -> Path:
+    lines = [f"# {_title(quick)}", "", f"{len(rows)} claims: {_counts(rows)}. The "
+             f"experiments ran {_seconds(rows):.0f} s. {RULES}", "",
+             "| § | claim | verdict |", "|---|---|---|"]
     lines += [f"| {r['section']} | {r['claim']} | **{r['verdict']}** |" for r in rows]
     for r in rows:
         lines += ["", f"## {r['section']}: {r['claim']}", "",
@@ -83,7 +87,7 @@ def write_markdown(out: Path, rows: Sequence[dict], quick: bool, seconds: dict[s
                   f"Rule: {r['rule']}", ""]
         if r["reason"]:
             lines += [f"Why not: {r['reason']}", ""]
-        lines += [f"Rerun: `{r['command']}` ({seconds.get(r['experiment'], 0):.0f} s here)",
+        lines += [f"Rerun: `{r['command']}` ({r['seconds'] or 0:.0f} s here)",
                   ""]
         lines += [f"![{Path(f).name}]({f})" for f in r["figures"]]
     path = out / "report.md"
@@ -91,8 +95,9 @@ def write_markdown(out: Path, rows: Sequence[dict], quick: bool, seconds: dict[s
     return path
 
 
-def write_report(out: Path, rows: Sequence[dict], quick: bool, seconds: dict[str, float],
-                 total: float) -> list[Path]:
-    """report.html and report.md in ``out``."""
-    return [write_html(out, rows, quick, seconds, total),
-            write_markdown(out, rows, quick, seconds, total)]
+def write_report(out: Path) -> list[Path]:
+    """report.html and report.md of the reproduce folder ``out``."""
+    out = Path(out)
+    rows = read_json(out / "verdicts.json")
+    quick = read_json(out / "reproduce.json")["mode"] == "quick"
+    return [write_html(out, rows, quick), write_markdown(out, rows, quick)]
