@@ -28,6 +28,7 @@ TINY = {
     "compare-optimizers": {"seeds": 2, "iterations": 15, "set": SMALL},
     "step-fade": {"iterations": 20, "steps": 30, "set": SMALL},
     "lr-decay": {"seeds": 1, "iterations": 15, "set": SMALL},
+    "activations": {"grid": ""},
     "compare-inits": {"seeds": 1, "iterations": 15, "set": SMALL},
     "batchnorm": {"seeds": 1, "scales": 2, "epochs": 2, "set": ["data.train_size=150"]},
     "batchnorm-overfit": {"seeds": 1, "epochs": 2, "set": OVERFIT},

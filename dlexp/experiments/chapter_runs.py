@@ -35,7 +35,7 @@ class Experiment:
         parts = [f"dlexp {self.name}"]
         for key, value in opts.items():
             for v in value if isinstance(value, list) else [value]:
-                parts.append(f"--{key.replace('_', '-')} {v}")
+                parts.append(f"--{key.replace('_', '-')} {v}".strip())   # "": a flag
         return " ".join(parts)
 
 
@@ -118,6 +118,14 @@ def _paths(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
     run_dir.rmdir()
 
 
+def _activations(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
+    from dlexp.experiments.activations import run_activations
+    run_dir = run_activations("sigmoid", "normal", grid=True, runs_root=folder).dir
+    for name in ("activations.json", "histograms.csv", "stats.csv", "meta.json"):
+        (run_dir / name).replace(folder / name)
+    run_dir.rmdir()
+
+
 def _step_fade(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
     from dlexp.experiments.step_fade import run_step_fade
     run_step_fade(folder, opts["iterations"], opts["steps"], sets=opts.get("set", []))
@@ -142,6 +150,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                {"seeds": 1, "iterations": 600, "set": ["data.train_size=15000"]},
                _compare("compare-optimizers", _lr_decay),
                ("plots/schedules.png", "plots/loss.png")),
+    Experiment("activations", {"grid": ""}, {"grid": ""}, _activations,
+               ("plots/activations.png",)),
     Experiment("compare-inits", {"seeds": 3}, {"seeds": 1, "iterations": 500},
                _compare("compare-inits", _inits), CMP),
     Experiment("batchnorm", {"seeds": 3}, {"seeds": 1, "scales": 6, "epochs": 10},

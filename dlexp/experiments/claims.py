@@ -74,6 +74,23 @@ def _lr_decay(d: Path) -> Verdict:
     return grade(checks, "final loss (mean of seeds): " + "; ".join(parts))
 
 
+def _activations(d: Path) -> Verdict:
+    by: dict[str, dict[str, list[float]]] = {}
+    for r in read_csv(d / "stats.csv"):
+        own = by.setdefault(r["init"], {"sat": [], "std": []})
+        own["sat"].append(float(r["saturated_or_zero"]))
+        own["std"].append(float(r["act_std"]))
+    sat = {k: float(np.mean(v["sat"])) for k, v in by.items()}
+    std = {k: float(np.mean(v["std"])) for k, v in by.items()}
+    big, small, xavier = "normal(std=1)", "normal(std=0.01)", "lecun_normal"
+    return grade([(sat[big] > 0.3, "std 1 saturates > 30 % of the sigmoid outputs"),
+                  (std[small] < 0.05, "std 0.01 bunches them at 0.5 (std < 0.05)"),
+                  (sat[xavier] < 0.05 and std[xavier] > 2 * std[small],
+                   "Xavier saturates < 5 % and spreads them > 2× as wide as std 0.01")],
+                 "mean over 5 layers, saturated share / std of h: " + "; ".join(
+                     f"{k} {sat[k]:.3f} / {std[k]:.3f}" for k in (big, small, xavier)))
+
+
 def _inits(d: Path) -> Verdict:
     loss = {k: num(r["final_smoothed_loss"]) for k, r in summary_rows(d).items()}
     he, xavier, small, zeros = (loss.get(k) or math.inf for k in
@@ -163,6 +180,11 @@ CLAIMS: tuple[Claim, ...] = (
           "smaller) trains better than a constant rate.",
           "holds if for SGD and for Momentum the best decaying schedule's final loss is "
           "below constant's with the seeds' ranges apart; partly if for one", _lr_decay),
+    Claim("6.2.2 activations", "activations", "With sigmoid, std-1 weights push the "
+          "activations to 0 and 1, std 0.01 bunches them at 0.5, and Xavier spreads them.",
+          "holds if, averaged over the 5 layers, std 1 saturates > 30 % of the outputs "
+          "(h < 0.01 or > 0.99), std 0.01's outputs have std < 0.05, and Xavier saturates "
+          "< 5 % with a std > 2× std 0.01's; partly if some of these", _activations),
     Claim("6.2.3 ReLU init", "compare-inits", "With ReLU, He initialisation learns "
           "fastest; std 0.01 barely learns and all-zero weights do not learn.",
           "holds if He's final smoothed loss ≤ Xavier's, both < half of std 0.01's, and "

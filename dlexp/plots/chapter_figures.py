@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from dlexp.plots.activations import plot_histograms
 from dlexp.plots.batchnorm import plot_batchnorm
 from dlexp.plots.chapter import plot_schedules, plot_search_methods, plot_step_fade
 from dlexp.plots.compare import plot_compare
@@ -19,6 +20,7 @@ DRAW: dict[str, tuple[Draw, ...]] = {
     "compare-optimizers": (plot_compare,),
     "step-fade": (plot_step_fade,),
     "lr-decay": (plot_schedules, plot_compare),
+    "activations": (plot_histograms,),
     "compare-inits": (plot_compare,),
     "batchnorm": (plot_batchnorm,),
     "batchnorm-overfit": (plot_train_val, plot_compare),
