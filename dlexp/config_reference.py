@@ -53,6 +53,8 @@ MEANINGS: dict[str, str] = {
     "optimizer.beta2": "Adam decay of the squared-gradient average",
     "optimizer.eps": "added to the denominator for stability",
     "optimizer.weight_decay": "AdamW's decoupled decay λ (after the Adam step)",
+    "optimizer.bias_correction": "divide Adam's moments by 1 − βᵗ (false: the raw "
+                                 "m / (√v + ε))",
     "optimizer.schedule": "learning-rate schedule: a name, or a mapping with `name:` and "
                           "its settings below",
     "optimizer.schedule.every": "`step`: multiply η by γ every this many epochs",
@@ -147,8 +149,8 @@ def _optimizer_rows() -> list[Row]:
     keys = list(dict.fromkeys(k for n in OPTIMIZERS for k in hyperparameters(n)))
     for key in keys:
         defaults = {n: hyperparameters(n)[key] for n in OPTIMIZERS if key in hyperparameters(n)}
-        low, high, lo_in, hi_in = HYPER_BOUNDS[key]
-        allowed = describe_check(("range", low, high, lo_in, hi_in))
+        bounds = HYPER_BOUNDS[key]
+        allowed = "true, false" if bounds is None else describe_check(("range", *bounds))
         rows.append((f"optimizer.{key}", _per_name(defaults), allowed,
                      MEANINGS[f"optimizer.{key}"]))
     rows.append(("optimizer.schedule", "constant", describe_check(("choice", tuple(SCHEDULES))),

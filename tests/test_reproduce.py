@@ -27,6 +27,7 @@ TINY = {
     "optimizer-paths": {},
     "compare-optimizers": {"seeds": 2, "iterations": 15, "set": SMALL},
     "step-fade": {"iterations": 20, "steps": 30, "set": SMALL},
+    "adam-bias": {"iterations": 15, "steps": 15, "seeds": 1, "set": SMALL},
     "lr-decay": {"seeds": 1, "iterations": 15, "set": SMALL},
     "activations": {"grid": ""},
     "compare-inits": {"seeds": 1, "iterations": 15, "set": SMALL},

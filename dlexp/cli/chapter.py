@@ -1,5 +1,5 @@
 """The chapter's remaining experiments as commands: ``step-fade``, ``lr-decay``,
-``batchnorm-overfit`` and ``search-methods`` (each a preset of
+``batchnorm-overfit``, ``search-methods`` and ``adam-bias`` (each a preset of
 :mod:`dlexp.experiments`), and ``reproduce``, which runs the whole chapter into one
 report (:mod:`dlexp.experiments.reproduce`)."""
 
@@ -119,3 +119,28 @@ def reproduce(
     out = run(runs_dir, quick, jobs, resume, draw=draw_experiment)
     write_report(out)
     print(out / "report.html", flush=True)
+
+
+@app.command("adam-bias")
+@handle_errors
+def adam_bias(
+    iterations: int = typer.Option(300, "--iterations", min=10, help="MNIST updates."),
+    steps: int = typer.Option(30, "--steps", min=10, help="Updates on x²/20 + y²."),
+    seeds: int = typer.Option(3, "--seeds", min=1, help="MNIST seeds per variant."),
+    set_: List[str] = SET,
+    runs_dir: Path = runs_dir_option("Where the run folder goes."),
+) -> None:
+    """Adam with and without bias correction: the first steps and the loss, on MNIST and
+    x²/20 + y² (§6.1.6)."""
+    from dlexp.experiments.adam_bias import NAME, run_adam_bias
+    from dlexp.experiments.tables import print_rows
+    from dlexp.train.rundir import new_run_dir
+    out = new_run_dir(runs_dir, NAME)
+    result = run_adam_bias(out, iterations, steps, seeds, set_)
+    from dlexp.plots.chapter import plot_adam_bias
+    plot_adam_bias(out)
+    rows = [{"source": src, "variant": v, **r} for src, by in result.items()
+            for v, r in by.items()]
+    print_rows(rows, ["source", "variant", "early_step", "mean_loss", "first_step_over_lr",
+                      "final_f"], title="early step: median over the first 10 updates")
+    print(out, flush=True)

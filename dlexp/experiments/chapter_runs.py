@@ -131,6 +131,11 @@ def _step_fade(folder: Path, opts: Options, jobs: int | None, resume: bool) -> N
     run_step_fade(folder, opts["iterations"], opts["steps"], sets=opts.get("set", []))
 
 
+def _adam_bias(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
+    from dlexp.experiments.adam_bias import run_adam_bias
+    run_adam_bias(folder, opts["iterations"], opts["steps"], opts["seeds"], opts.get("set", []))
+
+
 def _search_methods(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
     from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as p
@@ -146,6 +151,9 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                _compare("compare-optimizers", _optimizers), CMP),
     Experiment("step-fade", {"iterations": 5000, "steps": 300},
                {"iterations": 1000, "steps": 300}, _step_fade, ("plots/step_fade.png",)),
+    Experiment("adam-bias", {"iterations": 300, "steps": 30, "seeds": 3},
+               {"iterations": 200, "steps": 30, "seeds": 2}, _adam_bias,
+               ("plots/adam_bias.png",)),
     Experiment("lr-decay", {"seeds": 3},
                {"seeds": 1, "iterations": 600, "set": ["data.train_size=15000"]},
                _compare("compare-optimizers", _lr_decay),

@@ -58,6 +58,24 @@ def _step_fade(d: Path) -> Verdict:
                  "late/early step ratio (MNIST: ‖Δθ‖; x²/20+y²: η/√h): " + listed(fades))
 
 
+def _adam_bias(d: Path) -> Verdict:
+    info = read_json(d / "adam_bias.json")
+    ratio = {src: by["uncorrected"]["early_step"] / by["corrected"]["early_step"]
+             for src, by in info.items()}
+    first = info["surface"]["corrected"]["first_step_over_lr"]
+    m = info["mnist"]
+    return grade([(abs(first - 1) < 0.01, "corrected, the first step is η per coordinate"),
+                  (ratio["mnist"] >= 2, "uncorrected, MNIST's first 10 steps are ≥ 2× larger"),
+                  (ratio["surface"] >= 2, "uncorrected, the bowl's first 10 steps are ≥ 2× "
+                   "larger")],
+                 f"first step on the bowl / η (corrected): {first:.3f}; uncorrected / "
+                 f"corrected median step over the first 10 updates: MNIST {ratio['mnist']:.2f}×, "
+                 f"bowl {ratio['surface']:.2f}×; MNIST mean loss over the first "
+                 f"{m['corrected']['updates']} updates: corrected "
+                 f"{m['corrected']['mean_loss']:.3f}, uncorrected "
+                 f"{m['uncorrected']['mean_loss']:.3f}")
+
+
 def _lr_decay(d: Path) -> Verdict:
     loss = run_values(d, "final_train_loss")
     checks, parts = [], []
@@ -176,6 +194,12 @@ CLAIMS: tuple[Claim, ...] = (
           "holds if on MNIST and on x²/20 + y² AdaGrad's late/early ratio (medians of the "
           "last and first 10 % of updates) is below half of RMSProp's; partly if on one",
           _step_fade),
+    Claim("6.1.6 Adam", "adam-bias", "Adam corrects the bias of its moment estimates, "
+          "which start at 0: with the correction its first step is η per coordinate, "
+          "without it the first steps are mis-scaled.",
+          "holds if, corrected, the first step on x²/20 + y² is η within 1 %, and, "
+          "uncorrected, the median step over the first 10 updates is ≥ 2× the corrected "
+          "one on MNIST and on the bowl; partly if some of these", _adam_bias),
     Claim("6.1.5 lr decay", "lr-decay", "Decaying the learning rate (large first, then "
           "smaller) trains better than a constant rate.",
           "holds if for SGD and for Momentum the best decaying schedule's final loss is "

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -70,15 +70,18 @@ class StepNorms(Callback):
         self.prev[:] = self.params
 
 
-def mnist_steps(optimizer: str, iterations: int, seed: int = 0, sets: Sequence[str] = ()
-                ) -> tuple[float, list[float]]:
-    """(lr, ‖Δθ_t‖ for t = 1…iterations) of ``optimizer`` on the compare-optimizers setup
-    (with ``sets``, ``--set`` overrides of it)."""
+def mnist_steps(optimizer: str, iterations: int, seed: int = 0, sets: Sequence[str] = (),
+                hyper: Mapping[str, Any] | None = None
+                ) -> tuple[float, list[float], list[float]]:
+    """(lr, ‖Δθ_t‖, minibatch loss ℓ_t for t = 1…iterations) of ``optimizer`` on the
+    compare-optimizers setup (``sets``: ``--set`` overrides of it; ``hyper``: optimiser
+    settings, default the preset's)."""
     from threadpoolctl import threadpool_limits
     from dlexp.train.runner import load_splits
     base = apply_overrides(read_yaml_mapping(preset_config("compare-optimizers")), sets)
+    hyper = PRESET_HYPER.get(optimizer, {}) if hyper is None else hyper
     overrides = {"optimizer.name": optimizer, "training.iterations": iterations,
-                 **{f"optimizer.{k}": v for k, v in PRESET_HYPER.get(optimizer, {}).items()}}
+                 **{f"optimizer.{k}": v for k, v in hyper.items()}}
     cfg = variant_config(base, Variant(optimizer, overrides, seed))
     data = load_splits(cfg, progress=False)
     s = streams(cfg.seed)
@@ -86,9 +89,9 @@ def mnist_steps(optimizer: str, iterations: int, seed: int = 0, sets: Sequence[s
     opt, schedule = build_optimizer_for(cfg, data.x_train.shape[0])
     norms = StepNorms(model)
     with threadpool_limits(limits=1, user_api="blas"):
-        fit(model, opt, schedule, data.x_train, data.y_train, data.x_val[:0], data.y_val[:0],
-            cfg.training, cfg.regularization, s.order, (norms,))
-    return cfg.optimizer.lr, norms.steps
+        state = fit(model, opt, schedule, data.x_train, data.y_train, data.x_val[:0],
+                    data.y_val[:0], cfg.training, cfg.regularization, s.order, (norms,))
+    return cfg.optimizer.lr, norms.steps, list(state.step_losses)
 
 
 def surface_steps(optimizer: str, steps: int, lr: float = SURFACE_LR
@@ -120,7 +123,7 @@ def run_step_fade(out_dir: Path, iterations: int = ITERATIONS, steps: int = SURF
     write_json(out_dir / "meta.json", run_meta(time.time()))
     rows, result = ["source,optimizer,update,step,rate"], {}
     for name in optimizers:
-        lr, sizes = mnist_steps(name, iterations, seed, sets)
+        lr, sizes, _ = mnist_steps(name, iterations, seed, sets)
         result.setdefault("mnist", {})[name] = {"lr": lr, "measure": "step",
                                                 "updates": len(sizes), **fade(sizes)}
         rows += [f"mnist,{name},{t},{v!r}," for t, v in enumerate(sizes, 1)]

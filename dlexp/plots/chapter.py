@@ -3,6 +3,7 @@
     plot_step_fade        plots/step_fade.png       (step_sizes.csv, step_fade.json)
     plot_search_methods   plots/search_methods.png  (best_so_far.csv, search_methods.json)
     plot_schedules        plots/schedules.png       (summary.csv of an lr-decay comparison)
+    plot_adam_bias        plots/adam_bias.png       (adam_bias.csv)
 """
 
 from __future__ import annotations
@@ -124,3 +125,31 @@ def plot_schedules(out_dir: Path, band: str = "minmax") -> list[Path]:
     path = out_dir / "plots" / "schedules.png"
     save_figure(fig, path)
     return [path]
+
+
+def plot_adam_bias(out_dir: Path) -> Path:
+    """Adam with and without bias correction: ‖Δθ‖ and the loss over MNIST's first
+    updates (mean over seeds), and |Δx| on the bowl."""
+    out_dir = Path(out_dir)
+    series: dict[tuple[str, str], dict[int, list[tuple[float, float]]]] = {}
+    for r in read_csv(out_dir / "adam_bias.csv"):
+        runs = series.setdefault((r["source"], r["variant"]), {})
+        runs.setdefault(int(r["seed"]), []).append((float(r["step"]), float(r["loss"])))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    panels = ((axes[0], "mnist", 0, "‖Δθ‖ per update", "MNIST: step size (mean of seeds)"),
+              (axes[1], "mnist", 1, "minibatch loss", "MNIST: loss (mean of seeds)"),
+              (axes[2], "surface", 0, "|Δx| per update", "x²/20 + y², η = 0.3: step along x"))
+    for ax, source, col, ylabel, title in panels:
+        for k, variant in enumerate(("corrected", "uncorrected")):
+            runs = series.get((source, variant), {})
+            y = np.mean([[p[col] for p in run] for run in runs.values()], axis=0)  # (T,)
+            ax.plot(np.arange(1, len(y) + 1), y, color=f"C{k}", label=variant, lw=1.2)
+        ax.set(xlabel="update", ylabel=ylabel, title=title)
+        ax.set_yscale("log")
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    fig.suptitle("Adam with and without bias correction of m and v")
+    fig.tight_layout()
+    path = out_dir / "plots" / "adam_bias.png"
+    save_figure(fig, path)
+    return path

@@ -8,7 +8,8 @@ from typing import Callable
 
 from dlexp.plots.activations import plot_histograms
 from dlexp.plots.batchnorm import plot_batchnorm
-from dlexp.plots.chapter import plot_schedules, plot_search_methods, plot_step_fade
+from dlexp.plots.chapter import (plot_adam_bias, plot_schedules, plot_search_methods,
+                                 plot_step_fade)
 from dlexp.plots.compare import plot_compare
 from dlexp.plots.ensemble import plot_ensemble
 from dlexp.plots.overfit import plot_train_val
@@ -19,6 +20,7 @@ DRAW: dict[str, tuple[Draw, ...]] = {
     "optimizer-paths": (plot_paths,),
     "compare-optimizers": (plot_compare,),
     "step-fade": (plot_step_fade,),
+    "adam-bias": (plot_adam_bias,),
     "lr-decay": (plot_schedules, plot_compare),
     "activations": (plot_histograms,),
     "compare-inits": (plot_compare,),
