@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 from dlexp.cli import app, handle_errors
+from dlexp.cli.helptext import examples
 from dlexp.cli.options import CONFIG, SET, comparison_options, runs_dir_option
 
 if TYPE_CHECKING:
     from dlexp.experiments.report import CompareOptions
 
 
-@app.command("step-fade")
+@app.command("step-fade", epilog=examples("dlexp step-fade",
+                                           "dlexp step-fade --iterations 1000"))
 @handle_errors
 def step_fade(
     iterations: int = typer.Option(5000, "--iterations", min=10, help="MNIST updates."),
@@ -41,7 +43,8 @@ def step_fade(
     print(out, flush=True)
 
 
-@app.command("lr-decay")
+@app.command("lr-decay", epilog=examples("dlexp lr-decay",
+                                          "dlexp lr-decay --seeds 1 --iterations 600"))
 @handle_errors
 @comparison_options(seeds=3)
 def lr_decay(config: Optional[Path] = CONFIG, set_: List[str] = SET, *,
@@ -55,7 +58,8 @@ def lr_decay(config: Optional[Path] = CONFIG, set_: List[str] = SET, *,
     raise typer.Exit(run_and_report(base, preset.plan(base, seeds_for(base, opts.seeds)), opts))
 
 
-@app.command("batchnorm-overfit")
+@app.command("batchnorm-overfit", epilog=examples(
+    "dlexp batchnorm-overfit", "dlexp batchnorm-overfit --seeds 1 --epochs 100"))
 @handle_errors
 @comparison_options(seeds=3)
 def batchnorm_overfit(config: Optional[Path] = CONFIG, set_: List[str] = SET, *,
@@ -68,7 +72,8 @@ def batchnorm_overfit(config: Optional[Path] = CONFIG, set_: List[str] = SET, *,
     raise typer.Exit(run_and_report(base, preset.plan(seeds_for(base, opts.seeds)), opts))
 
 
-@app.command("search-methods")
+@app.command("search-methods", epilog=examples("dlexp search-methods",
+                                                "dlexp search-methods --side 4 --searches 5"))
 @handle_errors
 def search_methods(
     side: int = typer.Option(10, "--side", min=2, help="Grid values per key: side² "
@@ -100,7 +105,9 @@ def search_methods(
     print(out, flush=True)
 
 
-@app.command("reproduce")
+@app.command("reproduce", epilog=examples(
+    "dlexp reproduce --quick", "dlexp reproduce",
+    "dlexp reproduce --resume runs/reproduce-20260101-120000"))
 @handle_errors
 def reproduce(
     quick: bool = typer.Option(False, "--quick", help="Smaller budgets (a few minutes), "
@@ -121,7 +128,8 @@ def reproduce(
     print(out / "report.html", flush=True)
 
 
-@app.command("adam-bias")
+@app.command("adam-bias", epilog=examples("dlexp adam-bias",
+                                           "dlexp adam-bias --iterations 100 --seeds 1"))
 @handle_errors
 def adam_bias(
     iterations: int = typer.Option(300, "--iterations", min=10, help="MNIST updates."),
