@@ -42,6 +42,8 @@ MEANINGS: dict[str, str] = {
     "model.bn_eps": "added to the variance before the square root",
     "model.bn_unbiased": "running variance from the unbiased batch variance (× N/(N−1), "
                          "as PyTorch); false: the biased one, as the book",
+    "model.bn_running_init": "start of the running statistics: `standard` mean 0 / variance 1 "
+                             "(PyTorch), `book` 0 / 0 (the book)",
     "model.dropout": "probability of dropping each hidden unit in training (0: no dropout)",
     "model.dropout_mode": "`inverted`: scale kept units by 1/(1-p) in training; "
                           "`book`: scale by (1-p) at test time",

@@ -26,7 +26,7 @@ from dlexp.nn.model import MLP, ModelSpec
 from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
 from dlexp.optim.schedules import SCHEDULE_SETTINGS, SCHEDULES
 from dlexp.train.loop import fit
-from dlexp.train.setup import build_model, build_optimizer_for, streams
+from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
 
 def assert_clean_failure(cli, result, runs: Path, code: int = 2) -> str:
     """One ``error:`` line, exit ``code``, no traceback, and no run folder left behind."""
@@ -360,8 +360,7 @@ def _fit(cfg, x, y):
     s = streams(cfg.seed)
     model = build_model(cfg, x.shape[1], 10, s)
     opt, sched = build_optimizer_for(cfg, x.shape[0])
-    state = fit(model, opt, sched, x, y, x[:10], y[:10], cfg.training, cfg.regularization,
-                s.order)
+    state = fit(model, opt, sched, x, y, x[:10], y[:10], rng=s.order, **fit_options(cfg))
     return model, state
 
 

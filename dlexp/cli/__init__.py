@@ -157,3 +157,4 @@ from dlexp.cli import compare as _compare  # noqa: E402,F401
 from dlexp.cli import search as _search  # noqa: E402,F401
 from dlexp.cli import presets as _presets  # noqa: E402,F401
 from dlexp.cli import configs as _configs  # noqa: E402,F401
+from dlexp.cli import chapter as _chapter  # noqa: E402,F401

@@ -26,7 +26,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -94,13 +94,14 @@ class PathsResult:
 
 
 def optimizer_path(fn: Function2D, optimizer: str, lr: float, start: tuple[float, float],
-                   steps: int) -> np.ndarray:
-    """The points (steps + 1, 2) visited by ``optimizer`` from ``start``; row 0 is start.
+                   steps: int, **hyper: Any) -> np.ndarray:
+    """The points (steps + 1, 2) visited by ``optimizer`` (with settings ``hyper``) from
+    ``start``; row 0 is start.
 
     A path that *diverges* (a coordinate, or f there, overflows to ±inf or NaN) stops
     there: that row and the ones after it are NaN (see :func:`diverged_at`)."""
     params = {"xy": np.array(start, dtype=np.float64)}                    # (2,)
-    opt = build_optimizer(optimizer, lr)
+    opt = build_optimizer(optimizer, lr, **hyper)
     state = opt.init(params)
     path = np.full((steps + 1, 2), np.nan)                                # (steps + 1, 2)
     path[0] = params["xy"]

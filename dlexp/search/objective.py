@@ -79,7 +79,8 @@ def trial_config(base: Mapping, params: Mapping[str, Any], where: str) -> Config
 
 def planned_evals(cfg: Config, n_train: int) -> int:
     """How many evaluations a trial makes when it runs to the end."""
-    per_epoch, total = plan_steps(n_train, cfg.training)
+    t = cfg.training
+    per_epoch, total = plan_steps(n_train, t.batch_size, t.epochs, t.iterations)
     return -(-total // (cfg.training.eval_every or per_epoch))
 
 
