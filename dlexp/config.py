@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from dlexp.config_checks import (FIELD_CHECKS, check_consistency, check_value, did_you_mean,
                                  short)
+from dlexp.config_space import SearchSpace, apply_params, parse_space, used_params
 from dlexp.config_yaml import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
 from dlexp.nn.model import ModelSpec
@@ -79,7 +80,7 @@ class Config:
     optimizer: OptimizerConfig = OptimizerConfig()
     regularization: RegularizationConfig = RegularizationConfig()
     training: TrainingConfig = TrainingConfig()
-    search: Any = None                # parsed by dlexp.search.space when present
+    search: SearchSpace | None = None   # see dlexp.config_space
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple = ()) -> Config:
@@ -115,12 +116,10 @@ def config_from_dict(raw: Mapping, where: str = "config") -> Config:
     optimizer = _build_optimizer(opt_raw, where)
     search = None
     if search_raw is not None:
-        from dlexp.search.space import parse_search_space
         search = parse_search_space(search_raw, where)
     cfg = dataclasses.replace(cfg, optimizer=optimizer, search=search)
     check_consistency(cfg, where)
     if search is not None:                  # every searched bound fits the rest, now
-        from dlexp.search.space import check_against
         check_against(search, config_to_dict(cfg), where)
     if cfg.data.val_size >= 1:          # a count, even if written 5e3
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(
@@ -143,6 +142,38 @@ def config_to_dict(cfg: Config) -> dict:
     return out
 
 
+def config_keys() -> set[str]:
+    """Every dotted leaf key a config file may set (the settings of every optimiser and
+    every schedule), ``search`` itself excepted."""
+    keys = {key for key in _leaf_keys(Config, "") if not key.startswith(("optimizer", "search"))}
+    keys |= {f"optimizer.{k}" for k in ("name", *HYPER_BOUNDS)}
+    keys |= {f"optimizer.schedule.{k}"
+             for k in ("name", *(k for spec in SCHEDULE_SETTINGS.values() for k in spec))}
+    return keys
+
+
+def parse_search_space(raw: Any, where: str) -> SearchSpace:
+    """A ``search:`` section whose keys are config keys (:func:`~dlexp.config_space.parse_space`)."""
+    return parse_space(raw, where, config_keys())
+
+
+def check_against(space: SearchSpace, base: Mapping, where: str) -> None:
+    """Apply each bound (or choice) to the plain config ``base``; raise if one does not fit."""
+    names = next((p.choices for p in space.params
+                  if p.key == "optimizer.name" and p.distribution == "choice"), None)
+    for p in space.params:
+        setting = p.key.startswith("optimizer.") and p.key != "optimizer.name"
+        combos = [{"optimizer.name": n} for n in names] if names and setting else [{}]
+        if names and setting and not any(p.key in used_params({**c, p.key: 0}) for c in combos):
+            raise ConfigError(f"{where}: search: {p.key}: none of the searched optimizers "
+                              f"({', '.join(names)}) has this setting; remove it")
+        for value in (p.choices if p.distribution == "choice" else (p.low, p.high)):
+            label = f"{where}: search: {p.key}={value!r} does not fit the config"
+            for combo in combos:                  # with each optimiser that may be drawn
+                config_from_dict(apply_params(base, {**combo, p.key: value}), label)
+
+
+
 # --- internals -------------------------------------------------------------------------
 def _build(cls, raw: Any, where: str, prefix: str):
     if raw is None:
@@ -162,6 +193,16 @@ def _build(cls, raw: Any, where: str, prefix: str):
         else:
             values[name] = check_value(key, value, f.type, FIELD_CHECKS.get(key), where)
     return cls(**values)
+
+
+def _leaf_keys(cls, prefix: str) -> list[str]:
+    out = []
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(f.default) and not isinstance(f.default, type):
+            out += _leaf_keys(type(f.default), prefix + f.name + ".")
+        else:
+            out.append(prefix + f.name)
+    return out
 
 
 def _reject_unknown(raw: Mapping, valid, where: str, prefix: str) -> None:

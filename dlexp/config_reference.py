@@ -89,16 +89,6 @@ def config_fields() -> Iterator[tuple[str, dataclasses.Field, Any]]:
     yield from _leaves(Config(), "")
 
 
-def config_keys() -> set[str]:
-    """Every dotted leaf key a config file may set (the settings of every optimiser and
-    every schedule), ``search`` itself excepted."""
-    keys = {key for key, _, _ in config_fields() if key not in (*WHOLE, "search")}
-    keys |= {f"optimizer.{k}" for k in ("name", *HYPER_BOUNDS)}
-    keys |= {f"optimizer.schedule.{k}"
-             for k in ("name", *(k for spec in SCHEDULE_SETTINGS.values() for k in spec))}
-    return keys
-
-
 def reference_rows() -> list[Row]:
     """One row per config key, in the order of the dataclasses."""
     rows: list[Row] = []

@@ -18,6 +18,8 @@ from __future__ import annotations
 import numbers
 from typing import Any, Sequence
 
+import yaml
+
 FIXED_RANGE = (1e-2, 1e3)        # |x| in [low, high): fixed decimals
 
 
@@ -43,3 +45,14 @@ def fmt_column(values: Sequence[Any], digits: int = 4) -> list[str]:
         return texts
     return [f"{float(v):.{max(digits - 1, 0)}e}" if r and float(v) != 0 else t
             for v, r, t in zip(values, reals, texts)]
+
+
+def value_text(value: Any) -> str:
+    """A value as written in YAML (``true``, ``0.01``, ``[100, 100]``)."""
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+
+
+def rank_key(row: dict) -> tuple:
+    """Sort key of search trial rows, best first: higher val_acc, then earlier round and
+    number (the order of every table and figure of a search)."""
+    return -row["val_acc"], row["round"], row["number"]

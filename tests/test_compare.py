@@ -346,7 +346,8 @@ def test_an_interrupted_comparison_still_gets_its_table_and_figures(tiny_env, tm
     monkeypatch.setattr(pool, "_STOP", _SetAfter(10))    # the first run stops at update 10
     plan = Plan("stopped", grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1]),
                 "optimizer")
-    opts = CompareOptions(jobs=1, smooth=6, runs_dir=tmp_path / "runs")
+    from dlexp.plots.figures import draw_figures
+    opts = CompareOptions(jobs=1, smooth=6, runs_dir=tmp_path / "runs", draw=draw_figures)
     assert run_and_report(TINY, plan, opts) == 130
     (d,) = (tmp_path / "runs").iterdir()
     first = json.loads((d / "sgd-seed0" / "summary.json").read_text())

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from dlexp.cli import app, fail, handle_errors
+from dlexp.cli.app import app, fail, handle_errors
 from dlexp.cli.options import CONFIG, SET, comparison_options, runs_dir_option
 from dlexp.experiments import book
 
@@ -73,7 +73,7 @@ def optimizer_paths(
 ) -> None:
     """Paths of the optimizers on a 2-D function, over its contours (book §6.1)."""
     from dlexp.experiments.optimizers import parse_optimizers
-    from dlexp.experiments.quick import paths_report
+    from dlexp.cli.quick import paths_report
     names = tuple(parse_optimizers(optimizers)) if optimizers else None
     rates = dict(_number_pair(item, "--lr", "NAME=RATE, e.g. --lr sgd=0.9") for item in lr)
     point = None

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from dlexp.cli import app, handle_errors
+from dlexp.cli.app import app, handle_errors
 from dlexp.cli.options import runs_dir_option
 
 
@@ -25,6 +25,6 @@ def activations(
     runs_dir: Path = runs_dir_option("Where the run folder goes."),
 ) -> None:
     """Histograms of hidden activations and of the gradients flowing back (book §6.2)."""
-    from dlexp.experiments.quick import activations_report
+    from dlexp.cli.quick import activations_report
     activations_report(activation, init, std, grid=grid, samples=samples, units=units,
                        layers=layers, seed=seed, runs_root=runs_dir)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from dlexp.cli import app, handle_errors
+from dlexp.cli.app import app, handle_errors
 from dlexp.cli.options import CONFIG, SET, comparison_options
 from dlexp.experiments import book
 

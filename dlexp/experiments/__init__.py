@@ -6,8 +6,7 @@ variants of a base config; presets such as :mod:`~dlexp.experiments.optimizers` 
 built on it, and :mod:`~dlexp.experiments.report` runs, plots and prints any of them
 (every comparison command). :mod:`~dlexp.experiments.paths` follows optimisers on 2-D
 functions and :mod:`~dlexp.experiments.activations` traces activations through layers
-(both end to end in :mod:`~dlexp.experiments.quick`; ``dlexp train`` in
-:mod:`~dlexp.experiments.single`). :mod:`~dlexp.experiments.book` holds the book's
+(each run, drawn and printed by the command line, :mod:`dlexp.cli`). :mod:`~dlexp.experiments.book` holds the book's
 settings the presets default to. :mod:`~dlexp.experiments.folders` tells what kind of
 folder dlexp wrote; :mod:`~dlexp.experiments.tables` prints tables.
 """

@@ -31,7 +31,8 @@ import numpy as np
 
 from dlexp.errors import ConfigError
 from dlexp.experiments import book
-from dlexp.experiments.aggregate import extend_summary, read_csv, write_table
+from dlexp.experiments.aggregate import extend_summary, write_table
+from dlexp.io import read_csv
 from dlexp.experiments.compare import CompareResult
 from dlexp.experiments.variants import Variant, grid
 from dlexp.experiments.report import Plan

@@ -68,6 +68,8 @@ returns the exit code). Extra figures read the CSVs above.
 from __future__ import annotations
 
 import dataclasses
+import os
+import sysconfig
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,9 +77,15 @@ from typing import Any, Callable, Mapping, Sequence
 
 from dlexp.config import Config, config_to_dict
 from dlexp.config_checks import check_run_name
+from dlexp.data import locate_mnist
 from dlexp.errors import ConfigError
+from dlexp.experiments.aggregate import aggregate_compare, write_table
+from dlexp.experiments.pool import execute
+from dlexp.experiments.resume import clear_runs, kept_runs
 from dlexp.experiments.variants import Variant, variant_config
 from dlexp.io import append_jsonl, write_json
+from dlexp.train.rundir import new_run_dir, run_meta
+from dlexp.train.signals import hold_interrupts
 
 PRESETS_DIR = Path(__file__).resolve().parents[2] / "configs"
 
@@ -120,10 +128,6 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     ``resume``: the folder of an interrupted run of this same comparison, whose finished
     sub-runs are kept (:mod:`~dlexp.experiments.resume`).
     """
-    from dlexp.data import locate_mnist
-    from dlexp.experiments.pool import execute
-    from dlexp.train.signals import hold_interrupts
-    from dlexp.train.rundir import new_run_dir, run_meta
 
     if not variants:
         raise ConfigError("nothing to compare: no variants")
@@ -149,7 +153,6 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
             "label_column": label_column, "window": window, "keys": keys}
     kept: dict[str, dict] = {}
     if resume is not None:
-        from dlexp.experiments.resume import clear_runs, kept_runs
         kept = kept_runs(resume, spec, expected)       # refuses another comparison
     locate_mnist()                     # find or download once, before workers start
     started = time.time()
@@ -197,7 +200,6 @@ def _write_results(out_dir: Path, meta: list[dict], outcomes: list[dict], window
                    label_column: str, keys: list[str], expected: Sequence[str],
                    started: float) -> CompareResult:
     """runs.csv, the aggregated CSVs and summary.json of a finished comparison."""
-    from dlexp.experiments.aggregate import aggregate_compare, write_table
     runs = [{**m, **o} for m, o in zip(meta, outcomes)]
     write_table(out_dir / "runs.csv", runs, ["label", "seed", "run", *keys, *RUN_FIELDS])
     summary = aggregate_compare(out_dir, runs, window, label_column, keys)
@@ -238,8 +240,6 @@ def preset_config(name: str) -> Path:
     Found in the source tree (an editable install or a checkout), else where a wheel
     installs the ``configs/`` files: ``<prefix>/share/dlexp/configs``.
     """
-    import os
-    import sysconfig
     prefixes = [sysconfig.get_path("data"), sysconfig.get_path("data", f"{os.name}_user")]
     places = [PRESETS_DIR, *(Path(p) / "share" / "dlexp" / "configs"
                              for p in dict.fromkeys(prefixes))]

@@ -41,6 +41,7 @@ from dlexp.experiments.variants import Variant, seeded, variant_config
 from dlexp.experiments.overfit import report_gaps
 from dlexp.experiments.report import Plan
 from dlexp.nn.model import MLP
+from dlexp.train.runner import load_splits
 from dlexp.train.setup import split_seed
 
 NAME = "ensemble"
@@ -117,7 +118,6 @@ def evaluate_ensembles(result: CompareResult, label_column: str = LABEL_COLUMN
                        ) -> CompareResult:
     """Ensemble each variant's completed runs (module docstring); write ensemble.csv and
     the summary columns; the result with the new summary."""
-    from dlexp.train.runner import load_splits
 
     done = [r for r in result.runs if r["status"] == "completed"]
     if not done:

@@ -26,10 +26,7 @@ from pathlib import Path
 
 from dlexp.errors import RunError
 from dlexp.io import read_json
-
-MARKERS = (("search", "search.json"), ("compare", "compare.json"), ("paths", "paths.json"),
-           ("activations", "stats.csv"), ("train", "config.yaml"))
-
+from dlexp.train.rundir import kind_of, sub_runs
 
 @dataclass(frozen=True)
 class Folder:
@@ -41,14 +38,6 @@ class Folder:
     note: str = ""                # e.g. "3 diverged" (sub-runs), or a search's stale test
     val_acc: float | None = None
     test_acc: float | None = None
-
-
-def kind_of(folder: Path) -> str | None:
-    """The kind of a folder dlexp wrote (see the module docstring); None: not one."""
-    for kind, marker in MARKERS:
-        if (Path(folder) / marker).is_file():
-            return kind
-    return None
 
 
 def describe(folder: Path) -> Folder | None:
@@ -101,12 +90,6 @@ def list_folders(root: Path) -> list[Folder]:
                        f"list its neighbours with: dlexp runs --runs-dir {root.parent}")
     found = [describe(d) for d in root.iterdir() if d.is_dir()]
     return sorted((f for f in found if f is not None), key=lambda f: (f.started, f.path.name))
-
-
-def sub_runs(folder: Path) -> list[str]:
-    """The sub-run folder names of a comparison, in variant order (from compare.json)."""
-    variants = _read(Path(folder) / "compare.json").get("variants") or []
-    return [v["run"] for v in variants if isinstance(v, dict) and "run" in v]
 
 
 def _started(meta: dict, folder: Path) -> float:

@@ -12,9 +12,10 @@
    finished sub-run unless ``quiet``;
 3. the preset's analyses (``plan.analyse``: each ``result → result`` adds CSV columns
    and files), not when interrupted;
-4. figures (``plan.figures``, names in :data:`dlexp.plots.figures.FIGURES`; matplotlib
-   is imported only now, after training); an interrupted comparison gets the generic
-   ones, drawn from the runs that finished;
+4. figures: ``opts.draw(plan.figures, folder, band, interrupted)``, which the command
+   line passes in (:func:`dlexp.plots.figures.draw_figures`; names in its ``FIGURES``;
+   matplotlib is imported only now, after training); an interrupted comparison gets the
+   generic ones, drawn from the runs that finished;
 5. the summary table (``plan.columns``; None: the label, varied keys, status, final
    smoothed loss, best val acc, test acc and seconds; empty: no table), then
    ``plan.report(result)``;
@@ -30,11 +31,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from dlexp.config import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
-from dlexp.experiments.aggregate import check_band
 from dlexp.experiments.compare import CompareResult, preset_config, run_compare
 from dlexp.experiments.tables import print_rows, say
 from dlexp.experiments.variants import (Variant, check_vary_keys, grid, label_text,
@@ -57,6 +57,7 @@ class CompareOptions:
     band: str = "minmax"                  # minmax or std
     quiet: bool = False                   # no progress line per finished run
     resume: Path | None = None            # an interrupted comparison's folder to finish
+    draw: Optional[Callable[[Sequence[str], Path, str, bool], Any]] = None   # figures
 
     def length_overrides(self) -> list[str]:
         """``--iterations`` / ``--epochs`` as ``--set`` overrides."""
@@ -103,7 +104,6 @@ def vary_plan(config: Path, base: dict, vary: Sequence[str], seeds: int) -> Plan
 
 def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
     """Steps 1–6 of the module docstring; returns the exit code."""
-    check_band(opts.band)
     total, done, where = len(plan.variants), [0], []
 
     def start(out_dir: Path, kept: int) -> None:      # every variant's config is valid
@@ -126,10 +126,8 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
         if not interrupted:
             for analyse in plan.analyse:
                 result = analyse(result)
-        from dlexp.plots.figures import FIGURES, GENERIC
-        for name in plan.figures:
-            if name in GENERIC or not interrupted:
-                FIGURES[name](result.dir, opts.band)
+        if opts.draw is not None:
+            opts.draw(plan.figures, result.dir, opts.band, interrupted)
         return result
 
     result = run_compare(base, plan.variants, runs_root=opts.runs_dir,

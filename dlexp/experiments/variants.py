@@ -22,6 +22,7 @@ import yaml
 from dlexp.config import Config, apply_overrides, config_from_dict, config_to_dict
 from dlexp.config_checks import RUN_NAME
 from dlexp.errors import ConfigError
+from dlexp.fmt import value_text
 from dlexp.optim.optimizers import OPTIMIZERS, optimizer_keys
 
 
@@ -80,11 +81,6 @@ def default_label(overrides: Mapping[str, Any]) -> str:
         return text if re.fullmatch(RUN_NAME[1], text) else f"{short[0]}={text}"
     names = [s if short.count(s) == 1 else k for s, k in zip(short, overrides)]
     return "_".join(f"{n}={label_text(v)}" for n, v in zip(names, overrides.values()))
-
-
-def value_text(value: Any) -> str:
-    """A value as written in YAML (``true``, ``0.01``, ``[100, 100]``)."""
-    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
 
 
 def label_text(value: Any) -> str:

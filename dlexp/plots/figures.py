@@ -17,7 +17,7 @@ drawn for an interrupted one; the others need a preset's analysis first.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from dlexp.plots.batchnorm import plot_batchnorm
 from dlexp.plots.compare import plot_compare, plot_sub_runs
@@ -33,3 +33,10 @@ FIGURES: dict[str, Callable[[Path, str], list[Path]]] = {
     "batchnorm": plot_batchnorm,
     "ensemble": plot_ensemble,
 }
+
+
+def draw_figures(names: Sequence[str], out_dir: Path, band: str, interrupted: bool) -> None:
+    """Draw the figures ``names`` of a comparison; only the generic ones if interrupted."""
+    for name in names:
+        if name in GENERIC or not interrupted:
+            FIGURES[name](out_dir, band)
