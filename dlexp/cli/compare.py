@@ -1,7 +1,7 @@
 """``dlexp compare``, ``dlexp compare-optimizers`` and ``dlexp optimizer-paths``.
 
 A comparison command parses its options, loads the base config, builds its
-:class:`~dlexp.experiments.report.Plan` and exits with the code of
+:class:`~dlexp.experiments.sweep.Sweep` and exits with the code of
 :func:`~dlexp.experiments.report.run_and_report` (run, then plot, then print).
 """
 
@@ -17,7 +17,7 @@ from dlexp.cli.options import CONFIG, SET, comparison_options, runs_dir_option
 from dlexp.experiments import book
 
 if TYPE_CHECKING:
-    from dlexp.experiments.report import CompareOptions
+    from dlexp.experiments.sweep import CompareOptions
 
 
 @app.command()
@@ -32,9 +32,9 @@ def compare(
     set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:
     """Train variants of CONFIG side by side: a grid of --vary values × --seeds."""
-    from dlexp.experiments.report import load_base, run_and_report, vary_plan
+    from dlexp.experiments.report import load_base, run_and_report, vary_sweep
     base = load_base(config, None, set_, opts)
-    raise typer.Exit(run_and_report(base, vary_plan(config, base, vary, opts.seeds), opts))
+    raise typer.Exit(run_and_report(base, vary_sweep(config, base, vary, opts.seeds), opts))
 
 
 @app.command("compare-optimizers")

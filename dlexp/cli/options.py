@@ -96,7 +96,7 @@ def comparison_options(seeds: int = 3, exclude: Sequence[str] = ()) -> Callable:
 
         @functools.wraps(fn)
         def command(**kwargs):
-            from dlexp.experiments.report import CompareOptions
+            from dlexp.experiments.sweep import CompareOptions
             from dlexp.plots.compare import check_band
             values = {p.name: kwargs.pop(p.name) for p in params}
             check_band(values.get("band", "minmax"))

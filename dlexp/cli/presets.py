@@ -19,7 +19,7 @@ from dlexp.cli.options import CONFIG, SET, comparison_options
 from dlexp.experiments import book
 
 if TYPE_CHECKING:
-    from dlexp.experiments.report import CompareOptions
+    from dlexp.experiments.sweep import CompareOptions
 
 
 @app.command("compare-inits")

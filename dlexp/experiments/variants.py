@@ -5,7 +5,7 @@ A :class:`Variant` is ``(label, overrides, seed)``. :func:`seeded` repeats one
 and :func:`grid` builds the Cartesian product of ``{dotted key: [values]}`` × seeds;
 :func:`parse_vary` reads ``--vary key=v1,v2`` options into that mapping, and
 :func:`variant_config` turns the base config plus one variant into a validated
-:class:`~dlexp.config.Config` (the rules are in :mod:`dlexp.experiments.compare`).
+:class:`~dlexp.config.Config` (the rules are in :mod:`dlexp.experiments.sweep`).
 :func:`optimizer_notes` says which base settings a change of ``optimizer.name`` drops
 or shares, so that nothing is dropped silently.
 """

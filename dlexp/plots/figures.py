@@ -1,5 +1,5 @@
 """The figures a comparison command may draw, by exact name (what
-:class:`dlexp.experiments.report.Plan` lists in ``figures``).
+:class:`dlexp.experiments.sweep.Sweep` lists in ``figures``).
 
 Each entry is ``draw(out_dir, band) -> [paths written]`` and reads only the CSVs and
 JSON files of the comparison folder ``out_dir``; ``band`` is ``minmax`` or ``std``.

@@ -1,0 +1,284 @@
+"""The sweep: a grid of config variants × seeds, trained in worker processes, side by
+side in one folder, aggregated into CSVs, resumable. Every comparison command is one.
+
+    sweep = Sweep("my-compare", grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1]))
+    result = run_sweep(read_yaml_mapping("configs/baseline.yaml"), sweep,
+                       CompareOptions(jobs=2))      # result.status, .runs, .summary
+
+A variant's config is the base mapping with its overrides set
+(:func:`~dlexp.experiments.variants.variant_config`); all are validated before anything
+runs. Pass the base *raw* so unset keys default per variant (each optimiser its own lr).
+
+    <runs_dir>/<name>-<time>/
+        meta.json, compare.json   versions; name, base config, variants, options
+        runs.jsonl        one line per sub-run as it ends (what --resume keeps)
+        runs.csv          label, seed, run, <keys>, status, error, steps,
+                          final_train_loss, best_val_acc, final_val_acc, test_acc,
+                          train_seconds
+        <run>/            an ordinary `dlexp train` folder per variant × seed
+        loss.csv  val_accuracy.csv  train_accuracy.csv  summary.csv  (aggregate.py)
+        summary.json      overall status, runs per status
+        plots/            the sweep's figures
+
+``<keys>``: the varied keys and ``report_keys`` with each run's resolved value
+(``optimizer.lr`` whenever ``optimizer.name`` varies). A sub-run ends ``completed``,
+``diverged``, ``failed``, ``interrupted`` or ``skipped``; the sweep is ``interrupted``
+if any was, else ``completed`` when every run completed or ended in one of
+``expected``, else ``failed``. Workers use one BLAS thread each, so the numbers equal a
+serial run's. After training, the results, the analyses and the figures are written
+while a first Ctrl-C waits (a second stops at once).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sysconfig
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from dlexp.config import Config, config_to_dict
+from dlexp.config_checks import check_run_name
+from dlexp.data import locate_mnist
+from dlexp.errors import ConfigError
+from dlexp.experiments.aggregate import aggregate_compare, write_table
+from dlexp.experiments.pool import execute
+from dlexp.experiments.resume import clear_runs, kept_runs
+from dlexp.experiments.tables import say
+from dlexp.experiments.variants import Variant, optimizer_notes, variant_config
+from dlexp.fmt import fmt
+from dlexp.io import append_jsonl, write_json
+from dlexp.train.rundir import has_weight_decay, new_run_dir, run_meta, train_evals
+from dlexp.train.signals import hold_interrupts
+
+PRESETS_DIR = Path(__file__).resolve().parents[2] / "configs"
+RUN_FIELDS = ["status", "error", "steps", "final_train_loss", "best_val_acc",
+              "final_val_acc", "test_acc", "train_seconds"]
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """How to run a sweep: the options every comparison command takes."""
+
+    iterations: int | None = None         # updates per run …
+    epochs: int | None = None             # … or epochs (at most one of the two)
+    seeds: int = 1                        # seeds per variant: base seed, +1, …
+    smooth: int = 50                      # span of the smoothed loss, in updates
+    name: str | None = None               # folder name (None: the sweep's)
+    jobs: int | None = None               # worker processes (None: all cores)
+    runs_dir: Path = Path("runs")
+    band: str = "minmax"                  # minmax or std
+    quiet: bool = False                   # no progress line per finished run
+    resume: Path | None = None            # an interrupted sweep's folder to finish
+    draw: Optional[Callable[[Sequence[str], Path, str, bool], Any]] = None   # figures
+    out_dir: Path | None = None           # the folder itself (None: a new one)
+
+    def length_overrides(self) -> list[str]:
+        """``--iterations`` / ``--epochs`` as ``--set`` overrides."""
+        if self.iterations is not None and self.epochs is not None:
+            raise ConfigError("--iterations and --epochs: give one of them, not both")
+        if self.epochs is not None:
+            return [f"training.epochs={self.epochs}", "training.iterations=null"]
+        return [] if self.iterations is None else [f"training.iterations={self.iterations}"]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What to run and what to make of it: the variants, the summary's label column, the
+    config keys shown per variant, the statuses that are a result, the analyses (each
+    ``result → result``, adding columns and files), the figures (names the command
+    line's ``draw`` knows), the printed columns (None: the defaults, (): no table) and
+    a final printed report."""
+
+    name: str                                         # default folder name
+    variants: Sequence[Variant]
+    label_column: str = "variant"
+    report_keys: Sequence[str] = ()
+    expected: Sequence[str] = ()
+    analyse: Sequence[Callable[["CompareResult"], "CompareResult"]] = ()
+    figures: Sequence[str] = ("comparison", "sub_runs")
+    columns: Sequence[str] | None = None
+    report: Callable[["CompareResult"], None] | None = None
+    lr_hint: str = "vary it with --vary optimizer.lr=…"
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    dir: Path
+    status: str                             # completed, failed or interrupted
+    runs: list[dict]                        # one record per variant, in variant order
+    summary: list[dict]                     # one row per label (summary.csv)
+    signalled: bool = False                 # Ctrl-C came while the results were written
+
+    @property
+    def failed(self) -> list[dict]:
+        return [r for r in self.runs if r["status"] != "completed"]
+
+
+def run_sweep(base: Mapping | Config, sweep: Sweep, opts: CompareOptions) -> CompareResult:
+    """Train every variant, write the folder, analyse and draw (module docstring)."""
+    names, configs, keys = _check(base, sweep, opts)
+    spec = {"name": sweep.name,
+            "base": config_to_dict(base) if isinstance(base, Config) else dict(base),
+            "variants": [{"label": v.label, "overrides": dict(v.overrides), "seed": v.seed,
+                          "run": v.run_name} for v in sweep.variants],
+            "label_column": sweep.label_column, "window": opts.smooth, "keys": keys}
+    kept = kept_runs(opts.resume, spec, sweep.expected) if opts.resume else {}
+    locate_mnist()                     # find or download once, before workers start
+    started = time.time()
+    out_dir = _folder(opts, names, kept, spec, started)
+    for note in optimizer_notes(base, sweep.variants, sweep.lr_hint):
+        say(note)
+    say(f"resuming {out_dir}: {len(kept)} of {len(names)} runs already finished"
+        if opts.resume else f"comparison folder: {out_dir}")
+    meta = [{"label": v.label, "seed": c.seed, "run": v.run_name,
+             **{k: _lookup(config_to_dict(c), k) for k in keys}}
+            for v, c in zip(sweep.variants, configs)]
+    todo = [i for i, n in enumerate(names) if n not in kept]
+    count = [len(kept)]
+
+    def done(j: int, outcome: dict) -> None:
+        record = {**meta[todo[j]], **outcome}
+        append_jsonl(out_dir / "runs.jsonl", record)
+        count[0] += 1
+        if not opts.quiet:
+            loss = train_loss_name(out_dir / record["run"])
+            say(f"[{count[0]}/{len(names)}] {record['run']}: {run_line(record, loss)}")
+
+    fresh = execute([configs[i] for i in todo], [out_dir / names[i] for i in todo],
+                    opts.jobs, done)
+    outcomes = [kept.get(n) for n in names]
+    for i, o in zip(todo, fresh):
+        outcomes[i] = o
+    return _finish(out_dir, sweep, opts, [{**m, **o} for m, o in zip(meta, outcomes)],
+                   keys, started)
+
+
+def _check(base: Mapping | Config, sweep: Sweep, opts: CompareOptions
+           ) -> tuple[list[str], list[Config], list[str]]:
+    """The run names, every variant's validated config and the config keys shown."""
+    if not sweep.variants:
+        raise ConfigError("nothing to compare: no variants")
+    check_run_name(opts.name or sweep.name)
+    if opts.jobs is not None and opts.jobs < 1:
+        raise ConfigError(f"--jobs {opts.jobs}: must be at least 1")
+    names = [v.run_name for v in sweep.variants]   # checked as config names: safe folders
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"two variants share the run name {dupes[0]!r}; a value is given "
+                          "twice: remove the duplicate")
+    configs = [variant_config(base, v) for v in sweep.variants]
+    if opts.smooth < 1:
+        raise ConfigError(f"smoothing window {opts.smooth}: must be at least 1 update")
+    varied = [k for v in sweep.variants for k in v.overrides]
+    lr = ["optimizer.lr"] if "optimizer.name" in varied else []
+    keys = list(dict.fromkeys(varied + lr + list(sweep.report_keys)))
+    return names, configs, [k for k in keys if k not in ("seed", "name")]
+
+
+def _folder(opts: CompareOptions, names: list[str], kept: dict, spec: dict,
+            started: float) -> Path:
+    """The sweep's folder: the resumed one (its unfinished runs cleared) or a new one."""
+    if opts.resume is not None:
+        clear_runs(Path(opts.resume), [n for n in names if n not in kept])
+        return Path(opts.resume)
+    out_dir = opts.out_dir or new_run_dir(Path(opts.runs_dir), opts.name or spec["name"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "meta.json", run_meta(started))
+    write_json(out_dir / "compare.json", spec)
+    return out_dir
+
+
+def _finish(out_dir: Path, sweep: Sweep, opts: CompareOptions, runs: list[dict],
+            keys: list[str], started: float) -> CompareResult:
+    """runs.csv, the CSVs, summary.json, the analyses and figures, a first Ctrl-C held."""
+    written: CompareResult | None = None
+    try:
+        with hold_interrupts():
+            write_table(out_dir / "runs.csv", runs, ["label", "seed", "run", *keys, *RUN_FIELDS])
+            summary = aggregate_compare(out_dir, runs, opts.smooth, sweep.label_column, keys)
+            status = overall(runs, sweep.expected)
+            counts: dict[str, int] = {}
+            for r in runs:
+                counts[r["status"]] = counts.get(r["status"], 0) + 1
+            write_json(out_dir / "summary.json", {
+                "status": status, "runs": len(runs), "statuses": counts,
+                "expected": list(sweep.expected), "seconds": round(time.time() - started, 3),
+                "not_completed": {r["run"]: r["status"] for r in runs
+                                  if r["status"] != "completed"}})
+            result = CompareResult(out_dir, status, runs, summary)
+            interrupted = status == "interrupted"
+            for analyse in () if interrupted else sweep.analyse:
+                result = analyse(result)
+            if opts.draw is not None:
+                opts.draw(sweep.figures, out_dir, opts.band, interrupted)
+            written = result
+    except KeyboardInterrupt:
+        if written is None:
+            raise                               # a second Ctrl-C while writing: stop
+        return dataclasses.replace(written, signalled=True)    # all written: say so
+    return result
+
+
+def overall(runs: list[dict], expected: Sequence[str] = ()) -> str:
+    """The sweep's status from its runs' (module docstring)."""
+    statuses = {r["status"] for r in runs}
+    if statuses & {"interrupted", "skipped"}:
+        return "interrupted"
+    return "completed" if statuses <= {"completed", *expected} else "failed"
+
+
+def _lookup(raw: Mapping, key: str) -> Any:
+    node: Any = raw
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+RUN_LINE = (("final_train_loss", "train loss"), ("best_val_acc", "best val acc"),
+            ("test_acc", "test acc"))
+TRAIN_EVAL = {"full": "(whole set)", "running": "since last eval"}
+
+
+def run_line(r: dict, train_loss: str = "train loss") -> str:
+    """A finished sub-run in one line: status, losses and accuracies named, seconds;
+    ``train_loss`` names its final train loss (:func:`train_loss_name`)."""
+    names = {**dict(RUN_LINE), "final_train_loss": train_loss}
+    parts = [r["status"]] + [f"{names[key]} {fmt(r[key])}" for key, _ in RUN_LINE
+                             if r.get(key) is not None]
+    if r.get("train_seconds") is not None:
+        parts.append(f"{fmt(r['train_seconds'], 1)} s")
+    if r["status"] != "completed" and r.get("error"):
+        parts.append(short(r["error"]))
+    return "  ".join(parts)
+
+
+def train_loss_name(run_dir: Path) -> str:
+    """What a run's ``final_train_loss`` is, from its config.yaml: ``train loss`` or, with
+    weight decay, ``train objective``; then ``(whole set)`` or ``since last eval``."""
+    what = "objective" if has_weight_decay([run_dir]) else "loss"
+    (mode,) = train_evals([run_dir])
+    return f"train {what} {TRAIN_EVAL.get(mode, '')}".strip()
+
+
+def short(text: Any, n: int = 90) -> str:
+    """``text`` on one line, cut to ``n`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def preset_config(name: str) -> Path:
+    """``configs/<name>.yaml``: in the source tree, else where a wheel installs it
+    (``<prefix>/share/dlexp/configs``)."""
+    prefixes = [sysconfig.get_path("data"), sysconfig.get_path("data", f"{os.name}_user")]
+    places = [PRESETS_DIR, *(Path(p) / "share" / "dlexp" / "configs"
+                             for p in dict.fromkeys(prefixes))]
+    for folder in places:
+        if (folder / f"{name}.yaml").is_file():
+            return folder / f"{name}.yaml"
+    raise ConfigError(f"preset config {name}.yaml not found (looked in "
+                      f"{' and '.join(str(p) for p in places)}); pass one with --config")
