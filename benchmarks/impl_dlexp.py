@@ -5,11 +5,7 @@ Timed for an epoch: the whole ``fit`` call for one epoch with no validation set 
 ``train_eval: running`` — the permutation, 600 batch gathers, forward, loss, backward,
 optimiser update, per-step loss and running accuracy. No evaluation pass is included.
 
-The images are laid out as dlexp's own loader lays them out for training (``make_splits``
-with ``lit_first``: the pixels never lit in a training image left out of the training
-images, the rest ordered from the most often lit, the input layer's rows reordered to
-match; the model multiplies the rarely lit ones per batch), once at set-up, untimed, as
-the other implementations' data preparation is; the weights are the same He draw.
+The weights are the same He draw as the other implementations'.
 """
 
 from __future__ import annotations

@@ -170,7 +170,9 @@ def _build_optimizer(raw: Any, where: str) -> OptimizerConfig:
     _reject_unknown(raw, list(defaults) + ["name", "schedule"], where, "optimizer.")
     hyper = {}
     for key, default in defaults.items():
-        hyper[key] = check_value(f"optimizer.{key}", raw.get(key, default), float,
+        value = raw.get(key, default)
+        kind = bool if isinstance(default, bool) else float
+        hyper[key] = check_value(f"optimizer.{key}", value, kind,
                                  NAMED[f"optimizer.{key}"].check, where)
     lr = hyper.pop("lr")
     return OptimizerConfig(name=name, lr=lr, hyper=hyper, schedule=schedule)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from dlexp.config_checks import describe_check
-from dlexp.config_schema import NAMED, Config, OptimizerConfig, schedule_settings, setting_of
+from dlexp.config_schema import Config, OptimizerConfig, schedule_settings, setting_of
 from dlexp.io import atomic_write_text
 from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
 from dlexp.optim.schedules import SCHEDULES
@@ -84,9 +84,9 @@ def _field_row(key: str, f: dataclasses.Field, default: Any) -> Row:
 def _optimizer_rows() -> list[Row]:
     rows: list[Row] = [_named("optimizer.name", OptimizerConfig.name)]
     for key in dict.fromkeys(k for n in OPTIMIZERS for k in hyperparameters(n)):
-        rows.append(_named(f"optimizer.{key}", _per_name(
-            {n: hyperparameters(n)[key] for n in OPTIMIZERS if key in hyperparameters(n)},
-            len(OPTIMIZERS))))
+        defaults = {n: hyperparameters(n)[key] for n in OPTIMIZERS if key in hyperparameters(n)}
+        rows.append(_named(f"optimizer.{key}", _per_name(defaults, len(OPTIMIZERS)),
+                           all(isinstance(d, bool) for d in defaults.values())))
     rows.append(_named("optimizer.schedule", "constant"))
     for key in dict.fromkeys(k for n in SCHEDULES for k in schedule_settings(n)):
         rows.append(_named(f"optimizer.schedule.{key}", _per_name(
@@ -95,8 +95,9 @@ def _optimizer_rows() -> list[Row]:
     return rows
 
 
-def _named(key: str, default: str) -> Row:
-    return (key, default, describe_check(NAMED[key].check), NAMED[key].meaning)
+def _named(key: str, default: str, flag: bool = False) -> Row:
+    info = setting_of(key)
+    return (key, default, "true, false" if flag else describe_check(info.check), info.meaning)
 
 
 def _per_name(defaults: dict[str, Any], total: int) -> str:

@@ -70,19 +70,19 @@ def test_relu_gradient_away_from_kink():
     x = away_from_zero(rng, (6, 5), low=1e-3 * 100)
     assert np.min(np.abs(x)) > 1e-3
     assert (x > 0).any() and (x < 0).any()
-    _activation_check(ReLU(np.float64), x, rng.standard_normal((6, 5)),
+    _activation_check(ReLU(), x, rng.standard_normal((6, 5)),
                       lambda v: np.maximum(v, 0))
 
 
 def test_sigmoid_gradient():
     rng = np.random.default_rng(3)
     x = 3 * rng.standard_normal((6, 5))
-    _activation_check(Sigmoid(np.float64), x, rng.standard_normal((6, 5)),
+    _activation_check(Sigmoid(), x, rng.standard_normal((6, 5)),
                       lambda v: 1 / (1 + np.exp(-v)))
 
 
 def test_sigmoid_extreme_inputs_finite():
-    layer = Sigmoid(np.float64)
+    layer = Sigmoid()
     y = layer.forward(np.array([[-1e4, -800.0, 0.0, 800.0, 1e4]]), True)
     assert np.all(np.isfinite(y))
     np.testing.assert_allclose(y, [[0.0, 0.0, 0.5, 1.0, 1.0]], atol=1e-300)
@@ -91,7 +91,7 @@ def test_sigmoid_extreme_inputs_finite():
 def test_tanh_gradient():
     rng = np.random.default_rng(4)
     x = 2 * rng.standard_normal((6, 5))
-    _activation_check(Tanh(np.float64), x, rng.standard_normal((6, 5)), np.tanh)
+    _activation_check(Tanh(), x, rng.standard_normal((6, 5)), np.tanh)
 
 
 # --- batch norm ---------------------------------------------------------------------------
@@ -184,7 +184,7 @@ def test_batchnorm_constant_inputs_are_finite():
 def test_dropout_gradient_with_fixed_mask(mode):
     rng = np.random.default_rng(9)
     p = 0.4
-    layer = Dropout(p, np.random.default_rng(7), np.float64, mode)
+    layer = Dropout(p, np.random.default_rng(7), mode)
     x = rng.standard_normal((6, 5))
     R = rng.standard_normal((6, 5))
 
@@ -208,7 +208,7 @@ def test_dropout_gradient_with_fixed_mask(mode):
 @pytest.mark.parametrize("mode", ["inverted", "book"])
 def test_dropout_p0_is_identity(mode):
     rng = np.random.default_rng(10)
-    layer = Dropout(0.0, rng, np.float64, mode)
+    layer = Dropout(0.0, rng, mode)
     x = rng.standard_normal((7, 4))
     np.testing.assert_array_equal(layer.forward(x, True), x)
     R = rng.standard_normal((7, 4))
@@ -218,7 +218,7 @@ def test_dropout_p0_is_identity(mode):
 
 def test_inverted_dropout_preserves_mean():
     p, shape = 0.3, (1000, 500)
-    layer = Dropout(p, np.random.default_rng(11), np.float64, "inverted")
+    layer = Dropout(p, np.random.default_rng(11), "inverted")
     x = np.ones(shape)
     y = layer.forward(x, True)
     n = y.size
@@ -231,7 +231,7 @@ def test_inverted_dropout_preserves_mean():
 
 def test_book_dropout_scales_at_test():
     p, shape = 0.25, (1000, 400)
-    layer = Dropout(p, np.random.default_rng(12), np.float64, "book")
+    layer = Dropout(p, np.random.default_rng(12), "book")
     x = np.full(shape, 2.0)
     y = layer.forward(x, True)
     assert set(np.unique(y)) <= {0.0, 2.0}                       # no rescaling in training
@@ -245,11 +245,11 @@ def test_book_dropout_scales_at_test():
 
 def test_dropout_rejects_unknown_mode():
     with pytest.raises(ValueError):
-        Dropout(0.5, np.random.default_rng(0), np.float64, "sideways")
+        Dropout(0.5, np.random.default_rng(0), "sideways")
 
 
 def test_dropout_float32_mask():
-    layer = Dropout(0.5, np.random.default_rng(0), np.float32, "inverted")
+    layer = Dropout(0.5, np.random.default_rng(0), "inverted")
     x = np.ones((50, 20), dtype=np.float32)
     y = layer.forward(x, True)
     assert y.dtype == np.float32
@@ -269,7 +269,7 @@ def test_softmax_cross_entropy_gradient(n):
     rng = np.random.default_rng(13)
     z = 2 * rng.standard_normal((n, 4))
     y = rng.integers(0, 4, n)
-    layer = SoftmaxCrossEntropy(np.float64)
+    layer = SoftmaxCrossEntropy()
     loss = layer.forward(z, y)
     assert loss == pytest.approx(_ce_reference(z, y), rel=1e-13)
     dz = layer.backward().copy()
@@ -281,7 +281,7 @@ def test_softmax_cross_entropy_gradient(n):
 def test_softmax_cross_entropy_huge_logits():
     z = np.array([[1e4, 0.0, -1e4], [-1e4, 1e4, 1e4], [1e4, 1e4 - 1.0, 0.0]])
     y = np.array([1, 2, 0])
-    layer = SoftmaxCrossEntropy(np.float64)
+    layer = SoftmaxCrossEntropy()
     loss = layer.forward(z, y)
     assert np.isfinite(loss)
     assert loss == pytest.approx(_ce_reference(z, y), rel=1e-12)
@@ -298,8 +298,8 @@ def test_batch_size_one_through_affine_relu_loss():
     W1, b1 = rng.standard_normal((5, 4)), rng.standard_normal(4)
     W2, b2 = rng.standard_normal((4, 3)), rng.standard_normal(3)
     g = [np.zeros_like(a) for a in (W1, b1, W2, b2)]
-    a1, r, a2 = Affine(W1, b1, g[0], g[1]), ReLU(np.float64), Affine(W2, b2, g[2], g[3])
-    ce = SoftmaxCrossEntropy(np.float64)
+    a1, r, a2 = Affine(W1, b1, g[0], g[1]), ReLU(), Affine(W2, b2, g[2], g[3])
+    ce = SoftmaxCrossEntropy()
     y = np.array([2])
     h1 = x @ W1 + b1
     assert np.min(np.abs(h1)) > 1e-4
@@ -322,7 +322,7 @@ def test_softmax_cross_entropy_any_integer_label_dtype(label_dtype):
     rng = np.random.default_rng(15)
     z = rng.standard_normal((100, 10))
     y = rng.integers(0, 10, 100)
-    layer = SoftmaxCrossEntropy(np.float64)
+    layer = SoftmaxCrossEntropy()
     assert layer.forward(z, y.astype(label_dtype)) == pytest.approx(_ce_reference(z, y),
                                                                     rel=1e-13)
     np.testing.assert_allclose(layer.backward(), (softmax(z) - np.eye(10)[y]) / 100,
@@ -330,18 +330,24 @@ def test_softmax_cross_entropy_any_integer_label_dtype(label_dtype):
 
 
 @pytest.mark.parametrize("cls", [ReLU, Sigmoid, Tanh])
-def test_inplace_activation_writes_over_its_input_with_the_same_results(cls):
+def test_activations_leave_their_input_alone_and_reuse_their_output(cls):
     rng = np.random.default_rng(11)
     x = 2 * rng.standard_normal((6, 5))
-    dout = rng.standard_normal((6, 5))
-    plain = cls(np.float64)
-    kept = x.copy()
-    y = plain.forward(x, True).copy()
-    dx = plain.backward(dout.copy()).copy()
-    np.testing.assert_array_equal(x, kept)                  # the default leaves x alone
-    x_in = x.copy()
-    inplace = cls(np.float64, inplace=True)
-    y_in = inplace.forward(x_in, True)
-    assert np.shares_memory(y_in, x_in)
-    np.testing.assert_array_equal(y_in, y)
-    np.testing.assert_array_equal(inplace.backward(dout.copy()), dx)
+    layer, kept = cls(), x.copy()
+    y = layer.forward(x, True)
+    np.testing.assert_array_equal(x, kept)
+    assert layer.forward(x + 1, True) is y                  # the same buffer, new values
+    assert layer.forward(x[:3], True) is not y              # another shape: another one
+
+
+def test_affine_backward_is_the_books_three_lines():
+    """dx = dout·Wᵀ, dW = xᵀ·dout, db = Σ dout, as ``np.dot`` and ``np.sum`` give them."""
+    rng = np.random.default_rng(16)
+    x, W, b = rng.standard_normal((7, 5)), rng.standard_normal((5, 3)), rng.standard_normal(3)
+    dout = rng.standard_normal((7, 3))
+    layer = Affine(W, b, np.zeros_like(W), np.zeros_like(b))
+    np.testing.assert_allclose(layer.forward(x), np.dot(x, W) + b, rtol=1e-15)
+    dx = layer.backward(dout.copy())
+    np.testing.assert_allclose(dx, np.dot(dout, W.T), rtol=1e-15)
+    np.testing.assert_allclose(layer.dW, np.dot(x.T, dout), rtol=1e-15)
+    np.testing.assert_allclose(layer.db, np.sum(dout, axis=0), rtol=1e-15)

@@ -59,31 +59,6 @@ def test_each_epoch_is_a_permutation_and_the_last_partial_batch_is_used(tiny_con
     assert not np.array_equal(epochs[0], epochs[1])          # a fresh order each epoch
 
 
-@pytest.mark.parametrize("extra", [[], ["optimizer.schedule=cosine"]])
-def test_plain_sgd_backpropagating_minus_lr_equals_scaling_the_gradients(tiny_config, extra):
-    """fit's fast path for plain SGD (−η·∂L/∂z backpropagated, no pass over the
-    gradients) trains to the same weights as the general update path."""
-    cfg = load_config(tiny_config, ["training.batch_size=16", "training.epochs=3",
-                                    "model.hidden=[8,8]", "dtype=float64", "optimizer.name=sgd",
-                                    "optimizer.lr=0.1", *extra])
-    x, y = id_data(100)
-    x[:, 0] = 0.0                                            # no ids here: just pixels
-    finals = []
-    for fast in (True, False):
-        s = streams(cfg.seed)
-        model = build_model(cfg, x.shape[1], 10, s)
-        optimizer, schedule = build_optimizer_for(cfg, x.shape[0])
-        assert optimizer.scale is not None
-        if not fast:
-            optimizer = optimizer._replace(scale=None)
-        start = model.flat_params.copy()
-        fit(model, optimizer, schedule, x, y, x[:0], y[:0], cfg.training,
-            cfg.regularization, np.random.default_rng(0))
-        assert not np.allclose(model.flat_params, start)
-        finals.append(model.flat_params.copy())
-    np.testing.assert_allclose(finals[0], finals[1], rtol=1e-12, atol=1e-14)
-
-
 def test_fit_copes_with_fewer_samples_than_a_batch(tiny_config):
     cfg = load_config(tiny_config, ["training.batch_size=100", "model.hidden=[4]"])
     x, y = id_data(7)

@@ -336,7 +336,7 @@ def test_batchnorm_matches_torch(n):
 @pytest.mark.parametrize("p", [0.2, 0.5])
 def test_inverted_dropout_rule_matches_torch_formula(p):
     rng = np.random.default_rng(31)
-    layer = Dropout(p, np.random.default_rng(5), np.float64, "inverted")
+    layer = Dropout(p, np.random.default_rng(5), "inverted")
     shape = (200, 50)
     # recover the mask from a forward pass on ones, with the same rng state
     layer.rng = np.random.default_rng(5)

@@ -76,7 +76,7 @@ def trace_layers(activation: str, init: InitChoice, *, samples: int = 1000, unit
     for _ in range(layers):
         W = initializer(rng, units, units, np.float64)
         stack.append(Affine(W, np.zeros(units), np.empty_like(W), np.empty(units)))
-        stack.append(ACTIVATIONS[activation](np.float64))
+        stack.append(ACTIVATIONS[activation]())
     outputs = []
     h = x
     for layer in stack:

@@ -30,7 +30,7 @@ from typing import Mapping
 from dlexp.optim.transforms import (
     GradientTransformation, ScalarOrSchedule, add_decayed_weights, add_l1_subgradient, chain,
     scale_by_adam, scale_by_learning_rate, scale_by_rms, scale_by_rss, trace,
-    trace_book_nesterov)
+    trace_velocity_first)
 
 
 def sgd(lr: ScalarOrSchedule = 0.01) -> GradientTransformation:
@@ -50,7 +50,7 @@ def nesterov(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTran
 
 def nesterov_book(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
     """The book's rule: b ← μ b + g;  p ← p − η (μ² b + (1 + μ) g)."""
-    return chain(trace_book_nesterov(momentum), scale_by_learning_rate(lr))
+    return chain(trace_velocity_first(momentum), scale_by_learning_rate(lr))
 
 
 def adagrad(lr: ScalarOrSchedule = 0.01, eps: float = 1e-10) -> GradientTransformation:
@@ -65,9 +65,11 @@ def rmsprop(lr: ScalarOrSchedule = 0.01, alpha: float = 0.99, eps: float = 1e-8
 
 
 def adam(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-         eps: float = 1e-8) -> GradientTransformation:
-    """m, v moving averages of g, g²;  p ← p − η m̂ / (√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)."""
-    return chain(scale_by_adam(beta1, beta2, eps), scale_by_learning_rate(lr))
+         eps: float = 1e-8, bias_correction: bool = True) -> GradientTransformation:
+    """m, v moving averages of g, g²;  p ← p − η m̂ / (√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ);
+    without ``bias_correction`` p ← p − η m / (√v + ε)."""
+    return chain(scale_by_adam(beta1, beta2, eps, bias_correction=bias_correction),
+                 scale_by_learning_rate(lr))
 
 
 def adam_book(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999,
@@ -86,7 +88,8 @@ def adamw(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999
 
 
 def hyperparameters(name: str) -> dict[str, object]:
-    """The optimiser's hyperparameters and their defaults (``lr`` included, ``mask`` not)."""
+    """The optimiser's hyperparameters and their defaults (``lr`` included, ``mask`` not);
+    a bool default marks an on/off setting."""
     sig = inspect.signature(OPTIMIZERS[name])
     return {k: p.default for k, p in sig.parameters.items() if k != "mask"}
 

@@ -69,9 +69,8 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
         rng: np.random.Generator, callbacks: tuple[Callback, ...] = ()) -> FitState:
     """Train ``model`` in place; returns the final :class:`FitState`.
 
-    ``x_train`` (N, k) and ``y_train`` (N,): k may be below the model's inputs D when
-    the columns left out are 0 in every training image (``Splits``); ``x_val`` (M, D),
-    ``y_val`` (M,), M may be 0. ``rng`` draws each epoch's batch order."""
+    ``x_train`` (N, D), ``y_train`` (N,), ``x_val`` (M, D), ``y_val`` (M,), M may be 0.
+    ``rng`` draws each epoch's batch order."""
     n = x_train.shape[0]
     per_epoch, total = plan_steps(n, training)
     state = FitState(total_steps=total, steps_per_epoch=per_epoch)
@@ -135,13 +134,9 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
                     state.status = "diverged"
                     state.stop = f"loss became {loss} at update {state.step + 1}"
                     break
-                if optimizer.scale is None:
-                    model.backward()
-                    updates, opt_state = optimizer.update(grads, opt_state, params)
-                    apply_updates(params, updates)
-                else:                       # plain SGD: backpropagate −η∂L/∂z, add it
-                    model.backward(optimizer.scale(opt_state))
-                    apply_updates(params, grads)
+                model.backward()
+                updates, opt_state = optimizer.update(grads, opt_state, params)
+                apply_updates(params, updates)
                 state.step += 1
                 state.step_losses.append(loss)
                 sum_loss += loss

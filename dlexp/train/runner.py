@@ -35,15 +35,13 @@ class RunResult:
 
 
 def load_splits(cfg: Config, progress: bool = True) -> Splits:
-    """MNIST split as the config says, each split in the config's dtype, the pixels lit
-    in training first (``make_splits(lit_first=True)``). The raw uint8 pixels are split
-    first, so no float copy of the whole set is made (peak memory)."""
+    """MNIST split as the config says, each split in the config's dtype. The raw uint8
+    pixels are split first, so no float copy of the whole set is made (peak memory)."""
     raw = load_mnist(locate_mnist(progress=progress), dtype=np.uint8)
     d = cfg.data
     return make_splits(raw, val_size=d.val_size, train_size=d.train_size,
                        rng=streams(split_seed(cfg)).split,
-                       stratify=d.stratify, subset=d.subset, dtype=np.dtype(cfg.dtype),
-                       lit_first=True)
+                       stratify=d.stratify, subset=d.subset, dtype=np.dtype(cfg.dtype))
 
 
 def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | None = None,

@@ -14,7 +14,6 @@ import numpy as np
 from dlexp.config import Config
 from dlexp.data.splits import Splits
 from dlexp.nn.model import DECAY_MASK, MLP
-from dlexp.nn.sparse import sparse_start
 from dlexp.optim.optimizers import build_optimizer
 from dlexp.optim.schedules import make_schedule
 from dlexp.optim.transforms import GradientTransformation, Schedule
@@ -41,32 +40,15 @@ def split_seed(cfg: Config) -> int:
     return cfg.seed if cfg.data.split_seed is None else cfg.data.split_seed
 
 
-def build_model(cfg: Config, input_size: int, output_size: int, s: Streams,
-                input_order: np.ndarray | None = None, sparse_from: int | None = None
-                ) -> MLP:
-    """The configured MLP: weights from the ``init`` stream, masks from ``dropout``;
-    ``input_order`` and ``sparse_from`` as the data's (``Splits``)."""
+def build_model(cfg: Config, input_size: int, output_size: int, s: Streams) -> MLP:
+    """The configured MLP: weights from the ``init`` stream, masks from ``dropout``."""
     return MLP(cfg.model, input_size, output_size, s.init, np.dtype(cfg.dtype),
-               dropout_rng=s.dropout, input_order=input_order, sparse_from=sparse_from)
-
-
-def sparse_from(data: Splits, batch_size: int) -> int | None:
-    """Where ``data``'s rarely lit training columns start, if multiplying them per batch
-    pays at ``batch_size`` (:func:`dlexp.nn.sparse.sparse_start`); None without lit
-    counts, or for training images with a negative (or NaN) value: the sparse path finds
-    a batch's lit columns by their sums."""
-    counts, x = data.lit_counts, data.x_train
-    if counts is None or len(counts) != x.shape[1] or not x.min(initial=0) >= 0:
-        return None
-    return sparse_start(counts, x.shape[0], batch_size)
+               dropout_rng=s.dropout)
 
 
 def build_model_for(cfg: Config, data: Splits, s: Streams) -> MLP:
-    """The configured MLP for ``data``: its inputs in the data's column order
-    (``Splits.input_order``), its rarely lit columns multiplied per batch where that
-    pays (:func:`sparse_from` at the configured batch size), 10 classes."""
-    return build_model(cfg, data.n_inputs, 10, s, data.input_order,
-                       sparse_from(data, cfg.training.batch_size))
+    """The configured MLP for ``data``: one input per pixel, 10 classes."""
+    return build_model(cfg, data.x_train.shape[1], 10, s)
 
 
 def build_optimizer_for(cfg: Config, n_train: int) -> tuple[GradientTransformation, Schedule]:
