@@ -1,4 +1,4 @@
-"""``dlexp compare``, ``dlexp compare-optimizers`` and ``dlexp optimizer-paths``.
+"""``dlexp compare`` and ``dlexp optimizer-paths``.
 
 A comparison command parses its options, loads the base config, builds its
 :class:`~dlexp.experiments.sweep.Sweep` and exits with the code of
@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 from dlexp.cli.app import app, fail, handle_errors
-from dlexp.cli.options import CONFIG, SET, comparison_options, runs_dir_option
-from dlexp.experiments import book
+from dlexp.cli.options import SET, comparison_options, runs_dir_option
 
 if TYPE_CHECKING:
     from dlexp.experiments.sweep import CompareOptions
@@ -35,27 +34,6 @@ def compare(
     from dlexp.experiments.report import load_base, run_and_report, vary_sweep
     base = load_base(config, None, set_, opts)
     raise typer.Exit(run_and_report(base, vary_sweep(config, base, vary, opts.seeds), opts))
-
-
-@app.command("compare-optimizers")
-@handle_errors
-@comparison_options(seeds=3)
-def compare_optimizers(
-    optimizers: str = typer.Option(book.OPTIMIZERS,
-                                   "--optimizers", help="Comma-separated optimizer names."),
-    hyper: List[str] = typer.Option([], "--hyper", help="One optimizer's setting, e.g. "
-                                    "--hyper adam.lr=0.01 (repeatable)."),
-    config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
-) -> None:
-    """The book's MNIST comparison of SGD, Momentum, AdaGrad, Adam (+ RMSProp, Nesterov)."""
-    from dlexp.experiments import optimizers as preset
-    from dlexp.experiments.report import load_base, run_and_report
-    from dlexp.experiments.variants import seeds_for
-    base = load_base(config, preset.NAME, set_, opts)
-    names = preset.parse_optimizers(optimizers)
-    plan = preset.plan(names, preset.parse_hyper(hyper, names), seeds_for(base, opts.seeds),
-                       base)
-    raise typer.Exit(run_and_report(base, plan, opts))
 
 
 @app.command("optimizer-paths")

@@ -1,10 +1,11 @@
-"""The book's §6.2–6.4 experiments as comparison presets: ``compare-inits``,
-``batchnorm``, ``overfit-weight-decay``, ``overfit-dropout`` and ``ensemble``.
+"""The book's chapter 6 experiments, one command each: ``compare-optimizers`` (§6.1),
+``compare-inits`` (§6.2), ``batchnorm`` (§6.3), ``overfit-weight-decay``,
+``overfit-dropout`` and ``ensemble`` (§6.4).
 
-Each parses its options, reads its base config (``configs/<preset>.yaml``, or
-``--config``) with ``--set`` overrides, asks the preset's module
-(:mod:`dlexp.experiments.inits`, ``batchnorm``, ``overfit``, ``ensemble``) for its plan
-and exits with the code of :func:`~dlexp.experiments.report.run_and_report`.
+Each reads its base config (``configs/<preset>.yaml``, or ``--config``) with ``--set``
+overrides, asks the section's module in :mod:`dlexp.experiments` for its
+:class:`~dlexp.experiments.sweep.Sweep` (variants, analyses, figures) and exits with the
+code of :func:`~dlexp.experiments.report.run_and_report`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,27 @@ from dlexp.experiments import book
 
 if TYPE_CHECKING:
     from dlexp.experiments.sweep import CompareOptions
+
+
+@app.command("compare-optimizers")
+@handle_errors
+@comparison_options(seeds=3)
+def compare_optimizers(
+    optimizers: str = typer.Option(book.OPTIMIZERS,
+                                   "--optimizers", help="Comma-separated optimizer names."),
+    hyper: List[str] = typer.Option([], "--hyper", help="One optimizer's setting, e.g. "
+                                    "--hyper adam.lr=0.01 (repeatable)."),
+    config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
+) -> None:
+    """The book's MNIST comparison of SGD, Momentum, AdaGrad, Adam (+ RMSProp, Nesterov)."""
+    from dlexp.experiments import optimizers as preset
+    from dlexp.experiments.report import load_base, run_and_report
+    from dlexp.experiments.variants import seeds_for
+    base = load_base(config, preset.NAME, set_, opts)
+    names = preset.parse_optimizers(optimizers)
+    plan = preset.plan(names, preset.parse_hyper(hyper, names), seeds_for(base, opts.seeds),
+                       base)
+    raise typer.Exit(run_and_report(base, plan, opts))
 
 
 @app.command("compare-inits")

@@ -21,9 +21,8 @@ from typing import Any, Sequence
 
 from dlexp.config import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
-from dlexp.experiments.sweep import (CompareOptions, CompareResult, Sweep, preset_config,
-                                     run_sweep, short)
-from dlexp.experiments.tables import print_rows, say
+from dlexp.experiments.sweep import CompareOptions, CompareResult, Sweep, preset_config, run_sweep
+from dlexp.experiments.tables import print_rows, say, short
 from dlexp.experiments.variants import (check_vary_keys, grid, label_text, parse_vary,
                                         seeds_for)
 

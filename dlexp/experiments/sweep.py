@@ -1,32 +1,27 @@
-"""The sweep: a grid of config variants × seeds, trained in worker processes, side by
-side in one folder, aggregated into CSVs, resumable. Every comparison command is one.
+"""The sweep: a grid of config variants × seeds, trained in worker processes (one BLAS
+thread each, so the numbers equal a serial run's), side by side in one folder,
+aggregated into CSVs, resumable. Every comparison command is one.
 
     sweep = Sweep("my-compare", grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1]))
-    result = run_sweep(read_yaml_mapping("configs/baseline.yaml"), sweep,
-                       CompareOptions(jobs=2))      # result.status, .runs, .summary
+    result = run_sweep(read_yaml_mapping("configs/baseline.yaml"), sweep, CompareOptions())
 
-A variant's config is the base mapping with its overrides set
-(:func:`~dlexp.experiments.variants.variant_config`); all are validated before anything
-runs. Pass the base *raw* so unset keys default per variant (each optimiser its own lr).
+Each variant's config is the base mapping with its overrides set, all validated before
+anything runs; a *raw* base lets unset keys default per variant (each optimiser its lr).
 
     <runs_dir>/<name>-<time>/
         meta.json, compare.json   versions; name, base config, variants, options
         runs.jsonl        one line per sub-run as it ends (what --resume keeps)
-        runs.csv          label, seed, run, <keys>, status, error, steps,
-                          final_train_loss, best_val_acc, final_val_acc, test_acc,
-                          train_seconds
-        <run>/            an ordinary `dlexp train` folder per variant × seed
-        loss.csv  val_accuracy.csv  train_accuracy.csv  summary.csv  (aggregate.py)
-        summary.json      overall status, runs per status
-        plots/            the sweep's figures
+        runs.csv          label, seed, run, <keys>, status, error, steps, final_train_loss,
+                          best_val_acc, final_val_acc, test_acc, train_seconds
+        <run>/            a `dlexp train` folder per variant × seed
+        loss.csv  val_accuracy.csv  train_accuracy.csv  summary.csv   (aggregate.py)
+        summary.json      overall status, runs per status;  plots/  the figures
 
-``<keys>``: the varied keys and ``report_keys`` with each run's resolved value
-(``optimizer.lr`` whenever ``optimizer.name`` varies). A sub-run ends ``completed``,
-``diverged``, ``failed``, ``interrupted`` or ``skipped``; the sweep is ``interrupted``
-if any was, else ``completed`` when every run completed or ended in one of
-``expected``, else ``failed``. Workers use one BLAS thread each, so the numbers equal a
-serial run's. After training, the results, the analyses and the figures are written
-while a first Ctrl-C waits (a second stops at once).
+``<keys>``: the varied and ``report_keys`` keys, resolved (``optimizer.lr`` whenever
+``optimizer.name`` varies). A sub-run ends ``completed``, ``diverged``, ``failed``,
+``interrupted`` or ``skipped``; the sweep is ``interrupted`` if any was, else
+``completed`` when all completed or ended in ``expected``, else ``failed``. The results,
+analyses and figures are written while a first Ctrl-C waits (a second stops at once).
 """
 
 from __future__ import annotations
@@ -46,11 +41,10 @@ from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import aggregate_compare, write_table
 from dlexp.experiments.pool import execute
 from dlexp.experiments.resume import clear_runs, kept_runs
-from dlexp.experiments.tables import say
+from dlexp.experiments.tables import run_line, say, train_loss_name
 from dlexp.experiments.variants import Variant, optimizer_notes, variant_config
-from dlexp.fmt import fmt
 from dlexp.io import append_jsonl, write_json
-from dlexp.train.rundir import has_weight_decay, new_run_dir, run_meta, train_evals
+from dlexp.train.rundir import new_run_dir, run_meta
 from dlexp.train.signals import hold_interrupts
 
 PRESETS_DIR = Path(__file__).resolve().parents[2] / "configs"
@@ -237,38 +231,6 @@ def _lookup(raw: Mapping, key: str) -> Any:
             return None
         node = node[part]
     return node
-
-
-RUN_LINE = (("final_train_loss", "train loss"), ("best_val_acc", "best val acc"),
-            ("test_acc", "test acc"))
-TRAIN_EVAL = {"full": "(whole set)", "running": "since last eval"}
-
-
-def run_line(r: dict, train_loss: str = "train loss") -> str:
-    """A finished sub-run in one line: status, losses and accuracies named, seconds;
-    ``train_loss`` names its final train loss (:func:`train_loss_name`)."""
-    names = {**dict(RUN_LINE), "final_train_loss": train_loss}
-    parts = [r["status"]] + [f"{names[key]} {fmt(r[key])}" for key, _ in RUN_LINE
-                             if r.get(key) is not None]
-    if r.get("train_seconds") is not None:
-        parts.append(f"{fmt(r['train_seconds'], 1)} s")
-    if r["status"] != "completed" and r.get("error"):
-        parts.append(short(r["error"]))
-    return "  ".join(parts)
-
-
-def train_loss_name(run_dir: Path) -> str:
-    """What a run's ``final_train_loss`` is, from its config.yaml: ``train loss`` or, with
-    weight decay, ``train objective``; then ``(whole set)`` or ``since last eval``."""
-    what = "objective" if has_weight_decay([run_dir]) else "loss"
-    (mode,) = train_evals([run_dir])
-    return f"train {what} {TRAIN_EVAL.get(mode, '')}".strip()
-
-
-def short(text: Any, n: int = 90) -> str:
-    """``text`` on one line, cut to ``n`` characters."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 def preset_config(name: str) -> Path:
