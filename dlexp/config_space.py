@@ -49,16 +49,6 @@ class Param:
     high: float | None = None
     choices: tuple = ()
 
-    @property
-    def log(self) -> bool:
-        """Drawn uniformly in the logarithm."""
-        return self.distribution == "log_uniform"
-
-    @property
-    def numeric(self) -> bool:
-        """A number range (not a list of choices)."""
-        return self.distribution != "choice"
-
     def to_dict(self) -> dict:
         """As written in a ``search:`` section."""
         if self.distribution == "choice":

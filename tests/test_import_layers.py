@@ -52,8 +52,10 @@ def layer(name: str) -> int:
     return found
 
 
-def imports(name: str, path: Path, known: dict[str, Path]) -> list[tuple[str, int]]:
-    """``(imported dlexp module, line)`` for every import statement in the file."""
+def imports(name: str, path: Path, known: dict[str, Path], prefix: str = "dlexp"
+            ) -> list[tuple[str, int]]:
+    """``(imported module, line)`` for every import statement in the file, of the
+    modules named ``prefix`` or under it (dlexp's, resolved to the module)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -67,7 +69,7 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> list[tuple[str, in
             for a in node.names:
                 sub = f"{base}.{a.name}"
                 out.append((sub if sub in known else base, node.lineno))
-    return [(m, line) for m, line in out if m == "dlexp" or m.startswith("dlexp.")]
+    return [(m, line) for m, line in out if m == prefix or m.startswith(prefix + ".")]
 
 
 def graph() -> dict[str, set[str]]:
@@ -160,4 +162,13 @@ def test_plots_read_files_and_import_no_runner():
     bad = [f"{name} imports {target}" for name, path in known.items()
            if name.startswith("dlexp.plots") for target, _ in imports(name, path, known)
            if layer(target) in runners]
+    assert not bad, "\n".join(bad)
+
+
+def test_only_plots_import_matplotlib():
+    """Training, sweeps and searches never import matplotlib: figures are drawn from the
+    files, by dlexp.plots alone."""
+    bad = [f"{name} imports {target}" for name, path in modules().items()
+           if not name.startswith("dlexp.plots")
+           for target, _ in imports(name, path, {}, "matplotlib")]
     assert not bad, "\n".join(bad)

@@ -1,8 +1,8 @@
 """The ``dlexp`` application: its command group, one-line errors and exit codes.
 
-Each command module of :mod:`dlexp.cli` registers itself on :data:`app`. Errors the user can fix
-(:class:`~dlexp.errors.DlexpError`) become one line on stderr and the error's exit code
-(2 for usage, config and data errors), never a traceback; so do failures of the file
+Each command module of :mod:`dlexp.cli` registers itself on :data:`app`. Errors the user
+can fix (:class:`~dlexp.errors.DlexpError`) become one line on stderr and the error's exit
+code (2 for usage, config and data errors), never a traceback; so do failures of the file
 system (``OSError``: disk full, a path under a file…). Ctrl-C gives exit code 130.
 Set ``DLEXP_DEBUG=1`` to see the traceback of an OSError instead. Mistakes the parser
 catches (an unknown option or command, an option value out of its range or of the wrong
