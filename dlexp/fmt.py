@@ -20,7 +20,10 @@ from typing import Any, Sequence
 
 import yaml
 
+from dlexp.errors import ConfigError
+
 FIXED_RANGE = (1e-2, 1e3)        # |x| in [low, high): fixed decimals
+BANDS = ("minmax", "std")        # a figure's band over seeds: min–max, or mean ± std
 
 
 def fmt(value: Any, digits: int = 4) -> str:
@@ -56,3 +59,9 @@ def rank_key(row: dict) -> tuple:
     """Sort key of search trial rows, best first: higher val_acc, then earlier round and
     number (the order of every table and figure of a search)."""
     return -row["val_acc"], row["round"], row["number"]
+
+
+def check_band(band: str) -> None:
+    """Raise ConfigError unless ``band`` is one of :data:`BANDS`."""
+    if band not in BANDS:
+        raise ConfigError(f"--band {band!r}: choose one of {', '.join(BANDS)}")

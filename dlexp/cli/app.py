@@ -1,9 +1,10 @@
 """The ``dlexp`` application: its command group, one-line errors and exit codes.
 
-Each command module of :mod:`dlexp.cli` registers itself on :data:`app`. Errors the user
-can fix (:class:`~dlexp.errors.DlexpError`) become one line on stderr and the error's exit
-code (2 for usage, config and data errors), never a traceback; so do failures of the file
-system (``OSError``: disk full, a path under a file…). Ctrl-C gives exit code 130.
+Each command module of :mod:`dlexp.cli` registers itself on :data:`app`. Errors the user can fix
+(:class:`~dlexp.errors.DlexpError`) become one line on stderr and the error's exit code
+(2 for usage, config and data errors), never a traceback; so do failures of the file
+system (``OSError``: disk full, a path under a file…). A command stopped by Ctrl-C or
+SIGTERM (:mod:`dlexp.train.signals`) exits with code 130.
 Set ``DLEXP_DEBUG=1`` to see the traceback of an OSError instead. Mistakes the parser
 catches (an unknown option or command, an option value out of its range or of the wrong
 type) are one line too, ``error: … (dlexp COMMAND --help)``, exit 2.
@@ -19,6 +20,7 @@ from typing import Callable
 import typer
 from typer.core import TyperGroup
 
+from dlexp.cli.helptext import HELP_OPTIONS, Command, examples
 from dlexp.errors import DlexpError
 
 # The parser's exception classes, found from a public one (Typer may vendor Click).
@@ -68,9 +70,20 @@ class OneLineErrors(TyperGroup):
         return f" ({where} --help)"
 
 
-app = typer.Typer(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
-                  pretty_exceptions_enable=False, rich_markup_mode=None,
-                  help="Experiments on the techniques of training neural networks (NumPy).")
+class App(typer.Typer):
+    """The ``dlexp`` app: every command it registers is a :class:`~dlexp.cli.helptext.Command`
+    (``-h``, whole one-line descriptions, plain placeholders, choices and examples)."""
+
+    def command(self, *args, cls=None, **kwargs):
+        return super().command(*args, cls=cls or Command, **kwargs)
+
+
+app = App(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
+          pretty_exceptions_enable=False, rich_markup_mode=None,
+          context_settings=HELP_OPTIONS,
+          help="Experiments on the techniques of training neural networks (NumPy).",
+          epilog=examples("dlexp data --download", "dlexp train baseline",
+                          "dlexp compare-optimizers --epochs 1", "dlexp COMMAND -h"))
 
 
 def _print_version(asked: bool) -> None:
@@ -101,8 +114,14 @@ def handle_errors(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        from dlexp.train.signals import requested, stoppable
         try:
-            return fn(*args, **kwargs)
+            with stoppable():               # 1st Ctrl-C/SIGTERM: finish and write; 2nd: exit
+                code = _exit_code(fn, *args, **kwargs)
+                if code == 0 and requested():
+                    typer.echo("interrupted", err=True)
+                    code = 130
+            raise typer.Exit(code)
         except DlexpError as e:
             raise fail(str(e), e.exit_code) from None
         except OSError as e:
@@ -116,6 +135,15 @@ def handle_errors(fn: Callable) -> Callable:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def _exit_code(fn: Callable, *args, **kwargs) -> int:
+    """Run the command; its exit code (0 when it returns normally)."""
+    try:
+        fn(*args, **kwargs)
+    except typer.Exit as e:
+        return e.exit_code
+    return 0
 
 
 def main() -> None:

@@ -24,8 +24,8 @@ from typing import Callable, Optional, Sequence
 
 import typer
 
-CONFIG = typer.Option(None, "--config", help="Base config (default: the command's, in "
-                      "configs/).")
+CONFIG = typer.Option(None, "--config", help="Base config: a YAML file or a bundled "
+                      "config's name (default: the command's own; `dlexp configs`).")
 SET = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a base config value, "
                    "e.g. --set training.iterations=500 (repeatable).")      # comparisons
 SET_CONFIG = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a config value, "
@@ -63,7 +63,7 @@ _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
         help="Worker processes (default: all cores); each uses one BLAS thread.")),
     ("runs_dir", Path, runs_dir_option("Where the comparison folder goes.")),
     ("band", str, typer.Option("minmax", "--band",
-                               help="Band over seeds: minmax or std (±1 std).")),
+                               help="The band over seeds in the figures: min–max, or mean ± 1 std.")),
     ("quiet", bool, typer.Option(False, "--quiet", "-q", help="No line per finished run.")),
     ("resume", Optional[Path], typer.Option(
         None, "--resume", metavar="DIR", help="Finish the interrupted comparison in DIR "
@@ -97,7 +97,7 @@ def comparison_options(seeds: int = 3, exclude: Sequence[str] = ()) -> Callable:
         @functools.wraps(fn)
         def command(**kwargs):
             from dlexp.experiments.sweep import CompareOptions
-            from dlexp.plots.compare import check_band
+            from dlexp.fmt import check_band
             values = {p.name: kwargs.pop(p.name) for p in params}
             check_band(values.get("band", "minmax"))
             return fn(**kwargs, opts=CompareOptions(**values, draw=_draw))

@@ -21,19 +21,18 @@ anything runs; a *raw* base lets unset keys default per variant (each optimiser 
 ``optimizer.name`` varies). A sub-run ends ``completed``, ``diverged``, ``failed``,
 ``interrupted`` or ``skipped``; the sweep is ``interrupted`` if any was, else
 ``completed`` when all completed or ended in ``expected``, else ``failed``. The results,
-analyses and figures are written while a first Ctrl-C waits (a second stops at once).
+analyses and figures are written after a first Ctrl-C or SIGTERM (a second stops at once,
+as :mod:`dlexp.train.signals` says); one process at a time holds the folder.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import sysconfig
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
+from dlexp.bundled import bundled
 from dlexp.config import Config, config_to_dict
 from dlexp.config_checks import check_run_name
 from dlexp.data import locate_mnist
@@ -43,11 +42,11 @@ from dlexp.experiments.pool import execute
 from dlexp.experiments.resume import clear_runs, kept_runs
 from dlexp.experiments.tables import run_line, say, train_loss_name
 from dlexp.experiments.variants import Variant, optimizer_notes, variant_config
-from dlexp.io import append_jsonl, write_json
+from dlexp.io import append_jsonl, folder_lock, write_json
+from dlexp.train.progress import RunsTicker, unfinished_runs
 from dlexp.train.rundir import new_run_dir, run_meta
-from dlexp.train.signals import hold_interrupts
+from dlexp.train.signals import requested, stoppable
 
-PRESETS_DIR = Path(__file__).resolve().parents[2] / "configs"
 RUN_FIELDS = ["status", "error", "steps", "final_train_loss", "best_val_acc",
               "final_val_acc", "test_acc", "train_seconds"]
 
@@ -104,7 +103,7 @@ class CompareResult:
     status: str                             # completed, failed or interrupted
     runs: list[dict]                        # one record per variant, in variant order
     summary: list[dict]                     # one row per label (summary.csv)
-    signalled: bool = False                 # Ctrl-C came while the results were written
+    signalled: bool = False                 # Ctrl-C or SIGTERM came (all was written)
 
     @property
     def failed(self) -> list[dict]:
@@ -119,35 +118,46 @@ def run_sweep(base: Mapping | Config, sweep: Sweep, opts: CompareOptions) -> Com
             "variants": [{"label": v.label, "overrides": dict(v.overrides), "seed": v.seed,
                           "run": v.run_name} for v in sweep.variants],
             "label_column": sweep.label_column, "window": opts.smooth, "keys": keys}
-    kept = kept_runs(opts.resume, spec, sweep.expected) if opts.resume else {}
+    if opts.resume is not None:
+        kept_runs(opts.resume, spec, sweep.expected)       # refuses another comparison
     locate_mnist()                     # find or download once, before workers start
     started = time.time()
-    out_dir = _folder(opts, names, kept, spec, started)
-    for note in optimizer_notes(base, sweep.variants, sweep.lr_hint):
-        say(note)
-    say(f"resuming {out_dir}: {len(kept)} of {len(names)} runs already finished"
-        if opts.resume else f"comparison folder: {out_dir}")
-    meta = [{"label": v.label, "seed": c.seed, "run": v.run_name,
-             **{k: _lookup(config_to_dict(c), k) for k in keys}}
-            for v, c in zip(sweep.variants, configs)]
-    todo = [i for i, n in enumerate(names) if n not in kept]
-    count = [len(kept)]
+    out_dir = Path(opts.resume) if opts.resume else (
+        opts.out_dir or new_run_dir(Path(opts.runs_dir), opts.name or sweep.name))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # One process at a time in the folder (a refused one changes nothing); a signal from
+    # here on stops as dlexp.train.signals says.
+    with folder_lock(out_dir, "comparison"), stoppable():
+        kept = _start(out_dir, base, sweep, opts, names, spec)
+        meta = [{"label": v.label, "seed": c.seed, "run": v.run_name,
+                 **{k: _lookup(config_to_dict(c), k) for k in keys}}
+                for v, c in zip(sweep.variants, configs)]
+        todo = [i for i, n in enumerate(names) if n not in kept]
+        count = [len(kept)]
+        live = None if opts.quiet else RunsTicker(   # done/running/failed, wall times
+            len(names), lambda: unfinished_runs(out_dir), len(kept)).start()
 
-    def done(j: int, outcome: dict) -> None:
-        record = {**meta[todo[j]], **outcome}
-        append_jsonl(out_dir / "runs.jsonl", record)
-        count[0] += 1
-        if not opts.quiet:
-            loss = train_loss_name(out_dir / record["run"])
-            say(f"[{count[0]}/{len(names)}] {record['run']}: {run_line(record, loss)}")
+        def done(j: int, outcome: dict) -> None:
+            record = {**meta[todo[j]], **outcome}
+            append_jsonl(out_dir / "runs.jsonl", record)
+            count[0] += 1
+            if live is not None:
+                live.finished(record["status"])
+                loss = train_loss_name(out_dir / record["run"])
+                say(f"[{count[0]}/{len(names)}] {record['run']}: {run_line(record, loss)} "
+                    f"({live.line().split('; ')[-1]})")
 
-    fresh = execute([configs[i] for i in todo], [out_dir / names[i] for i in todo],
-                    opts.jobs, done)
-    outcomes = [kept.get(n) for n in names]
-    for i, o in zip(todo, fresh):
-        outcomes[i] = o
-    return _finish(out_dir, sweep, opts, [{**m, **o} for m, o in zip(meta, outcomes)],
-                   keys, started)
+        try:
+            fresh = execute([configs[i] for i in todo], [out_dir / names[i] for i in todo],
+                            opts.jobs, done)
+        finally:
+            if live is not None:
+                live.stop()
+        outcomes = [kept.get(n) for n in names]
+        for i, o in zip(todo, fresh):
+            outcomes[i] = o
+        runs = [{**m, **o} for m, o in zip(meta, outcomes)]
+        return _finish(out_dir, sweep, opts, runs, keys, started)
 
 
 def _check(base: Mapping | Config, sweep: Sweep, opts: CompareOptions
@@ -172,48 +182,45 @@ def _check(base: Mapping | Config, sweep: Sweep, opts: CompareOptions
     return names, configs, [k for k in keys if k not in ("seed", "name")]
 
 
-def _folder(opts: CompareOptions, names: list[str], kept: dict, spec: dict,
-            started: float) -> Path:
-    """The sweep's folder: the resumed one (its unfinished runs cleared) or a new one."""
+def _start(out_dir: Path, base: Mapping | Config, sweep: Sweep, opts: CompareOptions,
+           names: list[str], spec: dict) -> dict[str, dict]:
+    """Write a new folder's spec, or clear a resumed one's unfinished runs; print the
+    notes and where the sweep is. The runs kept (name → outcome)."""
+    kept: dict[str, dict] = {}
     if opts.resume is not None:
-        clear_runs(Path(opts.resume), [n for n in names if n not in kept])
-        return Path(opts.resume)
-    out_dir = opts.out_dir or new_run_dir(Path(opts.runs_dir), opts.name or spec["name"])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / "meta.json", run_meta(started))
-    write_json(out_dir / "compare.json", spec)
-    return out_dir
+        kept = kept_runs(out_dir, spec, sweep.expected)   # as it is now that we hold it
+        clear_runs(out_dir, [n for n in names if n not in kept])
+    else:
+        write_json(out_dir / "meta.json", run_meta(time.time()))
+        write_json(out_dir / "compare.json", spec)
+    for note in optimizer_notes(base, sweep.variants, sweep.lr_hint):
+        say(note)
+    say(f"resuming {out_dir}: {len(kept)} of {len(names)} runs already finished"
+        if opts.resume else f"comparison folder: {out_dir}")
+    return kept
 
 
 def _finish(out_dir: Path, sweep: Sweep, opts: CompareOptions, runs: list[dict],
             keys: list[str], started: float) -> CompareResult:
-    """runs.csv, the CSVs, summary.json, the analyses and figures, a first Ctrl-C held."""
-    written: CompareResult | None = None
-    try:
-        with hold_interrupts():
-            write_table(out_dir / "runs.csv", runs, ["label", "seed", "run", *keys, *RUN_FIELDS])
-            summary = aggregate_compare(out_dir, runs, opts.smooth, sweep.label_column, keys)
-            status = overall(runs, sweep.expected)
-            counts: dict[str, int] = {}
-            for r in runs:
-                counts[r["status"]] = counts.get(r["status"], 0) + 1
-            write_json(out_dir / "summary.json", {
-                "status": status, "runs": len(runs), "statuses": counts,
-                "expected": list(sweep.expected), "seconds": round(time.time() - started, 3),
-                "not_completed": {r["run"]: r["status"] for r in runs
-                                  if r["status"] != "completed"}})
-            result = CompareResult(out_dir, status, runs, summary)
-            interrupted = status == "interrupted"
-            for analyse in () if interrupted else sweep.analyse:
-                result = analyse(result)
-            if opts.draw is not None:
-                opts.draw(sweep.figures, out_dir, opts.band, interrupted)
-            written = result
-    except KeyboardInterrupt:
-        if written is None:
-            raise                               # a second Ctrl-C while writing: stop
-        return dataclasses.replace(written, signalled=True)    # all written: say so
-    return result
+    """runs.csv, the CSVs, summary.json, then the analyses and figures."""
+    write_table(out_dir / "runs.csv", runs, ["label", "seed", "run", *keys, *RUN_FIELDS])
+    summary = aggregate_compare(out_dir, runs, opts.smooth, sweep.label_column, keys)
+    status = overall(runs, sweep.expected)
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    write_json(out_dir / "summary.json", {
+        "status": status, "runs": len(runs), "statuses": counts,
+        "expected": list(sweep.expected), "seconds": round(time.time() - started, 3),
+        "not_completed": {r["run"]: r["status"] for r in runs if r["status"] != "completed"}})
+    result = CompareResult(out_dir, status, runs, summary)
+    interrupted = status == "interrupted"
+    for analyse in () if interrupted else sweep.analyse:
+        result = analyse(result)
+    if opts.draw is not None:
+        opts.draw(sweep.figures, out_dir, opts.band, interrupted)
+    late = bool(requested()) and not interrupted              # came after training
+    return CompareResult(result.dir, result.status, result.runs, result.summary, late)
 
 
 def overall(runs: list[dict], expected: Sequence[str] = ()) -> str:
@@ -234,13 +241,6 @@ def _lookup(raw: Mapping, key: str) -> Any:
 
 
 def preset_config(name: str) -> Path:
-    """``configs/<name>.yaml``: in the source tree, else where a wheel installs it
-    (``<prefix>/share/dlexp/configs``)."""
-    prefixes = [sysconfig.get_path("data"), sysconfig.get_path("data", f"{os.name}_user")]
-    places = [PRESETS_DIR, *(Path(p) / "share" / "dlexp" / "configs"
-                             for p in dict.fromkeys(prefixes))]
-    for folder in places:
-        if (folder / f"{name}.yaml").is_file():
-            return folder / f"{name}.yaml"
-    raise ConfigError(f"preset config {name}.yaml not found (looked in "
-                      f"{' and '.join(str(p) for p in places)}); pass one with --config")
+    """``configs/<name>.yaml``: the base of a preset comparison (or the book's search), a
+    bundled config (:mod:`dlexp.bundled`)."""
+    return bundled(name)

@@ -24,7 +24,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from dlexp.errors import ConfigError
+from dlexp.fmt import check_band
 from dlexp.io import read_csv
 from dlexp.io import read_json
 from dlexp.plots.labels import minibatch_loss_label
@@ -40,15 +40,6 @@ def curve_style(k: int) -> dict:
     """Colour, line style, width and draw order of the k-th label's bold curve."""
     return {"color": f"C{k % 10}", "ls": LINE_STYLES[k % len(LINE_STYLES)],
             "lw": max(2.8 - 0.35 * k, 1.1), "zorder": 3 + k}
-
-
-BANDS = ("minmax", "std")                     # the seed band: min–max, or mean ± std
-
-
-def check_band(band: str) -> None:
-    """Raise ConfigError unless ``band`` is one of :data:`BANDS`."""
-    if band not in BANDS:
-        raise ConfigError(f"--band {band!r}: choose one of {', '.join(BANDS)}")
 
 
 def plot_compare(out_dir: Path, band: str = "minmax", title: str | None = None) -> list[Path]:

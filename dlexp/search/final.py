@@ -26,7 +26,7 @@ from __future__ import annotations
 from dlexp.errors import RunError
 from dlexp.io import read_json, write_json
 from dlexp.search.objective import trial_config
-from dlexp.search.searchdir import SearchPlan
+from dlexp.search.searchdir import SearchPlan, hold_lock
 from dlexp.train.runner import train_run
 
 
@@ -48,7 +48,13 @@ def tested_trial_is_best(record: dict, best: dict | None) -> bool:
 
 
 def final_test(plan: SearchPlan) -> dict:
-    """Retrain the best trial on train + validation, test it once; the record written."""
+    """Retrain the best trial on train + validation, test it once; the record written.
+    Holds the search folder's lock while it works."""
+    with hold_lock(plan.dir):
+        return _final_test(plan)
+
+
+def _final_test(plan: SearchPlan) -> dict:
     path = plan.dir / "summary.json"
     summary = read_json(path)
     best = summary.get("best")

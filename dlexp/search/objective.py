@@ -26,10 +26,15 @@ from dlexp.config_space import SearchSpace, apply_params
 from dlexp.search.study import counts
 from dlexp.train.loop import Callback, FitState, plan_steps
 from dlexp.train.setup import streams, train_model
+from dlexp.train.signals import StopOnRequest
 
 
 class TrialDiverged(RuntimeError):
     """The loss became NaN or infinite; the trial is recorded as failed."""
+
+
+class TrialStopped(RuntimeError):
+    """Ctrl-C or SIGTERM stopped the trial (:mod:`dlexp.train.signals`): cut short."""
 
 
 class SurplusTrial(RuntimeError):
@@ -106,7 +111,7 @@ class Objective:
         finally:
             trial.set_user_attr("result", {**result, "worker": _worker_id()})
         if result["outcome"] == "interrupted":
-            raise KeyboardInterrupt
+            raise TrialStopped(result["message"])
         if result["outcome"] == "diverged":
             raise TrialDiverged(result["message"])
         if result["outcome"] == "pruned":
@@ -122,7 +127,8 @@ class Objective:
 
     def _fit(self, cfg: Config, reporter: ReportToTrial) -> FitState:
         s = streams(cfg.seed)                  # the same initialisation in every trial
-        return train_model(cfg, self.data, s, (reporter,) if self.prune else ())[1]
+        stop = StopOnRequest()
+        return train_model(cfg, self.data, s, (stop, reporter) if self.prune else (stop,))[1]
 
 
 def _result(state: FitState, seconds: float, planned: int, pruned: bool) -> dict:

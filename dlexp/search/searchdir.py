@@ -2,7 +2,6 @@
 
     runs/<name>-<YYYYmmdd-HHMMSS>/
         search.json    config, options, command line and host the search started with
-        search.lock    locked (flock) while a ``dlexp search`` process works here
         journal.log    Optuna's journal of every trial (unless --storage names a database),
                        written under an flock on journal.log.lock
         trials.csv     one row per trial that ended (cut-short ones: failed, not counted)
@@ -15,24 +14,24 @@
 ``--resume DIR`` reads ``search.json``: the config and options are those of the first
 start; only ``--trials`` (the new total) and ``--workers`` may change. A total no
 larger than the trials already finished leaves nothing to run and is not recorded.
+While a search works in its folder it holds the folder's lock (:func:`hold_lock`); a
+second ``dlexp search`` there, resumed or not, is refused and changes nothing (a new
+total is recorded only once the lock is held: :func:`record_resume`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Iterator
 
 from dlexp.config import Config, config_from_dict, config_to_dict
 from dlexp.errors import ConfigError, RunError
-from dlexp.io import as_stored, read_json, write_json
+from dlexp.io import as_stored, folder_lock, read_json, write_json
 from dlexp.train.rundir import new_run_dir, run_meta
 
 SEARCH_FILE = "search.json"
-LOCK_FILE = "search.lock"
 FORMAT = "dlexp-search/1"
 
 
@@ -126,25 +125,21 @@ def resume_search(search_dir: Path, cfg: Config | None, opts: SearchOptions) -> 
     from dlexp.search.study import finished_count, open_storage
     plan = replace(plan, finished=finished_count(open_storage(plan.storage, d), plan.study,
                                                  plan.rounds))
-    more = plan.trials != stored["trials"] and plan.trials > plan.finished
-    if more or plan.workers != stored.get("workers", 1):         # record the new total
-        _write(plan if more else replace(plan, trials=stored["trials"]), stored)
     return plan
 
 
-@contextlib.contextmanager
-def hold_lock(search_dir: Path) -> Iterator[None]:
-    """Hold ``search.lock`` for the duration; a second search in the same folder is refused."""
-    with open(Path(search_dir) / LOCK_FILE, "a") as f:
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunError(f"{search_dir}: another `dlexp search` is working in this folder; "
-                           "wait for it to end or stop it first") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+def record_resume(plan: SearchPlan) -> None:
+    """Record in search.json a resume that changes the total or the workers (call it
+    holding the folder's lock); one that changes nothing leaves the file as it is."""
+    stored = _read(plan.dir)
+    more = plan.trials != stored["trials"] and plan.trials > plan.finished
+    if more or plan.workers != stored.get("workers", 1):
+        _write(plan if more else replace(plan, trials=stored["trials"]), stored)
+
+
+def hold_lock(search_dir: Path) -> contextlib.AbstractContextManager:
+    """Hold the search folder's lock for a ``with`` block; a second search is refused."""
+    return folder_lock(Path(search_dir), "search")
 
 
 # --- internals -------------------------------------------------------------------------

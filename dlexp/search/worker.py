@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
 import socket
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +35,7 @@ from dlexp.search.recovery import fail_stale, requeue_stale
 from dlexp.search.study import (PRUNERS, SAMPLERS, find_study, open_storage,
                                 round_study_name, tally)
 from dlexp.train.runner import load_splits
-from dlexp.train.signals import stop_with_parent
+from dlexp.train import signals
 
 POLL_SECONDS = 0.5
 
@@ -66,7 +64,8 @@ def search_data(base: dict) -> Splits:
 
 
 def run_worker(job: WorkerJob, on_trial_end: Callable[[], None] | None = None) -> None:
-    """Run trials of every round until the budgets are met (or KeyboardInterrupt)."""
+    """Run trials of every round until the budgets are met or a stop is requested
+    (:mod:`~dlexp.train.signals`: the current trial is then cut short)."""
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     storage = open_storage(job.storage, Path(job.search_dir),
                            on_stale=requeue_stale(job.base["search"]))
@@ -83,6 +82,8 @@ def run_worker(job: WorkerJob, on_trial_end: Callable[[], None] | None = None) -
                                   PRUNERS[job.pruner](n_evals))
         objective = Objective(job.base, space, data, quota, prune=job.pruner != "none")
         while True:
+            if signals.requested():
+                return
             t = tally(study.get_trials(deepcopy=False))
             if t.counted >= quota and (t.running == 0 or round_ == last):
                 break
@@ -102,26 +103,10 @@ def _n_trials(storage: optuna.storages.BaseStorage, name: str) -> int:
     return len(study.get_trials(deepcopy=False)) if study is not None else 0
 
 
-def worker_main(job: WorkerJob) -> None:
-    """Entry point of a spawned worker process; dies with its parent. (Its trials train
-    on one BLAS thread: :func:`dlexp.train.setup.train_model` sees to that.)"""
-    stop_with_parent()
-    signal.signal(signal.SIGINT, _interrupt_once)
-    signal.signal(signal.SIGTERM, _interrupt_once)
-    try:
-        run_worker(job)
-    except KeyboardInterrupt:
-        sys.exit(130)
-
-
-def _interrupt_once(signum, frame) -> None:
-    """First SIGINT/SIGTERM stops the current trial; later ones are ignored while it ends."""
-    signal.signal(signal.SIGINT, _ignore)
-    signal.signal(signal.SIGTERM, _ignore)
-    raise KeyboardInterrupt
-
-
-def _ignore(signum, frame) -> None:
-    """A Python-level no-op (SIG_IGN set inside a handler makes Python warn of a race)."""
-
-
+def worker_main(job: WorkerJob, shared) -> None:
+    """Entry point of a spawned worker process: shares the parent's stop record
+    (``shared``) and dies with it. (Its trials train on one BLAS thread:
+    :func:`dlexp.train.setup.train_model` sees to that.)"""
+    signals.install(shared)
+    signals.stop_with_parent()
+    run_worker(job)
