@@ -19,6 +19,7 @@ from typing import Any, Mapping
 from dlexp.config_checks import RUN_NAME
 from dlexp.config_space import SearchSpace
 from dlexp.data.splits import SUBSETS
+from dlexp.nn.batchnorm import RUNNING_INITS
 from dlexp.nn.init import INITIALIZERS
 from dlexp.nn.layers import ACTIVATIONS, DROPOUT_MODES
 from dlexp.nn.model import ModelSpec
@@ -143,6 +144,9 @@ NAMED: dict[str, Setting] = {
                             at_least(0, INF, False)),
     "model.bn_unbiased": Setting("running variance from the unbiased batch variance (× N/(N−1), "
                                  "as PyTorch); false: the biased one, as the book"),
+    "model.bn_running_init": Setting("start of the running statistics: `standard` mean 0 / "
+                                     "variance 1 (PyTorch), `book` 0 / 0 (the book)",
+                                     choice(RUNNING_INITS)),
     "model.dropout": Setting("probability of dropping each hidden unit in training (0: no "
                              "dropout)", at_least(0, 1)),
     "model.dropout_mode": Setting("`inverted`: scale kept units by 1/(1-p) in training; "

@@ -4,4 +4,4 @@ runs when it runs, so ``dlexp --help`` imports neither NumPy nor matplotlib; lik
 every import, those point down the layers (tests/test_import_layers.py)."""
 
 from dlexp.cli.app import app, fail, handle_errors, main  # noqa: F401
-from dlexp.cli import train, experiments, compare, search, presets, configs  # noqa: F401,E402,I001
+from dlexp.cli import train, experiments, compare, search, presets, configs, chapter  # noqa: F401,E402,I001

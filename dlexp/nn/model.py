@@ -36,6 +36,7 @@ class ModelSpec:
     bn_momentum: float = 0.1
     bn_eps: float = 1e-5
     bn_unbiased: bool = True              # running variance with N/(N-1), as PyTorch
+    bn_running_init: str = "standard"      # running mean/var start at 0/1, "book": 0/0
     dropout: float = 0.0                   # probability of dropping a hidden unit
     dropout_mode: str = "inverted"
 
@@ -94,7 +95,8 @@ class MLP:
                 break
             if spec.batchnorm:
                 bn = BatchNorm(p[f"gamma{i}"], p[f"beta{i}"], g[f"gamma{i}"], g[f"beta{i}"],
-                               spec.bn_momentum, spec.bn_eps, spec.bn_unbiased)
+                               spec.bn_momentum, spec.bn_eps, spec.bn_unbiased,
+                               spec.bn_running_init)
                 self.layers.append(bn)
                 self.batchnorms.append(bn)
             self.layers.append(ACTIVATIONS[spec.activation]())

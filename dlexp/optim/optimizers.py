@@ -1,15 +1,14 @@
 """Named optimisers, each a chain of transforms from :mod:`dlexp.optim.transforms`.
 
-Conventions follow ``torch.optim`` so that results transfer; the book's two different
-rules are offered under their own names:
+Conventions follow ``torch.optim`` so that results transfer; where the book's rule
+differs (its Adam), it is offered under its own name:
 
 =================  ==========================================================  =========
 name               update (g gradient, η learning rate, t step)                 default η
 =================  ==========================================================  =========
 ``sgd``            p ← p − η g                                                  0.01
 ``momentum``       b ← μb + g;  p ← p − η b                                     0.01
-``nesterov``       b ← μb + g;  p ← p − η (g + μ b)                             0.01
-``nesterov_book``  b ← μb + g;  p ← p − η (μ² b + (1 + μ) g)     (the book)     0.01
+``nesterov``       b ← μb + g;  p ← p − η (g + μ b)            (also the book's)  0.01
 ``adagrad``        h ← h + g²;  p ← p − η g / (√h + ε)                          0.01
 ``rmsprop``        h ← αh + (1−α) g²;  p ← p − η g / (√h + ε)                   0.01
 ``adam``           p ← p − η m̂ / (√v̂ + ε)                                        0.001
@@ -29,8 +28,7 @@ from typing import Mapping
 
 from dlexp.optim.transforms import (
     GradientTransformation, ScalarOrSchedule, add_decayed_weights, add_l1_subgradient, chain,
-    scale_by_adam, scale_by_learning_rate, scale_by_rms, scale_by_rss, trace,
-    trace_velocity_first)
+    scale_by_adam, scale_by_learning_rate, scale_by_rms, scale_by_rss, trace)
 
 
 def sgd(lr: ScalarOrSchedule = 0.01) -> GradientTransformation:
@@ -44,13 +42,9 @@ def momentum(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTran
 
 
 def nesterov(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
-    """b ← μ b + g;  p ← p − η (g + μ b): momentum with ``nesterov=True``."""
+    """b ← μ b + g;  p ← p − η (g + μ b): PyTorch's ``nesterov=True`` and the book's
+    Nesterov (p ← p + μ²v − (1+μ)ηg, then v ← μv − ηg; see :func:`trace`)."""
     return chain(trace(momentum, nesterov=True), scale_by_learning_rate(lr))
-
-
-def nesterov_book(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
-    """The book's rule: b ← μ b + g;  p ← p − η (μ² b + (1 + μ) g)."""
-    return chain(trace_velocity_first(momentum), scale_by_learning_rate(lr))
 
 
 def adagrad(lr: ScalarOrSchedule = 0.01, eps: float = 1e-10) -> GradientTransformation:
@@ -120,7 +114,6 @@ OPTIMIZERS = {
     "sgd": sgd,
     "momentum": momentum,
     "nesterov": nesterov,
-    "nesterov_book": nesterov_book,
     "adagrad": adagrad,
     "rmsprop": rmsprop,
     "adam": adam,

@@ -122,9 +122,10 @@ class TraceState(NamedTuple):
 def trace(momentum: float, nesterov: bool = False) -> GradientTransformation:
     """b ← μ b + g (b₀ = 0);  u ← b,  or with ``nesterov`` u ← g + μ b.
 
-    PyTorch's form (dampening 0). With v = −η b it is the book's Momentum
-    (v ← μv − ηg; p ← p + v) and, with ``nesterov``, the book's Nesterov
-    (p ← p + μ²v − (1+μ)ηg; v ← μv − ηg): g + μ b_new = (1+μ) g + μ² b_old.
+    PyTorch's form (dampening 0). With v = −η b (η constant) it is the book's Momentum
+    (v ← μv − ηg; p ← p + v) and, with ``nesterov``, exactly the book's Nesterov, which
+    moves p with the old v, then updates v (p ← p + μ²v − (1+μ)ηg; v ← μv − ηg):
+    g + μ b_new = (1 + μ) g + μ² b_old.
     """
 
     def update(grads, state, params):
@@ -138,26 +139,6 @@ def trace(momentum: float, nesterov: bool = False) -> GradientTransformation:
                 u += g
             else:
                 np.copyto(u, b)
-            updates[k] = u
-        return updates, state
-
-    return GradientTransformation(lambda p: TraceState(_zeros(p), _empty(p)), update)
-
-
-def trace_velocity_first(momentum: float) -> GradientTransformation:
-    """b ← μ b + g;  u ← μ² b + (1 + μ) g, with the *new* b (velocity updated first).
-
-    Not the book's Nesterov (that one is :func:`trace` with ``nesterov=True``): this is
-    the book's two statements in the other order, μ³ b_old + (1 + μ + μ²) g."""
-
-    def update(grads, state, params):
-        updates = {}
-        for k, g in grads.items():
-            b, u = state.trace[k], state.out[k]
-            b *= momentum
-            b += g
-            np.multiply(g, 1.0 + momentum, out=u)
-            u += (momentum * momentum) * b
             updates[k] = u
         return updates, state
 

@@ -24,7 +24,7 @@ from typing import Iterable
 from dlexp import __version__
 from dlexp.config_yaml import read_yaml_mapping
 from dlexp.errors import ConfigError, RunError
-from dlexp.io import read_json
+from dlexp.io import read_json, read_jsonl
 
 MARKERS = (("search", "search.json"), ("compare", "compare.json"), ("paths", "paths.json"),
            ("activations", "stats.csv"), ("train", "config.yaml"))
@@ -81,7 +81,18 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-# --- reading a run's settings back (for labels and reports) ---------------------------
+# --- reading a run's files back (for figures, labels and reports) ---------------------
+
+METRICS_SHAPE = {"epoch": int, "step": int, **{f"{split}_{m}": (float, None)
+                                               for split in ("train", "val")
+                                               for m in ("loss", "acc")}}
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    """The whole evaluation records of ``run_dir/metrics.jsonl``, in order; a torn or
+    misshapen line (no ``epoch``, a text where a number belongs) is left out."""
+    return read_jsonl(Path(run_dir) / "metrics.jsonl", METRICS_SHAPE)
+
 
 def kind_of(folder: Path) -> str | None:
     """The kind of a folder dlexp wrote: the first of :data:`MARKERS` whose file it holds
@@ -96,7 +107,7 @@ def sub_runs(folder: Path) -> list[str]:
     """The sub-run folder names of a comparison, in variant order (from compare.json)."""
     spec = read_json(Path(folder) / "compare.json", {})
     variants = (spec.get("variants") if isinstance(spec, dict) else None) or []
-    return [v["run"] for v in variants if isinstance(v, dict) and "run" in v]
+    return [v["run"] for v in variants if isinstance(v, dict) and isinstance(v.get("run"), str)]
 
 
 def flat_config(run_dir: Path) -> dict:
