@@ -10,7 +10,7 @@ import pytest
 
 from dlexp.nn.model import MLP, ModelSpec
 from dlexp.optim import (OPTIMIZERS, apply_updates, build_optimizer, chain, hyperparameters)
-from dlexp.optim.optimizers import HYPER_BOUNDS
+from dlexp.config_schema import NAMED
 from dlexp.optim.transforms import (GradientTransformation, add_decayed_weights,
                                     scale_by_adam, scale_by_learning_rate)
 
@@ -383,7 +383,7 @@ def test_hyperparameters_list_defaults():
 def test_hyperparameters_are_bounded_and_defaults_are_used(name):
     hp = hyperparameters(name)
     assert "lr" in hp and "mask" not in hp
-    assert set(hp) <= set(HYPER_BOUNDS)
+    assert {f"optimizer.{k}" for k in hp} <= set(NAMED)      # each has a bound and meaning
     grad_fn = random_grads()
     explicit = run(build_optimizer(name, hp["lr"], **{k: v for k, v in hp.items() if k != "lr"}),
                    make_params(), grad_fn, 5)

@@ -110,19 +110,6 @@ def build_optimizer(name: str, lr: ScalarOrSchedule, *, l2: float = 0.0, l1: flo
     return chain(add_decayed_weights(l2, mask), add_l1_subgradient(l1, mask), core)
 
 
-# (low, high, low_inclusive, high_inclusive) for every hyperparameter name above; None
-# for an on/off setting (true or false).
-HYPER_BOUNDS: dict[str, tuple[float, float, bool, bool] | None] = {
-    "lr": (0.0, float("inf"), False, False),
-    "momentum": (0.0, 1.0, True, False),
-    "beta1": (0.0, 1.0, True, False),
-    "beta2": (0.0, 1.0, True, False),
-    "alpha": (0.0, 1.0, True, False),
-    "eps": (0.0, float("inf"), False, False),
-    "weight_decay": (0.0, float("inf"), True, False),
-    "bias_correction": None,
-}
-
 OPTIMIZERS = {
     "sgd": sgd,
     "momentum": momentum,

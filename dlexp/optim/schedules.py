@@ -58,15 +58,6 @@ def make_schedule(name: str, lr: float, steps_per_epoch: int = 1, total_steps: i
     return SCHEDULES[name](lr, steps_per_epoch, total_steps, **settings)
 
 
-# Settings of each schedule: (default, low, high) — checked by the config loader.
-SCHEDULE_SETTINGS: dict[str, dict[str, tuple[float, float, float]]] = {
-    "constant": {},
-    "step": {"every": (10, 1, float("inf")), "gamma": (0.1, 0.0, 1.0)},
-    "exponential": {"gamma": (0.9, 0.0, 1.0)},
-    "inverse_time": {"k": (0.1, 0.0, float("inf"))},
-    "cosine": {"min_lr": (0.0, 0.0, float("inf"))},
-}
-
 SCHEDULES = {
     "constant": constant,
     "step": step,
