@@ -190,8 +190,8 @@ def _build_optimizer(raw: Any, where: str) -> OptimizerConfig:
     hyper = {}
     for key, default in defaults.items():
         bounds, value = HYPER_BOUNDS[key], raw.get(key, default)
-        hyper[key] = (check_value(f"optimizer.{key}", value, bool, None, where) if bounds is None
-                      else check_value(f"optimizer.{key}", value, float, ("range", *bounds), where))
+        kind, check = (bool, None) if bounds is None else (float, ("range", *bounds))
+        hyper[key] = check_value(f"optimizer.{key}", value, kind, check, where)
     lr = hyper.pop("lr")
     return OptimizerConfig(name=name, lr=lr, hyper=hyper, schedule=schedule)
 
