@@ -94,7 +94,8 @@ def read_yaml_mapping(path: str | Path) -> dict:
                               "file; check the path")
         data = load_yaml(raw.decode("utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{p}: no such config file; check the path (examples are in configs/)"
+        raise ConfigError(f"{p}: no such config file; check the path (`dlexp configs` lists "
+                          "the bundled ones)"
                           ) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{p}: not a text file; a config is YAML text") from None

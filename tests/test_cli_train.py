@@ -146,7 +146,7 @@ def test_runs_lists_each_run(cli, tiny_data_env, tiny_config, tmp_path, monkeypa
         best = summary["best_val_acc"]
         assert (f"{best:.4f}" if best is not None else "—") in row
         started = json.loads((run / "meta.json").read_text())["started"]
-        assert started[11:19] in row and "train" in row     # the time, the kind
+        assert started[11:16] in row and "train" in row     # the time (HH:MM), the kind
         assert started[:10] in result.stdout                # the date, heading its rows
     for line in result.stdout.splitlines()[1:]:             # (the title may be a long path)
         assert len(line) <= 80
@@ -192,7 +192,7 @@ def test_runs_lists_every_kind_of_folder_by_start_time(cli, tmp_path, monkeypatc
 
     from dlexp.experiments.folders import local_time
     clock = lambda s: local_time(datetime.strptime(  # noqa: E731  (in this machine's zone)
-        at(s)["started"], "%Y-%m-%dT%H:%M:%S%z").timestamp())[1]
+        at(s)["started"], "%Y-%m-%dT%H:%M:%S%z").timestamp())[1][:5]
     assert row("b-batchnorm")[1:5] == ["compare", clock(10), "completed", "32"]
     assert lines[rows["b-batchnorm"] + 1].split() == ["3", "diverged"]
     assert row("c-search")[1:] == ["search", clock(30), "completed", "100", "0.9700", "—"]
@@ -310,3 +310,30 @@ def test_python_dash_m_runs_the_cli(module):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "--print-config" in out.stdout
+
+
+def test_runs_fits_an_80_column_terminal_with_long_names(cli, tmp_path, monkeypatch):
+    """On a terminal, words in kind/started/status never break; only a name longer than
+    the room left folds; into a pipe each row stays whole on one line."""
+    runs = tmp_path / "runs"
+    meta = {"started": "2020-01-02T10:00:00+0000"}
+    long = "activations-sigmoid-normalstd1-20200102-100000"
+    _folder(runs, long, {"stats.csv": "x", "meta.json": meta})
+    _folder(runs, "compare-optimizers-20200102-100001", {
+        "compare.json": {"name": "c"}, "meta.json": meta,
+        "summary.json": {"status": "interrupted", "runs": 18}})
+    _folder(runs, "baseline-20200102-100002", {
+        "config.yaml": "name: a", "meta.json": meta,
+        "summary.json": {"status": "completed", "best_val_acc": 0.9786, "test_acc": 0.9771}})
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")                 # as on a terminal
+    import re
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", cli("runs", "--runs-dir", runs).stdout).splitlines()
+    assert all(len(line) <= 80 for line in lines[1:]), lines
+    for word in ("compare", "activations", "interrupted", "completed", "0.9786", "0.9771"):
+        assert any(word in line.split() for line in lines), (word, lines)
+    short = next(line for line in lines if line.startswith("compare-optimizers-"))
+    assert short.split()[1] == "compare" and short.split()[3] == "interrupted"
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")                 # into a pipe
+    piped = cli("runs", "--runs-dir", runs).stdout.splitlines()
+    assert any(line.startswith(long + " ") for line in piped)

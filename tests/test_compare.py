@@ -225,22 +225,6 @@ def test_sigterm_between_serial_sub_runs_ends_with_summary_tables_and_figures(
     assert not list(out.rglob("*.tmp"))
 
 
-def test_presets_are_found_where_a_wheel_installs_them(tmp_path, monkeypatch):
-    """Outside a source tree the base configs come from <prefix>/share/dlexp/configs
-    (pyproject's data-files); missing everywhere, one line naming both places."""
-    import sysconfig
-    from dlexp.experiments import compare
-    monkeypatch.setattr(compare, "PRESETS_DIR", tmp_path / "no-checkout")
-    monkeypatch.setattr(sysconfig, "get_path",
-                        lambda name, scheme=None: str(tmp_path / (scheme or "prefix")))
-    with pytest.raises(ConfigError, match="search.yaml not found .*no-checkout.* and "):
-        preset_config("search")
-    shared = tmp_path / "prefix" / "share" / "dlexp" / "configs"
-    shared.mkdir(parents=True)
-    (shared / "search.yaml").write_text("name: s\n")
-    assert preset_config("search") == shared / "search.yaml"
-
-
 def test_resume_reruns_only_what_did_not_finish_and_equals_a_straight_run(tiny_env,
                                                                          tmp_path):
     """An interrupted comparison (here: one run recorded as interrupted, one never

@@ -500,3 +500,35 @@ def test_huge_integers_in_a_config_are_one_line(tmp_path, digits):
     with pytest.raises(ConfigError, match="--set training.epochs: .* smaller number"):
         apply_overrides({}, [f"training.epochs={'9' * digits}"])
     assert apply_overrides({}, ["training.epochs=9223372036854775807"])["training"]["epochs"] > 0
+
+
+# --- counts and values bounded before any work --------------------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (["search", "--trials", "1000000000", "--rounds", "1000000000"], "--trials 1000000000: at most"),
+    (["search", "--storage", "sqlite:///:memory:"], "in-memory database"),
+    (["search", "--storage", "sqlite://"], "in-memory database"),
+    (["optimizer-paths", "--steps", "1000000000000"], "--steps 1000000000000: must be 1 to"),
+    (["activations", "--std", "1e308"], "--std 1e+308: the standard deviation must be"),
+    (["activations", "--std", "nan"], "--std nan: the standard deviation must be"),
+])
+def test_counts_and_values_are_bounded_before_any_work(cli, tiny_data_env, tmp_path, args,
+                                                       words):
+    runs = tmp_path / "runs"
+    line = cli.one_line_error(cli(*args, "--runs-dir", runs))
+    assert words in line
+    assert not runs.exists()                            # nothing was started
+
+
+def test_a_test_set_of_no_images_is_refused(tiny_mnist, tmp_path, monkeypatch, cli):
+    import shutil
+    data = tmp_path / "empty-test"
+    shutil.copytree(tiny_mnist, data)
+    write_idx(data / "t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28), np.uint8))
+    write_idx(data / "t10k-labels-idx1-ubyte.gz", np.zeros((0,), np.uint8))
+    monkeypatch.setenv("DLEXP_DATA_DIR", str(data))
+    config = tmp_path / "c.yaml"
+    config.write_text("name: c\ndata: {val_size: 40}\ntraining: {epochs: 1}\n")
+    line = cli.one_line_error(cli.train(config, tmp_path / "runs"))
+    assert "the test set has 0 images" in line
+    assert not (tmp_path / "runs").exists()

@@ -131,17 +131,24 @@ def test_figures_number_trials_as_trials_csv_and_keep_labels_off_the_curves(sear
                 f"{fmt(float(r['regularization.l2']), 2)}") in title
 
 
-def test_the_live_table_ends_its_line_when_stderr_is_not_a_terminal():
-    """Piped (``2>&1 | tee log``), what follows the table starts on a line of its own."""
+def test_not_on_a_terminal_the_search_prints_a_plain_line_per_finished_trial():
+    """Piped (``2>&1 | tee log``): no table frames, a whole line each time a trial
+    finishes, with the trials running and the wall time elapsed and left."""
     import io
 
     from rich.console import Console
-    from rich.table import Table
 
     from dlexp.search.live import LiveTable
+    from dlexp.search.outputs import Collected
     out = io.StringIO()
-    table = Table("trial")
-    table.add_row("1")
-    with LiveTable(1, [], console=Console(file=out, width=40)) as live:
-        live.live.update(table, refresh=True)
-    assert out.getvalue().rstrip(" ").endswith("┘\n")
+    row = lambda n: {"state": "complete", "val_acc": 0.5, "round": 1, "number": n,  # noqa: E731
+                     "params": {}, "epochs": 1}
+    with LiveTable(4, [], console=Console(file=out, width=200)) as live:
+        live(Collected(rows=[], running=2), 1.0)
+        live(Collected(rows=[row(0)], running=2), 30.0)
+        live(Collected(rows=[row(0)], running=2), 31.0)          # nothing new: no line
+        live(Collected(rows=[row(0), row(1)], running=1), 60.0)
+    lines = out.getvalue().splitlines()
+    assert lines == ["0/4 trials finished (none yet), 2 running · 0:01 elapsed, ~— left",
+                     "1/4 trials finished (1 complete), 2 running · 0:30 elapsed, ~1:30 left",
+                     "2/4 trials finished (2 complete), 1 running · 1:00 elapsed, ~1:00 left"]

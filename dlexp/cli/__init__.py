@@ -20,6 +20,8 @@ from typing import Callable
 import typer
 from typer.core import TyperGroup
 
+from dlexp.cli.helptext import HELP_OPTIONS, Command, examples
+
 # The parser's exception classes, found from a public one (Typer may vendor Click).
 _UsageError, _ClickException = typer.BadParameter.__mro__[1:3]
 
@@ -67,9 +69,20 @@ class OneLineErrors(TyperGroup):
         return f" ({where} --help)"
 
 
-app = typer.Typer(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
-                  pretty_exceptions_enable=False, rich_markup_mode=None,
-                  help="Experiments on the techniques of training neural networks (NumPy).")
+class App(typer.Typer):
+    """The ``dlexp`` app: every command it registers is a :class:`~dlexp.cli.helptext.Command`
+    (``-h``, whole one-line descriptions, plain placeholders, choices and examples)."""
+
+    def command(self, *args, cls=None, **kwargs):
+        return super().command(*args, cls=cls or Command, **kwargs)
+
+
+app = App(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
+          pretty_exceptions_enable=False, rich_markup_mode=None,
+          context_settings=HELP_OPTIONS,
+          help="Experiments on the techniques of training neural networks (NumPy).",
+          epilog=examples("dlexp data --download", "dlexp train baseline",
+                          "dlexp compare-optimizers --epochs 1", "dlexp COMMAND -h"))
 
 
 def _print_version(asked: bool) -> None:
@@ -143,3 +156,5 @@ from dlexp.cli import experiments as _experiments  # noqa: E402,F401
 from dlexp.cli import compare as _compare  # noqa: E402,F401
 from dlexp.cli import search as _search  # noqa: E402,F401
 from dlexp.cli import presets as _presets  # noqa: E402,F401
+from dlexp.cli import configs as _configs  # noqa: E402,F401
+from dlexp.cli import chapter as _chapter  # noqa: E402,F401

@@ -13,31 +13,41 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 from dlexp.cli import app, fail, handle_errors
+from dlexp.cli.helptext import examples
 from dlexp.cli.options import CONFIG, SET, comparison_options, runs_dir_option
+from dlexp.bundled import config_path
 from dlexp.experiments import book
 
 if TYPE_CHECKING:
     from dlexp.experiments.report import CompareOptions
 
 
-@app.command()
+@app.command(epilog=examples("dlexp compare baseline --vary optimizer.name=sgd,adam --seeds 3",
+                             "dlexp compare baseline --vary optimizer.lr=0.01,0.1 --vary model.hidden=[50],[100]"))
 @handle_errors
 @comparison_options(seeds=1)
 def compare(
     config: Path = typer.Argument(..., metavar="CONFIG",
-                                 help="Base YAML config (see configs/)."),
+                                 help="Base config: a YAML file or a bundled name."),
     vary: List[str] = typer.Option([], "--vary", metavar="KEY=V1,V2",
                                    help="Values of a key to vary; several --vary make a "
                                         "grid, e.g. --vary optimizer.name=sgd,adam"),
     set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:
-    """Train variants of CONFIG side by side: a grid of --vary values × --seeds."""
+    """Train a grid of config variants side by side.
+
+    Every combination of the --vary values is trained with each of --seeds seeds; the
+    folder gets a summary table and loss and validation-accuracy figures."""
     from dlexp.experiments.report import load_base, run_and_report, vary_plan
+    config = config_path(config)
     base = load_base(config, None, set_, opts)
     raise typer.Exit(run_and_report(base, vary_plan(config, base, vary, opts.seeds), opts))
 
 
-@app.command("compare-optimizers")
+@app.command("compare-optimizers",
+             epilog=examples("dlexp compare-optimizers",
+                             "dlexp compare-optimizers --optimizers sgd,adam --epochs 1 --seeds 1",
+                             "dlexp compare-optimizers --hyper adam.lr=0.01"))
 @handle_errors
 @comparison_options(seeds=3)
 def compare_optimizers(
@@ -47,22 +57,28 @@ def compare_optimizers(
                                     "--hyper adam.lr=0.01 (repeatable)."),
     config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:
-    """The book's MNIST comparison of SGD, Momentum, AdaGrad, Adam (+ RMSProp, Nesterov)."""
+    """Compare the book's optimizers on MNIST (§6.1).
+
+    SGD, Momentum, AdaGrad and Adam as in the book, with RMSProp and Nesterov, each with
+    --seeds seeds; the loss figure shows each optimizer's smoothed loss and its band."""
     from dlexp.experiments import optimizers as preset
     from dlexp.experiments.report import load_base, run_and_report
     from dlexp.experiments.variants import seeds_for
-    base = load_base(config, preset.NAME, set_, opts)
+    base = load_base(config and config_path(config), preset.NAME, set_, opts)
     names = preset.parse_optimizers(optimizers)
     plan = preset.plan(names, preset.parse_hyper(hyper, names), seeds_for(base, opts.seeds),
                        base)
     raise typer.Exit(run_and_report(base, plan, opts))
 
 
-@app.command("optimizer-paths")
+@app.command("optimizer-paths",
+             epilog=examples("dlexp optimizer-paths",
+                             "dlexp optimizer-paths --function rosenbrock",
+                             "dlexp optimizer-paths --optimizers sgd,adam --lr sgd=0.9"))
 @handle_errors
 def optimizer_paths(
-    function: str = typer.Option("anisotropic", "--function", help="anisotropic (the "
-                                 "book's x²/20 + y²), rotated or rosenbrock."),
+    function: str = typer.Option("anisotropic", "--function", help="The function "
+                                 "(anisotropic: the book's x²/20 + y²)."),
     optimizers: Optional[str] = typer.Option(None, "--optimizers",
                                              help="Comma-separated (default: all six)."),
     lr: List[str] = typer.Option([], "--lr", help="NAME=RATE, e.g. --lr sgd=0.9 (repeatable)."),
@@ -71,7 +87,7 @@ def optimizer_paths(
     start: Optional[str] = typer.Option(None, "--start", help="X,Y, e.g. --start=-7,2."),
     runs_dir: Path = runs_dir_option("Where the run folder goes."),
 ) -> None:
-    """Paths of the optimizers on a 2-D function, over its contours (book §6.1)."""
+    """Optimizer paths over a 2-D function's contours (§6.1)."""
     from dlexp.experiments.optimizers import parse_optimizers
     from dlexp.experiments.quick import paths_report
     names = tuple(parse_optimizers(optimizers)) if optimizers else None

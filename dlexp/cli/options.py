@@ -24,8 +24,8 @@ from typing import Callable, Optional, Sequence
 
 import typer
 
-CONFIG = typer.Option(None, "--config", help="Base config (default: the command's, in "
-                      "configs/).")
+CONFIG = typer.Option(None, "--config", help="Base config: a YAML file or a bundled "
+                      "config's name (default: the command's own; `dlexp configs`).")
 SET = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a base config value, "
                    "e.g. --set training.iterations=500 (repeatable).")      # comparisons
 SET_CONFIG = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a config value, "
@@ -63,7 +63,7 @@ _SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
         help="Worker processes (default: all cores); each uses one BLAS thread.")),
     ("runs_dir", Path, runs_dir_option("Where the comparison folder goes.")),
     ("band", str, typer.Option("minmax", "--band",
-                               help="Band over seeds: minmax or std (±1 std).")),
+                               help="The band over seeds in the figures: min–max, or mean ± 1 std.")),
     ("quiet", bool, typer.Option(False, "--quiet", "-q", help="No line per finished run.")),
     ("resume", Optional[Path], typer.Option(
         None, "--resume", metavar="DIR", help="Finish the interrupted comparison in DIR "

@@ -15,14 +15,18 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 from dlexp.cli import app, handle_errors
+from dlexp.cli.helptext import examples
 from dlexp.cli.options import CONFIG, SET, comparison_options
+from dlexp.bundled import config_path
 from dlexp.experiments import book
 
 if TYPE_CHECKING:
     from dlexp.experiments.report import CompareOptions
 
 
-@app.command("compare-inits")
+@app.command("compare-inits",
+             epilog=examples("dlexp compare-inits",
+                             "dlexp compare-inits --inits normal=0.01,he_normal --epochs 1"))
 @handle_errors
 @comparison_options(seeds=3)
 def compare_inits(
@@ -30,16 +34,20 @@ def compare_inits(
                               help="Comma-separated initializers; normal as normal=STD."),
     config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:
-    """Std 0.01, 'Xavier' (lecun_normal), He and zeros initial weights on MNIST (§6.2)."""
+    """Compare weight initialisers on MNIST (§6.2).
+
+    The book's four: std 0.01, its 'Xavier' (lecun_normal), He and zeros, each with
+    --seeds seeds."""
     from dlexp.experiments import inits as preset
     from dlexp.experiments.report import load_base, run_and_report
     from dlexp.experiments.variants import seeds_for
-    base = load_base(config, preset.NAME, set_, opts)
+    base = load_base(config and config_path(config), preset.NAME, set_, opts)
     plan = preset.plan(preset.parse_inits(inits), seeds_for(base, opts.seeds))
     raise typer.Exit(run_and_report(base, plan, opts))
 
 
-@app.command("batchnorm")
+@app.command("batchnorm",
+             epilog=examples("dlexp batchnorm", "dlexp batchnorm --scales 4 --seeds 1"))
 @handle_errors
 @comparison_options(seeds=3)
 def batchnorm(
@@ -52,18 +60,22 @@ def batchnorm(
                                  "epoch count gives the speed-up."),
     config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:
-    """Training accuracy with and without batch norm across weight scales (§6.3)."""
+    """Batch norm against none across weight scales (§6.3).
+
+    For each weight std, training accuracy per epoch with and without batch norm, and
+    the epochs each needs to reach --target."""
     from dlexp.experiments import batchnorm as preset
     from dlexp.experiments.report import load_base, run_and_report
     from dlexp.experiments.variants import seeds_for
     preset.check_target(target)
-    base = load_base(config, preset.NAME, set_, opts)
+    base = load_base(config and config_path(config), preset.NAME, set_, opts)
     plan = preset.plan(preset.weight_scales(scales, high, low), target,
                        seeds_for(base, opts.seeds))
     raise typer.Exit(run_and_report(base, plan, opts))
 
 
-@app.command("overfit-weight-decay")
+@app.command("overfit-weight-decay",
+             epilog=examples("dlexp overfit-weight-decay", "dlexp overfit-weight-decay --l2 0,0.1 --l1 0.001"))
 @handle_errors
 @comparison_options(seeds=3)
 def overfit_weight_decay(
@@ -72,18 +84,21 @@ def overfit_weight_decay(
                            "of its own (e.g. --l1 0.001)."),
     config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:
-    """Training vs validation accuracy on 300 images, with and without weight decay (§6.4)."""
+    """Weight decay against overfitting 300 images (§6.4).
+
+    Training against validation accuracy for each L2 (and L1) strength."""
     from dlexp.experiments import overfit as preset
     from dlexp.experiments.report import load_base, run_and_report
     from dlexp.experiments.variants import seeds_for
-    base = load_base(config, preset.CONFIG, set_, opts)
+    base = load_base(config and config_path(config), preset.CONFIG, set_, opts)
     variants = preset.decay_variants(preset.parse_values(l2, "--l2"),
                                      preset.parse_values(l1, "--l1"),
                                      seeds_for(base, opts.seeds))
     raise typer.Exit(run_and_report(base, preset.plan(preset.DECAY, variants), opts))
 
 
-@app.command("overfit-dropout")
+@app.command("overfit-dropout",
+             epilog=examples("dlexp overfit-dropout", "dlexp overfit-dropout --dropout 0,0.15,0.3"))
 @handle_errors
 @comparison_options(seeds=3)
 def overfit_dropout(
@@ -91,17 +106,20 @@ def overfit_dropout(
                                 "probabilities."),
     config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:
-    """Training vs validation accuracy on 300 images, with and without dropout (§6.4)."""
+    """Dropout against overfitting 300 images (§6.4).
+
+    Training against validation accuracy for each dropout probability."""
     from dlexp.experiments import overfit as preset
     from dlexp.experiments.report import load_base, run_and_report
     from dlexp.experiments.variants import seeds_for
-    base = load_base(config, preset.CONFIG, set_, opts)
+    base = load_base(config and config_path(config), preset.CONFIG, set_, opts)
     variants = preset.dropout_variants(preset.parse_values(dropout, "--dropout", high=1.0),
                                        seeds_for(base, opts.seeds))
     raise typer.Exit(run_and_report(base, preset.plan(preset.DROPOUT, variants), opts))
 
 
-@app.command("ensemble")
+@app.command("ensemble",
+             epilog=examples("dlexp ensemble", "dlexp ensemble --members 10 --dropout 0.2"))
 @handle_errors
 @comparison_options(exclude=("seeds",))
 def ensemble(
@@ -113,8 +131,11 @@ def ensemble(
                                   "(as many seeds; 0: none)."),
     config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
 ) -> None:
-    """Average the softmax outputs of N networks; compare with one dropout network (§6.4)."""
+    """Average N networks; compare with dropout (§6.4).
+
+    Accuracy of the average of the members' softmax outputs as members are added,
+    beside single networks with and without dropout."""
     from dlexp.experiments import ensemble as preset
     from dlexp.experiments.report import load_base, run_and_report
-    base = load_base(config, preset.CONFIG, set_, opts)
+    base = load_base(config and config_path(config), preset.CONFIG, set_, opts)
     raise typer.Exit(run_and_report(base, preset.plan(base, members, dropout), opts))

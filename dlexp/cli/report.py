@@ -20,6 +20,7 @@ def print_runs_table(root: Path) -> None:
         return
     table = new_table(["run", "kind", "started", "status", "runs", "val acc", "test acc"],
                       right=["runs", "val acc", "test acc"])
+    table.padding = 0                                 # the box's one space between columns
     day, cells = None, []
     for f in folders:
         date, clock = local_time(f.started)
@@ -27,34 +28,35 @@ def print_runs_table(root: Path) -> None:
             table.add_row(f"[bold]{date}[/bold]")
             day = date
         status = f"{f.status}\n{f.note}" if f.note else f.status
-        cells.append([f.path.name, f.kind, clock, status, fmt(f.runs) if f.runs else "",
+        cells.append([f.path.name, f.kind, clock[:5], status, fmt(f.runs) if f.runs else "",
                       fmt(f.val_acc), fmt(f.test_acc)])
         table.add_row(*cells[-1])
     narrow_numbers(table, cells)
-    print_titled(f"runs in {root}", table, _unwrapped_first_column(table, cells))
+    print_titled(f"runs in {root}", table, _fit(table, cells))
     if any(f.kind == "compare" for f in folders):
         Console().print("a comparison's sub-runs: dlexp runs --runs-dir <its folder>",
                         soft_wrap=True, highlight=False, style="dim")
 
 
-def _unwrapped_first_column(table: Table, cells: list[list[str]], floor: int = 6) -> Console:
-    """A console on which the first column's cells (folder names) stay on one line each,
-    so `dlexp runs | grep NAME` finds whole names. That column gets the width of the
-    longest name. On a terminal the other columns fold to make room (to no less than
-    ``floor`` characters each, else the console is widened); into a pipe or a file the
-    console is as wide as the table, so each row stays on its line(s) whole."""
-    column = table.columns[0]
-    column.no_wrap = True
-    column.width = max([len(row[0]) for row in cells] + [len("yyyy-mm-dd")])
+def _fit(table: Table, cells: list[list[str]]) -> Console:
+    """A console the table fits. Every column but the first (folder names) keeps its
+    words whole (``no_wrap``). Into a pipe or a file the console is as wide as the table,
+    so each row stays on one line and `dlexp runs | grep NAME` finds whole names; on a
+    terminal too narrow for the longest name, names fold in their column instead."""
+    for column in table.columns[1:4]:                 # kind, started, status
+        column.no_wrap = True
+    natural = [max([len(w) for w in str(c.header).split()] +
+                   [len(line) for row in cells for line in row[i].splitlines()])
+               for i, c in enumerate(table.columns)]
+    names = table.columns[0]
+    names.width = max(natural[0], len("yyyy-mm-dd"))
     console = Console()
-    if console.is_terminal:
-        natural = [max([len(w) for w in str(c.header).split()] +
-                       [len(line) for row in cells for line in row[i].splitlines()])
-                   for i, c in enumerate(table.columns) if i]
-        need = column.width + sum(min(n, floor) for n in natural) + 2 * len(natural)
-    else:
-        need = Console(width=10_000).measure(table).maximum
-    return console if need <= console.width else Console(width=need)
+    if not console.is_terminal:
+        return Console(width=max(console.width, names.width + sum(natural[1:]) + len(natural)))
+    room = console.width - sum(natural[1:]) - (len(natural) - 1)
+    if room < names.width:
+        names.width = max(room, len("yyyy-mm-dd"))
+    return console
 
 
 def print_data_report(folder: Path, checks: list) -> bool:

@@ -8,20 +8,23 @@ from typing import List, Optional
 import typer
 
 from dlexp.cli import app, handle_errors
+from dlexp.cli.helptext import examples
 from dlexp.cli.options import SET_CONFIG, runs_dir_option
 
 
-@app.command()
+@app.command(epilog=examples("dlexp search --trials 100",
+                             "dlexp search --trials 60 --rounds 3 --sampler tpe -j 2",
+                             "dlexp search --resume runs/search-2026-01-01_1200 --final-test"))
 @handle_errors
 def search(
     config: Optional[Path] = typer.Option(
-        None, "--config", help="Config with a search: section (default: the book's search, "
-                               "configs/search.yaml)."),
+        None, "--config", help="Config with a search: section, a file or a bundled name "
+                               "(default: the book's search, `dlexp configs show search`)."),
     set_: List[str] = SET_CONFIG,
     trials: Optional[int] = typer.Option(
         None, "--trials", help="Finished trials in total, over all rounds (default 100)."),
     sampler: Optional[str] = typer.Option(
-        None, "--sampler", help="random (default, as in the book) or tpe."),
+        None, "--sampler", help="How trials are chosen (default random, as in the book)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Sampler seed (default: config's)."),
     rounds: Optional[int] = typer.Option(
         None, "--rounds", help="Rounds; each narrows the ranges to its best trials (default 1)."),
@@ -29,7 +32,7 @@ def search(
         None, "--keep", help="Next round's ranges: the span of this fraction of the best "
                              "trials so far, all rounds (0.2)."),
     pruner: Optional[str] = typer.Option(
-        None, "--pruner", help="none (default), median or hyperband."),
+        None, "--pruner", help="Stop poor trials early (default none)."),
     workers: Optional[int] = typer.Option(
         None, "--workers", "--jobs", "-j", min=1,
         help="Worker processes on this machine (default 1; with --resume, as many as the "
@@ -48,12 +51,17 @@ def search(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No live table."),
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the figures."),
 ) -> None:
-    """Search hyperparameters on validation accuracy; the test set only with --final-test."""
+    """Search hyperparameters on validation accuracy (§6.5).
+
+    Trials sample the config's search: ranges (log scale where it says so); the test set
+    is used only by --final-test, once."""
     from dlexp.search.searchdir import SearchOptions
     from dlexp.search.session import plan_search, run_and_report
     opts = SearchOptions(trials=trials, sampler=sampler, seed=seed, rounds=rounds, keep=keep,
                          pruner=pruner, storage=storage, study=study, workers=workers)
-    plan = plan_search(config, set_, opts, resume, runs_dir, final_test)
+    from dlexp.bundled import config_path
+    plan = plan_search(config and config_path(config), set_, opts, resume, runs_dir,
+                       final_test)
     if plan is None:
         raise typer.Exit(0)                            # a resumed search with nothing to do
     raise typer.Exit(run_and_report(plan, quiet=quiet, plots=not no_plots,

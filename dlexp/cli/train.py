@@ -8,22 +8,31 @@ from typing import List, Optional
 import typer
 
 from dlexp.cli import app, handle_errors
+from dlexp.cli.helptext import examples
 from dlexp.cli.options import SET_CONFIG, runs_dir_option
 
 
-@app.command()
+@app.command(epilog=examples("dlexp train baseline",
+                             "dlexp train baseline --set training.epochs=2 --set optimizer.lr=0.01",
+                             "dlexp train my-config.yaml --print-config"))
 @handle_errors
 def train(
-    config: Path = typer.Argument(..., metavar="CONFIG", help="YAML config file (see configs/)."),
+    config: Path = typer.Argument(..., metavar="CONFIG", help="A YAML file, or a bundled "
+                                  "config's name (`dlexp configs`)."),
     set_: List[str] = SET_CONFIG,
     print_config: bool = typer.Option(False, "--print-config",
                                       help="Print the resolved config and exit."),
     runs_dir: Path = runs_dir_option("Where run folders go."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
-    """Train one model as CONFIG says; everything lands in a new run folder."""
+    """Train one model from a config into a new run folder.
+
+    CONFIG is a YAML file or the name of a bundled config (`dlexp configs` lists them).
+    The folder, runs/NAME-TIME/, holds the resolved config, metrics.jsonl and
+    plots/; the last line printed is its path."""
+    from dlexp.bundled import config_path
     from dlexp.config import config_to_dict, load_config
-    cfg = load_config(config, set_)
+    cfg = load_config(config_path(config), set_)
     if print_config:
         import yaml
         typer.echo(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), nl=False)
@@ -32,12 +41,15 @@ def train(
     raise typer.Exit(train_and_report(cfg, runs_dir, quiet))
 
 
-@app.command()
+@app.command(epilog=examples("dlexp data", "dlexp data --download"))
 @handle_errors
 def data(
     download: bool = typer.Option(False, "--download", help="Fetch missing files now."),
 ) -> None:
-    """Show where MNIST is found and verify its checksums."""
+    """Show where MNIST is found and verify its checksums.
+
+    The four files are read from $DLEXP_DATA_DIR if set, else from the cache folder
+    (~/.cache/dlexp/mnist); --download fetches the missing ones there."""
     from dlexp.cli.report import print_data_report
     from dlexp.data import locate_mnist, verify_mnist
     folder = locate_mnist(download=download)
@@ -45,27 +57,30 @@ def data(
     raise typer.Exit(0 if ok else 1)
 
 
-@app.command()
+@app.command(epilog=examples("dlexp runs", "dlexp runs --runs-dir runs/compare-optimizers-2026-01-01_1200"))
 @handle_errors
 def runs(
     runs_dir: Path = runs_dir_option("Where run folders are."),
 ) -> None:
-    """List what dlexp wrote there (runs, comparisons, searches, paths, activations):
-    kind, start time, status, sub-runs, best validation and test accuracy."""
+    """List the runs, comparisons and searches in a folder.
+
+    One row per folder dlexp wrote: kind, start time, status, sub-runs, best validation
+    and test accuracy."""
     from dlexp.cli.report import print_runs_table
     print_runs_table(runs_dir)
 
 
-@app.command()
+@app.command(epilog=examples("dlexp plot runs/baseline-* --metric val_loss",
+                             "dlexp plot runs/a runs/b -o overlay.pdf"))
 @handle_errors
 def plot(
     run: List[Path] = typer.Argument(..., help="Run folders to overlay."),
-    metric: str = typer.Option("val_acc", help="train_loss, train_acc, val_loss or val_acc."),
+    metric: str = typer.Option("val_acc", help="The curve to overlay."),
     runs_dir: Path = runs_dir_option("Where the figure goes by default."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output figure; .png, .pdf "
-                                       "or .svg (default: <runs-dir>/overlay-<metric>.png)."),
+                                       "or .svg (default: RUNS_DIR/overlay-METRIC.png)."),
 ) -> None:
-    """Overlay the curves of several runs in one figure."""
+    """Overlay one metric of several runs in one figure."""
     from dlexp.plots.runs import plot_overlay
     path, skipped = plot_overlay(run, out or runs_dir / f"overlay-{metric}.png", metric)
     for d in skipped:

@@ -21,8 +21,13 @@ MIRRORS: tuple[str, ...] = (
 )
 
 TIMEOUT_S = 30.0
-_OFFLINE_FIX = ("working offline? download the four files on another machine and set "
-                "DLEXP_DATA_DIR to the folder holding them")
+
+
+def _offline_fix(dest: Path, names: Sequence[str]) -> str:
+    """What to do without a network: the files, where they go, how to check them."""
+    return (f"working offline? copy the four files ({', '.join(names)}) into the cache "
+            f"folder {dest}, or into any folder and set DLEXP_DATA_DIR to it; "
+            "then `dlexp data` checks them")
 
 
 def _fetch(url: str, tmp: Path, spec: MnistFile, opener: Callable[..., Any],
@@ -105,4 +110,4 @@ def _download_one(dest: Path, name: str, spec: MnistFile, mirrors: Sequence[str]
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
     raise DataError(f"could not download {name} from any mirror (last error: {last_error}); "
-                    + _OFFLINE_FIX)
+                    + _offline_fix(dest, list(MNIST_FILES)))

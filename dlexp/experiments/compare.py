@@ -79,8 +79,6 @@ from dlexp.errors import ConfigError
 from dlexp.experiments.variants import Variant, variant_config
 from dlexp.io import append_jsonl, folder_lock, write_json
 
-PRESETS_DIR = Path(__file__).resolve().parents[2] / "configs"
-
 
 @dataclass(frozen=True)
 class CompareResult:
@@ -232,18 +230,7 @@ def _lookup(raw: Mapping, key: str) -> Any:
 
 
 def preset_config(name: str) -> Path:
-    """``configs/<name>.yaml``: the base of a preset comparison (or the book's search).
-
-    Found in the source tree (an editable install or a checkout), else where a wheel
-    installs the ``configs/`` files: ``<prefix>/share/dlexp/configs``.
-    """
-    import os
-    import sysconfig
-    prefixes = [sysconfig.get_path("data"), sysconfig.get_path("data", f"{os.name}_user")]
-    places = [PRESETS_DIR, *(Path(p) / "share" / "dlexp" / "configs"
-                             for p in dict.fromkeys(prefixes))]
-    for folder in places:
-        if (folder / f"{name}.yaml").is_file():
-            return folder / f"{name}.yaml"
-    raise ConfigError(f"preset config {name}.yaml not found (looked in "
-                      f"{' and '.join(str(p) for p in places)}); pass one with --config")
+    """``configs/<name>.yaml``: the base of a preset comparison (or the book's search),
+    a bundled config (:mod:`dlexp.bundled`)."""
+    from dlexp.bundled import bundled
+    return bundled(name)

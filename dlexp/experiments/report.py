@@ -40,6 +40,7 @@ from dlexp.experiments.tables import print_rows, say
 from dlexp.experiments.variants import (Variant, check_vary_keys, grid, label_text,
                                         optimizer_notes, parse_vary, seeds_for)
 from dlexp.fmt import fmt
+from dlexp.train.progress import RunsTicker, unfinished_runs
 from dlexp.train.rundir import has_weight_decay, train_evals
 
 
@@ -104,10 +105,12 @@ def vary_plan(config: Path, base: dict, vary: Sequence[str], seeds: int) -> Plan
 def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
     """Steps 1–6 of the module docstring; returns the exit code."""
     check_band(opts.band)
-    total, done, where = len(plan.variants), [0], []
+    total, done, where, live = len(plan.variants), [0], [], []
 
     def start(out_dir: Path, kept: int) -> None:      # every variant's config is valid
         where.append(out_dir)
+        if not opts.quiet:                            # done/running/failed, wall times
+            live.append(RunsTicker(total, lambda: unfinished_runs(out_dir), kept).start())
         for note in optimizer_notes(base, plan.variants, plan.lr_hint):
             say(note)
         if opts.resume is not None:
@@ -119,9 +122,15 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
     def progress(record: dict) -> None:
         done[0] += 1
         loss_name = train_loss_name(where[0] / record["run"]) if where else "train loss"
-        say(f"[{done[0]}/{total}] {record['run']}: {run_line(record, loss_name)}")
+        wall = ""
+        for ticker in live:
+            ticker.finished(record["status"])
+            wall = f" ({ticker.line().split('; ')[-1]})"
+        say(f"[{done[0]}/{total}] {record['run']}: {run_line(record, loss_name)}{wall}")
 
     def finish(result: CompareResult) -> CompareResult:
+        for ticker in live:
+            ticker.stop()
         interrupted = result.status == "interrupted"
         if not interrupted:
             for analyse in plan.analyse:
@@ -132,13 +141,17 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
                 FIGURES[name](result.dir, opts.band)
         return result
 
-    result = run_compare(base, plan.variants, runs_root=opts.runs_dir,
-                         name=plan.name if opts.name is None else opts.name,
-                         jobs=opts.jobs, window=opts.smooth,
-                         label_column=plan.label_column, report_keys=plan.report_keys,
-                         expected=plan.expected, on_start=start,
-                         on_done=None if opts.quiet else progress, finish=finish,
-                         resume=opts.resume)
+    try:
+        result = run_compare(base, plan.variants, runs_root=opts.runs_dir,
+                             name=plan.name if opts.name is None else opts.name,
+                             jobs=opts.jobs, window=opts.smooth,
+                             label_column=plan.label_column, report_keys=plan.report_keys,
+                             expected=plan.expected, on_start=start,
+                             on_done=None if opts.quiet else progress, finish=finish,
+                             resume=opts.resume)
+    finally:
+        for ticker in live:
+            ticker.stop()
     interrupted = result.status == "interrupted"
     print_summary(result, plan)
     if plan.report is not None and not interrupted:
@@ -210,7 +223,7 @@ def run_line(r: dict, train_loss: str = "train loss") -> str:
     parts = [r["status"]] + [f"{names[key]} {fmt(r[key])}" for key, _ in RUN_LINE
                              if r.get(key) is not None]
     if r.get("train_seconds") is not None:
-        parts.append(f"{fmt(r['train_seconds'], 1)} s")
+        parts.append(f"trained in {fmt(r['train_seconds'], 1)} s")
     if r["status"] != "completed" and r.get("error"):
         parts.append(_short(r["error"]))
     return "  ".join(parts)

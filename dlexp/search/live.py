@@ -19,39 +19,56 @@ from rich.text import Text
 from dlexp.fmt import fmt
 from dlexp.search.outputs import Collected
 from dlexp.search.study import rank_key
+from dlexp.train.progress import clock, time_left
 
 
 class LiveTable:
-    """A rich Live display of the ``top`` best finished trials; call it with each snapshot."""
+    """A rich Live display of the ``top`` best finished trials; call it with each snapshot.
+    Not on a terminal (a log file, a pipe): a plain progress line per finished trial."""
 
     def __init__(self, total: int, keys: list[str], top: int = 10,
                  console: Console | None = None) -> None:
         self.total, self.keys, self.top = total, keys, top
         self.live = Live(console=console or Console(stderr=True), auto_refresh=False,
                          transient=False)
+        self.terminal = self.live.console.is_terminal
+        self.first: int | None = None               # trials finished before this start
+        self.printed = -1
 
     def __enter__(self) -> "LiveTable":
-        self.live.__enter__()
+        if self.terminal:
+            self.live.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.live.__exit__(*exc)
-        if not self.live.console.is_terminal:      # rich leaves the last line open there
-            self.live.console.line()
+        if self.terminal:
+            self.live.__exit__(*exc)
 
     def __call__(self, c: Collected, seconds: float) -> None:
-        self.live.update(self.render(c, seconds), refresh=True)
+        if self.first is None:
+            self.first = len(c.rows)
+        if self.terminal:
+            self.live.update(self.render(c, seconds), refresh=True)
+        elif len(c.rows) != self.printed:
+            self.printed = len(c.rows)
+            self.live.console.print(self.progress_line(c, seconds), highlight=False,
+                                    soft_wrap=True)
 
     def render(self, c: Collected, seconds: float) -> Group:
         """A progress line over the table of the best finished trials."""
         ranked = sorted((r for r in c.rows if r["val_acc"] is not None),
                         key=rank_key)[:self.top]
         table = trials_table(ranked, self.keys, title=f"best {len(ranked)} trials so far")
+        return Group(self.progress_line(c, seconds), table)
+
+    def progress_line(self, c: Collected, seconds: float) -> Text:
+        """Trials finished (by state), running, wall time elapsed and left."""
         states = ", ".join(f"{n} {s}" for s, n in _states(c).items() if n)
-        line = Text(f"{len(c.rows)}/{self.total} trials finished ({states or 'none yet'}"
+        first = self.first or 0
+        left = time_left(seconds, len(c.rows) - first, self.total - first)
+        return Text(f"{len(c.rows)}/{self.total} trials finished ({states or 'none yet'}"
                     f"{_cut_short(len(c.cut_short))}), {c.running} running · "
-                    f"{_seconds(seconds)}")
-        return Group(line, table)
+                    f"{clock(seconds)} elapsed, ~{clock(left)} left")
 
 
 def trials_table(rows: list[dict], keys: list[str], title: str) -> Table:

@@ -92,7 +92,18 @@ class Objective:
         self.base, self.space, self.data = base, space, data
         self.quota, self.prune = quota, prune
 
+    write_failed: OSError | None = None          # the storage could not be written
+
     def __call__(self, trial: optuna.Trial) -> float:
+        """The trial's value; a failed write of the storage (disk full) is kept in
+        ``write_failed`` for the worker to stop on (Optuna would only fail the trial)."""
+        try:
+            return self._run(trial)
+        except OSError as e:
+            self.write_failed = e
+            raise
+
+    def _run(self, trial: optuna.Trial) -> float:
         if self._over_budget(trial):
             trial.set_user_attr("result", {"outcome": "surplus"})
             raise SurplusTrial(f"trial {trial.number} is beyond the budget of {self.quota}")

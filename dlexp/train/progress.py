@@ -1,7 +1,21 @@
-"""A rich progress display for :func:`~dlexp.train.loop.fit`: a bar over all updates,
-and one line per evaluation with loss, accuracy and speed."""
+"""Live progress on stderr, on a terminal and in a log file alike.
+
+* :class:`RichProgress` — one training run (:func:`~dlexp.train.loop.fit`): a bar over
+  the updates on a terminal, and on every evaluation one line with the losses,
+  accuracies, the wall time elapsed and an estimate of the time left.
+* :class:`RunsTicker` — many runs (a comparison): how many are done and failed, which
+  are running, the wall time elapsed and left; a status line redrawn every second on a
+  terminal, a plain line every ``every`` seconds otherwise.
+
+Times are wall times (``time.monotonic``), from the start of the command's work.
+"""
 
 from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Sequence
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -9,8 +23,22 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from dlexp.train.loop import Callback, FitState
 
 
+def clock(seconds: float | None) -> str:
+    """``m:ss`` (or ``h:mm:ss``); ``—`` when unknown."""
+    if seconds is None:
+        return "—"
+    s = int(round(seconds))
+    h, m = divmod(s // 60, 60)
+    return f"{h}:{m:02d}:{s % 60:02d}" if h else f"{m}:{s % 60:02d}"
+
+
+def time_left(elapsed: float, done: int, total: int) -> float | None:
+    """Wall time left if the rest goes as fast as ``done`` of ``total`` went."""
+    return elapsed / done * (total - done) if done else None
+
+
 class RichProgress(Callback):
-    """Live progress on stderr; refreshes the bar every ``every`` updates."""
+    """Live progress of one run on stderr; refreshes the bar every ``every`` updates."""
 
     def __init__(self, title: str = "training", every: int = 25,
                  console: Console | None = None) -> None:
@@ -18,27 +46,99 @@ class RichProgress(Callback):
         self.console = console or Console(stderr=True)
         self.progress: Progress | None = None
         self.task = None
+        self.t0 = time.monotonic()
 
     def on_train_begin(self, state: FitState) -> None:
+        self.t0 = time.monotonic()
         self.progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(),
             TextColumn("{task.completed}/{task.total} updates"),
-            TextColumn("loss {task.fields[loss]:.4f}"), TimeRemainingColumn(),
+            TextColumn("{task.fields[loss]}"), TimeRemainingColumn(),
             console=self.console, transient=True)
-        self.task = self.progress.add_task(self.title, total=state.total_steps, loss=float("nan"))
+        self.task = self.progress.add_task(self.title, total=state.total_steps, loss="")
         self.progress.start()
 
     def on_step_end(self, state: FitState, loss: float) -> None:
         if state.step % self.every == 0:
-            self.progress.update(self.task, completed=state.step, loss=loss)
+            self.progress.update(self.task, completed=state.step, loss=f"loss {loss:.4f}")
 
     def on_eval(self, state: FitState, r: dict) -> None:
         val = (f"val {r['val_loss']:.4f}/{r['val_acc']:.4f}"
                if r.get("val_acc") is not None else "no val set")
+        elapsed = time.monotonic() - self.t0
+        left = time_left(elapsed, state.step, state.total_steps)
         self.progress.console.print(
             f"ep {r['epoch']:>3} │ train {r['train_loss']:.4f}/{r['train_acc']:.4f} │ {val} │ "
-            f"lr {r['lr']:.2e} │ {r['seconds']:.2f}s", highlight=False)
+            f"lr {r['lr']:.2e} │ {clock(elapsed)} elapsed, ~{clock(left)} left",
+            highlight=False, soft_wrap=True)
 
     def on_train_end(self, state: FitState) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+
+def unfinished_runs(folder: Path) -> list[str]:
+    """Sub-run folders of ``folder`` that started (config.yaml) and have not ended
+    (no summary.json): the runs in progress."""
+    try:
+        subs = sorted(p for p in Path(folder).iterdir() if p.is_dir())
+    except OSError:
+        return []
+    return [p.name for p in subs
+            if (p / "config.yaml").is_file() and not (p / "summary.json").is_file()]
+
+
+class RunsTicker:
+    """``k/n runs done (f failed); running: …; m:ss elapsed, ~m:ss left`` while runs go.
+
+    ``running()`` names the runs in progress (e.g. ``unfinished_runs(folder)``);
+    ``done`` counts runs finished before this process (a resumed comparison), which
+    do not count towards the speed. Call :meth:`finished` as each run ends and
+    :meth:`stop` at the end (also on an error)."""
+
+    def __init__(self, total: int, running: Callable[[], Sequence[str]] = lambda: (),
+                 done: int = 0, every: float = 30.0, console: Console | None = None) -> None:
+        self.total, self.done, self.kept, self.failed = total, done, done, 0
+        self.running, self.every = running, every
+        self.console = console or Console(stderr=True)
+        self.t0 = time.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._live = None
+
+    def line(self) -> str:
+        elapsed = time.monotonic() - self.t0
+        left = time_left(elapsed, self.done - self.kept, self.total - self.kept)
+        failed = f" ({self.failed} failed)" if self.failed else ""
+        names = list(self.running())
+        running = f"; running: {', '.join(names)}" if names else ""
+        return (f"{self.done}/{self.total} runs done{failed}{running}; "
+                f"{clock(elapsed)} elapsed, ~{clock(left)} left")
+
+    def start(self) -> "RunsTicker":
+        self.t0 = time.monotonic()
+        if self.console.is_terminal:
+            from rich.live import Live
+            from rich.text import Text
+            self._live = Live(Text(self.line()), console=self.console, transient=True,
+                              refresh_per_second=1, get_renderable=lambda: Text(self.line()))
+            self._live.start()
+        else:
+            self._thread = threading.Thread(target=self._tick, daemon=True)
+            self._thread.start()
+        return self
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.every):
+            self.console.print(self.line(), highlight=False, soft_wrap=True)
+
+    def finished(self, status: str) -> None:
+        self.done += 1
+        self.failed += status not in ("completed", "skipped")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
