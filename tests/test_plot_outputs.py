@@ -115,7 +115,7 @@ def test_comparison_with_a_run_cut_short_early_still_gets_its_figure(tmp_path):
 
 
 def test_progress_line_names_how_the_train_loss_was_measured(tmp_path):
-    from dlexp.experiments.report import run_line, train_loss_name
+    from dlexp.experiments.tables import run_line, train_loss_name
     record = {"status": "completed", "final_train_loss": 0.25, "best_val_acc": 0.9}
     assert train_loss_name(fake_run(tmp_path / "f", "full")) == "train loss (whole set)"
     assert train_loss_name(fake_run(tmp_path / "r", "running")) == (
