@@ -176,16 +176,20 @@ def test_runs_lists_every_kind_of_folder_by_start_time(cli, tmp_path, monkeypatc
     _folder(runs, "d-optimizer-paths", {"paths.json": {}, "paths.csv": "x",
                                         "meta.json": at(20)})
     _folder(runs, "e-running", {"config.yaml": "name: e", "meta.json": at(50)})
+    _folder(runs, "h-killed", {"config.yaml": "name: h", "meta.json": at(55)})
     _folder(runs, "f-activations", {"stats.csv": "x"})                  # no meta: its mtime
     _folder(runs, "g-notes", {"notes.txt": "not dlexp's"})
-    result = cli("runs", "--runs-dir", runs)
+    from dlexp.io import folder_lock
+    with folder_lock(runs / "e-running", "run"):              # a process works there
+        result = cli("runs", "--runs-dir", runs)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     rows = {name: next(i for i, line in enumerate(lines) if line.startswith(name))
             for name in ("a-train", "b-batchnorm", "c-search", "d-optimizer-paths",
-                         "e-running", "f-activations")}
+                         "e-running", "h-killed", "f-activations")}
     assert sorted(rows, key=rows.get) == ["b-batchnorm", "d-optimizer-paths", "c-search",
-                                          "a-train", "e-running", "f-activations"]
+                                          "a-train", "e-running", "h-killed",
+                                          "f-activations"]
     assert "g-notes" not in result.stdout
     row = lambda name: lines[rows[name]].split()  # noqa: E731
     from datetime import datetime
@@ -198,7 +202,8 @@ def test_runs_lists_every_kind_of_folder_by_start_time(cli, tmp_path, monkeypatc
     assert row("c-search")[1:] == ["search", clock(30), "completed", "100", "0.9700", "—"]
     assert row("d-optimizer-paths")[1:4] == ["paths", clock(20), "completed"]
     assert row("a-train")[3:] == ["completed", "0.9000", "0.8000"]
-    assert row("e-running")[3] == "running?"
+    assert row("e-running")[3] == "running"
+    assert row("h-killed")[3] == "stopped"                  # no summary, nobody working
     assert row("f-activations")[1] == "activations" and row("f-activations")[3] == "completed"
     assert all(len(line) <= 80 for line in lines[1:])
 
