@@ -93,21 +93,27 @@ def test_a_refused_search_resume_leaves_search_json_as_it_was(search_setup, tmp_
     assert json.loads(before)["trials"] == 2
 
 
-def test_a_signal_to_the_parent_stops_its_worker_processes(tiny_data_env, tmp_path):
-    """--jobs 2: SIGINT in the parent as the first sub-run is reported; the workers share
-    the stop record, so no sub-run starts after it and the comparison ends interrupted,
-    with its summary."""
+def test_a_signal_to_the_parent_stops_its_worker_processes(tiny_data_env, tmp_path,
+                                                           monkeypatch):
+    """--jobs 2: SIGINT in the parent as the first sub-run's result arrives; the workers
+    share the stop record, so no sub-run starts after it and the comparison ends
+    interrupted, with its summary."""
     import signal
-    variants = grid({"optimizer.lr": [0.1, 0.05, 0.02, 0.01, 0.005, 0.002]})
-    seen = []
 
-    def on_done(record):
-        seen.append(record["status"])
+    from dlexp.experiments import pool
+    real, seen = pool._result, []
+
+    def result_then_ctrl_c(fut):                # in the parent, as each sub-run ends
+        seen.append(real(fut))
         if len(seen) == 1:
             signal.raise_signal(signal.SIGINT)
+        return seen[-1]
 
+    monkeypatch.setattr(pool, "_result", result_then_ctrl_c)
+    variants = grid({"optimizer.lr": [0.1, 0.05, 0.02, 0.01, 0.005, 0.002]})
     slow = {**TINY, "training": {**TINY["training"], "iterations": 400}}
-    result = run_compare(slow, variants, out_dir=tmp_path / "c", jobs=2, on_done=on_done)
+    result = run_sweep(slow, Sweep("compare", variants),
+                       CompareOptions(out_dir=tmp_path / "c", jobs=2, quiet=True))
     statuses = [r["status"] for r in result.runs]
     assert result.status == "interrupted" and "skipped" in statuses
     assert set(statuses) <= {"completed", "interrupted", "skipped"}
