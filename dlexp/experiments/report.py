@@ -223,7 +223,7 @@ def run_line(r: dict, train_loss: str = "train loss") -> str:
     parts = [r["status"]] + [f"{names[key]} {fmt(r[key])}" for key, _ in RUN_LINE
                              if r.get(key) is not None]
     if r.get("train_seconds") is not None:
-        parts.append(f"trained in {fmt(r['train_seconds'], 1)} s")
+        parts.append(f"updates took {fmt(r['train_seconds'], 1)} s")
     if r["status"] != "completed" and r.get("error"):
         parts.append(_short(r["error"]))
     return "  ".join(parts)
