@@ -111,7 +111,10 @@ def _plot_loss(curves: dict, order: dict, band: str, title: str, decay: bool,
     ax.set_ylabel(minibatch_loss_label(decay) + (", log scale" if decay else ""))
     _finish(ax, f"{title}: training {'objective' if decay else 'loss'} "
                 "(faint: raw, bold: trailing average)")
-    off = f"\noff the scale: {', '.join(stuck)}" if stuck and len(stuck) < len(curves) else ""
+    off = ""
+    if stuck and len(stuck) < len(curves):
+        off = (f"\noff the scale: {', '.join(stuck)}" if len(stuck) <= 3 else
+               f"\noff the scale: {len(stuck)} curves that stay at their start")
     zoom.set_title(f"the last half of the updates, zoomed in{off}", fontsize="medium")
     if decay:
         zoom.set_title("the objective adds the penalty ½λ₂‖W‖² + λ₁‖W‖₁: not\ncomparable "
