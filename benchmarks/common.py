@@ -12,10 +12,7 @@ Workloads (batch 100, He-normal initialisation, float32 unless stated):
 
 Matrix-product work of one training step on a batch of B rows, with layer widths d₀…d_L:
 forward 2B Σ dᵢdᵢ₊₁, weight gradients 2B Σ dᵢdᵢ₊₁, input gradients 2B Σ_{i≥1} dᵢdᵢ₊₁
-(the input layer needs none). GFLOP/s figures below count exactly this work, with all
-784 inputs: dlexp and the floor leave out the pixels never lit in training (67 of 784
-for the full training set, 210 for the trial's 400 images), so their figures are the
-rate of the full network's work, a little above the rate their BLAS calls run at.
+(the input layer needs none). GFLOP/s figures below count exactly this work.
 """
 
 from __future__ import annotations
@@ -92,11 +89,10 @@ def load_data() -> Data:
 
 def dlexp_layout(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
                  y_test: np.ndarray):
-    """The arrays as ``dlexp train`` holds them: a :class:`~dlexp.data.Splits` with the
-    pixels lit in ``x_train`` first, only those in its x_train, and every pixel in x_test."""
+    """The arrays as ``dlexp train`` holds them: a :class:`~dlexp.data.Splits`."""
     from dlexp.data import MnistArrays, make_splits
     return make_splits(MnistArrays(x_train, y_train, x_test, y_test), val_size=0,
-                       train_size=None, rng=np.random.default_rng(0), lit_first=True)
+                       train_size=None, rng=np.random.default_rng(0))
 
 
 def initial_weights(w: Workload, seed: int = SEED, dtype=np.float32) -> dict[str, np.ndarray]:

@@ -2,17 +2,10 @@
 
 No bias, activation, batch norm, loss, optimiser or bookkeeping — just, per step, the
 ``take`` of the batch into a reused buffer and the products dlexp makes with
-OpenBLAS on float32 arrays laid out as dlexp lays them out (training images with only
-the pixels lit in training, see ``benchmarks.common.dlexp_layout``, so the input layer's
-products take the first k rows of W1; which rows they are does not change the time):
+OpenBLAS on float32 arrays:
 
     forward   h_i = h_{i-1} W_i                           (B, d_i)
     backward  dW_i = h_{i-1}ᵀ δ_i,   δ_{i-1} = δ_i W_iᵀ (i ≥ 2; Wᵀ copied contiguous)
-
-and where dlexp multiplies the rarely lit pixels per batch (``setup.sparse_from`` = s),
-the input layer's products as it makes them: over x[:, :s], plus over the c columns
-of x[:, s:] the batch lights (taken from the batch; which c they are is worked out
-before the clock starts, and c rows of a weight block stand in for their weights).
 
 A NumPy implementation making these products does at least this work, so ``dlexp /
 floor`` shows how much of an epoch the rest costs, and ``floor / PyTorch`` the best
@@ -26,24 +19,13 @@ import numpy as np
 
 from benchmarks.common import (BATCH, EVAL_CHUNK, WORKLOADS, Data, dlexp_layout,
                                initial_weights, order_rng, sizes, timed)
-from dlexp.train import setup
 
 
 class Network:
     """Weights and the reused buffers of one batch size."""
 
-    def __init__(self, weights: dict[str, np.ndarray], n_layers: int, batch: int,
-                 inputs: int | None = None, sparse_from: int | None = None) -> None:
-        """``inputs``: the input columns it takes (the first ones; None: all); from
-        ``sparse_from`` on only those in :meth:`step`'s ``lit``."""
+    def __init__(self, weights: dict[str, np.ndarray], n_layers: int, batch: int) -> None:
         self.W = [weights[f"W{i}"] for i in range(1, n_layers + 1)]          # (d_i-1, d_i)
-        self.s = sparse_from
-        if sparse_from is not None:
-            self.Ws = np.ascontiguousarray(self.W[0][sparse_from:inputs])   # (k − s, d_1)
-            self.Ws_out = np.empty((batch, self.W[0].shape[1]), np.float32)  # (B, d_1)
-            self.dWs = np.empty_like(self.Ws)
-            inputs = sparse_from
-        self.W[0] = np.ascontiguousarray(self.W[0][:inputs])
         self.Wt = [np.empty(w.shape[::-1], np.float32) for w in self.W]       # (d_i, d_i-1)
         self.dW = [np.empty_like(w) for w in self.W]
         self.h = [np.empty((batch, w.shape[1]), np.float32) for w in self.W]  # (B, d_i)
@@ -59,16 +41,10 @@ class Network:
             x = out
         return x
 
-    def step(self, x: np.ndarray, lit: np.ndarray | None = None) -> None:
-        """One batch x (n, k); ``lit``: the columns ≥ ``sparse_from`` it lights, less s."""
-        xs = None
-        if self.s is not None:
-            xs = x[:, self.s:][:, lit]                                      # (n, c)
-            x = x[:, :self.s]
+    def step(self, x: np.ndarray) -> None:
+        """One batch x (n, 784)."""
         self.forward(x)
         n = x.shape[0]
-        if xs is not None:
-            np.matmul(xs, self.Ws[:xs.shape[1]], out=self.Ws_out[:n])
         d = self.delta[:n]
         for i in range(len(self.W) - 1, -1, -1):
             inp = x if i == 0 else self.h[i - 1][:n]
@@ -76,28 +52,12 @@ class Network:
             if i:
                 np.copyto(self.Wt[i], self.W[i].T)
                 d = np.matmul(d, self.Wt[i], out=self.dx[i][:n])
-        if xs is not None:
-            np.matmul(xs.T, d, out=self.dWs[:xs.shape[1]])
 
 
-Plan = list[tuple[np.ndarray, "np.ndarray | None"]]
-
-
-def batch_plan(x: np.ndarray, perm: np.ndarray, start_sparse: int | None) -> Plan:
-    """Per batch of ``perm``: (its indices, the columns ≥ ``start_sparse`` it lights,
-    less ``start_sparse``, or None) — worked out before the clock starts."""
-    plan = []
+def epoch_products(net: Network, x: np.ndarray, perm: np.ndarray, xbuf: np.ndarray) -> None:
     for start in range(0, x.shape[0], BATCH):
         idx = perm[start:start + BATCH]
-        lit = (None if start_sparse is None
-               else np.flatnonzero(x[idx, start_sparse:].any(axis=0)))
-        plan.append((idx, lit))
-    return plan
-
-
-def epoch_products(net: Network, x: np.ndarray, plan: Plan, xbuf: np.ndarray) -> None:
-    for idx, lit in plan:
-        net.step(x.take(idx, axis=0, out=xbuf[:idx.shape[0]], mode="clip"), lit)
+        net.step(x.take(idx, axis=0, out=xbuf[:idx.shape[0]], mode="clip"))
 
 
 def forward_products(net: Network, x: np.ndarray) -> None:
@@ -116,16 +76,16 @@ class Impl:
         self.w = WORKLOADS[workload]
         n_layers = len(sizes(self.w)) - 1
         k, weights = self.main.x_train.shape[1], initial_weights(self.w)
-        self.net = Network(weights, n_layers, BATCH, k, setup.sparse_from(self.main, BATCH))
+        self.net = Network(weights, n_layers, BATCH)
         self.eval_net = Network(weights, n_layers, EVAL_CHUNK)
         self.xbuf = np.empty((BATCH, k), np.float32)
         self.rng = order_rng()
 
     def epoch(self) -> dict:
         x = self.main.x_train
-        plan = batch_plan(x, self.rng.permutation(x.shape[0]), self.net.s)
+        perm = self.rng.permutation(x.shape[0])
         with timed({}) as out:
-            epoch_products(self.net, x, plan, self.xbuf)
+            epoch_products(self.net, x, perm, self.xbuf)
         return out
 
     def evaluate(self) -> dict:
@@ -138,14 +98,14 @@ class Impl:
         x_tr, x_val = self.trial_data.x_train, self.trial_data.x_test
         rng, n_layers, k = order_rng(seed), len(sizes(w)) - 1, x_tr.shape[1]
         weights = initial_weights(w, seed)
-        net = Network(weights, n_layers, BATCH, k, setup.sparse_from(self.trial_data, BATCH))
-        evals_tr = Network(weights, n_layers, EVAL_CHUNK, k)                 # built untimed
+        net = Network(weights, n_layers, BATCH)
+        evals_tr = Network(weights, n_layers, EVAL_CHUNK)                    # built untimed
         evals = Network(weights, n_layers, EVAL_CHUNK)
         xbuf = np.empty((BATCH, k), np.float32)
-        plans = [batch_plan(x_tr, rng.permutation(x_tr.shape[0]), net.s) for _ in range(w.epochs)]
+        perms = [rng.permutation(x_tr.shape[0]) for _ in range(w.epochs)]
         with timed({}) as out:
-            for plan in plans:
-                epoch_products(net, x_tr, plan, xbuf)
+            for perm in perms:
+                epoch_products(net, x_tr, perm, xbuf)
                 forward_products(evals_tr, x_tr)
                 forward_products(evals, x_val)
         return out

@@ -42,7 +42,7 @@ class ScheduleConfig:
 class OptimizerConfig:
     name: str = "adam"
     lr: float = 0.001
-    hyper: Mapping[str, float] = field(default_factory=dict)   # all of the optimiser's
+    hyper: Mapping[str, float | bool] = field(default_factory=dict)   # all of the optimiser's
     schedule: ScheduleConfig = ScheduleConfig()
 
 
@@ -189,10 +189,9 @@ def _build_optimizer(raw: Any, where: str) -> OptimizerConfig:
     _reject_unknown(raw, list(defaults) + ["name", "schedule"], where, "optimizer.")
     hyper = {}
     for key, default in defaults.items():
-        low, high, lo_in, hi_in = HYPER_BOUNDS[key]
-        value = raw.get(key, default)
-        hyper[key] = check_value(f"optimizer.{key}", value, float,
-                                 ("range", low, high, lo_in, hi_in), where)
+        bounds, value = HYPER_BOUNDS[key], raw.get(key, default)
+        hyper[key] = (check_value(f"optimizer.{key}", value, bool, None, where) if bounds is None
+                      else check_value(f"optimizer.{key}", value, float, ("range", *bounds), where))
     lr = hyper.pop("lr")
     return OptimizerConfig(name=name, lr=lr, hyper=hyper, schedule=schedule)
 

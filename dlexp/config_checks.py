@@ -15,6 +15,7 @@ from typing import Any
 from dlexp.data.splits import SUBSETS, val_count
 from dlexp.errors import ConfigError
 from dlexp.nn.init import INITIALIZERS
+from dlexp.nn.batchnorm import RUNNING_INITS
 from dlexp.nn.layers import ACTIVATIONS, DROPOUT_MODES
 
 INF = float("inf")
@@ -188,6 +189,7 @@ FIELD_CHECKS: dict[str, tuple] = {
     "model.bn_momentum": _range(0, 1, True, True),
     "model.bn_eps": _range(0, INF, False),
     "model.dropout": _range(0, 1),
+    "model.bn_running_init": ("choice", tuple(RUNNING_INITS)),
     "model.dropout_mode": ("choice", tuple(DROPOUT_MODES)),
     "regularization.l2": _range(0),
     "regularization.l1": _range(0),

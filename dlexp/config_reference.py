@@ -42,6 +42,8 @@ MEANINGS: dict[str, str] = {
     "model.bn_eps": "added to the variance before the square root",
     "model.bn_unbiased": "running variance from the unbiased batch variance (× N/(N−1), "
                          "as PyTorch); false: the biased one, as the book",
+    "model.bn_running_init": "start of the running statistics: `standard` mean 0 / variance 1 "
+                             "(PyTorch), `book` 0 / 0 (the book)",
     "model.dropout": "probability of dropping each hidden unit in training (0: no dropout)",
     "model.dropout_mode": "`inverted`: scale kept units by 1/(1-p) in training; "
                           "`book`: scale by (1-p) at test time",
@@ -53,6 +55,8 @@ MEANINGS: dict[str, str] = {
     "optimizer.beta2": "Adam decay of the squared-gradient average",
     "optimizer.eps": "added to the denominator for stability",
     "optimizer.weight_decay": "AdamW's decoupled decay λ (after the Adam step)",
+    "optimizer.bias_correction": "divide Adam's moments by 1 − βᵗ (false: the raw "
+                                 "m / (√v + ε))",
     "optimizer.schedule": "learning-rate schedule: a name, or a mapping with `name:` and "
                           "its settings below",
     "optimizer.schedule.every": "`step`: multiply η by γ every this many epochs",
@@ -147,8 +151,8 @@ def _optimizer_rows() -> list[Row]:
     keys = list(dict.fromkeys(k for n in OPTIMIZERS for k in hyperparameters(n)))
     for key in keys:
         defaults = {n: hyperparameters(n)[key] for n in OPTIMIZERS if key in hyperparameters(n)}
-        low, high, lo_in, hi_in = HYPER_BOUNDS[key]
-        allowed = describe_check(("range", low, high, lo_in, hi_in))
+        bounds = HYPER_BOUNDS[key]
+        allowed = "true, false" if bounds is None else describe_check(("range", *bounds))
         rows.append((f"optimizer.{key}", _per_name(defaults), allowed,
                      MEANINGS[f"optimizer.{key}"]))
     rows.append(("optimizer.schedule", "constant", describe_check(("choice", tuple(SCHEDULES))),

@@ -1,6 +1,8 @@
 """A config's text: reading the YAML file, and applying ``--set key.sub=value`` overrides.
 
-Both return plain data; :func:`dlexp.config.config_from_dict` validates it.
+Both return plain data; :func:`dlexp.config.config_from_dict` validates it. The work is
+bounded before it is done: a config file is read up to :data:`MAX_BYTES`, and YAML
+aliases may not expand a document beyond :data:`MAX_NODES` nodes ("billion laughs").
 """
 
 from __future__ import annotations
@@ -12,10 +14,30 @@ import yaml
 
 from dlexp.errors import ConfigError
 
+MAX_BYTES = 1 << 20             # a config is a page of text; 1 MiB is far beyond that
+MAX_NODES = 100_000             # values in a document once its aliases are expanded
+
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, refusing a key given twice in one mapping (YAML would keep
-    the last silently)."""
+    the last silently) and a document whose aliases expand beyond :data:`MAX_NODES`."""
+
+    def construct_document(self, node):
+        if _expanded_size(node, {}) > MAX_NODES:
+            raise TooLarge(f"its aliases (*name) expand to more than {MAX_NODES:,} values; "
+                           "write the values out")
+        return super().construct_document(node)
+
+    def construct_bounded_int(self, node):
+        """An integer of at most 19 digits' size (|n| < 2⁶³): no setting needs more."""
+        try:
+            value = self.construct_yaml_int(node)
+        except ValueError:                      # more than 4300 digits
+            value = None
+        if value is None or abs(value) >= 2 ** 63:
+            raise TooLarge(f"the integer {node.value[:12]}… ({len(node.value)} characters) "
+                           "is beyond 2⁶³; use a smaller number")
+        return value
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -34,6 +56,25 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+class TooLarge(Exception):
+    """A YAML document beyond the bounds of a config."""
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_bounded_int)
+
+
+def _expanded_size(node, memo: dict) -> int:
+    """Nodes in ``node``'s tree with every alias expanded (each shared node counted once
+    per use, computed once): 1 + the sizes of its children."""
+    key = id(node)
+    if key not in memo:
+        memo[key] = MAX_NODES + 1               # a cycle counts as too large
+        children = node.value if isinstance(node.value, list) else []
+        flat = [c for item in children for c in (item if isinstance(item, tuple) else (item,))]
+        memo[key] = min(1 + sum(_expanded_size(c, memo) for c in flat), MAX_NODES + 1)
+    return memo[key]
+
+
 def load_yaml(text: str):
     """YAML text → data, with :class:`_UniqueKeyLoader` (a key given twice is an error)."""
     return yaml.load(text, Loader=_UniqueKeyLoader)
@@ -46,7 +87,12 @@ def read_yaml_mapping(path: str | Path) -> dict:
     if p.is_dir():
         raise ConfigError(f"{p}: is a directory, not a config file; name a .yaml file inside it")
     try:
-        data = load_yaml(p.read_text(encoding="utf-8"))
+        with open(p, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)            # /dev/zero or a huge file: no further
+        if len(raw) > MAX_BYTES:
+            raise ConfigError(f"{p}: larger than {MAX_BYTES >> 20} MiB, too large for a config "
+                              "file; check the path")
+        data = load_yaml(raw.decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such config file; check the path (`dlexp configs` lists "
                           "the bundled ones)"
@@ -63,6 +109,8 @@ def read_yaml_mapping(path: str | Path) -> dict:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or "invalid syntax"
         raise ConfigError(f"{p}: malformed YAML{at}: {problem}; fix the syntax") from None
+    except TooLarge as e:
+        raise ConfigError(f"{p}: too large for a config: {e}") from None
     if data is None:
         raise ConfigError(f"{p}: the file is empty; a config needs at least one section "
                           "(see configs/baseline.yaml)")
@@ -93,6 +141,8 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
                               "e.g. --set optimizer.lr=0.01")
         try:
             value = load_yaml(text) if text.strip() else None
+        except TooLarge as e:
+            raise ConfigError(f"--set {key.strip()}: too large for a config: {e}") from None
         except yaml.YAMLError as e:
             if text.strip()[:1] in "[{":
                 problem = getattr(e, "problem", None) or "invalid syntax"
@@ -114,3 +164,4 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
             node = child
         node[parts[-1]] = value
     return out
+

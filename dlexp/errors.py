@@ -6,6 +6,8 @@ never a traceback. Everything a user can get wrong (configs, data, paths) raises
 
 from __future__ import annotations
 
+import errno
+
 
 class DlexpError(Exception):
     """A problem the user can fix; ``str(err)`` names it and says how."""
@@ -29,3 +31,14 @@ class RunError(DlexpError):
     """A run or search directory is not what the command expects (exit code 2)."""
 
     exit_code = 2
+
+
+class WriteError(DlexpError):
+    """A file could not be written (disk full, no permission); names the file (exit 1)."""
+
+    def __init__(self, path, err: OSError) -> None:
+        self.path, self.errno = path, err.errno
+        reason = err.strerror or str(err)
+        fix = ("free some space, then resume" if err.errno == errno.ENOSPC else
+               "check the folder and its permissions")
+        super().__init__(f"{path}: cannot write ({reason}); {fix}")

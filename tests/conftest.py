@@ -43,8 +43,7 @@ def write_tiny_mnist(folder: Path, n_train: int = 200, n_test: int = 50, seed: i
     noise, so small models can learn it. As in MNIST, some pixels are never lit in a
     training image (the top ``DARK_ROWS`` rows), while test images light them, and many
     are lit in one only (the next ``RARE_ROWS`` rows and the ``EDGE`` columns at each
-    side below them), so training takes the input layer's sparse path
-    (``dlexp.train.setup.sparse_from``).
+    side below them).
     """
     from dlexp.data.idx import write_idx
 

@@ -12,7 +12,6 @@ import pytest
 
 from benchmarks import impl_book, impl_dlexp, impl_floor, report
 from benchmarks.common import BATCH, Data
-from dlexp.train.setup import sparse_from
 
 
 @pytest.fixture(scope="module")
@@ -55,35 +54,6 @@ def test_floor_step_makes_the_products_of_backpropagation(data):
         np.testing.assert_allclose(net.dW[i], ref, atol=1e-5 * np.abs(ref).max())
         d = d @ W[i].T
     np.testing.assert_allclose(net.h[-1], hs[-1], atol=1e-5 * np.abs(hs[-1]).max())
-
-
-def test_floor_multiplies_the_rare_pixels_a_batch_lights_as_dlexp_does():
-    rng = np.random.default_rng(4)
-    x = rng.random((250, 784)).astype(np.float32)
-    x[:, 500:] = 0
-    x[np.arange(284) % 250, 500 + np.arange(284)] = 0.5     # pixel 500 + j: in one image
-    y = rng.integers(0, 10, 250)
-    impl = impl_floor.Impl(Data(x, y, x[:60], y[:60], (x[:40], y[:40], x[:10], y[:10])))
-    impl.setup("sgd")
-    net, xt = impl.net, impl.main.x_train
-    assert net.s == sparse_from(impl.main, BATCH) and net.s is not None
-    idx, lit = impl_floor.batch_plan(xt, np.arange(250), net.s)[0]
-    xb = xt[idx]
-    rest = np.setdiff1d(np.arange(xt.shape[1] - net.s), lit)
-    assert len(lit) and not xb[:, net.s:][:, rest].any()     # every other rare column dark
-    net.step(xb, lit)
-    xs = xb[:, net.s:][:, lit].astype(np.float64)
-    c = len(lit)
-    ref = xs @ net.Ws[:c].astype(np.float64)
-    np.testing.assert_allclose(net.Ws_out, ref, atol=1e-5 * np.abs(ref).max())
-    d = net.delta.astype(np.float64)
-    W = [w.astype(np.float64) for w in net.W]
-    for i in range(len(W) - 1, 0, -1):                      # δ back to the input layer
-        d = d @ W[i].T
-    ref = xs.T @ d
-    np.testing.assert_allclose(net.dWs[:c], ref, atol=1e-5 * np.abs(ref).max())
-    ref = xb[:, :net.s].astype(np.float64).T @ d
-    np.testing.assert_allclose(net.dW[0], ref, atol=1e-5 * np.abs(ref).max())
 
 
 def test_ratios_are_paired_round_by_round():

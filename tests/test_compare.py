@@ -152,15 +152,12 @@ def _two_by_two(tmp_path: Path, jobs: int, folder: str):
 
 def test_ctrl_c_after_training_waits_for_the_summary_and_figures(tiny_env, tmp_path):
     """A SIGINT while the results are written (here: from inside ``finish``, where the
-    figures are drawn) is held until they are done, then reported on the result; a
-    second one stops at once."""
-    import os
+    figures are drawn) lets them be written, and is reported on the result."""
     import signal
     finished = []
 
-    def finish(result, presses=1):
-        for _ in range(presses):
-            os.kill(os.getpid(), signal.SIGINT)              # Ctrl-C arrives now
+    def finish(result):
+        signal.raise_signal(signal.SIGINT)                   # Ctrl-C arrives now
         (result.dir / "figure.png").write_text("drawn")      # the work still completes
         finished.append(result.status)
         return result
@@ -170,10 +167,62 @@ def test_ctrl_c_after_training_waits_for_the_summary_and_figures(tiny_env, tmp_p
     assert result.signalled and finished == ["completed"]
     assert (tmp_path / "c" / "figure.png").read_text() == "drawn"
     assert json.loads((tmp_path / "c" / "summary.json").read_text())["status"] == "completed"
-    with pytest.raises(KeyboardInterrupt):
-        run_compare(TINY, grid({"optimizer.lr": [0.1]}), out_dir=tmp_path / "d", jobs=1,
-                    finish=lambda r: finish(r, presses=2))
-    assert not (tmp_path / "d" / "figure.png").exists()
+
+
+SIGNALS_BETWEEN_SUB_RUNS = """
+import json, signal, sys
+from pathlib import Path
+from dlexp.experiments import pool
+from dlexp.experiments.compare import run_compare
+from dlexp.experiments.variants import grid
+
+real = pool.run_one
+def run_one(cfg, run_dir):                    # SIGTERM as the first sub-run ends
+    out = real(cfg, run_dir)
+    if run_dir.name == "0.1":
+        signal.raise_signal(signal.SIGTERM)
+    return out
+pool.run_one = run_one
+
+def finish(result):
+    print(result.status, [r["status"] for r in result.runs], flush=True)
+    if sys.argv[2] == "twice":
+        signal.raise_signal(signal.SIGINT)    # a second signal while figures are drawn
+    (result.dir / "figure.png").write_text("drawn")
+    return result
+
+r = run_compare(json.loads(sys.argv[3]), grid({"optimizer.lr": [0.1, 0.05, 0.02]}),
+                out_dir=Path(sys.argv[1]), jobs=1, finish=finish)
+print("returned", r.signalled)
+"""
+
+
+@pytest.mark.parametrize("times", ["once", "twice"])
+def test_sigterm_between_serial_sub_runs_ends_with_summary_tables_and_figures(
+        tiny_env, tmp_path, times):
+    """SIGTERM as the first of three sub-runs ends (--jobs 1): the others are skipped,
+    the tables, summary and figures are written; a second signal exits at once (130)
+    with every file written so far whole."""
+    import subprocess
+    import sys
+    out = tmp_path / "c"
+    proc = subprocess.run([sys.executable, "-c", SIGNALS_BETWEEN_SUB_RUNS, str(out), times,
+                           json.dumps(TINY)], capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "interrupted ['completed', 'skipped', 'skipped']"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["statuses"] == {"completed": 1,
+                                                                          "skipped": 2}
+    assert [r["status"] for r in _rows(out / "runs.csv")] == ["completed", "skipped",
+                                                               "skipped"]
+    if times == "once":
+        assert proc.returncode == 0 and lines[1:] == ["returned False"]
+        assert (out / "figure.png").read_text() == "drawn"
+    else:
+        assert proc.returncode == 130 and lines[1:] == []
+        assert not (out / "figure.png").exists()
+    assert not list(out.rglob("*.tmp"))
 
 
 def test_resume_reruns_only_what_did_not_finish_and_equals_a_straight_run(tiny_env,
@@ -288,21 +337,29 @@ def test_a_failing_run_is_recorded_and_the_rest_complete(tiny_env, tmp_path, mon
     assert summary[1]["status"] == "failed" and summary[1]["test_acc"] == ""
 
 
-class _SetAfter:
-    """A stand-in for the shared stop event: set after ``n`` checks."""
+def _signal_in_first_run(monkeypatch, step: int, signum: int) -> None:
+    """``signum`` arrives after update ``step`` of the first sub-run (and only there)."""
+    import signal
 
-    def __init__(self, n: int) -> None:
-        self.calls, self.n = 0, n
+    from dlexp.train.loop import Callback
+    real, runs = pool.train_run, []
 
-    def is_set(self) -> bool:
-        self.calls += 1
-        return self.calls > self.n
+    class SignalAt(Callback):
+        def on_step_end(self, state, loss):
+            if state.step == step:
+                signal.raise_signal(signum)      # handled before it returns: an exact point
+
+    def train_run(cfg, **kw):
+        runs.append(cfg)
+        return real(cfg, callbacks=(SignalAt(),) if len(runs) == 1 else (), **kw)
+
+    monkeypatch.setattr(pool, "train_run", train_run)
 
 
 def test_a_stop_request_interrupts_the_running_run_and_skips_the_rest(tiny_env, tmp_path,
                                                                       monkeypatch):
-    monkeypatch.setattr(pool, "_STOP", _SetAfter(5))     # as in a worker after Ctrl-C:
-    # checked once before the run starts, then after each update: the 5th update stops it
+    import signal
+    _signal_in_first_run(monkeypatch, 5, signal.SIGINT)
     result = _two_by_two(tmp_path, 1, "stopped")
     assert [r["status"] for r in result.runs] == ["interrupted", "skipped", "skipped",
                                                   "skipped"]
@@ -313,12 +370,9 @@ def test_a_stop_request_interrupts_the_running_run_and_skips_the_rest(tiny_env, 
     assert json.loads((result.dir / "summary.json").read_text())["status"] == "interrupted"
 
 
-def test_a_stopped_worker_run_names_the_signal_the_comparison_got(tiny_env, tmp_path,
-                                                                monkeypatch):
+def test_a_stopped_run_names_the_signal_the_comparison_got(tiny_env, tmp_path, monkeypatch):
     import signal
-    import types
-    monkeypatch.setattr(pool, "_STOP", _SetAfter(3))
-    monkeypatch.setattr(pool, "_SIGNAL", types.SimpleNamespace(value=signal.SIGTERM))
+    _signal_in_first_run(monkeypatch, 3, signal.SIGTERM)
     result = _two_by_two(tmp_path, 1, "stopped")
     first = json.loads((result.dir / "sgd-seed0" / "summary.json").read_text())
     assert first["status"] == "interrupted" and first["stop_reason"] == "interrupted by SIGTERM"
@@ -327,7 +381,8 @@ def test_a_stopped_worker_run_names_the_signal_the_comparison_got(tiny_env, tmp_
 
 def test_an_interrupted_comparison_still_gets_its_table_and_figures(tiny_env, tmp_path,
                                                                    monkeypatch, capsys):
-    monkeypatch.setattr(pool, "_STOP", _SetAfter(10))    # the first run stops at update 10
+    import signal
+    _signal_in_first_run(monkeypatch, 10, signal.SIGINT)   # the first run stops at update 10
     plan = Plan("stopped", grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1]),
                 "optimizer")
     opts = CompareOptions(jobs=1, smooth=6, runs_dir=tmp_path / "runs")

@@ -70,19 +70,19 @@ def test_relu_gradient_away_from_kink():
     x = away_from_zero(rng, (6, 5), low=1e-3 * 100)
     assert np.min(np.abs(x)) > 1e-3
     assert (x > 0).any() and (x < 0).any()
-    _activation_check(ReLU(np.float64), x, rng.standard_normal((6, 5)),
+    _activation_check(ReLU(), x, rng.standard_normal((6, 5)),
                       lambda v: np.maximum(v, 0))
 
 
 def test_sigmoid_gradient():
     rng = np.random.default_rng(3)
     x = 3 * rng.standard_normal((6, 5))
-    _activation_check(Sigmoid(np.float64), x, rng.standard_normal((6, 5)),
+    _activation_check(Sigmoid(), x, rng.standard_normal((6, 5)),
                       lambda v: 1 / (1 + np.exp(-v)))
 
 
 def test_sigmoid_extreme_inputs_finite():
-    layer = Sigmoid(np.float64)
+    layer = Sigmoid()
     y = layer.forward(np.array([[-1e4, -800.0, 0.0, 800.0, 1e4]]), True)
     assert np.all(np.isfinite(y))
     np.testing.assert_allclose(y, [[0.0, 0.0, 0.5, 1.0, 1.0]], atol=1e-300)
@@ -91,7 +91,7 @@ def test_sigmoid_extreme_inputs_finite():
 def test_tanh_gradient():
     rng = np.random.default_rng(4)
     x = 2 * rng.standard_normal((6, 5))
-    _activation_check(Tanh(np.float64), x, rng.standard_normal((6, 5)), np.tanh)
+    _activation_check(Tanh(), x, rng.standard_normal((6, 5)), np.tanh)
 
 
 # --- batch norm ---------------------------------------------------------------------------
@@ -184,7 +184,7 @@ def test_batchnorm_constant_inputs_are_finite():
 def test_dropout_gradient_with_fixed_mask(mode):
     rng = np.random.default_rng(9)
     p = 0.4
-    layer = Dropout(p, np.random.default_rng(7), np.float64, mode)
+    layer = Dropout(p, np.random.default_rng(7), mode)
     x = rng.standard_normal((6, 5))
     R = rng.standard_normal((6, 5))
 
@@ -208,7 +208,7 @@ def test_dropout_gradient_with_fixed_mask(mode):
 @pytest.mark.parametrize("mode", ["inverted", "book"])
 def test_dropout_p0_is_identity(mode):
     rng = np.random.default_rng(10)
-    layer = Dropout(0.0, rng, np.float64, mode)
+    layer = Dropout(0.0, rng, mode)
     x = rng.standard_normal((7, 4))
     np.testing.assert_array_equal(layer.forward(x, True), x)
     R = rng.standard_normal((7, 4))
@@ -218,7 +218,7 @@ def test_dropout_p0_is_identity(mode):
 
 def test_inverted_dropout_preserves_mean():
     p, shape = 0.3, (1000, 500)
-    layer = Dropout(p, np.random.default_rng(11), np.float64, "inverted")
+    layer = Dropout(p, np.random.default_rng(11), "inverted")
     x = np.ones(shape)
     y = layer.forward(x, True)
     n = y.size
@@ -231,7 +231,7 @@ def test_inverted_dropout_preserves_mean():
 
 def test_book_dropout_scales_at_test():
     p, shape = 0.25, (1000, 400)
-    layer = Dropout(p, np.random.default_rng(12), np.float64, "book")
+    layer = Dropout(p, np.random.default_rng(12), "book")
     x = np.full(shape, 2.0)
     y = layer.forward(x, True)
     assert set(np.unique(y)) <= {0.0, 2.0}                       # no rescaling in training
@@ -245,11 +245,11 @@ def test_book_dropout_scales_at_test():
 
 def test_dropout_rejects_unknown_mode():
     with pytest.raises(ValueError):
-        Dropout(0.5, np.random.default_rng(0), np.float64, "sideways")
+        Dropout(0.5, np.random.default_rng(0), "sideways")
 
 
 def test_dropout_float32_mask():
-    layer = Dropout(0.5, np.random.default_rng(0), np.float32, "inverted")
+    layer = Dropout(0.5, np.random.default_rng(0), "inverted")
     x = np.ones((50, 20), dtype=np.float32)
     y = layer.forward(x, True)
     assert y.dtype == np.float32
@@ -269,7 +269,7 @@ def test_softmax_cross_entropy_gradient(n):
     rng = np.random.default_rng(13)
     z = 2 * rng.standard_normal((n, 4))
     y = rng.integers(0, 4, n)
-    layer = SoftmaxCrossEntropy(np.float64)
+    layer = SoftmaxCrossEntropy()
     loss = layer.forward(z, y)
     assert loss == pytest.approx(_ce_reference(z, y), rel=1e-13)
     dz = layer.backward().copy()
@@ -281,7 +281,7 @@ def test_softmax_cross_entropy_gradient(n):
 def test_softmax_cross_entropy_huge_logits():
     z = np.array([[1e4, 0.0, -1e4], [-1e4, 1e4, 1e4], [1e4, 1e4 - 1.0, 0.0]])
     y = np.array([1, 2, 0])
-    layer = SoftmaxCrossEntropy(np.float64)
+    layer = SoftmaxCrossEntropy()
     loss = layer.forward(z, y)
     assert np.isfinite(loss)
     assert loss == pytest.approx(_ce_reference(z, y), rel=1e-12)
@@ -298,8 +298,8 @@ def test_batch_size_one_through_affine_relu_loss():
     W1, b1 = rng.standard_normal((5, 4)), rng.standard_normal(4)
     W2, b2 = rng.standard_normal((4, 3)), rng.standard_normal(3)
     g = [np.zeros_like(a) for a in (W1, b1, W2, b2)]
-    a1, r, a2 = Affine(W1, b1, g[0], g[1]), ReLU(np.float64), Affine(W2, b2, g[2], g[3])
-    ce = SoftmaxCrossEntropy(np.float64)
+    a1, r, a2 = Affine(W1, b1, g[0], g[1]), ReLU(), Affine(W2, b2, g[2], g[3])
+    ce = SoftmaxCrossEntropy()
     y = np.array([2])
     h1 = x @ W1 + b1
     assert np.min(np.abs(h1)) > 1e-4
@@ -322,7 +322,7 @@ def test_softmax_cross_entropy_any_integer_label_dtype(label_dtype):
     rng = np.random.default_rng(15)
     z = rng.standard_normal((100, 10))
     y = rng.integers(0, 10, 100)
-    layer = SoftmaxCrossEntropy(np.float64)
+    layer = SoftmaxCrossEntropy()
     assert layer.forward(z, y.astype(label_dtype)) == pytest.approx(_ce_reference(z, y),
                                                                     rel=1e-13)
     np.testing.assert_allclose(layer.backward(), (softmax(z) - np.eye(10)[y]) / 100,
@@ -330,18 +330,110 @@ def test_softmax_cross_entropy_any_integer_label_dtype(label_dtype):
 
 
 @pytest.mark.parametrize("cls", [ReLU, Sigmoid, Tanh])
-def test_inplace_activation_writes_over_its_input_with_the_same_results(cls):
+def test_activations_leave_their_input_alone_and_reuse_their_output(cls):
     rng = np.random.default_rng(11)
     x = 2 * rng.standard_normal((6, 5))
-    dout = rng.standard_normal((6, 5))
-    plain = cls(np.float64)
-    kept = x.copy()
-    y = plain.forward(x, True).copy()
-    dx = plain.backward(dout.copy()).copy()
-    np.testing.assert_array_equal(x, kept)                  # the default leaves x alone
-    x_in = x.copy()
-    inplace = cls(np.float64, inplace=True)
-    y_in = inplace.forward(x_in, True)
-    assert np.shares_memory(y_in, x_in)
-    np.testing.assert_array_equal(y_in, y)
-    np.testing.assert_array_equal(inplace.backward(dout.copy()), dx)
+    layer, kept = cls(), x.copy()
+    y = layer.forward(x, True)
+    np.testing.assert_array_equal(x, kept)
+    assert layer.forward(x + 1, True) is y                  # the same buffer, new values
+    assert layer.forward(x[:3], True) is not y              # another shape: another one
+
+
+def test_affine_backward_is_the_books_three_lines():
+    """dx = dout·Wᵀ, dW = xᵀ·dout, db = Σ dout, as ``np.dot`` and ``np.sum`` give them."""
+    rng = np.random.default_rng(16)
+    x, W, b = rng.standard_normal((7, 5)), rng.standard_normal((5, 3)), rng.standard_normal(3)
+    dout = rng.standard_normal((7, 3))
+    layer = Affine(W, b, np.zeros_like(W), np.zeros_like(b))
+    np.testing.assert_allclose(layer.forward(x), np.dot(x, W) + b, rtol=1e-15)
+    dx = layer.backward(dout.copy())
+    np.testing.assert_allclose(dx, np.dot(dout, W.T), rtol=1e-15)
+    np.testing.assert_allclose(layer.dW, np.dot(x.T, dout), rtol=1e-15)
+    np.testing.assert_allclose(layer.db, np.sum(dout, axis=0), rtol=1e-15)
+
+
+# --- batch norm against the book's BatchNormalization ----------------------------------------
+
+class BookBatchNorm:
+    """The book's BatchNormalization (common/layers.py), statement by statement, for
+    (N, D) inputs: momentum is the weight of the old running value, 10e-7 under the
+    root, biased variance, running statistics starting at 0."""
+
+    def __init__(self, gamma, beta, momentum=0.9):
+        self.gamma, self.beta, self.momentum = gamma, beta, momentum
+        self.running_mean = self.running_var = None
+
+    def forward(self, x, train_flg=True):
+        if self.running_mean is None:
+            N, D = x.shape
+            self.running_mean = np.zeros(D)
+            self.running_var = np.zeros(D)
+        if train_flg:
+            mu = x.mean(axis=0)
+            xc = x - mu
+            var = np.mean(xc**2, axis=0)
+            std = np.sqrt(var + 10e-7)
+            xn = xc / std
+            self.batch_size = x.shape[0]
+            self.xc = xc
+            self.xn = xn
+            self.std = std
+            self.running_mean = self.momentum * self.running_mean + (1-self.momentum) * mu
+            self.running_var = self.momentum * self.running_var + (1-self.momentum) * var
+        else:
+            xc = x - self.running_mean
+            xn = xc / ((np.sqrt(self.running_var + 10e-7)))
+        return self.gamma * xn + self.beta
+
+    def backward(self, dout):
+        dbeta = dout.sum(axis=0)
+        dgamma = np.sum(self.xn * dout, axis=0)
+        dxn = self.gamma * dout
+        dxc = dxn / self.std
+        dstd = -np.sum((dxn * self.xc) / (self.std * self.std), axis=0)
+        dvar = 0.5 * dstd / self.std
+        dxc += (2.0 / self.batch_size) * self.xc * dvar
+        dmu = np.sum(dxc, axis=0)
+        dx = dxc - dmu / self.batch_size
+        self.dgamma, self.dbeta = dgamma, dbeta
+        return dx
+
+
+@pytest.mark.parametrize("running_init", ["book", "standard"])
+def test_batchnorm_with_the_books_settings_is_the_books_layer(running_init):
+    """Training matches the book's layer whatever the start of the running statistics;
+    inference after a few batches matches it only with the book's start (0 / 0)."""
+    rng = np.random.default_rng(40)
+    d = 6
+    gamma, beta = rng.uniform(0.5, 2.0, d), rng.standard_normal(d)
+    ours = BatchNorm(gamma.copy(), beta.copy(), np.zeros(d), np.zeros(d), momentum=0.1,
+                     eps=1e-6, unbiased=False, running_init=running_init)
+    book = BookBatchNorm(gamma.copy(), beta.copy())
+    for _ in range(3):
+        x = rng.standard_normal((8, d)) * 3 + 2
+        dout = rng.standard_normal((8, d))
+        np.testing.assert_allclose(ours.forward(x, True), book.forward(x, True), rtol=1e-12)
+        np.testing.assert_allclose(ours.backward(dout.copy()), book.backward(dout),
+                                   rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(ours.dgamma, book.dgamma, rtol=1e-12)
+        np.testing.assert_allclose(ours.dbeta, book.dbeta, rtol=1e-12)
+    x = rng.standard_normal((5, d)) * 3 + 2
+    same = np.allclose(ours.forward(x, False), book.forward(x, False), rtol=1e-12)
+    assert same == (running_init == "book")
+    if running_init == "book":
+        np.testing.assert_allclose(ours.running_var, book.running_var, rtol=1e-12)
+
+
+def test_batchnorm_running_statistics_start_as_configured():
+    from dlexp.config import load_config
+    from dlexp.nn.model import MLP
+    for name, (mean0, var0) in {"standard": (0, 1), "book": (0, 0)}.items():
+        cfg = load_config(None, ["model.batchnorm=true", f"model.bn_running_init={name}",
+                                 "model.hidden=[4, 3]"])
+        model = MLP(cfg.model, 5, 2, np.random.default_rng(0))
+        assert len(model.batchnorms) == 2
+        for bn in model.batchnorms:
+            assert np.all(bn.running_mean == mean0) and np.all(bn.running_var == var0)
+    with pytest.raises(ValueError, match="running_init"):
+        BatchNorm(np.ones(2), np.zeros(2), np.zeros(2), np.zeros(2), running_init="sideways")

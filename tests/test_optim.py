@@ -3,14 +3,16 @@ penalties and masks, transform order, and flat-group vs per-name equivalence."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pytest
 
 from dlexp.nn.model import MLP, ModelSpec
 from dlexp.optim import (OPTIMIZERS, apply_updates, build_optimizer, chain, hyperparameters)
 from dlexp.optim.optimizers import HYPER_BOUNDS
-from dlexp.optim.transforms import (add_decayed_weights, scale_by_adam,
-                                    scale_by_learning_rate)
+from dlexp.optim.transforms import (GradientTransformation, add_decayed_weights,
+                                    scale_by_adam, scale_by_learning_rate)
 
 
 def make_params(seed=0):
@@ -72,38 +74,68 @@ def test_sgd_step():
         np.testing.assert_allclose(p[k], p0[k] - LR * g[k], rtol=1e-15)
 
 
-def test_only_plain_sgd_is_a_pure_scale():
-    """``scale`` is set where the whole optimiser is u ← c·u (plain SGD), never when a
-    penalty or another transform sits in the chain."""
-    assert build_optimizer("sgd", LR).scale is not None
-    assert build_optimizer("sgd", LR, l2=0.1).scale is None
-    assert build_optimizer("sgd", LR, l1=0.1).scale is None
-    for name in sorted(set(OPTIMIZERS) - {"sgd"}):
-        assert build_optimizer(name, LR).scale is None, name
+class CountState(NamedTuple):
+    count: int
 
 
-def test_sgd_scale_is_minus_the_scheduled_rate_and_advances_like_update():
-    sched = lambda t: 0.1 / (1 + t)                                  # noqa: E731
-    opt = build_optimizer("sgd", sched)
-    p0, g = make_params(), make_grads()
-    by_scale, by_update = opt.init(p0), opt.init(p0)
-    for t in range(3):
-        c = opt.scale(by_scale)
-        assert c == -sched(t)
-        u, by_update = opt.update(copy(g), by_update, p0)
-        for k in g:
-            np.testing.assert_allclose(u[k], c * g[k], rtol=1e-15)
-    assert by_scale == by_update
+def counting() -> GradientTransformation:
+    """A transform written the optax way: it returns a *new* state (never mutates the
+    old one) and multiplies the updates by the number of steps it has seen."""
+
+    def update(grads, state, params):
+        n = state.count + 1
+        return {k: g * n for k, g in grads.items()}, CountState(n)
+
+    return GradientTransformation(lambda p: CountState(0), update)
 
 
-def test_gradients_passed_in_are_not_needed_afterwards():
-    """update works in place on ``updates`` only, never on ``params`` directly."""
-    p0, g = make_params(), make_grads()
-    params = copy(p0)
-    opt = build_optimizer("adam", LR)
-    opt.update(copy(g), opt.init(params), params)
+def test_chain_threads_every_transforms_returned_state():
+    opt = chain(counting(), scale_by_learning_rate(LR), counting())
+    p, g = make_params(), make_grads()
+    state = opt.init(p)
+    for t in range(1, 4):
+        u, state = opt.update(g, state, p)
+        for k in g:                                 # count t, twice, with −η between
+            np.testing.assert_allclose(u[k], -LR * t * t * g[k], rtol=1e-15)
+        assert state.inner[0] == CountState(t) and state.inner[2] == CountState(t)
+        assert state.inner[1].count == t
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_update_leaves_grads_and_params_alone_and_returns_namedtuple_state(name):
+    p0, g0 = make_params(), make_grads()
+    params, grads = copy(p0), copy(g0)
+    opt = build_optimizer(name, LR, l2=0.1, l1=0.01)
+    state = opt.init(params)
+    for _ in range(2):
+        u, state = opt.update(grads, state, params)
+        assert all(u[k] is not grads[k] for k in grads)
     for k in p0:
         np.testing.assert_array_equal(params[k], p0[k])
+        np.testing.assert_array_equal(grads[k], g0[k])
+    assert all(isinstance(s, tuple) and hasattr(s, "_fields") for s in state.inner)
+
+
+def fit_once(model, optimizer, x, y):
+    """One update of ``fit`` on the whole of (x, y)."""
+    from dlexp.train.loop import fit
+    fit(model, optimizer, lambda t: 0.1, x, y, x[:0], y[:0], rng=np.random.default_rng(0),
+        batch_size=len(y), epochs=1)
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam"])
+def test_fit_leaves_the_gradients_in_model_grads(name):
+    """After an update ``model.grads`` holds dL/dθ of the batch (what backward at the
+    weights before the step gives), whatever the optimiser did with it."""
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((8, 7)), rng.integers(0, 4, 8)
+    model, twin = (MLP(ModelSpec(hidden=(6,)), 7, 4, np.random.default_rng(0), np.float64)
+                   for _ in range(2))
+    fit_once(model, build_optimizer(name, 0.1), x, y)
+    twin.loss(x, y)
+    twin.backward()
+    np.testing.assert_allclose(model.flat_grads, twin.flat_grads, rtol=1e-12)
+    assert not np.allclose(model.flat_params, twin.flat_params)
 
 
 @pytest.mark.parametrize("eps", [1e-8, 0.3])
@@ -127,11 +159,16 @@ def test_nesterov_first_step():
         np.testing.assert_allclose(u[k], -LR * (1 + mu) * g[k], rtol=1e-14)
 
 
-def test_nesterov_book_first_step():
-    mu = 0.8
-    _, g, u = first_step("nesterov_book", momentum=mu)
-    for k in g:
-        np.testing.assert_allclose(u[k], -LR * (1 + mu + mu * mu) * g[k], rtol=1e-14)
+def test_nesterov_is_the_books_rule_on_the_issues_numbers():
+    """Three unit-gradient steps at η 0.1, μ 0.9 from 1.0: the book's Nesterov (p moved
+    with the old velocity, then v updated) gives 0.81, 0.539, 0.1951."""
+    opt, p = build_optimizer("nesterov", 0.1, momentum=0.9), {"p": np.array([1.0])}
+    state, path = opt.init(p), []
+    for _ in range(3):
+        u, state = opt.update({"p": np.array([1.0])}, state, p)
+        apply_updates(p, u)
+        path.append(float(p["p"][0]))
+    np.testing.assert_allclose(path, [0.81, 0.539, 0.1951], rtol=1e-14)
 
 
 def test_adagrad_first_step():
@@ -181,6 +218,26 @@ def test_adam_book_equals_adam_with_rescaled_eps(eps, book_reference):
     for a, b in zip(ours, ref):
         for k in a:
             np.testing.assert_allclose(a[k], b[k], rtol=1e-12, atol=1e-14)
+
+
+def test_adam_without_bias_correction_is_raw_moments():
+    grad_fn = random_grads()
+    lr, b1, b2, eps = 0.01, 0.85, 0.97, 0.02
+    ours = run(build_optimizer("adam", lr, beta1=b1, beta2=b2, eps=eps, bias_correction=False),
+               make_params(), grad_fn, 10)
+    m = {k: 0.0 for k in "Wb"}
+    v = {k: 0.0 for k in "Wb"}
+    p = make_params()
+    for t in range(10):
+        g = grad_fn(p, t)
+        for k in p:
+            m[k] = b1 * m[k] + (1 - b1) * g[k]
+            v[k] = b2 * v[k] + (1 - b2) * g[k] ** 2
+            p[k] = p[k] - lr * m[k] / (np.sqrt(v[k]) + eps)
+            np.testing.assert_allclose(ours[t][k], p[k], rtol=1e-12, atol=1e-14)
+    corrected = run(build_optimizer("adam", lr, beta1=b1, beta2=b2, eps=eps), make_params(),
+                    grad_fn, 10)
+    assert not np.allclose(ours[-1]["W"], corrected[-1]["W"])
 
 
 def test_adam_book_differs_from_adam_with_same_eps():
@@ -315,7 +372,8 @@ def test_hyperparameters_list_defaults():
     assert hyperparameters("nesterov") == {"lr": 0.01, "momentum": 0.9}
     assert hyperparameters("adagrad") == {"lr": 0.01, "eps": 1e-10}
     assert hyperparameters("rmsprop") == {"lr": 0.01, "alpha": 0.99, "eps": 1e-8}
-    assert hyperparameters("adam") == {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+    assert hyperparameters("adam") == {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
+                                       "bias_correction": True}
     assert hyperparameters("adam_book")["eps"] == 1e-7
     assert hyperparameters("adamw") == {"lr": 0.001, "beta1": 0.9, "beta2": 0.999,
                                         "eps": 1e-8, "weight_decay": 0.01}

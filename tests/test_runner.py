@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 
 import numpy as np
 import pytest
@@ -16,9 +15,8 @@ from dlexp.errors import ConfigError, RunError
 from dlexp.train.loop import Callback, fit
 from dlexp.train.runner import EXIT_CODES, load_splits, train_run
 from dlexp.train.rundir import new_run_dir
-from dlexp.train.setup import build_model, build_optimizer_for, streams
-from dlexp.train.signals import (hold_interrupts, interrupt_on_sigterm, interrupted_by,
-                                 signal_of)
+from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
+from dlexp.train import signals
 
 
 def recorded_fit(cfg, x, y, rng_seed=0, callbacks=()):
@@ -34,8 +32,9 @@ def recorded_fit(cfg, x, y, rng_seed=0, callbacks=()):
         return original(xb, yb, training)
 
     model.loss = loss
-    state = fit(model, optimizer, schedule, x, y, x[:0], y[:0], cfg.training,
-                cfg.regularization, np.random.default_rng(rng_seed), tuple(callbacks))
+    state = fit(model, optimizer, schedule, x, y, x[:0], y[:0],
+                rng=np.random.default_rng(rng_seed), callbacks=tuple(callbacks),
+                **fit_options(cfg))
     return state, batches
 
 
@@ -57,31 +56,6 @@ def test_each_epoch_is_a_permutation_and_the_last_partial_batch_is_used(tiny_con
     for order in epochs:
         assert sorted(order.tolist()) == list(range(160))    # every sample exactly once
     assert not np.array_equal(epochs[0], epochs[1])          # a fresh order each epoch
-
-
-@pytest.mark.parametrize("extra", [[], ["optimizer.schedule=cosine"]])
-def test_plain_sgd_backpropagating_minus_lr_equals_scaling_the_gradients(tiny_config, extra):
-    """fit's fast path for plain SGD (−η·∂L/∂z backpropagated, no pass over the
-    gradients) trains to the same weights as the general update path."""
-    cfg = load_config(tiny_config, ["training.batch_size=16", "training.epochs=3",
-                                    "model.hidden=[8,8]", "dtype=float64", "optimizer.name=sgd",
-                                    "optimizer.lr=0.1", *extra])
-    x, y = id_data(100)
-    x[:, 0] = 0.0                                            # no ids here: just pixels
-    finals = []
-    for fast in (True, False):
-        s = streams(cfg.seed)
-        model = build_model(cfg, x.shape[1], 10, s)
-        optimizer, schedule = build_optimizer_for(cfg, x.shape[0])
-        assert optimizer.scale is not None
-        if not fast:
-            optimizer = optimizer._replace(scale=None)
-        start = model.flat_params.copy()
-        fit(model, optimizer, schedule, x, y, x[:0], y[:0], cfg.training,
-            cfg.regularization, np.random.default_rng(0))
-        assert not np.allclose(model.flat_params, start)
-        finals.append(model.flat_params.copy())
-    np.testing.assert_allclose(finals[0], finals[1], rtol=1e-12, atol=1e-14)
 
 
 def test_fit_copes_with_fewer_samples_than_a_batch(tiny_config):
@@ -122,8 +96,8 @@ def test_divergence_keeps_the_history_so_far(tiny_config):
     blowup = Blowup()
     blowup.model = model
     with np.errstate(all="ignore"):
-        state = fit(model, opt, sched, x, y, x[:0], y[:0], cfg.training, cfg.regularization,
-                    s.order, (blowup,))
+        state = fit(model, opt, sched, x, y, x[:0], y[:0], rng=s.order, callbacks=(blowup,),
+                    **fit_options(cfg))
     assert state.status == "diverged" and "loss became" in state.stop
     assert [r["epoch"] for r in state.history] == [1, 2]
 
@@ -152,17 +126,21 @@ def test_batch_larger_than_the_training_set_fails_before_the_run_folder(tiny_dat
 
 
 def test_interrupt_before_training_still_leaves_a_summary(tiny_data_env, tiny_config,
-                                                          tmp_path):
-    class CtrlCAtStart(Callback):
-        def on_train_begin(self, state):
-            raise KeyboardInterrupt
+                                                          tmp_path, monkeypatch):
+    """Ctrl-C while the data loads: no update is made, the folder is still complete."""
+    from dlexp.train import runner as runner_module
+    real = runner_module.load_splits
 
-    cfg = load_config(tiny_config)
-    result = train_run(cfg, runs_root=tmp_path / "runs", callbacks=(CtrlCAtStart(),),
-                       progress=False)
+    def load_then_ctrl_c(*args, **kwargs):
+        splits = real(*args, **kwargs)
+        signal.raise_signal(signal.SIGINT)
+        return splits
+
+    monkeypatch.setattr(runner_module, "load_splits", load_then_ctrl_c)
+    result = train_run(load_config(tiny_config), runs_root=tmp_path / "runs", progress=False)
     summary = json.loads((result.dir / "summary.json").read_text())
     assert summary["status"] == "interrupted" and summary["test_acc"] is None
-    assert EXIT_CODES["interrupted"] == 130
+    assert summary["steps"] == 0 and EXIT_CODES["interrupted"] == 130
 
 
 def test_new_run_dir_never_reuses_a_folder(tmp_path):
@@ -183,38 +161,98 @@ def test_load_splits_sizes_follow_the_config(tiny_data_env, tiny_config):
     assert splits.sizes == {"train": 150, "val": 50, "test": 50}
 
 
-def _raise_signal(signum: int) -> None:
-    os.kill(os.getpid(), signum)
-    time.sleep(0.05)                                          # let the handler run
+class SignalAt(Callback):
+    """Raise ``signum`` in this process after update ``step`` (or when training ends):
+    the handler runs before ``raise_signal`` returns, so the point is exact."""
+
+    def __init__(self, signum: int, step: int | None = None) -> None:
+        self.signum, self.step = signum, step
+
+    def on_step_end(self, state, loss):
+        if state.step == self.step:
+            signal.raise_signal(self.signum)
+
+    def on_train_end(self, state):
+        if self.step is None:
+            signal.raise_signal(self.signum)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_hold_interrupts_defers_one_signal_and_yields_to_a_second(signum):
-    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    done = []
-    with pytest.raises(KeyboardInterrupt):
-        with hold_interrupts():
-            _raise_signal(signum)
-            done.append("finished the writes")
-    assert done == ["finished the writes"]                  # deferred to the end
+def test_a_first_signal_stops_after_the_current_update_and_writes_every_file(
+        tiny_data_env, tiny_config, tmp_path, signum):
+    before = {s: signal.getsignal(s) for s in signals.SIGNALS}
+    cfg = load_config(tiny_config, ["training.epochs=50"])
+    result = train_run(cfg, runs_root=tmp_path, callbacks=(SignalAt(signum, 3),),
+                       progress=False)
+    s = json.loads((result.dir / "summary.json").read_text())
+    name = signal.Signals(signum).name
+    assert s["status"] == "interrupted" and s["steps"] == 3 and s["test_acc"] is None
+    assert s["stop_reason"] == f"interrupted by {name}"
+    assert len((result.dir / "steps.csv").read_text().splitlines()) == 1 + 3
+    assert (result.dir / "model.npz").is_file() and "finished" in json.loads(
+        (result.dir / "meta.json").read_text())
+    assert {s: signal.getsignal(s) for s in before} == before      # handlers restored
+    assert signals.requested() == 0                                 # and the request forgotten
 
-    with pytest.raises(KeyboardInterrupt):
-        with hold_interrupts():
-            _raise_signal(signum)
-            _raise_signal(signum)
-            done.append("never")
-    assert done == ["finished the writes"]                  # a second one acts at once
-    assert {s: signal.getsignal(s) for s in before} == before   # handlers restored
+
+def test_a_signal_after_training_still_leaves_the_whole_run(tiny_data_env, tiny_config,
+                                                            tmp_path):
+    """Ctrl-C landing as training ends: the test set is evaluated and every file written."""
+    result = train_run(load_config(tiny_config), runs_root=tmp_path,
+                       callbacks=(SignalAt(signal.SIGINT),), progress=False)
+    s = json.loads((result.dir / "summary.json").read_text())
+    assert s["status"] == "completed" and s["test_acc"] is not None
+    assert (result.dir / "model.npz").is_file() and (result.dir / "steps.csv").is_file()
 
 
-def test_sigterm_is_a_keyboard_interrupt_that_says_it_was_sigterm():
-    with pytest.raises(KeyboardInterrupt) as caught:
-        with interrupt_on_sigterm():
-            _raise_signal(signal.SIGTERM)
-    assert signal_of(caught.value) == signal.SIGTERM
-    assert interrupted_by(signal_of(caught.value)) == "interrupted by SIGTERM"
-    assert signal_of(KeyboardInterrupt()) == signal.SIGINT
-    assert interrupted_by(0) == "interrupted by the user"
+SECOND_SIGNAL = """
+import os, signal, sys
+from pathlib import Path
+from dlexp.config import load_config
+from dlexp.train import loop, runner
+import dlexp.io as io
+
+class Twice(loop.Callback):
+    def on_step_end(self, state, loss):
+        if state.step == 2:
+            signal.raise_signal(signal.SIGINT)
+            os.write(1, b"after the first\\n")
+            if sys.argv[1] == "training":
+                signal.raise_signal(signal.SIGTERM)
+                os.write(1, b"never\\n")
+
+if sys.argv[1] == "writing":          # the second signal lands inside model.npz's write
+    real = io.os.fsync
+    def fsync(fd):
+        if Path(os.readlink(f"/proc/self/fd/{fd}")).name.startswith(".model.npz."):
+            signal.raise_signal(signal.SIGINT)
+        real(fd)
+    io.os.fsync = fsync
+runner.train_run(load_config(sys.argv[2], ["training.epochs=50"]), runs_root=Path(sys.argv[3]),
+                 callbacks=(Twice(),), progress=False)
+print("never")
+"""
+
+
+@pytest.mark.parametrize("where", ["training", "writing"])
+def test_a_second_signal_exits_at_once_leaving_files_whole_or_absent(tiny_data_env,
+                                                                     tiny_config, tmp_path,
+                                                                     where):
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-c", SECOND_SIGNAL, where, str(tiny_config),
+                           str(tmp_path / "runs")], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "DLEXP_DATA_DIR": str(tiny_data_env)})
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stdout == "after the first\n" and "Traceback" not in proc.stderr
+    (run,) = (tmp_path / "runs").iterdir()
+    names = {p.name for p in run.iterdir()}
+    assert not [n for n in names if n.endswith(".tmp")]            # no half-written file
+    assert "model.npz" not in names and "summary.json" not in names
+    assert {"config.yaml", "meta.json", "metrics.jsonl"} <= names
+    if where == "writing":
+        assert "steps.csv" in names                  # written whole before model.npz began
+        assert len((run / "steps.csv").read_text().splitlines()) == 1 + 2
 
 
 def test_full_train_eval_records_the_whole_set_objective_with_penalty():
@@ -239,28 +277,3 @@ def test_full_train_eval_records_the_whole_set_objective_with_penalty():
     last = state.history[-1]
     assert last["train_loss"] == pytest.approx(ce + 0.5 * 0.01 * float(w @ w), rel=1e-12)
     assert last["train_acc"] == acc
-
-
-def test_a_signal_just_before_the_final_writes_still_leaves_a_summary(tiny_data_env,
-                                                                      tiny_config, tmp_path,
-                                                                      monkeypatch):
-    """Ctrl-C landing between the end of training and the held writes: the files are
-    written, then the run stops."""
-    from dlexp.train import runner as runner_module
-
-    hold = runner_module.hold_interrupts
-    calls = []
-
-    def interrupted_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:                  # 1: config and meta; 2: the final writes
-            raise KeyboardInterrupt
-        return hold(*args, **kwargs)
-
-    monkeypatch.setattr(runner_module, "hold_interrupts", interrupted_once)
-    with pytest.raises(KeyboardInterrupt):
-        train_run(load_config(tiny_config), runs_root=tmp_path / "runs", progress=False)
-    (run,) = (tmp_path / "runs").iterdir()
-    assert json.loads((run / "summary.json").read_text())["status"] == "completed"
-    assert (run / "steps.csv").is_file() and "finished" in json.loads(
-        (run / "meta.json").read_text())

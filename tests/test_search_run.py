@@ -330,7 +330,7 @@ def test_resume_refuses_other_folders_configs_and_options(search_setup, tmp_path
     assert "--sampler random, not tpe" in one_line_error(res)
     with hold_lock(d):                                  # as if another search still ran
         res = runner.invoke(app, ["search", "--resume", str(d), "--trials", "3"])
-    assert "another `dlexp search` is working in this folder" in one_line_error(res)
+    assert "another dlexp search is working in this folder" in one_line_error(res)
     no_search = tmp_path / "plain.yaml"
     no_search.write_text("optimizer: {name: sgd}\n")
     res = runner.invoke(app, ["search", "--config", str(no_search)])

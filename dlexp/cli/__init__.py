@@ -3,7 +3,8 @@
 Each command module registers itself on :data:`app`. Errors the user can fix
 (:class:`~dlexp.errors.DlexpError`) become one line on stderr and the error's exit code
 (2 for usage, config and data errors), never a traceback; so do failures of the file
-system (``OSError``: disk full, a path under a file…). Ctrl-C gives exit code 130.
+system (``OSError``: disk full, a path under a file…). A command stopped by Ctrl-C or
+SIGTERM (:mod:`dlexp.train.signals`) exits with code 130.
 Set ``DLEXP_DEBUG=1`` to see the traceback of an OSError instead. Mistakes the parser
 catches (an unknown option or command, an option value out of its range or of the wrong
 type) are one line too, ``error: … (dlexp COMMAND --help)``, exit 2.
@@ -113,8 +114,14 @@ def handle_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from dlexp.errors import DlexpError
+        from dlexp.train.signals import requested, stoppable
         try:
-            return fn(*args, **kwargs)
+            with stoppable():               # 1st Ctrl-C/SIGTERM: finish and write; 2nd: exit
+                code = _exit_code(fn, *args, **kwargs)
+                if code == 0 and requested():
+                    typer.echo("interrupted", err=True)
+                    code = 130
+            raise typer.Exit(code)
         except DlexpError as e:
             raise fail(str(e), e.exit_code) from None
         except OSError as e:
@@ -130,6 +137,15 @@ def handle_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def _exit_code(fn: Callable, *args, **kwargs) -> int:
+    """Run the command; its exit code (0 when it returns normally)."""
+    try:
+        fn(*args, **kwargs)
+    except typer.Exit as e:
+        return e.exit_code
+    return 0
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
@@ -141,3 +157,4 @@ from dlexp.cli import compare as _compare  # noqa: E402,F401
 from dlexp.cli import search as _search  # noqa: E402,F401
 from dlexp.cli import presets as _presets  # noqa: E402,F401
 from dlexp.cli import configs as _configs  # noqa: E402,F401
+from dlexp.cli import chapter as _chapter  # noqa: E402,F401

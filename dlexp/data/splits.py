@@ -9,23 +9,6 @@ training set. The test set is passed through untouched.
 Given raw uint8 pixels and ``dtype``, each split is gathered and scaled to [0, 1] in
 ``dtype`` a block of rows at a time (the same values as :func:`load_mnist` gives), so
 no float copy of the whole training set is ever held next to the split copies.
-
-With ``lit_first`` (what ``dlexp`` trains on) the pixel columns are reordered: first
-the pixels lit (non-zero) in some training image, from the most often lit to the least
-(ties in pixel order), then the rest in pixel order, and the training images keep only
-the lit ones. A pixel that is 0 in every training image adds nothing to a training
-forward pass and gets a zero weight gradient, so leaving it out changes no result beyond
-float rounding, and the input layer's products shrink (67 of MNIST's 784 pixels are
-never lit in its 60,000 training images, 210 in the book's 400). Validation and test
-images keep every pixel (one may light a pixel no training image does), in the same
-order; ``Splits.input_order`` says which pixel each column is, and
-:meth:`Splits.pixels` puts images back in pixel order.
-
-The pixels lit in only a few training images thus come last among the lit ones, and
-``Splits.lit_counts`` says how many images light each: where a batch is expected to
-leave many of them dark, the input layer multiplies only those it lights
-(:func:`dlexp.train.setup.sparse_from`, :mod:`dlexp.nn.sparse`; 224 of MNIST's pixels
-are lit in under 1 % of its training images).
 """
 
 from __future__ import annotations
@@ -47,29 +30,12 @@ SUBSETS = ("first", "random")
 class Splits:
     """Train / validation / test arrays, all C-contiguous."""
 
-    x_train: np.ndarray  # (n_train, k): the first k ≤ 784 columns, see input_order
+    x_train: np.ndarray  # (n_train, 784)
     y_train: np.ndarray  # (n_train,)
     x_val: np.ndarray    # (n_val, 784), n_val may be 0
     y_val: np.ndarray    # (n_val,)
     x_test: np.ndarray   # (n_test, 784)
     y_test: np.ndarray   # (n_test,)
-    input_order: np.ndarray | None = None   # (784,) pixel of each column; None: in order
-    lit_counts: np.ndarray | None = None    # (k,) training images lighting each x_train
-                                            # column, non-increasing (``lit_first``)
-
-    @property
-    def n_inputs(self) -> int:
-        """Pixels per image (x_train may hold fewer: the lit ones, see the module)."""
-        return self.x_train.shape[1] if self.input_order is None else len(self.input_order)
-
-    def pixels(self, x: np.ndarray) -> np.ndarray:
-        """Images x (N, k ≤ n_inputs) of these splits in the original pixel order (N, 784),
-        the pixels left out of x as 0."""
-        if self.input_order is None:
-            return x
-        out = np.zeros((x.shape[0], self.n_inputs), dtype=x.dtype)
-        out[:, self.input_order[:x.shape[1]]] = x
-        return out
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -140,49 +106,28 @@ def _stratified(labels: np.ndarray, n_val: int, rng: np.random.Generator) -> np.
     return np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
 
 
-def _take(array: np.ndarray, index: np.ndarray, cols: np.ndarray | None = None
-          ) -> np.ndarray:
-    """``array[index][:, cols]`` as a C-contiguous array; no copy for the whole array in
-    order (``cols`` None: every column, in order)."""
+def _take(array: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``array[index]`` as a C-contiguous array; no copy for the whole array in order."""
     if len(index) == len(array) and np.array_equal(index, np.arange(len(array))):
         rows = array                                   # every row, in order: no copy
     else:
         rows = array[index]
-    return np.ascontiguousarray(rows) if cols is None else np.take(rows, cols, axis=1)
+    return np.ascontiguousarray(rows)
 
 
 def _take_scaled(array: np.ndarray, index: np.ndarray, dtype: np.dtype,
-                 cols: np.ndarray | None = None, block: int = 4096) -> np.ndarray:
-    """``array[index][:, cols] / 255`` in ``dtype`` (raw uint8 pixels → [0, 1]), block
-    by block."""
-    width = array.shape[1] if cols is None else len(cols)
-    out = np.empty((len(index), width), dtype=dtype)                    # (n, k)
+                 block: int = 4096) -> np.ndarray:
+    """``array[index] / 255`` in ``dtype`` (raw uint8 pixels → [0, 1]), block by block."""
+    out = np.empty((len(index), array.shape[1]), dtype=dtype)          # (n, 784)
     for a in range(0, len(index), block):
-        rows = array[index[a:a + block]]                                # (block, 784)
-        # np.take, not rows[:, cols]: that comes out column-major, 7 × slower to copy
-        out[a:a + block] = rows if cols is None else np.take(rows, cols, axis=1)
+        out[a:a + block] = array[index[a:a + block]]
     out /= dtype.type(255)
     return out
 
 
-def lit_order(images: np.ndarray, index: np.ndarray, block: int = 4096
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """(order, counts) for the rows ``images[index]`` (N, D): ``order`` (D,) the
-    columns non-zero in some row, the most often non-zero first (ties in column order),
-    then the others in order; ``counts`` (k,) the rows lighting each of the former,
-    non-increasing. Read block by block."""
-    counts = np.zeros(images.shape[1], dtype=np.int64)                  # (D,)
-    for a in range(0, len(index), block):
-        counts += np.count_nonzero(images[index[a:a + block]], axis=0)
-    lit = np.flatnonzero(counts)
-    lit = lit[np.argsort(-counts[lit], kind="stable")]
-    return np.concatenate([lit, np.flatnonzero(counts == 0)]), counts[lit]
-
-
 def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int | None,
                 rng: np.random.Generator, stratify: bool = True,
-                subset: str = "first", dtype: np.dtype | None = None,
-                lit_first: bool = False) -> Splits:
+                subset: str = "first", dtype: np.dtype | None = None) -> Splits:
     """Split ``arrays`` into train / validation / test (see the module docstring).
 
     ``val_size`` is a count, or a fraction in [0, 1) of the pool; 0 gives empty
@@ -192,7 +137,7 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
     the whole of ``arrays.x_train`` in order it is returned without a copy (so it
     may be read-only, as :func:`load_mnist`'s arrays are). With ``dtype`` the images
     are raw uint8 pixels, and every split's images (test included) are new arrays in
-    ``dtype`` scaled to [0, 1]. ``lit_first`` reorders the pixels (module docstring).
+    ``dtype`` scaled to [0, 1].
     """
     n_avail = len(arrays.y_train)
     pool = _pool(n_avail, train_size, subset, rng)              # (P,) ascending
@@ -206,23 +151,16 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
     in_val = np.zeros(len(pool), dtype=bool)                    # (P,)
     in_val[val_pos] = True
     val_idx, train_idx = pool[in_val], pool[~in_val]            # (n_val,), (P - n_val,)
-    order = lit = counts = None
-    if lit_first:
-        order, counts = lit_order(arrays.x_train, train_idx)   # (784,), (k,)
-        lit = order[:len(counts)]
-        if len(lit) == len(order) and np.array_equal(order, np.arange(len(order))):
-            order = lit = None                      # every pixel lit, already in order
     if dtype is None:
         take_x = _take
     else:
         dt = np.dtype(dtype)
-        take_x = lambda a, i, c: _take_scaled(a, i, dt, c)              # noqa: E731
+        take_x = lambda a, i: _take_scaled(a, i, dt)                    # noqa: E731
     x_test = arrays.x_test
-    if order is not None or dtype is not None:
-        x_test = take_x(x_test, np.arange(len(x_test)), order)
+    if dtype is not None:
+        x_test = take_x(x_test, np.arange(len(x_test)))
     return Splits(
-        x_train=take_x(arrays.x_train, train_idx, lit), y_train=_take(arrays.y_train, train_idx),
-        x_val=take_x(arrays.x_train, val_idx, order), y_val=_take(arrays.y_train, val_idx),
+        x_train=take_x(arrays.x_train, train_idx), y_train=_take(arrays.y_train, train_idx),
+        x_val=take_x(arrays.x_train, val_idx), y_val=_take(arrays.y_train, val_idx),
         x_test=np.ascontiguousarray(x_test), y_test=np.ascontiguousarray(arrays.y_test),
-        input_order=order, lit_counts=counts,
     )

@@ -76,7 +76,7 @@ def trace_layers(activation: str, init: InitChoice, *, samples: int = 1000, unit
     for _ in range(layers):
         W = initializer(rng, units, units, np.float64)
         stack.append(Affine(W, np.zeros(units), np.empty_like(W), np.empty(units)))
-        stack.append(ACTIVATIONS[activation](np.float64))
+        stack.append(ACTIVATIONS[activation]())
     outputs = []
     h = x
     for layer in stack:
@@ -141,6 +141,9 @@ class ActivationsResult:
     rows: list[dict]
 
 
+MAX_STD = 1e3
+
+
 def run_activations(activation: str, init: str, std: float | None = None, *, grid: bool = False,
                     samples: int = 1000, units: int = 100, layers: int = 5, seed: int = 0,
                     runs_root: Path = Path("runs")) -> ActivationsResult:
@@ -151,9 +154,9 @@ def run_activations(activation: str, init: str, std: float | None = None, *, gri
         raise ConfigError(f"--init {init!r}: choose one of {', '.join(INITIALIZERS)}")
     if std is not None and init != "normal":
         raise ConfigError("--std applies only to --init normal")
-    if std is not None and not (math.isfinite(std) and std > 0):
-        raise ConfigError(f"--std {std}: the standard deviation must be a positive number, "
-                          "e.g. --std 0.01")
+    if std is not None and not 0 < std <= MAX_STD:
+        raise ConfigError(f"--std {std}: the standard deviation must be a positive number "
+                          f"up to {MAX_STD:g} (beyond it the signals overflow), e.g. --std 0.01")
     if grid and (std is not None or init != "normal"):
         raise ConfigError("--grid draws every initialiser (std 1 and 0.01 included): "
                           "leave out --init and --std, or drop --grid")

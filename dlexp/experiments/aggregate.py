@@ -49,7 +49,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from dlexp.errors import ConfigError
-from dlexp.io import read_json, read_jsonl, write_csv, write_json
+from dlexp.io import read_json, write_csv, write_json
+from dlexp.train.rundir import read_metrics
 
 LOSS_COLUMNS = ["label", "step", "n", "raw", "smooth", "smooth_std", "smooth_min", "smooth_max"]
 VAL_COLUMNS = ["label", "step", "epoch", "n", "mean", "std", "min", "max"]
@@ -109,7 +110,7 @@ def val_curves(runs_by_label: dict[str, list[Path]], metric: str = "val_acc") ->
         by_step: dict[int, list[float]] = {}
         epochs: dict[int, int] = {}
         for d in dirs:
-            for r in read_jsonl(Path(d) / "metrics.jsonl"):
+            for r in read_metrics(Path(d)):
                 if r.get(metric) is not None:
                     by_step.setdefault(int(r["step"]), []).append(float(r[metric]))
                     epochs[int(r["step"])] = int(r["epoch"])

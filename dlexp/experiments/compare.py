@@ -77,7 +77,7 @@ from dlexp.config import Config, config_to_dict
 from dlexp.config_checks import check_run_name
 from dlexp.errors import ConfigError
 from dlexp.experiments.variants import Variant, variant_config
-from dlexp.io import append_jsonl, write_json
+from dlexp.io import append_jsonl, folder_lock, write_json
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class CompareResult:
     status: str                             # completed, failed or interrupted
     runs: list[dict]                        # one record per variant, in variant order
     summary: list[dict]                     # one row per label (summary.csv)
-    signalled: bool = False                 # Ctrl-C came while the results were written
+    signalled: bool = False                 # Ctrl-C or SIGTERM came (all was written)
 
     @property
     def failed(self) -> list[dict]:
@@ -120,7 +120,7 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     """
     from dlexp.data import locate_mnist
     from dlexp.experiments.pool import execute
-    from dlexp.train.signals import hold_interrupts
+    from dlexp.train.signals import requested, stoppable
     from dlexp.train.rundir import new_run_dir, run_meta
 
     if not variants:
@@ -148,47 +148,46 @@ def run_compare(base: Mapping | Config, variants: Sequence[Variant], *,
     kept: dict[str, dict] = {}
     if resume is not None:
         from dlexp.experiments.resume import clear_runs, kept_runs
-        kept = kept_runs(resume, spec, expected)       # refuses another comparison
+        kept_runs(resume, spec, expected)              # refuses another comparison
     locate_mnist()                     # find or download once, before workers start
     started = time.time()
-    if resume is not None:
-        out_dir = Path(resume)
-        clear_runs(out_dir, [n for n in names if n not in kept])
-    else:
+    if resume is None:
         out_dir = new_run_dir(Path(runs_root), name) if out_dir is None else Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        write_json(out_dir / "meta.json", run_meta(started))
-        write_json(out_dir / "compare.json", spec)
-    meta = [{"label": v.label, "seed": c.seed, "run": v.run_name,
-             **{k: _lookup(config_to_dict(c), k) for k in keys}}
-            for v, c in zip(variants, configs)]
+    else:
+        out_dir = Path(resume)
+    # One process at a time in the folder (a refused one changes nothing); a signal from
+    # here on stops as dlexp.train.signals says.
+    with folder_lock(out_dir, "comparison"), stoppable():
+        if resume is not None:
+            kept = kept_runs(out_dir, spec, expected)  # as it is now that we hold the folder
+            clear_runs(out_dir, [n for n in names if n not in kept])
+        else:
+            write_json(out_dir / "meta.json", run_meta(started))
+            write_json(out_dir / "compare.json", spec)
+        meta = [{"label": v.label, "seed": c.seed, "run": v.run_name,
+                 **{k: _lookup(config_to_dict(c), k) for k in keys}}
+                for v, c in zip(variants, configs)]
+        if on_start is not None:
+            on_start(out_dir, len(kept))
 
-    if on_start is not None:
-        on_start(out_dir, len(kept))
+        def done(index: int, outcome: dict) -> None:
+            record = {**meta[index], **outcome}
+            append_jsonl(out_dir / "runs.jsonl", record)
+            if on_done is not None:
+                on_done(record)
 
-    def done(index: int, outcome: dict) -> None:
-        record = {**meta[index], **outcome}
-        append_jsonl(out_dir / "runs.jsonl", record)
-        if on_done is not None:
-            on_done(record)
-
-    todo = [i for i, n in enumerate(names) if n not in kept]
-    fresh = execute([configs[i] for i in todo], [out_dir / names[i] for i in todo], jobs,
-                    lambda j, o: done(todo[j], o))
-    outcomes = [kept.get(n) for n in names]
-    for i, o in zip(todo, fresh):
-        outcomes[i] = o
-    written: CompareResult | None = None
-    try:
-        with hold_interrupts():
-            result = _write_results(out_dir, meta, outcomes, window, label_column, keys,
-                                    expected, started)
-            written = finish(result) if finish is not None else result
-    except KeyboardInterrupt:
-        if written is None:
-            raise                               # a second Ctrl-C while writing: stop
-        return dataclasses.replace(written, signalled=True)    # all written: say so
-    return written
+        todo = [i for i, n in enumerate(names) if n not in kept]
+        fresh = execute([configs[i] for i in todo], [out_dir / names[i] for i in todo], jobs,
+                        lambda j, o: done(todo[j], o))
+        outcomes = [kept.get(n) for n in names]
+        for i, o in zip(todo, fresh):
+            outcomes[i] = o
+        result = _write_results(out_dir, meta, outcomes, window, label_column, keys,
+                                expected, started)
+        written = finish(result) if finish is not None else result
+        late = bool(requested()) and written.status != "interrupted"    # after training
+        return dataclasses.replace(written, signalled=late)
 
 
 def _write_results(out_dir: Path, meta: list[dict], outcomes: list[dict], window: int,

@@ -74,16 +74,13 @@ def plan(base: dict, members: int, dropout: float) -> Plan:
                          "ensemble_val_acc", "ensemble_test_acc"))
 
 
-def load_model(run_dir: Path, cfg: Config, input_order: np.ndarray | None) -> MLP:
-    """The trained network of a run folder (its model.npz, W1 in pixel order) that
-    ``cfg`` built, taking inputs whose columns are the pixels ``input_order`` (the
-    ``Splits.input_order`` of the data it will see; None: pixel order)."""
+def load_model(run_dir: Path, cfg: Config) -> MLP:
+    """The trained network of a run folder (its model.npz) that ``cfg`` built."""
     with np.load(Path(run_dir) / "model.npz") as f:
         state = dict(f)
     last = f"W{len(cfg.model.hidden) + 1}"                  # the output layer's weights
     model = MLP(cfg.model, state["W1"].shape[0], state[last].shape[1],
-                np.random.default_rng(0), np.dtype(cfg.dtype),     # weights replaced below
-                input_order=input_order)
+                np.random.default_rng(0), np.dtype(cfg.dtype))     # weights replaced below
     model.load_state(state)
     return model
 
@@ -128,7 +125,7 @@ def evaluate_ensembles(result: CompareResult, label_column: str = LABEL_COLUMN
     groups: dict[str, list[MLP]] = {}
     for r, cfg in zip(done, configs):
         groups.setdefault(r["label"], []).append(
-            load_model(result.dir / r["run"], cfg, splits.input_order))
+            load_model(result.dir / r["run"], cfg))
     curve, columns = [], {}
     for label, group in groups.items():
         val = [m.predict_proba(splits.x_val) for m in group]        # K × (N_val, C)

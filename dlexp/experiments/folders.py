@@ -19,13 +19,14 @@ them.
 
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from dlexp.errors import RunError
-from dlexp.io import read_json
+from dlexp.io import read_json, shape_problem
 
 MARKERS = (("search", "search.json"), ("compare", "compare.json"), ("paths", "paths.json"),
            ("activations", "stats.csv"), ("train", "config.yaml"))
@@ -52,31 +53,44 @@ def kind_of(folder: Path) -> str | None:
 
 
 def describe(folder: Path) -> Folder | None:
-    """The row of ``dlexp runs`` for ``folder``; None if dlexp did not write it."""
+    """The row of ``dlexp runs`` for ``folder``; None if dlexp did not write it. A file
+    it cannot read (damaged, or JSON of the wrong shape) makes the status ``damaged``
+    with the file's name in the note; the rest of the row is what could be read."""
     folder = Path(folder)
     kind = kind_of(folder)
     if kind is None:
         return None
-    meta = _read(folder / "meta.json")
-    summary = _read(folder / "summary.json")
+    damaged: list[str] = []
+    meta = _read(folder, "meta.json", {}, damaged)
+    summary = _read(folder, "summary.json", SUMMARY_SHAPES.get(kind, {}), damaged)
     status = summary.get("status", "running?")
     if kind == "search":
-        meta = _read(folder / "search.json").get("meta") or {}
-        best = summary.get("best") or {}
-        final = summary.get("final_test") or {}
+        meta = _read(folder, "search.json", {"meta": dict}, damaged).get("meta") or {}
+        best, final = _record(summary, "best"), _record(summary, "final_test")
         note = "test stale: a later trial is better" if final.get("stale") else ""
-        return Folder(folder, kind, _started(meta, folder), status, summary.get("finished"),
-                      note, val_acc=best.get("val_acc"), test_acc=final.get("test_acc"))
-    if kind == "compare":
-        counts = summary.get("statuses") or {}
+        row = Folder(folder, kind, _started(meta, folder), status, _count(summary, "finished"),
+                     note, val_acc=_number(best, "val_acc"), test_acc=_number(final, "test_acc"))
+    elif kind == "compare":
+        counts = _record(summary, "statuses")
         note = ", ".join(f"{n} {s}" for s, n in counts.items() if s != "completed")
-        runs = summary.get("runs") or len(sub_runs(folder)) or None
-        return Folder(folder, kind, _started(meta, folder), status, runs, note)
-    if kind in ("paths", "activations"):
+        runs = _count(summary, "runs") or len(sub_runs(folder)) or None
+        row = Folder(folder, kind, _started(meta, folder), status, runs, note)
+    elif kind in ("paths", "activations"):
         done = kind == "activations" or (folder / "paths.csv").is_file()
-        return Folder(folder, kind, _started(meta, folder), "completed" if done else "running?")
-    return Folder(folder, kind, _started(meta, folder), status,
-                  val_acc=summary.get("best_val_acc"), test_acc=summary.get("test_acc"))
+        row = Folder(folder, kind, _started(meta, folder), "completed" if done else "running?")
+    else:
+        row = Folder(folder, kind, _started(meta, folder), status,
+                     val_acc=_number(summary, "best_val_acc"),
+                     test_acc=_number(summary, "test_acc"))
+    if damaged:
+        note = f"cannot read {', '.join(damaged)}"
+        row = replace(row, status="damaged", note=f"{row.note}; {note}" if row.note else note)
+    return row
+
+
+# What `dlexp runs` needs of each kind's summary.json.
+SUMMARY_SHAPES = {"train": {"status": str}, "compare": {"status": str},
+                  "search": {"status": str}}
 
 
 DEFAULT_ROOT = Path("runs")
@@ -105,14 +119,16 @@ def list_folders(root: Path) -> list[Folder]:
 
 def sub_runs(folder: Path) -> list[str]:
     """The sub-run folder names of a comparison, in variant order (from compare.json)."""
-    variants = _read(Path(folder) / "compare.json").get("variants") or []
-    return [v["run"] for v in variants if isinstance(v, dict) and "run" in v]
+    variants = read_json(Path(folder) / "compare.json", {})
+    variants = variants.get("variants") if isinstance(variants, dict) else None
+    return [v["run"] for v in variants or [] if isinstance(v, dict)
+            and isinstance(v.get("run"), str)]
 
 
 def _started(meta: dict, folder: Path) -> float:
     try:
         return datetime.strptime(str(meta["started"]), "%Y-%m-%dT%H:%M:%S%z").timestamp()
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, TypeError):
         return folder.stat().st_mtime
 
 
@@ -122,7 +138,30 @@ def local_time(seconds: float) -> tuple[str, str]:
     return time.strftime("%Y-%m-%d", t), time.strftime("%H:%M:%S", t)
 
 
-def _read(path: Path) -> dict:
-    """The JSON object in ``path``; {} if it is missing, damaged or not an object."""
-    data = read_json(path, {})
-    return data if isinstance(data, dict) else {}
+def _read(folder: Path, name: str, shape: dict, damaged: list[str]) -> dict:
+    """The JSON object in ``folder/name`` ({} if absent); a damaged or misshapen one is
+    added to ``damaged`` and read as {}."""
+    path = folder / name
+    if not path.exists():
+        return {}
+    data = read_json(path, None)
+    if shape_problem(data, shape) is not None:
+        damaged.append(name)
+        return {}
+    return data
+
+
+def _record(data: dict, key: str) -> dict:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _number(data: dict, key: str) -> float | None:
+    value = data.get(key)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok and math.isfinite(value) else None
+
+
+def _count(data: dict, key: str) -> int | None:
+    value = data.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

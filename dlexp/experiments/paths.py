@@ -26,7 +26,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -94,13 +94,14 @@ class PathsResult:
 
 
 def optimizer_path(fn: Function2D, optimizer: str, lr: float, start: tuple[float, float],
-                   steps: int) -> np.ndarray:
-    """The points (steps + 1, 2) visited by ``optimizer`` from ``start``; row 0 is start.
+                   steps: int, **hyper: Any) -> np.ndarray:
+    """The points (steps + 1, 2) visited by ``optimizer`` (with settings ``hyper``) from
+    ``start``; row 0 is start.
 
     A path that *diverges* (a coordinate, or f there, overflows to ±inf or NaN) stops
     there: that row and the ones after it are NaN (see :func:`diverged_at`)."""
     params = {"xy": np.array(start, dtype=np.float64)}                    # (2,)
-    opt = build_optimizer(optimizer, lr)
+    opt = build_optimizer(optimizer, lr, **hyper)
     state = opt.init(params)
     path = np.full((steps + 1, 2), np.nan)                                # (steps + 1, 2)
     path[0] = params["xy"]
@@ -122,6 +123,9 @@ def diverged_at(path: np.ndarray) -> int | None:
     return int(bad[0]) if bad.size else None
 
 
+MAX_STEPS = 1_000_000
+
+
 def run_paths(function: str = "anisotropic", optimizers: tuple[str, ...] | None = None,
               lrs: Mapping[str, float] | None = None, steps: int | None = None,
               start: tuple[float, float] | None = None) -> PathsResult:
@@ -138,8 +142,9 @@ def run_paths(function: str = "anisotropic", optimizers: tuple[str, ...] | None 
         if name not in optimizers:
             raise ConfigError(f"--lr {name}=…: {name!r} is not among the optimizers run "
                               f"({', '.join(optimizers)}); add it with --optimizers")
-    if steps < 1:
-        raise ConfigError(f"--steps {steps}: must be at least 1")
+    if not 1 <= steps <= MAX_STEPS:
+        raise ConfigError(f"--steps {steps}: must be 1 to {MAX_STEPS:,} (every point of each "
+                          "path is kept in memory)")
     chosen = {name: float(lrs.get(name, fn.lrs.get(name, hyperparameters(name)["lr"])))
               for name in optimizers}                  # else the optimiser's own default
     for name, lr in chosen.items():

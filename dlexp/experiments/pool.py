@@ -16,14 +16,15 @@
 * **MNIST once per worker**: :func:`~dlexp.data.load_mnist` is memoised per process, so
   each worker reads the files for its first run only; splits are made per run from
   the run's own seed, exactly as ``dlexp train`` makes them.
-* **stopping**: workers ignore SIGINT. On Ctrl-C (or SIGTERM) the parent records the
-  signal and sets a shared event; each worker's :class:`StopWhenSet` stops its run
-  after the current update, which :func:`~dlexp.train.loop.fit` records as
-  ``interrupted by SIGINT`` (or SIGTERM) — the sub-run folder stays complete. Runs not
-  yet started end as ``skipped``. Workers die with the parent (``kill -9`` of it leaves
-  no orphan writing a sub-run folder).
+* **stopping** (:mod:`~dlexp.train.signals`): the parent and its workers share one stop
+  record. On Ctrl-C or SIGTERM (to the parent, or to the whole process group) each
+  running sub-run stops after its current update as ``interrupted by SIGINT`` (or
+  SIGTERM) — its folder stays complete — and runs not yet started end as ``skipped``,
+  in the serial path too. Workers die with the parent (``kill -9`` of it leaves no
+  orphan writing a sub-run folder).
 * **failures**: an exception in one run is caught in its worker and reported as status
-  ``failed`` (with a summary.json in its folder); the other runs go on.
+  ``failed`` (with a summary.json in its folder, naming the file a full disk could not
+  take); the other runs go on.
 """
 
 from __future__ import annotations
@@ -38,30 +39,13 @@ from typing import Callable, Sequence
 from threadpoolctl import threadpool_limits
 
 from dlexp.config import Config
+from dlexp.errors import WriteError
 from dlexp.io import write_json
-from dlexp.train.loop import Callback, FitState
 from dlexp.train.runner import train_run
-from dlexp.train.signals import (interrupt_on_sigterm, interrupted_by, signal_of,
-                                 stop_with_parent)
+from dlexp.train import signals
 
 SUMMARY_KEYS = ("steps", "final_train_loss", "best_val_acc", "final_val_acc", "test_acc",
                 "train_seconds")
-
-_STOP = None                                # the shared stop event, in a worker process
-_SIGNAL = None                              # the signal that stopped it (a shared int)
-
-
-class StopWhenSet(Callback):
-    """Once ``event`` is set, stop after the current update, as Ctrl-C would, naming the
-    signal in ``signum`` (a shared int; None or 0: unknown)."""
-
-    def __init__(self, event, signum=None) -> None:
-        self.event, self.signum = event, signum
-
-    def on_step_end(self, state: FitState, loss: float) -> None:
-        if self.event.is_set():
-            signum = self.signum.value if self.signum is not None else 0
-            state.status, state.stop = "interrupted", interrupted_by(signum)
 
 
 def default_jobs() -> int:
@@ -76,25 +60,27 @@ def execute(configs: Sequence[Config], run_dirs: Sequence[Path], jobs: int | Non
             on_done: Callable[[int, dict], None]) -> list[dict]:
     """Train every config; ``on_done(i, outcome)`` as run i ends. Outcomes in input order."""
     jobs = min(jobs or default_jobs(), len(configs))
-    if jobs <= 1:
-        return _serial(configs, run_dirs, on_done)
-    return _parallel(configs, run_dirs, jobs, on_done)
+    with signals.stoppable():
+        if jobs <= 1:
+            return _serial(configs, run_dirs, on_done)
+        return _parallel(configs, run_dirs, jobs, on_done)
 
 
 def run_one(cfg: Config, run_dir: Path) -> dict:
-    """One sub-run, in whichever process calls it; never raises but KeyboardInterrupt."""
-    if _STOP is not None and _STOP.is_set():
+    """One sub-run, in whichever process calls it; never raises."""
+    if signals.requested():
         return outcome("skipped")
-    callbacks = (StopWhenSet(_STOP, _SIGNAL),) if _STOP is not None else ()
     try:
-        s = train_run(cfg, run_dir=run_dir, callbacks=callbacks, progress=False).summary
-    except KeyboardInterrupt:
-        raise
+        s = train_run(cfg, run_dir=run_dir, progress=False).summary
     except Exception as e:                  # noqa: BLE001 — one failure must not stop the rest
-        error = f"{type(e).__name__}: {e}"
-        Path(run_dir).mkdir(parents=True, exist_ok=True)
-        write_json(Path(run_dir) / "summary.json",
-                   {"name": cfg.name, "status": "failed", "stop_reason": error, "seed": cfg.seed})
+        error = str(e) if isinstance(e, WriteError) else f"{type(e).__name__}: {e}"
+        if not isinstance(e, WriteError):   # (train_run recorded that one itself)
+            try:
+                Path(run_dir).mkdir(parents=True, exist_ok=True)
+                write_json(Path(run_dir) / "summary.json", {"name": cfg.name, "status": "failed",
+                                                            "stop_reason": error, "seed": cfg.seed})
+            except (OSError, WriteError):
+                pass
         return outcome("failed", error)
     error = s["stop_reason"] if s["status"] != "completed" else None
     return outcome(s["status"], error, **{k: s.get(k) for k in SUMMARY_KEYS})
@@ -110,52 +96,32 @@ def _serial(configs: Sequence[Config], run_dirs: Sequence[Path],
     outcomes: list[dict] = []
     with threadpool_limits(limits=1):
         for i, (cfg, run_dir) in enumerate(zip(configs, run_dirs)):
-            if outcomes and outcomes[-1]["status"] in ("interrupted", "skipped"):
-                result = outcome("skipped")
-            else:
-                try:
-                    result = run_one(cfg, run_dir)
-                except KeyboardInterrupt as e:   # outside fit: loading data, writing files
-                    result = outcome("interrupted", interrupted_by(signal_of(e)))
-            outcomes.append(result)
-            on_done(i, result)
+            outcomes.append(run_one(cfg, run_dir))
+            on_done(i, outcomes[-1])
     return outcomes
 
 
-def _init_worker(stop, signum) -> None:
-    global _STOP, _SIGNAL
-    _STOP, _SIGNAL = stop, signum
-    signal.signal(signal.SIGINT, signal.SIG_IGN)     # the parent decides when to stop
+def _init_worker(shared) -> None:
+    signals.install(shared)
     # A worker outliving the parent would take the next queued run and write into the
     # comparison folder unseen (a --resume would then train that run a second time).
-    stop_with_parent(signal.SIGKILL)
+    signals.stop_with_parent(signal.SIGKILL)
     threadpool_limits(limits=1)                      # for the life of this process
 
 
 def _parallel(configs: Sequence[Config], run_dirs: Sequence[Path], jobs: int,
               on_done: Callable[[int, dict], None]) -> list[dict]:
     ctx = multiprocessing.get_context("spawn")
-    stop, signum = ctx.Event(), ctx.Value("i", 0)
+    shared = ctx.Value("i", 0)
     outcomes: list[dict | None] = [None] * len(configs)
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(stop, signum)) as pool:
+    with signals.sharing(shared), ProcessPoolExecutor(
+            jobs, mp_context=ctx, initializer=_init_worker, initargs=(shared,)) as pool:
         futures = {pool.submit(run_one, c, d): i
                    for i, (c, d) in enumerate(zip(configs, run_dirs))}
-        try:
-            with interrupt_on_sigterm():
-                for fut in as_completed(futures):
-                    i = futures[fut]
-                    outcomes[i] = _result(fut)
-                    on_done(i, outcomes[i])
-        except KeyboardInterrupt as e:
-            signum.value = signal_of(e)
-            stop.set()
-            for fut in futures:
-                fut.cancel()
-            for fut, i in futures.items():            # running ones stop at their next update
-                if outcomes[i] is None:
-                    outcomes[i] = outcome("skipped") if fut.cancelled() else _result(fut)
-                    on_done(i, outcomes[i])
+        for fut in as_completed(futures):       # a stop: running runs end, queued ones skip
+            i = futures[fut]
+            outcomes[i] = _result(fut)
+            on_done(i, outcomes[i])
     return outcomes
 
 

@@ -1,245 +1,131 @@
-"""Layers with ``forward(x, training)`` and ``backward(dout)``.
+"""Layers with ``forward(x, training)`` and ``backward(dout)``, in the book's names.
 
-Each layer owns its output buffers and reuses them from step to step (one set per
-batch shape), so training allocates almost nothing (the sparse path's small index
-arrays aside). An output is therefore valid only until the layer's next ``forward``;
-copy it to keep it. ``backward`` may overwrite the ``dout`` it is given. Parameters and
-their gradients are views handed in by the model (see :mod:`dlexp.nn.model`), so the
-optimiser can update them all at once.
-
-Speed notes (batch 100 × 100 units, where NumPy's per-call cost rivals the arithmetic):
-column sums Σ_n are written as ``1ᵀ · dy`` (one BLAS matrix-vector product, several
-times faster than ``sum(axis=0)``), and ``dy Wᵀ`` is taken against a contiguous copy
-of Wᵀ, which OpenBLAS multiplies faster than the transposed view. Affine and ReLU look
-their buffers up once per batch shape (``_resize``), not on every call.
+Every layer computes as the book's does; the one difference is where results go.
+Reused buffers: :meth:`Layer.buffer` hands a layer the array it wrote at its last call
+with the same name and shape, and the layer writes its result into it (NumPy's
+``out=``) instead of allocating a new one each step. So a layer's output is valid only
+until its next call (copy it to keep it), and ``backward`` may write over the ``dout``
+it is given. Parameters W, b (and γ, β) and their gradients dW, db are views into the
+model's flat arrays (:mod:`dlexp.nn.model`): ``backward`` writes the gradients there.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from dlexp.nn.sparse import SparseTail
+
+class Layer:
+    """Base class: the reused-buffer mechanism of the module docstring."""
+
+    def buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """The array this layer keeps for ``name`` at ``shape`` (made on first use)."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        key = (name, shape, np.dtype(dtype))
+        if key not in buffers:
+            buffers[key] = np.empty(shape, dtype=dtype)
+        return buffers[key]
 
 
-class Buffers:
-    """Reusable arrays keyed by a tag and a shape: ``get("y", (N, D))`` → (N, D) array."""
+class Affine(Layer):
+    """y = x·W + b.    x (N, D_in), W (D_in, D_out), b (D_out,), y (N, D_out).
 
-    def __init__(self, dtype: np.dtype) -> None:
-        self.dtype = np.dtype(dtype)
-        self._arrays: dict[tuple, np.ndarray] = {}
-
-    def get(self, tag: str, shape: tuple[int, ...], dtype: np.dtype | None = None) -> np.ndarray:
-        key = (tag, shape)
-        arr = self._arrays.get(key)
-        if arr is None:
-            arr = self._arrays[key] = np.empty(shape, dtype=dtype or self.dtype)
-        return arr
-
-    def filled(self, tag: str, shape: tuple[int, ...], value: float) -> np.ndarray:
-        """A constant array (ones for column sums, zeros for ReLU); never write into it."""
-        key = (tag, shape)
-        arr = self._arrays.get(key)
-        if arr is None:
-            arr = self._arrays[key] = np.full(shape, value, dtype=self.dtype)
-        return arr
-
-
-def column_sum(dy: np.ndarray, ones: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """out = Σ_n dy[n] = 1ᵀ dy for dy (N, D), ones (N,), out (D,): one BLAS call
-    (``sum(axis=0)`` when ``np.dot`` refuses ``out``: not contiguous, or of another
-    dtype than the product)."""
-    try:
-        return np.dot(ones, dy, out=out)
-    except ValueError:
-        return np.sum(dy, axis=0, out=out)
-
-
-class Affine:
-    """y = x W + b.   x: (N, D_in), W: (D_in, D_out), b: (D_out,), y: (N, D_out).
-
-    Backward: dW = xᵀ dy, db = Σ_n dy, dx = dy Wᵀ (skipped when ``need_dx`` is False,
-    as for the input layer, whose input gradient nobody uses).
-
-    An x of k < D_in columns stands for [x, 0]: its missing last columns are zeros, so
-    y = x W[:k] + b, dW[:k] = xᵀ dy, dW[k:] = 0 and dx = dy W[:k]ᵀ (N, k). Training
-    images with their never-lit pixels left out come in this way (see
-    :mod:`dlexp.data.splits`), and the input layer's products shrink with them.
-
-    With ``sparse_from`` = s, a training batch's columns s…k−1 are rarely non-zero and
-    never negative: y = x[:, :s] W[:s] + (their product over the columns the batch
-    lights, :class:`~dlexp.nn.sparse.SparseTail`) + b, with the same dW.
+    Backward:  dx = dout·Wᵀ,  dW = xᵀ·dout,  db = Σ_n dout.
+    ``need_dx=False`` skips dx (the input layer: nobody uses the gradient of the images).
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray, dW: np.ndarray, db: np.ndarray,
-                 need_dx: bool = True, sparse_from: int | None = None) -> None:
+                 need_dx: bool = True) -> None:
         self.W, self.b, self.dW, self.db = W, b, dW, db
         self.need_dx = need_dx
-        self.sparse_from = sparse_from
-        self.buf = Buffers(W.dtype)
-        self.key: tuple = ((-1, -1), False)                        # (x.shape, training)
-        self.xd: np.ndarray | None = None       # the columns of x multiplied densely
-        self.tails: dict[tuple, SparseTail] = {}
-
-    def _resize(self, n: int, k: int, training: bool) -> None:
-        """Point the views of W, dW and the buffers at inputs of n rows and k columns;
-        a training batch's columns from ``sparse_from`` on go through a
-        :class:`SparseTail`."""
-        self.key = ((n, k), training)
-        tail = training and self.sparse_from is not None and self.sparse_from < k
-        d = self.d = self.sparse_from if tail else k               # columns multiplied densely
-        self.Wk, self.Wd, self.dWd = self.W[:k], self.W[:d], self.dW[:d]   # (k | d, D_out)
-        self.dW_rest = self.dW[d:] if d < self.W.shape[0] else None  # rows zeroed each step
-        self.ones = self.buf.filled("ones", (n,), 1.0)             # (N,)
-        self.tail = None
-        if tail:
-            if (n, k) not in self.tails:
-                self.tails[(n, k)] = SparseTail(self.W[d:k], self.dW[d:k], self.ones)
-            self.tail = self.tails[(n, k)]
-        self.y = self.buf.get("y", (n, self.W.shape[1]))           # (N, D_out)
-        if self.need_dx:
-            self.Wt = self.buf.get("Wt", (self.W.shape[1], k))     # (D_out, k)
-            self.dx = self.buf.get("dx", (n, k))                   # (N, k)
+        self.x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        if (x.shape, training) != self.key:
-            self._resize(*x.shape, training)
-        self.xd = x if self.tail is None else x[:, :self.d]         # (N, d)
-        y = np.matmul(self.xd, self.Wd, out=self.y)
-        if self.tail is not None:
-            self.tail.forward(x[:, self.d:], y)
-        y += self.b
-        return y
+        self.x = x
+        out = self.buffer("out", (x.shape[0], self.W.shape[1]), self.W.dtype)
+        np.matmul(x, self.W, out=out)
+        out += self.b
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        np.matmul(self.xd.T, dout, out=self.dWd)                   # (d, D_out)
-        if self.dW_rest is not None:       # zeroed each time: an optimiser may write dW
-            self.dW_rest.fill(0.0)
-        if self.tail is not None:
-            self.tail.backward(dout)                               # its lit rows of dW
-        column_sum(dout, self.ones, self.db)
-        if not self.need_dx:
-            return None
-        np.copyto(self.Wt, self.Wk.T)
-        return np.matmul(dout, self.Wt, out=self.dx)              # (N, k)
+        dx = np.matmul(dout, self.W.T, out=self.buffer("dx", self.x.shape, self.W.dtype)) \
+            if self.need_dx else None
+        np.matmul(self.x.T, dout, out=self.dW)
+        np.sum(dout, axis=0, out=self.db)
+        return dx
 
 
-class ReLU:
-    """y = max(x, 0);  dx = dy · [x > 0].
-
-    With ``inplace`` y is written over x: one buffer less, so a step touches less memory
-    (about 1 % of an epoch on the reference network). Only for an x nobody reads again:
-    the model's is the output buffer of the Affine or batch norm before it, which their
-    ``backward`` does not use.
-    """
-
-    def __init__(self, dtype: np.dtype, inplace: bool = False) -> None:
-        self.buf = Buffers(dtype)
-        self.inplace = inplace
-        self.shape: tuple[int, ...] | None = None      # of the buffers below
-        self.mask: np.ndarray | None = None
-
-    def _resize(self, shape: tuple[int, ...]) -> None:
-        """Point y, the mask and the zeros at the buffers for inputs of ``shape``."""
-        self.shape = shape
-        self.y = None if self.inplace else self.buf.get("y", shape)
-        self.mask = self.buf.get("mask", shape, np.bool_)
-        # Against an array of zeros NumPy runs its contiguous loop (faster for arrays that
-        # stay in cache, as a batch of 100 does); against the scalar 0 for larger ones.
-        self.zero = self.buf.filled("zeros", shape, 0.0) if math.prod(shape) <= 1 << 16 else 0
+class ReLU(Layer):
+    """y = max(0, x);   dx = dout · [x > 0]."""
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        if x.shape != self.shape:
-            self._resize(x.shape)
-        if training:
-            np.greater(x, 0, out=self.mask)
-        return np.maximum(x, self.zero, out=x if self.inplace else self.y)
+        self.mask = np.greater(x, 0, out=self.buffer("mask", x.shape, np.bool_))
+        return np.maximum(x, 0, out=self.buffer("out", x.shape, x.dtype))
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         return np.multiply(dout, self.mask, out=dout)
 
 
-class Sigmoid:
-    """y = 1 / (1 + e^(−x));  dx = dy · y (1 − y).  ``inplace``: as for :class:`ReLU`."""
+class Sigmoid(Layer):
+    """y = 1 / (1 + exp(−x));   dx = dout · y (1 − y).
 
-    def __init__(self, dtype: np.dtype, inplace: bool = False) -> None:
-        self.buf = Buffers(dtype)
-        self.inplace = inplace
-        self.y: np.ndarray | None = None
+    Computed as (1 + tanh(x/2)) / 2, the same function, which never overflows."""
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        # σ(x) = (1 + tanh(x/2)) / 2: never overflows, three in-place passes.
-        y = x if self.inplace else self.buf.get("y", x.shape)
-        np.multiply(x, 0.5, out=y)
-        np.tanh(y, out=y)
-        y *= 0.5
-        y += 0.5
-        self.y = y
-        return y
+        out = np.multiply(x, 0.5, out=self.buffer("out", x.shape, x.dtype))
+        np.tanh(out, out=out)
+        out += 1.0
+        out *= 0.5
+        self.out = out
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        y = self.y
-        dout *= y
-        dout *= 1.0 - y
+        dout *= self.out
+        dout *= 1.0 - self.out
         return dout
 
 
-class Tanh:
-    """y = tanh(x);  dx = dy · (1 − y²).  ``inplace``: as for :class:`ReLU`."""
-
-    def __init__(self, dtype: np.dtype, inplace: bool = False) -> None:
-        self.buf = Buffers(dtype)
-        self.inplace = inplace
-        self.y: np.ndarray | None = None
+class Tanh(Layer):
+    """y = tanh(x);   dx = dout · (1 − y²)."""
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        self.y = np.tanh(x, out=x if self.inplace else self.buf.get("y", x.shape))
-        return self.y
+        self.out = np.tanh(x, out=self.buffer("out", x.shape, x.dtype))
+        return self.out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dout *= 1.0 - self.y * self.y
+        dout *= 1.0 - self.out * self.out
         return dout
 
 
-class Dropout:
-    """Drops each unit with probability ``p`` during training.
+DROPOUT_MODES = {"inverted": "scale by 1/(1-p) in training", "book": "scale by (1-p) at test"}
 
-    ``inverted`` (the standard, the default): y = x · m / (1 − p) in training, y = x at
-    test, with m ~ Bernoulli(1 − p); the expected activation is the same in both.
-    ``book`` (the book's convention): y = x · m in training, y = x · (1 − p) at test.
-    Backward multiplies by the same scaled mask.
+
+class Dropout(Layer):
+    """Drops each unit with probability ``p`` in training: y = x · mask,  dx = dout · mask.
+
+    ``inverted`` (the standard, the default): mask = [u < 1 − p] / (1 − p), u ~ U[0, 1),
+    and y = x at test, so the expected activation is the same in both.
+    ``book`` (the book's convention): mask = [u < 1 − p] in training, y = x · (1 − p) at test.
     """
 
-    def __init__(self, p: float, rng: np.random.Generator, dtype: np.dtype,
-                 mode: str = "inverted") -> None:
+    def __init__(self, p: float, rng: np.random.Generator, mode: str = "inverted") -> None:
         if mode not in DROPOUT_MODES:
             raise ValueError(f"unknown dropout mode {mode!r}; choose from {sorted(DROPOUT_MODES)}")
         self.p, self.rng, self.mode = float(p), rng, mode
-        self.buf = Buffers(dtype)
-        self.mask: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        y = self.buf.get("y", x.shape)
+        out = self.buffer("out", x.shape, x.dtype)
         if not training:
-            np.multiply(x, 1.0 - self.p if self.mode == "book" else 1.0, out=y)
-            return y
-        mask = self.buf.get("mask", x.shape)
-        self.rng.random(out=mask, dtype=mask.dtype)   # u ~ U[0, 1), (N, D)
-        keep = 1.0 - self.p
-        # mask ← [u < keep] · scale, computed in place (no boolean temporary kept)
-        np.less(mask, keep, out=mask, casting="unsafe")
+            return np.multiply(x, 1.0 - self.p if self.mode == "book" else 1.0, out=out)
+        mask = self.rng.random(out=self.buffer("mask", x.shape, x.dtype), dtype=x.dtype)
+        np.less(mask, 1.0 - self.p, out=mask, casting="unsafe")        # 1.0 or 0.0
         if self.mode == "inverted":
-            mask *= 1.0 / keep
+            mask *= 1.0 / (1.0 - self.p)
         self.mask = mask
-        np.multiply(x, mask, out=y)
-        return y
+        return np.multiply(x, mask, out=out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dout *= self.mask
         return dout
 
-
-DROPOUT_MODES = {"inverted": "scale by 1/(1-p) in training", "book": "scale by (1-p) at test"}
 
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}

@@ -1,29 +1,27 @@
 """A multilayer perceptron assembled from a :class:`ModelSpec`.
 
-Each hidden layer is ``Affine → [BatchNorm] → activation → [Dropout]`` (the activation
-writes over the output of the layer before it); the output layer is ``Affine``
-followed by softmax cross-entropy. Parameters are named ``W1, b1, gamma1,
-beta1, …`` and live in one flat array: weights first (the group weight decay applies to),
-then biases, γ and β. ``params`` and ``grads`` are dicts of views into the flat arrays,
-so an optimiser may work per name or on the two flat groups at once (much faster).
-
-``input_order`` says which input feature each column of x is (as
-``Splits.input_order`` does for reordered pixels); W1's rows follow it. The weights are
-drawn, and ``state``/``load_state``/``save`` read and write them, in feature order, so a
-model's numbers do not depend on the column order its data comes in.
+Each hidden layer is ``Affine → [BatchNorm] → activation → [Dropout]``; the output layer
+is ``Affine`` followed by softmax cross-entropy. Parameters are named ``W1, b1, gamma1,
+beta1, …``. One flat parameter buffer: they all live in one array (weights first, the
+group weight decay applies to, then biases, γ and β) and their gradients in another;
+``params`` and ``grads`` are dicts of views into them, so an optimiser may work per name
+or on two flat groups at once (:meth:`MLP.groups`, a few large NumPy calls per step
+instead of a few per parameter).
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from dlexp.io import atomic_write_bytes
 from dlexp.nn.batchnorm import BatchNorm
 from dlexp.nn.init import make_initializer
 from dlexp.nn.layers import ACTIVATIONS, Affine, Dropout
-from dlexp.nn.loss import SoftmaxCrossEntropy
+from dlexp.nn.loss import SoftmaxCrossEntropy, softmax
 
 
 @dataclass(frozen=True)
@@ -38,6 +36,7 @@ class ModelSpec:
     bn_momentum: float = 0.1
     bn_eps: float = 1e-5
     bn_unbiased: bool = True              # running variance with N/(N-1), as PyTorch
+    bn_running_init: str = "standard"      # running mean/var start at 0/1, "book": 0/0
     dropout: float = 0.0                   # probability of dropping a hidden unit
     dropout_mode: str = "inverted"
 
@@ -50,24 +49,10 @@ class MLP:
 
     def __init__(self, spec: ModelSpec, input_size: int, output_size: int,
                  rng: np.random.Generator, dtype: np.dtype = np.float32,
-                 dropout_rng: np.random.Generator | None = None,
-                 input_order: np.ndarray | None = None, sparse_from: int | None = None
-                 ) -> None:
+                 dropout_rng: np.random.Generator | None = None) -> None:
         """``rng`` draws the initial weights, ``dropout_rng`` the dropout masks (by default
-        a generator spawned from ``rng``, so the two streams never overlap);
-        ``input_order`` (input_size,): the feature of each input column (module);
-        ``sparse_from``: the first of the training inputs' rarely non-zero, never negative
-        last columns (:func:`dlexp.train.setup.sparse_from`; see
-        :class:`~dlexp.nn.layers.Affine`)."""
+        a generator spawned from ``rng``, so the two streams never overlap)."""
         self.spec, self.dtype = spec, np.dtype(dtype)
-        self.input_order = None
-        if input_order is not None:
-            self.input_order = np.asarray(input_order)
-            if not np.array_equal(np.sort(self.input_order), np.arange(input_size)):
-                raise ValueError(f"input_order must be a permutation of the {input_size} "
-                                 "input columns")
-        if sparse_from is not None and not 0 <= sparse_from <= input_size:
-            raise ValueError(f"sparse_from={sparse_from} is outside 0..{input_size}")
         sizes = [input_size, *spec.hidden, output_size]
         n_layers = len(sizes) - 1
         shapes: list[tuple[str, tuple[int, ...]]] = [
@@ -89,35 +74,34 @@ class MLP:
             self.grads[name] = self.flat_grads[offset:offset + size].reshape(shape)
             offset += size
 
-        if dropout_rng is None:
-            dropout_rng = rng.spawn(1)[0]
-        self.logits: np.ndarray | None = None          # of the last ``loss`` call, (N, C)
         init = make_initializer(spec.initializer, spec.init_std)
         for i in range(n_layers):
             self.params[f"W{i + 1}"][...] = init(rng, sizes[i], sizes[i + 1], self.dtype)
-        self.params["W1"][...] = self._columns_of(self.params["W1"])   # drawn per feature
         for name in self.params:
             if name.startswith("gamma"):
                 self.params[name][...] = 1.0
+        self.logits: np.ndarray | None = None          # of the last ``loss`` call, (N, C)
+        self._build_layers(n_layers, dropout_rng or rng.spawn(1)[0])
+        self.loss_layer = SoftmaxCrossEntropy()
 
-        p, g = self.params, self.grads
+    def _build_layers(self, n_layers: int, dropout_rng: np.random.Generator) -> None:
+        spec, p, g = self.spec, self.params, self.grads
         self.layers: list = []
         self.batchnorms: list[BatchNorm] = []
         for i in range(1, n_layers + 1):
             self.layers.append(Affine(p[f"W{i}"], p[f"b{i}"], g[f"W{i}"], g[f"b{i}"],
-                                      need_dx=i > 1, sparse_from=None if i > 1 else sparse_from))
+                                      need_dx=i > 1))
             if i == n_layers:
                 break
             if spec.batchnorm:
                 bn = BatchNorm(p[f"gamma{i}"], p[f"beta{i}"], g[f"gamma{i}"], g[f"beta{i}"],
-                               momentum=spec.bn_momentum, eps=spec.bn_eps,
-                               unbiased=spec.bn_unbiased)
+                               spec.bn_momentum, spec.bn_eps, spec.bn_unbiased,
+                               spec.bn_running_init)
                 self.layers.append(bn)
                 self.batchnorms.append(bn)
-            self.layers.append(ACTIVATIONS[spec.activation](self.dtype, inplace=True))
+            self.layers.append(ACTIVATIONS[spec.activation]())
             if spec.dropout > 0:
-                self.layers.append(Dropout(spec.dropout, dropout_rng, self.dtype, spec.dropout_mode))
-        self.loss_layer = SoftmaxCrossEntropy(self.dtype)
+                self.layers.append(Dropout(spec.dropout, dropout_rng, spec.dropout_mode))
 
     # --- training ---------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -131,10 +115,9 @@ class MLP:
         self.logits = self.forward(x, training)
         return self.loss_layer.forward(self.logits, y)
 
-    def backward(self, scale: float = 1.0) -> None:
-        """Fill ``grads`` with scale · dL/dθ for the last ``loss`` call (every step of
-        backpropagation is linear in the loss gradient, so scaling it scales them all)."""
-        d = self.loss_layer.backward(scale)
+    def backward(self) -> None:
+        """Fill ``grads`` with dL/dθ for the last ``loss`` call."""
+        d = self.loss_layer.backward()
         for layer in reversed(self.layers):
             d = layer.backward(d)
 
@@ -148,10 +131,6 @@ class MLP:
                 {"decay": self.flat_grads[:nd], "other": self.flat_grads[nd:]})
 
     # --- evaluation and state -----------------------------------------------------
-    def _columns_of(self, w1: np.ndarray) -> np.ndarray:
-        """W1 (D, H) with rows in feature order → rows in input-column order."""
-        return w1 if self.input_order is None else w1[self.input_order]
-
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 2000) -> tuple[float, float]:
         """(mean cross-entropy, accuracy) in inference mode, in chunks of ``batch_size``."""
         total_loss, correct = 0.0, 0
@@ -165,7 +144,6 @@ class MLP:
 
     def predict_proba(self, x: np.ndarray, batch_size: int = 2000) -> np.ndarray:
         """Softmax probabilities (N, C) in inference mode (a fresh array)."""
-        from dlexp.nn.loss import softmax
         out = np.empty((x.shape[0], self.params[f"W{len(self.spec.hidden) + 1}"].shape[1]),
                        dtype=self.dtype)                                  # (N, C)
         for s in range(0, x.shape[0], batch_size):
@@ -173,28 +151,23 @@ class MLP:
         return out
 
     def state(self) -> dict[str, np.ndarray]:
-        """Parameters and batch-norm running statistics, by name (copies; W1's rows in
-        feature order)."""
+        """Parameters and batch-norm running statistics, by name (copies)."""
         out = {k: v.copy() for k, v in self.params.items()}
-        if self.input_order is not None:
-            out["W1"][self.input_order] = self.params["W1"]      # row j → feature order[j]
         for i, bn in enumerate(self.batchnorms, 1):
             out[f"running_mean{i}"] = bn.running_mean.copy()
             out[f"running_var{i}"] = bn.running_var.copy()
         return out
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
-        """Set what :meth:`state` gives (W1's rows in feature order)."""
+        """Set what :meth:`state` gives."""
         for k, v in self.params.items():
-            v[...] = state[k] if k != "W1" else self._columns_of(state[k])
+            v[...] = state[k]
         for i, bn in enumerate(self.batchnorms, 1):
             bn.running_mean[...] = state[f"running_mean{i}"]
             bn.running_var[...] = state[f"running_var{i}"]
 
     def save(self, path: Path) -> None:
         """Write ``state()`` to an ``.npz`` file atomically."""
-        from dlexp.io import atomic_write_bytes
-        import io
         buf = io.BytesIO()
         np.savez(buf, **self.state())
         atomic_write_bytes(Path(path), buf.getvalue())

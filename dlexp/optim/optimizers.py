@@ -1,15 +1,14 @@
 """Named optimisers, each a chain of transforms from :mod:`dlexp.optim.transforms`.
 
-Conventions follow ``torch.optim`` so that results transfer; the book's two different
-rules are offered under their own names:
+Conventions follow ``torch.optim`` so that results transfer; where the book's rule
+differs (its Adam), it is offered under its own name:
 
 =================  ==========================================================  =========
 name               update (g gradient, η learning rate, t step)                 default η
 =================  ==========================================================  =========
 ``sgd``            p ← p − η g                                                  0.01
 ``momentum``       b ← μb + g;  p ← p − η b                                     0.01
-``nesterov``       b ← μb + g;  p ← p − η (g + μ b)                             0.01
-``nesterov_book``  b ← μb + g;  p ← p − η (μ² b + (1 + μ) g)     (the book)     0.01
+``nesterov``       b ← μb + g;  p ← p − η (g + μ b)            (also the book's)  0.01
 ``adagrad``        h ← h + g²;  p ← p − η g / (√h + ε)                          0.01
 ``rmsprop``        h ← αh + (1−α) g²;  p ← p − η g / (√h + ε)                   0.01
 ``adam``           p ← p − η m̂ / (√v̂ + ε)                                        0.001
@@ -29,8 +28,7 @@ from typing import Mapping
 
 from dlexp.optim.transforms import (
     GradientTransformation, ScalarOrSchedule, add_decayed_weights, add_l1_subgradient, chain,
-    scale_by_adam, scale_by_learning_rate, scale_by_rms, scale_by_rss, trace,
-    trace_book_nesterov)
+    scale_by_adam, scale_by_learning_rate, scale_by_rms, scale_by_rss, trace)
 
 
 def sgd(lr: ScalarOrSchedule = 0.01) -> GradientTransformation:
@@ -44,13 +42,9 @@ def momentum(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTran
 
 
 def nesterov(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
-    """b ← μ b + g;  p ← p − η (g + μ b): momentum with ``nesterov=True``."""
+    """b ← μ b + g;  p ← p − η (g + μ b): PyTorch's ``nesterov=True`` and the book's
+    Nesterov (p ← p + μ²v − (1+μ)ηg, then v ← μv − ηg; see :func:`trace`)."""
     return chain(trace(momentum, nesterov=True), scale_by_learning_rate(lr))
-
-
-def nesterov_book(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
-    """The book's rule: b ← μ b + g;  p ← p − η (μ² b + (1 + μ) g)."""
-    return chain(trace_book_nesterov(momentum), scale_by_learning_rate(lr))
 
 
 def adagrad(lr: ScalarOrSchedule = 0.01, eps: float = 1e-10) -> GradientTransformation:
@@ -65,9 +59,11 @@ def rmsprop(lr: ScalarOrSchedule = 0.01, alpha: float = 0.99, eps: float = 1e-8
 
 
 def adam(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-         eps: float = 1e-8) -> GradientTransformation:
-    """m, v moving averages of g, g²;  p ← p − η m̂ / (√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)."""
-    return chain(scale_by_adam(beta1, beta2, eps), scale_by_learning_rate(lr))
+         eps: float = 1e-8, bias_correction: bool = True) -> GradientTransformation:
+    """m, v moving averages of g, g²;  p ← p − η m̂ / (√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ);
+    without ``bias_correction`` p ← p − η m / (√v + ε)."""
+    return chain(scale_by_adam(beta1, beta2, eps, bias_correction=bias_correction),
+                 scale_by_learning_rate(lr))
 
 
 def adam_book(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999,
@@ -86,7 +82,8 @@ def adamw(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999
 
 
 def hyperparameters(name: str) -> dict[str, object]:
-    """The optimiser's hyperparameters and their defaults (``lr`` included, ``mask`` not)."""
+    """The optimiser's hyperparameters and their defaults (``lr`` included, ``mask`` not);
+    a bool default marks an on/off setting."""
     sig = inspect.signature(OPTIMIZERS[name])
     return {k: p.default for k, p in sig.parameters.items() if k != "mask"}
 
@@ -113,8 +110,9 @@ def build_optimizer(name: str, lr: ScalarOrSchedule, *, l2: float = 0.0, l1: flo
     return chain(add_decayed_weights(l2, mask), add_l1_subgradient(l1, mask), core)
 
 
-# (low, high, low_inclusive, high_inclusive) for every hyperparameter name above.
-HYPER_BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
+# (low, high, low_inclusive, high_inclusive) for every hyperparameter name above; None
+# for an on/off setting (true or false).
+HYPER_BOUNDS: dict[str, tuple[float, float, bool, bool] | None] = {
     "lr": (0.0, float("inf"), False, False),
     "momentum": (0.0, 1.0, True, False),
     "beta1": (0.0, 1.0, True, False),
@@ -122,13 +120,13 @@ HYPER_BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
     "alpha": (0.0, 1.0, True, False),
     "eps": (0.0, float("inf"), False, False),
     "weight_decay": (0.0, float("inf"), True, False),
+    "bias_correction": None,
 }
 
 OPTIMIZERS = {
     "sgd": sgd,
     "momentum": momentum,
     "nesterov": nesterov,
-    "nesterov_book": nesterov_book,
     "adagrad": adagrad,
     "rmsprop": rmsprop,
     "adam": adam,

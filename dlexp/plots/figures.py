@@ -9,6 +9,7 @@ JSON files of the comparison folder ``out_dir``; ``band`` is ``minmax`` or ``std
     train_val    plots/train_val_accuracy.png   (overfit presets, ensemble)
     batchnorm    plots/batchnorm_grid.png, plots/batchnorm_summary.png   (reads batchnorm.csv)
     ensemble     plots/ensemble.png                                       (reads ensemble.csv)
+    schedules    plots/schedules.png      (lr-decay: final loss and val acc per schedule)
 
 ``comparison`` and ``sub_runs`` need only what every comparison writes, so they are also
 drawn for an interrupted one; the others need a preset's analysis first.
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from dlexp.plots.batchnorm import plot_batchnorm
+from dlexp.plots.chapter import plot_schedules
 from dlexp.plots.compare import plot_compare, plot_sub_runs
 from dlexp.plots.ensemble import plot_ensemble
 from dlexp.plots.overfit import plot_train_val
@@ -32,4 +34,5 @@ FIGURES: dict[str, Callable[[Path, str], list[Path]]] = {
     "train_val": plot_train_val,
     "batchnorm": plot_batchnorm,
     "ensemble": plot_ensemble,
+    "schedules": plot_schedules,
 }

@@ -8,9 +8,8 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
 from dlexp.errors import RunError
-from dlexp.io import read_jsonl
 from dlexp.plots.labels import METRIC_NAMES, OBJECTIVE, TRAIN_EVAL, metric_parts
-from dlexp.train.rundir import flat_config, train_evals
+from dlexp.train.rundir import flat_config, read_metrics, train_evals
 from dlexp.plots.save import check_figure_path, save_figure
 
 
@@ -24,7 +23,7 @@ def plot_run(run_dir: Path) -> list[Path]:
     """Write ``plots/loss.png`` and ``plots/accuracy.png`` from ``metrics.jsonl`` (the
     training curve's legend says how it was measured: ``training.train_eval``)."""
     run_dir = Path(run_dir)
-    records = read_jsonl(run_dir / "metrics.jsonl")
+    records = read_metrics(run_dir)
     if not records:
         return []
     x, xlabel = _x(records)
@@ -77,7 +76,7 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
         raise RunError(f"--metric {metric!r}: choose one of {', '.join(METRIC_NAMES)}")
     check_figure_path(out)
     check_run_dirs(run_dirs)
-    read = {Path(d): read_jsonl(Path(d) / "metrics.jsonl") for d in run_dirs}
+    read = {Path(d): read_metrics(Path(d)) for d in run_dirs}
     records = {d: [r for r in rs if r.get(metric) is not None] for d, rs in read.items()}
     shown = [d for d, rs in records.items() if rs]
     skipped = [d for d, rs in records.items() if not rs]

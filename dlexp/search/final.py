@@ -24,11 +24,12 @@ shortens the winner.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from dlexp.errors import RunError
-from dlexp.io import read_json, write_json
+from dlexp.io import read_record, write_json
 from dlexp.search.objective import trial_config
-from dlexp.search.searchdir import SearchPlan
+from dlexp.search.searchdir import SearchPlan, hold_lock
 from dlexp.train.runner import train_run
 
 
@@ -43,6 +44,21 @@ def final_overrides(plan: SearchPlan, best: dict) -> dict:
             "name": f"{plan.base['name']}-final"}
 
 
+SUMMARY_SHAPE = {"status": str, "finished": int, "seconds": float, "best": (dict, None)}
+
+
+def read_summary(search_dir: Path) -> dict:
+    """A search folder's summary.json, checked (a damaged one: RunError naming it, so a
+    resume never forgets the final test it records); {} before the first is written."""
+    path = Path(search_dir) / "summary.json"
+    if not path.exists():
+        return {}
+    summary = read_record(path, SUMMARY_SHAPE, "search summary")
+    if not isinstance(summary.get("final_test", {}), dict):
+        raise RunError(f"{path}: damaged, its 'final_test' is not a record; restore it")
+    return summary
+
+
 def tested_trial_is_best(record: dict, best: dict | None) -> bool:
     """Whether a final-test ``record`` is of the trial that is ``best`` now."""
     return best is not None and record.get("trial") == {"round": best["round"],
@@ -50,9 +66,15 @@ def tested_trial_is_best(record: dict, best: dict | None) -> bool:
 
 
 def final_test(plan: SearchPlan) -> dict:
-    """Retrain the best trial on train + validation, test it once; the record written."""
+    """Retrain the best trial on train + validation, test it once; the record written.
+    Holds the search folder's lock while it works."""
+    with hold_lock(plan.dir):
+        return _final_test(plan)
+
+
+def _final_test(plan: SearchPlan) -> dict:
     path = plan.dir / "summary.json"
-    summary = read_json(path)
+    summary = read_summary(plan.dir)
     best = summary.get("best")
     if "final_test" in summary:
         done = summary["final_test"]

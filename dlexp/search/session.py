@@ -60,6 +60,8 @@ def run_and_report(plan: SearchPlan, *, quiet: bool, plots: bool, final_test: bo
     else:
         with LiveTable(plan.trials, list(plan.base["search"])) as live:
             result = run_search(plan, progress=live)
+    if result.repaired:
+        say(f"note: {result.repaired}")
     if result.reran:
         say(f"{result.reran} trial(s) left running by a stopped search were failed and "
              "run again")

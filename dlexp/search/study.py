@@ -18,8 +18,6 @@ earlier round and trial number.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -30,10 +28,10 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from dlexp.errors import ConfigError, RunError
+from dlexp.search.journal import JOURNAL
 from dlexp.search.sampler import TrialSeededRandomSampler, seed_sequence
 from dlexp.search.space import used_params
 
-JOURNAL = "journal.log"
 HEARTBEAT_SECONDS = 10          # RDB storage: a running trial's heartbeat …
 GRACE_SECONDS = 30              # … missing this long means its process is gone
 COUNTED_FAILURES = ("diverged", "error")
@@ -54,9 +52,9 @@ def open_storage(url: str | None, search_dir: Path,
     """The journal file in ``search_dir`` (url None) or an RDB storage at ``url``, which
     calls ``on_stale`` for each trial it fails because its heartbeat stopped."""
     if url is None:
-        from optuna.storages.journal import JournalFileBackend
+        from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
         path = str(Path(search_dir) / JOURNAL)
-        return optuna.storages.JournalStorage(JournalFileBackend(path, FlockLock(path)))
+        return optuna.storages.JournalStorage(JournalFileBackend(path, JournalFileOpenLock(path)))
     problem = ""
     for attempt in range(3):            # machines starting together race to create tables
         with warnings.catch_warnings():
@@ -76,27 +74,6 @@ def open_storage(url: str | None, search_dir: Path,
         time.sleep(0.3 * (attempt + 1))
     raise RunError(f"--storage {mask_url(url)}: cannot open the database ({problem}); "
                    "check the URL and that the server is running")
-
-
-class FlockLock:
-    """The journal's write lock as ``flock`` on ``<journal>.lock``: the kernel releases it
-    when its process dies, so a ``kill -9`` mid-write never leaves a stale lock behind
-    (Optuna's file locks wait out a grace period instead). One machine, local disk."""
-
-    def __init__(self, journal: str) -> None:
-        self.path, self.fd = journal + ".lock", -1
-
-    def acquire(self) -> bool:
-        """Block until this process holds the lock."""
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return True
-
-    def release(self) -> None:
-        """Let the next writer in."""
-        fd, self.fd = self.fd, -1
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def mask_url(url: str) -> str:

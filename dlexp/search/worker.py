@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
 import socket
 import sys
 import time
@@ -31,13 +30,15 @@ import optuna
 
 from dlexp.config import config_from_dict
 from dlexp.data import Splits
+from dlexp.errors import DlexpError, WriteError
+from dlexp.search.journal import JOURNAL
 from dlexp.search.objective import Objective, planned_evals
 from dlexp.search.rounds import open_round
 from dlexp.search.recovery import fail_stale, requeue_stale
 from dlexp.search.study import (PRUNERS, SAMPLERS, find_study, open_storage,
                                 round_study_name, tally)
 from dlexp.train.runner import load_splits
-from dlexp.train.signals import stop_with_parent
+from dlexp.train import signals
 
 POLL_SECONDS = 0.5
 
@@ -66,7 +67,8 @@ def search_data(base: dict) -> Splits:
 
 
 def run_worker(job: WorkerJob, on_trial_end: Callable[[], None] | None = None) -> None:
-    """Run trials of every round until the budgets are met (or KeyboardInterrupt)."""
+    """Run trials of every round until the budgets are met or a stop is requested
+    (:mod:`~dlexp.train.signals`: the current trial is then cut short)."""
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     storage = open_storage(job.storage, Path(job.search_dir),
                            on_stale=requeue_stale(job.base["search"]))
@@ -83,11 +85,13 @@ def run_worker(job: WorkerJob, on_trial_end: Callable[[], None] | None = None) -
                                   PRUNERS[job.pruner](n_evals))
         objective = Objective(job.base, space, data, quota, prune=job.pruner != "none")
         while True:
+            if signals.requested():
+                return
             t = tally(study.get_trials(deepcopy=False))
             if t.counted >= quota and (t.running == 0 or round_ == last):
                 break
             if t.counted + t.running < quota:
-                study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
+                _optimize_one(study, objective, callbacks, job)
                 continue
             if round_ == last and job.storage is None:
                 break                    # this machine's other workers finish the rest
@@ -96,32 +100,46 @@ def run_worker(job: WorkerJob, on_trial_end: Callable[[], None] | None = None) -
             time.sleep(POLL_SECONDS)
 
 
+def _optimize_one(study: optuna.Study, objective: Objective, callbacks: list,
+                  job: WorkerJob) -> None:
+    """One trial; a failed write of the journal (disk full) becomes a WriteError naming
+    it, whatever Optuna made of it (it may raise an AssertionError in its place)."""
+    try:
+        study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
+        cause = objective.write_failed
+    except Exception as e:  # noqa: BLE001 — looked through for the OSError behind it
+        cause = _os_error(e)
+        if cause is None:
+            raise
+    if cause is not None:
+        where = Path(job.search_dir) / JOURNAL if job.storage is None else "--storage"
+        raise WriteError(where, cause) from None
+
+
+def _os_error(e: BaseException | None) -> OSError | None:
+    """The OSError ``e`` is, or was raised while handling (or from), if any."""
+    seen = 0
+    while e is not None and seen < 20:
+        if isinstance(e, OSError):
+            return e
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return None
+
+
 def _n_trials(storage: optuna.storages.BaseStorage, name: str) -> int:
     """Trials already in a study (so a resumed TPE worker does not replay its first draws)."""
     study = find_study(storage, name)
     return len(study.get_trials(deepcopy=False)) if study is not None else 0
 
 
-def worker_main(job: WorkerJob) -> None:
-    """Entry point of a spawned worker process; dies with its parent. (Its trials train
-    on one BLAS thread: :func:`dlexp.train.setup.train_model` sees to that.)"""
-    stop_with_parent()
-    signal.signal(signal.SIGINT, _interrupt_once)
-    signal.signal(signal.SIGTERM, _interrupt_once)
+def worker_main(job: WorkerJob, shared) -> None:
+    """Entry point of a spawned worker process: shares the parent's stop record
+    (``shared``) and dies with it. (Its trials train on one BLAS thread:
+    :func:`dlexp.train.setup.train_model` sees to that.)"""
+    signals.install(shared)
+    signals.stop_with_parent()
     try:
         run_worker(job)
-    except KeyboardInterrupt:
-        sys.exit(130)
-
-
-def _interrupt_once(signum, frame) -> None:
-    """First SIGINT/SIGTERM stops the current trial; later ones are ignored while it ends."""
-    signal.signal(signal.SIGINT, _ignore)
-    signal.signal(signal.SIGTERM, _ignore)
-    raise KeyboardInterrupt
-
-
-def _ignore(signum, frame) -> None:
-    """A Python-level no-op (SIG_IGN set inside a handler makes Python warn of a race)."""
-
-
+    except DlexpError as e:             # one line, as the command line prints it
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Iterable
 
 from dlexp.errors import ConfigError, RunError
+from dlexp.io import read_jsonl
 
 
 def new_run_dir(root: Path, name: str) -> Path:
@@ -76,7 +77,18 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-# --- reading a run's settings back (for labels and reports) ---------------------------
+# --- reading a run's files back (for figures, labels and reports) ---------------------
+
+METRICS_SHAPE = {"epoch": int, "step": int, **{f"{split}_{m}": (float, None)
+                                               for split in ("train", "val")
+                                               for m in ("loss", "acc")}}
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    """The whole evaluation records of ``run_dir/metrics.jsonl``, in order; a torn or
+    misshapen line (no ``epoch``, a text where a number belongs) is left out."""
+    return read_jsonl(Path(run_dir) / "metrics.jsonl", METRICS_SHAPE)
+
 
 def flat_config(run_dir: Path) -> dict:
     """A run's config.yaml as ``{"dotted.key": value}``; {} if it has none (yet)."""

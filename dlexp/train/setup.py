@@ -14,7 +14,6 @@ import numpy as np
 from dlexp.config import Config
 from dlexp.data.splits import Splits
 from dlexp.nn.model import DECAY_MASK, MLP
-from dlexp.nn.sparse import sparse_start
 from dlexp.optim.optimizers import build_optimizer
 from dlexp.optim.schedules import make_schedule
 from dlexp.optim.transforms import GradientTransformation, Schedule
@@ -41,41 +40,33 @@ def split_seed(cfg: Config) -> int:
     return cfg.seed if cfg.data.split_seed is None else cfg.data.split_seed
 
 
-def build_model(cfg: Config, input_size: int, output_size: int, s: Streams,
-                input_order: np.ndarray | None = None, sparse_from: int | None = None
-                ) -> MLP:
-    """The configured MLP: weights from the ``init`` stream, masks from ``dropout``;
-    ``input_order`` and ``sparse_from`` as the data's (``Splits``)."""
+def build_model(cfg: Config, input_size: int, output_size: int, s: Streams) -> MLP:
+    """The configured MLP: weights from the ``init`` stream, masks from ``dropout``."""
     return MLP(cfg.model, input_size, output_size, s.init, np.dtype(cfg.dtype),
-               dropout_rng=s.dropout, input_order=input_order, sparse_from=sparse_from)
-
-
-def sparse_from(data: Splits, batch_size: int) -> int | None:
-    """Where ``data``'s rarely lit training columns start, if multiplying them per batch
-    pays at ``batch_size`` (:func:`dlexp.nn.sparse.sparse_start`); None without lit
-    counts, or for training images with a negative (or NaN) value: the sparse path finds
-    a batch's lit columns by their sums."""
-    counts, x = data.lit_counts, data.x_train
-    if counts is None or len(counts) != x.shape[1] or not x.min(initial=0) >= 0:
-        return None
-    return sparse_start(counts, x.shape[0], batch_size)
+               dropout_rng=s.dropout)
 
 
 def build_model_for(cfg: Config, data: Splits, s: Streams) -> MLP:
-    """The configured MLP for ``data``: its inputs in the data's column order
-    (``Splits.input_order``), its rarely lit columns multiplied per batch where that
-    pays (:func:`sparse_from` at the configured batch size), 10 classes."""
-    return build_model(cfg, data.n_inputs, 10, s, data.input_order,
-                       sparse_from(data, cfg.training.batch_size))
+    """The configured MLP for ``data``: one input per pixel, 10 classes."""
+    return build_model(cfg, data.x_train.shape[1], 10, s)
 
 
 def build_optimizer_for(cfg: Config, n_train: int) -> tuple[GradientTransformation, Schedule]:
     """The configured optimiser (with L2/L1 in front) and its learning-rate schedule."""
     o, r = cfg.optimizer, cfg.regularization
-    per_epoch, total = plan_steps(n_train, cfg.training)
+    t = cfg.training
+    per_epoch, total = plan_steps(n_train, t.batch_size, t.epochs, t.iterations)
     schedule = make_schedule(o.schedule.name, o.lr, per_epoch, total, **o.schedule.settings)
     opt = build_optimizer(o.name, schedule, l2=r.l2, l1=r.l1, mask=DECAY_MASK, **o.hyper)
     return opt, schedule
+
+
+def fit_options(cfg: Config) -> dict:
+    """The config's training and regularization settings as :func:`fit`'s keywords."""
+    t, r = cfg.training, cfg.regularization
+    return dict(batch_size=t.batch_size, epochs=t.epochs, iterations=t.iterations,
+                eval_every=t.eval_every, train_eval=t.train_eval,
+                l2=r.l2, l1=r.l1, decay_all=r.decay_all)
 
 
 def train_model(cfg: Config, data: Splits, s: Streams, callbacks: tuple[Callback, ...] = ()
@@ -100,5 +91,5 @@ def train_model(cfg: Config, data: Splits, s: Streams, callbacks: tuple[Callback
     with threadpool_limits(limits=1, user_api="blas"), \
             np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         state = fit(model, optimizer, schedule, data.x_train, data.y_train, data.x_val,
-                    data.y_val, cfg.training, cfg.regularization, s.order, tuple(callbacks))
+                    data.y_val, rng=s.order, callbacks=tuple(callbacks), **fit_options(cfg))
     return model, state

@@ -1,18 +1,20 @@
-"""Stopping a run cleanly on Ctrl-C (SIGINT) or ``kill`` (SIGTERM).
+"""One way to stop, for every command: Ctrl-C (SIGINT) and ``kill`` (SIGTERM).
 
-While training, the :class:`StopOnSignal` callback turns the first SIGINT or SIGTERM
-into a request: the current update finishes, then ``fit`` stops with status
-``interrupted`` — the weights are never left half-updated. A second signal raises
-KeyboardInterrupt at once. :func:`interrupt_on_sigterm` makes SIGTERM act like Ctrl-C
-elsewhere, e.g. in worker processes and evaluations: it raises :class:`Terminated`, a
-KeyboardInterrupt that still says which signal it was.
+Inside :func:`stoppable` (around every CLI command, :func:`~dlexp.train.runner.train_run`,
+comparisons and searches):
 
-While the final files are written, :func:`hold_interrupts` makes the first SIGINT or
-SIGTERM wait until the writes are done (then it is raised as KeyboardInterrupt), so a
-run folder never lacks its summary; a second signal in that window interrupts at once,
-so pressing Ctrl-C twice always ends the process.
+* the **first** SIGINT or SIGTERM is only recorded: :func:`requested` returns its number.
+  Training checks it after every update (:class:`StopOnRequest`) and ends with status
+  ``interrupted by SIGINT`` (or SIGTERM); comparisons and searches start nothing new;
+  every file is then written as usual.
+* a **second** signal ends the process at once, exit code 130, after removing the
+  temporary file of any write in progress (:func:`dlexp.io.discard_pending`): every
+  file is whole or absent, never half-written.
 
-Both do nothing outside the main thread (only it receives signals).
+The handler never raises, so no KeyboardInterrupt can land in an import, a ``finally``
+or a half-done write. Worker processes share the record with their parent through a
+``multiprocessing.Value`` (:func:`install` with ``shared``): a stop requested in any of
+them stops all, and each process counts only the signals it received itself.
 """
 
 from __future__ import annotations
@@ -24,16 +26,26 @@ import sys
 import threading
 from typing import Iterator
 
+from dlexp.io import discard_pending
 from dlexp.train.loop import Callback, FitState
 
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised inside :func:`interrupt_on_sigterm` as Ctrl-C raises KeyboardInterrupt."""
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def signal_of(exc: KeyboardInterrupt) -> int:
-    """The signal behind ``exc``: SIGTERM for :class:`Terminated`, else SIGINT."""
-    return signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+class _Record:
+    """A process-local stand-in for a shared ``multiprocessing.Value('i')``."""
+
+    value = 0
+
+
+_record = _Record()
+_received = 0                         # signals this process received itself
+_previous: dict | None = None         # the handlers to restore (None: not installed)
+
+
+def requested() -> int:
+    """The signal that asked to stop (SIGINT or SIGTERM), 0 if none has."""
+    return _record.value
 
 
 def interrupted_by(signum: int) -> str:
@@ -41,57 +53,75 @@ def interrupted_by(signum: int) -> str:
     return f"interrupted by {signal.Signals(signum).name}" if signum else "interrupted by the user"
 
 
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
+def _handler(signum: int, frame) -> None:
+    global _received
+    _received += 1
+    if _received > 1:
+        discard_pending()
+        os._exit(130)
+    if not _record.value:
+        _record.value = signum
+
+
+def install(shared=None) -> None:
+    """Handle SIGINT/SIGTERM as the module says, for good (worker processes); ``shared``:
+    a ``multiprocessing.Value('i')`` the record lives in. Signals set to be ignored
+    (``nohup``) stay ignored."""
+    global _previous, _record, _received
+    if shared is not None:
+        _record = shared
+    _received = 0
+    _previous = {s: signal.signal(s, _handler) for s in SIGNALS
+                 if signal.getsignal(s) is not signal.SIG_IGN}
 
 
 @contextlib.contextmanager
-def interrupt_on_sigterm() -> Iterator[None]:
-    """Inside the block SIGTERM raises KeyboardInterrupt, as Ctrl-C does (main thread)."""
-    if not _main_thread():
+def stoppable() -> Iterator[None]:
+    """Within the block, signals stop work as the module says (main thread; nested
+    blocks share the outer one). Leaving the outermost block forgets the request."""
+    global _previous, _record, _received
+    if _previous is not None or threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def handler(signum, frame):
-        signal.signal(signal.SIGTERM, previous)      # a second SIGTERM behaves as before
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, handler)
+    install()
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def hold_interrupts() -> Iterator[None]:
-    """Defer the first SIGINT/SIGTERM to the end of the block; a second one acts at once."""
-    if not _main_thread():
-        yield
-        return
-    held: list[int] = []
-
-    def handler(signum, frame):
-        held.append(signum)
-        if len(held) > 1:
-            raise KeyboardInterrupt
-
-    names = [s for s in (signal.SIGINT, signal.SIGTERM)
-             if signal.getsignal(s) is not signal.SIG_IGN]     # ignored stays ignored
-    previous = {s: signal.signal(s, handler) for s in names}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
+        for s, h in (_previous or {}).items():
             signal.signal(s, h)
-    if held:
-        raise KeyboardInterrupt
+        _previous, _record, _received = None, _Record(), 0
+
+
+@contextlib.contextmanager
+def sharing(shared) -> Iterator[None]:
+    """Keep this process's record in ``shared`` (a ``multiprocessing.Value('i')`` its
+    workers also hold) for the duration of the block."""
+    global _record
+    before = _record
+    shared.value = before.value
+    _record = shared
+    try:
+        yield
+    finally:
+        before.value = shared.value
+        _record = before
+
+
+class StopOnRequest(Callback):
+    """Stop training after the current update once a stop is requested (before the first
+    update if it already was); the run's status is ``interrupted``."""
+
+    def on_train_begin(self, state: FitState) -> None:
+        self.on_step_end(state, 0.0)
+
+    def on_step_end(self, state: FitState, loss: float) -> None:
+        if requested() and state.status == "running":
+            state.status, state.stop = "interrupted", interrupted_by(requested())
 
 
 def stop_with_parent(signum: int = signal.SIGTERM) -> None:
     """In a worker process: ask Linux to send ``signum`` when the parent dies (``kill -9``
-    of ``dlexp search`` or of a comparison), so no orphan keeps training or writing.
-    SIGTERM lets the worker record what it was doing; SIGKILL ends it at once."""
+    of ``dlexp search`` or of a comparison), so no orphan keeps training or writing."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
@@ -101,31 +131,3 @@ def stop_with_parent(signum: int = signal.SIGTERM) -> None:
         return
     if os.getppid() == 1:                # the parent was already gone
         os.kill(os.getpid(), signum)
-
-
-class StopOnSignal(Callback):
-    """First SIGINT/SIGTERM: stop after the current update; a second: stop at once."""
-
-    def __init__(self) -> None:
-        self.signalled: int | None = None
-        self.previous: dict = {}
-
-    def _handler(self, signum, frame) -> None:
-        if self.signalled is not None:
-            raise KeyboardInterrupt
-        self.signalled = signum
-
-    def on_train_begin(self, state: FitState) -> None:
-        if _main_thread():
-            self.previous = {s: signal.signal(s, self._handler)
-                             for s in (signal.SIGINT, signal.SIGTERM)
-                             if signal.getsignal(s) is not signal.SIG_IGN}
-
-    def on_step_end(self, state: FitState, loss: float) -> None:
-        if self.signalled is not None:
-            state.status, state.stop = "interrupted", interrupted_by(self.signalled)
-
-    def on_train_end(self, state: FitState) -> None:
-        for s, h in self.previous.items():
-            signal.signal(s, h)
-        self.previous = {}

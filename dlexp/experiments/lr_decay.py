@@ -1,0 +1,70 @@
+"""The ``lr-decay`` preset: learning-rate schedules on one budget (§6.1.5: "learning
+rate decay — learn with a large rate first, then smaller and smaller").
+
+Base config ``configs/compare-optimizers.yaml`` (784-100×4-10 ReLU, He init, batch
+128, 2000 updates ≈ 4.7 epochs) and, for SGD and Momentum, one variant per schedule of
+:mod:`dlexp.optim.schedules` (label ``<optimizer>_<schedule>``). Each schedule's
+settings are fitted to the run's length of E epochs (e = epoch, T = all updates) so
+that every decay ends near η₀/10:
+
+    constant     η₀                       step         η₀ · 0.3^⌊e / ⌈E/3⌉⌉
+    exponential  η₀ · (0.1^(1/E))^e       inverse_time η₀ / (1 + (9/E) e)
+    cosine       η₀ (1 + cos(π t / T)) / 2      (to 0)
+
+η₀ is large enough that the noise of the last updates limits the loss (SGD 0.1,
+Momentum 0.02 — an effective 0.2 with μ = 0.9): the regime decay is for. The result is
+each variant's final loss (``final_train_loss``: the mean minibatch loss of the last
+100 updates) and validation accuracy, over the seeds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+from dlexp.config import config_from_dict
+from dlexp.data.splits import val_count
+from dlexp.experiments.report import Plan
+from dlexp.experiments.variants import Variant, seeded
+from dlexp.train.loop import plan_steps
+
+NAME = "lr-decay"
+CONFIG = "compare-optimizers"
+LABEL_COLUMN = "variant"
+SCHEDULES = ("constant", "step", "exponential", "inverse_time", "cosine")
+BASE_LR = {"sgd": 0.1, "momentum": 0.02}
+MNIST_TRAIN = 60_000                    # images in MNIST's training file
+
+
+def schedule_settings(name: str, epochs: float) -> dict[str, Any]:
+    """``{"name": …, settings}`` of schedule ``name`` over a run of ``epochs`` epochs."""
+    e = max(epochs, 1.0)
+    settings = {"step": {"every": max(1, math.ceil(e / 3)), "gamma": 0.3},
+                "exponential": {"gamma": round(0.1 ** (1 / e), 4)},
+                "inverse_time": {"k": round(9 / e, 4)}}.get(name, {})
+    return {"name": name, **settings}
+
+
+def run_epochs(base: Mapping) -> float:
+    """Epochs of one run of the raw ``base`` config (its updates / updates per epoch)."""
+    cfg = config_from_dict(dict(base), "base config")
+    pool = cfg.data.train_size or MNIST_TRAIN
+    n_train = pool - val_count(cfg.data.val_size, pool)
+    per_epoch, total = plan_steps(n_train, cfg.training)
+    return total / per_epoch
+
+
+def decay_variants(seeds: Sequence[int] | None, epochs: float,
+                   optimizers: Sequence[str] = tuple(BASE_LR),
+                   schedules: Sequence[str] = SCHEDULES) -> list[Variant]:
+    """One variant per optimiser × schedule × seeds, on runs of ``epochs`` epochs."""
+    return [v for o in optimizers for s in schedules
+            for v in seeded(f"{o}_{s}", {"optimizer.name": o, "optimizer.lr": BASE_LR[o],
+                                         "optimizer.schedule": schedule_settings(s, epochs)},
+                            seeds)]
+
+
+def plan(base: Mapping, seeds: Sequence[int] | None) -> Plan:
+    """The preset's comparison on ``base``, for ``run_and_report``."""
+    return Plan(NAME, decay_variants(seeds, run_epochs(base)), LABEL_COLUMN,
+                figures=("comparison", "sub_runs", "schedules"), columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc"))

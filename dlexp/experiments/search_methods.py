@@ -1,0 +1,201 @@
+"""The ``search-methods`` preset: grid, random and TPE search at equal budget (§6.5.2:
+"random sampling tends to give better results than a regular grid search, because
+hyperparameters differ in how much they matter").
+
+The trial is the book's search trial (``configs/search.yaml``: 400 training and 100
+validation images, 784-100×6-10 ReLU, SGD, 50 epochs), scored by its final validation
+accuracy; every trial starts from the same initial weights, so a trial's score depends
+on its hyperparameters only. The space is the config's ``search:`` section (each key
+log-uniform between ``low`` and ``high``: the book's lr ∈ [1e-6, 1e-2] and weight decay
+∈ [1e-8, 1e-4]). Three samplers of Optuna share a budget of n = side² trials:
+
+    grid     side values per key, log-spaced from low to high (``np.logspace``), every
+             combination once, in an order drawn from the search seed
+    random   each key drawn log-uniformly, independently
+    tpe      Optuna's Tree-structured Parzen Estimator
+
+each repeated for ``searches`` search seeds (0, 1, …). Per search: the best-so-far curve
+b_k = max of the first k scores, the number of distinct values it tried of each key, and
+the keys' importances (``optuna.importance``: fANOVA when scikit-learn is installed,
+else PED-ANOVA, named in the output). Files: ``studies/<method>-seed<k>.json`` (one per
+search, written when it ends: a resumed run skips it), ``best_so_far.csv`` (method,
+trial, mean, min, max over the searches) and ``search_methods.json`` (per method: final
+best mean/min/max, distinct values and importances, each a mean over the searches).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from dlexp.errors import ConfigError
+from dlexp.experiments.pool import default_jobs
+from dlexp.io import read_json, write_json
+from dlexp.train.rundir import run_meta
+
+NAME = "search-methods"
+CONFIG = "search"
+METHODS = ("grid", "random", "tpe")
+SIDE = 10                           # grid values per key: 10 × 10 = 100 trials
+SEARCHES = 5                        # search seeds per method
+
+
+def search_space(base: Mapping) -> dict[str, tuple[float, float]]:
+    """``{key: (low, high)}`` of the base's ``search:`` section (log-uniform keys only)."""
+    space = {}
+    for key, spec in (base.get("search") or {}).items():
+        if not isinstance(spec, Mapping) or spec.get("distribution") != "log_uniform":
+            raise ConfigError(f"search.{key}: this preset searches log_uniform keys only")
+        space[key] = (float(spec["low"]), float(spec["high"]))
+    if not space:
+        raise ConfigError("the base config has no search: section to search")
+    return space
+
+
+def sampler(method: str, space: Mapping[str, tuple[float, float]], side: int, seed: int):
+    """The Optuna sampler of ``method`` (module docstring)."""
+    import optuna
+    if method == "grid":
+        values = {k: np.logspace(math.log10(lo), math.log10(hi), side).tolist()
+                  for k, (lo, hi) in space.items()}
+        return optuna.samplers.GridSampler(values, seed=seed)
+    if method == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if method == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    raise ConfigError(f"unknown search method {method!r}; choose from: {', '.join(METHODS)}")
+
+
+@functools.lru_cache(maxsize=2)
+def _splits(base_yaml: str, data_dir: str):
+    """The trial's data, loaded once per process (``base_yaml``: the hashable base;
+    ``data_dir``: where MNIST is, part of the cache's key)."""
+    import yaml
+    from dlexp.config import config_from_dict
+    from dlexp.train.runner import load_splits
+    raw = {k: v for k, v in yaml.safe_load(base_yaml).items() if k != "search"}
+    return load_splits(config_from_dict(raw, "base config"), progress=False)
+
+
+def run_search(base_yaml: str, method: str, side: int, seed: int, out: Path,
+               known: Path | None = None) -> dict:
+    """One search of side² trials; written to ``out`` (JSON) when it ends. ``known``: a
+    finished search's JSON whose scores are reused for the same hyperparameters (a
+    trial's score depends on them only: the other grid searches visit the same points)."""
+    import optuna
+    import yaml
+    from dlexp.search.objective import trial_config
+    from dlexp.train.setup import streams, train_model
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    from dlexp.data import locate_mnist
+    base = yaml.safe_load(base_yaml)
+    data = _splits(base_yaml, str(locate_mnist(progress=False)))
+    space = search_space(base)
+    seen = {} if known is None else {tuple(sorted(t["params"].items())): t["value"]
+                                     for t in read_json(known)["trials"]}
+
+    def objective(trial) -> float:
+        params = {k: trial.suggest_float(k, lo, hi, log=True) for k, (lo, hi) in space.items()}
+        if tuple(sorted(params.items())) in seen:
+            return seen[tuple(sorted(params.items()))]
+        cfg = trial_config(base, params, f"trial {trial.number}")
+        state = train_model(cfg, data, streams(cfg.seed))[1]
+        acc = state.history[-1]["val_acc"] if state.history else None
+        return float(acc) if state.status == "completed" and acc is not None else 0.0
+
+    study = optuna.create_study(direction="maximize", sampler=sampler(method, space, side, seed))
+    study.optimize(objective, n_trials=side ** len(space))
+    evaluator, name = _evaluator(seed)
+    with warnings.catch_warnings():           # PED-ANOVA warns when all trials tie
+        warnings.simplefilter("ignore")
+        importances = optuna.importance.get_param_importances(study, evaluator=evaluator)
+    result = {"method": method, "seed": seed, "importance_method": name,
+              "importances": importances,
+              "trials": [{"number": t.number, "value": t.value, "params": t.params}
+                         for t in study.trials]}
+    write_json(out, result)
+    return result
+
+
+def _evaluator(seed: int):
+    """fANOVA when scikit-learn is there (it needs it), else PED-ANOVA."""
+    import optuna
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return optuna.importance.PedAnovaImportanceEvaluator(), "ped-anova"
+    return optuna.importance.FanovaImportanceEvaluator(seed=seed), "fanova"
+
+
+def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
+                       searches: int = SEARCHES, jobs: int | None = None) -> dict:
+    """Every method × search seed (the missing ones: a finished search is kept), then the
+    summary files; returns search_methods.json's content."""
+    import yaml
+    search_space(base)                                          # fail before running
+    if side < 2 or searches < 1:
+        raise ConfigError("search-methods: need --side ≥ 2 and --searches ≥ 1")
+    out_dir = Path(out_dir)
+    (out_dir / "studies").mkdir(parents=True, exist_ok=True)
+    if not (out_dir / "meta.json").exists():
+        write_json(out_dir / "meta.json", run_meta(time.time()))
+    base_yaml = yaml.safe_dump(dict(base))
+    tasks = [(m, s, out_dir / "studies" / f"{m}-seed{s}.json")
+             for m in METHODS for s in range(searches)]
+    todo = [t for t in tasks if not t[2].exists()]
+    first_grid = tasks[0][2]                       # grid seed 0: the others reuse its scores
+    workers = max(1, min(jobs or default_jobs(), len(todo) or 1))
+    if workers == 1:                               # in this process, in order
+        for m, s, p in todo:
+            run_search(base_yaml, m, side, s, p,
+                       first_grid if m == "grid" and p != first_grid else None)
+        return summarise(out_dir, [read_json(p) for _, _, p in tasks])
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        later = [t for t in todo if t[0] == "grid" and t[2] != first_grid]
+        running = [pool.submit(run_search, base_yaml, m, side, s, p)
+                   for m, s, p in todo if (m, s, p) not in later]
+        if later:
+            if todo[0] == tasks[0]:
+                running.pop(0).result()            # submitted first: wait for it
+            running += [pool.submit(run_search, base_yaml, m, side, s, p, first_grid)
+                        for m, s, p in later]
+        for f in running:
+            f.result()
+    return summarise(out_dir, [read_json(p) for _, _, p in tasks])
+
+
+def best_so_far(values: list[float | None]) -> np.ndarray:
+    """b_k = max(v_1 … v_k) (a missing value counts as 0)."""
+    return np.maximum.accumulate(np.array([v or 0.0 for v in values], dtype=np.float64))
+
+
+def summarise(out_dir: Path, studies: list[dict]) -> dict:
+    """best_so_far.csv and search_methods.json from the searches' JSON files."""
+    from dlexp.experiments.aggregate import write_table
+    rows, summary = [], {}
+    for method in METHODS:
+        runs = [s for s in studies if s["method"] == method]
+        curves = np.stack([best_so_far([t["value"] for t in s["trials"]]) for s in runs])
+        rows += [{"method": method, "trial": k + 1, "mean": float(c.mean()),
+                  "min": float(c.min()), "max": float(c.max())}
+                 for k, c in enumerate(curves.T)]
+        keys = list(runs[0]["importances"])
+        summary[method] = {
+            "searches": len(runs), "trials": curves.shape[1],
+            "best_mean": float(curves[:, -1].mean()), "best_min": float(curves[:, -1].min()),
+            "best_max": float(curves[:, -1].max()),
+            "distinct": {k: float(np.mean([len({t["params"][k] for t in s["trials"]})
+                                           for s in runs])) for k in keys},
+            "importances": {k: float(np.mean([s["importances"][k] for s in runs]))
+                            for k in keys},
+            "importance_method": runs[0]["importance_method"]}
+    write_table(out_dir / "best_so_far.csv", rows, ["method", "trial", "mean", "min", "max"])
+    write_json(out_dir / "search_methods.json", summary)
+    return summary
