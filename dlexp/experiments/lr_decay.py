@@ -50,7 +50,8 @@ def run_epochs(base: Mapping) -> float:
     cfg = config_from_dict(dict(base), "base config")
     pool = cfg.data.train_size or MNIST_TRAIN
     n_train = pool - val_count(cfg.data.val_size, pool)
-    per_epoch, total = plan_steps(n_train, cfg.training)
+    t = cfg.training
+    per_epoch, total = plan_steps(n_train, t.batch_size, t.epochs, t.iterations)
     return total / per_epoch
 
 

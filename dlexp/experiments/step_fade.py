@@ -47,7 +47,7 @@ from dlexp.io import atomic_write_text, write_json
 from dlexp.nn.model import MLP
 from dlexp.train.loop import Callback, FitState, fit
 from dlexp.train.rundir import run_meta
-from dlexp.train.setup import build_model_for, build_optimizer_for, streams
+from dlexp.train.setup import build_model_for, build_optimizer_for, fit_options, streams
 
 NAME = "step-fade"
 OPTIMIZERS = ("adagrad", "rmsprop")
@@ -90,7 +90,7 @@ def mnist_steps(optimizer: str, iterations: int, seed: int = 0, sets: Sequence[s
     norms = StepNorms(model)
     with threadpool_limits(limits=1, user_api="blas"):
         state = fit(model, opt, schedule, data.x_train, data.y_train, data.x_val[:0],
-                    data.y_val[:0], cfg.training, cfg.regularization, s.order, (norms,))
+                    data.y_val[:0], rng=s.order, callbacks=(norms,), **fit_options(cfg))
     return cfg.optimizer.lr, norms.steps, list(state.step_losses)
 
 
