@@ -291,3 +291,15 @@ def test_plot_names_a_damaged_metrics_file(cli, tmp_path):
     (live / "metrics.jsonl").write_text('{"epoch": 1, "step": 5, "train_lo')
     result = cli("plot", good, live, "-o", tmp_path / "y.png")
     assert result.exit_code == 0 and "live" in result.output   # left out, not damaged
+
+
+def test_a_comparison_names_its_runs_training_loss_one_way():
+    """λ = 0 and λ = 0.1 in one comparison: every run line says 'train objective', not
+    'train loss' for one and 'train objective' for the other."""
+    from dlexp.experiments.report import comparison_loss_name
+    from dlexp.experiments.variants import Variant
+    base = {"name": "t", "training": {"train_eval": "running"}}
+    plain = Variant("l2=0", {"regularization.l2": 0.0})
+    decayed = Variant("l2=0.1", {"regularization.l2": 0.1})
+    assert comparison_loss_name(base, [plain, decayed]) == "train objective since last eval"
+    assert comparison_loss_name(base, [plain]) == "train loss since last eval"

@@ -38,7 +38,8 @@ from dlexp.experiments.aggregate import check_band
 from dlexp.experiments.compare import CompareResult, preset_config, run_compare
 from dlexp.experiments.tables import print_rows, say
 from dlexp.experiments.variants import (Variant, check_vary_keys, grid, label_text,
-                                        optimizer_notes, parse_vary, seeds_for)
+                                        optimizer_notes, parse_vary, seeds_for,
+                                        variant_config)
 from dlexp.fmt import fmt
 from dlexp.train.progress import RunsTicker, unfinished_runs
 from dlexp.train.rundir import has_weight_decay, train_evals
@@ -106,6 +107,7 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
     """Steps 1–6 of the module docstring; returns the exit code."""
     check_band(opts.band)
     total, done, where, live = len(plan.variants), [0], [], []
+    names = [comparison_loss_name(base, plan.variants)]        # one label for every run
 
     def start(out_dir: Path, kept: int) -> None:      # every variant's config is valid
         where.append(out_dir)
@@ -121,7 +123,7 @@ def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
 
     def progress(record: dict) -> None:
         done[0] += 1
-        loss_name = train_loss_name(where[0] / record["run"]) if where else "train loss"
+        loss_name = names[0] if names else "train loss"
         wall = ""
         for ticker in live:
             ticker.finished(record["status"])
@@ -227,6 +229,16 @@ def run_line(r: dict, train_loss: str = "train loss") -> str:
     if r["status"] != "completed" and r.get("error"):
         parts.append(_short(r["error"]))
     return "  ".join(parts)
+
+
+def comparison_loss_name(base: dict, variants: Sequence[Variant]) -> str:
+    """One name for the ``final_train_loss`` of every run of a comparison: ``train
+    objective`` if any variant has weight decay, then how the runs measure it."""
+    configs = [variant_config(base, v) for v in variants]
+    decay = any(c.regularization.l2 > 0 or c.regularization.l1 > 0 for c in configs)
+    modes = {c.training.train_eval for c in configs}
+    how = TRAIN_EVAL.get(modes.pop(), "") if len(modes) == 1 else ""
+    return f"train {'objective' if decay else 'loss'} {how}".strip()
 
 
 def train_loss_name(run_dir: Path) -> str:
