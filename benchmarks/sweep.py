@@ -13,10 +13,12 @@ Points (He-normal ReLU nets, SGD η 0.01 unless stated, float32 unless stated):
 The images are MNIST standardised per pixel (x − mean) / std over the training set (a
 pixel that never varies stays 0), so no input is sparse. Each engine runs in its own
 process with one BLAS/intra-op thread, the same initial weights and the same batch
-order. A round is a fixed number of training steps (about 40 GFLOP of matrix products
-at float32, so about a second) by each engine in turn, the order alternating; the ratio
+order. A round is a fixed number of training steps (about 15 GFLOP of matrix products
+at float32, half a second or so) by each engine in turn, the order alternating; the ratio
 dlexp / PyTorch is taken per round and summarised by its median and range, after one
-untimed warm-up round. Both engines do the same work a step: gather the batch, forward,
+untimed warm-up round. Both the process CPU time (the main figure: on a machine shared
+with other work it counts only what the engine itself computed) and the wall time are
+taken. Both engines do the same work a step: gather the batch, forward,
 loss as a Python float, backward, optimiser step, running accuracy.
 """
 
@@ -83,7 +85,7 @@ class Impl:
     def __init__(self, data, engine: str = "dlexp", threads: int = 1) -> None:
         self.engine = engine
         self.x64 = standardised(data.x_train)
-        self.y = np.asarray(data.y_train, dtype=np.int64)
+        self.y = np.array(data.y_train, dtype=np.int64)                # writable
         if engine == "torch":
             import torch
             torch.set_num_threads(threads)
@@ -103,13 +105,13 @@ class Impl:
             from dlexp.optim import build_optimizer
             self.opt = build_optimizer(p.optimizer, p.lr)
 
-    def run(self, steps: int) -> float:
-        """Seconds for ``steps`` training steps."""
+    def run(self, steps: int) -> tuple[float, float]:
+        """(CPU seconds, wall seconds) for ``steps`` training steps."""
         from threadpoolctl import threadpool_limits
         with threadpool_limits(1, user_api="blas"):
-            t0 = time.perf_counter()
+            cpu, wall = time.process_time(), time.perf_counter()
             self._torch_steps(steps) if self.engine == "torch" else self._dlexp_steps(steps)
-            return time.perf_counter() - t0
+            return time.process_time() - cpu, time.perf_counter() - wall
 
     def _dlexp_steps(self, steps: int) -> None:
         from dlexp.train.loop import fit
@@ -119,18 +121,18 @@ class Impl:
     def _torch_setup(self) -> None:
         import torch
         p, state = self.p, self.model.state()
-        torch.set_default_dtype(getattr(torch, p.dtype))
+        dt = getattr(torch, p.dtype)
         mods: list = []
         n = len(p.hidden) + 1
         for i in range(1, n + 1):
             W = state[f"W{i}"]
-            lin = torch.nn.Linear(*W.shape)
+            lin = torch.nn.Linear(*W.shape, dtype=dt)
             with torch.no_grad():
                 lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
                 lin.bias.zero_()
             mods.append(lin)
             if i < n:
-                mods += [torch.nn.BatchNorm1d(W.shape[1])] if p.batchnorm else []
+                mods += [torch.nn.BatchNorm1d(W.shape[1], dtype=dt)] if p.batchnorm else []
                 mods.append(torch.nn.ReLU())
                 mods += [torch.nn.Dropout(p.dropout)] if p.dropout else []
         self.net = torch.nn.Sequential(*mods)
@@ -169,16 +171,20 @@ def sweep(names: list[str], rounds: int, gflop: float, log) -> dict:
             for w in workers.values():
                 w.call("setup", name)
                 w.call("run", steps)                          # warm-up, untimed
-            times: dict[str, list[float]] = {"dlexp": [], "pytorch": []}
+            times: dict[str, list] = {"dlexp": [], "pytorch": []}      # (cpu, wall) a round
             for r in range(rounds):
                 for k in (["dlexp", "pytorch"] if r % 2 == 0 else ["pytorch", "dlexp"]):
                     times[k].append(workers[k].call("run", steps))
-            ratios = [a / b for a, b in zip(times["dlexp"], times["pytorch"])]
-            out["points"][name] = {"point": asdict(p), "steps": steps, "seconds": times,
-                                   "ratio": {"median": statistics.median(ratios),
-                                             "min": min(ratios), "max": max(ratios)}}
-            log(f"{name}: dlexp/PyTorch {statistics.median(ratios):.3f} "
-                f"({min(ratios):.3f}–{max(ratios):.3f}), {steps} steps a round")
+            res = out["points"][name] = {"point": asdict(p), "steps": steps, "seconds": times}
+            for i, clock in enumerate(("cpu", "wall")):
+                ratios = [a[i] / b[i] for a, b in zip(times["dlexp"], times["pytorch"])]
+                res[clock] = {"median": statistics.median(ratios), "min": min(ratios),
+                              "max": max(ratios),
+                              "dlexp": statistics.median(t[i] for t in times["dlexp"]),
+                              "pytorch": statistics.median(t[i] for t in times["pytorch"])}
+            c = res["cpu"]
+            log(f"{name}: dlexp/PyTorch CPU {c['median']:.3f} ({c['min']:.3f}–{c['max']:.3f}), "
+                f"wall {res['wall']['median']:.3f}, {steps} steps a round")
     finally:
         for w in workers.values():
             w.close()
@@ -187,13 +193,13 @@ def sweep(names: list[str], rounds: int, gflop: float, log) -> dict:
 
 def markdown(data: dict) -> str:
     lines = [f"Sweep {data['started']} on {data['machine']}; `{data['command']}`", "",
-             "| point | steps/round | dlexp s | PyTorch s | dlexp / PyTorch (median, range) |",
-             "| --- | --- | --- | --- | --- |"]
+             "| point | steps a round | dlexp CPU s | PyTorch CPU s | dlexp / PyTorch, CPU "
+             "(median, range) | wall (median) |", "| --- | --- | --- | --- | --- | --- |"]
     for name, r in data["points"].items():
-        s, q = r["seconds"], r["ratio"]
-        lines.append(f"| {name} | {r['steps']} | {statistics.median(s['dlexp']):.3f} | "
-                     f"{statistics.median(s['pytorch']):.3f} | **{q['median']:.2f}** "
-                     f"({q['min']:.2f}–{q['max']:.2f}) |")
+        c = r["cpu"]
+        lines.append(f"| {name} | {r['steps']} | {c['dlexp']:.3f} | {c['pytorch']:.3f} | "
+                     f"**{c['median']:.2f}** ({c['min']:.2f}–{c['max']:.2f}) | "
+                     f"{r['wall']['median']:.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -201,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     a = argparse.ArgumentParser(prog="python -m benchmarks.sweep", description=__doc__.split(
         "\n\n")[0])
     a.add_argument("--points", nargs="+", default=list(POINTS), choices=list(POINTS))
-    a.add_argument("--rounds", type=int, default=5)
-    a.add_argument("--gflop", type=float, default=40.0, help="matrix work of one round")
+    a.add_argument("--rounds", type=int, default=9)
+    a.add_argument("--gflop", type=float, default=15.0, help="matrix work of one round")
     a.add_argument("--out", type=Path, default=RESULTS)
     args = a.parse_args(argv)
     from benchmarks import machine

@@ -18,7 +18,12 @@ from __future__ import annotations
 import numbers
 from typing import Any, Sequence
 
+import yaml
+
+from dlexp.errors import ConfigError
+
 FIXED_RANGE = (1e-2, 1e3)        # |x| in [low, high): fixed decimals
+BANDS = ("minmax", "std")        # a figure's band over seeds: min–max, or mean ± std
 
 
 def fmt(value: Any, digits: int = 4) -> str:
@@ -43,3 +48,20 @@ def fmt_column(values: Sequence[Any], digits: int = 4) -> list[str]:
         return texts
     return [f"{float(v):.{max(digits - 1, 0)}e}" if r else t
             for v, r, t in zip(values, reals, texts)]
+
+
+def value_text(value: Any) -> str:
+    """A value as written in YAML (``true``, ``0.01``, ``[100, 100]``)."""
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+
+
+def rank_key(row: dict) -> tuple:
+    """Sort key of search trial rows, best first: higher val_acc, then earlier round and
+    number (the order of every table and figure of a search)."""
+    return -row["val_acc"], row["round"], row["number"]
+
+
+def check_band(band: str) -> None:
+    """Raise ConfigError unless ``band`` is one of :data:`BANDS`."""
+    if band not in BANDS:
+        raise ConfigError(f"--band {band!r}: choose one of {', '.join(BANDS)}")

@@ -12,8 +12,10 @@ loss of a diverged run) becomes ``null``, so every line parses with any JSON rea
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import fcntl
+import io
 import json
 import math
 import os
@@ -215,8 +217,6 @@ def _jsonable(x: Any) -> Any:
 
 def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> None:
     """Write dict rows as CSV atomically; columns default to the first row's keys."""
-    import csv
-    import io
     columns = columns or (list(rows[0]) if rows else [])
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
@@ -240,3 +240,11 @@ def folder_lock(folder: Path, what: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)                    # releases the lock
+
+
+def read_csv(path: Path, optional: bool = False) -> list[dict[str, str]]:
+    """The rows of a CSV file; ``optional``: no rows when the file is not there."""
+    if optional and not Path(path).is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dlexp.config import load_config
-from dlexp.experiments.compare import run_compare
+from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
 from dlexp.experiments.variants import grid
 from dlexp.search.journal import JOURNAL, whole_records_end
 from dlexp.search.runner import run_search
@@ -88,14 +88,21 @@ def test_a_damaged_compare_json_is_one_line(tiny_data_env, tmp_path, content):
     assert caught.value.exit_code == 2
 
 
-def test_misshapen_runs_jsonl_lines_are_rerun(tiny_data_env, tmp_path):
+def run_compare(base, variants, **opts):
+    """A sweep named ``compare`` of ``variants``; ``opts`` as CompareOptions takes them."""
+    return run_sweep(base, Sweep("compare", variants), CompareOptions(**opts))
+
+
+def test_misshapen_runs_jsonl_lines_are_rerun(tiny_data_env, tmp_path, capsys):
     variants = grid({"optimizer.lr": [0.1, 0.05]})
     d = run_compare(TINY, variants, out_dir=tmp_path / "c", jobs=1).dir
     first, second = (d / "runs.jsonl").read_text().splitlines()
     (d / "runs.jsonl").write_text(first + "\n" + json.dumps({"run": 5}) + "\n[]\n")
-    redone = []
-    result = run_compare(TINY, variants, jobs=1, resume=d, on_done=redone.append)
-    assert [r["run"] for r in redone] == ["0.05"] and result.status == "completed"
+    capsys.readouterr()
+    result = run_compare(TINY, variants, jobs=1, resume=d)
+    redone = [line.split()[1] for line in capsys.readouterr().err.splitlines()
+              if line.startswith("[")]                     # "[k/n] run: status …"
+    assert redone == ["0.05:"] and result.status == "completed"
 
 
 def test_dlexp_runs_lists_every_folder_and_marks_the_damaged_ones(tiny_data_env,

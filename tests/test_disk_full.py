@@ -89,8 +89,12 @@ def test_a_failed_append_never_joins_the_next_line(tmp_path, monkeypatch):
 
 def test_disk_full_in_a_comparison_fails_that_sub_run_and_resume_finishes_it(
         tiny_data_env, tmp_path, monkeypatch):
-    from dlexp.experiments.compare import run_compare
+    from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
     from dlexp.experiments.variants import grid
+
+    def run_compare(base, variants, **opts):
+        return run_sweep(base, Sweep("compare", variants), CompareOptions(**opts))
+
     tiny = {"name": "tiny", "seed": 3, "data": {"val_size": 40}, "model": {"hidden": [8]},
             "training": {"iterations": 8, "batch_size": 20, "eval_every": 4}}
     variants = grid({"optimizer.lr": [0.1, 0.05]})

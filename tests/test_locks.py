@@ -10,7 +10,7 @@ import pytest
 
 from dlexp.config import load_config
 from dlexp.errors import ConfigError, RunError
-from dlexp.experiments.compare import run_compare
+from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
 from dlexp.experiments.variants import grid
 from dlexp.io import folder_lock
 from dlexp.train.runner import train_run
@@ -36,6 +36,10 @@ def test_a_folder_lock_refuses_a_second_holder_and_is_released(tmp_path):
 
 def test_a_refused_comparison_resume_changes_nothing(tiny_data_env, tmp_path):
     variants = grid({"optimizer.lr": [0.1, 0.05]})
+
+    def run_compare(base, variants, **opts):
+        return run_sweep(base, Sweep("compare", variants), CompareOptions(**opts))
+
     d = run_compare(TINY, variants, out_dir=tmp_path / "c", jobs=1).dir
     lines = (d / "runs.jsonl").read_text().splitlines()
     (d / "runs.jsonl").write_text(lines[0] + "\n")       # the second run left to do

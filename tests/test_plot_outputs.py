@@ -144,7 +144,7 @@ def test_comparison_with_a_run_cut_short_early_still_gets_its_figure(tmp_path):
 
 
 def test_progress_line_names_how_the_train_loss_was_measured(tmp_path):
-    from dlexp.experiments.report import run_line, train_loss_name
+    from dlexp.experiments.tables import run_line, train_loss_name
     record = {"status": "completed", "final_train_loss": 0.25, "best_val_acc": 0.9}
     assert train_loss_name(fake_run(tmp_path / "f", "full")) == "train loss (whole set)"
     assert train_loss_name(fake_run(tmp_path / "r", "running")) == (
@@ -296,10 +296,9 @@ def test_plot_names_a_damaged_metrics_file(cli, tmp_path):
 def test_a_comparison_names_its_runs_training_loss_one_way():
     """λ = 0 and λ = 0.1 in one comparison: every run line says 'train objective', not
     'train loss' for one and 'train objective' for the other."""
-    from dlexp.experiments.report import comparison_loss_name
-    from dlexp.experiments.variants import Variant
-    base = {"name": "t", "training": {"train_eval": "running"}}
-    plain = Variant("l2=0", {"regularization.l2": 0.0})
-    decayed = Variant("l2=0.1", {"regularization.l2": 0.1})
-    assert comparison_loss_name(base, [plain, decayed]) == "train objective since last eval"
-    assert comparison_loss_name(base, [plain]) == "train loss since last eval"
+    from dlexp.config import config_from_dict
+    from dlexp.experiments.tables import comparison_loss_name
+    plain, decayed = (config_from_dict({"training": {"train_eval": "running"},
+                                        "regularization": {"l2": l2}}) for l2 in (0.0, 0.1))
+    assert comparison_loss_name([plain, decayed]) == "train objective since last eval"
+    assert comparison_loss_name([plain]) == "train loss since last eval"

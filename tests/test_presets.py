@@ -15,7 +15,7 @@ from dlexp.data.mnist import MnistArrays
 from dlexp.data.splits import make_splits
 from dlexp.errors import ConfigError
 from dlexp.experiments import batchnorm, book, ensemble, inits, overfit
-from dlexp.experiments.compare import preset_config
+from dlexp.experiments.sweep import preset_config
 from dlexp.experiments.variants import variant_config
 from dlexp.nn.model import MLP
 from dlexp.train.runner import load_splits

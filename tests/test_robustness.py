@@ -24,7 +24,8 @@ from dlexp.errors import ConfigError, WriteError
 from dlexp.io import append_jsonl, atomic_write_text, read_jsonl, write_json
 from dlexp.nn.model import MLP, ModelSpec
 from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
-from dlexp.optim.schedules import SCHEDULE_SETTINGS, SCHEDULES
+from dlexp.config_schema import schedule_settings
+from dlexp.optim.schedules import SCHEDULES
 from dlexp.train.loop import fit
 from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
 
@@ -292,8 +293,8 @@ SECTION_KEYS["optimizer"] = (["name", "schedule"]
 TOP_KEYS = ["name", "seed", "dtype", *SECTION_KEYS]          # not `search`: dlexp.search's own
 LEAF_KEYS = TOP_KEYS + [f"{s}.{k}" for s, keys in SECTION_KEYS.items() for k in keys] + [
     "training.early_stopping.patience", "training.early_stopping.min_delta",
-    "optimizer.schedule.name"] + [f"optimizer.schedule.{k}" for spec in SCHEDULE_SETTINGS.values()
-                                  for k in spec]
+    "optimizer.schedule.name"] + [f"optimizer.schedule.{k}" for n in SCHEDULES
+                                  for k in schedule_settings(n)]
 NAMES = ["adam", "sgd", "cosine", "step", "relu", "he_normal", "normal", "float64", "first",
          "running", "book", "tiny"]
 

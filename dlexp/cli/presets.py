@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from dlexp.cli import app, handle_errors
+from dlexp.cli.app import app, handle_errors
 from dlexp.cli.helptext import examples
 from dlexp.cli.options import CONFIG, SET, comparison_options
 from dlexp.bundled import config_path
 from dlexp.experiments import book
 
 if TYPE_CHECKING:
-    from dlexp.experiments.report import CompareOptions
+    from dlexp.experiments.sweep import CompareOptions
 
 
 @app.command("compare-inits",

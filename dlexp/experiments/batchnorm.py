@@ -31,10 +31,10 @@ import numpy as np
 
 from dlexp.errors import ConfigError
 from dlexp.experiments import book
-from dlexp.experiments.aggregate import extend_summary, read_csv, write_table
-from dlexp.experiments.compare import CompareResult
+from dlexp.experiments.aggregate import extend_summary, write_table
+from dlexp.io import read_csv
+from dlexp.experiments.sweep import CompareResult, Sweep
 from dlexp.experiments.variants import Variant, grid
-from dlexp.experiments.report import Plan
 from dlexp.experiments.tables import print_rows
 from dlexp.fmt import fmt
 from dlexp.io import read_json
@@ -73,10 +73,10 @@ def bn_variants(scales: Sequence[float], seeds: Sequence[int] | None) -> list[Va
                                 f"{texts[o['model.init_std']]}")
 
 
-def plan(scales: Sequence[float], target: float, seeds: Sequence[int] | None) -> Plan:
+def plan(scales: Sequence[float], target: float, seeds: Sequence[int] | None) -> Sweep:
     """The preset's comparison with its speed-up analysis, figures and printed table."""
     check_target(target)
-    return Plan(NAME, bn_variants(scales, seeds), LABEL_COLUMN,
+    return Sweep(NAME, bn_variants(scales, seeds), LABEL_COLUMN,
                 analyse=(functools.partial(report_speedup, target=target),),
                 figures=("batchnorm",),        # no loss.png: 32 curves would show nothing
                 columns=(), report=print_speedup, expected=EXPECTED)

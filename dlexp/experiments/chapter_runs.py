@@ -3,7 +3,7 @@ the command and options that rerun it, and a function that runs it into a given 
 
 Options are the book's settings (``full``) or smaller budgets (``quick``); the same
 dict gives the command line printed in the report, so the command shown is the one run.
-A comparison reuses its folder on resume (:func:`~dlexp.experiments.compare.run_compare`
+A comparison reuses its folder on resume (:func:`~dlexp.experiments.sweep.run_sweep`
 keeps the finished sub-runs); a search-methods folder keeps its finished searches.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dlexp.experiments import book
-from dlexp.experiments.compare import CompareResult, run_compare
-from dlexp.experiments.report import CompareOptions, Plan, load_base
+from dlexp.experiments.report import load_base
+from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
 from dlexp.experiments.variants import seeds_for
 
 Options = dict[str, Any]
@@ -39,27 +39,18 @@ class Experiment:
         return " ".join(parts)
 
 
-def run_plan(base: dict, plan: Plan, folder: Path, jobs: int | None, resume: bool) -> None:
-    """Run a preset's comparison into ``folder`` (resuming it when it was started), then
-    its analyses, as ``run_and_report`` does, without printing (figures are drawn from
-    the files afterwards, by the plots layer)."""
-
-    def finish(result: CompareResult) -> CompareResult:
-        if result.status != "interrupted":
-            for analyse in plan.analyse:
-                result = analyse(result)
-        return result
-
+def run_plan(base: dict, plan: Sweep, folder: Path, jobs: int | None, resume: bool) -> None:
+    """Run a preset's sweep into ``folder`` (resuming it when it was started), with its
+    analyses, without a line per run (figures are drawn from the files afterwards, by
+    the plots layer)."""
     started = (folder / "compare.json").is_file()
-    result = run_compare(base, plan.variants, out_dir=folder, name=plan.name,
-                         label_column=plan.label_column, report_keys=plan.report_keys,
-                         expected=plan.expected, jobs=jobs, finish=finish,
-                         resume=folder if resume and started else None)
+    result = run_sweep(base, plan, CompareOptions(
+        jobs=jobs, quiet=True, out_dir=folder, resume=folder if resume and started else None))
     if result.status == "interrupted" or result.signalled:
         raise KeyboardInterrupt
 
 
-def _compare(preset_config: str, make_plan: Callable[[dict, Options, Any], Plan]):
+def _compare(preset_config: str, make_plan: Callable[[dict, Options, Any], Sweep]):
     """A run function for a comparison preset on ``configs/<preset_config>.yaml``."""
     def run(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
         length = CompareOptions(iterations=opts.get("iterations"), epochs=opts.get("epochs"))
@@ -139,7 +130,7 @@ def _adam_bias(folder: Path, opts: Options, jobs: int | None, resume: bool) -> N
 def _search_methods(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
     from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as p
-    from dlexp.experiments.compare import preset_config
+    from dlexp.experiments.sweep import preset_config
     base = apply_overrides(read_yaml_mapping(preset_config(p.CONFIG)), opts.get("set", []))
     p.run_search_methods(folder, base, opts["side"], opts["searches"], jobs)
 

@@ -27,9 +27,7 @@ from pathlib import Path
 
 from dlexp.errors import RunError
 from dlexp.io import read_json, shape_problem
-
-MARKERS = (("search", "search.json"), ("compare", "compare.json"), ("paths", "paths.json"),
-           ("activations", "stats.csv"), ("train", "config.yaml"))
+from dlexp.train.rundir import kind_of, sub_runs
 
 
 @dataclass(frozen=True)
@@ -42,14 +40,6 @@ class Folder:
     note: str = ""                # e.g. "3 diverged" (sub-runs), or a search's stale test
     val_acc: float | None = None
     test_acc: float | None = None
-
-
-def kind_of(folder: Path) -> str | None:
-    """The kind of a folder dlexp wrote (see the module docstring); None: not one."""
-    for kind, marker in MARKERS:
-        if (Path(folder) / marker).is_file():
-            return kind
-    return None
 
 
 def describe(folder: Path) -> Folder | None:
@@ -115,14 +105,6 @@ def list_folders(root: Path) -> list[Folder]:
                        f"list its neighbours with: dlexp runs --runs-dir {root.parent}")
     found = [describe(d) for d in root.iterdir() if d.is_dir()]
     return sorted((f for f in found if f is not None), key=lambda f: (f.started, f.path.name))
-
-
-def sub_runs(folder: Path) -> list[str]:
-    """The sub-run folder names of a comparison, in variant order (from compare.json)."""
-    variants = read_json(Path(folder) / "compare.json", {})
-    variants = variants.get("variants") if isinstance(variants, dict) else None
-    return [v["run"] for v in variants or [] if isinstance(v, dict)
-            and isinstance(v.get("run"), str)]
 
 
 def _started(meta: dict, folder: Path) -> float:

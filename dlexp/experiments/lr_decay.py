@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 
 from dlexp.config import config_from_dict
 from dlexp.data.splits import val_count
-from dlexp.experiments.report import Plan
+from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, seeded
 from dlexp.train.loop import plan_steps
 
@@ -65,7 +65,7 @@ def decay_variants(seeds: Sequence[int] | None, epochs: float,
                             seeds)]
 
 
-def plan(base: Mapping, seeds: Sequence[int] | None) -> Plan:
+def plan(base: Mapping, seeds: Sequence[int] | None) -> Sweep:
     """The preset's comparison on ``base``, for ``run_and_report``."""
-    return Plan(NAME, decay_variants(seeds, run_epochs(base)), LABEL_COLUMN,
+    return Sweep(NAME, decay_variants(seeds, run_epochs(base)), LABEL_COLUMN,
                 figures=("comparison", "sub_runs", "schedules"), columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc"))

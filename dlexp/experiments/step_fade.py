@@ -39,7 +39,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from dlexp.config import apply_overrides, read_yaml_mapping
-from dlexp.experiments.compare import preset_config
+from dlexp.experiments.sweep import preset_config
 from dlexp.experiments.optimizers import PRESET_HYPER
 from dlexp.experiments.paths import get_function, optimizer_path
 from dlexp.experiments.variants import Variant, variant_config

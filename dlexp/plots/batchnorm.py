@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from dlexp.experiments.aggregate import read_csv
+from dlexp.io import read_csv
 from dlexp.io import read_json
 from dlexp.plots.compare import by_label, draw_band
 from dlexp.plots.save import save_figure

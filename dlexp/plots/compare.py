@@ -24,8 +24,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from dlexp.experiments.aggregate import check_band, read_csv
-from dlexp.fmt import fmt
+from dlexp.fmt import check_band, fmt
+from dlexp.io import read_csv
 from dlexp.io import read_json
 from dlexp.plots.labels import minibatch_loss_label
 from dlexp.train.rundir import has_weight_decay

@@ -25,7 +25,7 @@ from matplotlib.ticker import MaxNLocator
 from dlexp.fmt import fmt
 from dlexp.io import read_json
 from dlexp.plots.save import save_figure
-from dlexp.search.study import rank_key
+from dlexp.fmt import rank_key
 
 TOP = 20
 ROUND_COLOURS = plt.get_cmap("tab10")

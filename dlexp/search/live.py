@@ -18,7 +18,7 @@ from rich.text import Text
 
 from dlexp.fmt import fmt
 from dlexp.search.outputs import Collected
-from dlexp.search.study import rank_key
+from dlexp.fmt import rank_key
 from dlexp.train.progress import clock, time_left
 
 

@@ -22,7 +22,7 @@ import optuna
 
 from dlexp.config import Config, config_from_dict
 from dlexp.data import Splits
-from dlexp.search.space import SearchSpace, apply_params
+from dlexp.config_space import SearchSpace, apply_params
 from dlexp.search.study import counts
 from dlexp.train.loop import Callback, FitState, plan_steps
 from dlexp.train.setup import streams, train_model

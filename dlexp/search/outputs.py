@@ -23,7 +23,8 @@ from dlexp.io import write_csv, write_json, write_yaml
 from dlexp.search.final import read_summary, tested_trial_is_best
 from dlexp.search.objective import trial_config
 from dlexp.search.searchdir import SearchPlan
-from dlexp.search.study import outcome, rank_key, round_studies, round_study_name, trial_row
+from dlexp.fmt import rank_key
+from dlexp.search.study import outcome, round_studies, round_study_name, trial_row
 
 STATES = ("complete", "pruned", "diverged", "failed")
 

@@ -30,7 +30,7 @@ from optuna.trial import FrozenTrial, TrialState
 from dlexp.errors import ConfigError, RunError
 from dlexp.search.journal import JOURNAL
 from dlexp.search.sampler import TrialSeededRandomSampler, seed_sequence
-from dlexp.search.space import used_params
+from dlexp.config_space import used_params
 
 HEARTBEAT_SECONDS = 10          # RDB storage: a running trial's heartbeat …
 GRACE_SECONDS = 30              # … missing this long means its process is gone
@@ -160,11 +160,6 @@ def trial_row(t: FrozenTrial, round_: int) -> dict:
     if not row["counted"]:
         row.update(val_acc=None, val_loss=None, curve={}, note=CUT_SHORT)
     return row
-
-
-def rank_key(row: dict) -> tuple:
-    """Sort key of trial rows, best first: higher val_acc, then earlier round and number."""
-    return -row["val_acc"], row["round"], row["number"]
 
 
 def finished_rows(studies: list[optuna.Study]) -> list[dict]:

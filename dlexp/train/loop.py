@@ -26,7 +26,8 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from functools import partial
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -78,6 +79,46 @@ def batches(n: int, batch_size: int, rng: np.random.Generator,
         yield perm[start:start + batch_size]
 
 
+def penalty(weights: np.ndarray, l2: float, l1: float) -> float:
+    """½λ₂‖w‖² + λ₁‖w‖₁ (0 without weight decay)."""
+    return ((0.5 * l2 * float(np.dot(weights, weights)) if l2 else 0.0)
+            + (l1 * float(np.abs(weights).sum()) if l1 else 0.0))
+
+
+class Recorder:
+    """Makes the evaluation records (module docstring), hands them to the callbacks, and
+    counts the training time between them."""
+
+    def __init__(self, model: MLP, train: tuple, val: tuple, schedule: Schedule,
+                 penalty: Callable[[], float], running: RunningMeans | None,
+                 callbacks: tuple[Callback, ...]) -> None:
+        self.model, self.train, self.val, self.schedule = model, train, val, schedule
+        self.penalty, self.running, self.callbacks = penalty, running, callbacks
+        self.t_mark = time.perf_counter()
+
+    def stop_clock(self, state: FitState) -> None:
+        state.train_seconds += time.perf_counter() - self.t_mark
+
+    def __call__(self, state: FitState) -> None:
+        self.stop_clock(state)
+        if self.running is not None:
+            train_loss, train_acc = self.running.result()
+        else:
+            train_loss, train_acc = self.model.evaluate(*self.train)
+            train_loss += self.penalty()
+        has_val = len(self.val[0]) > 0
+        val_loss, val_acc = self.model.evaluate(*self.val) if has_val else (None, None)
+        record = {"epoch": state.epoch, "step": state.step,
+                  "train_loss": train_loss, "train_acc": train_acc,
+                  "val_loss": val_loss, "val_acc": val_acc,
+                  "lr": float(self.schedule(max(state.step - 1, 0))),
+                  "seconds": time.perf_counter() - self.t_mark}  # training + this evaluation
+        state.history.append(record)
+        for cb in self.callbacks:
+            cb.on_eval(state, record)
+        self.t_mark = time.perf_counter()
+
+
 def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
         x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, *,
         rng: np.random.Generator, batch_size: int = 100, epochs: int = 10,
@@ -94,35 +135,10 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
     state = FitState(total_steps=total, steps_per_epoch=per_epoch)
     params, grads = model.groups(decay_all)
     opt_state = optimizer.init(params)
-    weights = params["decay"]                                 # what the penalty covers
-
-    def penalty() -> float:
-        """½λ₂‖w‖² + λ₁‖w‖₁ over the decayed group (0 without weight decay)."""
-        return ((0.5 * l2 * float(np.dot(weights, weights)) if l2 else 0.0)
-                + (l1 * float(np.abs(weights).sum()) if l1 else 0.0))
-
+    weight_penalty = partial(penalty, params["decay"], l2, l1)   # on the decayed group
     running = RunningMeans() if train_eval == "running" else None
-    t_mark = time.perf_counter()
-
-    def evaluate() -> None:
-        nonlocal t_mark
-        state.train_seconds += time.perf_counter() - t_mark
-        if running is not None:
-            train_loss, train_acc = running.result()
-        else:
-            train_loss, train_acc = model.evaluate(x_train, y_train)
-            train_loss += penalty()
-        val_loss, val_acc = model.evaluate(x_val, y_val) if len(x_val) else (None, None)
-        record = {"epoch": state.epoch, "step": state.step,
-                  "train_loss": train_loss, "train_acc": train_acc,
-                  "val_loss": val_loss, "val_acc": val_acc,
-                  "lr": float(schedule(max(state.step - 1, 0))),
-                  "seconds": time.perf_counter() - t_mark}     # training + this evaluation
-        state.history.append(record)
-        for cb in callbacks:
-            cb.on_eval(state, record)
-        t_mark = time.perf_counter()
-
+    evaluate = Recorder(model, (x_train, y_train), (x_val, y_val), schedule,
+                        weight_penalty, running, callbacks)
     for cb in callbacks:
         cb.on_train_begin(state)
     try:
@@ -130,7 +146,7 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
             state.epoch += 1
             for idx in batches(n, batch_size, rng, sample_with_replacement):
                 xb, yb = x_train[idx], y_train[idx]                   # batch
-                loss = model.loss(xb, yb) + penalty()                 # forward, loss
+                loss = model.loss(xb, yb) + weight_penalty()          # forward, loss
                 if not math.isfinite(loss):
                     state.status = "diverged"
                     state.stop = f"loss became {loss} at update {state.step + 1}"
@@ -139,7 +155,7 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
                 updates, opt_state = optimizer.update(grads, opt_state, params)
                 apply_updates(params, updates)                        # update
                 if loss_after_update:                                 # the book's record
-                    loss = model.loss(xb, yb, training=False) + penalty()
+                    loss = model.loss(xb, yb, training=False) + weight_penalty()
                 state.step += 1
                 state.step_losses.append(loss)
                 if running is not None:
@@ -147,19 +163,19 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
                 for cb in callbacks:                                  # callbacks
                     cb.on_step_end(state, loss)
                 if eval_every and state.step % eval_every == 0 and state.status == "running":
-                    evaluate()                                        # evaluate
+                    evaluate(state)                                   # evaluate
                 if state.step >= total or state.stop is not None:
                     break
             if state.status != "running":
                 break                       # diverged or interrupted: no partial record
             if not eval_every:
-                evaluate()
+                evaluate(state)
         if eval_every and state.step % eval_every and state.status == "running":
-            evaluate()                      # the last, partial interval
+            evaluate(state)                 # the last, partial interval
     except KeyboardInterrupt:
         state.status = "interrupted"
         state.stop = "interrupted by the user"
-    state.train_seconds += time.perf_counter() - t_mark        # since the last record
+    evaluate.stop_clock(state)                                 # since the last record
     if state.status == "running":
         state.status = "completed"
     for cb in callbacks:
