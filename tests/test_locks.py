@@ -19,11 +19,6 @@ TINY = {"name": "tiny", "seed": 3, "data": {"val_size": 40}, "model": {"hidden":
         "training": {"iterations": 8, "batch_size": 20, "eval_every": 4}}
 
 
-def run_compare(base, variants, **opts):
-    """A sweep named ``compare`` of ``variants``; ``opts`` as CompareOptions takes them."""
-    return run_sweep(base, Sweep("compare", variants), CompareOptions(**opts))
-
-
 def snapshot(folder: Path) -> dict:
     """Every file under ``folder`` with its bytes (what a refused command must not touch)."""
     return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
@@ -41,6 +36,10 @@ def test_a_folder_lock_refuses_a_second_holder_and_is_released(tmp_path):
 
 def test_a_refused_comparison_resume_changes_nothing(tiny_data_env, tmp_path):
     variants = grid({"optimizer.lr": [0.1, 0.05]})
+
+    def run_compare(base, variants, **opts):
+        return run_sweep(base, Sweep("compare", variants), CompareOptions(**opts))
+
     d = run_compare(TINY, variants, out_dir=tmp_path / "c", jobs=1).dir
     lines = (d / "runs.jsonl").read_text().splitlines()
     (d / "runs.jsonl").write_text(lines[0] + "\n")       # the second run left to do
@@ -95,25 +94,26 @@ def test_a_refused_search_resume_leaves_search_json_as_it_was(search_setup, tmp_
 
 
 def test_a_signal_to_the_parent_stops_its_worker_processes(tiny_data_env, tmp_path,
-                                                            monkeypatch):
-    """--jobs 2: SIGINT in the parent as the first sub-run is reported; the workers share
-    the stop record, so no sub-run starts after it and the comparison ends interrupted,
-    with its summary."""
+                                                           monkeypatch):
+    """--jobs 2: SIGINT in the parent as the first sub-run's result arrives; the workers
+    share the stop record, so no sub-run starts after it and the comparison ends
+    interrupted, with its summary."""
     import signal
-    from dlexp.experiments import sweep
-    variants = grid({"optimizer.lr": [0.1, 0.05, 0.02, 0.01, 0.005, 0.002]})
-    seen = []
-    record_run = sweep.append_jsonl
 
-    def on_done(path, record):                   # the parent records a finished sub-run
-        record_run(path, record)
-        seen.append(record["status"])
+    from dlexp.experiments import pool
+    real, seen = pool._result, []
+
+    def result_then_ctrl_c(fut):                # in the parent, as each sub-run ends
+        seen.append(real(fut))
         if len(seen) == 1:
             signal.raise_signal(signal.SIGINT)
+        return seen[-1]
 
-    monkeypatch.setattr(sweep, "append_jsonl", on_done)
+    monkeypatch.setattr(pool, "_result", result_then_ctrl_c)
+    variants = grid({"optimizer.lr": [0.1, 0.05, 0.02, 0.01, 0.005, 0.002]})
     slow = {**TINY, "training": {**TINY["training"], "iterations": 400}}
-    result = run_compare(slow, variants, out_dir=tmp_path / "c", jobs=2)
+    result = run_sweep(slow, Sweep("compare", variants),
+                       CompareOptions(out_dir=tmp_path / "c", jobs=2, quiet=True))
     statuses = [r["status"] for r in result.runs]
     assert result.status == "interrupted" and "skipped" in statuses
     assert set(statuses) <= {"completed", "interrupted", "skipped"}
