@@ -38,6 +38,7 @@ import numpy as np
 from dlexp.errors import ConfigError
 from dlexp.experiments.pool import default_jobs
 from dlexp.io import read_json, write_json
+from dlexp.train.signals import requested
 from dlexp.train.rundir import run_meta
 
 NAME = "search-methods"
@@ -103,6 +104,8 @@ def run_search(base_yaml: str, method: str, side: int, seed: int, out: Path,
 
     def objective(trial) -> float:
         params = {k: trial.suggest_float(k, lo, hi, log=True) for k, (lo, hi) in space.items()}
+        if requested():                        # Ctrl-C: this trial is the last
+            trial.study.stop()
         if tuple(sorted(params.items())) in seen:
             return seen[tuple(sorted(params.items()))]
         cfg = trial_config(base, params, f"trial {trial.number}")
@@ -112,6 +115,8 @@ def run_search(base_yaml: str, method: str, side: int, seed: int, out: Path,
 
     study = optuna.create_study(direction="maximize", sampler=sampler(method, space, side, seed))
     study.optimize(objective, n_trials=side ** len(space))
+    if requested():                            # stopped: not written, run again on resume
+        return {}
     evaluator, name = _evaluator(seed)
     with warnings.catch_warnings():           # PED-ANOVA warns when all trials tie
         warnings.simplefilter("ignore")
@@ -154,6 +159,8 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
     workers = max(1, min(jobs or default_jobs(), len(todo) or 1))
     if workers == 1:                               # in this process, in order
         for m, s, p in todo:
+            if requested():
+                raise KeyboardInterrupt
             run_search(base_yaml, m, side, s, p,
                        first_grid if m == "grid" and p != first_grid else None)
         return summarise(out_dir, [read_json(p) for _, _, p in tasks])
@@ -164,10 +171,20 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
         if later:
             if todo[0] == tasks[0]:
                 running.pop(0).result()            # submitted first: wait for it
+                if requested():                    # stopped before it was written
+                    for g in running:
+                        g.cancel()
+                    raise KeyboardInterrupt
             running += [pool.submit(run_search, base_yaml, m, side, s, p, first_grid)
                         for m, s, p in later]
         for f in running:
             f.result()
+            if requested():                        # Ctrl-C: start no further search
+                for g in running:
+                    g.cancel()
+                break
+    if requested():
+        raise KeyboardInterrupt
     return summarise(out_dir, [read_json(p) for _, _, p in tasks])
 
 

@@ -48,6 +48,7 @@ from dlexp.nn.model import MLP
 from dlexp.train.loop import Callback, FitState, fit
 from dlexp.train.rundir import run_meta
 from dlexp.train.setup import build_model_for, build_optimizer_for, streams
+from dlexp.train.signals import StopOnRequest, requested
 
 NAME = "step-fade"
 OPTIMIZERS = ("adagrad", "rmsprop")
@@ -90,7 +91,8 @@ def mnist_steps(optimizer: str, iterations: int, seed: int = 0, sets: Sequence[s
     norms = StepNorms(model)
     with threadpool_limits(limits=1, user_api="blas"):
         state = fit(model, opt, schedule, data.x_train, data.y_train, data.x_val[:0],
-                    data.y_val[:0], cfg.training, cfg.regularization, s.order, (norms,))
+                    data.y_val[:0], cfg.training, cfg.regularization, s.order,
+                    (norms, StopOnRequest()))
     return cfg.optimizer.lr, norms.steps, list(state.step_losses)
 
 
@@ -124,6 +126,8 @@ def run_step_fade(out_dir: Path, iterations: int = ITERATIONS, steps: int = SURF
     rows, result = ["source,optimizer,update,step,rate"], {}
     for name in optimizers:
         lr, sizes, _ = mnist_steps(name, iterations, seed, sets)
+        if requested():                            # stopped early: nothing to write
+            return {}
         result.setdefault("mnist", {})[name] = {"lr": lr, "measure": "step",
                                                 "updates": len(sizes), **fade(sizes)}
         rows += [f"mnist,{name},{t},{v!r}," for t, v in enumerate(sizes, 1)]
