@@ -50,11 +50,11 @@ class Impl:
 
     def epoch(self) -> dict:
         from dlexp.train.loop import fit
+        from dlexp.train.setup import fit_options
         d = self.main
         with timed({}) as out:
             state = fit(self.model, self.opt, self.schedule, d.x_train, d.y_train,
-                        d.x_test[:0], d.y_test[:0], self.cfg.training,
-                        self.cfg.regularization, self.rng)
+                        d.x_test[:0], d.y_test[:0], rng=self.rng, **fit_options(self.cfg))
         rec = state.history[-1]
         weights = self.model.flat_params[:self.model.n_decay].astype(np.float64)
         return {**out, "loss": rec["train_loss"], "acc": rec["train_acc"],
@@ -69,7 +69,7 @@ class Impl:
         """One search trial: build the model and optimiser, train 50 epochs with a
         full train + validation evaluation after each (as the book's trainer does)."""
         from dlexp.train.loop import fit
-        from dlexp.train.setup import build_model_for, build_optimizer_for, streams
+        from dlexp.train.setup import build_model_for, build_optimizer_for, fit_options, streams
         w = WORKLOADS["trial"]
         cfg = _config(w, "full", seed=seed, epochs=w.epochs)
         t = self.trial_data
@@ -78,6 +78,6 @@ class Impl:
             s = streams(seed)
             model = build_model_for(cfg, t, s)
             opt, schedule = build_optimizer_for(cfg, x_tr.shape[0])
-            state = fit(model, opt, schedule, x_tr, y_tr, x_val, y_val, cfg.training,
-                        cfg.regularization, s.order)
+            state = fit(model, opt, schedule, x_tr, y_tr, x_val, y_val, rng=s.order,
+                        **fit_options(cfg))
         return {**out, "val_acc": state.history[-1]["val_acc"]}

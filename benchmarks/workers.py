@@ -21,6 +21,8 @@ IMPLS = {   # name: (module, keyword arguments of its Impl)
     "pytorch_fused": ("benchmarks.impl_torch", {"variant": "fused"}),
     "book": ("benchmarks.impl_book", {}),
     "floor": ("benchmarks.impl_floor", {}),
+    "sweep_dlexp": ("benchmarks.sweep", {"engine": "dlexp"}),
+    "sweep_torch": ("benchmarks.sweep", {"engine": "torch"}),
 }
 
 

@@ -10,76 +10,18 @@ downstream may trust a :class:`Config`.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from dlexp.config_checks import (FIELD_CHECKS, check_consistency, check_value, did_you_mean,
-                                 short)
+from dlexp.config_checks import check_consistency, check_value, did_you_mean, short
+from dlexp.config_schema import (NAMED, Config, DataConfig, EarlyStoppingConfig,  # noqa: F401
+                                 OptimizerConfig, RegularizationConfig, ScheduleConfig,
+                                 TrainingConfig, schedule_settings, setting_of)
+from dlexp.config_space import SearchSpace, apply_params, parse_space, used_params
 from dlexp.config_yaml import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
-from dlexp.nn.model import ModelSpec
-from dlexp.optim.optimizers import HYPER_BOUNDS, OPTIMIZERS, hyperparameters
-from dlexp.optim.schedules import SCHEDULE_SETTINGS, SCHEDULES
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    val_size: float = 5000            # images (int ≥ 0) or a fraction of the pool in (0, 1)
-    train_size: int | None = None     # restrict the training pool (book: 300, 500)
-    subset: str = "first"             # how train_size picks: "first" N or "random"
-    stratify: bool = True             # validation split keeps class proportions
-    split_seed: int | None = None     # seeds the split alone (None: the run's seed)
-
-
-@dataclass(frozen=True)
-class ScheduleConfig:
-    name: str = "constant"
-    settings: Mapping[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class OptimizerConfig:
-    name: str = "adam"
-    lr: float = 0.001
-    hyper: Mapping[str, float | bool] = field(default_factory=dict)   # all of the optimiser's
-    schedule: ScheduleConfig = ScheduleConfig()
-
-
-@dataclass(frozen=True)
-class RegularizationConfig:
-    l2: float = 0.0                   # ½λ‖W‖² added to the loss
-    l1: float = 0.0                   # λ‖W‖₁ added to the loss
-    decay_all: bool = False           # also penalise biases, γ and β
-
-
-@dataclass(frozen=True)
-class EarlyStoppingConfig:
-    patience: int | None = None       # stop after this many evaluations without progress
-    min_delta: float = 0.0            # what counts as progress in validation accuracy
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    epochs: int = 10
-    iterations: int | None = None     # stop after this many updates instead
-    batch_size: int = 100
-    eval_every: int | None = None     # evaluate every N updates (default: every epoch)
-    train_eval: str = "full"          # train accuracy on the whole set, or "running"
-    early_stopping: EarlyStoppingConfig = EarlyStoppingConfig()
-
-
-@dataclass(frozen=True)
-class Config:
-    name: str = "run"
-    seed: int = 0
-    dtype: str = "float32"
-    data: DataConfig = DataConfig()
-    model: ModelSpec = ModelSpec()
-    optimizer: OptimizerConfig = OptimizerConfig()
-    regularization: RegularizationConfig = RegularizationConfig()
-    training: TrainingConfig = TrainingConfig()
-    search: Any = None                # parsed by dlexp.search.space when present
+from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
+from dlexp.optim.schedules import SCHEDULES
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple = ()) -> Config:
@@ -115,12 +57,10 @@ def config_from_dict(raw: Mapping, where: str = "config") -> Config:
     optimizer = _build_optimizer(opt_raw, where)
     search = None
     if search_raw is not None:
-        from dlexp.search.space import parse_search_space
         search = parse_search_space(search_raw, where)
     cfg = dataclasses.replace(cfg, optimizer=optimizer, search=search)
     check_consistency(cfg, where)
     if search is not None:                  # every searched bound fits the rest, now
-        from dlexp.search.space import check_against
         check_against(search, config_to_dict(cfg), where)
     if cfg.data.val_size >= 1:          # a count, even if written 5e3
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(
@@ -143,6 +83,37 @@ def config_to_dict(cfg: Config) -> dict:
     return out
 
 
+def config_keys() -> set[str]:
+    """Every dotted leaf key a config file may set (the settings of every optimiser and
+    every schedule), ``search`` itself excepted."""
+    keys = {key for key in _leaf_keys(Config, "") if not key.startswith(("optimizer", "search"))}
+    keys |= {f"optimizer.{k}" for n in OPTIMIZERS for k in ("name", *hyperparameters(n))}
+    keys |= {f"optimizer.schedule.{k}" for n in SCHEDULES for k in ("name", *schedule_settings(n))}
+    return keys
+
+
+def parse_search_space(raw: Any, where: str) -> SearchSpace:
+    """A ``search:`` section whose keys are config keys (:func:`~dlexp.config_space.parse_space`)."""
+    return parse_space(raw, where, config_keys())
+
+
+def check_against(space: SearchSpace, base: Mapping, where: str) -> None:
+    """Apply each bound (or choice) to the plain config ``base``; raise if one does not fit."""
+    names = next((p.choices for p in space.params
+                  if p.key == "optimizer.name" and p.distribution == "choice"), None)
+    for p in space.params:
+        setting = p.key.startswith("optimizer.") and p.key != "optimizer.name"
+        combos = [{"optimizer.name": n} for n in names] if names and setting else [{}]
+        if names and setting and not any(p.key in used_params({**c, p.key: 0}) for c in combos):
+            raise ConfigError(f"{where}: search: {p.key}: none of the searched optimizers "
+                              f"({', '.join(names)}) has this setting; remove it")
+        for value in (p.choices if p.distribution == "choice" else (p.low, p.high)):
+            label = f"{where}: search: {p.key}={value!r} does not fit the config"
+            for combo in combos:                  # with each optimiser that may be drawn
+                config_from_dict(apply_params(base, {**combo, p.key: value}), label)
+
+
+
 # --- internals -------------------------------------------------------------------------
 def _build(cls, raw: Any, where: str, prefix: str):
     if raw is None:
@@ -160,8 +131,18 @@ def _build(cls, raw: Any, where: str, prefix: str):
         if dataclasses.is_dataclass(f.default) and not isinstance(f.default, type):
             values[name] = _build(type(f.default), value, where, key + ".")
         else:
-            values[name] = check_value(key, value, f.type, FIELD_CHECKS.get(key), where)
+            values[name] = check_value(key, value, f.type, setting_of(key, f).check, where)
     return cls(**values)
+
+
+def _leaf_keys(cls, prefix: str) -> list[str]:
+    out = []
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(f.default) and not isinstance(f.default, type):
+            out += _leaf_keys(type(f.default), prefix + f.name + ".")
+        else:
+            out.append(prefix + f.name)
+    return out
 
 
 def _reject_unknown(raw: Mapping, valid, where: str, prefix: str) -> None:
@@ -179,7 +160,7 @@ def _build_optimizer(raw: Any, where: str) -> OptimizerConfig:
                           f"{short(raw)}; write e.g. `optimizer: {{name: adam, lr: 0.001}}`")
     raw = dict(raw)
     name = check_value("optimizer.name", raw.pop("name", OptimizerConfig.name), str,
-                       ("choice", tuple(OPTIMIZERS)), where)
+                       NAMED["optimizer.name"].check, where)
     defaults = hyperparameters(name)
     schedule = _build_schedule(raw.pop("schedule", None), where)
     for key in raw:
@@ -189,9 +170,10 @@ def _build_optimizer(raw: Any, where: str) -> OptimizerConfig:
     _reject_unknown(raw, list(defaults) + ["name", "schedule"], where, "optimizer.")
     hyper = {}
     for key, default in defaults.items():
-        bounds, value = HYPER_BOUNDS[key], raw.get(key, default)
-        hyper[key] = (check_value(f"optimizer.{key}", value, bool, None, where) if bounds is None
-                      else check_value(f"optimizer.{key}", value, float, ("range", *bounds), where))
+        value = raw.get(key, default)
+        kind = bool if isinstance(default, bool) else float
+        hyper[key] = check_value(f"optimizer.{key}", value, kind,
+                                 NAMED[f"optimizer.{key}"].check, where)
     lr = hyper.pop("lr")
     return OptimizerConfig(name=name, lr=lr, hyper=hyper, schedule=schedule)
 
@@ -207,12 +189,12 @@ def _build_schedule(raw: Any, where: str) -> ScheduleConfig:
                           "`schedule: cosine` or `schedule: {name: step, every: 10}`")
     raw = dict(raw)
     name = check_value("optimizer.schedule.name", raw.pop("name", "constant"), str,
-                       ("choice", tuple(SCHEDULES)), where)
-    spec = SCHEDULE_SETTINGS[name]
+                       NAMED["optimizer.schedule"].check, where)
+    spec = schedule_settings(name)
     _reject_unknown(raw, list(spec) + ["name"], where, "optimizer.schedule.")
     settings = {}
-    for key, (default, low, high) in spec.items():
+    for key, default in spec.items():
         kind = int if isinstance(default, int) else float
         settings[key] = check_value(f"optimizer.schedule.{key}", raw.get(key, default), kind,
-                                    ("range", low, high, True, True), where)
+                                    NAMED[f"optimizer.schedule.{key}"].check, where)
     return ScheduleConfig(name=name, settings=settings)

@@ -1,4 +1,4 @@
-"""Type and range checks for config values, and the table of which key gets which.
+"""Type and range checks for config values (which key gets which: :mod:`dlexp.config_schema`).
 
 A check is ``("choice", names)``, ``("range", low, high, low_inclusive, high_inclusive)``
 or ``("pattern", regex, what_matches)`` (a name that must be a safe folder name).
@@ -12,10 +12,8 @@ import math
 import re
 from typing import Any
 
-from dlexp.data.splits import SUBSETS, val_count
+from dlexp.data.splits import val_count
 from dlexp.errors import ConfigError
-from dlexp.nn.init import INITIALIZERS
-from dlexp.nn.layers import ACTIVATIONS, DROPOUT_MODES
 
 INF = float("inf")
 
@@ -160,42 +158,12 @@ def check_consistency(cfg: Any, where: str) -> None:
                           f"is above optimizer.lr ({o.lr}): the rate would rise; lower it")
 
 
-def _range(low, high=INF, lo_in=True, hi_in=False) -> tuple:
-    return ("range", low, high, lo_in, hi_in)
-
-
 RUN_NAME = ("pattern", r"[A-Za-z0-9_][A-Za-z0-9_.,+=@-]{0,79}",
             "1 to 80 letters, digits and _ . , + = @ - (not starting with . or -)")
+
 
 def check_run_name(name: str, option: str = "--name") -> None:
     """``name`` must be able to start a run folder's name (the config's ``name`` rule)."""
     if not re.fullmatch(RUN_NAME[1], name):
         raise ConfigError(f"{option} {short(name)}: cannot name a run folder; "
                           f"use {RUN_NAME[2]}")
-
-
-FIELD_CHECKS: dict[str, tuple] = {
-    "name": RUN_NAME,
-    "seed": _range(0),
-    "dtype": ("choice", ("float32", "float64")),
-    "data.val_size": _range(0),
-    "data.train_size": _range(1),
-    "data.subset": ("choice", SUBSETS),
-    "data.split_seed": _range(0),
-    "model.activation": ("choice", tuple(ACTIVATIONS)),
-    "model.initializer": ("choice", tuple(INITIALIZERS)),
-    "model.init_std": _range(0, INF, False),
-    "model.bn_momentum": _range(0, 1, True, True),
-    "model.bn_eps": _range(0, INF, False),
-    "model.dropout": _range(0, 1),
-    "model.dropout_mode": ("choice", tuple(DROPOUT_MODES)),
-    "regularization.l2": _range(0),
-    "regularization.l1": _range(0),
-    "training.epochs": _range(1),
-    "training.iterations": _range(1),
-    "training.batch_size": _range(1),
-    "training.eval_every": _range(1),
-    "training.train_eval": ("choice", ("full", "running")),
-    "training.early_stopping.patience": _range(1),
-    "training.early_stopping.min_delta": _range(0),
-}

@@ -1,129 +1,66 @@
-"""The configuration reference, generated from the dataclasses, registries and checks.
+"""The configuration reference, generated from :mod:`dlexp.config_schema`.
 
 Every key a config may hold, with its default, what is allowed and what it means::
 
-    python -m dlexp.config_reference        # prints the Markdown table for the README
+    python -m dlexp.config_reference docs/configuration.md   # writes the file
+    python -m dlexp.config_reference                         # prints it
 
-Defaults come from :class:`~dlexp.config.Config` (and, for optimiser and schedule
-settings, from the factories' signatures and ``SCHEDULE_SETTINGS``); allowed values come
-from :data:`~dlexp.config_checks.FIELD_CHECKS` and the registries. Only the meanings are
-written here, in :data:`MEANINGS`; a test checks that every key has one.
+Nothing is written here: defaults, checks and meanings are the schema's (and, for the
+model, optimiser and schedule settings, the engine's dataclass and signatures).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import sys
+from pathlib import Path
 from typing import Any, Iterator
 
-from dlexp.config import Config, OptimizerConfig
-from dlexp.config_checks import FIELD_CHECKS, describe_check
-from dlexp.optim.optimizers import HYPER_BOUNDS, OPTIMIZERS, hyperparameters
-from dlexp.optim.schedules import SCHEDULE_SETTINGS, SCHEDULES
-
-MEANINGS: dict[str, str] = {
-    "name": "names the run folder `runs/<name>-<date>-<time>`",
-    "seed": "seeds the split, the initial weights, dropout and the batch order (4 streams)",
-    "dtype": "floating type of data, weights and arithmetic",
-    "data.val_size": "validation images: a count, or a fraction (< 1) of the training pool; "
-                     "taken from the 60,000 training images, never from the test set",
-    "data.train_size": "use only this many training images (the book's 300 for overfitting); "
-                       "null: all",
-    "data.subset": "which `train_size` images: the `first` ones or a seeded `random` sample",
-    "data.stratify": "the validation split keeps the class proportions",
-    "data.split_seed": "seed of the train/validation split alone, so runs with different "
-                       "seeds train on the same images (null: the run's `seed`)",
-    "model.hidden": "units of each hidden layer (`[]`: softmax regression)",
-    "model.activation": "activation after each hidden affine layer (and batch norm)",
-    "model.initializer": "initial weights (biases start at 0); `he_*` suits ReLU, "
-                         "`xavier_*`/`glorot_*` sigmoid and tanh",
-    "model.init_std": "standard deviation for initializer `normal` (null: 0.01)",
-    "model.batchnorm": "batch normalisation between each hidden affine layer and activation",
-    "model.bn_momentum": "weight of the newest batch in the running mean/variance",
-    "model.bn_eps": "added to the variance before the square root",
-    "model.bn_unbiased": "running variance from the unbiased batch variance (× N/(N−1), "
-                         "as PyTorch); false: the biased one, as the book",
-    "model.dropout": "probability of dropping each hidden unit in training (0: no dropout)",
-    "model.dropout_mode": "`inverted`: scale kept units by 1/(1-p) in training; "
-                          "`book`: scale by (1-p) at test time",
-    "optimizer.name": "the update rule (see dlexp/optim/optimizers.py for the formulas)",
-    "optimizer.lr": "learning rate η (the start value of the schedule)",
-    "optimizer.momentum": "momentum coefficient μ",
-    "optimizer.alpha": "RMSProp decay of the squared-gradient average",
-    "optimizer.beta1": "Adam decay of the gradient average",
-    "optimizer.beta2": "Adam decay of the squared-gradient average",
-    "optimizer.eps": "added to the denominator for stability",
-    "optimizer.weight_decay": "AdamW's decoupled decay λ (after the Adam step)",
-    "optimizer.bias_correction": "divide Adam's moments by 1 − βᵗ (false: the raw "
-                                 "m / (√v + ε))",
-    "optimizer.schedule": "learning-rate schedule: a name, or a mapping with `name:` and "
-                          "its settings below",
-    "optimizer.schedule.every": "`step`: multiply η by γ every this many epochs",
-    "optimizer.schedule.gamma": "`step`/`exponential`: the factor γ",
-    "optimizer.schedule.k": "`inverse_time`: η₀ / (1 + k·epoch)",
-    "optimizer.schedule.min_lr": "`cosine`: the rate the schedule reaches after the last "
-                                 "update (≤ optimizer.lr)",
-    "regularization.l2": "λ of the L2 penalty ½λ‖W‖² on weights (gradient λW)",
-    "regularization.l1": "λ of the L1 penalty λ‖W‖₁ on weights",
-    "regularization.decay_all": "penalise biases, γ and β too, not only weights",
-    "training.epochs": "passes over the training set (each a fresh permutation; the last, "
-                       "smaller batch is used)",
-    "training.iterations": "stop after this many updates instead of `epochs` (null: use epochs)",
-    "training.batch_size": "images per update; must not exceed the training set",
-    "training.eval_every": "evaluate every this many updates (null: at the end of each epoch)",
-    "training.train_eval": "train accuracy on the `full` training set at each evaluation, or "
-                           "the `running` accuracy of the batches since the last one (cheaper)",
-    "training.early_stopping.patience": "stop after this many evaluations without a gain in "
-                                        "validation accuracy (null: never)",
-    "training.early_stopping.min_delta": "the gain in validation accuracy that counts",
-    "search": "hyperparameter search space, used by `dlexp search` (see that section)",
-}
+from dlexp.config_checks import describe_check
+from dlexp.config_schema import Config, OptimizerConfig, schedule_settings, setting_of
+from dlexp.io import atomic_write_text
+from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
+from dlexp.optim.schedules import SCHEDULES
 
 Row = tuple[str, str, str, str]          # key, default, allowed, meaning
-WHOLE = ("optimizer",)     # sections whose keys depend on a name: see config_keys()
+HEADER = """# Configuration reference
 
+Every key a config file (or `--set KEY=VALUE`) may set: its default, what is allowed and
+what it means. Generated by `python -m dlexp.config_reference docs/configuration.md`
+from the config's dataclasses; do not edit by hand.
 
-def config_fields() -> Iterator[tuple[str, dataclasses.Field, Any]]:
-    """``(dotted key, field, default)`` for each leaf of :class:`Config`, in file order.
-
-    ``optimizer`` comes whole (its settings depend on the optimiser and schedule), and so
-    does ``search`` (a mapping).
-    """
-    yield from _leaves(Config(), "")
-
-
-def config_keys() -> set[str]:
-    """Every dotted leaf key a config file may set (the settings of every optimiser and
-    every schedule), ``search`` itself excepted."""
-    keys = {key for key, _, _ in config_fields() if key not in (*WHOLE, "search")}
-    keys |= {f"optimizer.{k}" for k in ("name", *HYPER_BOUNDS)}
-    keys |= {f"optimizer.schedule.{k}"
-             for k in ("name", *(k for spec in SCHEDULE_SETTINGS.values() for k in spec))}
-    return keys
+"""
 
 
 def reference_rows() -> list[Row]:
     """One row per config key, in the order of the dataclasses."""
     rows: list[Row] = []
-    for key, f, default in config_fields():
+    for key, f, default in _leaves(Config(), ""):
         if key == "optimizer":
             rows += _optimizer_rows()
         elif key == "search":
-            rows.append(("search", "null", "a mapping", MEANINGS["search"]))
+            rows.append(("search", "null", "a mapping", setting_of(key, f).meaning))
         else:
             rows.append(_field_row(key, f, default))
     return rows
 
 
 def reference_markdown() -> str:
+    """The table, in Markdown."""
     lines = ["| key | default | allowed | meaning |", "| --- | --- | --- | --- |"]
     lines += [f"| `{k}` | {d} | {a} | {m} |" for k, d, a, m in reference_rows()]
     return "\n".join(lines) + "\n"
 
 
+def reference_document() -> str:
+    """docs/configuration.md: a title, how it is made, the table."""
+    return HEADER + reference_markdown()
+
+
 def _leaves(obj: Any, prefix: str) -> Iterator[tuple[str, dataclasses.Field, Any]]:
     for f in dataclasses.fields(obj):
         key, value = prefix + f.name, getattr(obj, f.name)
-        if dataclasses.is_dataclass(value) and key not in WHOLE:
+        if dataclasses.is_dataclass(value) and key != "optimizer":
             yield from _leaves(value, key + ".")
         else:
             yield key, f, value
@@ -131,7 +68,8 @@ def _leaves(obj: Any, prefix: str) -> Iterator[tuple[str, dataclasses.Field, Any
 
 def _field_row(key: str, f: dataclasses.Field, default: Any) -> Row:
     hint = f.type if isinstance(f.type, str) else f.type.__name__
-    allowed = describe_check(FIELD_CHECKS.get(key))
+    info = setting_of(key, f)
+    allowed = describe_check(info.check)
     if key == "data.val_size":
         allowed = "a whole number ≥ 0, or a fraction in (0, 1)"
     elif "tuple[int" in hint:
@@ -140,37 +78,34 @@ def _field_row(key: str, f: dataclasses.Field, default: Any) -> Row:
         allowed = "true, false"
     if hint.endswith("| None"):
         allowed += ", or null"
-    return (key, _show(default), allowed, MEANINGS[key])
+    return (key, _show(default), allowed, info.meaning)
 
 
 def _optimizer_rows() -> list[Row]:
-    rows: list[Row] = [("optimizer.name", OptimizerConfig.name,
-                        describe_check(("choice", tuple(OPTIMIZERS))), MEANINGS["optimizer.name"])]
-    keys = list(dict.fromkeys(k for n in OPTIMIZERS for k in hyperparameters(n)))
-    for key in keys:
+    rows: list[Row] = [_named("optimizer.name", OptimizerConfig.name)]
+    for key in dict.fromkeys(k for n in OPTIMIZERS for k in hyperparameters(n)):
         defaults = {n: hyperparameters(n)[key] for n in OPTIMIZERS if key in hyperparameters(n)}
-        bounds = HYPER_BOUNDS[key]
-        allowed = "true, false" if bounds is None else describe_check(("range", *bounds))
-        rows.append((f"optimizer.{key}", _per_name(defaults), allowed,
-                     MEANINGS[f"optimizer.{key}"]))
-    rows.append(("optimizer.schedule", "constant", describe_check(("choice", tuple(SCHEDULES))),
-                 MEANINGS["optimizer.schedule"]))
-    keys = list(dict.fromkeys(k for spec in SCHEDULE_SETTINGS.values() for k in spec))
-    for key in keys:
-        specs = {n: spec[key] for n, spec in SCHEDULE_SETTINGS.items() if key in spec}
-        low, high = next(iter(specs.values()))[1:]
-        allowed = describe_check(("range", low, high, True, True))
-        rows.append((f"optimizer.schedule.{key}", _per_name({n: s[0] for n, s in specs.items()}),
-                     allowed, MEANINGS[f"optimizer.schedule.{key}"]))
+        rows.append(_named(f"optimizer.{key}", _per_name(defaults, len(OPTIMIZERS)),
+                           all(isinstance(d, bool) for d in defaults.values())))
+    rows.append(_named("optimizer.schedule", "constant"))
+    for key in dict.fromkeys(k for n in SCHEDULES for k in schedule_settings(n)):
+        rows.append(_named(f"optimizer.schedule.{key}", _per_name(
+            {n: schedule_settings(n)[key] for n in SCHEDULES if key in schedule_settings(n)},
+            len(SCHEDULES))))
     return rows
 
 
-def _per_name(defaults: dict[str, Any]) -> str:
-    """``0.9`` when all agree, else ``1e-08 (adam, adamw), 1e-07 (adam_book)``."""
+def _named(key: str, default: str, flag: bool = False) -> Row:
+    info = setting_of(key)
+    return (key, default, "true, false" if flag else describe_check(info.check), info.meaning)
+
+
+def _per_name(defaults: dict[str, Any], total: int) -> str:
+    """``0.9`` when all ``total`` agree, else ``1e-08 (adam, adamw), 1e-07 (adam_book)``."""
     groups: dict[str, list[str]] = {}
     for name, value in defaults.items():
         groups.setdefault(_show(value), []).append(name)
-    if len(groups) == 1 and len(defaults) == len(OPTIMIZERS):
+    if len(groups) == 1 and len(defaults) >= total:
         return next(iter(groups))
     return ", ".join(f"{v} ({', '.join(names)})" for v, names in groups.items())
 
@@ -188,4 +123,7 @@ def _show(value: Any) -> str:
 
 
 if __name__ == "__main__":
-    print(reference_markdown(), end="")
+    if len(sys.argv) > 1:
+        atomic_write_text(Path(sys.argv[1]), reference_document())
+    else:
+        print(reference_document(), end="")

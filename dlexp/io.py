@@ -12,14 +12,16 @@ loss of a diverged run) becomes ``null``, so every line parses with any JSON rea
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import fcntl
+import io
 import json
 import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, Union
 
 import yaml
 
@@ -128,9 +130,43 @@ def read_json(path: Path, default: Any = _NO_DEFAULT) -> Any:
         raise RunError(f"{path}: {problem}; the folder is not complete") from None
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """All complete records (JSON objects) of a JSON-lines file; a torn last line, or
-    any line that is not an object, is ignored."""
+Shape = Mapping[str, Union[type, tuple]]     # key → type(s) its value must have
+
+
+def read_record(path: Path, shape: Shape, what: str = "record") -> dict:
+    """The JSON object in ``path`` with a value of the right type for every key of
+    ``shape`` (``float`` accepts any number, ``int`` no bool, ``None`` null); a missing, damaged or
+    misshapen file is a RunError naming the file and the key (one line, exit 2)."""
+    data = read_json(path)
+    problem = shape_problem(data, shape)
+    if problem:
+        raise RunError(f"{path}: damaged, not a {what} ({problem}); restore it or start anew")
+    return data
+
+
+def shape_problem(data: Any, shape: Shape) -> str | None:
+    """What is wrong with ``data`` as an object of ``shape``, or None."""
+    if not isinstance(data, dict):
+        return f"a {type(data).__name__}, not an object"
+    for key, types in shape.items():
+        if key not in data:
+            return f"no {key!r}"
+        if not _has_type(data[key], types if isinstance(types, tuple) else (types,)):
+            return f"{key!r} is {type(data[key]).__name__}"
+    return None
+
+
+def _has_type(value: Any, types: tuple) -> bool:
+    if value is None:
+        return None in types
+    if isinstance(value, bool):
+        return bool in types
+    return any(isinstance(value, (int, float) if t is float else t) for t in types)
+
+
+def read_jsonl(path: Path, shape: Shape | None = None) -> list[dict]:
+    """All complete records (JSON objects) of a JSON-lines file; a torn last line, any
+    line that is not an object, or (with ``shape``) not of that shape, is left out."""
     out = []
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
@@ -141,7 +177,7 @@ def read_jsonl(path: Path) -> list[dict]:
             record = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if isinstance(record, dict):
+        if isinstance(record, dict) and (shape is None or shape_problem(record, shape) is None):
             out.append(record)
     return out
 
@@ -181,8 +217,6 @@ def _jsonable(x: Any) -> Any:
 
 def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> None:
     """Write dict rows as CSV atomically; columns default to the first row's keys."""
-    import csv
-    import io
     columns = columns or (list(rows[0]) if rows else [])
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
@@ -206,3 +240,11 @@ def folder_lock(folder: Path, what: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)                    # releases the lock
+
+
+def read_csv(path: Path, optional: bool = False) -> list[dict[str, str]]:
+    """The rows of a CSV file; ``optional``: no rows when the file is not there."""
+    if optional and not Path(path).is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))

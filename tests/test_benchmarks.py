@@ -56,6 +56,22 @@ def test_floor_step_makes_the_products_of_backpropagation(data):
     np.testing.assert_allclose(net.h[-1], hs[-1], atol=1e-5 * np.abs(hs[-1]).max())
 
 
+def test_the_sweeps_two_engines_train_alike(data):
+    """From the same weights and batch order, dlexp's fit and the sweep's PyTorch loop
+    reach the same weights (float64), so their times are for the same work."""
+    pytest.importorskip("torch")
+    from benchmarks import sweep
+    ours, theirs = sweep.Impl(data, "dlexp"), sweep.Impl(data, "torch")
+    for impl in (ours, theirs):
+        impl.setup("float64")
+        cpu, wall = impl.run(3)                              # 3 batches of 100
+        assert cpu > 0 and wall > 0
+    for i, lin in enumerate(m for m in theirs.net if hasattr(m, "weight")):
+        np.testing.assert_allclose(ours.model.params[f"W{i + 1}"],
+                                   lin.weight.detach().numpy().T, rtol=1e-9, atol=1e-12)
+    assert not np.allclose(ours.model.params["W1"], theirs.model.params["W1"])
+
+
 def test_ratios_are_paired_round_by_round():
     r = report._paired([1.0, 4.0, 3.0], [2.0, 2.0, 6.0])
     assert r == {"median": 0.5, "min": 0.5, "max": 2.0, "n": 3}

@@ -15,9 +15,9 @@ from dlexp.config import config_from_dict, load_config, read_yaml_mapping
 from dlexp.errors import ConfigError, RunError
 from dlexp.experiments import pool
 from dlexp.experiments.aggregate import read_step_losses, smooth_losses
-from dlexp.experiments.compare import preset_config, run_compare
+from dlexp.experiments.sweep import CompareOptions, Sweep, preset_config, run_sweep
 from dlexp.experiments.optimizers import optimizer_variants
-from dlexp.experiments.report import CompareOptions, Plan, run_and_report
+from dlexp.experiments.report import run_and_report
 from dlexp.experiments.variants import (Variant, grid, optimizer_notes, parse_vary,
                                         variant_config)
 
@@ -144,6 +144,12 @@ def test_smoothed_loss_is_a_trailing_bias_corrected_average():
 
 # --- running ----------------------------------------------------------------------------
 
+def run_compare(base, variants, label_column="variant", report_keys=(), window=50, **opts):
+    """A sweep named ``compare`` of ``variants``; ``opts`` as CompareOptions takes them."""
+    return run_sweep(base, Sweep("compare", variants, label_column, report_keys),
+                     CompareOptions(smooth=window, **opts))
+
+
 def _two_by_two(tmp_path: Path, jobs: int, folder: str):
     variants = grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1])
     return run_compare(TINY, variants, out_dir=tmp_path / folder, jobs=jobs, window=6,
@@ -151,29 +157,28 @@ def _two_by_two(tmp_path: Path, jobs: int, folder: str):
 
 
 def test_ctrl_c_after_training_waits_for_the_summary_and_figures(tiny_env, tmp_path):
-    """A SIGINT while the results are written (here: from inside ``finish``, where the
-    figures are drawn) lets them be written, and is reported on the result."""
+    """A SIGINT while the results are written (here: while the figures are drawn) lets
+    them be written, and is reported on the result."""
     import signal
     finished = []
 
-    def finish(result):
+    def draw(names, out_dir, band, interrupted):
         signal.raise_signal(signal.SIGINT)                   # Ctrl-C arrives now
-        (result.dir / "figure.png").write_text("drawn")      # the work still completes
-        finished.append(result.status)
-        return result
+        (out_dir / "figure.png").write_text("drawn")         # the work still completes
+        finished.append(interrupted)
 
     result = run_compare(TINY, grid({"optimizer.lr": [0.1]}), out_dir=tmp_path / "c",
-                         jobs=1, finish=finish)
-    assert result.signalled and finished == ["completed"]
+                         jobs=1, draw=draw)
+    assert result.signalled and finished == [False]
     assert (tmp_path / "c" / "figure.png").read_text() == "drawn"
     assert json.loads((tmp_path / "c" / "summary.json").read_text())["status"] == "completed"
 
 
 SIGNALS_BETWEEN_SUB_RUNS = """
-import json, signal, sys
+import csv, json, signal, sys
 from pathlib import Path
 from dlexp.experiments import pool
-from dlexp.experiments.compare import run_compare
+from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
 from dlexp.experiments.variants import grid
 
 real = pool.run_one
@@ -184,15 +189,15 @@ def run_one(cfg, run_dir):                    # SIGTERM as the first sub-run end
     return out
 pool.run_one = run_one
 
-def finish(result):
-    print(result.status, [r["status"] for r in result.runs], flush=True)
+def draw(names, out_dir, band, interrupted):
+    runs = [r["status"] for r in csv.DictReader(open(out_dir / "runs.csv"))]
+    print(json.loads((out_dir / "summary.json").read_text())["status"], runs, flush=True)
     if sys.argv[2] == "twice":
         signal.raise_signal(signal.SIGINT)    # a second signal while figures are drawn
-    (result.dir / "figure.png").write_text("drawn")
-    return result
+    (out_dir / "figure.png").write_text("drawn")
 
-r = run_compare(json.loads(sys.argv[3]), grid({"optimizer.lr": [0.1, 0.05, 0.02]}),
-                out_dir=Path(sys.argv[1]), jobs=1, finish=finish)
+r = run_sweep(json.loads(sys.argv[3]), Sweep("compare", grid({"optimizer.lr": [0.1, 0.05, 0.02]})),
+              CompareOptions(out_dir=Path(sys.argv[1]), jobs=1, quiet=True, draw=draw))
 print("returned", r.signalled)
 """
 
@@ -226,7 +231,7 @@ def test_sigterm_between_serial_sub_runs_ends_with_summary_tables_and_figures(
 
 
 def test_resume_reruns_only_what_did_not_finish_and_equals_a_straight_run(tiny_env,
-                                                                         tmp_path):
+                                                                         tmp_path, capsys):
     """An interrupted comparison (here: one run recorded as interrupted, one never
     recorded, as after kill -9) is finished by --resume: the completed runs are kept
     untouched, the others trained again, and every number equals a straight run's."""
@@ -239,9 +244,11 @@ def test_resume_reruns_only_what_did_not_finish_and_equals_a_straight_run(tiny_e
     (d / "runs.jsonl").write_text(lines[0] + "\n" + json.dumps(cut) + "\n")   # 3rd: lost
     (d / "0.05" / "metrics.jsonl").write_text("{}\n")                  # a partial folder
     marker = (d / "0.1" / "model.npz").stat().st_mtime_ns
-    redone = []
-    result = run_compare(TINY, variants, jobs=1, resume=d, on_done=redone.append)
-    assert sorted(r["run"] for r in redone) == ["0.02", "0.05"]
+    capsys.readouterr()
+    result = run_compare(TINY, variants, jobs=1, resume=d)
+    redone = [line.split()[1] for line in capsys.readouterr().err.splitlines()
+              if line.startswith("[")]                     # "[k/n] run: status …"
+    assert sorted(redone) == ["0.02:", "0.05:"]
     assert (d / "0.1" / "model.npz").stat().st_mtime_ns == marker        # kept as it was
     assert result.status == "completed" and not result.failed
     fields = ["run", "status", "steps", "final_train_loss", "best_val_acc", "test_acc"]
@@ -383,9 +390,10 @@ def test_an_interrupted_comparison_still_gets_its_table_and_figures(tiny_env, tm
                                                                    monkeypatch, capsys):
     import signal
     _signal_in_first_run(monkeypatch, 10, signal.SIGINT)   # the first run stops at update 10
-    plan = Plan("stopped", grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1]),
+    plan = Sweep("stopped", grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1]),
                 "optimizer")
-    opts = CompareOptions(jobs=1, smooth=6, runs_dir=tmp_path / "runs")
+    from dlexp.plots.figures import draw_figures
+    opts = CompareOptions(jobs=1, smooth=6, runs_dir=tmp_path / "runs", draw=draw_figures)
     assert run_and_report(TINY, plan, opts) == 130
     (d,) = (tmp_path / "runs").iterdir()
     first = json.loads((d / "sgd-seed0" / "summary.json").read_text())

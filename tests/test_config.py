@@ -9,11 +9,12 @@ import pytest
 import yaml
 
 from dlexp.config import Config, config_from_dict, config_to_dict, load_config
-from dlexp.config_reference import MEANINGS, reference_markdown, reference_rows
+from dlexp.config_reference import reference_document, reference_markdown, reference_rows
+from dlexp.config_schema import schedule_settings
 from dlexp.errors import ConfigError
 from dlexp.nn.init import INITIALIZERS
 from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
-from dlexp.optim.schedules import SCHEDULE_SETTINGS, SCHEDULES
+from dlexp.optim.schedules import SCHEDULES
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -269,10 +270,10 @@ def test_reference_table_covers_every_key_with_its_default():
             in reference_rows()}
     defaults = _leaves(config_to_dict(load_config(None)))
     all_hyper = {k for n in OPTIMIZERS for k in hyperparameters(n)}
-    all_sched = {k for spec in SCHEDULE_SETTINGS.values() for k in spec}
+    all_sched = {k for n in SCHEDULES for k in schedule_settings(n)}
     expected = (set(defaults) | {f"optimizer.{k}" for k in all_hyper}
                 | {f"optimizer.schedule.{k}" for k in all_sched} | {"search"})
-    assert set(rows) == expected == set(MEANINGS)
+    assert set(rows) == expected and all(meaning for _, _, meaning in rows.values())
     for key in ("seed", "training.epochs", "training.batch_size", "data.val_size",
                 "model.dropout", "model.bn_eps", "regularization.l2"):
         assert float(rows[key][0]) == defaults[key]
@@ -284,6 +285,15 @@ def test_reference_table_covers_every_key_with_its_default():
     assert "he_normal" in rows["model.initializer"][1]
     table = reference_markdown().splitlines()
     assert len(table) == len(rows) + 2 and all(line.count(" | ") == 3 for line in table[2:])
+
+
+def test_the_committed_configuration_reference_is_the_generated_one():
+    """docs/configuration.md is what `python -m dlexp.config_reference` writes; after a
+    change to the config's fields, rerun it."""
+    committed = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert committed == reference_document(), (
+        "docs/configuration.md is stale: run python -m dlexp.config_reference "
+        "docs/configuration.md")
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")),

@@ -116,7 +116,26 @@ def test_payload_shorter_than_dims(tmp_path: Path, suffix: str) -> None:
 def test_huge_declared_shape_is_refused_without_allocating(tmp_path: Path) -> None:
     path = tmp_path / "huge.gz"
     path.write_bytes(gzip.compress(bytes([0, 0, 8, 4]) + b"\xff\xff\xff\xff" * 4))
-    _expect_error(path, "truncated")
+    _expect_error(path, "more than the 47,040,000 of the largest MNIST file")
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_decompressed(tmp_path: Path, monkeypatch) -> None:
+    """A small .gz whose stream is far longer than its header says (here 10 MB of zeros
+    behind a header of 10 images): its trailer gives it away before the values are
+    decompressed or any memory is allocated for them."""
+    import struct
+
+    from dlexp.data import idx
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    header = bytes([0, 0, 8, 3]) + struct.pack(">3I", 10, 28, 28)
+    path.write_bytes(gzip.compress(header + bytes(10 << 20)))
+    assert path.stat().st_size < 20_000
+
+    def no_allocating(*args, **kwargs):
+        raise AssertionError("allocated")
+
+    monkeypatch.setattr(idx.np, "empty", no_allocating)
+    _expect_error(path, "truncated or corrupt", "10,485,776 bytes")
 
 
 def test_missing_file(tmp_path: Path) -> None:

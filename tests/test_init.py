@@ -6,8 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlexp.nn.init import INITIALIZERS, make_initializer, target_std
+from dlexp.nn.init import DEFAULT_NORMAL_STD, INITIALIZERS, _fan, make_initializer
 from dlexp.nn.model import MLP, ModelSpec
+
+def target_std(name: str, fan_in: int, fan_out: int, std: float | None = None) -> float:
+    """The standard deviation the named initialiser aims for (from the registry)."""
+    if name == "zeros":
+        return 0.0
+    if name == "normal":
+        return float(DEFAULT_NORMAL_STD if std is None else std)
+    scale, mode, _ = INITIALIZERS[name].args
+    return float(np.sqrt(scale / _fan(mode, fan_in, fan_out)))
+
+
 
 FAN_IN, FAN_OUT = 400, 300
 N = FAN_IN * FAN_OUT

@@ -351,3 +351,89 @@ def test_affine_backward_is_the_books_three_lines():
     np.testing.assert_allclose(dx, np.dot(dout, W.T), rtol=1e-15)
     np.testing.assert_allclose(layer.dW, np.dot(x.T, dout), rtol=1e-15)
     np.testing.assert_allclose(layer.db, np.sum(dout, axis=0), rtol=1e-15)
+
+
+# --- batch norm against the book's BatchNormalization ----------------------------------------
+
+class BookBatchNorm:
+    """The book's BatchNormalization (common/layers.py), statement by statement, for
+    (N, D) inputs: momentum is the weight of the old running value, 10e-7 under the
+    root, biased variance, running statistics starting at 0."""
+
+    def __init__(self, gamma, beta, momentum=0.9):
+        self.gamma, self.beta, self.momentum = gamma, beta, momentum
+        self.running_mean = self.running_var = None
+
+    def forward(self, x, train_flg=True):
+        if self.running_mean is None:
+            N, D = x.shape
+            self.running_mean = np.zeros(D)
+            self.running_var = np.zeros(D)
+        if train_flg:
+            mu = x.mean(axis=0)
+            xc = x - mu
+            var = np.mean(xc**2, axis=0)
+            std = np.sqrt(var + 10e-7)
+            xn = xc / std
+            self.batch_size = x.shape[0]
+            self.xc = xc
+            self.xn = xn
+            self.std = std
+            self.running_mean = self.momentum * self.running_mean + (1-self.momentum) * mu
+            self.running_var = self.momentum * self.running_var + (1-self.momentum) * var
+        else:
+            xc = x - self.running_mean
+            xn = xc / ((np.sqrt(self.running_var + 10e-7)))
+        return self.gamma * xn + self.beta
+
+    def backward(self, dout):
+        dbeta = dout.sum(axis=0)
+        dgamma = np.sum(self.xn * dout, axis=0)
+        dxn = self.gamma * dout
+        dxc = dxn / self.std
+        dstd = -np.sum((dxn * self.xc) / (self.std * self.std), axis=0)
+        dvar = 0.5 * dstd / self.std
+        dxc += (2.0 / self.batch_size) * self.xc * dvar
+        dmu = np.sum(dxc, axis=0)
+        dx = dxc - dmu / self.batch_size
+        self.dgamma, self.dbeta = dgamma, dbeta
+        return dx
+
+
+@pytest.mark.parametrize("running_init", ["book", "standard"])
+def test_batchnorm_with_the_books_settings_is_the_books_layer(running_init):
+    """Training matches the book's layer whatever the start of the running statistics;
+    inference after a few batches matches it only with the book's start (0 / 0)."""
+    rng = np.random.default_rng(40)
+    d = 6
+    gamma, beta = rng.uniform(0.5, 2.0, d), rng.standard_normal(d)
+    ours = BatchNorm(gamma.copy(), beta.copy(), np.zeros(d), np.zeros(d), momentum=0.1,
+                     eps=1e-6, unbiased=False, running_init=running_init)
+    book = BookBatchNorm(gamma.copy(), beta.copy())
+    for _ in range(3):
+        x = rng.standard_normal((8, d)) * 3 + 2
+        dout = rng.standard_normal((8, d))
+        np.testing.assert_allclose(ours.forward(x, True), book.forward(x, True), rtol=1e-12)
+        np.testing.assert_allclose(ours.backward(dout.copy()), book.backward(dout),
+                                   rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(ours.dgamma, book.dgamma, rtol=1e-12)
+        np.testing.assert_allclose(ours.dbeta, book.dbeta, rtol=1e-12)
+    x = rng.standard_normal((5, d)) * 3 + 2
+    same = np.allclose(ours.forward(x, False), book.forward(x, False), rtol=1e-12)
+    assert same == (running_init == "book")
+    if running_init == "book":
+        np.testing.assert_allclose(ours.running_var, book.running_var, rtol=1e-12)
+
+
+def test_batchnorm_running_statistics_start_as_configured():
+    from dlexp.config import load_config
+    from dlexp.nn.model import MLP
+    for name, (mean0, var0) in {"standard": (0, 1), "book": (0, 0)}.items():
+        cfg = load_config(None, ["model.batchnorm=true", f"model.bn_running_init={name}",
+                                 "model.hidden=[4, 3]"])
+        model = MLP(cfg.model, 5, 2, np.random.default_rng(0))
+        assert len(model.batchnorms) == 2
+        for bn in model.batchnorms:
+            assert np.all(bn.running_mean == mean0) and np.all(bn.running_var == var0)
+    with pytest.raises(ValueError, match="running_init"):
+        BatchNorm(np.ones(2), np.zeros(2), np.zeros(2), np.zeros(2), running_init="sideways")

@@ -9,7 +9,7 @@ import pytest
 from dlexp.nn.layers import Dropout, ReLU
 from dlexp.nn.model import MLP, ModelSpec
 from dlexp.optim import apply_updates, build_optimizer
-from dlexp.optim.transforms import add_decayed_weights, add_l1_subgradient
+from dlexp.optim.transforms import add_decayed_weights
 from gradcheck import H, numerical_grad, numerical_grad_at
 
 IN, HIDDEN, OUT, BATCH = 7, (6, 5), 4, 8
@@ -163,7 +163,8 @@ def test_penalty_gradient_on_masked_weights_only(kind, lam):
         return lam * sum(float(np.sum(np.abs(params[k]))) for k in params if mask[k])
 
     numeric = numerical_penalty_grads(params, penalty)
-    transform = (add_decayed_weights if kind == "l2" else add_l1_subgradient)(lam, mask)
+    transform = (add_decayed_weights(lam, mask) if kind == "l2"
+                 else add_decayed_weights(0.0, mask, l1=lam))
     updates = {k: np.zeros_like(v) for k, v in params.items()}
     updates, _ = transform.update(updates, transform.init(params), params)
     opt = build_optimizer("sgd", 1.0, mask=mask, **{kind: lam})

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from dlexp.cli import app
 from dlexp.errors import ConfigError
-from dlexp.experiments.paths import FUNCTIONS, diverged_at, paths_csv, run_paths, save_paths
+from dlexp.experiments.paths import diverged_at, paths_csv, run_paths, save_paths
+from dlexp.surfaces import FUNCTIONS
 
 
 def test_sgd_first_step_is_the_closed_form():

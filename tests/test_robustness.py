@@ -24,9 +24,10 @@ from dlexp.errors import ConfigError, WriteError
 from dlexp.io import append_jsonl, atomic_write_text, read_jsonl, write_json
 from dlexp.nn.model import MLP, ModelSpec
 from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
-from dlexp.optim.schedules import SCHEDULE_SETTINGS, SCHEDULES
+from dlexp.config_schema import schedule_settings
+from dlexp.optim.schedules import SCHEDULES
 from dlexp.train.loop import fit
-from dlexp.train.setup import build_model, build_optimizer_for, streams
+from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
 
 def assert_clean_failure(cli, result, runs: Path, code: int = 2) -> str:
     """One ``error:`` line, exit ``code``, no traceback, and no run folder left behind."""
@@ -183,7 +184,8 @@ def _check_interrupted_run(run: Path) -> None:
     epochs = [r["epoch"] for r in records]
     assert epochs == list(range(1, len(epochs) + 1)) and epochs
     assert summary["epochs"] in (epochs[-1], epochs[-1] + 1)   # maybe one epoch begun
-    assert config_from_dict(yaml.safe_load((run / "config.yaml").read_text())).name == "tiny"
+    saved = config_from_dict(yaml.safe_load((run / "config.yaml").read_text()))
+    assert saved.name.startswith("tiny+epochs=")          # named after its --set
     assert "finished" in json.loads((run / "meta.json").read_text())
 
 
@@ -291,8 +293,8 @@ SECTION_KEYS["optimizer"] = (["name", "schedule"]
 TOP_KEYS = ["name", "seed", "dtype", *SECTION_KEYS]          # not `search`: dlexp.search's own
 LEAF_KEYS = TOP_KEYS + [f"{s}.{k}" for s, keys in SECTION_KEYS.items() for k in keys] + [
     "training.early_stopping.patience", "training.early_stopping.min_delta",
-    "optimizer.schedule.name"] + [f"optimizer.schedule.{k}" for spec in SCHEDULE_SETTINGS.values()
-                                  for k in spec]
+    "optimizer.schedule.name"] + [f"optimizer.schedule.{k}" for n in SCHEDULES
+                                  for k in schedule_settings(n)]
 NAMES = ["adam", "sgd", "cosine", "step", "relu", "he_normal", "normal", "float64", "first",
          "running", "book", "tiny"]
 
@@ -360,8 +362,7 @@ def _fit(cfg, x, y):
     s = streams(cfg.seed)
     model = build_model(cfg, x.shape[1], 10, s)
     opt, sched = build_optimizer_for(cfg, x.shape[0])
-    state = fit(model, opt, sched, x, y, x[:10], y[:10], cfg.training, cfg.regularization,
-                s.order)
+    state = fit(model, opt, sched, x, y, x[:10], y[:10], rng=s.order, **fit_options(cfg))
     return model, state
 
 
@@ -501,3 +502,35 @@ def test_huge_integers_in_a_config_are_one_line(tmp_path, digits):
     with pytest.raises(ConfigError, match="--set training.epochs: .* smaller number"):
         apply_overrides({}, [f"training.epochs={'9' * digits}"])
     assert apply_overrides({}, ["training.epochs=9223372036854775807"])["training"]["epochs"] > 0
+
+
+# --- counts and values bounded before any work --------------------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (["search", "--trials", "1000000000", "--rounds", "1000000000"], "--trials 1000000000: at most"),
+    (["search", "--storage", "sqlite:///:memory:"], "in-memory database"),
+    (["search", "--storage", "sqlite://"], "in-memory database"),
+    (["optimizer-paths", "--steps", "1000000000000"], "--steps 1000000000000: must be 1 to"),
+    (["activations", "--std", "1e308"], "--std 1e+308: the standard deviation must be"),
+    (["activations", "--std", "nan"], "--std nan: the standard deviation must be"),
+])
+def test_counts_and_values_are_bounded_before_any_work(cli, tiny_data_env, tmp_path, args,
+                                                       words):
+    runs = tmp_path / "runs"
+    line = cli.one_line_error(cli(*args, "--runs-dir", runs))
+    assert words in line
+    assert not runs.exists()                            # nothing was started
+
+
+def test_a_test_set_of_no_images_is_refused(tiny_mnist, tmp_path, monkeypatch, cli):
+    import shutil
+    data = tmp_path / "empty-test"
+    shutil.copytree(tiny_mnist, data)
+    write_idx(data / "t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28), np.uint8))
+    write_idx(data / "t10k-labels-idx1-ubyte.gz", np.zeros((0,), np.uint8))
+    monkeypatch.setenv("DLEXP_DATA_DIR", str(data))
+    config = tmp_path / "c.yaml"
+    config.write_text("name: c\ndata: {val_size: 40}\ntraining: {epochs: 1}\n")
+    line = cli.one_line_error(cli.train(config, tmp_path / "runs"))
+    assert "the test set has 0 images" in line
+    assert not (tmp_path / "runs").exists()

@@ -15,7 +15,7 @@ from dlexp.errors import ConfigError, RunError
 from dlexp.train.loop import Callback, fit
 from dlexp.train.runner import EXIT_CODES, load_splits, train_run
 from dlexp.train.rundir import new_run_dir
-from dlexp.train.setup import build_model, build_optimizer_for, streams
+from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
 from dlexp.train import signals
 
 
@@ -32,8 +32,9 @@ def recorded_fit(cfg, x, y, rng_seed=0, callbacks=()):
         return original(xb, yb, training)
 
     model.loss = loss
-    state = fit(model, optimizer, schedule, x, y, x[:0], y[:0], cfg.training,
-                cfg.regularization, np.random.default_rng(rng_seed), tuple(callbacks))
+    state = fit(model, optimizer, schedule, x, y, x[:0], y[:0],
+                rng=np.random.default_rng(rng_seed), callbacks=tuple(callbacks),
+                **fit_options(cfg))
     return state, batches
 
 
@@ -95,8 +96,8 @@ def test_divergence_keeps_the_history_so_far(tiny_config):
     blowup = Blowup()
     blowup.model = model
     with np.errstate(all="ignore"):
-        state = fit(model, opt, sched, x, y, x[:0], y[:0], cfg.training, cfg.regularization,
-                    s.order, (blowup,))
+        state = fit(model, opt, sched, x, y, x[:0], y[:0], rng=s.order, callbacks=(blowup,),
+                    **fit_options(cfg))
     assert state.status == "diverged" and "loss became" in state.stop
     assert [r["epoch"] for r in state.history] == [1, 2]
 

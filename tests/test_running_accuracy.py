@@ -1,46 +1,35 @@
-"""RunningAccuracy counts what per-batch argmax comparisons count, across buffer flushes."""
+"""RunningMeans: the mean of the batch losses and the accuracy of the images seen since
+the last record, as per-batch counting gives them; ties go to the first class."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from dlexp.train.accuracy import RunningAccuracy
+from dlexp.train.accuracy import RunningMeans
 
 
-def test_matches_per_batch_counting_across_flushes_and_resets():
+def test_matches_per_batch_counting_and_starts_anew_after_each_result():
     rng = np.random.default_rng(0)
-    y = rng.integers(0, 4, 50)
-    acc = RunningAccuracy(capacity=7, label_dtype=y.dtype)     # forces several flushes
-    expected_correct, expected_seen = 0, 0
-    for step in range(12):
-        idx = rng.integers(0, 50, 3 if step % 4 else 2)
-        yb = acc.gather_labels(y, idx)
-        np.testing.assert_array_equal(yb, y[idx])
-        logits = rng.standard_normal((idx.shape[0], 4)).astype(np.float32)
-        logits[0, y[idx[0]]] += 5.0                             # some right, some wrong
-        acc.add(logits)
-        expected_correct += int(np.count_nonzero(logits.argmax(axis=1) == y[idx]))
-        expected_seen += idx.shape[0]
-        if step == 5:
-            assert acc.result() == (expected_correct, expected_seen)
-            acc.reset()
-            expected_correct, expected_seen = 0, 0
-    assert acc.result() == (expected_correct, expected_seen)
-    assert 0 < expected_correct < expected_seen
+    meter = RunningMeans()
+    for _ in range(2):
+        losses, correct, seen = [], 0, 0
+        for step in range(5):
+            n = 3 if step % 2 else 2
+            y = rng.integers(0, 4, n)
+            logits = rng.standard_normal((n, 4))
+            logits[0, y[0]] += 5.0                                # some right, some wrong
+            loss = float(rng.random())
+            meter.add(loss, logits, y)
+            losses.append(loss)
+            correct += int(np.count_nonzero(logits.argmax(axis=1) == y))
+            seen += n
+        mean_loss, acc = meter.result()
+        assert mean_loss == pytest.approx(np.mean(losses), rel=1e-15)
+        assert acc == correct / seen and 0 < correct < seen
 
 
 def test_ties_go_to_the_first_class_as_argmax_does():
-    y = np.array([0, 1, 2])
-    acc = RunningAccuracy(capacity=8, label_dtype=y.dtype)
-    acc.gather_labels(y, np.arange(3))
-    acc.add(np.zeros((3, 3), np.float32))                       # all logits tie
-    assert acc.result() == (1, 3)
-
-
-def test_a_batch_whose_predictions_never_came_is_not_counted():
-    y = np.array([1, 1, 1, 1])
-    acc = RunningAccuracy(capacity=8, label_dtype=y.dtype)
-    acc.gather_labels(y, np.array([0, 1]))
-    acc.add(np.array([[0.0, 1.0], [0.0, 1.0]]))
-    acc.gather_labels(y, np.array([2, 3]))                     # e.g. its loss diverged
-    assert acc.result() == (2, 2)
+    meter = RunningMeans()
+    meter.add(0.5, np.zeros((3, 3)), np.array([0, 1, 2]))          # all logits tie
+    assert meter.result() == (0.5, 1 / 3)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from dlexp.optim import SCHEDULES, apply_updates, build_optimizer, make_schedule
-from dlexp.optim.schedules import SCHEDULE_SETTINGS
+from dlexp.config import load_config
+from dlexp.config_schema import schedule_settings
 from dlexp.optim.transforms import scale_by_learning_rate
 
 LR, SPE, TOTAL = 0.3, 7, 70
@@ -30,7 +31,7 @@ FORMULAE = {
 
 
 def test_every_schedule_is_covered():
-    assert set(FORMULAE) == set(SCHEDULES) == set(SCHEDULE_SETTINGS)
+    assert set(FORMULAE) == set(SCHEDULES)
 
 
 @pytest.mark.parametrize("name", sorted(FORMULAE))
@@ -69,15 +70,15 @@ def test_cosine_endpoints_and_shape():
     assert len(set(values[:SPE])) == SPE                             # per update, not epoch
 
 
-def test_defaults_match_declared_settings():
-    for name, settings in SCHEDULE_SETTINGS.items():
-        defaults = {k: v[0] for k, v in settings.items()}
-        implicit = make_schedule(name, LR, steps_per_epoch=2, total_steps=50)
-        explicit = make_schedule(name, LR, steps_per_epoch=2, total_steps=50, **defaults)
-        for t in range(0, 60, 3):
-            assert implicit(t) == explicit(t), (name, t)
-        for k, (default, low, high) in settings.items():
-            assert low <= default <= high
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_a_schedule_named_in_a_config_gets_its_functions_defaults(name):
+    """The defaults are the schedule function's own and pass the config's checks."""
+    cfg = load_config(None, [f"optimizer.schedule={name}"])
+    assert dict(cfg.optimizer.schedule.settings) == schedule_settings(name)
+    implicit = make_schedule(name, LR, steps_per_epoch=2, total_steps=50)
+    explicit = make_schedule(name, LR, steps_per_epoch=2, total_steps=50,
+                             **cfg.optimizer.schedule.settings)
+    assert [implicit(t) for t in range(0, 60, 3)] == [explicit(t) for t in range(0, 60, 3)]
 
 
 def test_scale_by_learning_rate_uses_eta_zero_first():

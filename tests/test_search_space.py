@@ -13,7 +13,7 @@ from dlexp.errors import ConfigError
 from dlexp.search.objective import trial_config
 from dlexp.search.rounds import narrow, quotas
 from dlexp.search.sampler import TrialSeededRandomSampler, draw
-from dlexp.search.space import check_against, parse_search_space
+from dlexp.config import check_against, parse_search_space
 
 BOOK = {"optimizer.lr": {"distribution": "log_uniform", "low": 1e-6, "high": 1e-2},
         "regularization.l2": {"distribution": "log_uniform", "low": 1e-8, "high": 1e-4}}
@@ -105,7 +105,7 @@ def test_optimizer_settings_are_checked_with_each_optimizer_that_may_be_drawn():
     sgd does not), refused if none has it, and narrowing sees only the trials that used
     it; a trial's listed params are the ones it used."""
     from dlexp.search.rounds import narrow
-    from dlexp.search.space import used_params
+    from dlexp.config_space import used_params
     mom = {"optimizer.momentum": {"distribution": "uniform", "low": 0.5, "high": 0.99}}
     names = lambda *n: {"optimizer.name": {"distribution": "choice",    # noqa: E731
                                            "choices": list(n)}}

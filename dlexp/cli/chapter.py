@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from dlexp.cli import app, handle_errors
+from dlexp.cli.app import app, handle_errors
 from dlexp.cli.helptext import examples
 from dlexp.cli.options import CONFIG, SET, comparison_options, runs_dir_option
 
 if TYPE_CHECKING:
-    from dlexp.experiments.report import CompareOptions
+    from dlexp.experiments.sweep import CompareOptions
 
 
 @app.command("step-fade", epilog=examples("dlexp step-fade",
@@ -88,7 +88,7 @@ def search_methods(
     (§6.5)."""
     from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as preset
-    from dlexp.experiments.compare import preset_config
+    from dlexp.experiments.sweep import preset_config
     from dlexp.experiments.tables import print_rows
     from dlexp.train.rundir import new_run_dir
     base = apply_overrides(read_yaml_mapping(config or preset_config(preset.CONFIG)), set_)

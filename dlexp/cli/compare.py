@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from dlexp.cli import app, fail, handle_errors
+from dlexp.cli.app import app, fail, handle_errors
 from dlexp.cli.helptext import examples
 from dlexp.cli.options import CONFIG, SET, comparison_options, runs_dir_option
 from dlexp.bundled import config_path
 from dlexp.experiments import book
 
 if TYPE_CHECKING:
-    from dlexp.experiments.report import CompareOptions
+    from dlexp.experiments.sweep import CompareOptions
 
 
 @app.command(epilog=examples("dlexp compare baseline --vary optimizer.name=sgd,adam --seeds 3",
@@ -38,10 +38,10 @@ def compare(
 
     Every combination of the --vary values is trained with each of --seeds seeds; the
     folder gets a summary table and loss and validation-accuracy figures."""
-    from dlexp.experiments.report import load_base, run_and_report, vary_plan
+    from dlexp.experiments.report import load_base, run_and_report, vary_sweep
     config = config_path(config)
     base = load_base(config, None, set_, opts)
-    raise typer.Exit(run_and_report(base, vary_plan(config, base, vary, opts.seeds), opts))
+    raise typer.Exit(run_and_report(base, vary_sweep(config, base, vary, opts.seeds), opts))
 
 
 @app.command("compare-optimizers",
@@ -89,7 +89,7 @@ def optimizer_paths(
 ) -> None:
     """Optimizer paths over a 2-D function's contours (§6.1)."""
     from dlexp.experiments.optimizers import parse_optimizers
-    from dlexp.experiments.quick import paths_report
+    from dlexp.cli.quick import paths_report
     names = tuple(parse_optimizers(optimizers)) if optimizers else None
     rates = dict(_number_pair(item, "--lr", "NAME=RATE, e.g. --lr sgd=0.9") for item in lr)
     point = None

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from dlexp.cli import App, app, fail, handle_errors
+from dlexp.cli.app import App, app, fail, handle_errors
 from dlexp.cli.helptext import HELP_OPTIONS, examples
 
 configs_app = App(context_settings=HELP_OPTIONS, rich_markup_mode=None,

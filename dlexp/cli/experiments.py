@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from dlexp.cli import app, handle_errors
+from dlexp.cli.app import app, handle_errors
 from dlexp.cli.helptext import examples
 from dlexp.cli.options import runs_dir_option
 
@@ -32,6 +32,6 @@ def activations(
     Random inputs pass through --layers hidden layers of --units units; the figure shows
     each layer's activations and the gradients flowing back, under one initialiser or,
     with --grid, under each."""
-    from dlexp.experiments.quick import activations_report
+    from dlexp.cli.quick import activations_report
     activations_report(activation, init, std, grid=grid, samples=samples, units=units,
                        layers=layers, seed=seed, runs_root=runs_dir)

@@ -24,8 +24,8 @@ HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 CHOICES: dict[str, tuple[str, str]] = {
     "--activation": ("dlexp.nn.layers", "ACTIVATIONS"),
     "--init": ("dlexp.nn.init", "INITIALIZERS"),
-    "--function": ("dlexp.experiments.paths", "FUNCTIONS"),
-    "--band": ("dlexp.experiments.aggregate", "BANDS"),
+    "--function": ("dlexp.surfaces", "FUNCTIONS"),
+    "--band": ("dlexp.fmt", "BANDS"),
     "--metric": ("dlexp.plots.labels", "METRIC_NAMES"),
     "--sampler": ("dlexp.search.study", "SAMPLERS"),
     "--pruner": ("dlexp.search.study", "PRUNERS"),

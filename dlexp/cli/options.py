@@ -78,6 +78,11 @@ def _seeds_option(default: int) -> typer.models.OptionInfo:
                         "bands show their spread.")
 
 
+def _draw(names: Sequence[str], out_dir: Path, band: str, interrupted: bool) -> None:
+    from dlexp.plots.figures import draw_figures     # matplotlib: only once training is over
+    draw_figures(names, out_dir, band, interrupted)
+
+
 def comparison_options(seeds: int = 3, exclude: Sequence[str] = ()) -> Callable:
     """Give a command the shared options (``--seeds`` defaulting to ``seeds``), minus
     those in ``exclude``; it receives them as ``opts``."""
@@ -91,9 +96,11 @@ def comparison_options(seeds: int = 3, exclude: Sequence[str] = ()) -> Callable:
 
         @functools.wraps(fn)
         def command(**kwargs):
-            from dlexp.experiments.report import CompareOptions
+            from dlexp.experiments.sweep import CompareOptions
+            from dlexp.fmt import check_band
             values = {p.name: kwargs.pop(p.name) for p in params}
-            return fn(**kwargs, opts=CompareOptions(**values))
+            check_band(values.get("band", "minmax"))
+            return fn(**kwargs, opts=CompareOptions(**values, draw=_draw))
 
         command.__signature__ = inspect.Signature([*own, *params])
         command.__annotations__ = {**{k: v for k, v in fn.__annotations__.items()

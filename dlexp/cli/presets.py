@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from dlexp.cli import app, handle_errors
+from dlexp.cli.app import app, handle_errors
 from dlexp.cli.helptext import examples
 from dlexp.cli.options import CONFIG, SET, comparison_options
 from dlexp.bundled import config_path
 from dlexp.experiments import book
 
 if TYPE_CHECKING:
-    from dlexp.experiments.report import CompareOptions
+    from dlexp.experiments.sweep import CompareOptions
 
 
 @app.command("compare-inits",
@@ -49,7 +49,7 @@ def compare_inits(
 @app.command("batchnorm",
              epilog=examples("dlexp batchnorm", "dlexp batchnorm --scales 4 --seeds 1"))
 @handle_errors
-@comparison_options(seeds=3)
+@comparison_options(seeds=3, exclude=("smooth",))              # no loss figure to smooth
 def batchnorm(
     scales: int = typer.Option(book.WEIGHT_SCALES, "--scales", min=1, help="Weight "
                                "scales, log-spaced from --high to --low (the book: 16 from "

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from dlexp.cli import app, handle_errors
+from dlexp.cli.app import app, handle_errors
 from dlexp.cli.helptext import examples
 from dlexp.cli.options import SET_CONFIG, runs_dir_option
 
@@ -64,5 +64,10 @@ def search(
                        final_test)
     if plan is None:
         raise typer.Exit(0)                            # a resumed search with nothing to do
-    raise typer.Exit(run_and_report(plan, quiet=quiet, plots=not no_plots,
-                                    final_test=final_test))
+    raise typer.Exit(run_and_report(plan, quiet=quiet, final_test=final_test,
+                                    draw=None if no_plots else _plot_search))
+
+
+def _plot_search(folder: Path) -> None:
+    from dlexp.plots.search import plot_search       # matplotlib: once the search is over
+    plot_search(folder)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from dlexp.cli import app, handle_errors
+from dlexp.cli.app import app, handle_errors
 from dlexp.cli.helptext import examples
 from dlexp.cli.options import SET_CONFIG, runs_dir_option
+
+if TYPE_CHECKING:
+    from dlexp.config import Config
 
 
 @app.command(epilog=examples("dlexp train baseline",
@@ -32,13 +35,42 @@ def train(
     plots/; the last line printed is its path."""
     from dlexp.bundled import config_path
     from dlexp.config import config_to_dict, load_config
-    cfg = load_config(config_path(config), set_)
+    path = config_path(config)
+    cfg = load_config(path, set_)
+    if set_ and not any(s.split("=", 1)[0].strip() == "name" for s in set_):
+        cfg = load_config(path, [*set_, f"name={_name_with(cfg.name, set_)}"])
     if print_config:
         import yaml
         typer.echo(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), nl=False)
         return
-    from dlexp.experiments.single import train_and_report
     raise typer.Exit(train_and_report(cfg, runs_dir, quiet))
+
+
+def _name_with(name: str, sets: List[str]) -> str:
+    """The run's name with its overrides, so its folder tells it apart from a run
+    without them: ``baseline`` + ``--set optimizer.lr=0.01`` -> ``baseline+lr=0.01``."""
+    import re
+    parts = []
+    for item in sets:
+        key, _, value = item.partition("=")
+        value = re.sub(r"[\s\[\]{}()'\"]", "", value)         # [8, 4] -> 8,4
+        parts.append(f"{key.strip().rsplit('.', 1)[-1]}={value}")
+    return re.sub(r"[^A-Za-z0-9_.,+=@-]", "_", "+".join([name, *parts]))[:80]
+
+
+def train_and_report(cfg: Config, runs_root: Path, quiet: bool) -> int:
+    """Train ``cfg`` into a new folder under ``runs_root`` (a progress display unless
+    ``quiet``), draw its figures from the folder's files once training is over, print
+    the summary; the exit code (0 completed, 1 diverged, 130 interrupted)."""
+    from dlexp.experiments.tables import print_run_summary
+    from dlexp.train.progress import RichProgress
+    from dlexp.train.runner import EXIT_CODES, train_run
+    callbacks = () if quiet else (RichProgress(cfg.name),)
+    result = train_run(cfg, runs_root=runs_root, callbacks=callbacks, progress=not quiet)
+    from dlexp.plots.runs import plot_run      # after training: the data is freed by now
+    plot_run(result.dir)
+    print_run_summary(result.dir, result.summary)
+    return EXIT_CODES[result.summary["status"]]
 
 
 @app.command(epilog=examples("dlexp data", "dlexp data --download"))

@@ -31,6 +31,9 @@ _CHUNK = 1 << 20  # bytes read per call while filling the payload
 # hold more than this many times S bytes; a header claiming more is corrupt and is
 # refused before any memory is allocated for it.
 _MAX_GZIP_RATIO = 1100
+# The largest IDX file dlexp reads is MNIST's training images, 60000 × 28 × 28 values; a
+# header declaring more is refused before anything is decompressed or allocated.
+MAX_VALUES = 60000 * 28 * 28
 _FIX = ("replace it with a good copy, or delete it, unset DLEXP_DATA_DIR and run "
         "`dlexp data --download`")
 
@@ -56,7 +59,10 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes:
     return b"".join(parts)
 
 
-def _parse(path: Path, stream: BinaryIO, file_size: int) -> np.ndarray:
+def _parse(path: Path, stream: BinaryIO, file_size: int, isize: int | None = None
+           ) -> np.ndarray:
+    """The array in an IDX ``stream``; ``isize``: the uncompressed size (mod 2³²) a gzip
+    file's trailer states, checked against the header before the values are read."""
     magic = _read_exact(stream, 4)
     if len(magic) < 4:
         raise _fail(path, f"not an IDX file (only {len(magic)} bytes, no 4-byte magic number)")
@@ -76,6 +82,12 @@ def _parse(path: Path, stream: BinaryIO, file_size: int) -> np.ndarray:
     count = 1
     for d in shape:
         count *= d
+    if count > MAX_VALUES:
+        raise _fail(path, f"header declares shape {shape} = {count:,} values, more than the "
+                          f"{MAX_VALUES:,} of the largest MNIST file")
+    if isize is not None and isize != (4 + 4 * ndim + count) % 2 ** 32:
+        raise _fail(path, f"truncated or corrupt (header declares shape {shape} = {count:,} "
+                          f"values, the gzip trailer says the file holds {isize:,} bytes)")
     limit = file_size * _MAX_GZIP_RATIO if _is_gz(path) else file_size - 4 - 4 * ndim
     if count > limit:
         raise _fail(path, f"truncated (header declares shape {shape} = {count} bytes "
@@ -100,6 +112,16 @@ def _parse(path: Path, stream: BinaryIO, file_size: int) -> np.ndarray:
     return values.reshape(shape)
 
 
+def _gzip_isize(raw: BinaryIO, file_size: int) -> int | None:
+    """The last 4 bytes of a gzip file: its uncompressed size mod 2³² (None if too short)."""
+    if file_size < 18:                       # smaller than any gzip member
+        return None
+    raw.seek(file_size - 4)
+    isize = struct.unpack("<I", raw.read(4))[0]
+    raw.seek(0)
+    return isize
+
+
 def read_idx(path: Path) -> np.ndarray:
     """Return the uint8 array stored in the IDX file ``path`` (gzip if named ``*.gz``).
 
@@ -112,8 +134,9 @@ def read_idx(path: Path) -> np.ndarray:
         file_size = path.stat().st_size
         with open(path, "rb") as raw:
             if _is_gz(path):
+                isize = _gzip_isize(raw, file_size)
                 with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-                    return _parse(path, gz, file_size)  # type: ignore[arg-type]
+                    return _parse(path, gz, file_size, isize)  # type: ignore[arg-type]
             return _parse(path, raw, file_size)
     except DataError:
         raise

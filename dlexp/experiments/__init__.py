@@ -1,13 +1,9 @@
 """Experiments: short compositions of config → train_run → run folders → CSVs.
 
-:mod:`~dlexp.experiments.compare` (with :mod:`~dlexp.experiments.variants`,
-:mod:`~dlexp.experiments.pool`, :mod:`~dlexp.experiments.aggregate`) runs any set of
-variants of a base config; presets such as :mod:`~dlexp.experiments.optimizers` are
-built on it, and :mod:`~dlexp.experiments.report` runs, plots and prints any of them
-(every comparison command). :mod:`~dlexp.experiments.paths` follows optimisers on 2-D
-functions and :mod:`~dlexp.experiments.activations` traces activations through layers
-(both end to end in :mod:`~dlexp.experiments.quick`; ``dlexp train`` in
-:mod:`~dlexp.experiments.single`). :mod:`~dlexp.experiments.book` holds the book's
-settings the presets default to. :mod:`~dlexp.experiments.folders` tells what kind of
-folder dlexp wrote; :mod:`~dlexp.experiments.tables` prints tables.
+:mod:`~dlexp.experiments.sweep` runs a grid of variants × seeds of a base config (made
+by :mod:`~dlexp.experiments.variants`, trained by :mod:`~dlexp.experiments.pool`,
+aggregated by :mod:`~dlexp.experiments.aggregate`); :mod:`~dlexp.experiments.report`
+prints it. The book's presets (``optimizers``, ``inits``, ``batchnorm``, ``overfit``,
+``ensemble``) are sweeps with their analyses; ``paths`` and ``activations`` need no
+training; ``folders`` tells what dlexp wrote where; ``tables`` prints.
 """

@@ -26,7 +26,6 @@ The run folder holds everything the figures need (they are drawn from these file
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +140,9 @@ class ActivationsResult:
     rows: list[dict]
 
 
+MAX_STD = 1e3
+
+
 def run_activations(activation: str, init: str, std: float | None = None, *, grid: bool = False,
                     samples: int = 1000, units: int = 100, layers: int = 5, seed: int = 0,
                     runs_root: Path = Path("runs")) -> ActivationsResult:
@@ -151,9 +153,9 @@ def run_activations(activation: str, init: str, std: float | None = None, *, gri
         raise ConfigError(f"--init {init!r}: choose one of {', '.join(INITIALIZERS)}")
     if std is not None and init != "normal":
         raise ConfigError("--std applies only to --init normal")
-    if std is not None and not (math.isfinite(std) and std > 0):
-        raise ConfigError(f"--std {std}: the standard deviation must be a positive number, "
-                          "e.g. --std 0.01")
+    if std is not None and not 0 < std <= MAX_STD:
+        raise ConfigError(f"--std {std}: the standard deviation must be a positive number "
+                          f"up to {MAX_STD:g} (beyond it the signals overflow), e.g. --std 0.01")
     if grid and (std is not None or init != "normal"):
         raise ConfigError("--grid draws every initialiser (std 1 and 0.01 included): "
                           "leave out --init and --std, or drop --grid")

@@ -48,20 +48,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from dlexp.errors import ConfigError
-from dlexp.io import read_json, read_jsonl, write_csv, write_json
+from dlexp.io import read_json, write_csv, write_json
+from dlexp.train.rundir import read_metrics
 
 LOSS_COLUMNS = ["label", "step", "n", "raw", "smooth", "smooth_std", "smooth_min", "smooth_max"]
 VAL_COLUMNS = ["label", "step", "epoch", "n", "mean", "std", "min", "max"]
 METRICS = ("final_smoothed_loss", "best_val_acc", "test_acc")
 CURVE_STATUSES = ("completed", "interrupted")
-BANDS = ("minmax", "std")                     # the seed band: min–max, or mean ± std
-
-
-def check_band(band: str) -> None:
-    """Raise ConfigError unless ``band`` is one of :data:`BANDS`."""
-    if band not in BANDS:
-        raise ConfigError(f"--band {band!r}: choose one of {', '.join(BANDS)}")
 
 
 def smooth_losses(x: np.ndarray, span: int) -> np.ndarray:
@@ -109,7 +102,7 @@ def val_curves(runs_by_label: dict[str, list[Path]], metric: str = "val_acc") ->
         by_step: dict[int, list[float]] = {}
         epochs: dict[int, int] = {}
         for d in dirs:
-            for r in read_jsonl(Path(d) / "metrics.jsonl"):
+            for r in read_metrics(Path(d)):
                 if r.get(metric) is not None:
                     by_step.setdefault(int(r["step"]), []).append(float(r[metric]))
                     epochs[int(r["step"])] = int(r["epoch"])
@@ -202,14 +195,6 @@ def extend_summary(out_dir: Path, summary: Sequence[dict], label_column: str,
         path = out_dir / "summary.json"
         write_json(path, {**read_json(path), **overall})
     return rows
-
-
-def read_csv(path: Path, optional: bool = False) -> list[dict[str, str]]:
-    """The rows of a CSV file; ``optional``: no rows when the file is not there."""
-    if optional and not Path(path).is_file():
-        return []
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 def write_table(path: Path, rows: Sequence[dict], columns: Sequence[str]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from dlexp.experiments.overfit import ACCURACIES, report_gaps
-from dlexp.experiments.report import Plan
+from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, seeded
 
 NAME = "batchnorm-overfit"
@@ -33,8 +33,8 @@ def bn_overfit_variants(seeds: Sequence[int] | None) -> list[Variant]:
     return [v for label, o in SETUPS.items() for v in seeded(label, o, seeds)]
 
 
-def plan(seeds: Sequence[int] | None) -> Plan:
+def plan(seeds: Sequence[int] | None) -> Sweep:
     """The preset's comparison with the gap analysis, for ``run_and_report``."""
-    return Plan(NAME, bn_overfit_variants(seeds), LABEL_COLUMN, analyse=(report_gaps,),
+    return Sweep(NAME, bn_overfit_variants(seeds), LABEL_COLUMN, analyse=(report_gaps,),
                 figures=("comparison", "train_val"),
                 columns=("status", *ACCURACIES, "gap_val"))

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlexp.experiments.aggregate import read_csv
+from dlexp.io import read_csv
 from dlexp.experiments.verdicts import (Verdict, grade, listed, num, run_values,
                                         steps_below, summary_rows)
 from dlexp.io import read_json

@@ -36,11 +36,11 @@ import numpy as np
 from dlexp.config import Config, config_from_dict, load_config
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary, write_table
-from dlexp.experiments.compare import CompareResult
+from dlexp.experiments.sweep import CompareResult, Sweep
 from dlexp.experiments.variants import Variant, seeded, variant_config
 from dlexp.experiments.overfit import report_gaps
-from dlexp.experiments.report import Plan
 from dlexp.nn.model import MLP
+from dlexp.train.runner import load_splits
 from dlexp.train.setup import split_seed
 
 NAME = "ensemble"
@@ -63,12 +63,12 @@ def ensemble_variants(members: int, dropout: float, seed: int = 0) -> list[Varia
     return out
 
 
-def plan(base: dict, members: int, dropout: float) -> Plan:
+def plan(base: dict, members: int, dropout: float) -> Sweep:
     """The preset's comparison (members checked to share their images), with the gap and
     ensemble analyses and their figures, for ``run_and_report``."""
     variants = ensemble_variants(members, dropout, config_from_dict(base, "base config").seed)
     check_same_split([variant_config(base, v) for v in variants])
-    return Plan(NAME, variants, LABEL_COLUMN, analyse=(report_gaps, evaluate_ensembles),
+    return Sweep(NAME, variants, LABEL_COLUMN, analyse=(report_gaps, evaluate_ensembles),
                 figures=("comparison", "sub_runs", "ensemble", "train_val"),
                 columns=("members", "member_val_acc", "test_acc", "gap_test",  # per member
                          "ensemble_val_acc", "ensemble_test_acc"))
@@ -114,7 +114,6 @@ def evaluate_ensembles(result: CompareResult, label_column: str = LABEL_COLUMN
                        ) -> CompareResult:
     """Ensemble each variant's completed runs (module docstring); write ensemble.csv and
     the summary columns; the result with the new summary."""
-    from dlexp.train.runner import load_splits
 
     done = [r for r in result.runs if r["status"] == "completed"]
     if not done:

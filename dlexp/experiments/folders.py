@@ -4,11 +4,14 @@ Every command that writes a folder leaves a file that says which kind it is; the
 match wins (a search or a comparison also holds ordinary files):
 
     kind          recognised by     started from          status from
-    search        search.json       search.json meta      summary.json (running? without)
-    compare       compare.json      meta.json             summary.json (running? without)
+    search        search.json       search.json meta      summary.json (or the lock)
+    compare       compare.json      meta.json             summary.json (or the lock)
     paths         paths.json        meta.json             completed once paths.csv exists
     activations   stats.csv         meta.json             completed (written at the end)
-    train         config.yaml       meta.json             summary.json (running? without)
+    train         config.yaml       meta.json             summary.json (or the lock)
+
+Without its summary.json a folder is ``running`` while a dlexp process holds its lock
+(:func:`dlexp.io.folder_lock`), else ``stopped``: killed, or the machine went down.
 
 ``started`` is the ISO time with seconds; a folder without it (an old activations folder)
 falls back to the folder's modification time. ``runs`` counts the sub-runs of a
@@ -19,16 +22,15 @@ them.
 
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from dlexp.errors import RunError
-from dlexp.io import read_json
-
-MARKERS = (("search", "search.json"), ("compare", "compare.json"), ("paths", "paths.json"),
-           ("activations", "stats.csv"), ("train", "config.yaml"))
+from dlexp.io import folder_lock, read_json, shape_problem
+from dlexp.train.rundir import kind_of, sub_runs
 
 
 @dataclass(frozen=True)
@@ -36,47 +38,52 @@ class Folder:
     path: Path
     kind: str
     started: float                # seconds since the epoch
-    status: str                   # completed, failed, interrupted, … or running?
+    status: str                   # completed, failed, interrupted, running, stopped, …
     runs: int | None = None       # sub-runs of a comparison, finished trials of a search
     note: str = ""                # e.g. "3 diverged" (sub-runs), or a search's stale test
     val_acc: float | None = None
     test_acc: float | None = None
 
 
-def kind_of(folder: Path) -> str | None:
-    """The kind of a folder dlexp wrote (see the module docstring); None: not one."""
-    for kind, marker in MARKERS:
-        if (Path(folder) / marker).is_file():
-            return kind
-    return None
-
-
 def describe(folder: Path) -> Folder | None:
-    """The row of ``dlexp runs`` for ``folder``; None if dlexp did not write it."""
+    """The row of ``dlexp runs`` for ``folder``; None if dlexp did not write it. A file
+    it cannot read (damaged, or JSON of the wrong shape) makes the status ``damaged``
+    with the file's name in the note; the rest of the row is what could be read."""
     folder = Path(folder)
     kind = kind_of(folder)
     if kind is None:
         return None
-    meta = _read(folder / "meta.json")
-    summary = _read(folder / "summary.json")
-    status = summary.get("status", "running?")
+    damaged: list[str] = []
+    meta = _read(folder, "meta.json", {}, damaged)
+    summary = _read(folder, "summary.json", SUMMARY_SHAPES.get(kind, {}), damaged)
+    status = summary.get("status") or _unfinished(folder)
     if kind == "search":
-        meta = _read(folder / "search.json").get("meta") or {}
-        best = summary.get("best") or {}
-        final = summary.get("final_test") or {}
+        meta = _read(folder, "search.json", {"meta": dict}, damaged).get("meta") or {}
+        best, final = _record(summary, "best"), _record(summary, "final_test")
         note = "test stale: a later trial is better" if final.get("stale") else ""
-        return Folder(folder, kind, _started(meta, folder), status, summary.get("finished"),
-                      note, val_acc=best.get("val_acc"), test_acc=final.get("test_acc"))
-    if kind == "compare":
-        counts = summary.get("statuses") or {}
+        row = Folder(folder, kind, _started(meta, folder), status, _count(summary, "finished"),
+                     note, val_acc=_number(best, "val_acc"), test_acc=_number(final, "test_acc"))
+    elif kind == "compare":
+        counts = _record(summary, "statuses")
         note = ", ".join(f"{n} {s}" for s, n in counts.items() if s != "completed")
-        runs = summary.get("runs") or len(sub_runs(folder)) or None
-        return Folder(folder, kind, _started(meta, folder), status, runs, note)
-    if kind in ("paths", "activations"):
+        runs = _count(summary, "runs") or len(sub_runs(folder)) or None
+        row = Folder(folder, kind, _started(meta, folder), status, runs, note)
+    elif kind in ("paths", "activations"):
         done = kind == "activations" or (folder / "paths.csv").is_file()
-        return Folder(folder, kind, _started(meta, folder), "completed" if done else "running?")
-    return Folder(folder, kind, _started(meta, folder), status,
-                  val_acc=summary.get("best_val_acc"), test_acc=summary.get("test_acc"))
+        row = Folder(folder, kind, _started(meta, folder), "completed" if done else "running?")
+    else:
+        row = Folder(folder, kind, _started(meta, folder), status,
+                     val_acc=_number(summary, "best_val_acc"),
+                     test_acc=_number(summary, "test_acc"))
+    if damaged:
+        note = f"cannot read {', '.join(damaged)}"
+        row = replace(row, status="damaged", note=f"{row.note}; {note}" if row.note else note)
+    return row
+
+
+# What `dlexp runs` needs of each kind's summary.json.
+SUMMARY_SHAPES = {"train": {"status": str}, "compare": {"status": str},
+                  "search": {"status": str}}
 
 
 DEFAULT_ROOT = Path("runs")
@@ -103,16 +110,10 @@ def list_folders(root: Path) -> list[Folder]:
     return sorted((f for f in found if f is not None), key=lambda f: (f.started, f.path.name))
 
 
-def sub_runs(folder: Path) -> list[str]:
-    """The sub-run folder names of a comparison, in variant order (from compare.json)."""
-    variants = _read(Path(folder) / "compare.json").get("variants") or []
-    return [v["run"] for v in variants if isinstance(v, dict) and "run" in v]
-
-
 def _started(meta: dict, folder: Path) -> float:
     try:
         return datetime.strptime(str(meta["started"]), "%Y-%m-%dT%H:%M:%S%z").timestamp()
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, TypeError):
         return folder.stat().st_mtime
 
 
@@ -122,7 +123,42 @@ def local_time(seconds: float) -> tuple[str, str]:
     return time.strftime("%Y-%m-%d", t), time.strftime("%H:%M:%S", t)
 
 
-def _read(path: Path) -> dict:
-    """The JSON object in ``path``; {} if it is missing, damaged or not an object."""
-    data = read_json(path, {})
-    return data if isinstance(data, dict) else {}
+def _read(folder: Path, name: str, shape: dict, damaged: list[str]) -> dict:
+    """The JSON object in ``folder/name`` ({} if absent); a damaged or misshapen one is
+    added to ``damaged`` and read as {}."""
+    path = folder / name
+    if not path.exists():
+        return {}
+    data = read_json(path, None)
+    if shape_problem(data, shape) is not None:
+        damaged.append(name)
+        return {}
+    return data
+
+
+def _unfinished(folder: Path) -> str:
+    """A folder without its summary: ``running`` while a dlexp process holds its lock
+    (train, compare and search do), else ``stopped`` (killed, or the machine went down)."""
+    try:
+        with folder_lock(folder, "run"):
+            return "stopped"
+    except RunError:
+        return "running"
+    except OSError:
+        return "running?"
+
+
+def _record(data: dict, key: str) -> dict:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _number(data: dict, key: str) -> float | None:
+    value = data.get(key)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok and math.isfinite(value) else None
+
+
+def _count(data: dict, key: str) -> int | None:
+    value = data.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -34,9 +34,8 @@ import yaml
 
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary
-from dlexp.experiments.compare import CompareResult
+from dlexp.experiments.sweep import CompareResult, Sweep
 from dlexp.experiments.variants import Variant, seeded
-from dlexp.experiments.report import Plan
 from dlexp.nn.init import INITIALIZERS
 
 NAME = "compare-inits"
@@ -75,9 +74,9 @@ def init_variants(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None
     return [v for label, overrides in specs for v in seeded(label, overrides, seeds)]
 
 
-def plan(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None) -> Plan:
+def plan(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None) -> Sweep:
     """The preset's comparison, with the symmetry analysis, for ``run_and_report``."""
-    return Plan(NAME, init_variants(specs, seeds), LABEL_COLUMN, analyse=(report_symmetry,),
+    return Sweep(NAME, init_variants(specs, seeds), LABEL_COLUMN, analyse=(report_symmetry,),
                 columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc",
                          "unit_spread", "distinct_units"))
 

@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 
 from dlexp.config import config_from_dict
 from dlexp.data.splits import val_count
-from dlexp.experiments.report import Plan
+from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, seeded
 from dlexp.train.loop import plan_steps
 
@@ -50,7 +50,8 @@ def run_epochs(base: Mapping) -> float:
     cfg = config_from_dict(dict(base), "base config")
     pool = cfg.data.train_size or MNIST_TRAIN
     n_train = pool - val_count(cfg.data.val_size, pool)
-    per_epoch, total = plan_steps(n_train, cfg.training)
+    t = cfg.training
+    per_epoch, total = plan_steps(n_train, t.batch_size, t.epochs, t.iterations)
     return total / per_epoch
 
 
@@ -64,7 +65,7 @@ def decay_variants(seeds: Sequence[int] | None, epochs: float,
                             seeds)]
 
 
-def plan(base: Mapping, seeds: Sequence[int] | None) -> Plan:
+def plan(base: Mapping, seeds: Sequence[int] | None) -> Sweep:
     """The preset's comparison on ``base``, for ``run_and_report``."""
-    return Plan(NAME, decay_variants(seeds, run_epochs(base)), LABEL_COLUMN,
+    return Sweep(NAME, decay_variants(seeds, run_epochs(base)), LABEL_COLUMN,
                 figures=("comparison", "sub_runs", "schedules"), columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc"))

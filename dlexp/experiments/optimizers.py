@@ -20,8 +20,8 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from dlexp.errors import ConfigError
+from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, grid
-from dlexp.experiments.report import Plan
 from dlexp.optim.optimizers import OPTIMIZERS
 
 NAME = "compare-optimizers"
@@ -76,8 +76,8 @@ def optimizer_variants(names: Sequence[str], hyper: Mapping[str, Mapping[str, An
 
 
 def plan(names: Sequence[str], hyper: Mapping[str, Mapping[str, Any]],
-         seeds: Sequence[int] | None, base: Mapping) -> Plan:
+         seeds: Sequence[int] | None, base: Mapping) -> Sweep:
     """The preset's comparison (one variant per optimiser × seeds), for ``run_and_report``."""
-    return Plan(NAME, optimizer_variants(names, hyper, seeds, base), LABEL_COLUMN,
+    return Sweep(NAME, optimizer_variants(names, hyper, seeds, base), LABEL_COLUMN,
                 report_keys=REPORT_KEYS, lr_hint="give one optimizer its own with "
                 "--hyper NAME.lr=…")

@@ -29,9 +29,9 @@ import yaml
 
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary, label_means
-from dlexp.experiments.compare import CompareResult
+from dlexp.experiments.sweep import CompareResult, Sweep
 from dlexp.experiments.variants import Variant, grid
-from dlexp.experiments.report import Plan
+
 
 CONFIG = "overfit"
 DECAY = "overfit-weight-decay"
@@ -78,10 +78,10 @@ def _short_label(overrides: dict) -> str:
     return f"{key.rsplit('.', 1)[-1]}={value:g}"
 
 
-def plan(name: str, variants: Sequence[Variant]) -> Plan:
+def plan(name: str, variants: Sequence[Variant]) -> Sweep:
     """An overfitting comparison (``name``: DECAY or DROPOUT) with the gap analysis and
     the training-vs-validation figure, for ``run_and_report``."""
-    return Plan(name, variants, LABEL_COLUMN, analyse=(report_gaps,),
+    return Sweep(name, variants, LABEL_COLUMN, analyse=(report_gaps,),
                 figures=("comparison", "sub_runs", "train_val"),
                 columns=("status", *ACCURACIES, "gap_val", "gap_test"))
 

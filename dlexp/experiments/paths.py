@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -34,54 +34,8 @@ from dlexp.errors import ConfigError
 from dlexp.io import atomic_write_text, write_json
 from dlexp.optim import OPTIMIZERS, apply_updates, build_optimizer
 from dlexp.optim.optimizers import hyperparameters
+from dlexp.surfaces import Function2D, get_function
 from dlexp.train.rundir import new_run_dir, run_meta
-
-Field = Callable[[np.ndarray, np.ndarray], np.ndarray]
-Gradient = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-
-@dataclass(frozen=True)
-class Function2D:
-    """A 2-D function to minimise, with the view and learning rates that show it well."""
-
-    formula: str                          # for titles
-    value: Field                          # f(x, y) on arrays of any shape
-    grad: Gradient                        # (∂f/∂x, ∂f/∂y)
-    start: tuple[float, float]
-    minimum: tuple[float, float]
-    xlim: tuple[float, float]
-    ylim: tuple[float, float]
-    lrs: Mapping[str, float] = field(default_factory=dict)   # default η per optimiser
-    steps: int = 30                       # default number of updates
-
-
-def _anisotropic_value(x, y):
-    return x * x / 20.0 + y * y
-
-
-def _anisotropic_grad(x, y):
-    return x / 10.0, 2.0 * y
-
-
-_C = 1.0 / math.sqrt(2.0)
-
-
-def _rotated_value(x, y):
-    return _anisotropic_value(_C * (x + y), _C * (y - x))
-
-
-def _rotated_grad(x, y):
-    gu, gv = _anisotropic_grad(_C * (x + y), _C * (y - x))     # chain rule through the turn
-    return _C * (gu - gv), _C * (gu + gv)
-
-
-def _rosenbrock_value(x, y):
-    return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
-
-
-def _rosenbrock_grad(x, y):
-    return -2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)
-
 
 @dataclass(frozen=True)
 class PathsResult:
@@ -123,6 +77,9 @@ def diverged_at(path: np.ndarray) -> int | None:
     return int(bad[0]) if bad.size else None
 
 
+MAX_STEPS = 1_000_000
+
+
 def run_paths(function: str = "anisotropic", optimizers: tuple[str, ...] | None = None,
               lrs: Mapping[str, float] | None = None, steps: int | None = None,
               start: tuple[float, float] | None = None) -> PathsResult:
@@ -139,8 +96,9 @@ def run_paths(function: str = "anisotropic", optimizers: tuple[str, ...] | None 
         if name not in optimizers:
             raise ConfigError(f"--lr {name}=…: {name!r} is not among the optimizers run "
                               f"({', '.join(optimizers)}); add it with --optimizers")
-    if steps < 1:
-        raise ConfigError(f"--steps {steps}: must be at least 1")
+    if not 1 <= steps <= MAX_STEPS:
+        raise ConfigError(f"--steps {steps}: must be 1 to {MAX_STEPS:,} (every point of each "
+                          "path is kept in memory)")
     chosen = {name: float(lrs.get(name, fn.lrs.get(name, hyperparameters(name)["lr"])))
               for name in optimizers}                  # else the optimiser's own default
     for name, lr in chosen.items():
@@ -168,7 +126,7 @@ def save_paths(result: PathsResult, runs_root: Path = Path("runs")) -> Path:
     diverged — and ``diverged_at``, the update where it did)."""
     run_dir = new_run_dir(Path(runs_root), "optimizer-paths")
     write_json(run_dir / "meta.json", run_meta(time.time()))
-    fn = FUNCTIONS[result.function]
+    fn = get_function(result.function)
     final = {}
     for name, path in result.paths.items():
         x, y = path[-1].tolist()
@@ -182,30 +140,3 @@ def save_paths(result: PathsResult, runs_root: Path = Path("runs")) -> Path:
                                         "lrs": result.lrs, "final": final})
     atomic_write_text(run_dir / "paths.csv", paths_csv(result))
     return run_dir
-
-
-def get_function(name: str) -> Function2D:
-    if name not in FUNCTIONS:
-        raise ConfigError(f"unknown function {name!r}; choose one of: {', '.join(FUNCTIONS)}")
-    return FUNCTIONS[name]
-
-
-# η per optimiser: the book's four (in its order) for the bowl, and rates that make each
-# path readable for the rest.
-_BOWL_LRS = {"sgd": 0.95, "momentum": 0.1, "adagrad": 1.5, "adam": 0.3, "rmsprop": 0.1,
-             "nesterov": 0.1}
-FUNCTIONS: dict[str, Function2D] = {
-    "anisotropic": Function2D(
-        "f(x, y) = x²/20 + y²", _anisotropic_value, _anisotropic_grad,
-        start=(-7.0, 2.0), minimum=(0.0, 0.0), xlim=(-10.0, 10.0), ylim=(-5.0, 5.0),
-        lrs=_BOWL_LRS),
-    "rotated": Function2D(
-        "f = u²/20 + v², (u, v) = (x, y) turned by 45°", _rotated_value, _rotated_grad,
-        start=(-5.0, -3.0), minimum=(0.0, 0.0), xlim=(-8.0, 8.0), ylim=(-8.0, 8.0),
-        lrs=_BOWL_LRS),
-    "rosenbrock": Function2D(
-        "f(x, y) = (1 − x)² + 100 (y − x²)²", _rosenbrock_value, _rosenbrock_grad,
-        start=(-1.5, 2.0), minimum=(1.0, 1.0), xlim=(-2.0, 2.0), ylim=(-1.0, 3.0),
-        lrs={"sgd": 0.002, "momentum": 0.001, "adagrad": 1.0, "adam": 0.2,
-             "rmsprop": 0.02, "nesterov": 0.001}, steps=300),
-}

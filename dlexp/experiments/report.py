@@ -1,26 +1,14 @@
-"""Run a comparison, then plot it, then print it: every comparison command, in order.
+"""Run a sweep, then print it: every comparison command, in order.
 
-    opts = CompareOptions(seeds=3, jobs=2)                   # what every command takes
+    opts = CompareOptions(seeds=3, jobs=2)                    # what every command takes
     base = load_base(None, "compare-inits", ["optimizer.lr=0.05"], opts)
-    plan = Plan("compare-inits", variants, label_column="init")   # or a preset's plan(…)
-    code = run_and_report(base, plan, opts)                  # 0, 1 or 130
+    code = run_and_report(base, Sweep("compare-inits", variants, "init"), opts)  # 0, 1, 130
 
-1. once every variant's config is valid, one ``note:`` line on stderr per base
-   optimiser setting that the variants changing ``optimizer.name`` drop or share
-   (:func:`~dlexp.experiments.variants.optimizer_notes`);
-2. run (:func:`~dlexp.experiments.compare.run_compare`), a progress line on stderr per
-   finished sub-run unless ``quiet``;
-3. the preset's analyses (``plan.analyse``: each ``result → result`` adds CSV columns
-   and files), not when interrupted;
-4. figures (``plan.figures``, names in :data:`dlexp.plots.figures.FIGURES`; matplotlib
-   is imported only now, after training); an interrupted comparison gets the generic
-   ones, drawn from the runs that finished;
-5. the summary table (``plan.columns``; None: the label, varied keys, status, final
-   smoothed loss, best val acc, test acc and seconds; empty: no table), then
-   ``plan.report(result)``;
-6. the folder's path on stdout, and the exit code:
+:func:`~dlexp.experiments.sweep.run_sweep` runs, writes, analyses and draws; then the
+summary table (``sweep.columns``), ``sweep.report(result)``, the folder's path on stdout
+and the exit code:
 
-    0    every sub-run completed or ended in a status of ``plan.expected``
+    0    every sub-run completed or ended in a status of ``sweep.expected``
          (those are named on stderr: ``as expected, …``)
     1    some did not (``error: k of n runs did not complete: …`` on stderr)
     130  interrupted (Ctrl-C or SIGTERM)
@@ -28,60 +16,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from dlexp.config import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
-from dlexp.experiments.aggregate import check_band
-from dlexp.experiments.compare import CompareResult, preset_config, run_compare
-from dlexp.experiments.tables import print_rows, say
-from dlexp.experiments.variants import (Variant, check_vary_keys, grid, label_text,
-                                        optimizer_notes, parse_vary, seeds_for)
-from dlexp.fmt import fmt
-from dlexp.train.progress import RunsTicker, unfinished_runs
-from dlexp.train.rundir import has_weight_decay, train_evals
-
-
-@dataclass(frozen=True)
-class CompareOptions:
-    """The options every comparison command takes (``--iterations`` … ``-q``)."""
-
-    iterations: int | None = None         # updates per run …
-    epochs: int | None = None             # … or epochs (at most one of the two)
-    seeds: int = 1                        # seeds per variant: base seed, +1, …
-    smooth: int = 50                      # span of the smoothed loss, in updates
-    name: str | None = None               # folder name (None: the command's)
-    jobs: int | None = None               # worker processes (None: all cores)
-    runs_dir: Path = Path("runs")
-    band: str = "minmax"                  # minmax or std
-    quiet: bool = False                   # no progress line per finished run
-    resume: Path | None = None            # an interrupted comparison's folder to finish
-
-    def length_overrides(self) -> list[str]:
-        """``--iterations`` / ``--epochs`` as ``--set`` overrides."""
-        if self.iterations is not None and self.epochs is not None:
-            raise ConfigError("--iterations and --epochs: give one of them, not both")
-        if self.epochs is not None:
-            return [f"training.epochs={self.epochs}", "training.iterations=null"]
-        return [] if self.iterations is None else [f"training.iterations={self.iterations}"]
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One comparison: its variants and what to do after they ran."""
-
-    name: str                                         # default folder name
-    variants: Sequence[Variant]
-    label_column: str = "variant"
-    report_keys: Sequence[str] = ()                   # config keys shown per variant
-    columns: Sequence[str] | None = None              # summary columns printed
-    analyse: Sequence[Callable[[CompareResult], CompareResult]] = ()
-    figures: Sequence[str] = ("comparison", "sub_runs")
-    report: Callable[[CompareResult], None] | None = None
-    expected: Sequence[str] = ()                      # statuses that are a result
-    lr_hint: str = "vary it with --vary optimizer.lr=…"
+from dlexp.experiments.sweep import CompareOptions, CompareResult, Sweep, preset_config, run_sweep
+from dlexp.experiments.tables import print_rows, say, short
+from dlexp.experiments.variants import (check_vary_keys, grid, label_text, parse_vary,
+                                        seeds_for)
 
 
 def load_base(config: Path | None, preset: str | None, sets: Sequence[str],
@@ -91,7 +34,7 @@ def load_base(config: Path | None, preset: str | None, sets: Sequence[str],
     return apply_overrides(read_yaml_mapping(path), [*sets, *opts.length_overrides()])
 
 
-def vary_plan(config: Path, base: dict, vary: Sequence[str], seeds: int) -> Plan:
+def vary_sweep(config: Path, base: dict, vary: Sequence[str], seeds: int) -> Sweep:
     """``dlexp compare``: the grid of ``--vary`` values × seeds, named after the config."""
     if not vary and seeds < 2:
         raise ConfigError("nothing to compare: give --vary KEY=V1,V2 (or --seeds N > 1)")
@@ -99,68 +42,20 @@ def vary_plan(config: Path, base: dict, vary: Sequence[str], seeds: int) -> Plan
     check_vary_keys(base, varied)
     variants = grid(varied, seeds_for(base, seeds))
     stem = Path(config).stem
-    return Plan(stem if stem.startswith("compare") else f"compare-{stem}", variants)
+    return Sweep(stem if stem.startswith("compare") else f"compare-{stem}", variants)
 
 
-def run_and_report(base: dict, plan: Plan, opts: CompareOptions) -> int:
-    """Steps 1–6 of the module docstring; returns the exit code."""
-    check_band(opts.band)
-    total, done, where, live = len(plan.variants), [0], [], []
-
-    def start(out_dir: Path, kept: int) -> None:      # every variant's config is valid
-        where.append(out_dir)
-        if not opts.quiet:                            # done/running/failed, wall times
-            live.append(RunsTicker(total, lambda: unfinished_runs(out_dir), kept).start())
-        for note in optimizer_notes(base, plan.variants, plan.lr_hint):
-            say(note)
-        if opts.resume is not None:
-            done[0] = kept
-            say(f"resuming {out_dir}: {kept} of {total} runs already finished")
-        else:                                         # known before anything can stop it
-            say(f"comparison folder: {out_dir}")
-
-    def progress(record: dict) -> None:
-        done[0] += 1
-        loss_name = train_loss_name(where[0] / record["run"]) if where else "train loss"
-        wall = ""
-        for ticker in live:
-            ticker.finished(record["status"])
-            wall = f" ({ticker.line().split('; ')[-1]})"
-        say(f"[{done[0]}/{total}] {record['run']}: {run_line(record, loss_name)}{wall}")
-
-    def finish(result: CompareResult) -> CompareResult:
-        for ticker in live:
-            ticker.stop()
-        interrupted = result.status == "interrupted"
-        if not interrupted:
-            for analyse in plan.analyse:
-                result = analyse(result)
-        from dlexp.plots.figures import FIGURES, GENERIC
-        for name in plan.figures:
-            if name in GENERIC or not interrupted:
-                FIGURES[name](result.dir, opts.band)
-        return result
-
-    try:
-        result = run_compare(base, plan.variants, runs_root=opts.runs_dir,
-                             name=plan.name if opts.name is None else opts.name,
-                             jobs=opts.jobs, window=opts.smooth,
-                             label_column=plan.label_column, report_keys=plan.report_keys,
-                             expected=plan.expected, on_start=start,
-                             on_done=None if opts.quiet else progress, finish=finish,
-                             resume=opts.resume)
-    finally:
-        for ticker in live:
-            ticker.stop()
-    interrupted = result.status == "interrupted"
-    print_summary(result, plan)
-    if plan.report is not None and not interrupted:
-        plan.report(result)
+def run_and_report(base: dict, sweep: Sweep, opts: CompareOptions) -> int:
+    """Run ``sweep``, print its table and report; the exit code (module docstring)."""
+    result = run_sweep(base, sweep, opts)
+    print_summary(result, sweep)
+    if sweep.report is not None and result.status != "interrupted":
+        sweep.report(result)
     print(result.dir, flush=True)
     if result.signalled:
         say(f"interrupted once the results were written: {result.dir} is complete")
         return 130
-    return exit_code(result, plan.expected)
+    return exit_code(result, sweep.expected)
 
 
 def exit_code(result: CompareResult, expected: Sequence[str] = ()) -> int:
@@ -180,7 +75,7 @@ def exit_code(result: CompareResult, expected: Sequence[str] = ()) -> int:
     return 0
 
 
-def print_summary(result: CompareResult, plan: Plan) -> None:
+def print_summary(result: CompareResult, plan: Sweep) -> None:
     """The summary table, narrowed to fit 80 columns (all of it is in summary.csv): a key
     column whose values the label already spells is left out, and so is ``status`` when
     every variant completed."""
@@ -211,39 +106,5 @@ def result_keys(result: CompareResult) -> list[str]:
     return [k for k in result.runs[0] if "." in k] if result.runs else []
 
 
-RUN_LINE = (("final_train_loss", "train loss"), ("best_val_acc", "best val acc"),
-            ("test_acc", "test acc"))
-TRAIN_EVAL = {"full": "(whole set)", "running": "since last eval"}
-
-
-def run_line(r: dict, train_loss: str = "train loss") -> str:
-    """A finished sub-run in one line: status, losses and accuracies named, seconds;
-    ``train_loss`` names its final train loss (:func:`train_loss_name`)."""
-    names = {**dict(RUN_LINE), "final_train_loss": train_loss}
-    parts = [r["status"]] + [f"{names[key]} {fmt(r[key])}" for key, _ in RUN_LINE
-                             if r.get(key) is not None]
-    if r.get("train_seconds") is not None:
-        parts.append(f"trained in {fmt(r['train_seconds'], 1)} s")
-    if r["status"] != "completed" and r.get("error"):
-        parts.append(_short(r["error"]))
-    return "  ".join(parts)
-
-
-def train_loss_name(run_dir: Path) -> str:
-    """What a run's ``final_train_loss`` is, from its config.yaml: ``train loss`` or,
-    with weight decay, ``train objective`` (loss + penalty); then ``(whole set)`` or
-    ``since last eval`` as ``training.train_eval`` says."""
-    what = "objective" if has_weight_decay([run_dir]) else "loss"
-    (mode,) = train_evals([run_dir])
-    return f"train {what} {TRAIN_EVAL.get(mode, '')}".strip()
-
-
 def _names(runs: Sequence[dict]) -> str:
-    return "; ".join(f"{r['run']} ({r['status']}: {_short(r.get('error'))})" for r in runs)
-
-
-def _short(text: Any, n: int = 90) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[:n - 1] + "…"
-
-
+    return "; ".join(f"{r['run']} ({r['status']}: {short(r.get('error'))})" for r in runs)

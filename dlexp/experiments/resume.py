@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 from dlexp.errors import ConfigError
-from dlexp.io import as_stored, read_json, read_jsonl
+from dlexp.io import as_stored, read_jsonl, read_record
 
 
 def kept_runs(out_dir: Path, spec: dict, expected: Sequence[str]) -> dict[str, dict]:
@@ -37,17 +37,22 @@ def kept_runs(out_dir: Path, spec: dict, expected: Sequence[str]) -> dict[str, d
     if not stored_path.is_file():
         raise ConfigError(f"--resume {out_dir}: not a comparison folder (no compare.json); "
                           "`dlexp runs` lists them")
-    stored = read_json(stored_path)
+    stored = read_record(stored_path, SHAPE, "comparison record")
     wanted = as_stored(spec)                               # tuples → lists, as stored
     differ = list(dict.fromkeys(WHAT[k] for k in wanted if stored.get(k) != wanted[k]))
     if differ:
         raise ConfigError(f"--resume {out_dir}: that comparison was started with another "
                           f"{' and another '.join(differ)}; resume it with the command and "
                           "options that started it, or start a new one")
-    last = {r["run"]: r for r in read_jsonl(out_dir / "runs.jsonl") if "run" in r}
+    last = {r["run"]: r for r in read_jsonl(out_dir / "runs.jsonl", RUN_SHAPE)}
     done = ("completed", *expected)
     return {name: r for name, r in last.items() if r.get("status") in done
             and (out_dir / name).is_dir()}
+
+
+SHAPE = {"name": str, "base": dict, "variants": list, "label_column": str, "window": int,
+         "keys": list}
+RUN_SHAPE = {"run": str, "status": str}      # a runs.jsonl line; others are left out
 
 
 # What the user changed, for each field of compare.json that differs.

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dlexp.fmt import fmt, fmt_column
+from dlexp.train.rundir import has_weight_decay, train_evals
 
 
 def cell(value: Any, std: Any = None) -> str:
@@ -109,3 +110,44 @@ def print_run_summary(run_dir: Path, summary: dict) -> None:
 def say(line: str) -> None:
     """One line on stderr, flushed (what to do next, a folder, a warning)."""
     print(line, file=sys.stderr, flush=True)
+
+
+RUN_LINE = (("final_train_loss", "train loss"), ("best_val_acc", "best val acc"),
+            ("test_acc", "test acc"))
+TRAIN_EVAL = {"full": "(whole set)", "running": "since last eval"}
+
+
+def run_line(r: dict, train_loss: str = "train loss") -> str:
+    """A finished sub-run in one line: status, losses and accuracies named, seconds;
+    ``train_loss`` names its final train loss (:func:`train_loss_name`)."""
+    names = {**dict(RUN_LINE), "final_train_loss": train_loss}
+    parts = [r["status"]] + [f"{names[key]} {fmt(r[key])}" for key, _ in RUN_LINE
+                             if r.get(key) is not None]
+    if r.get("train_seconds") is not None:
+        parts.append(f"updates took {fmt(r['train_seconds'], 1)} s")
+    if r["status"] != "completed" and r.get("error"):
+        parts.append(short(r["error"]))
+    return "  ".join(parts)
+
+
+def comparison_loss_name(configs: Sequence[Any]) -> str:
+    """One name for the ``final_train_loss`` of every run of a comparison (its configs):
+    ``train objective`` if any has weight decay, then how the runs measure it."""
+    decay = any(c.regularization.l2 > 0 or c.regularization.l1 > 0 for c in configs)
+    modes = {c.training.train_eval for c in configs}
+    how = TRAIN_EVAL.get(modes.pop(), "") if len(modes) == 1 else ""
+    return f"train {'objective' if decay else 'loss'} {how}".strip()
+
+
+def train_loss_name(run_dir: Path) -> str:
+    """What a run's ``final_train_loss`` is, from its config.yaml: ``train loss`` or, with
+    weight decay, ``train objective``; then ``(whole set)`` or ``since last eval``."""
+    what = "objective" if has_weight_decay([run_dir]) else "loss"
+    (mode,) = train_evals([run_dir])
+    return f"train {what} {TRAIN_EVAL.get(mode, '')}".strip()
+
+
+def short(text: Any, n: int = 90) -> str:
+    """``text`` on one line, cut to ``n`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[:n - 1] + "…"

@@ -5,7 +5,7 @@ A :class:`Variant` is ``(label, overrides, seed)``. :func:`seeded` repeats one
 and :func:`grid` builds the Cartesian product of ``{dotted key: [values]}`` × seeds;
 :func:`parse_vary` reads ``--vary key=v1,v2`` options into that mapping, and
 :func:`variant_config` turns the base config plus one variant into a validated
-:class:`~dlexp.config.Config` (the rules are in :mod:`dlexp.experiments.compare`).
+:class:`~dlexp.config.Config` (the rules are in :mod:`dlexp.experiments.sweep`).
 :func:`optimizer_notes` says which base settings a change of ``optimizer.name`` drops
 or shares, so that nothing is dropped silently.
 """
@@ -22,6 +22,7 @@ import yaml
 from dlexp.config import Config, apply_overrides, config_from_dict, config_to_dict
 from dlexp.config_checks import RUN_NAME
 from dlexp.errors import ConfigError
+from dlexp.fmt import value_text
 from dlexp.optim.optimizers import OPTIMIZERS, optimizer_keys
 
 
@@ -80,11 +81,6 @@ def default_label(overrides: Mapping[str, Any]) -> str:
         return text if re.fullmatch(RUN_NAME[1], text) else f"{short[0]}={text}"
     names = [s if short.count(s) == 1 else k for s, k in zip(short, overrides)]
     return "_".join(f"{n}={label_text(v)}" for n, v in zip(names, overrides.values()))
-
-
-def value_text(value: Any) -> str:
-    """A value as written in YAML (``true``, ``0.01``, ``[100, 100]``)."""
-    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
 
 
 def label_text(value: Any) -> str:

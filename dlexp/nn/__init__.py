@@ -4,5 +4,4 @@ from dlexp.nn.init import INITIALIZERS, make_initializer
 from dlexp.nn.layers import ACTIVATIONS, DROPOUT_MODES
 from dlexp.nn.model import MLP, ModelSpec
 
-__all__ = ["ACTIVATIONS", "DROPOUT_MODES", "INITIALIZERS", "MLP", "ModelSpec",
-           "make_initializer"]
+__all__ = ["ACTIVATIONS", "DROPOUT_MODES", "INITIALIZERS", "MLP", "ModelSpec", "make_initializer"]

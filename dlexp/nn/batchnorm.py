@@ -1,19 +1,16 @@
 """Batch normalization over the feature axis of (N, D) activations.
 
-Training (batch statistics):
-    μ = mean_n x,   σ² = mean_n (x − μ)²,   x̂ = (x − μ) / √(σ² + ε),   y = γ x̂ + β
-    running_mean ← (1 − m) running_mean + m μ
-    running_var  ← (1 − m) running_var  + m σ² · N/(N − 1)   (N/(N − 1) only if ``unbiased``)
-Inference (running statistics):  y = γ (x − running_mean) / √(running_var + ε) + β
-
+Training:   μ = mean_n x,  σ² = mean_n (x − μ)²,  x̂ = (x − μ) / √(σ² + ε),  y = γ x̂ + β,
+            running_mean ← (1 − m) running_mean + m μ,
+            running_var  ← (1 − m) running_var + m σ² (· N/(N − 1) if ``unbiased``)
+Inference:  y = γ (x − running_mean) / √(running_var + ε) + β
 Backward (the book's chain of steps, summed up):
-    dβ = Σ_n dout,   dγ = Σ_n dout · x̂,
-    dx = γ / √(σ² + ε) · (dout − dβ/N − x̂ · dγ/N)
+            dβ = Σ_n dout,  dγ = Σ_n dout · x̂,  dx = γ / √(σ² + ε) · (dout − dβ/N − x̂ · dγ/N)
 
-Defaults m = 0.1, ε = 1e-5, unbiased, running statistics starting at mean 0 / variance 1
-are PyTorch's. The book keeps ``momentum=0.9`` in the other sense (the weight of the old
-value), adds 10e-7 (= 1e-6) under the root, uses the biased σ² and starts both running
-statistics at 0: ``momentum=0.1, eps=1e-6, unbiased=False, running_init="book"``.
+The defaults (m 0.1, ε 1e-5, unbiased, running statistics from mean 0 / variance 1) are
+PyTorch's. The book's layer (momentum 0.9 meaning the old value's weight, 10e-7 = 1e-6
+under the root, biased σ², running statistics from 0 / 0) is
+``momentum=0.1, eps=1e-6, unbiased=False, running_init="book"``.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ settings of one general function, :func:`variance_scaling`:
     std = sqrt(scale / n),   n = fan_in | fan_out | (fan_in + fan_out) / 2
     normal:  W ~ N(0, std²)          uniform:  W ~ U(-sqrt(3)·std, sqrt(3)·std)
 
-=================  =====  =======  ==========================  ======================
 name               scale  mode     std                         also known as
 =================  =====  =======  ==========================  ======================
 ``lecun_normal``   1      fan_in   sqrt(1 / fan_in)            the book's "Xavier"
@@ -15,11 +14,9 @@ name               scale  mode     std                         also known as
 ``glorot_uniform`` 1      fan_avg  (same std, uniform)         ``xavier_uniform``
 ``he_normal``      2      fan_in   sqrt(2 / fan_in)            ``kaiming_normal``
 ``he_uniform``     2      fan_in   (same std, uniform)         ``kaiming_uniform``
-=================  =====  =======  ==========================  ======================
 
-The book ("Deep Learning from Scratch", ch. 6) calls sqrt(1/fan_in) "Xavier"; the
-standard name for that is LeCun initialisation, and Glorot & Bengio's Xavier uses the
-average of fan-in and fan-out. Both are offered here under their standard names.
+The book calls sqrt(1/fan_in) "Xavier"; its standard name is LeCun, and Glorot & Bengio's
+Xavier uses the mean of fan-in and fan-out. Both are offered under their standard names.
 """
 
 from __future__ import annotations
@@ -74,19 +71,8 @@ def zeros() -> Initializer:
     return init
 
 
-def target_std(name: str, fan_in: int, fan_out: int, std: float | None = None) -> float:
-    """The standard deviation the named initialiser aims for (used in tests and docs)."""
-    if name == "zeros":
-        return 0.0
-    if name == "normal":
-        return float(DEFAULT_NORMAL_STD if std is None else std)
-    scale, mode, _ = INITIALIZERS[name].args
-    return float(np.sqrt(scale / _fan(mode, fan_in, fan_out)))
-
-
 def make_initializer(name: str, std: float | None = None) -> Initializer:
-    """The initialiser registered as ``name``; ``std`` is ``normal``'s (the config
-    allows it for no other)."""
+    """The initialiser registered as ``name``; ``std`` is ``normal``'s (only)."""
     return INITIALIZERS[name]() if std is None else INITIALIZERS[name](std)
 
 

@@ -1,12 +1,10 @@
 """Layers with ``forward(x, training)`` and ``backward(dout)``, in the book's names.
 
-Every layer computes as the book's does; the one difference is where results go.
-Reused buffers: :meth:`Layer.buffer` hands a layer the array it wrote at its last call
-with the same name and shape, and the layer writes its result into it (NumPy's
-``out=``) instead of allocating a new one each step. So a layer's output is valid only
-until its next call (copy it to keep it), and ``backward`` may write over the ``dout``
-it is given. Parameters W, b (and γ, β) and their gradients dW, db are views into the
-model's flat arrays (:mod:`dlexp.nn.model`): ``backward`` writes the gradients there.
+Each layer computes what the book's does; only where results go differs. Reused buffers:
+:meth:`Layer.buffer` hands a layer the array it wrote at its last call with that name and
+shape, and the layer writes into it (``out=``) instead of allocating one each step. So an
+output is valid until the layer's next call, and ``backward`` may write over ``dout``.
+W, b (γ, β) and dW, db are views into the model's flat arrays (:mod:`dlexp.nn.model`).
 """
 
 from __future__ import annotations
@@ -47,8 +45,9 @@ class Affine(Layer):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        dx = np.matmul(dout, self.W.T, out=self.buffer("dx", self.x.shape, self.W.dtype)) \
-            if self.need_dx else None
+        dx = None
+        if self.need_dx:
+            dx = np.matmul(dout, self.W.T, out=self.buffer("dx", self.x.shape, dout.dtype))
         np.matmul(self.x.T, dout, out=self.dW)
         np.sum(dout, axis=0, out=self.db)
         return dx
@@ -66,9 +65,7 @@ class ReLU(Layer):
 
 
 class Sigmoid(Layer):
-    """y = 1 / (1 + exp(−x));   dx = dout · y (1 − y).
-
-    Computed as (1 + tanh(x/2)) / 2, the same function, which never overflows."""
+    """y = 1 / (1 + exp(−x)) = (1 + tanh(x/2)) / 2 (never overflows);  dx = dout · y (1 − y)."""
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         out = np.multiply(x, 0.5, out=self.buffer("out", x.shape, x.dtype))

@@ -1,12 +1,10 @@
 """A multilayer perceptron assembled from a :class:`ModelSpec`.
 
 Each hidden layer is ``Affine → [BatchNorm] → activation → [Dropout]``; the output layer
-is ``Affine`` followed by softmax cross-entropy. Parameters are named ``W1, b1, gamma1,
-beta1, …``. One flat parameter buffer: they all live in one array (weights first, the
-group weight decay applies to, then biases, γ and β) and their gradients in another;
-``params`` and ``grads`` are dicts of views into them, so an optimiser may work per name
-or on two flat groups at once (:meth:`MLP.groups`, a few large NumPy calls per step
-instead of a few per parameter).
+is ``Affine`` followed by softmax cross-entropy. One flat parameter buffer: all parameters
+(``W1, b1, gamma1, beta1, …``; weights first, the group weight decay applies to) live in
+one array and their gradients in another; ``params`` and ``grads`` are dicts of views into
+them, so an optimiser may work per name or on two flat groups (:meth:`MLP.groups`).
 """
 
 from __future__ import annotations
@@ -36,6 +34,7 @@ class ModelSpec:
     bn_momentum: float = 0.1
     bn_eps: float = 1e-5
     bn_unbiased: bool = True              # running variance with N/(N-1), as PyTorch
+    bn_running_init: str = "standard"      # running mean/var start at 0/1, "book": 0/0
     dropout: float = 0.0                   # probability of dropping a hidden unit
     dropout_mode: str = "inverted"
 
@@ -54,13 +53,12 @@ class MLP:
         self.spec, self.dtype = spec, np.dtype(dtype)
         sizes = [input_size, *spec.hidden, output_size]
         n_layers = len(sizes) - 1
-        shapes: list[tuple[str, tuple[int, ...]]] = [
-            (f"W{i + 1}", (sizes[i], sizes[i + 1])) for i in range(n_layers)]
-        self.n_decay = sum(a * b for _, (a, b) in shapes)
-        shapes += [(f"b{i + 1}", (sizes[i + 1],)) for i in range(n_layers)]
+        shapes = [(f"W{i}", (a, b)) for i, (a, b) in enumerate(zip(sizes, sizes[1:]), 1)]
+        self.n_decay = sum(a * b for _, (a, b) in shapes)        # the weights come first
+        shapes += [(f"b{i}", (b,)) for i, b in enumerate(sizes[1:], 1)]
         if spec.batchnorm:
-            for i in range(n_layers - 1):
-                shapes += [(f"gamma{i + 1}", (sizes[i + 1],)), (f"beta{i + 1}", (sizes[i + 1],))]
+            shapes += [(f"{name}{i}", (b,)) for i, b in enumerate(sizes[1:-1], 1)
+                       for name in ("gamma", "beta")]
         total = sum(int(np.prod(s)) for _, s in shapes)
         self.flat_params = np.zeros(total, dtype=self.dtype)
         self.flat_grads = np.zeros(total, dtype=self.dtype)
@@ -68,11 +66,10 @@ class MLP:
         self.grads: dict[str, np.ndarray] = {}
         offset = 0
         for name, shape in shapes:
-            size = int(np.prod(shape))
-            self.params[name] = self.flat_params[offset:offset + size].reshape(shape)
-            self.grads[name] = self.flat_grads[offset:offset + size].reshape(shape)
-            offset += size
-
+            end = offset + int(np.prod(shape))
+            self.params[name] = self.flat_params[offset:end].reshape(shape)
+            self.grads[name] = self.flat_grads[offset:end].reshape(shape)
+            offset = end
         init = make_initializer(spec.initializer, spec.init_std)
         for i in range(n_layers):
             self.params[f"W{i + 1}"][...] = init(rng, sizes[i], sizes[i + 1], self.dtype)
@@ -94,14 +91,14 @@ class MLP:
                 break
             if spec.batchnorm:
                 bn = BatchNorm(p[f"gamma{i}"], p[f"beta{i}"], g[f"gamma{i}"], g[f"beta{i}"],
-                               spec.bn_momentum, spec.bn_eps, spec.bn_unbiased)
+                               spec.bn_momentum, spec.bn_eps, spec.bn_unbiased,
+                               spec.bn_running_init)
                 self.layers.append(bn)
                 self.batchnorms.append(bn)
             self.layers.append(ACTIVATIONS[spec.activation]())
             if spec.dropout > 0:
                 self.layers.append(Dropout(spec.dropout, dropout_rng, spec.dropout_mode))
 
-    # --- training ---------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Logits (N, C) for inputs (N, D); a buffer valid until the next call."""
         for layer in self.layers:
@@ -128,8 +125,8 @@ class MLP:
         return ({"decay": self.flat_params[:nd], "other": self.flat_params[nd:]},
                 {"decay": self.flat_grads[:nd], "other": self.flat_grads[nd:]})
 
-    # --- evaluation and state -----------------------------------------------------
-    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 2000) -> tuple[float, float]:
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 2000
+                 ) -> tuple[float, float]:
         """(mean cross-entropy, accuracy) in inference mode, in chunks of ``batch_size``."""
         total_loss, correct = 0.0, 0
         for start in range(0, x.shape[0], batch_size):

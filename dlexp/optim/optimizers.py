@@ -1,21 +1,9 @@
 """Named optimisers, each a chain of transforms from :mod:`dlexp.optim.transforms`.
 
-Conventions follow ``torch.optim`` so that results transfer; the book's two different
-rules are offered under their own names:
-
-=================  ==========================================================  =========
-name               update (g gradient, η learning rate, t step)                 default η
-=================  ==========================================================  =========
-``sgd``            p ← p − η g                                                  0.01
-``momentum``       b ← μb + g;  p ← p − η b                                     0.01
-``nesterov``       b ← μb + g;  p ← p − η (g + μ b)                             0.01
-``nesterov_book``  b ← μb + g;  p ← p − η (μ² b + (1 + μ) g)     (the book)     0.01
-``adagrad``        h ← h + g²;  p ← p − η g / (√h + ε)                          0.01
-``rmsprop``        h ← αh + (1−α) g²;  p ← p − η g / (√h + ε)                   0.01
-``adam``           p ← p − η m̂ / (√v̂ + ε)                                        0.001
-``adam_book``      p ← p − η √(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε)       (the book)     0.001
-``adamw``          p ← p − η (m̂ / (√v̂ + ε) + λ p)          (decoupled decay)     0.001
-=================  ==========================================================  =========
+Each function's docstring gives its rule (g gradient, η learning rate, t step; the
+README tabulates them). Conventions follow ``torch.optim`` so that results transfer; the
+book's Momentum and Nesterov are ``momentum`` and ``nesterov``, its Adam (ε before the
+bias correction) is ``adam_book``.
 
 L2 and L1 weight decay (``build_optimizer(l2=…, l1=…)``) add λp and λ·sign(p) to the
 gradient *before* the optimiser's own transform; AdamW's decay sits *after* it. That
@@ -28,9 +16,8 @@ import inspect
 from typing import Mapping
 
 from dlexp.optim.transforms import (
-    GradientTransformation, ScalarOrSchedule, add_decayed_weights, add_l1_subgradient, chain,
-    scale_by_adam, scale_by_learning_rate, scale_by_rms, scale_by_rss, trace,
-    trace_velocity_first)
+    GradientTransformation, ScalarOrSchedule, add_decayed_weights, chain,
+    scale_by_adam, scale_by_learning_rate, scale_by_second_moment, trace)
 
 
 def sgd(lr: ScalarOrSchedule = 0.01) -> GradientTransformation:
@@ -44,24 +31,20 @@ def momentum(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTran
 
 
 def nesterov(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
-    """b ← μ b + g;  p ← p − η (g + μ b): momentum with ``nesterov=True``."""
+    """b ← μ b + g;  p ← p − η (g + μ b): PyTorch's ``nesterov=True`` and the book's
+    Nesterov (p ← p + μ²v − (1+μ)ηg, then v ← μv − ηg; see :func:`trace`)."""
     return chain(trace(momentum, nesterov=True), scale_by_learning_rate(lr))
-
-
-def nesterov_book(lr: ScalarOrSchedule = 0.01, momentum: float = 0.9) -> GradientTransformation:
-    """The book's rule: b ← μ b + g;  p ← p − η (μ² b + (1 + μ) g)."""
-    return chain(trace_velocity_first(momentum), scale_by_learning_rate(lr))
 
 
 def adagrad(lr: ScalarOrSchedule = 0.01, eps: float = 1e-10) -> GradientTransformation:
     """h ← h + g²;  p ← p − η g / (√h + ε)."""
-    return chain(scale_by_rss(eps), scale_by_learning_rate(lr))
+    return chain(scale_by_second_moment(1.0, 1.0, eps), scale_by_learning_rate(lr))
 
 
 def rmsprop(lr: ScalarOrSchedule = 0.01, alpha: float = 0.99, eps: float = 1e-8
             ) -> GradientTransformation:
     """h ← α h + (1 − α) g²;  p ← p − η g / (√h + ε)."""
-    return chain(scale_by_rms(alpha, eps), scale_by_learning_rate(lr))
+    return chain(scale_by_second_moment(alpha, 1.0 - alpha, eps), scale_by_learning_rate(lr))
 
 
 def adam(lr: ScalarOrSchedule = 0.001, beta1: float = 0.9, beta2: float = 0.999,
@@ -95,45 +78,28 @@ def hyperparameters(name: str) -> dict[str, object]:
 
 
 def optimizer_keys(name: str) -> set[str]:
-    """The keys an ``optimizer:`` mapping for ``name`` may hold: its hyperparameters,
-    ``name`` and ``schedule``."""
+    """The keys an ``optimizer:`` mapping for ``name`` may hold."""
     return {*hyperparameters(name), "name", "schedule"}
 
 
 def build_optimizer(name: str, lr: ScalarOrSchedule, *, l2: float = 0.0, l1: float = 0.0,
                     mask: Mapping[str, bool] | None = None, **hyper: float
                     ) -> GradientTransformation:
-    """The optimiser ``name`` with L2/L1 penalties' gradients added in front of it.
-
-    ``mask`` selects the keys weight decay applies to (all keys when None).
-    """
+    """The optimiser ``name`` with L2/L1 penalties' gradients added in front of it;
+    ``mask`` selects the keys weight decay applies to (all keys when None)."""
     factory = OPTIMIZERS[name]
     if "mask" in inspect.signature(factory).parameters:
         hyper = {**hyper, "mask": mask}
     core = factory(lr, **hyper)
     if not (l2 or l1):
         return core
-    return chain(add_decayed_weights(l2, mask), add_l1_subgradient(l1, mask), core)
+    return chain(add_decayed_weights(l2, mask, l1), core)
 
-
-# (low, high, low_inclusive, high_inclusive) for every hyperparameter name above; None
-# for an on/off setting (true or false).
-HYPER_BOUNDS: dict[str, tuple[float, float, bool, bool] | None] = {
-    "lr": (0.0, float("inf"), False, False),
-    "momentum": (0.0, 1.0, True, False),
-    "beta1": (0.0, 1.0, True, False),
-    "beta2": (0.0, 1.0, True, False),
-    "alpha": (0.0, 1.0, True, False),
-    "eps": (0.0, float("inf"), False, False),
-    "weight_decay": (0.0, float("inf"), True, False),
-    "bias_correction": None,
-}
 
 OPTIMIZERS = {
     "sgd": sgd,
     "momentum": momentum,
     "nesterov": nesterov,
-    "nesterov_book": nesterov_book,
     "adagrad": adagrad,
     "rmsprop": rmsprop,
     "adam": adam,

@@ -4,15 +4,8 @@ Each is made by :func:`make_schedule` from the base rate η₀ and its settings,
 to any optimiser in place of a constant rate. ``steps_per_epoch`` turns epoch-based
 settings into update counts; e = ⌊t / steps_per_epoch⌋ is the current epoch.
 
-==================  ==========================================  =======================
-name                η(t)                                        settings
-==================  ==========================================  =======================
-``constant``        η₀
-``step``            η₀ · γ^⌊e / every⌋                          ``every`` (epochs), γ
-``exponential``     η₀ · γ^e                                    γ
-``inverse_time``    η₀ / (1 + k · e)                            ``k``
-``cosine``          η_min + (η₀ − η_min)(1 + cos(π t / T)) / 2  ``min_lr``; T = all updates
-==================  ==========================================  =======================
+The schedules: ``constant``, ``step``, ``exponential``, ``inverse_time``, ``cosine``
+(each function's docstring gives its η(t)).
 """
 
 from __future__ import annotations
@@ -57,15 +50,6 @@ def make_schedule(name: str, lr: float, steps_per_epoch: int = 1, total_steps: i
     """The schedule registered as ``name``, starting from ``lr``."""
     return SCHEDULES[name](lr, steps_per_epoch, total_steps, **settings)
 
-
-# Settings of each schedule: (default, low, high) — checked by the config loader.
-SCHEDULE_SETTINGS: dict[str, dict[str, tuple[float, float, float]]] = {
-    "constant": {},
-    "step": {"every": (10, 1, float("inf")), "gamma": (0.1, 0.0, 1.0)},
-    "exponential": {"gamma": (0.9, 0.0, 1.0)},
-    "inverse_time": {"k": (0.1, 0.0, float("inf"))},
-    "cosine": {"min_lr": (0.0, 0.0, float("inf"))},
-}
 
 SCHEDULES = {
     "constant": constant,

@@ -1,16 +1,12 @@
 """Gradient transformations: the small pieces every optimiser is a chain of (as in optax).
 
-A :class:`GradientTransformation` is a pair of pure-looking functions over dicts of arrays:
-
     state = t.init(params)
-    updates, state = t.update(grads, state, params)     # use the *returned* state
+    updates, state = t.update(grads, state, params)     # go on with the *returned* state
     apply_updates(params, updates)                      # params[k] += updates[k]
 
-``update`` never writes into ``grads`` or ``params``. Each state is a NamedTuple; a step
-count in it is a new int each step. For speed, a transform writes its output into an
-array it keeps in its state (``out``) and updates its moment arrays in place, so the
-``updates`` it returns are valid until its next call. ``mask`` arguments name the keys a
-transform touches (``None`` = all keys); the others pass through unchanged.
+``update`` never writes into ``grads`` or ``params``; states are NamedTuples. For speed a
+transform writes its output into an array of its state (``out``, valid until its next
+call) and its moments in place. ``mask``: the keys a transform touches (None: all).
 """
 
 from __future__ import annotations
@@ -33,30 +29,23 @@ class GradientTransformation(NamedTuple):
 
 
 def apply_updates(params: Params, updates: Params) -> None:
-    """params[k] += updates[k], in place (the model's parameters are views into its
-    flat array, so they are updated where they live)."""
+    """params[k] += updates[k], in place (where the model's parameters live)."""
     for k, u in updates.items():
         params[k] += u
 
 
-class ChainState(NamedTuple):
-    inner: tuple                 # one state per transform
-
-
 def chain(*transforms: GradientTransformation) -> GradientTransformation:
-    """Apply ``transforms`` one after the other, each on the previous one's updates."""
-
-    def init(params):
-        return ChainState(tuple(t.init(params) for t in transforms))
+    """Apply ``transforms`` one after the other, each on the previous one's updates; the
+    state is the tuple of their states, each replaced by the one its update returns."""
 
     def update(updates, state, params):
         new = []
-        for t, s in zip(transforms, state.inner):
+        for t, s in zip(transforms, state):
             updates, s = t.update(updates, s, params)
             new.append(s)
-        return updates, ChainState(tuple(new))
+        return updates, tuple(new)
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(lambda p: tuple(t.init(p) for t in transforms), update)
 
 
 def _empty(params: Params) -> dict[str, np.ndarray]:
@@ -71,66 +60,45 @@ class OutState(NamedTuple):
     out: dict                    # this transform's updates, rewritten each step
 
 
-def _penalty(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], None], coefficient: float,
-             mask: Mapping[str, bool] | None) -> GradientTransformation:
-    """u ← g + term(p) on ``mask``'s keys (none when the coefficient is 0);
-    ``fn(p, g, out)`` writes g + term(p) into out."""
+def add_decayed_weights(weight_decay: float, mask: Mapping[str, bool] | None = None,
+                        l1: float = 0.0) -> GradientTransformation:
+    """u ← g + λ p + λ₁ sign(p) on ``mask``'s keys: the gradients of ½λ‖p‖² (L2) and of
+    λ₁‖p‖₁ (L1, a subgradient) before the optimiser; after it (AdamW) decoupled decay."""
 
     def init(params):
         return OutState({k: np.empty_like(v) for k, v in params.items()
-                         if coefficient and (mask is None or mask.get(k, False))})
+                         if (weight_decay or l1) and (mask is None or mask.get(k, False))})
 
     def update(grads, state, params):
         updates = dict(grads)
-        for k, out in state.out.items():
-            fn(params[k], grads[k], out)
-            updates[k] = out
+        for k, u in state.out.items():
+            np.multiply(params[k], weight_decay, out=u)            # λ p
+            if l1:
+                u += l1 * np.sign(params[k])                        # λ₁ sign(p)
+            u += grads[k]
+            updates[k] = u
         return updates, state
 
     return GradientTransformation(init, update)
 
 
-def add_decayed_weights(weight_decay: float, mask: Mapping[str, bool] | None = None
-                        ) -> GradientTransformation:
-    """u ← g + λ p: the gradient of ½λ‖p‖² (L2) before the optimiser, or decoupled
-    weight decay (AdamW) when placed after it."""
-
-    def add(p, g, out):
-        np.multiply(p, weight_decay, out=out)
-        out += g
-
-    return _penalty(add, weight_decay, mask)
-
-
-def add_l1_subgradient(l1: float, mask: Mapping[str, bool] | None = None
-                       ) -> GradientTransformation:
-    """u ← g + λ sign(p): a subgradient of λ‖p‖₁ (L1)."""
-
-    def add(p, g, out):
-        np.sign(p, out=out)
-        out *= l1
-        out += g
-
-    return _penalty(add, l1, mask)
-
-
-class TraceState(NamedTuple):
-    trace: dict                  # b, the momentum buffer
+class MomentState(NamedTuple):
+    moment: dict                 # b (momentum) or h (squared gradients)
     out: dict
 
 
 def trace(momentum: float, nesterov: bool = False) -> GradientTransformation:
     """b ← μ b + g (b₀ = 0);  u ← b,  or with ``nesterov`` u ← g + μ b.
 
-    PyTorch's form (dampening 0). With v = −η b it is the book's Momentum
-    (v ← μv − ηg; p ← p + v) and, with ``nesterov``, the book's Nesterov
-    (p ← p + μ²v − (1+μ)ηg; v ← μv − ηg): g + μ b_new = (1+μ) g + μ² b_old.
+    PyTorch's form (dampening 0). With v = −η b (η constant) it is the book's Momentum
+    (v ← μv − ηg; p ← p + v) and, with ``nesterov``, exactly the book's Nesterov, which
+    moves p with the old v, then updates v (p ← p + μ²v − (1+μ)ηg; v ← μv − ηg):
+    g + μ b_new = (1 + μ) g + μ² b_old.
     """
 
     def update(grads, state, params):
-        updates = {}
         for k, g in grads.items():
-            b, u = state.trace[k], state.out[k]
+            b, u = state.moment[k], state.out[k]
             b *= momentum
             b += g
             if nesterov:
@@ -138,73 +106,31 @@ def trace(momentum: float, nesterov: bool = False) -> GradientTransformation:
                 u += g
             else:
                 np.copyto(u, b)
-            updates[k] = u
-        return updates, state
+        return dict(state.out), state
 
-    return GradientTransformation(lambda p: TraceState(_zeros(p), _empty(p)), update)
-
-
-def trace_velocity_first(momentum: float) -> GradientTransformation:
-    """b ← μ b + g;  u ← μ² b + (1 + μ) g, with the *new* b (velocity updated first).
-
-    Not the book's Nesterov (that one is :func:`trace` with ``nesterov=True``): this is
-    the book's two statements in the other order, μ³ b_old + (1 + μ + μ²) g."""
-
-    def update(grads, state, params):
-        updates = {}
-        for k, g in grads.items():
-            b, u = state.trace[k], state.out[k]
-            b *= momentum
-            b += g
-            np.multiply(g, 1.0 + momentum, out=u)
-            u += (momentum * momentum) * b
-            updates[k] = u
-        return updates, state
-
-    return GradientTransformation(lambda p: TraceState(_zeros(p), _empty(p)), update)
+    return GradientTransformation(lambda p: MomentState(_zeros(p), _empty(p)), update)
 
 
-class SumState(NamedTuple):
-    h: dict                      # accumulated squared gradients
-    out: dict
+def scale_by_second_moment(decay: float, weight: float, eps: float) -> GradientTransformation:
+    """h ← decay · h + weight · g² (h₀ = 0),  u ← g / (√h + ε).
 
-
-def scale_by_rss(eps: float = 1e-10, initial_accumulator: float = 0.0) -> GradientTransformation:
-    """AdaGrad: h ← h + g²,  u ← g / (√h + ε)."""
-
-    def init(params):
-        return SumState({k: np.full_like(v, initial_accumulator) for k, v in params.items()},
-                        _empty(params))
+    AdaGrad is decay = weight = 1, RMSProp decay = α, weight = 1 − α."""
 
     def update(grads, state, params):
         for k, g in grads.items():
-            h, u = state.h[k], state.out[k]
+            h, u = state.moment[k], state.out[k]
             np.multiply(g, g, out=u)
+            if weight != 1.0:
+                u *= weight
+            if decay != 1.0:
+                h *= decay
             h += u
             np.sqrt(h, out=u)
             u += eps
             np.divide(g, u, out=u)
         return dict(state.out), state
 
-    return GradientTransformation(init, update)
-
-
-def scale_by_rms(alpha: float = 0.99, eps: float = 1e-8) -> GradientTransformation:
-    """RMSProp: h ← α h + (1 − α) g²,  u ← g / (√h + ε)."""
-
-    def update(grads, state, params):
-        for k, g in grads.items():
-            h, u = state.h[k], state.out[k]
-            np.multiply(g, g, out=u)
-            u *= 1.0 - alpha
-            h *= alpha
-            h += u
-            np.sqrt(h, out=u)
-            u += eps
-            np.divide(g, u, out=u)
-        return dict(state.out), state
-
-    return GradientTransformation(lambda p: SumState(_zeros(p), _empty(p)), update)
+    return GradientTransformation(lambda p: MomentState(_zeros(p), _empty(p)), update)
 
 
 class AdamState(NamedTuple):
@@ -257,7 +183,7 @@ class ScheduleState(NamedTuple):
 
 
 def scale_by_learning_rate(learning_rate: ScalarOrSchedule) -> GradientTransformation:
-    """u ← −η(t) g, with t the number of updates made so far (0 for the first)."""
+    """u ← −η(t) g, t the number of updates made so far (0 for the first)."""
     schedule = learning_rate if callable(learning_rate) else (lambda t: learning_rate)
 
     def update(grads, state, params):

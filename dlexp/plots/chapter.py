@@ -13,7 +13,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from dlexp.experiments.aggregate import read_csv
+from dlexp.io import read_csv
 from dlexp.fmt import fmt
 from dlexp.io import read_json
 from dlexp.plots.save import save_figure

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from dlexp.experiments.aggregate import read_csv
+from dlexp.io import read_csv
 from dlexp.fmt import fmt
 from dlexp.plots.compare import by_label
 from dlexp.plots.save import save_figure

@@ -1,5 +1,5 @@
 """The figures a comparison command may draw, by exact name (what
-:class:`dlexp.experiments.report.Plan` lists in ``figures``).
+:class:`dlexp.experiments.sweep.Sweep` lists in ``figures``).
 
 Each entry is ``draw(out_dir, band) -> [paths written]`` and reads only the CSVs and
 JSON files of the comparison folder ``out_dir``; ``band`` is ``minmax`` or ``std``.
@@ -18,7 +18,7 @@ drawn for an interrupted one; the others need a preset's analysis first.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from dlexp.plots.batchnorm import plot_batchnorm
 from dlexp.plots.chapter import plot_schedules
@@ -36,3 +36,10 @@ FIGURES: dict[str, Callable[[Path, str], list[Path]]] = {
     "ensemble": plot_ensemble,
     "schedules": plot_schedules,
 }
+
+
+def draw_figures(names: Sequence[str], out_dir: Path, band: str, interrupted: bool) -> None:
+    """Draw the figures ``names`` of a comparison; only the generic ones if interrupted."""
+    for name in names:
+        if name in GENERIC or not interrupted:
+            FIGURES[name](out_dir, band)

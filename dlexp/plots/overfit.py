@@ -11,7 +11,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
-from dlexp.experiments.aggregate import read_csv
+from dlexp.io import read_csv
 from dlexp.plots.compare import by_label, comparison_title, draw_band
 from dlexp.plots.save import save_figure
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from dlexp.experiments.aggregate import read_csv
-from dlexp.experiments.paths import get_function
+from dlexp.io import read_csv
+from dlexp.surfaces import get_function
 from dlexp.fmt import fmt
 from dlexp.io import read_json
 from dlexp.plots.save import save_figure

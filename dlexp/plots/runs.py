@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
 from dlexp.errors import RunError
-from dlexp.io import read_jsonl
 from dlexp.plots.labels import METRIC_NAMES, OBJECTIVE, TRAIN_EVAL, metric_parts
-from dlexp.train.rundir import flat_config, train_evals
+from dlexp.fmt import value_text
+from dlexp.train.rundir import flat_config, kind_of, read_metrics, sub_runs, train_evals
 from dlexp.plots.save import check_figure_path, save_figure
 
 
@@ -24,7 +26,7 @@ def plot_run(run_dir: Path) -> list[Path]:
     """Write ``plots/loss.png`` and ``plots/accuracy.png`` from ``metrics.jsonl`` (the
     training curve's legend says how it was measured: ``training.train_eval``)."""
     run_dir = Path(run_dir)
-    records = read_jsonl(run_dir / "metrics.jsonl")
+    records = read_metrics(run_dir)
     if not records:
         return []
     x, xlabel = _x(records)
@@ -51,7 +53,6 @@ def plot_run(run_dir: Path) -> list[Path]:
 
 def check_run_dirs(run_dirs: list[Path]) -> None:
     """Raise RunError naming the first path that is not one training run's folder."""
-    from dlexp.experiments.folders import kind_of, sub_runs
     for d in map(Path, run_dirs):
         if not d.is_dir():
             raise RunError(f"{d}: no such run folder; `dlexp runs` lists them")
@@ -77,7 +78,7 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
         raise RunError(f"--metric {metric!r}: choose one of {', '.join(METRIC_NAMES)}")
     check_figure_path(out)
     check_run_dirs(run_dirs)
-    read = {Path(d): read_jsonl(Path(d) / "metrics.jsonl") for d in run_dirs}
+    read = {Path(d): read_metrics(Path(d)) for d in run_dirs}
     records = {d: [r for r in rs if r.get(metric) is not None] for d, rs in read.items()}
     shown = [d for d, rs in records.items() if rs]
     skipped = [d for d, rs in records.items() if not rs]
@@ -116,9 +117,6 @@ def legend_labels(run_dirs: list[Path], most: int = 3) -> dict[Path, str]:
     """``folder: key=value, …`` with up to ``most`` of the config keys whose values differ
     between runs: for each run, those where its value is rarest among the runs first
     (what sets it apart), ties in config order."""
-    from collections import Counter
-
-    from dlexp.experiments.variants import value_text
     flat = {d: flat_config(d) for d in run_dirs}
     keys = list(dict.fromkeys(k for f in flat.values() for k in f))
     differ = [k for k in keys if k != "name"

@@ -23,8 +23,11 @@ shortens the winner.
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 from dlexp.errors import RunError
-from dlexp.io import read_json, write_json
+from dlexp.io import read_record, write_json
 from dlexp.search.objective import trial_config
 from dlexp.search.searchdir import SearchPlan, hold_lock
 from dlexp.train.runner import train_run
@@ -39,6 +42,21 @@ def final_overrides(plan: SearchPlan, best: dict) -> dict:
     return {**best["params"], "data.val_size": 0, "training.epochs": epochs,
             "training.iterations": None, "training.early_stopping.patience": None,
             "name": f"{plan.base['name']}-final"}
+
+
+SUMMARY_SHAPE = {"status": str, "finished": int, "seconds": float, "best": (dict, None)}
+
+
+def read_summary(search_dir: Path) -> dict:
+    """A search folder's summary.json, checked (a damaged one: RunError naming it, so a
+    resume never forgets the final test it records); {} before the first is written."""
+    path = Path(search_dir) / "summary.json"
+    if not path.exists():
+        return {}
+    summary = read_record(path, SUMMARY_SHAPE, "search summary")
+    if not isinstance(summary.get("final_test", {}), dict):
+        raise RunError(f"{path}: damaged, its 'final_test' is not a record; restore it")
+    return summary
 
 
 def tested_trial_is_best(record: dict, best: dict | None) -> bool:
@@ -56,7 +74,7 @@ def final_test(plan: SearchPlan) -> dict:
 
 def _final_test(plan: SearchPlan) -> dict:
     path = plan.dir / "summary.json"
-    summary = read_json(path)
+    summary = read_summary(plan.dir)
     best = summary.get("best")
     if "final_test" in summary:
         done = summary["final_test"]
@@ -72,13 +90,15 @@ def _final_test(plan: SearchPlan) -> dict:
         raise RunError(f"{plan.dir}: no trial completed, so there is nothing to test")
     overrides = final_overrides(plan, best)
     cfg = trial_config(plan.base, overrides, "final test")
+    start = time.monotonic()
     run = train_run(cfg, run_dir=plan.dir / "final", progress=False)
+    seconds = time.monotonic() - start                        # wall time of the retraining
     record = {"status": run.summary["status"], "test_acc": run.summary["test_acc"],
               "test_loss": run.summary["test_loss"],
               "final_train_acc": run.summary["final_train_acc"],
               "epochs": run.summary["epochs"],
               "trial": {"round": best["round"], "number": best["number"]},
-              "params": best["params"], "run": "final"}
+              "params": best["params"], "run": "final", "seconds": round(seconds, 2)}
     summary["final_test"] = record
     write_json(path, summary)
     return record

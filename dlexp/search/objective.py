@@ -22,7 +22,7 @@ import optuna
 
 from dlexp.config import Config, config_from_dict
 from dlexp.data import Splits
-from dlexp.search.space import SearchSpace, apply_params
+from dlexp.config_space import SearchSpace, apply_params
 from dlexp.search.study import counts
 from dlexp.train.loop import Callback, FitState, plan_steps
 from dlexp.train.setup import streams, train_model
@@ -79,7 +79,8 @@ def trial_config(base: Mapping, params: Mapping[str, Any], where: str) -> Config
 
 def planned_evals(cfg: Config, n_train: int) -> int:
     """How many evaluations a trial makes when it runs to the end."""
-    per_epoch, total = plan_steps(n_train, cfg.training)
+    t = cfg.training
+    per_epoch, total = plan_steps(n_train, t.batch_size, t.epochs, t.iterations)
     return -(-total // (cfg.training.eval_every or per_epoch))
 
 
@@ -91,7 +92,18 @@ class Objective:
         self.base, self.space, self.data = base, space, data
         self.quota, self.prune = quota, prune
 
+    write_failed: OSError | None = None          # the storage could not be written
+
     def __call__(self, trial: optuna.Trial) -> float:
+        """The trial's value; a failed write of the storage (disk full) is kept in
+        ``write_failed`` for the worker to stop on (Optuna would only fail the trial)."""
+        try:
+            return self._run(trial)
+        except OSError as e:
+            self.write_failed = e
+            raise
+
+    def _run(self, trial: optuna.Trial) -> float:
         if self._over_budget(trial):
             trial.set_user_attr("result", {"outcome": "surplus"})
             raise SurplusTrial(f"trial {trial.number} is beyond the budget of {self.quota}")

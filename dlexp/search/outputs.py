@@ -19,11 +19,12 @@ from pathlib import Path
 import optuna
 
 from dlexp.config import config_to_dict
-from dlexp.io import read_json, write_csv, write_json, write_yaml
-from dlexp.search.final import tested_trial_is_best
+from dlexp.io import write_csv, write_json, write_yaml
+from dlexp.search.final import read_summary, tested_trial_is_best
 from dlexp.search.objective import trial_config
 from dlexp.search.searchdir import SearchPlan
-from dlexp.search.study import outcome, rank_key, round_studies, round_study_name, trial_row
+from dlexp.fmt import rank_key
+from dlexp.search.study import outcome, round_studies, round_study_name, trial_row
 
 STATES = ("complete", "pruned", "diverged", "failed")
 
@@ -76,7 +77,7 @@ def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float,
         best_cfg = {k: v for k, v in config_to_dict(cfg).items() if k != "search"}
         best_cfg["name"] = f"{plan.base['name']}-best"
         write_yaml(plan.dir / "best.yaml", best_cfg)
-    previous = read_json(plan.dir / "summary.json", {})
+    previous = read_summary(plan.dir) if plan.resumed else {}
     summary = {
         "status": status,
         "trials": plan.trials,

@@ -26,10 +26,11 @@ from typing import Any
 
 import optuna
 
+from dlexp.config import parse_search_space
+from dlexp.config_space import Param, SearchSpace, used_params
 from dlexp.errors import RunError
-from dlexp.search.space import Param, SearchSpace, parse_search_space, used_params
-from dlexp.search.study import (finished_rows, open_study, rank_key, round_studies,
-                                round_study_name)
+from dlexp.fmt import rank_key
+from dlexp.search.study import finished_rows, open_study, round_studies, round_study_name
 
 
 def quotas(total: int, rounds: int) -> tuple[int, ...]:

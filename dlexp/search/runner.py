@@ -22,6 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from dlexp.errors import WriteError
+from dlexp.io import write_json
+from dlexp.search.final import read_summary
+from dlexp.search.journal import repair_journal
 from dlexp.search.outputs import Collected, collect, write_outputs
 from dlexp.search.rounds import open_round, quotas
 from dlexp.search.searchdir import SearchPlan, hold_lock, record_resume
@@ -33,7 +37,7 @@ from dlexp.train import signals
 if TYPE_CHECKING:
     import optuna
 
-EXIT_CODES = {"completed": 0, "incomplete": 1, "interrupted": 130}
+EXIT_CODES = {"completed": 0, "incomplete": 1, "failed": 1, "interrupted": 130}
 Progress = Callable[[Collected, float], None]
 
 
@@ -46,6 +50,7 @@ class SearchResult:
     status: str                      # completed, incomplete (a worker died) or interrupted
     reran: int = 0                   # trials left running by a stopped search, now failed
     problem: str | None = None
+    repaired: str | None = None      # what was done to a journal damaged by a crash
 
 
 def run_search(plan: SearchPlan, progress: Progress | None = None) -> SearchResult:
@@ -55,7 +60,9 @@ def run_search(plan: SearchPlan, progress: Progress | None = None) -> SearchResu
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started, workers = time.perf_counter(), plan.workers
     with hold_lock(plan.dir):
+        repaired = repair_journal(plan.dir) if plan.storage is None else None
         if plan.resumed:
+            read_summary(plan.dir)           # a damaged one is refused before any work
             record_resume(plan)
         storage = open_storage(plan.storage, plan.dir)
         open_round(storage, plan.study, plan.base, plan.keep, 1)   # refuses a foreign study
@@ -75,14 +82,29 @@ def run_search(plan: SearchPlan, progress: Progress | None = None) -> SearchResu
             if finished_count(storage, plan.study, plan.rounds) >= plan.trials:
                 pass                                         # nothing left to run
             elif workers == 1:
-                _in_this_process(job, show)
+                try:
+                    _in_this_process(job, show)
+                except WriteError as e:              # disk full: the files say so if they can
+                    _failed(plan, storage, e, time.perf_counter() - started, workers)
+                    raise
             else:
                 problem = _in_processes(job, workers, show)
             c = collect(storage, plan)
             status = ("completed" if len(c.rows) >= plan.trials else  # even after a Ctrl-C
                       "incomplete" if problem or not signals.requested() else "interrupted")
             summary = write_outputs(plan, c, status, time.perf_counter() - started, workers)
-    return SearchResult(plan.dir, summary, status, reran, problem)
+    return SearchResult(plan.dir, summary, status, reran, problem, repaired)
+
+
+def _failed(plan: SearchPlan, storage, error: WriteError, seconds: float, workers: int) -> None:
+    """Write the result files of a search stopped by ``error``, status ``failed`` (and
+    the reason), if the disk takes them; the trials finished so far stay in the journal
+    and ``--resume`` continues once space is freed."""
+    try:
+        summary = write_outputs(plan, collect(storage, plan), "failed", seconds, workers)
+        write_json(plan.dir / "summary.json", {**summary, "error": str(error)})
+    except (WriteError, OSError):
+        pass
 
 
 def _fail_left_running(storage: optuna.storages.BaseStorage, plan: SearchPlan) -> int:

@@ -3,7 +3,8 @@
     runs/<name>-<YYYYmmdd-HHMMSS>/
         search.json    config, options, command line and host the search started with
         journal.log    Optuna's journal of every trial (unless --storage names a database),
-                       written under an flock on journal.log.lock
+                       written under Optuna's lock file journal.log.lock; a record torn
+                       by a crash is cut off on the next start (:mod:`dlexp.search.journal`)
         trials.csv     one row per trial that ended (cut-short ones: failed, not counted)
         curves.json    the counted trials' curves
         best.yaml      the best trial's complete config, ready for ``dlexp train``
@@ -28,10 +29,11 @@ from pathlib import Path
 
 from dlexp.config import Config, config_from_dict, config_to_dict
 from dlexp.errors import ConfigError, RunError
-from dlexp.io import as_stored, folder_lock, read_json, write_json
+from dlexp.io import as_stored, folder_lock, read_json, read_record, write_json
 from dlexp.train.rundir import new_run_dir, run_meta
 
 SEARCH_FILE = "search.json"
+MAX_TRIALS = 100_000            # counted trials of one search (days of work beyond it)
 FORMAT = "dlexp-search/1"
 
 
@@ -117,7 +119,7 @@ def resume_search(search_dir: Path, cfg: Config | None, opts: SearchOptions) -> 
         storage = opts.storage or storage
     plan = SearchPlan(dir=d, base=base, where=stored["where"], storage=storage, resumed=True,
                       trials=opts.trials or stored["trials"],
-                      workers=opts.workers or stored.get("workers", 1),
+                      workers=opts.workers or _workers(stored),
                       **{k: stored[k] for k in ("sampler", "seed", "rounds", "keep", "pruner",
                                                 "study")})
     _check_options(plan)
@@ -133,7 +135,7 @@ def record_resume(plan: SearchPlan) -> None:
     holding the folder's lock); one that changes nothing leaves the file as it is."""
     stored = _read(plan.dir)
     more = plan.trials != stored["trials"] and plan.trials > plan.finished
-    if more or plan.workers != stored.get("workers", 1):
+    if more or plan.workers != _workers(stored):
         _write(plan if more else replace(plan, trials=stored["trials"]), stored)
 
 
@@ -158,6 +160,8 @@ def _check_options(plan: SearchPlan) -> None:
         raise ConfigError(f"--sampler {plan.sampler!r}: choose one of {', '.join(SAMPLERS)}")
     if plan.pruner not in PRUNERS:
         raise ConfigError(f"--pruner {plan.pruner!r}: choose one of {', '.join(PRUNERS)}")
+    if plan.trials > MAX_TRIALS:
+        raise ConfigError(f"--trials {plan.trials}: at most {MAX_TRIALS:,}")
     if plan.rounds < 1 or plan.trials < plan.rounds:
         raise ConfigError(f"--trials {plan.trials} --rounds {plan.rounds}: need at least one "
                           "round and at least one trial per round")
@@ -167,6 +171,12 @@ def _check_options(plan: SearchPlan) -> None:
         raise ConfigError(f"--seed {plan.seed}: must be ≥ 0")
     if plan.storage is not None and not plan.storage.strip():
         raise ConfigError("--storage: give a database URL, e.g. postgresql://user@host/db")
+    if plan.storage is not None and (plan.storage.rstrip("/") in ("sqlite:", "sqlite:/",
+                                                                  "sqlite://")
+                                     or ":memory:" in plan.storage):
+        raise ConfigError(f"--storage {plan.storage}: an in-memory database is gone when the "
+                          "process ends and is not shared with workers; give a file, e.g. "
+                          "sqlite:///search.db")
 
 
 def _check_data() -> None:
@@ -191,6 +201,12 @@ def _write(plan: SearchPlan, stored: dict | None = None) -> None:
     write_json(plan.dir / SEARCH_FILE, record)
 
 
+def _workers(stored: dict) -> int:
+    """The workers a stored search last ran with (1 if not recorded, or not a count)."""
+    n = stored.get("workers")
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
+
+
 def _read(d: Path) -> dict:
     path = d / SEARCH_FILE
     if not d.is_dir():
@@ -201,5 +217,11 @@ def _read(d: Path) -> dict:
     stored = read_json(path, None)                     # unreadable: not a record either
     if not isinstance(stored, dict) or stored.get("format") != FORMAT:
         raise RunError(f"{path}: not a search record of this dlexp ({FORMAT})")
+    stored = read_record(path, SHAPE, "search record")
     config_from_dict(stored["config"], str(path))     # still a valid config?
     return stored
+
+
+SHAPE = {"config": dict, "where": str, "trials": int, "sampler": str, "seed": int,
+         "rounds": int, "keep": float, "pruner": str, "storage": (str, None), "study": str,
+         "meta": dict}

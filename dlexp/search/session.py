@@ -2,7 +2,7 @@
 
     plan    a new search folder for a config, or the one ``--resume`` names
     run     the workers, with the live table unless quiet (:mod:`dlexp.search.runner`)
-    plots   the figures, drawn from the folder's files (:mod:`dlexp.plots.search`)
+    plots   the figures, drawn from the folder's files by the ``draw`` the CLI passes
     test    with ``--final-test``, once the search is complete (:mod:`dlexp.search.final`)
     report  the summary, what to do next on stderr, and the exit code
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from dlexp.errors import ConfigError
 from dlexp.experiments.tables import say
@@ -39,19 +39,20 @@ def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
             plan = replace(plan, trials=plan.finished)     # the search is what has finished
         return plan
     if config is None:
-        from dlexp.experiments.compare import preset_config
+        from dlexp.experiments.sweep import preset_config
         config = preset_config("search")                      # the book's search
     cfg = load_config(config, sets)
     if cfg.search is not None:
-        from dlexp.search.space import refuse_searched_overrides
+        from dlexp.config_space import refuse_searched_overrides
         refuse_searched_overrides(cfg.search, sets)
     plan = new_search(cfg, str(config), opts, runs_dir)
     say(f"search folder: {plan.dir}")
     return plan
 
 
-def run_and_report(plan: SearchPlan, *, quiet: bool, plots: bool, final_test: bool) -> int:
-    """Run ``plan``, draw its figures, test once if asked and allowed, print the summary;
+def run_and_report(plan: SearchPlan, *, quiet: bool, final_test: bool,
+                   draw: Callable[[Path], Any] | None = None) -> int:
+    """Run ``plan``, ``draw`` its figures, test once if asked and allowed, print the summary;
     the exit code (0 completed, 1 incomplete or the test refused, 130 interrupted)."""
     from dlexp.search.live import LiveTable, print_summary
     from dlexp.search.runner import EXIT_CODES, run_search
@@ -60,15 +61,16 @@ def run_and_report(plan: SearchPlan, *, quiet: bool, plots: bool, final_test: bo
     else:
         with LiveTable(plan.trials, list(plan.base["search"])) as live:
             result = run_search(plan, progress=live)
+    if result.repaired:
+        say(f"note: {result.repaired}")
     if result.reran:
         say(f"{result.reran} trial(s) left running by a stopped search were failed and "
              "run again")
     if result.problem:
         say(f"error: {result.problem}; continue with --resume {plan.dir}")
     summary = result.summary
-    if plots:
-        from dlexp.plots.search import plot_search
-        plot_search(plan.dir)
+    if draw is not None:
+        draw(plan.dir)
     if final_test and result.status == "completed":
         from dlexp.search.final import final_test as run_final_test
         summary = {**summary, "final_test": run_final_test(plan)}

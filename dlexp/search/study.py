@@ -11,15 +11,13 @@ diverged or it raised an error. A trial cut short (the process was killed or sto
 or started beyond the budget (``surplus``) does not count; the search runs another.
 A trial cut short is still listed in ``trials.csv``, as ``failed`` with the note
 "cut short; re-run (not counted)", and when the search is resumed its parameters are
-run again (:func:`dlexp.search.recovery.requeue_cut_short`); a surplus trial, which
+run again by Optuna's retry (:mod:`dlexp.search.recovery`); a surplus trial, which
 never trained, is not. Trials rank by ``rank_key``: validation accuracy, then the
 earlier round and trial number.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -30,10 +28,10 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from dlexp.errors import ConfigError, RunError
+from dlexp.search.journal import JOURNAL
 from dlexp.search.sampler import TrialSeededRandomSampler, seed_sequence
-from dlexp.search.space import used_params
+from dlexp.config_space import used_params
 
-JOURNAL = "journal.log"
 HEARTBEAT_SECONDS = 10          # RDB storage: a running trial's heartbeat …
 GRACE_SECONDS = 30              # … missing this long means its process is gone
 COUNTED_FAILURES = ("diverged", "error")
@@ -54,9 +52,9 @@ def open_storage(url: str | None, search_dir: Path,
     """The journal file in ``search_dir`` (url None) or an RDB storage at ``url``, which
     calls ``on_stale`` for each trial it fails because its heartbeat stopped."""
     if url is None:
-        from optuna.storages.journal import JournalFileBackend
+        from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
         path = str(Path(search_dir) / JOURNAL)
-        return optuna.storages.JournalStorage(JournalFileBackend(path, FlockLock(path)))
+        return optuna.storages.JournalStorage(JournalFileBackend(path, JournalFileOpenLock(path)))
     problem = ""
     for attempt in range(3):            # machines starting together race to create tables
         with warnings.catch_warnings():
@@ -76,27 +74,6 @@ def open_storage(url: str | None, search_dir: Path,
         time.sleep(0.3 * (attempt + 1))
     raise RunError(f"--storage {mask_url(url)}: cannot open the database ({problem}); "
                    "check the URL and that the server is running")
-
-
-class FlockLock:
-    """The journal's write lock as ``flock`` on ``<journal>.lock``: the kernel releases it
-    when its process dies, so a ``kill -9`` mid-write never leaves a stale lock behind
-    (Optuna's file locks wait out a grace period instead). One machine, local disk."""
-
-    def __init__(self, journal: str) -> None:
-        self.path, self.fd = journal + ".lock", -1
-
-    def acquire(self) -> bool:
-        """Block until this process holds the lock."""
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return True
-
-    def release(self) -> None:
-        """Let the next writer in."""
-        fd, self.fd = self.fd, -1
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def mask_url(url: str) -> str:
@@ -183,11 +160,6 @@ def trial_row(t: FrozenTrial, round_: int) -> dict:
     if not row["counted"]:
         row.update(val_acc=None, val_loss=None, curve={}, note=CUT_SHORT)
     return row
-
-
-def rank_key(row: dict) -> tuple:
-    """Sort key of trial rows, best first: higher val_acc, then earlier round and number."""
-    return -row["val_acc"], row["round"], row["number"]
 
 
 def finished_rows(studies: list[optuna.Study]) -> list[dict]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +30,11 @@ import optuna
 
 from dlexp.config import config_from_dict
 from dlexp.data import Splits
+from dlexp.errors import DlexpError, WriteError
+from dlexp.search.journal import JOURNAL
 from dlexp.search.objective import Objective, planned_evals
 from dlexp.search.rounds import open_round
-from dlexp.search.recovery import fail_stale, requeue_stale
+from dlexp.search.recovery import fail_stale, retry_if_whole
 from dlexp.search.study import (PRUNERS, SAMPLERS, find_study, open_storage,
                                 round_study_name, tally)
 from dlexp.train.runner import load_splits
@@ -68,7 +71,7 @@ def run_worker(job: WorkerJob, on_trial_end: Callable[[], None] | None = None) -
     (:mod:`~dlexp.train.signals`: the current trial is then cut short)."""
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     storage = open_storage(job.storage, Path(job.search_dir),
-                           on_stale=requeue_stale(job.base["search"]))
+                           on_stale=retry_if_whole(job.base["search"]))
     data = search_data(job.base)                    # loaded once per worker process
     n_evals = planned_evals(config_from_dict(job.base, "search"), data.x_train.shape[0])
     callbacks = [lambda study, trial: on_trial_end()] if on_trial_end else []
@@ -88,13 +91,39 @@ def run_worker(job: WorkerJob, on_trial_end: Callable[[], None] | None = None) -
             if t.counted >= quota and (t.running == 0 or round_ == last):
                 break
             if t.counted + t.running < quota:
-                study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
+                _optimize_one(study, objective, callbacks, job)
                 continue
             if round_ == last and job.storage is None:
                 break                    # this machine's other workers finish the rest
             if job.storage is not None:
                 fail_stale(study)        # a killed machine's trials, once its heartbeat stops
             time.sleep(POLL_SECONDS)
+
+
+def _optimize_one(study: optuna.Study, objective: Objective, callbacks: list,
+                  job: WorkerJob) -> None:
+    """One trial; a failed write of the journal (disk full) becomes a WriteError naming
+    it, whatever Optuna made of it (it may raise an AssertionError in its place)."""
+    try:
+        study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
+        cause = objective.write_failed
+    except Exception as e:  # noqa: BLE001 — looked through for the OSError behind it
+        cause = _os_error(e)
+        if cause is None:
+            raise
+    if cause is not None:
+        where = Path(job.search_dir) / JOURNAL if job.storage is None else "--storage"
+        raise WriteError(where, cause) from None
+
+
+def _os_error(e: BaseException | None) -> OSError | None:
+    """The OSError ``e`` is, or was raised while handling (or from), if any."""
+    seen = 0
+    while e is not None and seen < 20:
+        if isinstance(e, OSError):
+            return e
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return None
 
 
 def _n_trials(storage: optuna.storages.BaseStorage, name: str) -> int:
@@ -109,4 +138,8 @@ def worker_main(job: WorkerJob, shared) -> None:
     :func:`dlexp.train.setup.train_model` sees to that.)"""
     signals.install(shared)
     signals.stop_with_parent()
-    run_worker(job)
+    try:
+        run_worker(job)
+    except DlexpError as e:             # one line, as the command line prints it
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None

@@ -21,7 +21,13 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from dlexp import __version__
+from dlexp.config_yaml import read_yaml_mapping
 from dlexp.errors import ConfigError, RunError
+from dlexp.io import read_json, read_jsonl
+
+MARKERS = (("search", "search.json"), ("compare", "compare.json"), ("paths", "paths.json"),
+           ("activations", "stats.csv"), ("train", "config.yaml"))
 
 
 def new_run_dir(root: Path, name: str) -> Path:
@@ -54,7 +60,6 @@ def run_meta(started: float) -> dict:
     """Where and how this run happens: command line, versions, host, git commit."""
     import numpy
 
-    from dlexp import __version__
     return {
         "command": sys.argv,
         "dlexp": __version__,
@@ -76,11 +81,37 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-# --- reading a run's settings back (for labels and reports) ---------------------------
+# --- reading a run's files back (for figures, labels and reports) ---------------------
+
+METRICS_SHAPE = {"epoch": int, "step": int, **{f"{split}_{m}": (float, None)
+                                               for split in ("train", "val")
+                                               for m in ("loss", "acc")}}
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    """The whole evaluation records of ``run_dir/metrics.jsonl``, in order; a torn or
+    misshapen line (no ``epoch``, a text where a number belongs) is left out."""
+    return read_jsonl(Path(run_dir) / "metrics.jsonl", METRICS_SHAPE)
+
+
+def kind_of(folder: Path) -> str | None:
+    """The kind of a folder dlexp wrote: the first of :data:`MARKERS` whose file it holds
+    (what each kind is: :mod:`dlexp.experiments.folders`); None: not one."""
+    for kind, marker in MARKERS:
+        if (Path(folder) / marker).is_file():
+            return kind
+    return None
+
+
+def sub_runs(folder: Path) -> list[str]:
+    """The sub-run folder names of a comparison, in variant order (from compare.json)."""
+    spec = read_json(Path(folder) / "compare.json", {})
+    variants = (spec.get("variants") if isinstance(spec, dict) else None) or []
+    return [v["run"] for v in variants if isinstance(v, dict) and isinstance(v.get("run"), str)]
+
 
 def flat_config(run_dir: Path) -> dict:
     """A run's config.yaml as ``{"dotted.key": value}``; {} if it has none (yet)."""
-    from dlexp.config import read_yaml_mapping
     try:
         return _flatten(read_yaml_mapping(Path(run_dir) / "config.yaml"))
     except ConfigError:

@@ -16,7 +16,7 @@ import numpy as np
 
 from dlexp.config import Config, config_to_dict
 from dlexp.data import Splits, load_mnist, locate_mnist, make_splits
-from dlexp.errors import ConfigError, WriteError
+from dlexp.errors import ConfigError, DataError, WriteError
 from dlexp.io import atomic_write_text, folder_lock, write_json, write_yaml
 from dlexp.train.callbacks import MetricsWriter
 from dlexp.train.loop import Callback, FitState
@@ -115,7 +115,11 @@ def _try(write, *args) -> None:
 
 
 def check_fits_data(cfg: Config, splits: Splits) -> None:
-    """Raise ConfigError when the config asks more of the data than it has."""
+    """Raise ConfigError when the config asks more of the data than it has (DataError
+    for a test set of no images)."""
+    if splits.x_test.shape[0] == 0:
+        raise DataError("the test set has 0 images, so a run could not be tested; check the "
+                        "t10k-* files in the MNIST folder (`dlexp data` verifies them)")
     n = splits.x_train.shape[0]
     if cfg.training.batch_size > n:
         raise ConfigError(f"training.batch_size ({cfg.training.batch_size}) is larger than "

@@ -54,10 +54,19 @@ def build_model_for(cfg: Config, data: Splits, s: Streams) -> MLP:
 def build_optimizer_for(cfg: Config, n_train: int) -> tuple[GradientTransformation, Schedule]:
     """The configured optimiser (with L2/L1 in front) and its learning-rate schedule."""
     o, r = cfg.optimizer, cfg.regularization
-    per_epoch, total = plan_steps(n_train, cfg.training)
+    t = cfg.training
+    per_epoch, total = plan_steps(n_train, t.batch_size, t.epochs, t.iterations)
     schedule = make_schedule(o.schedule.name, o.lr, per_epoch, total, **o.schedule.settings)
     opt = build_optimizer(o.name, schedule, l2=r.l2, l1=r.l1, mask=DECAY_MASK, **o.hyper)
     return opt, schedule
+
+
+def fit_options(cfg: Config) -> dict:
+    """The config's training and regularization settings as :func:`fit`'s keywords."""
+    t, r = cfg.training, cfg.regularization
+    return dict(batch_size=t.batch_size, epochs=t.epochs, iterations=t.iterations,
+                eval_every=t.eval_every, train_eval=t.train_eval,
+                l2=r.l2, l1=r.l1, decay_all=r.decay_all)
 
 
 def train_model(cfg: Config, data: Splits, s: Streams, callbacks: tuple[Callback, ...] = ()
@@ -82,5 +91,5 @@ def train_model(cfg: Config, data: Splits, s: Streams, callbacks: tuple[Callback
     with threadpool_limits(limits=1, user_api="blas"), \
             np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         state = fit(model, optimizer, schedule, data.x_train, data.y_train, data.x_val,
-                    data.y_val, cfg.training, cfg.regularization, s.order, tuple(callbacks))
+                    data.y_val, rng=s.order, callbacks=tuple(callbacks), **fit_options(cfg))
     return model, state

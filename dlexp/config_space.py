@@ -21,17 +21,20 @@ choice        one of ``choices``, each equally likely         ≥ 1 distinct val
 The data split, seed and dtype are fixed for a whole search (every trial must see the
 same validation set), so only ``model.``, ``optimizer.``, ``regularization.`` and
 ``training.`` keys may vary. Whether a value fits the rest of the config (e.g. a
-momentum for an optimiser that has one) is checked by :func:`check_against`.
+momentum for an optimiser that has one) is checked by :func:`dlexp.config.check_against`;
+:func:`dlexp.config.parse_search_space` reads a section with the config's keys.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 from dlexp.config_checks import check_value, did_you_mean
+from dlexp.config_yaml import apply_overrides
 from dlexp.errors import ConfigError
+from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters, optimizer_keys
 
 SEARCHABLE = ("model", "optimizer", "regularization", "training")
 
@@ -45,16 +48,6 @@ class Param:
     low: float | None = None
     high: float | None = None
     choices: tuple = ()
-
-    @property
-    def log(self) -> bool:
-        """Drawn uniformly in the logarithm."""
-        return self.distribution == "log_uniform"
-
-    @property
-    def numeric(self) -> bool:
-        """A number range (not a list of choices)."""
-        return self.distribution != "choice"
 
     def to_dict(self) -> dict:
         """As written in a ``search:`` section."""
@@ -87,13 +80,14 @@ class SearchSpace:
         return {p.key: p.suggest(trial) for p in self.params}
 
 
-def parse_search_space(raw: Any, where: str) -> SearchSpace:
-    """Validate a ``search:`` mapping; any problem is a one-line ConfigError naming the key."""
+def parse_space(raw: Any, where: str, keys: Collection[str]) -> SearchSpace:
+    """Validate a ``search:`` mapping whose keys must be among ``keys``; any problem is a
+    one-line ConfigError naming the key."""
     if not isinstance(raw, Mapping) or not raw:
         raise ConfigError(f"{where}: search: expected a mapping of config keys to "
                           "distributions, e.g. optimizer.lr: {distribution: log_uniform, "
                           "low: 1.0e-6, high: 1.0e-2}")
-    return SearchSpace(tuple(_parse_param(str(k), v, where) for k, v in raw.items()))
+    return SearchSpace(tuple(_parse_param(str(k), v, where, keys) for k, v in raw.items()))
 
 
 def trial_overrides(params: Mapping[str, Any]) -> list[str]:
@@ -104,7 +98,6 @@ def trial_overrides(params: Mapping[str, Any]) -> list[str]:
 def used_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """The drawn values a trial uses: a searched optimiser setting that the drawn
     ``optimizer.name`` does not have (``optimizer.momentum`` for ``sgd``) is left out."""
-    from dlexp.optim.optimizers import OPTIMIZERS, optimizer_keys
     drawn = params.get("optimizer.name")
     if drawn not in OPTIMIZERS:
         return dict(params)
@@ -124,8 +117,6 @@ def apply_params(base: Mapping, params: Mapping[str, Any]) -> dict:
     — a searched setting the drawn optimiser does not have (``optimizer.momentum`` when
     ``sgd`` is drawn) is left out of that trial.
     """
-    from dlexp.config import apply_overrides
-    from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters, optimizer_keys
     params = used_params(params)
     raw = {k: v for k, v in base.items() if k != "search"}
     drawn, opt = params.get("optimizer.name"), raw.get("optimizer")
@@ -135,23 +126,6 @@ def apply_params(base: Mapping, params: Mapping[str, Any]) -> dict:
         raw["optimizer"] = {k: v for k, v in opt.items() if k in has and (
             f"optimizer.{k}" in params or not (k in old and v == old[k]))}
     return apply_overrides(raw, trial_overrides(params))
-
-
-def check_against(space: SearchSpace, base: Mapping, where: str) -> None:
-    """Apply each bound (or choice) to the plain config ``base``; raise if one does not fit."""
-    from dlexp.config import config_from_dict
-    names = next((p.choices for p in space.params
-                  if p.key == "optimizer.name" and p.distribution == "choice"), None)
-    for p in space.params:
-        setting = p.key.startswith("optimizer.") and p.key != "optimizer.name"
-        combos = [{"optimizer.name": n} for n in names] if names and setting else [{}]
-        if names and setting and not any(p.key in used_params({**c, p.key: 0}) for c in combos):
-            raise ConfigError(f"{where}: search: {p.key}: none of the searched optimizers "
-                              f"({', '.join(names)}) has this setting; remove it")
-        for value in (p.choices if p.distribution == "choice" else (p.low, p.high)):
-            label = f"{where}: search: {p.key}={value!r} does not fit the config"
-            for combo in combos:                  # with each optimiser that may be drawn
-                config_from_dict(apply_params(base, {**combo, p.key: value}), label)
 
 
 def refuse_searched_overrides(space: SearchSpace, overrides: Sequence[str]) -> None:
@@ -165,9 +139,9 @@ def refuse_searched_overrides(space: SearchSpace, overrides: Sequence[str]) -> N
 
 
 # --- internals -------------------------------------------------------------------------
-def _parse_param(key: str, spec: Any, where: str) -> Param:
+def _parse_param(key: str, spec: Any, where: str, keys: Collection[str]) -> Param:
     at = f"{where}: search: {key}"
-    _check_key(key, at)
+    _check_key(key, at, keys)
     if not isinstance(spec, Mapping):
         raise ConfigError(f"{at}: expected a mapping like {{distribution: log_uniform, "
                           f"low: 1.0e-6, high: 1.0e-2}}, got {spec!r}")
@@ -204,13 +178,11 @@ def _only(spec: Mapping, allowed: tuple[str, ...], at: str) -> None:
                               f"{spec['distribution']!r} give: {', '.join(allowed)}")
 
 
-def _check_key(key: str, at: str) -> None:
+def _check_key(key: str, at: str, valid: Collection[str]) -> None:
     section = key.split(".", 1)[0]
     if section not in SEARCHABLE:
         raise ConfigError(f"{at}: only keys under {', '.join(SEARCHABLE)} may be searched; "
                           "the data split, seed and dtype stay fixed for a whole search")
-    from dlexp.config_reference import config_keys
-    valid = config_keys()
     if key not in valid:
         raise ConfigError(f"{at}: not a config key; {did_you_mean(key, sorted(valid))}"
                           "searchable keys look like "

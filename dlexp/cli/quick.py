@@ -1,4 +1,4 @@
-"""The experiments without training, end to end: compute, write the run folder, plot
+"""``dlexp optimizer-paths`` and ``dlexp activations`` end to end: compute, write the run folder, plot
 from its files, print a table. One function per command:
 
     paths_report(function, optimizers, lrs, steps, start, runs_root)   dlexp optimizer-paths

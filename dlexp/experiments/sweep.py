@@ -1,0 +1,246 @@
+"""The sweep: a grid of config variants × seeds, trained in worker processes (one BLAS
+thread each, so the numbers equal a serial run's), side by side in one folder,
+aggregated into CSVs, resumable. Every comparison command is one.
+
+    sweep = Sweep("my-compare", grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1]))
+    result = run_sweep(read_yaml_mapping("configs/baseline.yaml"), sweep, CompareOptions())
+
+Each variant's config is the base mapping with its overrides set, all validated before
+anything runs; a *raw* base lets unset keys default per variant (each optimiser its lr).
+
+    <runs_dir>/<name>-<time>/
+        meta.json, compare.json   versions; name, base config, variants, options
+        runs.jsonl        one line per sub-run as it ends (what --resume keeps)
+        runs.csv          label, seed, run, <keys>, status, error, steps, final_train_loss,
+                          best_val_acc, final_val_acc, test_acc, train_seconds
+        <run>/            a `dlexp train` folder per variant × seed
+        loss.csv  val_accuracy.csv  train_accuracy.csv  summary.csv   (aggregate.py)
+        summary.json      overall status, runs per status;  plots/  the figures
+
+``<keys>``: the varied and ``report_keys`` keys, resolved (``optimizer.lr`` whenever
+``optimizer.name`` varies). A sub-run ends ``completed``, ``diverged``, ``failed``,
+``interrupted`` or ``skipped``; the sweep is ``interrupted`` if any was, else
+``completed`` when all completed or ended in ``expected``, else ``failed``. The results,
+analyses and figures are written after a first Ctrl-C or SIGTERM (a second stops at once,
+as :mod:`dlexp.train.signals` says); one process at a time holds the folder.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from dlexp.bundled import bundled
+from dlexp.config import Config, config_to_dict
+from dlexp.config_checks import check_run_name
+from dlexp.data import locate_mnist
+from dlexp.errors import ConfigError
+from dlexp.experiments.aggregate import aggregate_compare, write_table
+from dlexp.experiments.pool import execute
+from dlexp.experiments.resume import clear_runs, kept_runs
+from dlexp.experiments.tables import comparison_loss_name, run_line, say
+from dlexp.experiments.variants import Variant, optimizer_notes, variant_config
+from dlexp.io import append_jsonl, folder_lock, write_json
+from dlexp.train.progress import RunsTicker, unfinished_runs
+from dlexp.train.rundir import new_run_dir, run_meta
+from dlexp.train.signals import requested, stoppable
+
+RUN_FIELDS = ["status", "error", "steps", "final_train_loss", "best_val_acc",
+              "final_val_acc", "test_acc", "train_seconds"]
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """How to run a sweep: the options every comparison command takes."""
+
+    iterations: int | None = None         # updates per run …
+    epochs: int | None = None             # … or epochs (at most one of the two)
+    seeds: int = 1                        # seeds per variant: base seed, +1, …
+    smooth: int = 50                      # span of the smoothed loss, in updates
+    name: str | None = None               # folder name (None: the sweep's)
+    jobs: int | None = None               # worker processes (None: all cores)
+    runs_dir: Path = Path("runs")
+    band: str = "minmax"                  # minmax or std
+    quiet: bool = False                   # no progress line per finished run
+    resume: Path | None = None            # an interrupted sweep's folder to finish
+    draw: Optional[Callable[[Sequence[str], Path, str, bool], Any]] = None   # figures
+    out_dir: Path | None = None           # the folder itself (None: a new one)
+
+    def length_overrides(self) -> list[str]:
+        """``--iterations`` / ``--epochs`` as ``--set`` overrides."""
+        if self.iterations is not None and self.epochs is not None:
+            raise ConfigError("--iterations and --epochs: give one of them, not both")
+        if self.epochs is not None:
+            return [f"training.epochs={self.epochs}", "training.iterations=null"]
+        return [] if self.iterations is None else [f"training.iterations={self.iterations}"]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What to run and what to make of it: the variants, the summary's label column, the
+    config keys shown per variant, the statuses that are a result, the analyses (each
+    ``result → result``, adding columns and files), the figures (names the command
+    line's ``draw`` knows), the printed columns (None: the defaults, (): no table) and
+    a final printed report."""
+
+    name: str                                         # default folder name
+    variants: Sequence[Variant]
+    label_column: str = "variant"
+    report_keys: Sequence[str] = ()
+    expected: Sequence[str] = ()
+    analyse: Sequence[Callable[["CompareResult"], "CompareResult"]] = ()
+    figures: Sequence[str] = ("comparison", "sub_runs")
+    columns: Sequence[str] | None = None
+    report: Callable[["CompareResult"], None] | None = None
+    lr_hint: str = "vary it with --vary optimizer.lr=…"
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    dir: Path
+    status: str                             # completed, failed or interrupted
+    runs: list[dict]                        # one record per variant, in variant order
+    summary: list[dict]                     # one row per label (summary.csv)
+    signalled: bool = False                 # Ctrl-C or SIGTERM came (all was written)
+
+    @property
+    def failed(self) -> list[dict]:
+        return [r for r in self.runs if r["status"] != "completed"]
+
+
+def run_sweep(base: Mapping | Config, sweep: Sweep, opts: CompareOptions) -> CompareResult:
+    """Train every variant, write the folder, analyse and draw (module docstring)."""
+    names, configs, keys = _check(base, sweep, opts)
+    spec = {"name": sweep.name,
+            "base": config_to_dict(base) if isinstance(base, Config) else dict(base),
+            "variants": [{"label": v.label, "overrides": dict(v.overrides), "seed": v.seed,
+                          "run": v.run_name} for v in sweep.variants],
+            "label_column": sweep.label_column, "window": opts.smooth, "keys": keys}
+    if opts.resume is not None:
+        kept_runs(opts.resume, spec, sweep.expected)       # refuses another comparison
+    locate_mnist()                     # find or download once, before workers start
+    started = time.time()
+    out_dir = Path(opts.resume) if opts.resume else (
+        opts.out_dir or new_run_dir(Path(opts.runs_dir), opts.name or sweep.name))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # One process at a time in the folder (a refused one changes nothing); a signal from
+    # here on stops as dlexp.train.signals says.
+    with folder_lock(out_dir, "comparison"), stoppable():
+        kept = _start(out_dir, base, sweep, opts, names, spec)
+        meta = [{"label": v.label, "seed": c.seed, "run": v.run_name,
+                 **{k: _lookup(config_to_dict(c), k) for k in keys}}
+                for v, c in zip(sweep.variants, configs)]
+        todo = [i for i, n in enumerate(names) if n not in kept]
+        count = [len(kept)]
+        live = None if opts.quiet else RunsTicker(   # done/running/failed, wall times
+            len(names), lambda: unfinished_runs(out_dir), len(kept)).start()
+        loss = comparison_loss_name(configs)           # one label for every run
+
+        def done(j: int, outcome: dict) -> None:
+            record = {**meta[todo[j]], **outcome}
+            append_jsonl(out_dir / "runs.jsonl", record)
+            count[0] += 1
+            if live is not None:
+                live.finished(record["status"])
+                say(f"[{count[0]}/{len(names)}] {record['run']}: {run_line(record, loss)} "
+                    f"({live.line().split('; ')[-1]})")
+
+        try:
+            fresh = execute([configs[i] for i in todo], [out_dir / names[i] for i in todo],
+                            opts.jobs, done)
+        finally:
+            if live is not None:
+                live.stop()
+        outcomes = [kept.get(n) for n in names]
+        for i, o in zip(todo, fresh):
+            outcomes[i] = o
+        runs = [{**m, **o} for m, o in zip(meta, outcomes)]
+        return _finish(out_dir, sweep, opts, runs, keys, started)
+
+
+def _check(base: Mapping | Config, sweep: Sweep, opts: CompareOptions
+           ) -> tuple[list[str], list[Config], list[str]]:
+    """The run names, every variant's validated config and the config keys shown."""
+    if not sweep.variants:
+        raise ConfigError("nothing to compare: no variants")
+    check_run_name(opts.name or sweep.name)
+    if opts.jobs is not None and opts.jobs < 1:
+        raise ConfigError(f"--jobs {opts.jobs}: must be at least 1")
+    names = [v.run_name for v in sweep.variants]   # checked as config names: safe folders
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"two variants share the run name {dupes[0]!r}; a value is given "
+                          "twice: remove the duplicate")
+    configs = [variant_config(base, v) for v in sweep.variants]
+    if opts.smooth < 1:
+        raise ConfigError(f"smoothing window {opts.smooth}: must be at least 1 update")
+    varied = [k for v in sweep.variants for k in v.overrides]
+    lr = ["optimizer.lr"] if "optimizer.name" in varied else []
+    keys = list(dict.fromkeys(varied + lr + list(sweep.report_keys)))
+    return names, configs, [k for k in keys if k not in ("seed", "name")]
+
+
+def _start(out_dir: Path, base: Mapping | Config, sweep: Sweep, opts: CompareOptions,
+           names: list[str], spec: dict) -> dict[str, dict]:
+    """Write a new folder's spec, or clear a resumed one's unfinished runs; print the
+    notes and where the sweep is. The runs kept (name → outcome)."""
+    kept: dict[str, dict] = {}
+    if opts.resume is not None:
+        kept = kept_runs(out_dir, spec, sweep.expected)   # as it is now that we hold it
+        clear_runs(out_dir, [n for n in names if n not in kept])
+    else:
+        write_json(out_dir / "meta.json", run_meta(time.time()))
+        write_json(out_dir / "compare.json", spec)
+    for note in optimizer_notes(base, sweep.variants, sweep.lr_hint):
+        say(note)
+    say(f"resuming {out_dir}: {len(kept)} of {len(names)} runs already finished"
+        if opts.resume else f"comparison folder: {out_dir}")
+    return kept
+
+
+def _finish(out_dir: Path, sweep: Sweep, opts: CompareOptions, runs: list[dict],
+            keys: list[str], started: float) -> CompareResult:
+    """runs.csv, the CSVs, summary.json, then the analyses and figures."""
+    write_table(out_dir / "runs.csv", runs, ["label", "seed", "run", *keys, *RUN_FIELDS])
+    summary = aggregate_compare(out_dir, runs, opts.smooth, sweep.label_column, keys)
+    status = overall(runs, sweep.expected)
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    write_json(out_dir / "summary.json", {
+        "status": status, "runs": len(runs), "statuses": counts,
+        "expected": list(sweep.expected), "seconds": round(time.time() - started, 3),
+        "not_completed": {r["run"]: r["status"] for r in runs if r["status"] != "completed"}})
+    result = CompareResult(out_dir, status, runs, summary)
+    interrupted = status == "interrupted"
+    for analyse in () if interrupted else sweep.analyse:
+        result = analyse(result)
+    if opts.draw is not None:
+        opts.draw(sweep.figures, out_dir, opts.band, interrupted)
+    late = bool(requested()) and not interrupted              # came after training
+    return CompareResult(result.dir, result.status, result.runs, result.summary, late)
+
+
+def overall(runs: list[dict], expected: Sequence[str] = ()) -> str:
+    """The sweep's status from its runs' (module docstring)."""
+    statuses = {r["status"] for r in runs}
+    if statuses & {"interrupted", "skipped"}:
+        return "interrupted"
+    return "completed" if statuses <= {"completed", *expected} else "failed"
+
+
+def _lookup(raw: Mapping, key: str) -> Any:
+    node: Any = raw
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def preset_config(name: str) -> Path:
+    """``configs/<name>.yaml``: the base of a preset comparison (or the book's search), a
+    bundled config (:mod:`dlexp.bundled`)."""
+    return bundled(name)
