@@ -8,8 +8,8 @@
 Accuracies, losses and seconds read as fixed decimals; learning rates and weight decays,
 which span powers of ten, keep their significant figures instead of rounding to 0.0000.
 A table column reads in one notation (:func:`fmt_column`): when one of its numbers needs
-the scientific form, every non-zero one takes it (``1.000e-02`` above ``1.000e-03``, not
-``0.0100``).
+the scientific form, every one takes it (``1.000e-02`` above ``1.000e-03``, not
+``0.0100``; ``0.000e+00``, not ``0.0000`` beside ``2.000e-01``).
 Files (CSV, JSON) keep full precision and never go through this.
 """
 
@@ -46,7 +46,7 @@ def fmt_column(values: Sequence[Any], digits: int = 4) -> list[str]:
              for v in values]
     if not any(r and "e" in t for r, t in zip(reals, texts)):
         return texts
-    return [f"{float(v):.{max(digits - 1, 0)}e}" if r and float(v) != 0 else t
+    return [f"{float(v):.{max(digits - 1, 0)}e}" if r else t
             for v, r, t in zip(values, reals, texts)]
 
 

@@ -75,3 +75,13 @@ def test_options_list_their_choices_from_the_registry(cli, option):
         help_text = " ".join(cli(*path, "-h").stdout.split())
         listed = re.search(rf"{option} NAME .*?One of: ([^.]*)\.", help_text)
         assert listed and listed.group(1).split(", ") == names, (path, help_text)
+
+
+def test_smooth_is_offered_only_where_a_loss_figure_is_smoothed(cli):
+    """batchnorm draws no loss figure (its 32 curves would show nothing), so it has no
+    --smooth; every other comparison smooths its loss figure with it."""
+    assert "--smooth" not in cli("batchnorm", "-h").stdout
+    assert "--band" in cli("batchnorm", "-h").stdout               # its grid has bands
+    for command in ("compare", "compare-optimizers", "compare-inits", "overfit-dropout",
+                    "overfit-weight-decay", "ensemble"):
+        assert "--smooth" in cli(command, "-h").stdout

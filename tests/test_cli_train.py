@@ -45,8 +45,10 @@ def test_train_fills_a_complete_run_directory(cli, tiny_data_env, tiny_config, t
     run = only_run(runs)
     assert str(run) in result.stdout                       # the summary names the folder
 
-    cfg = load_config(tiny_config, ["training.epochs=2"])
+    base = load_config(tiny_config).name                   # --set shows in the name
+    cfg = load_config(tiny_config, ["training.epochs=2", f"name={base}+epochs=2"])
     assert load_config(run / "config.yaml") == cfg          # resolved and reloadable
+    assert run.name.startswith(f"{base}+epochs=2-")
 
     records = metrics(run)
     assert [r["epoch"] for r in records] == [1, 2]
@@ -86,7 +88,7 @@ def test_two_runs_never_share_a_directory(cli, tiny_data_env, tiny_config, tmp_p
     for _ in range(2):
         assert cli.train(tiny_config, runs, "--set", "training.epochs=1").exit_code == 0
     dirs = sorted(d.name for d in runs.iterdir())
-    assert len(dirs) == 2 and all(d.startswith("tiny-") for d in dirs)
+    assert len(dirs) == 2 and all(d.startswith("tiny+epochs=1-") for d in dirs)
 
 
 def test_print_config_prints_resolved_yaml_and_does_not_train(cli, tiny_data_env,
@@ -97,7 +99,8 @@ def test_print_config_prints_resolved_yaml_and_does_not_train(cli, tiny_data_env
     assert result.exit_code == 0, result.output
     printed = yaml.safe_load(result.stdout)
     expected = load_config(tiny_config, ["optimizer.lr=0.05", "model.hidden=[8, 4]",
-                                         "optimizer.schedule=cosine"])
+                                         "optimizer.schedule=cosine",
+                                         "name=tiny+lr=0.05+hidden=8,4+schedule=cosine"])
     assert printed == config_to_dict(expected)
     assert printed["optimizer"]["lr"] == 0.05 and printed["model"]["hidden"] == [8, 4]
     assert printed["optimizer"]["beta2"] == 0.999          # defaults are filled in
@@ -136,7 +139,7 @@ def test_runs_lists_each_run(cli, tiny_data_env, tiny_config, tmp_path, monkeypa
     runs = tmp_path / "runs"
     assert cli.train(tiny_config, runs).exit_code == 0
     assert cli.train(tiny_config, runs, "--set", "model.initializer=normal",      # diverges
-                     "--set", "model.init_std=1e20").exit_code == 1
+                     "--set", "model.init_std=1e20", "--set", "name=big").exit_code == 1
     result = cli("runs", "--runs-dir", str(runs))
     assert result.exit_code == 0, result.output
     for run in runs.iterdir():
@@ -176,16 +179,20 @@ def test_runs_lists_every_kind_of_folder_by_start_time(cli, tmp_path, monkeypatc
     _folder(runs, "d-optimizer-paths", {"paths.json": {}, "paths.csv": "x",
                                         "meta.json": at(20)})
     _folder(runs, "e-running", {"config.yaml": "name: e", "meta.json": at(50)})
+    _folder(runs, "h-killed", {"config.yaml": "name: h", "meta.json": at(55)})
     _folder(runs, "f-activations", {"stats.csv": "x"})                  # no meta: its mtime
     _folder(runs, "g-notes", {"notes.txt": "not dlexp's"})
-    result = cli("runs", "--runs-dir", runs)
+    from dlexp.io import folder_lock
+    with folder_lock(runs / "e-running", "run"):              # a process works there
+        result = cli("runs", "--runs-dir", runs)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     rows = {name: next(i for i, line in enumerate(lines) if line.startswith(name))
             for name in ("a-train", "b-batchnorm", "c-search", "d-optimizer-paths",
-                         "e-running", "f-activations")}
+                         "e-running", "h-killed", "f-activations")}
     assert sorted(rows, key=rows.get) == ["b-batchnorm", "d-optimizer-paths", "c-search",
-                                          "a-train", "e-running", "f-activations"]
+                                          "a-train", "e-running", "h-killed",
+                                          "f-activations"]
     assert "g-notes" not in result.stdout
     row = lambda name: lines[rows[name]].split()  # noqa: E731
     from datetime import datetime
@@ -198,7 +205,8 @@ def test_runs_lists_every_kind_of_folder_by_start_time(cli, tmp_path, monkeypatc
     assert row("c-search")[1:] == ["search", clock(30), "completed", "100", "0.9700", "—"]
     assert row("d-optimizer-paths")[1:4] == ["paths", clock(20), "completed"]
     assert row("a-train")[3:] == ["completed", "0.9000", "0.8000"]
-    assert row("e-running")[3] == "running?"
+    assert row("e-running")[3] == "running"
+    assert row("h-killed")[3] == "stopped"                  # no summary, nobody working
     assert row("f-activations")[1] == "activations" and row("f-activations")[3] == "completed"
     assert all(len(line) <= 80 for line in lines[1:])
 

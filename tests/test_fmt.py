@@ -28,7 +28,7 @@ def test_a_column_reads_in_one_notation():
     from dlexp.fmt import fmt_column
     assert fmt_column([0.01, 0.001]) == ["1.000e-02", "1.000e-03"]      # not 0.0100
     assert fmt_column([0.5, 0.25, None]) == ["0.5000", "0.2500", "—"]   # all fixed: as fmt
-    assert fmt_column([2e-5, 0.0, 7, "sgd"]) == ["2.000e-05", "0.0000", "7", "sgd"]
+    assert fmt_column([2e-5, 0.0, 7, "sgd"]) == ["2.000e-05", "0.000e+00", "7", "sgd"]
 
 
 def test_printed_table_columns_keep_one_notation():

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "dlexp"
 
 LAYERS = (
-    ("dlexp", "dlexp.errors", "dlexp.io", "dlexp.fmt", "dlexp.bundled"),
+    ("dlexp", "dlexp.errors", "dlexp.io", "dlexp.fmt", "dlexp.bundled", "dlexp.surfaces"),
     ("dlexp.nn", "dlexp.optim"),
     ("dlexp.data",),
     ("dlexp.config", "dlexp.config_checks", "dlexp.config_yaml", "dlexp.config_space",

@@ -91,3 +91,38 @@ def test_a_refused_search_resume_leaves_search_json_as_it_was(search_setup, tmp_
     assert res.exit_code == 2 and "another dlexp search" in res.stderr
     assert (d / "search.json").read_bytes() == before
     assert json.loads(before)["trials"] == 2
+
+
+def test_a_signal_to_the_parent_stops_its_worker_processes(tiny_data_env, tmp_path,
+                                                           monkeypatch):
+    """--jobs 2: SIGINT in the parent as the first sub-run's result arrives; the workers
+    share the stop record, so no sub-run starts after it and the comparison ends
+    interrupted, with its summary."""
+    import signal
+
+    from dlexp.experiments import pool
+    real, seen = pool._result, []
+
+    def result_then_ctrl_c(fut):                # in the parent, as each sub-run ends
+        seen.append(real(fut))
+        if len(seen) == 1:
+            signal.raise_signal(signal.SIGINT)
+        return seen[-1]
+
+    monkeypatch.setattr(pool, "_result", result_then_ctrl_c)
+    variants = grid({"optimizer.lr": [0.1, 0.05, 0.02, 0.01, 0.005, 0.002]})
+    slow = {**TINY, "training": {**TINY["training"], "iterations": 400}}
+    result = run_sweep(slow, Sweep("compare", variants),
+                       CompareOptions(out_dir=tmp_path / "c", jobs=2, quiet=True))
+    statuses = [r["status"] for r in result.runs]
+    assert result.status == "interrupted" and "skipped" in statuses
+    assert set(statuses) <= {"completed", "interrupted", "skipped"}
+    assert statuses.count("completed") <= 3              # the first, and at most one each
+    summary = json.loads((result.dir / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    for r in result.runs:                                   # whatever ran is a whole folder
+        if r["status"] != "skipped":
+            sub = json.loads((result.dir / r["run"] / "summary.json").read_text())
+            assert sub["status"] == r["status"]
+        if r["status"] == "interrupted":
+            assert r["error"] == "interrupted by SIGINT"       # the parent's signal, named

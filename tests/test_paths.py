@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from dlexp.cli import app
 from dlexp.errors import ConfigError
 from dlexp.experiments.paths import diverged_at, paths_csv, run_paths, save_paths
-from dlexp.optim.functions import FUNCTIONS
+from dlexp.surfaces import FUNCTIONS
 
 
 def test_sgd_first_step_is_the_closed_form():

@@ -91,8 +91,37 @@ def test_comparison_loss_figure_names_the_objective_with_weight_decay(tmp_path, 
         write_csv(out / "loss.csv", loss)
         plot_compare(out)
     labels = {path.parent.parent.name: ylabels[0] for path, ylabels in captured}
-    assert labels == {"wd": "training objective: loss + weight-decay penalty (minibatch)",
+    assert labels == {"wd": "training objective: loss + weight-decay penalty (minibatch), "
+                            "log scale",
                       "plain": "training loss (minibatch)"}
+
+
+def test_comparison_loss_figure_zooms_on_the_curves_that_learn(tmp_path):
+    """A curve that stays at its start (zeros, std 0.01) is left out of the zoomed panel's
+    range and named in its title; the legend gives every curve's final value."""
+    import matplotlib.pyplot as plt
+
+    from dlexp.io import write_csv
+    from dlexp.plots import compare
+    loss = []
+    for label, end in (("stuck", 2.3), ("learns", 0.2), ("better", 0.1)):
+        loss += [{"label": label, "step": s, "n": 1, "raw": v, "smooth": v, "smooth_std": 0,
+                  "smooth_min": v, "smooth_max": v}
+                 for s in range(1, 11) for v in [2.3 + (end - 2.3) * s / 10]]
+    write_csv(tmp_path / "loss.csv", loss)
+    figures = []
+    original = compare.save_figure
+    compare.save_figure = lambda fig, path, **kw: figures.append(fig) or original(fig, path, **kw)
+    try:
+        compare.plot_compare(tmp_path)
+    finally:
+        compare.save_figure = original
+    ax, zoom = figures[0].axes[:2]
+    assert zoom.get_ylim()[1] < 2.0 and zoom.get_ylim()[0] < 0.1
+    assert "off the scale: stuck" in zoom.get_title()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "stuck (ends 2.30)", "learns (ends 0.20)", "better (ends 0.10)"]
+    plt.close("all")
 
 
 def test_comparison_with_a_run_cut_short_early_still_gets_its_figure(tmp_path):
@@ -262,3 +291,14 @@ def test_plot_names_a_damaged_metrics_file(cli, tmp_path):
     (live / "metrics.jsonl").write_text('{"epoch": 1, "step": 5, "train_lo')
     result = cli("plot", good, live, "-o", tmp_path / "y.png")
     assert result.exit_code == 0 and "live" in result.output   # left out, not damaged
+
+
+def test_a_comparison_names_its_runs_training_loss_one_way():
+    """λ = 0 and λ = 0.1 in one comparison: every run line says 'train objective', not
+    'train loss' for one and 'train objective' for the other."""
+    from dlexp.config import config_from_dict
+    from dlexp.experiments.tables import comparison_loss_name
+    plain, decayed = (config_from_dict({"training": {"train_eval": "running"},
+                                        "regularization": {"l2": l2}}) for l2 in (0.0, 0.1))
+    assert comparison_loss_name([plain, decayed]) == "train objective since last eval"
+    assert comparison_loss_name([plain]) == "train loss since last eval"

@@ -73,3 +73,13 @@ def test_a_training_log_has_a_line_per_evaluation_with_wall_times(tmp_path, tiny
     evals = [x for x in res.stderr.splitlines() if x.startswith("ep ")]
     assert evals and all("elapsed" in x and "left" in x for x in evals)
     assert "nan" not in res.stderr
+
+
+def test_a_final_test_counts_in_the_wall_time_of_its_run():
+    from dlexp.search.live import _times
+    summary = {"workers": 1, "session_seconds": 0.04, "seconds": 9.7,
+               "pruning": {"seconds_trained": 6.7}, "final_test": {"seconds": 3.6}}
+    assert _times(summary).startswith("took 3.6 s of wall time (this run, 1 worker, with "
+                                      "the final test)")
+    summary["final_test"]["repeated"] = True                  # tested before: not retrained
+    assert _times(summary).startswith("took 0.0 s of wall time (this run, 1 worker)")

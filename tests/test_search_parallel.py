@@ -152,9 +152,10 @@ def test_a_search_killed_with_sigkill_resumes_to_exactly_the_total(search_setup,
            and (t.user_attrs.get("result") or {}).get("outcome") != "surplus"}
     # … and run again with their parameters, first, as far as the budget leaves room
     by_number = {t.number: t for t in trials(d)}
-    reruns = [t for t in done if "rerun_of" in t.user_attrs]
-    assert all(by_number[t.user_attrs["rerun_of"]].number in cut
-               and t.params == by_number[t.user_attrs["rerun_of"]].params for t in reruns)
+    reruns = [t for t in done if "failed_trial" in t.system_attrs]    # Optuna's retries
+    assert all(by_number[t.system_attrs["failed_trial"]].number in cut
+               and t.params == by_number[t.system_attrs["failed_trial"]].params
+               for t in reruns)
     keys = set(done[0].params)
     if any(set(by_number[n].params) == keys for n in cut):   # a cut trial had drawn all
         assert reruns                   # (whether one had is down to the kill's timing)

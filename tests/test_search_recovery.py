@@ -12,7 +12,7 @@ import pytest
 from optuna.trial import TrialState
 
 from dlexp.search import study as study_module
-from dlexp.search.recovery import fail_stale, requeue_stale
+from dlexp.search.recovery import fail_stale, retry_if_whole
 from dlexp.search.sampler import RERUN_OF
 
 KEYS = {"optimizer.lr": None, "regularization.l2": None}    # the search: section's keys
@@ -34,7 +34,7 @@ def machines(tmp_path, monkeypatch):
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     views = []
     for _ in range(2):
-        storage = study_module.open_storage(url, tmp_path, on_stale=requeue_stale(KEYS))
+        storage = study_module.open_storage(url, tmp_path, on_stale=retry_if_whole(KEYS))
         views.append(optuna.create_study(storage=storage, study_name="s", load_if_exists=True))
     return views
 
@@ -55,7 +55,7 @@ def test_a_dead_machines_trial_is_rerun_once_with_its_draws(machines) -> None:
         0: TrialState.FAIL, 1: TrialState.FAIL}
     waiting = [t for t in trials if t.state == TrialState.WAITING]
     assert len(waiting) == 1                              # once, not once per machine
-    assert waiting[0].user_attrs[RERUN_OF] == dead.number
+    assert waiting[0].system_attrs[RERUN_OF] == dead.number     # Optuna's retry record
     rerun = first.ask()                                   # the next trial runs it again
     _draw(rerun, KEYS)
     assert rerun.params == first.trials[dead.number].params

@@ -24,7 +24,7 @@ HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 CHOICES: dict[str, tuple[str, str]] = {
     "--activation": ("dlexp.nn.layers", "ACTIVATIONS"),
     "--init": ("dlexp.nn.init", "INITIALIZERS"),
-    "--function": ("dlexp.optim.functions", "FUNCTIONS"),
+    "--function": ("dlexp.surfaces", "FUNCTIONS"),
     "--band": ("dlexp.fmt", "BANDS"),
     "--metric": ("dlexp.plots.labels", "METRIC_NAMES"),
     "--sampler": ("dlexp.search.study", "SAMPLERS"),

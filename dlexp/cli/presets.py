@@ -51,7 +51,7 @@ def compare_inits(
 @app.command("batchnorm",
              epilog=examples("dlexp batchnorm", "dlexp batchnorm --scales 4 --seeds 1"))
 @handle_errors
-@comparison_options(seeds=3)
+@comparison_options(seeds=3, exclude=("smooth",))              # no loss figure to smooth
 def batchnorm(
     scales: int = typer.Option(book.WEIGHT_SCALES, "--scales", min=1, help="Weight "
                                "scales, log-spaced from --high to --low (the book: 16 from "

@@ -35,12 +35,27 @@ def train(
     plots/; the last line printed is its path."""
     from dlexp.bundled import config_path
     from dlexp.config import config_to_dict, load_config
-    cfg = load_config(config_path(config), set_)
+    path = config_path(config)
+    cfg = load_config(path, set_)
+    if set_ and not any(s.split("=", 1)[0].strip() == "name" for s in set_):
+        cfg = load_config(path, [*set_, f"name={_name_with(cfg.name, set_)}"])
     if print_config:
         import yaml
         typer.echo(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), nl=False)
         return
     raise typer.Exit(train_and_report(cfg, runs_dir, quiet))
+
+
+def _name_with(name: str, sets: List[str]) -> str:
+    """The run's name with its overrides, so its folder tells it apart from a run
+    without them: ``baseline`` + ``--set optimizer.lr=0.01`` -> ``baseline+lr=0.01``."""
+    import re
+    parts = []
+    for item in sets:
+        key, _, value = item.partition("=")
+        value = re.sub(r"[\s\[\]{}()'\"]", "", value)         # [8, 4] -> 8,4
+        parts.append(f"{key.strip().rsplit('.', 1)[-1]}={value}")
+    return re.sub(r"[^A-Za-z0-9_.,+=@-]", "_", "+".join([name, *parts]))[:80]
 
 
 def train_and_report(cfg: Config, runs_root: Path, quiet: bool) -> int:

@@ -26,7 +26,6 @@ The run folder holds everything the figures need (they are drawn from these file
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path

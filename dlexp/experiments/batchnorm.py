@@ -78,8 +78,8 @@ def plan(scales: Sequence[float], target: float, seeds: Sequence[int] | None) ->
     check_target(target)
     return Sweep(NAME, bn_variants(scales, seeds), LABEL_COLUMN,
                 analyse=(functools.partial(report_speedup, target=target),),
-                figures=("comparison", "batchnorm"), columns=(), report=print_speedup,
-                expected=EXPECTED)
+                figures=("batchnorm",),        # no loss.png: 32 curves would show nothing
+                columns=(), report=print_speedup, expected=EXPECTED)
 
 
 def check_target(target: float) -> None:
@@ -167,6 +167,14 @@ def print_speedup(result: CompareResult) -> None:
               f"(w={fmt(s['plain_fastest_scale'], 3)}): {fmt(s['fastest_speedup'], 2)}× fewer")
 
 
+def _speedup(r: dict[str, str]) -> str:
+    """``2.5×`` where both reached the target; else which one did (never a bare —)."""
+    if r["speedup"]:
+        return f"{float(r['speedup']):.1f}×"
+    reached = [side for side in ("bn", "plain") if r[f"{side}_epochs"]]
+    return f"{reached[0]} only" if len(reached) == 1 else "neither"
+
+
 def _printed_row(r: dict[str, str]) -> dict:
     """A batchnorm.csv row as printed: short headers, numbers, whole epochs, notes."""
     num = lambda k: float(r[k]) if r[k] else None  # noqa: E731
@@ -175,5 +183,5 @@ def _printed_row(r: dict[str, str]) -> dict:
              if r[f"{side}_status"] != "completed"]
     return {"w": num("init_std"), "bn acc": num("bn_final_acc"),
             "plain acc": num("plain_final_acc"), "bn epochs": whole("bn_epochs"),
-            "plain epochs": whole("plain_epochs"), "speed-up": num("speedup"),
+            "plain epochs": whole("plain_epochs"), "speed-up": _speedup(r),
             "note": ", ".join(notes)}

@@ -13,9 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from dlexp.experiments import book
+from dlexp.config import apply_overrides, read_yaml_mapping
+from dlexp.experiments import (batchnorm, bn_overfit, book, ensemble, inits, lr_decay,
+                               optimizers, overfit, search_methods)
+from dlexp.experiments.activations import run_activations
+from dlexp.experiments.adam_bias import run_adam_bias
+from dlexp.experiments.paths import run_paths, save_paths
 from dlexp.experiments.report import load_base
-from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
+from dlexp.experiments.step_fade import run_step_fade
+from dlexp.experiments.sweep import CompareOptions, Sweep, preset_config, run_sweep
 from dlexp.experiments.variants import seeds_for
 
 Options = dict[str, Any]
@@ -61,48 +67,42 @@ def _compare(preset_config: str, make_plan: Callable[[dict, Options, Any], Sweep
 
 
 def _optimizers(base, opts, seeds):
-    from dlexp.experiments import optimizers as p
-    return p.plan(p.parse_optimizers(book.OPTIMIZERS), {}, seeds, base)
+    return optimizers.plan(optimizers.parse_optimizers(book.OPTIMIZERS), {}, seeds, base)
 
 
 def _inits(base, opts, seeds):
-    from dlexp.experiments import inits as p
-    return p.plan(p.parse_inits(book.INITS), seeds)
+    return inits.plan(inits.parse_inits(book.INITS), seeds)
 
 
 def _batchnorm(base, opts, seeds):
-    from dlexp.experiments import batchnorm as p
-    return p.plan(p.weight_scales(opts.get("scales", book.WEIGHT_SCALES)), book.BN_TARGET, seeds)
+    scales = batchnorm.weight_scales(opts.get("scales", book.WEIGHT_SCALES))
+    return batchnorm.plan(scales, book.BN_TARGET, seeds)
 
 
 def _decay(base, opts, seeds):
-    from dlexp.experiments import overfit as p
-    return p.plan(p.DECAY, p.decay_variants(p.parse_values(book.L2, "--l2"), (), seeds))
+    l2 = overfit.parse_values(book.L2, "--l2")
+    return overfit.plan(overfit.DECAY, overfit.decay_variants(l2, (), seeds))
 
 
 def _dropout(base, opts, seeds):
-    from dlexp.experiments import overfit as p
-    return p.plan(p.DROPOUT, p.dropout_variants(p.parse_values(book.DROPOUTS, "--dropout"),
-                                                seeds))
+    rates = overfit.parse_values(book.DROPOUTS, "--dropout")
+    return overfit.plan(overfit.DROPOUT, overfit.dropout_variants(rates, seeds))
 
 
 def _ensemble(base, opts, seeds):
-    from dlexp.experiments import ensemble as p
-    return p.plan(base, opts.get("members", book.ENSEMBLE_MEMBERS), book.ENSEMBLE_DROPOUT)
+    members = opts.get("members", book.ENSEMBLE_MEMBERS)
+    return ensemble.plan(base, members, book.ENSEMBLE_DROPOUT)
 
 
 def _lr_decay(base, opts, seeds):
-    from dlexp.experiments import lr_decay as p
-    return p.plan(base, seeds)
+    return lr_decay.plan(base, seeds)
 
 
 def _bn_overfit(base, opts, seeds):
-    from dlexp.experiments import bn_overfit as p
-    return p.plan(seeds)
+    return bn_overfit.plan(seeds)
 
 
 def _paths(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
-    from dlexp.experiments.paths import run_paths, save_paths
     run_dir = save_paths(run_paths("anisotropic"), folder)
     for name in ("paths.json", "paths.csv", "meta.json"):      # into the folder itself
         (run_dir / name).replace(folder / name)
@@ -110,7 +110,6 @@ def _paths(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
 
 
 def _activations(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
-    from dlexp.experiments.activations import run_activations
     run_dir = run_activations("sigmoid", "normal", grid=True, runs_root=folder).dir
     for name in ("activations.json", "histograms.csv", "stats.csv", "meta.json"):
         (run_dir / name).replace(folder / name)
@@ -118,21 +117,17 @@ def _activations(folder: Path, opts: Options, jobs: int | None, resume: bool) ->
 
 
 def _step_fade(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
-    from dlexp.experiments.step_fade import run_step_fade
     run_step_fade(folder, opts["iterations"], opts["steps"], sets=opts.get("set", []))
 
 
 def _adam_bias(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
-    from dlexp.experiments.adam_bias import run_adam_bias
     run_adam_bias(folder, opts["iterations"], opts["steps"], opts["seeds"], opts.get("set", []))
 
 
 def _search_methods(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
-    from dlexp.config import apply_overrides, read_yaml_mapping
-    from dlexp.experiments import search_methods as p
-    from dlexp.experiments.sweep import preset_config
-    base = apply_overrides(read_yaml_mapping(preset_config(p.CONFIG)), opts.get("set", []))
-    p.run_search_methods(folder, base, opts["side"], opts["searches"], jobs)
+    base = apply_overrides(read_yaml_mapping(preset_config(search_methods.CONFIG)),
+                           opts.get("set", []))
+    search_methods.run_search_methods(folder, base, opts["side"], opts["searches"], jobs)
 
 
 CMP = ("plots/loss.png", "plots/val_accuracy.png")

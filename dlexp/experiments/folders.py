@@ -4,11 +4,14 @@ Every command that writes a folder leaves a file that says which kind it is; the
 match wins (a search or a comparison also holds ordinary files):
 
     kind          recognised by     started from          status from
-    search        search.json       search.json meta      summary.json (running? without)
-    compare       compare.json      meta.json             summary.json (running? without)
+    search        search.json       search.json meta      summary.json (or the lock)
+    compare       compare.json      meta.json             summary.json (or the lock)
     paths         paths.json        meta.json             completed once paths.csv exists
     activations   stats.csv         meta.json             completed (written at the end)
-    train         config.yaml       meta.json             summary.json (running? without)
+    train         config.yaml       meta.json             summary.json (or the lock)
+
+Without its summary.json a folder is ``running`` while a dlexp process holds its lock
+(:func:`dlexp.io.folder_lock`), else ``stopped``: killed, or the machine went down.
 
 ``started`` is the ISO time with seconds; a folder without it (an old activations folder)
 falls back to the folder's modification time. ``runs`` counts the sub-runs of a
@@ -26,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dlexp.errors import RunError
-from dlexp.io import read_json, shape_problem
+from dlexp.io import folder_lock, read_json, shape_problem
 from dlexp.train.rundir import kind_of, sub_runs
 
 
@@ -35,7 +38,7 @@ class Folder:
     path: Path
     kind: str
     started: float                # seconds since the epoch
-    status: str                   # completed, failed, interrupted, … or running?
+    status: str                   # completed, failed, interrupted, running, stopped, …
     runs: int | None = None       # sub-runs of a comparison, finished trials of a search
     note: str = ""                # e.g. "3 diverged" (sub-runs), or a search's stale test
     val_acc: float | None = None
@@ -53,7 +56,7 @@ def describe(folder: Path) -> Folder | None:
     damaged: list[str] = []
     meta = _read(folder, "meta.json", {}, damaged)
     summary = _read(folder, "summary.json", SUMMARY_SHAPES.get(kind, {}), damaged)
-    status = summary.get("status", "running?")
+    status = summary.get("status") or _unfinished(folder)
     if kind == "search":
         meta = _read(folder, "search.json", {"meta": dict}, damaged).get("meta") or {}
         best, final = _record(summary, "best"), _record(summary, "final_test")
@@ -131,6 +134,18 @@ def _read(folder: Path, name: str, shape: dict, damaged: list[str]) -> dict:
         damaged.append(name)
         return {}
     return data
+
+
+def _unfinished(folder: Path) -> str:
+    """A folder without its summary: ``running`` while a dlexp process holds its lock
+    (train, compare and search do), else ``stopped`` (killed, or the machine went down)."""
+    try:
+        with folder_lock(folder, "run"):
+            return "stopped"
+    except RunError:
+        return "running"
+    except OSError:
+        return "running?"
 
 
 def _record(data: dict, key: str) -> dict:

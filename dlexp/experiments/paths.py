@@ -34,7 +34,7 @@ from dlexp.errors import ConfigError
 from dlexp.io import atomic_write_text, write_json
 from dlexp.optim import OPTIMIZERS, apply_updates, build_optimizer
 from dlexp.optim.optimizers import hyperparameters
-from dlexp.optim.functions import Function2D, get_function
+from dlexp.surfaces import Function2D, get_function
 from dlexp.train.rundir import new_run_dir, run_meta
 
 @dataclass(frozen=True)

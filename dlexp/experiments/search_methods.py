@@ -31,14 +31,20 @@ import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 
+from dlexp.config import config_from_dict
+from dlexp.data import locate_mnist
 from dlexp.errors import ConfigError
+from dlexp.experiments.aggregate import write_table
 from dlexp.experiments.pool import default_jobs
 from dlexp.io import read_json, write_json
+from dlexp.search.objective import trial_config
 from dlexp.train.rundir import run_meta
+from dlexp.train.runner import load_splits
+from dlexp.train.setup import streams, train_model
 
 NAME = "search-methods"
 CONFIG = "search"
@@ -78,8 +84,6 @@ def _splits(base_yaml: str, data_dir: str):
     """The trial's data, loaded once per process (``base_yaml``: the hashable base;
     ``data_dir``: where MNIST is, part of the cache's key)."""
     import yaml
-    from dlexp.config import config_from_dict
-    from dlexp.train.runner import load_splits
     raw = {k: v for k, v in yaml.safe_load(base_yaml).items() if k != "search"}
     return load_splits(config_from_dict(raw, "base config"), progress=False)
 
@@ -91,10 +95,7 @@ def run_search(base_yaml: str, method: str, side: int, seed: int, out: Path,
     trial's score depends on them only: the other grid searches visit the same points)."""
     import optuna
     import yaml
-    from dlexp.search.objective import trial_config
-    from dlexp.train.setup import streams, train_model
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    from dlexp.data import locate_mnist
     base = yaml.safe_load(base_yaml)
     data = _splits(base_yaml, str(locate_mnist(progress=False)))
     space = search_space(base)
@@ -178,7 +179,6 @@ def best_so_far(values: list[float | None]) -> np.ndarray:
 
 def summarise(out_dir: Path, studies: list[dict]) -> dict:
     """best_so_far.csv and search_methods.json from the searches' JSON files."""
-    from dlexp.experiments.aggregate import write_table
     rows, summary = [], {}
     for method in METHODS:
         runs = [s for s in studies if s["method"] == method]

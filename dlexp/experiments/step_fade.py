@@ -38,15 +38,18 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from threadpoolctl import threadpool_limits
+
 from dlexp.config import apply_overrides, read_yaml_mapping
-from dlexp.experiments.sweep import preset_config
 from dlexp.experiments.optimizers import PRESET_HYPER
 from dlexp.experiments.paths import get_function, optimizer_path
+from dlexp.experiments.sweep import preset_config
 from dlexp.experiments.variants import Variant, variant_config
 from dlexp.io import atomic_write_text, write_json
 from dlexp.nn.model import MLP
 from dlexp.train.loop import Callback, FitState, fit
 from dlexp.train.rundir import run_meta
+from dlexp.train.runner import load_splits
 from dlexp.train.setup import build_model_for, build_optimizer_for, fit_options, streams
 
 NAME = "step-fade"
@@ -76,8 +79,6 @@ def mnist_steps(optimizer: str, iterations: int, seed: int = 0, sets: Sequence[s
     """(lr, ‖Δθ_t‖, minibatch loss ℓ_t for t = 1…iterations) of ``optimizer`` on the
     compare-optimizers setup (``sets``: ``--set`` overrides of it; ``hyper``: optimiser
     settings, default the preset's)."""
-    from threadpoolctl import threadpool_limits
-    from dlexp.train.runner import load_splits
     base = apply_overrides(read_yaml_mapping(preset_config("compare-optimizers")), sets)
     hyper = PRESET_HYPER.get(optimizer, {}) if hyper is None else hyper
     overrides = {"optimizer.name": optimizer, "training.iterations": iterations,

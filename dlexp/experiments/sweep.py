@@ -40,7 +40,7 @@ from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import aggregate_compare, write_table
 from dlexp.experiments.pool import execute
 from dlexp.experiments.resume import clear_runs, kept_runs
-from dlexp.experiments.tables import run_line, say, train_loss_name
+from dlexp.experiments.tables import comparison_loss_name, run_line, say
 from dlexp.experiments.variants import Variant, optimizer_notes, variant_config
 from dlexp.io import append_jsonl, folder_lock, write_json
 from dlexp.train.progress import RunsTicker, unfinished_runs
@@ -136,6 +136,7 @@ def run_sweep(base: Mapping | Config, sweep: Sweep, opts: CompareOptions) -> Com
         count = [len(kept)]
         live = None if opts.quiet else RunsTicker(   # done/running/failed, wall times
             len(names), lambda: unfinished_runs(out_dir), len(kept)).start()
+        loss = comparison_loss_name(configs)           # one label for every run
 
         def done(j: int, outcome: dict) -> None:
             record = {**meta[todo[j]], **outcome}
@@ -143,7 +144,6 @@ def run_sweep(base: Mapping | Config, sweep: Sweep, opts: CompareOptions) -> Com
             count[0] += 1
             if live is not None:
                 live.finished(record["status"])
-                loss = train_loss_name(out_dir / record["run"])
                 say(f"[{count[0]}/{len(names)}] {record['run']}: {run_line(record, loss)} "
                     f"({live.line().split('; ')[-1]})")
 

@@ -124,10 +124,19 @@ def run_line(r: dict, train_loss: str = "train loss") -> str:
     parts = [r["status"]] + [f"{names[key]} {fmt(r[key])}" for key, _ in RUN_LINE
                              if r.get(key) is not None]
     if r.get("train_seconds") is not None:
-        parts.append(f"trained in {fmt(r['train_seconds'], 1)} s")
+        parts.append(f"updates took {fmt(r['train_seconds'], 1)} s")
     if r["status"] != "completed" and r.get("error"):
         parts.append(short(r["error"]))
     return "  ".join(parts)
+
+
+def comparison_loss_name(configs: Sequence[Any]) -> str:
+    """One name for the ``final_train_loss`` of every run of a comparison (its configs):
+    ``train objective`` if any has weight decay, then how the runs measure it."""
+    decay = any(c.regularization.l2 > 0 or c.regularization.l1 > 0 for c in configs)
+    modes = {c.training.train_eval for c in configs}
+    how = TRAIN_EVAL.get(modes.pop(), "") if len(modes) == 1 else ""
+    return f"train {'objective' if decay else 'loss'} {how}".strip()
 
 
 def train_loss_name(run_dir: Path) -> str:

@@ -54,8 +54,9 @@ def plot_histograms(run_dir: Path, kind: str = "outputs") -> Path:
                 edges = np.array([float(b["low"]) for b in bins] + [float(bins[-1]["high"])])
                 counts = np.array([int(b["count"]) for b in bins])       # (bins,)
                 ax.stairs(counts / counts.sum(), edges, fill=True, color="C0")
-            ax.text(0.97, 0.95, f"std {fmt(stds.get((init, k)), 2)}", transform=ax.transAxes,
-                    ha="right", va="top", fontsize="x-small")
+            head = f"layer {k}\n" if init == inits[0] else ""     # over the top row
+            ax.set_title(f"{head}std {fmt(stds.get((init, k)), 2)}", fontsize="x-small",
+                         pad=2)
             ax.tick_params(labelsize="x-small")
             ax.set_yticks([])
             if k > 1:
@@ -67,8 +68,6 @@ def plot_histograms(run_dir: Path, kind: str = "outputs") -> Path:
         low, high = min(positive), max(positive)
         for ax in axes[:, -1]:
             ax.set_ylim(low / 2, high * 2)
-    for k, ax in enumerate(axes[0][:-1], 1):
-        ax.set_title(f"layer {k}", fontsize="small")
     for ax in axes[-1][:-1]:
         ax.set_xlabel(SYMBOL[kind], fontsize="small")
     axes[0][-1].set_title(f"std of {SYMBOL[kind]} (log)", fontsize="small")

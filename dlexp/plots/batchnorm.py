@@ -69,7 +69,7 @@ def plot_bn_grid(out_dir: Path, band: str = "minmax", label_column: str = "varia
         ax.xaxis.set_tick_params(labelbottom=True)           # last row is not full
         ax.set_xlabel("epoch")
     for ax in axes[:, 0]:
-        ax.set_ylabel("train accuracy")
+        ax.set_ylabel("training accuracy")
     handles = [Line2D([], [], color=c, ls=ls, label=name) for c, ls, name in STYLE.values()]
     fig.legend(handles=handles, loc="outside lower center", fontsize="small", ncols=2,
                frameon=False)

@@ -24,7 +24,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from dlexp.fmt import check_band
+from dlexp.fmt import check_band, fmt
 from dlexp.io import read_csv
 from dlexp.io import read_json
 from dlexp.plots.labels import minibatch_loss_label
@@ -79,39 +79,67 @@ def comparison_title(out_dir: Path) -> str:
 
 def _plot_loss(curves: dict, order: dict, band: str, title: str, decay: bool,
                path: Path) -> Path:
-    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [3, 2]})
-    top, end = 0.0, max(float(np.nanmax(c["step"])) for c in curves.values())
+    tall = 5 + 0.16 * max(0, len(curves) - 8) / 2                     # room for a legend below
+    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(11, tall), gridspec_kw={"width_ratios": [3, 2]},
+                                   layout="constrained")
+    end = max(float(np.nanmax(c["step"])) for c in curves.values())
+    top = max(float(c["smooth"][0]) for c in curves.values())            # initial loss
+    final = {label: _last(c["smooth"]) for label, c in curves.items()}
+    stuck = [label for label, f in final.items()        # not learning: left out of the zoom
+             if not decay and not f < 0.75 * float(curves[label]["smooth"][0])]
     tail_values = []
     for label, c in curves.items():
         style = curve_style(order[label])
         ax.plot(c["step"], c["raw"], color=style["color"], alpha=0.2, lw=0.5, zorder=1)
         tail = {k: v[c["step"] > end / 2] for k, v in c.items()}       # the last half
+        ends = f"{label} (ends {fmt(final[label], 2)})"
         for axis, part in ((ax, c), (zoom, tail)):
-            axis.plot(part["step"], part["smooth"], label=label, **style)
+            axis.plot(part["step"], part["smooth"], label=ends, **style)
             draw_band(axis, part["step"], part["smooth"], part["smooth_std"],
                       part["smooth_min"], part["smooth_max"], part["n"], band, style["color"])
-        top = max(top, float(c["smooth"][0]))
-        tail_values += [part for part in (tail["smooth_min"], tail["smooth_max"],
-                                          tail["smooth"]) if part.size]
-    ax.set_ylim(0, 1.1 * top if np.isfinite(top) and top > 0 else None)   # initial loss
-    finite = np.concatenate(tail_values) if tail_values else np.empty(0)
-    finite = finite[np.isfinite(finite)]
-    if finite.size:
-        lo, hi = float(finite.min()), float(finite.max())
-        zoom.set_ylim(lo - 0.05 * (hi - lo + 1e-12), hi + 0.05 * (hi - lo + 1e-12))
+        if label not in stuck:
+            tail_values += [v for v in (tail["smooth_min"], tail["smooth_max"],
+                                        tail["smooth"]) if v.size]
+    if decay:                                  # objectives of different λ differ in scale
+        for axis in (ax, zoom):
+            axis.set_yscale("log")
+    else:
+        ax.set_ylim(0, 1.1 * top if np.isfinite(top) and top > 0 else None)
+        _zoom_to(zoom, tail_values)
     for axis in (ax, zoom):
         axis.set_xlabel("update")
-    ax.set_ylabel(minibatch_loss_label(decay))
+    ax.set_ylabel(minibatch_loss_label(decay) + (", log scale" if decay else ""))
     _finish(ax, f"{title}: training {'objective' if decay else 'loss'} "
                 "(faint: raw, bold: trailing average)")
-    zoom.set_title("the last half of the updates, zoomed in", fontsize="medium")
+    off = ""
+    if stuck and len(stuck) < len(curves):
+        off = (f"\noff the scale: {', '.join(stuck)}" if len(stuck) <= 3 else
+               f"\noff the scale: {len(stuck)} curves that stay at their start")
+    zoom.set_title(f"the last half of the updates, zoomed in{off}", fontsize="medium")
+    if decay:
+        zoom.set_title("the objective adds the penalty ½λ₂‖W‖² + λ₁‖W‖₁: not\ncomparable "
+                       "across λ; compare accuracies instead", fontsize="medium")
     zoom.grid(alpha=0.3)
     save_figure(fig, path)
     return path
 
 
+def _last(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite[-1]) if finite.size else float("nan")
+
+
+def _zoom_to(axis: "plt.Axes", parts: list) -> None:
+    finite = np.concatenate(parts) if parts else np.empty(0)
+    finite = finite[np.isfinite(finite)]
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        axis.set_ylim(lo - 0.05 * (hi - lo + 1e-12), hi + 0.05 * (hi - lo + 1e-12))
+
+
 def _plot_val(curves: dict, order: dict, band: str, title: str, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(8, 5 + 0.16 * max(0, len(curves) - 8) / 2),
+                           layout="constrained")
     for label, c in curves.items():
         k = order[label]
         style = {**curve_style(k), "lw": 1.5}
@@ -137,10 +165,17 @@ def draw_band(ax: "plt.Axes", x: np.ndarray, mean: np.ndarray, std: np.ndarray,
     ax.fill_between(x, lo, hi, color=color, alpha=0.18, lw=0)
 
 
-def _finish(ax, title: str) -> None:
+def _finish(ax, title: str, inside: int = 8) -> None:
+    """Title, grid and legend; a legend of more than ``inside`` entries goes below the
+    axes, in columns, so it never covers the curves."""
     ax.set_title(title, fontsize="medium")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    n = len(ax.get_legend_handles_labels()[1])
+    if n <= inside:
+        ax.legend(fontsize="small")
+    else:
+        ax.figure.legend(loc="outside lower center", fontsize="x-small", frameon=False,
+                         ncols=min(4, -(-n // 8)), handles=ax.get_legend_handles_labels()[0])
 
 
 def by_label(rows: list[dict[str, str]]) -> dict[str, dict[str, np.ndarray]]:

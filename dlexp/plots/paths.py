@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dlexp.io import read_csv
-from dlexp.optim.functions import get_function
+from dlexp.surfaces import get_function
 from dlexp.fmt import fmt
 from dlexp.io import read_json
 from dlexp.plots.save import save_figure

@@ -110,6 +110,9 @@ def _against_params(rows: list[dict], space: dict, path: Path) -> Path:
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("final validation accuracy")
     axes[0][-1].legend(fontsize=7, loc="best")
+    fig.suptitle("each trial's validation accuracy against each hyperparameter",
+                 fontsize="medium")
+    fig.tight_layout()
     save_figure(fig, path, dpi=90)
     return path
 
@@ -126,6 +129,8 @@ def _scatter(rows: list[dict], keys: list[str], space: dict, path: Path) -> Path
     ax.set_xlabel(keys[0])
     ax.set_ylabel(keys[1])
     fig.colorbar(sc, ax=ax, label="final validation accuracy")
+    ax.set_title(f"the trials in the {_short(keys[0])}–{_short(keys[1])} plane "
+                 "(colour: accuracy)", fontsize="medium")
     ax.grid(alpha=0.3)
     save_figure(fig, path, dpi=90)
     return path
@@ -155,6 +160,8 @@ def _history(rows: list[dict], path: Path) -> Path:
                   (", from 0 in each round)" if len(starts) > 1 else ")"))
     ax.set_ylabel("final validation accuracy")
     ax.set_ylim(0, 1)
+    ax.set_title("validation accuracy trial by trial, and the best so far",
+                 fontsize="medium")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     save_figure(fig, path, dpi=90)

@@ -23,6 +23,7 @@ shortens the winner.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from dlexp.errors import RunError
@@ -89,13 +90,15 @@ def _final_test(plan: SearchPlan) -> dict:
         raise RunError(f"{plan.dir}: no trial completed, so there is nothing to test")
     overrides = final_overrides(plan, best)
     cfg = trial_config(plan.base, overrides, "final test")
+    start = time.monotonic()
     run = train_run(cfg, run_dir=plan.dir / "final", progress=False)
+    seconds = time.monotonic() - start                        # wall time of the retraining
     record = {"status": run.summary["status"], "test_acc": run.summary["test_acc"],
               "test_loss": run.summary["test_loss"],
               "final_train_acc": run.summary["final_train_acc"],
               "epochs": run.summary["epochs"],
               "trial": {"round": best["round"], "number": best["number"]},
-              "params": best["params"], "run": "final"}
+              "params": best["params"], "run": "final", "seconds": round(seconds, 2)}
     summary["final_test"] = record
     write_json(path, summary)
     return record

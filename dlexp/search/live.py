@@ -109,8 +109,11 @@ def print_summary(summary: dict, search_dir: Path, console: Console | None = Non
     t.add_row("time", _times(summary))
     final = summary.get("final_test")
     if final and final.get("test_acc") is not None:
+        took = (f", {_seconds(final['seconds'])} of wall time"
+                if final.get("seconds") is not None and not final.get("repeated") else "")
         t.add_row("test acc", f"{fmt(final['test_acc'])} (best config retrained on "
-                              f"train + validation for {fmt(final.get('epochs'))} epochs)"
+                              f"train + validation for {fmt(final.get('epochs'))} epochs"
+                              f"{took})"
                   if not final.get("stale") else
                   f"{fmt(final['test_acc'])} of trial {final['trial']['number']} (round "
                   f"{final['trial']['round']}), tested before the search went on: no longer "
@@ -121,8 +124,10 @@ def print_summary(summary: dict, search_dir: Path, console: Console | None = Non
 def _times(summary: dict) -> str:
     """This run's wall time, all runs' (if resumed), the trials' training time added up."""
     n = summary["workers"]
-    text = (f"took {_seconds(summary['session_seconds'])} of wall time (this run, {n} "
-            f"worker{'s' if n != 1 else ''})")
+    final = summary.get("final_test") or {}
+    retrain = final.get("seconds") or 0 if not final.get("repeated") else 0
+    text = (f"took {_seconds(summary['session_seconds'] + retrain)} of wall time (this run, "
+            f"{n} worker{'s' if n != 1 else ''}{', with the final test' if retrain else ''})")
     if summary["seconds"] > summary["session_seconds"]:
         text += f", {_seconds(summary['seconds'])} over all runs of this search"
     return (text + "; trials' training time adds up to "

@@ -1,17 +1,20 @@
-"""Trials a stopped search left behind, and running them again.
+"""Trials a stopped search left behind, and running them again — with Optuna's retry.
 
 A search stopped by Ctrl-C, SIGTERM or a killed process leaves trials *cut short*:
 failed, not counted (:func:`dlexp.search.study.counts`). Trials still marked RUNNING
 in the journal when the search is resumed belong to a process that is gone
-(:func:`fail_running`); on a database, another machine's trial is given up once its
-heartbeat has stopped (:func:`fail_stale`). On resume, the parameters of every trial
-cut short are enqueued (:func:`requeue_cut_short`), so the next trials run them again
-— and the random sampler does not count those re-runs as draws
-(:func:`dlexp.search.sampler.draw_index`). A search on its journal file does this on
-resume, under the folder lock. Machines sharing a database each run on their own: a
-trial whose heartbeat stopped is failed by whichever worker notices first
-(:func:`fail_stale`), and only that worker enqueues its parameters
-(:func:`requeue_stale`, the storage's callback for stale trials), so it is re-run once.
+(:func:`fail_running`); on a database, Optuna's heartbeat fails another machine's trial
+once it has stopped beating (:func:`fail_stale`, ``optuna.storages.fail_stale_trials``).
+Either way the trial is run again by Optuna's own
+``RetryHeartbeatStaleTrialCallback``: a copy with its parameters is enqueued (state
+WAITING, the system attribute ``failed_trial`` naming the original), so the next trial
+runs it, and the random sampler does not count re-runs as draws
+(:func:`dlexp.search.sampler.draw_index`). What dlexp adds (:func:`retry_if_whole`):
+only a trial that had drawn every key is re-run (one killed before that has no whole
+set of parameters), at most :data:`MAX_RETRY` times. The database storage calls it in
+the one process whose update failed the trial, so two machines never both re-run it;
+a search on its journal file calls it on resume, under the folder lock
+(:func:`requeue_cut_short`).
 """
 
 from __future__ import annotations
@@ -22,8 +25,13 @@ from typing import Callable, Collection
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from dlexp.search.sampler import RERUN_OF
 from dlexp.search.study import counts, outcome
+
+MAX_RETRY = 3                   # a trial that kills its process every time is given up
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    RETRY = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
 
 
 def fail_running(study: optuna.Study) -> int:
@@ -39,40 +47,27 @@ def cut_short(t: FrozenTrial) -> bool:
     return t.state == TrialState.FAIL and not counts(t) and outcome(t) != "surplus"
 
 
-def rerunnable(t: FrozenTrial, keys: Collection[str]) -> bool:
-    """A trial cut short after it had drawn every key in ``keys`` (a trial killed
-    before that is not re-run: its draws are incomplete)."""
-    return cut_short(t) and set(t.params) == set(keys)
+def retry_if_whole(keys: Collection[str]) -> Callable[[optuna.Study, FrozenTrial], None]:
+    """Optuna's retry of a trial cut short, for one that had drawn every key in ``keys``."""
+    def retry(study: optuna.Study, t: FrozenTrial) -> None:
+        if cut_short(t) and set(t.params) == set(keys):
+            RETRY(study, t)
+    return retry
 
 
-def requeue(study: optuna.Study, t: FrozenTrial) -> None:
-    """Enqueue ``t``'s parameters; the re-run carries the user attribute ``rerun_of``."""
-    study.enqueue_trial(t.params, user_attrs={RERUN_OF: t.number})
-
-
-def requeue_cut_short(study: optuna.Study, keys: Collection[str]) -> int:
-    """Enqueue the parameters of every trial cut short that no later trial runs again,
-    so the next trials retry them under new numbers; how many were enqueued."""
+def requeue_cut_short(study: optuna.Study, keys: Collection[str]) -> None:
+    """Retry every trial cut short that no later trial runs again (journal, on resume)."""
     trials = study.get_trials(deepcopy=False)
-    again = {t.user_attrs.get(RERUN_OF) for t in trials}
-    todo = [t for t in trials if rerunnable(t, keys) and t.number not in again]
-    for t in todo:
-        requeue(study, t)
-    return len(todo)
-
-
-def requeue_stale(keys: Collection[str]) -> Callable[[optuna.Study, FrozenTrial], None]:
-    """The database storage's callback for a trial it failed because its heartbeat
-    stopped: enqueue its parameters. Optuna calls it only in the process whose update
-    failed the trial, so two machines never both re-run one trial."""
-    def on_stale(study: optuna.Study, t: FrozenTrial) -> None:
-        if rerunnable(t, keys):
-            requeue(study, t)
-    return on_stale
+    again = {n for t in trials for n in t.system_attrs.get("retry_history", [])}
+    retry = retry_if_whole(keys)
+    for t in trials:
+        if t.number not in again:
+            retry(study, t)
 
 
 def fail_stale(study: optuna.Study) -> None:
-    """RDB storage: fail running trials whose heartbeat stopped (a killed process)."""
+    """RDB storage: fail running trials whose heartbeat stopped (a killed process); the
+    storage's callback retries them."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)

@@ -32,7 +32,7 @@ from optuna.distributions import (BaseDistribution, CategoricalDistribution,
 from optuna.trial import FrozenTrial
 
 
-RERUN_OF = "rerun_of"   # user attribute of a re-run: the number of the trial cut short
+RERUN_OF = "failed_trial"   # system attribute of Optuna's retry: the trial cut short
 
 
 def seed_sequence(*words: int | str) -> np.random.SeedSequence:
@@ -71,7 +71,7 @@ class TrialSeededRandomSampler(optuna.samplers.BaseSampler):
 def draw_index(study: optuna.Study, trial: FrozenTrial) -> int:
     """``trial``'s number less the re-runs of trials cut short numbered before it (see
     :mod:`dlexp.search.recovery`)."""
-    reruns = sum(t.number < trial.number and RERUN_OF in t.user_attrs
+    reruns = sum(t.number < trial.number and RERUN_OF in t.system_attrs
                  for t in study.get_trials(deepcopy=False))
     return trial.number - reruns
 

@@ -11,7 +11,7 @@ diverged or it raised an error. A trial cut short (the process was killed or sto
 or started beyond the budget (``surplus``) does not count; the search runs another.
 A trial cut short is still listed in ``trials.csv``, as ``failed`` with the note
 "cut short; re-run (not counted)", and when the search is resumed its parameters are
-run again (:func:`dlexp.search.recovery.requeue_cut_short`); a surplus trial, which
+run again by Optuna's retry (:mod:`dlexp.search.recovery`); a surplus trial, which
 never trained, is not. Trials rank by ``rank_key``: validation accuracy, then the
 earlier round and trial number.
 """

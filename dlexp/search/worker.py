@@ -34,7 +34,7 @@ from dlexp.errors import DlexpError, WriteError
 from dlexp.search.journal import JOURNAL
 from dlexp.search.objective import Objective, planned_evals
 from dlexp.search.rounds import open_round
-from dlexp.search.recovery import fail_stale, requeue_stale
+from dlexp.search.recovery import fail_stale, retry_if_whole
 from dlexp.search.study import (PRUNERS, SAMPLERS, find_study, open_storage,
                                 round_study_name, tally)
 from dlexp.train.runner import load_splits
@@ -71,7 +71,7 @@ def run_worker(job: WorkerJob, on_trial_end: Callable[[], None] | None = None) -
     (:mod:`~dlexp.train.signals`: the current trial is then cut short)."""
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     storage = open_storage(job.storage, Path(job.search_dir),
-                           on_stale=requeue_stale(job.base["search"]))
+                           on_stale=retry_if_whole(job.base["search"]))
     data = search_data(job.base)                    # loaded once per worker process
     n_evals = planned_evals(config_from_dict(job.base, "search"), data.x_train.shape[0])
     callbacks = [lambda study, trial: on_trial_end()] if on_trial_end else []
