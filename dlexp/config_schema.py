@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from dlexp.config_checks import RUN_NAME
 from dlexp.config_space import SearchSpace
-from dlexp.data.splits import SUBSETS
+from dlexp.data.splits import SUBSETS, VAL_TAKES
 from dlexp.nn.batchnorm import RUNNING_INITS
 from dlexp.nn.init import INITIALIZERS
 from dlexp.nn.layers import ACTIVATIONS, DROPOUT_MODES
@@ -27,6 +27,9 @@ from dlexp.optim.optimizers import OPTIMIZERS
 from dlexp.optim.schedules import SCHEDULES
 
 INF = float("inf")
+SAMPLINGS = ("without_replacement", "with_replacement")
+RECORD_LOSSES = ("before_update", "after_update")
+TRIAL_INITS = ("shared", "per_trial")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,10 @@ class DataConfig:
     subset: str = setting("first", "which `train_size` images: the `first` ones or a seeded "
                           "`random` sample", choice(SUBSETS))
     stratify: bool = setting(True, "the validation split keeps the class proportions")
+    val_take: str = setting("sample", "which pool images validate: a `sample` (stratified "
+                            "if `stratify`), or the pool's `last` ones, so the training set "
+                            "is the pool's first images in order (the book's "
+                            "`x_train[:300]`)", choice(VAL_TAKES))
     split_seed: int | None = setting(None, "seed of the train/validation split alone, so runs "
                                      "with different seeds train on the same images (null: "
                                      "the run's `seed`)", at_least(0))
@@ -109,6 +116,14 @@ class TrainingConfig:
     train_eval: str = setting("full", "train accuracy on the `full` training set at each "
                               "evaluation, or the `running` accuracy of the batches since the "
                               "last one (cheaper)", choice(("full", "running")))
+    sampling: str = setting("without_replacement", "minibatches: each epoch a fresh "
+                            "permutation cut in batches (`without_replacement`), or each "
+                            "batch drawn anew with replacement (`with_replacement`, the "
+                            "book's `np.random.choice`)", choice(SAMPLINGS))
+    record_loss: str = setting("before_update", "each minibatch's recorded loss: from the "
+                               "training forward pass `before_update`, or recomputed "
+                               "`after_update` in inference mode (the book's scripts)",
+                               choice(RECORD_LOSSES))
     early_stopping: EarlyStoppingConfig = EarlyStoppingConfig()
 
 
@@ -124,6 +139,11 @@ class Config:
     optimizer: OptimizerConfig = OptimizerConfig()
     regularization: RegularizationConfig = RegularizationConfig()
     training: TrainingConfig = TrainingConfig()
+    trial_init: str = setting("shared", "`dlexp search`: every trial starts from the run's "
+                              "`seed` (`shared`: the same initial weights, dropout masks and "
+                              "batch order, so trials differ only in their hyperparameters), "
+                              "or from the seed and its trial number (`per_trial`: fresh "
+                              "ones, as the book's search)", choice(TRIAL_INITS))
     search: SearchSpace | None = setting(None, "hyperparameter search space, used by `dlexp search` (see "
                           "that section)")
 

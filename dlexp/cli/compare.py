@@ -14,7 +14,7 @@ import typer
 
 from dlexp.cli.app import app, fail, handle_errors
 from dlexp.cli.helptext import examples
-from dlexp.cli.options import CONFIG, SET, comparison_options, runs_dir_option
+from dlexp.cli.options import BOOK, CONFIG, SET, comparison_options, runs_dir_option
 from dlexp.bundled import config_path
 from dlexp.experiments import book
 
@@ -55,7 +55,8 @@ def compare_optimizers(
                                    "--optimizers", help="Comma-separated optimizer names."),
     hyper: List[str] = typer.Option([], "--hyper", help="One optimizer's setting, e.g. "
                                     "--hyper adam.lr=0.01 (repeatable)."),
-    config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
+    config: Optional[Path] = CONFIG, set_: List[str] = SET, book_: bool = BOOK, *,
+    opts: CompareOptions,
 ) -> None:
     """Compare the book's optimizers on MNIST (§6.1).
 
@@ -64,10 +65,11 @@ def compare_optimizers(
     from dlexp.experiments import optimizers as preset
     from dlexp.experiments.report import load_base, run_and_report
     from dlexp.experiments.variants import seeds_for
-    base = load_base(config and config_path(config), preset.NAME, set_, opts)
+    base = load_base(config and config_path(config), preset.NAME,
+                     book.with_book(preset.NAME, set_, book_), opts)
     names = preset.parse_optimizers(optimizers)
     plan = preset.plan(names, preset.parse_hyper(hyper, names), seeds_for(base, opts.seeds),
-                       base)
+                       base, book_)
     raise typer.Exit(run_and_report(base, plan, opts))
 
 

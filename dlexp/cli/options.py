@@ -28,6 +28,10 @@ CONFIG = typer.Option(None, "--config", help="Base config: a YAML file or a bund
                       "config's name (default: the command's own; `dlexp configs`).")
 SET = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a base config value, "
                    "e.g. --set training.iterations=500 (repeatable).")      # comparisons
+BOOK = typer.Option(False, "--book", help="Run it as the book's script does: its images, "
+                    "minibatches drawn with replacement, the loss recorded after each "
+                    "update, its length and its classes' settings (docs/book.md); --set "
+                    "still overrides.")
 SET_CONFIG = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a config value, "
                           "e.g. --set optimizer.lr=0.01 (repeatable).")    # train, search
 

@@ -16,7 +16,7 @@ import typer
 
 from dlexp.cli.app import app, handle_errors
 from dlexp.cli.helptext import examples
-from dlexp.cli.options import CONFIG, SET, comparison_options
+from dlexp.cli.options import BOOK, CONFIG, SET, comparison_options
 from dlexp.bundled import config_path
 from dlexp.experiments import book
 
@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 def compare_inits(
     inits: str = typer.Option(book.INITS, "--inits",
                               help="Comma-separated initializers; normal as normal=STD."),
-    config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
+    config: Optional[Path] = CONFIG, set_: List[str] = SET, book_: bool = BOOK, *,
+    opts: CompareOptions,
 ) -> None:
     """Compare weight initialisers on MNIST (§6.2).
 
@@ -41,7 +42,8 @@ def compare_inits(
     from dlexp.experiments import inits as preset
     from dlexp.experiments.report import load_base, run_and_report
     from dlexp.experiments.variants import seeds_for
-    base = load_base(config and config_path(config), preset.NAME, set_, opts)
+    base = load_base(config and config_path(config), preset.NAME,
+                     book.with_book(preset.NAME, set_, book_), opts)
     plan = preset.plan(preset.parse_inits(inits), seeds_for(base, opts.seeds))
     raise typer.Exit(run_and_report(base, plan, opts))
 
@@ -58,7 +60,8 @@ def batchnorm(
     low: float = typer.Option(book.LOW_STD, "--low", help="Smallest weight std."),
     target: float = typer.Option(book.BN_TARGET, "--target", help="Training accuracy whose "
                                  "epoch count gives the speed-up."),
-    config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
+    config: Optional[Path] = CONFIG, set_: List[str] = SET, book_: bool = BOOK, *,
+    opts: CompareOptions,
 ) -> None:
     """Batch norm against none across weight scales (§6.3).
 
@@ -68,7 +71,8 @@ def batchnorm(
     from dlexp.experiments.report import load_base, run_and_report
     from dlexp.experiments.variants import seeds_for
     preset.check_target(target)
-    base = load_base(config and config_path(config), preset.NAME, set_, opts)
+    base = load_base(config and config_path(config), preset.NAME,
+                     book.with_book(preset.NAME, set_, book_), opts)
     plan = preset.plan(preset.weight_scales(scales, high, low), target,
                        seeds_for(base, opts.seeds))
     raise typer.Exit(run_and_report(base, plan, opts))
@@ -82,7 +86,8 @@ def overfit_weight_decay(
     l2: str = typer.Option(book.L2, "--l2", help="Comma-separated L2 strengths λ."),
     l1: str = typer.Option("", "--l1", help="Comma-separated L1 strengths, each a variant "
                            "of its own (e.g. --l1 0.001)."),
-    config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
+    config: Optional[Path] = CONFIG, set_: List[str] = SET, book_: bool = BOOK, *,
+    opts: CompareOptions,
 ) -> None:
     """Weight decay against overfitting 300 images (§6.4).
 
@@ -90,7 +95,8 @@ def overfit_weight_decay(
     from dlexp.experiments import overfit as preset
     from dlexp.experiments.report import load_base, run_and_report
     from dlexp.experiments.variants import seeds_for
-    base = load_base(config and config_path(config), preset.CONFIG, set_, opts)
+    base = load_base(config and config_path(config), preset.CONFIG,
+                     book.with_book(preset.DECAY, set_, book_), opts)
     variants = preset.decay_variants(preset.parse_values(l2, "--l2"),
                                      preset.parse_values(l1, "--l1"),
                                      seeds_for(base, opts.seeds))
@@ -104,7 +110,8 @@ def overfit_weight_decay(
 def overfit_dropout(
     dropout: str = typer.Option(book.DROPOUTS, "--dropout", help="Comma-separated dropout "
                                 "probabilities."),
-    config: Optional[Path] = CONFIG, set_: List[str] = SET, *, opts: CompareOptions,
+    config: Optional[Path] = CONFIG, set_: List[str] = SET, book_: bool = BOOK, *,
+    opts: CompareOptions,
 ) -> None:
     """Dropout against overfitting 300 images (§6.4).
 
@@ -112,7 +119,8 @@ def overfit_dropout(
     from dlexp.experiments import overfit as preset
     from dlexp.experiments.report import load_base, run_and_report
     from dlexp.experiments.variants import seeds_for
-    base = load_base(config and config_path(config), preset.CONFIG, set_, opts)
+    base = load_base(config and config_path(config), preset.CONFIG,
+                     book.with_book(preset.DROPOUT, set_, book_), opts)
     variants = preset.dropout_variants(preset.parse_values(dropout, "--dropout", high=1.0),
                                        seeds_for(base, opts.seeds))
     raise typer.Exit(run_and_report(base, preset.plan(preset.DROPOUT, variants), opts))

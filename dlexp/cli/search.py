@@ -7,9 +7,9 @@ from typing import List, Optional
 
 import typer
 
-from dlexp.cli.app import app, handle_errors
+from dlexp.cli.app import app, fail, handle_errors
 from dlexp.cli.helptext import examples
-from dlexp.cli.options import SET_CONFIG, runs_dir_option
+from dlexp.cli.options import BOOK, SET_CONFIG, runs_dir_option
 
 
 @app.command(epilog=examples("dlexp search --trials 100",
@@ -20,7 +20,7 @@ def search(
     config: Optional[Path] = typer.Option(
         None, "--config", help="Config with a search: section, a file or a bundled name "
                                "(default: the book's search, `dlexp configs show search`)."),
-    set_: List[str] = SET_CONFIG,
+    set_: List[str] = SET_CONFIG, book_: bool = BOOK,
     trials: Optional[int] = typer.Option(
         None, "--trials", help="Finished trials in total, over all rounds (default 100)."),
     sampler: Optional[str] = typer.Option(
@@ -60,8 +60,11 @@ def search(
     opts = SearchOptions(trials=trials, sampler=sampler, seed=seed, rounds=rounds, keep=keep,
                          pruner=pruner, storage=storage, study=study, workers=workers)
     from dlexp.bundled import config_path
-    plan = plan_search(config and config_path(config), set_, opts, resume, runs_dir,
-                       final_test)
+    from dlexp.experiments.book import with_book
+    if book_ and resume is not None:
+        raise fail("--book with --resume: a search keeps the config it started with")
+    plan = plan_search(config and config_path(config), with_book("search", set_, book_),
+                       opts, resume, runs_dir, final_test)
     if plan is None:
         raise typer.Exit(0)                            # a resumed search with nothing to do
     raise typer.Exit(run_and_report(plan, quiet=quiet, final_test=final_test,

@@ -3,8 +3,10 @@
 First the training *pool* is restricted to ``train_size`` images -- the first ones
 (the book's convention, e.g. 300 or 500 samples) or a seeded random sample. Then a
 validation set of ``val_size`` images (a count, or a fraction of the pool) is drawn
-from the pool, stratified by class by default; the rest, in original order, is the
-training set. The test set is passed through untouched.
+from the pool, stratified by class by default — or, with ``val_take="last"``, the
+pool's last ``val_size`` images, so the training set is the pool's first images (the
+book's ``x_train[:300]``, no rebalancing of classes); the rest, in original order, is
+the training set. The test set is passed through untouched.
 
 Given raw uint8 pixels and ``dtype``, each split is gathered and scaled to [0, 1] in
 ``dtype`` a block of rows at a time (the same values as :func:`load_mnist` gives), so
@@ -24,6 +26,7 @@ from dlexp.errors import ConfigError
 __all__ = ["Splits", "make_splits"]
 
 SUBSETS = ("first", "random")
+VAL_TAKES = ("sample", "last")
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,8 @@ def _take_scaled(array: np.ndarray, index: np.ndarray, dtype: np.dtype,
 
 def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int | None,
                 rng: np.random.Generator, stratify: bool = True,
-                subset: str = "first", dtype: np.dtype | None = None) -> Splits:
+                subset: str = "first", val_take: str = "sample",
+                dtype: np.dtype | None = None) -> Splits:
     """Split ``arrays`` into train / validation / test (see the module docstring).
 
     ``val_size`` is a count, or a fraction in [0, 1) of the pool; 0 gives empty
@@ -142,8 +146,13 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
     n_avail = len(arrays.y_train)
     pool = _pool(n_avail, train_size, subset, rng)              # (P,) ascending
     n_val = _val_count(val_size, len(pool))
+    if val_take not in VAL_TAKES:
+        raise ConfigError(f"data.val_take must be one of {', '.join(VAL_TAKES)}, "
+                          f"got {val_take!r}")
     if n_val == 0:
         val_pos = np.empty(0, dtype=np.int64)
+    elif val_take == "last":
+        val_pos = np.arange(len(pool) - n_val, len(pool))
     elif stratify:
         val_pos = _stratified(arrays.y_train[pool], n_val, rng)
     else:

@@ -20,6 +20,7 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from dlexp.errors import ConfigError
+from dlexp.experiments.book import BOOK_OPTIMIZERS
 from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, grid
 from dlexp.optim.optimizers import OPTIMIZERS
@@ -62,13 +63,15 @@ def parse_hyper(items: Sequence[str], names: Sequence[str]) -> dict[str, dict[st
 
 
 def optimizer_variants(names: Sequence[str], hyper: Mapping[str, Mapping[str, Any]],
-                       seeds: Sequence[int] | None, base: Mapping | None = None
-                       ) -> list[Variant]:
+                       seeds: Sequence[int] | None, base: Mapping | None = None,
+                       book: bool = False) -> list[Variant]:
     """One variant per optimiser (label = its name) × seeds, with its own settings:
-    :data:`PRESET_HYPER` unless the raw ``base`` sets them, then ``hyper``."""
+    :data:`PRESET_HYPER` (``book``: the book's classes, :data:`~dlexp.experiments.book.
+    BOOK_OPTIMIZERS`) unless the raw ``base`` sets them, then ``hyper``."""
     variants = grid({"optimizer.name": list(names)}, seeds)
-    in_base = set((base or {}).get("optimizer") or {})
-    own = {n: {**{k: v for k, v in PRESET_HYPER.get(n, {}).items() if k not in in_base},
+    in_base = set((base or {}).get("optimizer") or {}) - {"name"}   # name: per variant
+    preset = BOOK_OPTIMIZERS if book else PRESET_HYPER
+    own = {n: {**{k: v for k, v in preset.get(n, {}).items() if k not in in_base},
                **hyper.get(n, {})} for n in names}
     return [Variant(v.label, {**v.overrides, **{f"optimizer.{k}": x
                                                  for k, x in own[v.label].items()}}, v.seed)
@@ -76,8 +79,8 @@ def optimizer_variants(names: Sequence[str], hyper: Mapping[str, Mapping[str, An
 
 
 def plan(names: Sequence[str], hyper: Mapping[str, Mapping[str, Any]],
-         seeds: Sequence[int] | None, base: Mapping) -> Sweep:
+         seeds: Sequence[int] | None, base: Mapping, book: bool = False) -> Sweep:
     """The preset's comparison (one variant per optimiser × seeds), for ``run_and_report``."""
-    return Sweep(NAME, optimizer_variants(names, hyper, seeds, base), LABEL_COLUMN,
+    return Sweep(NAME, optimizer_variants(names, hyper, seeds, base, book), LABEL_COLUMN,
                 report_keys=REPORT_KEYS, lr_hint="give one optimizer its own with "
                 "--hyper NAME.lr=…")

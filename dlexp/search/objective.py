@@ -88,9 +88,9 @@ class Objective:
     """Callable for ``study.optimize``; ``quota`` is the round's budget of counted trials."""
 
     def __init__(self, base: Mapping, space: SearchSpace, data: Splits, quota: int,
-                 prune: bool) -> None:
+                 prune: bool, round_: int = 1) -> None:
         self.base, self.space, self.data = base, space, data
-        self.quota, self.prune = quota, prune
+        self.quota, self.prune, self.round = quota, prune, round_
 
     write_failed: OSError | None = None          # the storage could not be written
 
@@ -113,7 +113,7 @@ class Objective:
             cfg = trial_config(self.base, params, f"trial {trial.number}")
             reporter = ReportToTrial(trial, self.data.x_val.shape[0])
             started = time.perf_counter()
-            state = self._fit(cfg, reporter)
+            state = self._fit(cfg, reporter, trial.number)
             result = _result(state, time.perf_counter() - started,
                              planned_evals(cfg, self.data.x_train.shape[0]), reporter.pruned)
         except Exception as e:
@@ -137,8 +137,11 @@ class Objective:
                     and (counts(t) or t.state == optuna.trial.TrialState.RUNNING))
         return taken >= self.quota
 
-    def _fit(self, cfg: Config, reporter: ReportToTrial) -> FitState:
-        s = streams(cfg.seed)                  # the same initialisation in every trial
+    def _fit(self, cfg: Config, reporter: ReportToTrial, number: int) -> FitState:
+        """``trial_init: shared``: every trial from the run's seed (the same initial
+        weights, masks and batch order); ``per_trial``: from (seed, round, trial number)."""
+        per_trial = cfg.trial_init == "per_trial"
+        s = streams((cfg.seed, self.round, number) if per_trial else cfg.seed)
         stop = StopOnRequest()
         return train_model(cfg, self.data, s, (stop, reporter) if self.prune else (stop,))[1]
 

@@ -83,7 +83,8 @@ def run_worker(job: WorkerJob, on_trial_end: Callable[[], None] | None = None) -
         study, space = open_round(storage, job.study, job.base, job.keep, round_,
                                   SAMPLERS[job.sampler](job.seed, round_, words),
                                   PRUNERS[job.pruner](n_evals))
-        objective = Objective(job.base, space, data, quota, prune=job.pruner != "none")
+        objective = Objective(job.base, space, data, quota, prune=job.pruner != "none",
+                              round_=round_)
         while True:
             if signals.requested():
                 return

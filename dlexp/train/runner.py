@@ -41,7 +41,8 @@ def load_splits(cfg: Config, progress: bool = True) -> Splits:
     d = cfg.data
     return make_splits(raw, val_size=d.val_size, train_size=d.train_size,
                        rng=streams(split_seed(cfg)).split,
-                       stratify=d.stratify, subset=d.subset, dtype=np.dtype(cfg.dtype))
+                       stratify=d.stratify, subset=d.subset,
+                       val_take=d.val_take, dtype=np.dtype(cfg.dtype))
 
 
 def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | None = None,

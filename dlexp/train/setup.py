@@ -29,8 +29,9 @@ class Streams:
     order: np.random.Generator
 
 
-def streams(seed: int) -> Streams:
-    """Independent generators for the split, initialisation, dropout and batch order."""
+def streams(seed: int | tuple[int, ...]) -> Streams:
+    """Independent generators for the split, initialisation, dropout and batch order
+    (``seed``: an int, or a tuple of ints such as (seed, round, trial))."""
     children = np.random.SeedSequence(seed).spawn(4)
     return Streams(*(np.random.default_rng(c) for c in children))
 
@@ -66,7 +67,8 @@ def fit_options(cfg: Config) -> dict:
     t, r = cfg.training, cfg.regularization
     return dict(batch_size=t.batch_size, epochs=t.epochs, iterations=t.iterations,
                 eval_every=t.eval_every, train_eval=t.train_eval,
-                l2=r.l2, l1=r.l1, decay_all=r.decay_all)
+                sample_with_replacement=t.sampling == "with_replacement",
+                loss_after_update=t.record_loss == "after_update", l2=r.l2, l1=r.l1, decay_all=r.decay_all)
 
 
 def train_model(cfg: Config, data: Splits, s: Streams, callbacks: tuple[Callback, ...] = ()
