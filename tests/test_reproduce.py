@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import signal
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -122,30 +123,37 @@ def test_verdict_rule_grades_by_the_checks_that_pass():
     assert grade([(False, "a"), (False, "b")], "m").verdict == "differs"
 
 
-def test_resume_keeps_what_is_done_and_runs_the_rest(tiny_data_env, tmp_path):
+@pytest.mark.parametrize("stop_in", ["step-fade", "overfit-dropout"])
+def test_ctrl_c_then_resume_runs_only_what_is_missing(tiny_data_env, tmp_path, stop_in):
+    """Ctrl-C during an experiment stops it (a comparison, or the step-fade loop) and
+    starts nothing new; --resume keeps what finished and runs the rest."""
+    from dlexp.train.signals import stoppable
     calls: list[str] = []
 
     def counted(e, stop_at: str | None):
         def run(folder, opts, jobs, resume):
             calls.append(e.name)
             if e.name == stop_at:
-                raise KeyboardInterrupt
+                signal.raise_signal(signal.SIGINT)        # as a Ctrl-C at its start
             e.run(folder, opts, jobs, resume)
         return dataclasses.replace(e, run=run)
 
-    few = [e for e in TINY_EXPERIMENTS if e.name in ("optimizer-paths", "step-fade",
-                                                      "overfit-dropout")]
-    claims = [c for c in CLAIMS if c.experiment in {e.name for e in few}]
-    with pytest.raises(KeyboardInterrupt):
+    names = ("optimizer-paths", "step-fade", "overfit-dropout", "adam-bias")
+    few = [e for e in TINY_EXPERIMENTS if e.name in names]
+    claims = [c for c in CLAIMS if c.experiment in names]
+    with stoppable(), pytest.raises(KeyboardInterrupt):
         reproduce(tmp_path / "runs", quick=True, jobs=1, claims=claims,
-                  experiments=[counted(e, "overfit-dropout") for e in few])
+                  experiments=[counted(e, stop_in) for e in few], draw=draw_experiment)
     (out,) = (tmp_path / "runs").iterdir()
-    assert calls == ["optimizer-paths", "step-fade", "overfit-dropout"]
-    assert not (out / "report.html").exists()
+    stopped = [e.name for e in few].index(stop_in)
+    assert calls == [e.name for e in few][:stopped + 1]          # nothing after it started
+    assert not (out / stop_in / "done.json").exists()
+    assert not (out / "verdicts.json").exists()
+    calls.clear()
     calls.clear()
     reproduce(resume=out, jobs=1, claims=claims, experiments=[counted(e, None) for e in few],
               draw=draw_experiment)
-    assert calls == ["overfit-dropout"]
+    assert calls == [e.name for e in few][stopped:]
     rows = json.loads((out / "verdicts.json").read_text())
     assert len(rows) == len(claims)
     assert all(r["verdict"] in ("holds", "partly", "differs") for r in rows)

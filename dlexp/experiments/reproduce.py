@@ -9,8 +9,9 @@
         report.html, report.md   (written by :mod:`dlexp.plots.page` from these files)
 
 Experiments run one after another, each with all the workers it can use (``jobs``,
-default all cores). Ctrl-C stops the current one (a comparison leaves its finished
-sub-runs); ``resume`` continues that folder in its own mode: experiments with done.json
+default all cores). Ctrl-C stops the current one after its current update (a comparison
+leaves its finished sub-runs, a search-methods its finished searches) and starts nothing
+new (:mod:`dlexp.train.signals`); ``resume`` continues that folder in its own mode: experiments with done.json
 are kept, a started comparison keeps its finished sub-runs, a search-methods folder its
 finished searches, and the report is written once all are done.
 """
@@ -28,6 +29,7 @@ from dlexp.experiments.tables import say
 from dlexp.experiments.verdicts import Verdict
 from dlexp.io import read_json, write_json
 from dlexp.train.rundir import new_run_dir, run_meta
+from dlexp.train.signals import requested
 
 NAME = "reproduce"
 Draw = Callable[[str, Path], None]          # (experiment name, its folder): its figures
@@ -64,10 +66,14 @@ def run_all(out: Path, quick: bool, jobs: int | None = None, resume: bool = Fals
             seconds[e.name] = read_json(done)["seconds"]
             say(f"[{k}/{len(experiments)}] {e.name}: kept (done earlier)")
             continue
+        if requested():                            # Ctrl-C came: start nothing new
+            raise KeyboardInterrupt
         say(f"[{k}/{len(experiments)}] {e.name}: {e.command(quick)}")
         folder.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         e.run(folder, e.quick if quick else e.full, jobs, resume)
+        if requested():                            # stopped early: not done
+            raise KeyboardInterrupt
         if draw is not None:
             draw(e.name, folder)
         seconds[e.name] = round(time.perf_counter() - t0, 1)

@@ -45,6 +45,7 @@ from dlexp.search.objective import trial_config
 from dlexp.train.rundir import run_meta
 from dlexp.train.runner import load_splits
 from dlexp.train.setup import streams, train_model
+from dlexp.train.signals import requested
 
 NAME = "search-methods"
 CONFIG = "search"
@@ -104,6 +105,8 @@ def run_search(base_yaml: str, method: str, side: int, seed: int, out: Path,
 
     def objective(trial) -> float:
         params = {k: trial.suggest_float(k, lo, hi, log=True) for k, (lo, hi) in space.items()}
+        if requested():                        # Ctrl-C: this trial is the last
+            trial.study.stop()
         if tuple(sorted(params.items())) in seen:
             return seen[tuple(sorted(params.items()))]
         cfg = trial_config(base, params, f"trial {trial.number}")
@@ -113,6 +116,8 @@ def run_search(base_yaml: str, method: str, side: int, seed: int, out: Path,
 
     study = optuna.create_study(direction="maximize", sampler=sampler(method, space, side, seed))
     study.optimize(objective, n_trials=side ** len(space))
+    if requested():                            # stopped: not written, run again on resume
+        return {}
     evaluator, name = _evaluator(seed)
     with warnings.catch_warnings():           # PED-ANOVA warns when all trials tie
         warnings.simplefilter("ignore")
@@ -155,6 +160,8 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
     workers = max(1, min(jobs or default_jobs(), len(todo) or 1))
     if workers == 1:                               # in this process, in order
         for m, s, p in todo:
+            if requested():
+                raise KeyboardInterrupt
             run_search(base_yaml, m, side, s, p,
                        first_grid if m == "grid" and p != first_grid else None)
         return summarise(out_dir, [read_json(p) for _, _, p in tasks])
@@ -165,10 +172,20 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
         if later:
             if todo[0] == tasks[0]:
                 running.pop(0).result()            # submitted first: wait for it
+                if requested():                    # stopped before it was written
+                    for g in running:
+                        g.cancel()
+                    raise KeyboardInterrupt
             running += [pool.submit(run_search, base_yaml, m, side, s, p, first_grid)
                         for m, s, p in later]
         for f in running:
             f.result()
+            if requested():                        # Ctrl-C: start no further search
+                for g in running:
+                    g.cancel()
+                break
+    if requested():
+        raise KeyboardInterrupt
     return summarise(out_dir, [read_json(p) for _, _, p in tasks])
 
 

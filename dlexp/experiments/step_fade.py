@@ -51,6 +51,7 @@ from dlexp.train.loop import Callback, FitState, fit
 from dlexp.train.rundir import run_meta
 from dlexp.train.runner import load_splits
 from dlexp.train.setup import build_model_for, build_optimizer_for, fit_options, streams
+from dlexp.train.signals import StopOnRequest, requested
 
 NAME = "step-fade"
 OPTIMIZERS = ("adagrad", "rmsprop")
@@ -91,7 +92,8 @@ def mnist_steps(optimizer: str, iterations: int, seed: int = 0, sets: Sequence[s
     norms = StepNorms(model)
     with threadpool_limits(limits=1, user_api="blas"):
         state = fit(model, opt, schedule, data.x_train, data.y_train, data.x_val[:0],
-                    data.y_val[:0], rng=s.order, callbacks=(norms,), **fit_options(cfg))
+                    data.y_val[:0], rng=s.order, callbacks=(norms, StopOnRequest()),
+                    **fit_options(cfg))
     return cfg.optimizer.lr, norms.steps, list(state.step_losses)
 
 
@@ -125,6 +127,8 @@ def run_step_fade(out_dir: Path, iterations: int = ITERATIONS, steps: int = SURF
     rows, result = ["source,optimizer,update,step,rate"], {}
     for name in optimizers:
         lr, sizes, _ = mnist_steps(name, iterations, seed, sets)
+        if requested():                            # stopped early: nothing to write
+            return {}
         result.setdefault("mnist", {})[name] = {"lr": lr, "measure": "step",
                                                 "updates": len(sizes), **fade(sizes)}
         rows += [f"mnist,{name},{t},{v!r}," for t, v in enumerate(sizes, 1)]
