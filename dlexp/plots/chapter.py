@@ -114,9 +114,12 @@ def plot_schedules(out_dir: Path, band: str = "minmax") -> list[Path]:
             at = np.arange(len(names)) + (k - (len(groups) - 1) / 2) * width
             y = [float(by_schedule[n][metric] or "nan") for n in names]
             err = [float(by_schedule[n].get(f"{metric}_std") or 0) for n in names]
-            ax.bar(at, y, width, yerr=err, color=f"C{k}", label=opt, capsize=2)
+            ax.bar(at, y, width, yerr=err if any(err) else None, color=f"C{k}", label=opt,
+                   capsize=2)
             ax.set_xticks(range(len(names)), names, rotation=20)
-        ax.set_title(title + " (± std over seeds)", fontsize="medium")
+        spread = any(float(r.get(f"{metric}_std") or 0) for r in rows)
+        ax.set_title(title + (" (± std over seeds)" if spread else " (one seed)"),
+                     fontsize="medium")
         ax.legend(fontsize="small")
         ax.grid(alpha=0.3, axis="y")
     axes[1].set_ylim(bottom=min(float(r["best_val_acc"] or 1) for r in rows) - 0.02)
