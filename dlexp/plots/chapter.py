@@ -13,10 +13,17 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from dlexp.io import read_csv
 from dlexp.fmt import fmt
-from dlexp.io import read_json
+from dlexp.io import read_csv, read_json
 from dlexp.plots.save import save_figure
+
+
+def _finish(fig, title: str, path: Path) -> Path:
+    """Title the figure, lay it out and save it to ``path``."""
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return path
 
 
 def _rolling_median(x: np.ndarray, w: int) -> np.ndarray:
@@ -51,11 +58,8 @@ def plot_step_fade(out_dir: Path) -> Path:
         ax.set_title(title, fontsize="medium")
         ax.legend(fontsize="small")
         ax.grid(alpha=0.3)
-    fig.suptitle("AdaGrad's steps fade; RMSProp's do not")
-    fig.tight_layout()
-    path = out_dir / "plots" / "step_fade.png"
-    save_figure(fig, path)
-    return path
+    return _finish(fig, "AdaGrad's steps fade; RMSProp's do not",
+                   out_dir / "plots" / "step_fade.png")
 
 
 def plot_search_methods(out_dir: Path) -> Path:
@@ -89,11 +93,8 @@ def plot_search_methods(out_dir: Path) -> Path:
     axes[1].legend(fontsize="small")
     for ax in axes:
         ax.grid(alpha=0.3)
-    fig.suptitle(f"grid, random and TPE search, {n['trials']} trials each")
-    fig.tight_layout()
-    path = out_dir / "plots" / "search_methods.png"
-    save_figure(fig, path)
-    return path
+    return _finish(fig, f"grid, random and TPE search, {n['trials']} trials each",
+                   out_dir / "plots" / "search_methods.png")
 
 
 def plot_schedules(out_dir: Path, band: str = "minmax") -> list[Path]:
@@ -123,11 +124,8 @@ def plot_schedules(out_dir: Path, band: str = "minmax") -> list[Path]:
         ax.legend(fontsize="small")
         ax.grid(alpha=0.3, axis="y")
     axes[1].set_ylim(bottom=min(float(r["best_val_acc"] or 1) for r in rows) - 0.02)
-    fig.suptitle("learning-rate schedules on one budget")
-    fig.tight_layout()
-    path = out_dir / "plots" / "schedules.png"
-    save_figure(fig, path)
-    return [path]
+    return [_finish(fig, "learning-rate schedules on one budget",
+                    out_dir / "plots" / "schedules.png")]
 
 
 def plot_adam_bias(out_dir: Path) -> Path:
@@ -151,8 +149,5 @@ def plot_adam_bias(out_dir: Path) -> Path:
         ax.set_yscale("log")
         ax.legend(fontsize="small")
         ax.grid(alpha=0.3)
-    fig.suptitle("Adam with and without bias correction of m and v")
-    fig.tight_layout()
-    path = out_dir / "plots" / "adam_bias.png"
-    save_figure(fig, path)
-    return path
+    return _finish(fig, "Adam with and without bias correction of m and v",
+                   out_dir / "plots" / "adam_bias.png")
