@@ -1,26 +1,13 @@
-"""The ``search-methods`` preset: grid, random and TPE search at equal budget (§6.5.2:
-"random sampling tends to give better results than a regular grid search, because
-hyperparameters differ in how much they matter").
-
-The trial is the book's search trial (``configs/search.yaml``: 400 training and 100
-validation images, 784-100×6-10 ReLU, SGD, 50 epochs), scored by its final validation
-accuracy; every trial starts from the same initial weights, so a trial's score depends
-on its hyperparameters only. The space is the config's ``search:`` section (each key
-log-uniform between ``low`` and ``high``: the book's lr ∈ [1e-6, 1e-2] and weight decay
-∈ [1e-8, 1e-4]). Three samplers of Optuna share a budget of n = side² trials:
-
-    grid     side values per key, log-spaced from low to high (``np.logspace``), every
-             combination once, in an order drawn from the search seed
-    random   each key drawn log-uniformly, independently
-    tpe      Optuna's Tree-structured Parzen Estimator
-
-each repeated for ``searches`` search seeds (0, 1, …). Per search: the best-so-far curve
-b_k = max of the first k scores, the number of distinct values it tried of each key, and
-the keys' importances (``optuna.importance``: fANOVA when scikit-learn is installed,
-else PED-ANOVA, named in the output). Files: ``studies/<method>-seed<k>.json`` (one per
-search, written when it ends: a resumed run skips it), ``best_so_far.csv`` (method,
-trial, mean, min, max over the searches) and ``search_methods.json`` (per method: final
-best mean/min/max, distinct values and importances, each a mean over the searches).
+"""The ``search-methods`` preset (§6.5.2): grid, random and TPE search at an equal budget
+of side² trials of the book's search (``configs/search.yaml``; every trial starts from
+the same weights, so its score depends on its hyperparameters only), over the config's
+log-uniform ``search:`` keys. grid: ``side`` log-spaced values per key, every combination
+in an order drawn from the search seed; random and tpe: Optuna's samplers. Each method
+runs ``searches`` seeds. Files: studies/<method>-seed<k>.json (one per finished search:
+a resumed run skips it), best_so_far.csv (method, trial, mean, min, max of
+b_k = max of the first k scores) and search_methods.json (per method: final best, distinct
+values tried per key, ``optuna.importance`` importances — fANOVA with scikit-learn, else
+PED-ANOVA).
 """
 
 from __future__ import annotations
