@@ -60,11 +60,8 @@ def sampler(method: str, space: Mapping[str, tuple[float, float]], side: int, se
         values = {k: np.logspace(math.log10(lo), math.log10(hi), side).tolist()
                   for k, (lo, hi) in space.items()}
         return optuna.samplers.GridSampler(values, seed=seed)
-    if method == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if method == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
-    raise ConfigError(f"unknown search method {method!r}; choose from: {', '.join(METHODS)}")
+    samplers = {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler}
+    return samplers[method](seed=seed)
 
 
 @functools.lru_cache(maxsize=2)
@@ -142,35 +139,29 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
     base_yaml = yaml.safe_dump(dict(base))
     tasks = [(m, s, out_dir / "studies" / f"{m}-seed{s}.json")
              for m in METHODS for s in range(searches)]
-    todo = [t for t in tasks if not t[2].exists()]
-    first_grid = tasks[0][2]                       # grid seed 0: the others reuse its scores
+    first = tasks[0][2]                    # grid seed 0: the other grid searches reuse
+    todo = [t for t in tasks if not t[2].exists()]          # its scores, so they wait for it
+    later = [(m, s, p, first) for m, s, p in todo if m == "grid" and p != first]
+    now = [(m, s, p, None) for m, s, p in todo if m != "grid" or p == first]
     workers = max(1, min(jobs or default_jobs(), len(todo) or 1))
     if workers == 1:                               # in this process, in order
-        for m, s, p in todo:
+        for m, s, p, known in now + later:
             if requested():
                 raise KeyboardInterrupt
-            run_search(base_yaml, m, side, s, p,
-                       first_grid if m == "grid" and p != first_grid else None)
-        return summarise(out_dir, [read_json(p) for _, _, p in tasks])
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        later = [t for t in todo if t[0] == "grid" and t[2] != first_grid]
-        running = [pool.submit(run_search, base_yaml, m, side, s, p)
-                   for m, s, p in todo if (m, s, p) not in later]
-        if later:
-            if todo[0] == tasks[0]:
-                running.pop(0).result()            # submitted first: wait for it
-                if requested():                    # stopped before it was written
-                    for g in running:
-                        g.cancel()
-                    raise KeyboardInterrupt
-            running += [pool.submit(run_search, base_yaml, m, side, s, p, first_grid)
-                        for m, s, p in later]
-        for f in running:
-            f.result()
-            if requested():                        # Ctrl-C: start no further search
-                for g in running:
-                    g.cancel()
-                break
+            run_search(base_yaml, m, side, s, p, known)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            running = [pool.submit(run_search, base_yaml, m, side, s, p) for m, s, p, _ in now]
+            if later and now and now[0][2] == first:
+                running[0].result()                # submitted first: wait for it
+            if not requested():
+                running += [pool.submit(run_search, base_yaml, m, side, s, p, known)
+                            for m, s, p, known in later]
+            for f in running:
+                if requested():                    # Ctrl-C: start no further search
+                    f.cancel()
+                else:
+                    f.result()
     if requested():
         raise KeyboardInterrupt
     return summarise(out_dir, [read_json(p) for _, _, p in tasks])
