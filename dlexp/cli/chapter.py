@@ -65,11 +65,12 @@ def lr_decay(config: Optional[Path] = CONFIG, set_: List[str] = SET, *,
 def batchnorm_overfit(config: Optional[Path] = CONFIG, set_: List[str] = SET, *,
                       opts: CompareOptions) -> None:
     """Plain, batch norm, dropout and both on the 300-image overfitting setup (§6.3)."""
-    from dlexp.experiments import bn_overfit as preset
+    from dlexp.experiments import overfit as preset
     from dlexp.experiments.report import load_base, run_and_report
     from dlexp.experiments.variants import seeds_for
     base = load_base(config, preset.CONFIG, set_, opts)
-    raise typer.Exit(run_and_report(base, preset.plan(seeds_for(base, opts.seeds)), opts))
+    plan = preset.bn_overfit_plan(seeds_for(base, opts.seeds))
+    raise typer.Exit(run_and_report(base, plan, opts))
 
 
 @app.command("search-methods", epilog=examples("dlexp search-methods",
@@ -88,10 +89,10 @@ def search_methods(
     (§6.5)."""
     from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as preset
-    from dlexp.experiments.sweep import preset_config
+    from dlexp.bundled import bundled
     from dlexp.experiments.tables import print_rows
     from dlexp.train.rundir import new_run_dir
-    base = apply_overrides(read_yaml_mapping(config or preset_config(preset.CONFIG)), set_)
+    base = apply_overrides(read_yaml_mapping(config or bundled(preset.CONFIG)), set_)
     preset.search_space(base)
     out = new_run_dir(runs_dir, preset.NAME)
     summary = preset.run_search_methods(out, base, side, searches, jobs)

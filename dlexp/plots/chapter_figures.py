@@ -1,5 +1,5 @@
 """The figures of each chapter experiment (by its name in
-:data:`dlexp.experiments.chapter_runs.EXPERIMENTS`), drawn from its folder's files."""
+:data:`dlexp.experiments.reproduce.EXPERIMENTS`), drawn from its folder's files."""
 
 from __future__ import annotations
 

@@ -39,8 +39,8 @@ def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
             plan = replace(plan, trials=plan.finished)     # the search is what has finished
         return plan
     if config is None:
-        from dlexp.experiments.sweep import preset_config
-        config = preset_config("search")                      # the book's search
+        from dlexp.bundled import bundled
+        config = bundled("search")                      # the book's search
     cfg = load_config(config, sets)
     if cfg.search is not None:
         from dlexp.config_space import refuse_searched_overrides
