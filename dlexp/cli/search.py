@@ -56,7 +56,7 @@ def search(
     Trials sample the config's search: ranges (log scale where it says so); the test set
     is used only by --final-test, once."""
     from dlexp.search.searchdir import SearchOptions
-    from dlexp.search.session import plan_search, run_and_report
+    from dlexp.search.runner import plan_search, run_and_report
     opts = SearchOptions(trials=trials, sampler=sampler, seed=seed, rounds=rounds, keep=keep,
                          pruner=pruner, storage=storage, study=study, workers=workers)
     from dlexp.bundled import config_path

@@ -28,7 +28,7 @@ from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import write_table
 from dlexp.experiments.pool import default_jobs
 from dlexp.io import read_json, write_json
-from dlexp.search.objective import trial_config
+from dlexp.search.worker import trial_config
 from dlexp.train.rundir import run_meta
 from dlexp.train.runner import load_splits
 from dlexp.train.setup import streams, train_model
