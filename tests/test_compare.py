@@ -393,7 +393,7 @@ def test_an_interrupted_comparison_still_gets_its_table_and_figures(tiny_env, tm
     _signal_in_first_run(monkeypatch, 10, signal.SIGINT)   # the first run stops at update 10
     plan = Sweep("stopped", grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1]),
                 "optimizer")
-    from dlexp.plots.figures import draw_figures
+    from dlexp.plots.compare import draw_figures
     opts = CompareOptions(jobs=1, smooth=6, runs_dir=tmp_path / "runs", draw=draw_figures)
     assert run_and_report(TINY, plan, opts) == 130
     (d,) = (tmp_path / "runs").iterdir()

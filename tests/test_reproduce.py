@@ -17,7 +17,7 @@ import pytest
 
 from dlexp.experiments.claims import CLAIMS, grade
 from dlexp.experiments.reproduce import EXPERIMENTS, reproduce
-from dlexp.plots.chapter_figures import draw_experiment
+from dlexp.plots.chapter import draw_experiment
 from dlexp.plots.page import write_report
 
 SMALL = ["data.val_size=40", "training.batch_size=32"]

@@ -122,7 +122,7 @@ def reproduce(
     """Every experiment of chapter 6, then report.html and report.md: each claim with
     the numbers measured and a verdict computed by a stated rule."""
     from dlexp.experiments.reproduce import reproduce as run
-    from dlexp.plots.chapter_figures import draw_experiment
+    from dlexp.plots.chapter import draw_experiment
     from dlexp.plots.page import write_report
     out = run(runs_dir, quick, jobs, resume, draw=draw_experiment)
     write_report(out)

@@ -83,7 +83,7 @@ def _seeds_option(default: int) -> typer.models.OptionInfo:
 
 
 def _draw(names: Sequence[str], out_dir: Path, band: str, interrupted: bool) -> None:
-    from dlexp.plots.figures import draw_figures     # matplotlib: only once training is over
+    from dlexp.plots.compare import draw_figures     # matplotlib: only once training is over
     draw_figures(names, out_dir, band, interrupted)
 
 

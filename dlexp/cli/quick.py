@@ -28,7 +28,7 @@ def paths_report(function: str = "anisotropic", optimizers: tuple[str, ...] | No
     """Optimiser paths on a 2-D function: paths.csv, paths.json, the figure, a table."""
     from dlexp.experiments.paths import run_paths, save_paths
     run_dir = save_paths(run_paths(function, optimizers, lrs, steps, start), runs_root)
-    from dlexp.plots.paths import plot_paths
+    from dlexp.plots.chapter import plot_paths
     plot_paths(run_dir)
     info = read_json(run_dir / "paths.json")
     rows = [{"optimizer": name, "lr": info["lrs"][name], **e,
@@ -51,7 +51,7 @@ def activations_report(activation: str, init: str, std: float | None = None, *,
     from dlexp.experiments.activations import run_activations
     result = run_activations(activation, init, std, grid=grid, samples=samples, units=units,
                              layers=layers, seed=seed, runs_root=runs_root)
-    from dlexp.plots.activations import plot_activations
+    from dlexp.plots.chapter import plot_activations
     plot_activations(result.dir)
     print_rows(result.rows, ["init", "layer", *STATS_HEADERS], headers=STATS_HEADERS,
                title=f"{activation}: per-layer statistics (saturated or 0: share of the "
