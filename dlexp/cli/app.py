@@ -65,23 +65,20 @@ class Command(TyperCommand):
         short_help = short_help or (help and " ".join(help.strip().split("\n\n")[0].split()))
         super().__init__(name, help=help, short_help=short_help, **kwargs)
         for p in self.params:
-            if isinstance(p, TyperArgument):
-                p.metavar = p.metavar or p.name.upper()
+            if isinstance(p, TyperArgument):              # CONFIG, RUN...
+                p.metavar = (p.metavar or p.name.upper()) + ("..." if p.nargs != 1 else "")
             elif not p.is_flag and p.metavar is None:
                 p.metavar = _placeholder(p)
 
     def collect_usage_pieces(self, ctx) -> list[str]:
-        """``[OPTIONS] CONFIG``, ``RUN...``: arguments as the user types them."""
-        args = [p for p in self.get_params(ctx) if isinstance(p, TyperArgument)]
-        words = [p.metavar + ("..." if p.nargs != 1 else "") for p in args]
-        return [self.options_metavar, *(w if p.required else f"[{w}]"
-                                        for p, w in zip(args, words))]
+        """``[OPTIONS] CONFIG``, ``[DEST]``: arguments as the user types them."""
+        return [self.options_metavar, *(p.metavar if p.required else f"[{p.metavar}]"
+                                        for p in self.params if isinstance(p, TyperArgument))]
 
     def format_options(self, ctx, formatter) -> None:
         """Arguments as ``NAME  help``, then the options as Typer writes them."""
         params = self.get_params(ctx)
-        args = [(p.metavar + ("..." if p.nargs != 1 else ""), p.help or "")
-                for p in params if isinstance(p, TyperArgument)]
+        args = [(p.metavar, p.help or "") for p in params if isinstance(p, TyperArgument)]
         opts = [r for p in params if not isinstance(p, TyperArgument)
                 if (r := p.get_help_record(ctx))]
         for title, rows in (("Arguments", args), ("Options", opts)):

@@ -1,5 +1,6 @@
-"""The chapter's measurements that are not comparisons (``step-fade``, ``adam-bias``,
-``search-methods``), and ``reproduce``, which runs the whole chapter into one report."""
+"""The chapter's experiments that are not comparisons: ``activations``,
+``optimizer-paths``, ``step-fade``, ``adam-bias`` and ``search-methods``; and
+``reproduce``, which runs the whole chapter into one report."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ from typing import List, Optional
 
 import typer
 
-from dlexp.cli.app import CONFIG, JOBS, SET, app, runs_dir_option
+from dlexp.cli.app import CONFIG, JOBS, SET, app, fail, runs_dir_option
 
 RUNS_DIR = runs_dir_option("Where the run folder goes.")
 
 
-def _show(name: str, out: Path, rows: list[dict], columns: list[str], title: str) -> None:
+def _show(name: str, out: Path, rows: list[dict], columns: list[str], title: str,
+          headers: dict | None = None) -> None:
     """Draw experiment ``name``'s figures from ``out``, print ``rows``, then ``out``."""
     from dlexp.experiments.tables import print_rows
     from dlexp.plots.chapter_figures import draw_experiment
     draw_experiment(name, out)
-    print_rows(rows, columns, title=title)
+    print_rows(rows, columns, title=title, headers=headers)
     print(out, flush=True)
 
 
@@ -26,6 +28,90 @@ def _flat(result: dict, key: str) -> list[dict]:
     """``{source: {name: row}}`` → rows with ``source`` and ``key`` columns first."""
     return [{"source": src, key: name, **row} for src, by in result.items()
             for name, row in by.items()]
+
+
+@app.command(None, "dlexp activations --grid",
+             "dlexp activations --activation relu --init he_normal",
+             "dlexp activations --init normal --std 0.01")
+def activations(
+    activation: str = typer.Option("sigmoid", help="Activation of the hidden layers."),
+    init: str = typer.Option("normal", help="Weight initialiser."),
+    std: Optional[float] = typer.Option(None, help="Std for --init normal (default 1, as the book)."),
+    grid: bool = typer.Option(False, "--grid", help="All initialisers × this activation."),
+    samples: int = typer.Option(1000, min=1, help="Random inputs."),
+    units: int = typer.Option(100, min=1, help="Units per layer (and input size)."),
+    layers: int = typer.Option(5, min=1, help="Hidden layers."),
+    seed: int = typer.Option(0, min=0, help="Seed of the inputs and weights."),
+    runs_dir: Path = RUNS_DIR,
+) -> None:
+    """Activation and gradient histograms per layer (§6.2).
+
+    Random inputs pass through --layers hidden layers of --units units; the figure shows
+    each layer's activations and the gradients flowing back, under one initialiser or,
+    with --grid, under each."""
+    from dlexp.experiments.activations import run_activations
+    from dlexp.experiments.tables import print_rows
+    result = run_activations(activation, init, std, grid=grid, samples=samples, units=units,
+                             layers=layers, seed=seed, runs_root=runs_dir)
+    from dlexp.plots.activations import plot_activations
+    plot_activations(result.dir)
+    headers = {"act_mean": "mean h", "act_std": "std h",
+               "saturated_or_zero": "saturated or 0", "delta_abs_mean": "mean |δ|"}
+    print_rows(result.rows, ["init", "layer", *headers], headers=headers,
+               title=f"{activation}: per-layer statistics (saturated or 0: share of the "
+               "layer's outputs over all inputs; δ = dL/da)")
+    print(result.dir, flush=True)
+
+
+@app.command("optimizer-paths", "dlexp optimizer-paths",
+             "dlexp optimizer-paths --function rosenbrock",
+             "dlexp optimizer-paths --optimizers sgd,adam --lr sgd=0.9")
+def optimizer_paths(
+    function: str = typer.Option("anisotropic", "--function", help="The function "
+                                 "(anisotropic: the book's x²/20 + y²)."),
+    optimizers: Optional[str] = typer.Option(None, "--optimizers",
+                                             help="Comma-separated (default: all six)."),
+    lr: List[str] = typer.Option([], "--lr", help="NAME=RATE, e.g. --lr sgd=0.9 (repeatable)."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Updates (default: 30; "
+                                        "rosenbrock 300)."),
+    start: Optional[str] = typer.Option(None, "--start", help="X,Y, e.g. --start=-7,2."),
+    runs_dir: Path = RUNS_DIR,
+) -> None:
+    """Optimizer paths over a 2-D function's contours (§6.1)."""
+    from dlexp.experiments.optimizers import parse_optimizers
+    from dlexp.experiments.paths import run_paths, save_paths
+    from dlexp.io import read_json
+    names = tuple(parse_optimizers(optimizers)) if optimizers else None
+    rates = dict(_pair(item, "--lr", "=", "NAME=RATE, e.g. --lr sgd=0.9") for item in lr)
+    point = None
+    if start is not None:
+        x, y = _pair(start, "--start", ",", "X,Y, e.g. --start=-7,2")
+        point = (_number(x, "--start", start), y)
+    out = save_paths(run_paths(function, names, rates, steps, point), runs_dir)
+    info = read_json(out / "paths.json")
+    rows = [{"optimizer": name, "lr": info["lrs"][name], **e,
+             "note": "" if e.get("diverged_at") is None else
+             f"diverged at update {e['diverged_at']}"} for name, e in info["final"].items()]
+    columns = ["optimizer", "lr", "x", "y", "f", "distance"]
+    _show("optimizer-paths", out, rows,
+          [*columns, "note"] if any(r["note"] for r in rows) else columns,
+          f"{info['formula']}: after {info['steps']} updates",
+          {"f": "f(x,y)", "distance": "distance to minimum"})
+
+
+def _pair(item: str, option: str, sep: str, example: str) -> tuple[str, float]:
+    """``KEY<sep>NUMBER`` → ``(KEY, NUMBER)``, or a one-line error citing ``example``."""
+    key, found, value = item.partition(sep)
+    if not found or not key.strip():
+        raise fail(f"{option} {item!r}: expected {example}")
+    return key.strip(), _number(value, option, item)
+
+
+def _number(text: str, option: str, item: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise fail(f"{option} {item!r}: {text.strip()!r} is not a number") from None
 
 
 @app.command("step-fade", "dlexp step-fade", "dlexp step-fade --iterations 1000")

@@ -1,5 +1,5 @@
-"""``dlexp train``, ``search``, ``activations``, ``optimizer-paths`` and the commands that
-look around: ``data``, ``runs``, ``plot`` and ``configs``."""
+"""``dlexp train``, ``dlexp search`` and the commands that look around: ``data``,
+``runs``, ``plot`` and ``configs``."""
 
 from __future__ import annotations
 
@@ -11,9 +11,6 @@ import typer
 
 from dlexp.bundled import config_path
 from dlexp.cli.app import BOOK, SET_CONFIG, App, app, examples, fail, runs_dir_option
-
-RUN_DIR = runs_dir_option("Where the run folder goes.")
-
 
 @app.command(None, "dlexp train baseline",
              "dlexp train baseline --set training.epochs=2 --set optimizer.lr=0.01",
@@ -60,47 +57,6 @@ def _name_with(name: str, sets: List[str]) -> str:
         value = re.sub(r"[\s\[\]{}()'\"]", "", value)         # [8, 4] -> 8,4
         parts.append(f"{key.strip().rsplit('.', 1)[-1]}={value}")
     return re.sub(r"[^A-Za-z0-9_.,+=@-]", "_", "+".join([name, *parts]))[:80]
-
-
-@app.command(None, "dlexp data", "dlexp data --download")
-def data(download: bool = typer.Option(False, "--download", help="Fetch missing files now.")
-         ) -> None:
-    """Show where MNIST is found and verify its checksums.
-
-    The four files are read from $DLEXP_DATA_DIR if set, else from the cache folder
-    (~/.cache/dlexp/mnist); --download fetches the missing ones there."""
-    from dlexp.cli.tables import print_data_report
-    from dlexp.data import locate_mnist, verify_mnist
-    folder = locate_mnist(download=download)
-    raise typer.Exit(0 if print_data_report(folder, verify_mnist(folder)) else 1)
-
-
-@app.command(None, "dlexp runs",
-             "dlexp runs --runs-dir runs/compare-optimizers-2026-01-01_1200")
-def runs(runs_dir: Path = runs_dir_option("Where run folders are.")) -> None:
-    """List the runs, comparisons and searches in a folder.
-
-    One row per folder dlexp wrote: kind, start time, status, sub-runs, best validation
-    and test accuracy."""
-    from dlexp.cli.tables import print_runs_table
-    print_runs_table(runs_dir)
-
-
-@app.command(None, "dlexp plot runs/baseline-* --metric val_loss",
-             "dlexp plot runs/a runs/b -o overlay.pdf")
-def plot(
-    run: List[Path] = typer.Argument(..., help="Run folders to overlay."),
-    metric: str = typer.Option("val_acc", help="The curve to overlay."),
-    runs_dir: Path = runs_dir_option("Where the figure goes by default."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output figure; .png, .pdf "
-                                       "or .svg (default: RUNS_DIR/overlay-METRIC.png)."),
-) -> None:
-    """Overlay one metric of several runs in one figure."""
-    from dlexp.plots.runs import plot_overlay
-    path, skipped = plot_overlay(run, out or runs_dir / f"overlay-{metric}.png", metric)
-    for d in skipped:
-        typer.echo(f"note: {d} has no evaluation of {metric} yet; left out", err=True)
-    typer.echo(str(path))
 
 
 @app.command(None, "dlexp search --trials 100",
@@ -164,91 +120,45 @@ def _plot_search(folder: Path) -> None:
     plot_search(folder)
 
 
-@app.command(None, "dlexp activations --grid",
-             "dlexp activations --activation relu --init he_normal",
-             "dlexp activations --init normal --std 0.01")
-def activations(
-    activation: str = typer.Option("sigmoid", help="Activation of the hidden layers."),
-    init: str = typer.Option("normal", help="Weight initialiser."),
-    std: Optional[float] = typer.Option(None, help="Std for --init normal (default 1, as the book)."),
-    grid: bool = typer.Option(False, "--grid", help="All initialisers × this activation."),
-    samples: int = typer.Option(1000, min=1, help="Random inputs."),
-    units: int = typer.Option(100, min=1, help="Units per layer (and input size)."),
-    layers: int = typer.Option(5, min=1, help="Hidden layers."),
-    seed: int = typer.Option(0, min=0, help="Seed of the inputs and weights."),
-    runs_dir: Path = RUN_DIR,
+@app.command(None, "dlexp data", "dlexp data --download")
+def data(download: bool = typer.Option(False, "--download", help="Fetch missing files now.")
+         ) -> None:
+    """Show where MNIST is found and verify its checksums.
+
+    The four files are read from $DLEXP_DATA_DIR if set, else from the cache folder
+    (~/.cache/dlexp/mnist); --download fetches the missing ones there."""
+    from dlexp.cli.tables import print_data_report
+    from dlexp.data import locate_mnist, verify_mnist
+    folder = locate_mnist(download=download)
+    raise typer.Exit(0 if print_data_report(folder, verify_mnist(folder)) else 1)
+
+
+@app.command(None, "dlexp runs",
+             "dlexp runs --runs-dir runs/compare-optimizers-2026-01-01_1200")
+def runs(runs_dir: Path = runs_dir_option("Where run folders are.")) -> None:
+    """List the runs, comparisons and searches in a folder.
+
+    One row per folder dlexp wrote: kind, start time, status, sub-runs, best validation
+    and test accuracy."""
+    from dlexp.cli.tables import print_runs_table
+    print_runs_table(runs_dir)
+
+
+@app.command(None, "dlexp plot runs/baseline-* --metric val_loss",
+             "dlexp plot runs/a runs/b -o overlay.pdf")
+def plot(
+    run: List[Path] = typer.Argument(..., help="Run folders to overlay."),
+    metric: str = typer.Option("val_acc", help="The curve to overlay."),
+    runs_dir: Path = runs_dir_option("Where the figure goes by default."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output figure; .png, .pdf "
+                                       "or .svg (default: RUNS_DIR/overlay-METRIC.png)."),
 ) -> None:
-    """Activation and gradient histograms per layer (§6.2).
-
-    Random inputs pass through --layers hidden layers of --units units; the figure shows
-    each layer's activations and the gradients flowing back, under one initialiser or,
-    with --grid, under each."""
-    from dlexp.experiments.activations import run_activations
-    from dlexp.experiments.tables import print_rows
-    result = run_activations(activation, init, std, grid=grid, samples=samples, units=units,
-                             layers=layers, seed=seed, runs_root=runs_dir)
-    from dlexp.plots.activations import plot_activations
-    plot_activations(result.dir)
-    headers = {"act_mean": "mean h", "act_std": "std h",
-               "saturated_or_zero": "saturated or 0", "delta_abs_mean": "mean |δ|"}
-    print_rows(result.rows, ["init", "layer", *headers], headers=headers,
-               title=f"{activation}: per-layer statistics (saturated or 0: share of the "
-               "layer's outputs over all inputs; δ = dL/da)")
-    print(result.dir, flush=True)
-
-
-@app.command("optimizer-paths", "dlexp optimizer-paths",
-             "dlexp optimizer-paths --function rosenbrock",
-             "dlexp optimizer-paths --optimizers sgd,adam --lr sgd=0.9")
-def optimizer_paths(
-    function: str = typer.Option("anisotropic", "--function", help="The function "
-                                 "(anisotropic: the book's x²/20 + y²)."),
-    optimizers: Optional[str] = typer.Option(None, "--optimizers",
-                                             help="Comma-separated (default: all six)."),
-    lr: List[str] = typer.Option([], "--lr", help="NAME=RATE, e.g. --lr sgd=0.9 (repeatable)."),
-    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Updates (default: 30; "
-                                        "rosenbrock 300)."),
-    start: Optional[str] = typer.Option(None, "--start", help="X,Y, e.g. --start=-7,2."),
-    runs_dir: Path = RUN_DIR,
-) -> None:
-    """Optimizer paths over a 2-D function's contours (§6.1)."""
-    from dlexp.experiments.optimizers import parse_optimizers
-    from dlexp.experiments.paths import run_paths, save_paths
-    from dlexp.experiments.tables import print_rows
-    from dlexp.io import read_json
-    names = tuple(parse_optimizers(optimizers)) if optimizers else None
-    rates = dict(_pair(item, "--lr", "=", "NAME=RATE, e.g. --lr sgd=0.9") for item in lr)
-    point = None
-    if start is not None:
-        x, y = _pair(start, "--start", ",", "X,Y, e.g. --start=-7,2")
-        point = (_number(x, "--start", start), y)
-    run_dir = save_paths(run_paths(function, names, rates, steps, point), runs_dir)
-    from dlexp.plots.paths import plot_paths
-    plot_paths(run_dir)
-    info = read_json(run_dir / "paths.json")
-    rows = [{"optimizer": name, "lr": info["lrs"][name], **e,
-             "note": "" if e.get("diverged_at") is None else
-             f"diverged at update {e['diverged_at']}"} for name, e in info["final"].items()]
-    columns = ["optimizer", "lr", "x", "y", "f", "distance"]
-    print_rows(rows, [*columns, "note"] if any(r["note"] for r in rows) else columns,
-               title=f"{info['formula']}: after {info['steps']} updates",
-               headers={"f": "f(x,y)", "distance": "distance to minimum"})
-    print(run_dir, flush=True)
-
-
-def _pair(item: str, option: str, sep: str, example: str) -> tuple[str, float]:
-    """``KEY<sep>NUMBER`` → ``(KEY, NUMBER)``, or a one-line error citing ``example``."""
-    key, found, value = item.partition(sep)
-    if not found or not key.strip():
-        raise fail(f"{option} {item!r}: expected {example}")
-    return key.strip(), _number(value, option, item)
-
-
-def _number(text: str, option: str, item: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise fail(f"{option} {item!r}: {text.strip()!r} is not a number") from None
+    """Overlay one metric of several runs in one figure."""
+    from dlexp.plots.runs import plot_overlay
+    path, skipped = plot_overlay(run, out or runs_dir / f"overlay-{metric}.png", metric)
+    for d in skipped:
+        typer.echo(f"note: {d} has no evaluation of {metric} yet; left out", err=True)
+    typer.echo(str(path))
 
 
 configs_app = App(rich_markup_mode=None, epilog=examples(
