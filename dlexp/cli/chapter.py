@@ -122,11 +122,11 @@ def step_fade(
 ) -> None:
     """AdaGrad's steps fade, RMSProp's do not: ‖Δθ‖ per update on MNIST and η/√h on
     x²/20 + y² (§6.1.5)."""
-    from dlexp.experiments.step_fade import NAME, run_step_fade
+    from dlexp.experiments.step_sizes import STEP_FADE, run_step_fade
     from dlexp.train.rundir import new_run_dir
-    out = new_run_dir(runs_dir, NAME)
+    out = new_run_dir(runs_dir, STEP_FADE)
     rows = _flat(run_step_fade(out, iterations, steps, sets=set_), "optimizer")
-    _show(NAME, out, rows, ["source", "optimizer", "lr", "measure", "early", "late", "fade"],
+    _show(STEP_FADE, out, rows, ["source", "optimizer", "lr", "measure", "early", "late", "fade"],
           "late / early: medians of the last and first 10 % of updates")
 
 
@@ -139,12 +139,12 @@ def adam_bias(
 ) -> None:
     """Adam with and without bias correction: the first steps and the loss, on MNIST and
     x²/20 + y² (§6.1.6)."""
-    from dlexp.experiments.adam_bias import NAME, run_adam_bias
+    from dlexp.experiments.step_sizes import ADAM_BIAS, run_adam_bias
     from dlexp.train.rundir import new_run_dir
-    out = new_run_dir(runs_dir, NAME)
+    out = new_run_dir(runs_dir, ADAM_BIAS)
     rows = _flat(run_adam_bias(out, iterations, steps, seeds, set_), "variant")
-    _show(NAME, out, rows, ["source", "variant", "early_step", "mean_loss",
-                            "first_step_over_lr", "final_f"],
+    _show(ADAM_BIAS, out, rows, ["source", "variant", "early_step", "mean_loss",
+                                 "first_step_over_lr", "final_f"],
           "early step: median over the first 10 updates")
 
 

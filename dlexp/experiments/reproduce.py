@@ -25,14 +25,13 @@ from typing import Any, Callable, Sequence
 from dlexp.bundled import bundled
 from dlexp.config import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
-from dlexp.experiments import (batchnorm, book, ensemble, inits, lr_decay, optimizers,
-                               overfit, search_methods)
+from dlexp.experiments import (batchnorm, book, ensemble, inits, optimizers, overfit,
+                               search_methods)
 from dlexp.experiments.activations import run_activations
-from dlexp.experiments.adam_bias import run_adam_bias
 from dlexp.experiments.claims import CLAIMS, Claim, Verdict
 from dlexp.experiments.paths import run_paths, save_paths
 from dlexp.experiments.report import load_base
-from dlexp.experiments.step_fade import run_step_fade
+from dlexp.experiments.step_sizes import run_adam_bias, run_step_fade
 from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
 from dlexp.experiments.tables import say
 from dlexp.experiments.variants import seeds_for
@@ -129,7 +128,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                ("plots/adam_bias.png",)),
     Experiment("lr-decay", {"seeds": 3},
                {"seeds": 1, "iterations": 600, "set": ["data.train_size=15000"]},
-               _sweep("compare-optimizers", lambda base, o, seeds: lr_decay.plan(base, seeds)),
+               _sweep("compare-optimizers",
+                      lambda base, o, seeds: optimizers.decay_plan(base, seeds)),
                ("plots/schedules.png", "plots/loss.png")),
     Experiment("activations", {"grid": ""}, {"grid": ""}, _moved(
         lambda d: run_activations("sigmoid", "normal", grid=True, runs_root=d).dir,
