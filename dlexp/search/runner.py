@@ -133,8 +133,8 @@ def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
     ``config`` is None); None when a resumed search has nothing left to do."""
     if resume is None:
         if config is None:
-            from dlexp.experiments.sweep import preset_config
-            config = preset_config("search")                      # the book's search
+            from dlexp.bundled import bundled
+            config = bundled("search")                      # the book's search
         cfg = load_config(config, sets)
         if cfg.search is not None:
             refuse_searched_overrides(cfg.search, sets)
