@@ -144,15 +144,19 @@ def test_comparison_with_a_run_cut_short_early_still_gets_its_figure(tmp_path):
     assert out / "plots" / "loss.png" in paths and (out / "plots" / "loss.png").stat().st_size
 
 
-def test_progress_line_names_how_the_train_loss_was_measured(tmp_path):
-    from dlexp.experiments.tables import run_line, train_loss_name
+def test_progress_line_names_how_the_train_loss_was_measured():
+    from dlexp.config import config_from_dict
+    from dlexp.experiments.tables import comparison_loss_name, run_line
     record = {"status": "completed", "final_train_loss": 0.25, "best_val_acc": 0.9}
-    assert train_loss_name(fake_run(tmp_path / "f", "full")) == "train loss (whole set)"
-    assert train_loss_name(fake_run(tmp_path / "r", "running")) == (
-        "train loss since last eval")
-    name = train_loss_name(fake_run(tmp_path / "d", "full", l2=0.1))
+
+    def cfg(train_eval: str | None = None, l2: float = 0.0):
+        training = {"train_eval": train_eval} if train_eval else {}
+        return config_from_dict({"training": training, "regularization": {"l2": l2}})
+    assert comparison_loss_name([cfg("full")]) == "train loss (whole set)"
+    assert comparison_loss_name([cfg("running")]) == "train loss since last eval"
+    name = comparison_loss_name([cfg("full", l2=0.1)])
     assert name == "train objective (whole set)"
-    assert train_loss_name(tmp_path / "missing") == "train loss (whole set)"   # the default
+    assert comparison_loss_name([cfg()]) == "train loss (whole set)"          # the default
     assert run_line(record, name).startswith("completed  train objective (whole set) 0.25")
 
 

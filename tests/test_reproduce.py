@@ -15,10 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlexp.experiments.chapter_runs import EXPERIMENTS
-from dlexp.experiments.claims import CLAIMS
-from dlexp.experiments.reproduce import reproduce
-from dlexp.experiments.verdicts import grade
+from dlexp.experiments.claims import CLAIMS, grade
+from dlexp.experiments.reproduce import EXPERIMENTS, reproduce
 from dlexp.plots.chapter import draw_experiment
 from dlexp.plots.page import write_report
 
