@@ -30,7 +30,7 @@ def _flat(result: dict, key: str) -> list[dict]:
             for name, row in by.items()]
 
 
-@app.command(None, "dlexp activations --grid",
+@app.command("activations", "dlexp activations --grid",
              "dlexp activations --activation relu --init he_normal",
              "dlexp activations --init normal --std 0.01")
 def activations(

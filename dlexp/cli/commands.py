@@ -12,7 +12,7 @@ import typer
 from dlexp.bundled import config_path
 from dlexp.cli.app import BOOK, SET_CONFIG, App, app, examples, fail, runs_dir_option
 
-@app.command(None, "dlexp train baseline",
+@app.command("train", "dlexp train baseline",
              "dlexp train baseline --set training.epochs=2 --set optimizer.lr=0.01",
              "dlexp train my-config.yaml --print-config")
 def train(
@@ -59,7 +59,7 @@ def _name_with(name: str, sets: List[str]) -> str:
     return re.sub(r"[^A-Za-z0-9_.,+=@-]", "_", "+".join([name, *parts]))[:80]
 
 
-@app.command(None, "dlexp search --trials 100",
+@app.command("search", "dlexp search --trials 100",
              "dlexp search --trials 60 --rounds 3 --sampler tpe -j 2",
              "dlexp search --resume runs/search-2026-01-01_1200 --final-test")
 def search(
@@ -120,7 +120,7 @@ def _plot_search(folder: Path) -> None:
     plot_search(folder)
 
 
-@app.command(None, "dlexp data", "dlexp data --download")
+@app.command("data", "dlexp data", "dlexp data --download")
 def data(download: bool = typer.Option(False, "--download", help="Fetch missing files now.")
          ) -> None:
     """Show where MNIST is found and verify its checksums.
@@ -133,7 +133,7 @@ def data(download: bool = typer.Option(False, "--download", help="Fetch missing 
     raise typer.Exit(0 if print_data_report(folder, verify_mnist(folder)) else 1)
 
 
-@app.command(None, "dlexp runs",
+@app.command("runs", "dlexp runs",
              "dlexp runs --runs-dir runs/compare-optimizers-2026-01-01_1200")
 def runs(runs_dir: Path = runs_dir_option("Where run folders are.")) -> None:
     """List the runs, comparisons and searches in a folder.
@@ -144,7 +144,7 @@ def runs(runs_dir: Path = runs_dir_option("Where run folders are.")) -> None:
     print_runs_table(runs_dir)
 
 
-@app.command(None, "dlexp plot runs/baseline-* --metric val_loss",
+@app.command("plot", "dlexp plot runs/baseline-* --metric val_loss",
              "dlexp plot runs/a runs/b -o overlay.pdf")
 def plot(
     run: List[Path] = typer.Argument(..., help="Run folders to overlay."),
