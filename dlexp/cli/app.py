@@ -189,8 +189,8 @@ def handle_errors(fn: Callable) -> Callable:
 
 
 app = App(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
-          pretty_exceptions_enable=False, rich_markup_mode=None,
-          context_settings=HELP_OPTIONS, epilog=examples("dlexp data --download", "dlexp train baseline",
+          pretty_exceptions_enable=False, rich_markup_mode=None, context_settings=HELP_OPTIONS,
+          epilog=examples("dlexp data --download", "dlexp train baseline",
                           "dlexp compare-optimizers --epochs 1", "dlexp COMMAND -h"))
 
 

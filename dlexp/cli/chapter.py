@@ -36,7 +36,8 @@ def _flat(result: dict, key: str) -> list[dict]:
 def activations(
     activation: str = typer.Option("sigmoid", help="Activation of the hidden layers."),
     init: str = typer.Option("normal", help="Weight initialiser."),
-    std: Optional[float] = typer.Option(None, help="Std for --init normal (default 1, as the book)."),
+    std: Optional[float] = typer.Option(None, help="Std for --init normal (default 1, as "
+                                        "the book)."),
     grid: bool = typer.Option(False, "--grid", help="All initialisers × this activation."),
     samples: int = typer.Option(1000, min=1, help="Random inputs."),
     units: int = typer.Option(100, min=1, help="Units per layer (and input size)."),
@@ -167,10 +168,9 @@ def search_methods(
     preset.search_space(base)                     # checked before the folder is made
     out = new_run_dir(runs_dir, preset.NAME)
     summary = preset.run_search_methods(out, base, side, searches, jobs)
-    short = lambda key: key.rsplit(".", 1)[-1]  # noqa: E731
     rows = [{"method": m, **{k: s[k] for k in ("best_mean", "best_min", "best_max")},
-             **{f"distinct {short(k)}": v for k, v in s["distinct"].items()},
-             **{f"importance {short(k)}": v for k, v in s["importances"].items()}}
+             **{f"distinct {k.rsplit('.', 1)[-1]}": v for k, v in s["distinct"].items()},
+             **{f"importance {k.rsplit('.', 1)[-1]}": v for k, v in s["importances"].items()}}
             for m, s in summary.items()]
     _show(preset.NAME, out, rows, list(rows[0]),
           f"best validation accuracy after {side ** 2} trials")
