@@ -31,7 +31,7 @@ CHOICES: dict[str, tuple[str, str]] = {
     "--init": ("dlexp.nn.init", "INITIALIZERS"),
     "--function": ("dlexp.surfaces", "FUNCTIONS"),
     "--band": ("dlexp.fmt", "BANDS"),
-    "--metric": ("dlexp.plots.labels", "METRIC_NAMES"),
+    "--metric": ("dlexp.plots.runs", "METRIC_NAMES"),
     "--sampler": ("dlexp.search.study", "SAMPLERS"),
     "--pruner": ("dlexp.search.study", "PRUNERS"),
 }

@@ -18,7 +18,7 @@ def _show(name: str, out: Path, rows: list[dict], columns: list[str], title: str
           headers: dict | None = None) -> None:
     """Draw experiment ``name``'s figures from ``out``, print ``rows``, then ``out``."""
     from dlexp.experiments.tables import print_rows
-    from dlexp.plots.chapter_figures import draw_experiment
+    from dlexp.plots.chapter import draw_experiment
     draw_experiment(name, out)
     print_rows(rows, columns, title=title, headers=headers)
     print(out, flush=True)
@@ -54,7 +54,7 @@ def activations(
     from dlexp.experiments.tables import print_rows
     result = run_activations(activation, init, std, grid=grid, samples=samples, units=units,
                              layers=layers, seed=seed, runs_root=runs_dir)
-    from dlexp.plots.activations import plot_activations
+    from dlexp.plots.chapter import plot_activations
     plot_activations(result.dir)
     headers = {"act_mean": "mean h", "act_std": "std h",
                "saturated_or_zero": "saturated or 0", "delta_abs_mean": "mean |δ|"}
@@ -162,9 +162,9 @@ def search_methods(
     (§6.5)."""
     from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as preset
-    from dlexp.experiments.sweep import preset_config
+    from dlexp.bundled import bundled
     from dlexp.train.rundir import new_run_dir
-    base = apply_overrides(read_yaml_mapping(config or preset_config(preset.CONFIG)), set_)
+    base = apply_overrides(read_yaml_mapping(config or bundled(preset.CONFIG)), set_)
     preset.search_space(base)                     # checked before the folder is made
     out = new_run_dir(runs_dir, preset.NAME)
     summary = preset.run_search_methods(out, base, side, searches, jobs)
@@ -189,7 +189,7 @@ def reproduce(
     """Every experiment of chapter 6, then report.html and report.md: each claim with
     the numbers measured and a verdict computed by a stated rule."""
     from dlexp.experiments.reproduce import reproduce as run
-    from dlexp.plots.chapter_figures import draw_experiment
+    from dlexp.plots.chapter import draw_experiment
     from dlexp.plots.page import write_report
     out = run(runs_dir, quick, jobs, resume, draw=draw_experiment)
     write_report(out)

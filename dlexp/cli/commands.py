@@ -104,7 +104,7 @@ def search(
     is used only by --final-test, once."""
     from dlexp.experiments.book import with_book
     from dlexp.search.searchdir import SearchOptions
-    from dlexp.search.session import plan_search, run_and_report
+    from dlexp.search.runner import plan_search, run_and_report
     if book_ and resume is not None:
         raise fail("--book with --resume: a search keeps the config it started with")
     opts = SearchOptions(trials=trials, sampler=sampler, seed=seed, rounds=rounds, keep=keep,

@@ -77,7 +77,7 @@ def comparison(name: str, *examples: str, seeds: int = 3, exclude: Sequence[str]
 
 
 def _draw(names: Sequence[str], out_dir: Path, band: str, interrupted: bool) -> None:
-    from dlexp.plots.figures import draw_figures     # matplotlib: only once training is over
+    from dlexp.plots.compare import draw_figures     # matplotlib: only once training is over
     draw_figures(names, out_dir, band, interrupted)
 
 
@@ -242,6 +242,6 @@ def lr_decay(config: Optional[Path] = CONFIG, set_: List[str] = SET, *,
 def batchnorm_overfit(config: Optional[Path] = CONFIG, set_: List[str] = SET, *,
                       opts: CompareOptions) -> tuple[dict, Sweep]:
     """Plain, batch norm, dropout and both on the 300-image overfitting setup (§6.3)."""
-    from dlexp.experiments import bn_overfit as preset
+    from dlexp.experiments import overfit as preset
     base, seeds = _base(config, preset.CONFIG, set_, opts)
-    return base, preset.plan(seeds)
+    return base, preset.bn_overfit_plan(seeds)
