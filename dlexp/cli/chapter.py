@@ -160,9 +160,9 @@ def search_methods(
 ) -> None:
     """Grid against random and TPE search at equal budget, over several search seeds
     (§6.5)."""
+    from dlexp.bundled import bundled
     from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as preset
-    from dlexp.bundled import bundled
     from dlexp.train.rundir import new_run_dir
     base = apply_overrides(read_yaml_mapping(config or bundled(preset.CONFIG)), set_)
     preset.search_space(base)                     # checked before the folder is made
