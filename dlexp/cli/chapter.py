@@ -30,13 +30,14 @@ def _flat(result: dict, key: str) -> list[dict]:
             for name, row in by.items()]
 
 
-@app.command(None, "dlexp activations --grid",
+@app.command("activations", "dlexp activations --grid",
              "dlexp activations --activation relu --init he_normal",
              "dlexp activations --init normal --std 0.01")
 def activations(
     activation: str = typer.Option("sigmoid", help="Activation of the hidden layers."),
     init: str = typer.Option("normal", help="Weight initialiser."),
-    std: Optional[float] = typer.Option(None, help="Std for --init normal (default 1, as the book)."),
+    std: Optional[float] = typer.Option(None, help="Std for --init normal (default 1, as "
+                                        "the book)."),
     grid: bool = typer.Option(False, "--grid", help="All initialisers × this activation."),
     samples: int = typer.Option(1000, min=1, help="Random inputs."),
     units: int = typer.Option(100, min=1, help="Units per layer (and input size)."),
@@ -159,18 +160,17 @@ def search_methods(
 ) -> None:
     """Grid against random and TPE search at equal budget, over several search seeds
     (§6.5)."""
+    from dlexp.bundled import bundled
     from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as preset
-    from dlexp.bundled import bundled
     from dlexp.train.rundir import new_run_dir
     base = apply_overrides(read_yaml_mapping(config or bundled(preset.CONFIG)), set_)
     preset.search_space(base)                     # checked before the folder is made
     out = new_run_dir(runs_dir, preset.NAME)
     summary = preset.run_search_methods(out, base, side, searches, jobs)
-    short = lambda key: key.rsplit(".", 1)[-1]  # noqa: E731
     rows = [{"method": m, **{k: s[k] for k in ("best_mean", "best_min", "best_max")},
-             **{f"distinct {short(k)}": v for k, v in s["distinct"].items()},
-             **{f"importance {short(k)}": v for k, v in s["importances"].items()}}
+             **{f"distinct {k.rsplit('.', 1)[-1]}": v for k, v in s["distinct"].items()},
+             **{f"importance {k.rsplit('.', 1)[-1]}": v for k, v in s["importances"].items()}}
             for m, s in summary.items()]
     _show(preset.NAME, out, rows, list(rows[0]),
           f"best validation accuracy after {side ** 2} trials")

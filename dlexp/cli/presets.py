@@ -106,8 +106,8 @@ def compare(
 
     Every combination of the --vary values is trained with each of --seeds seeds; the
     folder gets a summary table and loss and validation-accuracy figures."""
-    from dlexp.experiments.report import vary_sweep
-    base, _ = _base(config, "", set_, opts)
+    from dlexp.experiments.report import load_base, vary_sweep
+    base = load_base(config_path(config), None, set_, opts)
     return base, vary_sweep(config_path(config), base, vary, opts.seeds)
 
 
