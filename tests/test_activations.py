@@ -76,7 +76,7 @@ def test_cli_grid_writes_stats_histograms_and_plots(tmp_path, monkeypatch):
     for png in ("activations.png", "gradients.png"):
         assert (run / "plots" / png).stat().st_size > 0
         (run / "plots" / png).unlink()
-    from dlexp.plots.activations import plot_activations
+    from dlexp.plots.chapter import plot_activations
     assert [p.name for p in plot_activations(run)] == ["activations.png", "gradients.png"]
     assert (run / "plots" / "gradients.png").stat().st_size > 0      # redrawn from the files
 

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from dlexp.data.files import MNIST_FILES
+from dlexp.data.mnist import MNIST_FILES
 
 
 def test_first_run_offline_names_the_files_the_cache_folder_and_dlexp_data(tmp_path):

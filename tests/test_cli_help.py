@@ -10,7 +10,7 @@ import pytest
 import typer
 
 from dlexp.cli import app
-from dlexp.cli.helptext import CHOICES, choices
+from dlexp.cli.app import CHOICES, choices
 
 
 def _commands(group=None, path=()):

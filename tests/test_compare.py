@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 
 from dlexp.cli import app
 from dlexp.config import config_from_dict, load_config, read_yaml_mapping
+from dlexp.bundled import bundled
 from dlexp.errors import ConfigError, RunError
 from dlexp.experiments import pool
 from dlexp.experiments.aggregate import read_step_losses, smooth_losses
-from dlexp.experiments.sweep import CompareOptions, Sweep, preset_config, run_sweep
+from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
 from dlexp.experiments.optimizers import optimizer_variants
 from dlexp.experiments.report import run_and_report
 from dlexp.experiments.variants import (Variant, grid, optimizer_notes, parse_vary,
@@ -81,7 +82,7 @@ def test_parse_vary_rejects_bad_syntax(item, message):
 
 
 def test_each_optimizer_gets_its_own_default_lr_from_the_preset():
-    base = read_yaml_mapping(preset_config("compare-optimizers"))
+    base = read_yaml_mapping(bundled("compare-optimizers"))
     assert "lr" not in base["optimizer"]
     vs = optimizer_variants(["sgd", "momentum", "adagrad", "adam", "rmsprop", "nesterov"],
                             {"adam": {"lr": 0.002}}, None, base)
@@ -392,7 +393,7 @@ def test_an_interrupted_comparison_still_gets_its_table_and_figures(tiny_env, tm
     _signal_in_first_run(monkeypatch, 10, signal.SIGINT)   # the first run stops at update 10
     plan = Sweep("stopped", grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1]),
                 "optimizer")
-    from dlexp.plots.figures import draw_figures
+    from dlexp.plots.compare import draw_figures
     opts = CompareOptions(jobs=1, smooth=6, runs_dir=tmp_path / "runs", draw=draw_figures)
     assert run_and_report(TINY, plan, opts) == 130
     (d,) = (tmp_path / "runs").iterdir()

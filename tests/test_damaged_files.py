@@ -12,7 +12,7 @@ import pytest
 from dlexp.config import load_config
 from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
 from dlexp.experiments.variants import grid
-from dlexp.search.journal import JOURNAL, whole_records_end
+from dlexp.search.study import JOURNAL, whole_records_end
 from dlexp.search.runner import run_search
 from dlexp.search.searchdir import SearchOptions, new_search
 

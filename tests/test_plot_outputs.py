@@ -30,13 +30,13 @@ def fake_run(folder: Path, train_eval: str | None = "full", l2: float = 0.0) -> 
 @pytest.fixture
 def captured(monkeypatch):
     """Every figure save_figure is given, as a list of (path, y labels of its axes)."""
-    from dlexp.plots import runs, save
+    from dlexp.plots import base, runs
     seen: list[tuple[Path, list[str]]] = []
-    real = save.save_figure
+    real = base.save_figure
 
     def capture(fig, path, dpi=110):
         seen.append((Path(path), [ax.get_ylabel() for ax in fig.axes]))
-        real(fig, path, dpi)
+        return real(fig, path, dpi)
 
     monkeypatch.setattr(runs, "save_figure", capture)
     monkeypatch.setattr("dlexp.plots.compare.save_figure", capture)
@@ -62,7 +62,8 @@ def test_plot_train_loss_label_follows_train_eval(cli, tmp_path, captured, modes
 
 
 def test_train_acc_label_and_weight_decay_objective(tmp_path):
-    from dlexp.plots.labels import has_weight_decay, metric_parts, minibatch_loss_label
+    from dlexp.plots.runs import metric_parts, minibatch_loss_label
+    from dlexp.train.rundir import has_weight_decay
     running = [fake_run(tmp_path / "a", "running")]
     assert metric_parts("train_acc", running) == (
         "training accuracy", "mean since the previous evaluation")
@@ -143,15 +144,19 @@ def test_comparison_with_a_run_cut_short_early_still_gets_its_figure(tmp_path):
     assert out / "plots" / "loss.png" in paths and (out / "plots" / "loss.png").stat().st_size
 
 
-def test_progress_line_names_how_the_train_loss_was_measured(tmp_path):
-    from dlexp.experiments.tables import run_line, train_loss_name
+def test_progress_line_names_how_the_train_loss_was_measured():
+    from dlexp.config import config_from_dict
+    from dlexp.experiments.tables import comparison_loss_name, run_line
     record = {"status": "completed", "final_train_loss": 0.25, "best_val_acc": 0.9}
-    assert train_loss_name(fake_run(tmp_path / "f", "full")) == "train loss (whole set)"
-    assert train_loss_name(fake_run(tmp_path / "r", "running")) == (
-        "train loss since last eval")
-    name = train_loss_name(fake_run(tmp_path / "d", "full", l2=0.1))
+
+    def cfg(train_eval: str | None = None, l2: float = 0.0):
+        training = {"train_eval": train_eval} if train_eval else {}
+        return config_from_dict({"training": training, "regularization": {"l2": l2}})
+    assert comparison_loss_name([cfg("full")]) == "train loss (whole set)"
+    assert comparison_loss_name([cfg("running")]) == "train loss since last eval"
+    name = comparison_loss_name([cfg("full", l2=0.1)])
     assert name == "train objective (whole set)"
-    assert train_loss_name(tmp_path / "missing") == "train loss (whole set)"   # the default
+    assert comparison_loss_name([cfg()]) == "train loss (whole set)"          # the default
     assert run_line(record, name).startswith("completed  train objective (whole set) 0.25")
 
 
@@ -232,7 +237,7 @@ def fake_batchnorm(out: Path, scales: int) -> Path:
 @pytest.mark.parametrize("scales", [1, 2, 4, 5])
 def test_batchnorm_grid_titles_and_legend_stay_off_the_panels(tmp_path, monkeypatch,
                                                                scales):
-    from dlexp.plots import batchnorm, save
+    from dlexp.plots import base, overfit
     boxes = {}
 
     def capture(fig, path, dpi=110):
@@ -244,10 +249,10 @@ def test_batchnorm_grid_titles_and_legend_stay_off_the_panels(tmp_path, monkeypa
         boxes["titles"] = [ax.title.get_window_extent(r) for ax in shown]
         boxes["panels"] = [ax.get_window_extent(r) for ax in shown]
         boxes["size"] = fig.bbox
-        save.save_figure(fig, path, dpi)
+        return base.save_figure(fig, path, dpi)
 
-    monkeypatch.setattr(batchnorm, "save_figure", capture)
-    path = batchnorm.plot_bn_grid(fake_batchnorm(tmp_path, scales))
+    monkeypatch.setattr(overfit, "save_figure", capture)
+    path = overfit.plot_bn_grid(fake_batchnorm(tmp_path, scales))
     assert path.read_bytes()[:4] == b"\x89PNG" and len(boxes["panels"]) == scales
     for box in boxes["titles"] + boxes["panels"]:
         assert not boxes["suptitle"].overlaps(box)

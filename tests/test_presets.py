@@ -15,7 +15,7 @@ from dlexp.data.mnist import MnistArrays
 from dlexp.data.splits import make_splits
 from dlexp.errors import ConfigError
 from dlexp.experiments import batchnorm, book, ensemble, inits, overfit
-from dlexp.experiments.sweep import preset_config
+from dlexp.bundled import bundled
 from dlexp.experiments.variants import variant_config
 from dlexp.nn.model import MLP
 from dlexp.train.runner import load_splits
@@ -28,7 +28,7 @@ def _rows(path: Path) -> list[dict]:
 
 
 def _base(name: str) -> dict:
-    return read_yaml_mapping(preset_config(name))
+    return read_yaml_mapping(bundled(name))
 
 
 # --- the grids are the book's -------------------------------------------------------------
@@ -36,7 +36,7 @@ def _base(name: str) -> dict:
 def test_compare_inits_grid_and_base():
     base = _base(inits.NAME)
     specs = inits.parse_inits(book.INITS)
-    variants = inits.init_variants(specs, [0, 1])
+    variants = inits.plan(specs, [0, 1]).variants
     assert [v.label for v in variants[::2]] == ["std=0.01", "lecun_normal", "he_normal",
                                                 "zeros"]
     cfgs = {v.label: variant_config(base, v) for v in variants if v.seed == 0}

@@ -76,7 +76,7 @@ def test_a_training_log_has_a_line_per_evaluation_with_wall_times(tmp_path, tiny
 
 
 def test_a_final_test_counts_in_the_wall_time_of_its_run():
-    from dlexp.search.live import _times
+    from dlexp.search.report import _times
     summary = {"workers": 1, "session_seconds": 0.04, "seconds": 9.7,
                "pruning": {"seconds_trained": 6.7}, "final_test": {"seconds": 3.6}}
     assert _times(summary).startswith("took 3.6 s of wall time (this run, 1 worker, with "

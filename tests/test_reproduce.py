@@ -15,11 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlexp.experiments.chapter_runs import EXPERIMENTS
-from dlexp.experiments.claims import CLAIMS
-from dlexp.experiments.reproduce import reproduce
-from dlexp.experiments.verdicts import grade
-from dlexp.plots.chapter_figures import draw_experiment
+from dlexp.experiments.claims import CLAIMS, grade
+from dlexp.experiments.reproduce import EXPERIMENTS, reproduce
+from dlexp.plots.chapter import draw_experiment
 from dlexp.plots.page import write_report
 
 SMALL = ["data.val_size=40", "training.batch_size=32"]

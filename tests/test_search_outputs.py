@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 import dlexp.plots.search as search_plots
 from dlexp.cli import app
 from dlexp.fmt import fmt
-from dlexp.search.live import print_summary
+from dlexp.search.report import print_summary
 from dlexp.search.runner import run_search
 from dlexp.search.searchdir import SearchOptions, resume_search
 from test_search_run import rows, start, summary
@@ -140,8 +140,7 @@ def test_not_on_a_terminal_the_search_prints_a_plain_line_per_finished_trial():
 
     from rich.console import Console
 
-    from dlexp.search.live import LiveTable
-    from dlexp.search.outputs import Collected
+    from dlexp.search.report import Collected, LiveTable
     out = io.StringIO()
     row = lambda n: {"state": "complete", "val_acc": 0.5, "round": 1, "number": n,  # noqa: E731
                      "params": {}, "epochs": 1}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from dlexp.search.objective import ReportToTrial
+from dlexp.search.worker import ReportToTrial
 from dlexp.train.loop import FitState
 
 

@@ -12,8 +12,8 @@ import pytest
 from optuna.trial import TrialState
 
 from dlexp.search import study as study_module
-from dlexp.search.recovery import fail_stale, retry_if_whole
-from dlexp.search.sampler import RERUN_OF
+from dlexp.search.study import fail_stale, retry_if_whole
+from dlexp.search.study import RERUN_OF
 
 KEYS = {"optimizer.lr": None, "regularization.l2": None}    # the search: section's keys
 pytestmark = pytest.mark.filterwarnings(      # trials asked by hand, not by optimize()

@@ -352,8 +352,8 @@ REAL_MNIST = Path(os.environ.get("DLEXP_DATA_DIR", "/nonexistent"))
 @pytest.mark.skipif(not (REAL_MNIST / "train-images-idx3-ubyte.gz").is_file(),
                     reason="real MNIST not found (set DLEXP_DATA_DIR)")
 def test_the_books_search_on_real_mnist_finds_the_good_learning_rates(tmp_path):
-    from dlexp.experiments.sweep import preset_config
-    result = start(preset_config("search"), tmp_path / "runs", trials=10)
+    from dlexp.bundled import bundled
+    result = start(bundled("search"), tmp_path / "runs", trials=10)
     table = rows(result.dir)
     assert len(table) == 10
     assert sorted(int(r["epochs"]) for r in table) == [50] * 10

@@ -10,9 +10,9 @@ import pytest
 
 from dlexp.config import config_from_dict, config_to_dict
 from dlexp.errors import ConfigError
-from dlexp.search.objective import trial_config
+from dlexp.search.worker import trial_config
 from dlexp.search.rounds import narrow, quotas
-from dlexp.search.sampler import TrialSeededRandomSampler, draw
+from dlexp.search.study import TrialSeededRandomSampler
 from dlexp.config import check_against, parse_search_space
 
 BOOK = {"optimizer.lr": {"distribution": "log_uniform", "low": 1e-6, "high": 1e-2},
@@ -234,6 +234,6 @@ def test_the_random_sampler_covers_every_kind_of_range_evenly():
             assert values.count(v) / len(values) == pytest.approx(1 / len(support), abs=0.05)
     l2 = np.array([d["regularization.l2"] for d in draws])
     assert 0.0 <= l2.min() and l2.max() <= 0.5 and abs(l2.mean() - 0.25) < 0.02
-    step = optuna.distributions.FloatDistribution(0.0, 1.0, step=0.25)
-    rng = np.random.default_rng(0)
-    assert {draw(rng, step) for _ in range(200)} == {0.0, 0.25, 0.5, 0.75, 1.0}
+    stepped = optuna.create_study(sampler=TrialSeededRandomSampler(seed=0, round_=1))
+    assert {stepped.ask().suggest_float("x", 0.0, 1.0, step=0.25)
+            for _ in range(200)} == {0.0, 0.25, 0.5, 0.75, 1.0}

@@ -1,7 +1,5 @@
-"""The ``dlexp`` command line: thin wrappers that parse, load a config and call one function
-(the application and its error handling: :mod:`dlexp.cli.app`). A command imports what it
-runs when it runs, so ``dlexp --help`` imports neither NumPy nor matplotlib; like
-every import, those point down the layers (tests/test_import_layers.py)."""
+"""The ``dlexp`` command line: thin commands that parse options, call one function of
+the layers below, draw its figures and print a short summary (:mod:`dlexp.cli.app`)."""
 
-from dlexp.cli.app import app, fail, handle_errors, main  # noqa: F401
-from dlexp.cli import train, experiments, compare, search, presets, configs, chapter  # noqa: F401,E402,I001
+from dlexp.cli.app import app, main  # noqa: F401
+from dlexp.cli import commands, presets, chapter  # noqa: F401,E402,I001

@@ -1,154 +1,196 @@
-"""The chapter's remaining experiments as commands: ``step-fade``, ``lr-decay``,
-``batchnorm-overfit``, ``search-methods`` and ``adam-bias`` (each a preset of
-:mod:`dlexp.experiments`), and ``reproduce``, which runs the whole chapter into one
-report (:mod:`dlexp.experiments.reproduce`)."""
+"""The chapter's experiments that are not comparisons: ``activations``,
+``optimizer-paths``, ``step-fade``, ``adam-bias`` and ``search-methods``; and
+``reproduce``, which runs the whole chapter into one report."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import List, Optional
 
 import typer
 
-from dlexp.cli.app import app, handle_errors
-from dlexp.cli.helptext import examples
-from dlexp.cli.options import CONFIG, SET, comparison_options, runs_dir_option
+from dlexp.cli.app import CONFIG, JOBS, SET, app, fail, runs_dir_option
 
-if TYPE_CHECKING:
-    from dlexp.experiments.sweep import CompareOptions
+RUNS_DIR = runs_dir_option("Where the run folder goes.")
 
 
-@app.command("step-fade", epilog=examples("dlexp step-fade",
-                                           "dlexp step-fade --iterations 1000"))
-@handle_errors
+def _show(name: str, out: Path, rows: list[dict], columns: list[str], title: str,
+          headers: dict | None = None) -> None:
+    """Draw experiment ``name``'s figures from ``out``, print ``rows``, then ``out``."""
+    from dlexp.experiments.tables import print_rows
+    from dlexp.plots.chapter import draw_experiment
+    draw_experiment(name, out)
+    print_rows(rows, columns, title=title, headers=headers)
+    print(out, flush=True)
+
+
+def _flat(result: dict, key: str) -> list[dict]:
+    """``{source: {name: row}}`` → rows with ``source`` and ``key`` columns first."""
+    return [{"source": src, key: name, **row} for src, by in result.items()
+            for name, row in by.items()]
+
+
+@app.command(None, "dlexp activations --grid",
+             "dlexp activations --activation relu --init he_normal",
+             "dlexp activations --init normal --std 0.01")
+def activations(
+    activation: str = typer.Option("sigmoid", help="Activation of the hidden layers."),
+    init: str = typer.Option("normal", help="Weight initialiser."),
+    std: Optional[float] = typer.Option(None, help="Std for --init normal (default 1, as the book)."),
+    grid: bool = typer.Option(False, "--grid", help="All initialisers × this activation."),
+    samples: int = typer.Option(1000, min=1, help="Random inputs."),
+    units: int = typer.Option(100, min=1, help="Units per layer (and input size)."),
+    layers: int = typer.Option(5, min=1, help="Hidden layers."),
+    seed: int = typer.Option(0, min=0, help="Seed of the inputs and weights."),
+    runs_dir: Path = RUNS_DIR,
+) -> None:
+    """Activation and gradient histograms per layer (§6.2).
+
+    Random inputs pass through --layers hidden layers of --units units; the figure shows
+    each layer's activations and the gradients flowing back, under one initialiser or,
+    with --grid, under each."""
+    from dlexp.experiments.activations import run_activations
+    from dlexp.experiments.tables import print_rows
+    result = run_activations(activation, init, std, grid=grid, samples=samples, units=units,
+                             layers=layers, seed=seed, runs_root=runs_dir)
+    from dlexp.plots.chapter import plot_activations
+    plot_activations(result.dir)
+    headers = {"act_mean": "mean h", "act_std": "std h",
+               "saturated_or_zero": "saturated or 0", "delta_abs_mean": "mean |δ|"}
+    print_rows(result.rows, ["init", "layer", *headers], headers=headers,
+               title=f"{activation}: per-layer statistics (saturated or 0: share of the "
+               "layer's outputs over all inputs; δ = dL/da)")
+    print(result.dir, flush=True)
+
+
+@app.command("optimizer-paths", "dlexp optimizer-paths",
+             "dlexp optimizer-paths --function rosenbrock",
+             "dlexp optimizer-paths --optimizers sgd,adam --lr sgd=0.9")
+def optimizer_paths(
+    function: str = typer.Option("anisotropic", "--function", help="The function "
+                                 "(anisotropic: the book's x²/20 + y²)."),
+    optimizers: Optional[str] = typer.Option(None, "--optimizers",
+                                             help="Comma-separated (default: all six)."),
+    lr: List[str] = typer.Option([], "--lr", help="NAME=RATE, e.g. --lr sgd=0.9 (repeatable)."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Updates (default: 30; "
+                                        "rosenbrock 300)."),
+    start: Optional[str] = typer.Option(None, "--start", help="X,Y, e.g. --start=-7,2."),
+    runs_dir: Path = RUNS_DIR,
+) -> None:
+    """Optimizer paths over a 2-D function's contours (§6.1)."""
+    from dlexp.experiments.optimizers import parse_optimizers
+    from dlexp.experiments.paths import run_paths, save_paths
+    from dlexp.io import read_json
+    names = tuple(parse_optimizers(optimizers)) if optimizers else None
+    rates = dict(_pair(item, "--lr", "=", "NAME=RATE, e.g. --lr sgd=0.9") for item in lr)
+    point = None
+    if start is not None:
+        x, y = _pair(start, "--start", ",", "X,Y, e.g. --start=-7,2")
+        point = (_number(x, "--start", start), y)
+    out = save_paths(run_paths(function, names, rates, steps, point), runs_dir)
+    info = read_json(out / "paths.json")
+    rows = [{"optimizer": name, "lr": info["lrs"][name], **e,
+             "note": "" if e.get("diverged_at") is None else
+             f"diverged at update {e['diverged_at']}"} for name, e in info["final"].items()]
+    columns = ["optimizer", "lr", "x", "y", "f", "distance"]
+    _show("optimizer-paths", out, rows,
+          [*columns, "note"] if any(r["note"] for r in rows) else columns,
+          f"{info['formula']}: after {info['steps']} updates",
+          {"f": "f(x,y)", "distance": "distance to minimum"})
+
+
+def _pair(item: str, option: str, sep: str, example: str) -> tuple[str, float]:
+    """``KEY<sep>NUMBER`` → ``(KEY, NUMBER)``, or a one-line error citing ``example``."""
+    key, found, value = item.partition(sep)
+    if not found or not key.strip():
+        raise fail(f"{option} {item!r}: expected {example}")
+    return key.strip(), _number(value, option, item)
+
+
+def _number(text: str, option: str, item: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise fail(f"{option} {item!r}: {text.strip()!r} is not a number") from None
+
+
+@app.command("step-fade", "dlexp step-fade", "dlexp step-fade --iterations 1000")
 def step_fade(
     iterations: int = typer.Option(5000, "--iterations", min=10, help="MNIST updates."),
     steps: int = typer.Option(300, "--steps", min=10, help="Updates on x²/20 + y²."),
-    set_: List[str] = SET,
-    runs_dir: Path = runs_dir_option("Where the run folder goes."),
+    set_: List[str] = SET, runs_dir: Path = RUNS_DIR,
 ) -> None:
     """AdaGrad's steps fade, RMSProp's do not: ‖Δθ‖ per update on MNIST and η/√h on
     x²/20 + y² (§6.1.5)."""
     from dlexp.experiments.step_fade import NAME, run_step_fade
-    from dlexp.experiments.tables import print_rows
     from dlexp.train.rundir import new_run_dir
     out = new_run_dir(runs_dir, NAME)
-    result = run_step_fade(out, iterations, steps, sets=set_)
-    from dlexp.plots.chapter import plot_step_fade
-    plot_step_fade(out)
-    rows = [{"source": src, "optimizer": name, **r} for src, by in result.items()
-            for name, r in by.items()]
-    print_rows(rows, ["source", "optimizer", "lr", "measure", "early", "late", "fade"],
-               title="late / early: medians of the last and first 10 % of updates")
-    print(out, flush=True)
+    rows = _flat(run_step_fade(out, iterations, steps, sets=set_), "optimizer")
+    _show(NAME, out, rows, ["source", "optimizer", "lr", "measure", "early", "late", "fade"],
+          "late / early: medians of the last and first 10 % of updates")
 
 
-@app.command("lr-decay", epilog=examples("dlexp lr-decay",
-                                          "dlexp lr-decay --seeds 1 --iterations 600"))
-@handle_errors
-@comparison_options(seeds=3)
-def lr_decay(config: Optional[Path] = CONFIG, set_: List[str] = SET, *,
-             opts: CompareOptions) -> None:
-    """Constant, step, exponential, inverse-time and cosine learning rates on one budget,
-    SGD and Momentum (§6.1.5)."""
-    from dlexp.experiments import lr_decay as preset
-    from dlexp.experiments.report import load_base, run_and_report
-    from dlexp.experiments.variants import seeds_for
-    base = load_base(config, preset.CONFIG, set_, opts)
-    raise typer.Exit(run_and_report(base, preset.plan(base, seeds_for(base, opts.seeds)), opts))
+@app.command("adam-bias", "dlexp adam-bias", "dlexp adam-bias --iterations 100 --seeds 1")
+def adam_bias(
+    iterations: int = typer.Option(300, "--iterations", min=10, help="MNIST updates."),
+    steps: int = typer.Option(30, "--steps", min=10, help="Updates on x²/20 + y²."),
+    seeds: int = typer.Option(3, "--seeds", min=1, help="MNIST seeds per variant."),
+    set_: List[str] = SET, runs_dir: Path = RUNS_DIR,
+) -> None:
+    """Adam with and without bias correction: the first steps and the loss, on MNIST and
+    x²/20 + y² (§6.1.6)."""
+    from dlexp.experiments.adam_bias import NAME, run_adam_bias
+    from dlexp.train.rundir import new_run_dir
+    out = new_run_dir(runs_dir, NAME)
+    rows = _flat(run_adam_bias(out, iterations, steps, seeds, set_), "variant")
+    _show(NAME, out, rows, ["source", "variant", "early_step", "mean_loss",
+                            "first_step_over_lr", "final_f"],
+          "early step: median over the first 10 updates")
 
 
-@app.command("batchnorm-overfit", epilog=examples(
-    "dlexp batchnorm-overfit", "dlexp batchnorm-overfit --seeds 1 --epochs 100"))
-@handle_errors
-@comparison_options(seeds=3)
-def batchnorm_overfit(config: Optional[Path] = CONFIG, set_: List[str] = SET, *,
-                      opts: CompareOptions) -> None:
-    """Plain, batch norm, dropout and both on the 300-image overfitting setup (§6.3)."""
-    from dlexp.experiments import bn_overfit as preset
-    from dlexp.experiments.report import load_base, run_and_report
-    from dlexp.experiments.variants import seeds_for
-    base = load_base(config, preset.CONFIG, set_, opts)
-    raise typer.Exit(run_and_report(base, preset.plan(seeds_for(base, opts.seeds)), opts))
-
-
-@app.command("search-methods", epilog=examples("dlexp search-methods",
-                                                "dlexp search-methods --side 4 --searches 5"))
-@handle_errors
+@app.command("search-methods", "dlexp search-methods",
+             "dlexp search-methods --side 4 --searches 5")
 def search_methods(
     side: int = typer.Option(10, "--side", min=2, help="Grid values per key: side² "
                              "trials for every method."),
     searches: int = typer.Option(5, "--searches", min=1, help="Search seeds per method."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker "
-                                       "processes (default: all cores)."),
-    config: Optional[Path] = CONFIG, set_: List[str] = SET,
-    runs_dir: Path = runs_dir_option("Where the run folder goes."),
+    jobs: Optional[int] = JOBS, config: Optional[Path] = CONFIG, set_: List[str] = SET,
+    runs_dir: Path = RUNS_DIR,
 ) -> None:
     """Grid against random and TPE search at equal budget, over several search seeds
     (§6.5)."""
     from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as preset
-    from dlexp.experiments.sweep import preset_config
-    from dlexp.experiments.tables import print_rows
+    from dlexp.bundled import bundled
     from dlexp.train.rundir import new_run_dir
-    base = apply_overrides(read_yaml_mapping(config or preset_config(preset.CONFIG)), set_)
-    preset.search_space(base)
+    base = apply_overrides(read_yaml_mapping(config or bundled(preset.CONFIG)), set_)
+    preset.search_space(base)                     # checked before the folder is made
     out = new_run_dir(runs_dir, preset.NAME)
     summary = preset.run_search_methods(out, base, side, searches, jobs)
-    from dlexp.plots.chapter import plot_search_methods
-    plot_search_methods(out)
+    short = lambda key: key.rsplit(".", 1)[-1]  # noqa: E731
     rows = [{"method": m, **{k: s[k] for k in ("best_mean", "best_min", "best_max")},
-             **{f"distinct {k.rsplit('.', 1)[-1]}": v for k, v in s["distinct"].items()},
-             **{f"importance {k.rsplit('.', 1)[-1]}": v for k, v in s["importances"].items()}}
+             **{f"distinct {short(k)}": v for k, v in s["distinct"].items()},
+             **{f"importance {short(k)}": v for k, v in s["importances"].items()}}
             for m, s in summary.items()]
-    print_rows(rows, list(rows[0]), title=f"best validation accuracy after {side ** 2} trials")
-    print(out, flush=True)
+    _show(preset.NAME, out, rows, list(rows[0]),
+          f"best validation accuracy after {side ** 2} trials")
 
 
-@app.command("reproduce", epilog=examples(
-    "dlexp reproduce --quick", "dlexp reproduce",
-    "dlexp reproduce --resume runs/reproduce-20260101-120000"))
-@handle_errors
+@app.command("reproduce", "dlexp reproduce --quick", "dlexp reproduce",
+             "dlexp reproduce --resume runs/reproduce-20260101-120000")
 def reproduce(
     quick: bool = typer.Option(False, "--quick", help="Smaller budgets (a few minutes), "
                                "same verdict rules; the report says so."),
     resume: Optional[Path] = typer.Option(None, "--resume", metavar="DIR", help="Finish "
                                           "an interrupted reproduce folder (its own mode)."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes "
-                                       "(default: all cores)."),
+    jobs: Optional[int] = JOBS,
     runs_dir: Path = runs_dir_option("Where the reproduce folder goes."),
 ) -> None:
     """Every experiment of chapter 6, then report.html and report.md: each claim with
     the numbers measured and a verdict computed by a stated rule."""
     from dlexp.experiments.reproduce import reproduce as run
-    from dlexp.plots.chapter_figures import draw_experiment
+    from dlexp.plots.chapter import draw_experiment
     from dlexp.plots.page import write_report
     out = run(runs_dir, quick, jobs, resume, draw=draw_experiment)
     write_report(out)
     print(out / "report.html", flush=True)
-
-
-@app.command("adam-bias", epilog=examples("dlexp adam-bias",
-                                           "dlexp adam-bias --iterations 100 --seeds 1"))
-@handle_errors
-def adam_bias(
-    iterations: int = typer.Option(300, "--iterations", min=10, help="MNIST updates."),
-    steps: int = typer.Option(30, "--steps", min=10, help="Updates on x²/20 + y²."),
-    seeds: int = typer.Option(3, "--seeds", min=1, help="MNIST seeds per variant."),
-    set_: List[str] = SET,
-    runs_dir: Path = runs_dir_option("Where the run folder goes."),
-) -> None:
-    """Adam with and without bias correction: the first steps and the loss, on MNIST and
-    x²/20 + y² (§6.1.6)."""
-    from dlexp.experiments.adam_bias import NAME, run_adam_bias
-    from dlexp.experiments.tables import print_rows
-    from dlexp.train.rundir import new_run_dir
-    out = new_run_dir(runs_dir, NAME)
-    result = run_adam_bias(out, iterations, steps, seeds, set_)
-    from dlexp.plots.chapter import plot_adam_bias
-    plot_adam_bias(out)
-    rows = [{"source": src, "variant": v, **r} for src, by in result.items()
-            for v, r in by.items()]
-    print_rows(rows, ["source", "variant", "early_step", "mean_loss", "first_step_over_lr",
-                      "final_f"], title="early step: median over the first 10 updates")
-    print(out, flush=True)

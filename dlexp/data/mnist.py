@@ -1,73 +1,174 @@
 """Find, download, verify and load the four MNIST files.
 
 The data folder is, in order: ``$DLEXP_DATA_DIR`` (which must then hold all four
-files), the cache folder ``$XDG_CACHE_HOME/dlexp/mnist`` (``~/.cache/dlexp/mnist``)
-if complete, or a fresh download into the cache. Downloads are checked against the
-official sizes, MD5 and SHA-256 sums and moved into place atomically. Loading checks
-structure (shapes, counts, label range), not checksums, so tiny test files work.
+files), the cache ``$XDG_CACHE_HOME/dlexp/mnist`` (``~/.cache/dlexp/mnist``) if
+complete, or a fresh download into the cache, checked against the official sizes, MD5
+and SHA-256 sums before it is moved into place. Loading checks structure (shapes,
+counts, label range), not checksums, so tiny test files work.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from http.client import HTTPException
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from dlexp.data.download import MIRRORS, TIMEOUT_S, download_mnist
-from dlexp.data.files import MNIST_FILES, FileCheck, MnistFile, verify_mnist
 from dlexp.data.idx import read_idx
 from dlexp.errors import ConfigError, DataError
+from dlexp.io import atomic_write_bytes
 
-__all__ = ["MnistFile", "MNIST_FILES", "MIRRORS", "TIMEOUT_S", "FileCheck", "MnistArrays",
-           "cache_dir", "locate_mnist", "download_mnist", "verify_mnist", "load_mnist"]
-
-
-_TRAIN_X, _TRAIN_Y = "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"
-_TEST_X, _TEST_Y = "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"
+MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+           "https://storage.googleapis.com/cvdf-datasets/mnist/")
+TIMEOUT_S = 30.0
 
 
-@dataclass(frozen=True)
-class MnistArrays:
-    """MNIST as arrays: images flattened, as floats scaled to [0, 1] or as the raw uint8
-    pixels 0…255 (``load_mnist(dtype=np.uint8)``, what ``load_splits`` splits); labels
-    as int64."""
+class MnistFile(NamedTuple):
+    """What one official MNIST .gz file must be: byte size, sums, and decoded shape."""
 
-    x_train: np.ndarray  # (N, 784) float in [0, 1], or uint8
-    y_train: np.ndarray  # (N,) int64 in 0..9
-    x_test: np.ndarray   # (M, 784)
-    y_test: np.ndarray   # (M,)
+    size: int
+    md5: str
+    sha256: str
+    shape: tuple[int, ...]
+
+
+MNIST_FILES: dict[str, MnistFile] = {
+    "train-images-idx3-ubyte.gz": MnistFile(
+        9912422, "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", (60000, 28, 28)),
+    "train-labels-idx1-ubyte.gz": MnistFile(
+        28881, "d53e105ee54ea40749a09fcbcd1e9432",
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", (60000,)),
+    "t10k-images-idx3-ubyte.gz": MnistFile(
+        1648877, "9fb629c4189551a2d022fa330f9573f3",
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", (10000, 28, 28)),
+    "t10k-labels-idx1-ubyte.gz": MnistFile(
+        4542, "ec29112dd5afa0611ce80d1b7f02629c",
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", (10000,)),
+}
+TRAIN_X, TRAIN_Y, TEST_X, TEST_Y = MNIST_FILES
+
+
+class FileCheck(NamedTuple):
+    """One MNIST file in a folder checked against the file table."""
+
+    name: str
+    present: bool
+    size_ok: bool
+    md5_ok: bool
+    sha256_ok: bool
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.present and self.size_ok and self.md5_ok and self.sha256_ok
+
+
+def _check(name: str, blob: bytes, spec: MnistFile) -> FileCheck:
+    size_ok = len(blob) == spec.size
+    md5_ok = hashlib.md5(blob, usedforsecurity=False).hexdigest() == spec.md5
+    sha_ok = hashlib.sha256(blob).hexdigest() == spec.sha256
+    problems = ([] if size_ok else [f"size {len(blob)} bytes, expected {spec.size}"]) + \
+        ([] if md5_ok else ["MD5 mismatch"]) + ([] if sha_ok else ["SHA-256 mismatch"])
+    return FileCheck(name, True, size_ok, md5_ok, sha_ok, "; ".join(problems) or "OK")
+
+
+def verify_mnist(folder: Path, files: Mapping[str, MnistFile] | None = None) -> list[FileCheck]:
+    """Check each file of the table (default :data:`MNIST_FILES`) in ``folder``."""
+    checks = []
+    for name, spec in (files or MNIST_FILES).items():
+        path = Path(folder) / name
+        if not path.is_file():
+            checks.append(FileCheck(name, False, False, False, False, "missing"))
+            continue
+        try:
+            checks.append(_check(name, path.read_bytes(), spec))
+        except OSError as err:
+            checks.append(FileCheck(name, True, False, False, False, f"unreadable: {err}"))
+    return checks
+
+
+def download_mnist(dest: Path, progress: bool = True, mirrors: Sequence[str] = MIRRORS,
+                   opener: Callable[..., Any] = urllib.request.urlopen,
+                   files: Mapping[str, MnistFile] | None = None) -> Path:
+    """Download each missing or bad file of the table (default :data:`MNIST_FILES`) into
+    ``dest``, trying the mirrors in order; a file is checked for size, MD5 and SHA-256
+    before it is written (atomically) under its name. ``opener(url, timeout=)`` returns
+    a context manager with ``read(n)`` (tests pass a fake)."""
+    table, dest = files or MNIST_FILES, Path(dest)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DataError(f"cannot create the data folder {dest} ({err}); set DLEXP_DATA_DIR "
+                        "to a folder holding the four MNIST files") from None
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                   TransferSpeedColumn(), console=Console(stderr=True), disable=not progress)
+    with bar:
+        for check in verify_mnist(dest, table):
+            if not check.ok:
+                blob = _download(dest, check.name, table[check.name], mirrors, opener, bar)
+                atomic_write_bytes(dest / check.name, blob)
+    return dest
+
+
+def _download(dest: Path, name: str, spec: MnistFile, mirrors: Sequence[str],
+              opener: Callable[..., Any], bar: Progress) -> bytes:
+    """The bytes of ``name`` from the first mirror that sends them right."""
+    problem = "no mirrors configured"
+    for base in mirrors:
+        url = base.rstrip("/") + "/" + name
+        task = bar.add_task(name, total=spec.size)
+        blob = bytearray()
+        try:
+            with opener(url, timeout=TIMEOUT_S) as response:
+                while len(blob) <= spec.size and (chunk := response.read(1 << 16)):
+                    blob += chunk
+                    bar.advance(task, len(chunk))
+            check = _check(name, bytes(blob), spec)
+            if check.ok:
+                return bytes(blob)
+            problem = (f"{url}: wrong size ({len(blob)} bytes read, expected {spec.size})"
+                       if not check.size_ok else f"checksum mismatch (MD5/SHA-256) for {url}")
+        except (OSError, HTTPException, ValueError) as err:  # URLError is an OSError
+            problem = f"{url}: {type(err).__name__}: {err}"
+        bar.remove_task(task)                  # a failed attempt: drop its bar
+    raise DataError(f"could not download {name} from any mirror (last error: {problem}); "
+                    f"working offline? copy the four files ({', '.join(MNIST_FILES)}) into "
+                    f"the cache folder {dest}, or into any folder and set "
+                    "DLEXP_DATA_DIR to it; then `dlexp data` checks them")
 
 
 def cache_dir() -> Path:
     """``$XDG_CACHE_HOME/dlexp/mnist``, or ``~/.cache/dlexp/mnist`` when that is unset."""
-    base = os.environ.get("XDG_CACHE_HOME") or ""
-    root = Path(base).expanduser() if base else Path.home() / ".cache"
-    return root / "dlexp" / "mnist"
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base).expanduser() if base else Path.home() / ".cache") / "dlexp" / "mnist"
 
 
-def _missing(folder: Path, files: Mapping[str, MnistFile]) -> list[str]:
-    return [name for name in files if not (folder / name).is_file()]
+def _missing(folder: Path) -> list[str]:
+    return [name for name in MNIST_FILES if not (folder / name).is_file()]
 
 
 def locate_mnist(download: bool = True, progress: bool = True) -> Path:
-    """Return the folder holding the four MNIST files (see the module docstring)."""
-    env = os.environ.get("DLEXP_DATA_DIR") or ""
+    """The folder holding the four MNIST files (see the module docstring)."""
+    env = os.environ.get("DLEXP_DATA_DIR")
     if env:
         folder = Path(env).expanduser()
         if not folder.is_dir():
             raise DataError(f"DLEXP_DATA_DIR={env} is not a folder; point it at the folder "
                             "holding the four MNIST .gz files, or unset it")
-        missing = _missing(folder, MNIST_FILES)
-        if missing:
+        if missing := _missing(folder):
             raise DataError(f"DLEXP_DATA_DIR={env} is missing {', '.join(missing)}; copy those "
                             "files there, or unset DLEXP_DATA_DIR to use the download cache")
         return folder
     cache = cache_dir()
-    if not _missing(cache, MNIST_FILES):
+    if not _missing(cache):
         return cache
     if download:
         return download_mnist(cache, progress=progress)
@@ -76,12 +177,20 @@ def locate_mnist(download: bool = True, progress: bool = True) -> Path:
                     "or allow downloading (`dlexp data --download`)")
 
 
-_CACHE: dict[tuple[Any, ...], MnistArrays] = {}
-_CACHE_MAX = 4
+class MnistArrays(NamedTuple):
+    """MNIST as arrays: images flattened, as floats in [0, 1] or raw uint8 pixels."""
+
+    x_train: np.ndarray  # (N, 784) float in [0, 1], or uint8
+    y_train: np.ndarray  # (N,) int64 in 0..9
+    x_test: np.ndarray   # (M, 784)
+    y_test: np.ndarray   # (M,)
 
 
-def _labels_and_images(folder: Path, xname: str, yname: str,
-                       dt: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+_CACHE: dict[tuple, MnistArrays] = {}
+
+
+def _images_and_labels(folder: Path, xname: str, yname: str, dt: np.dtype
+                       ) -> tuple[np.ndarray, np.ndarray]:
     images, labels = read_idx(folder / xname), read_idx(folder / yname)
     problem = ""
     if images.ndim != 3 or images.shape[1:] != (28, 28):
@@ -98,41 +207,33 @@ def _labels_and_images(folder: Path, xname: str, yname: str,
     x = images.reshape(images.shape[0], 28 * 28)  # (N, 784)
     if dt != np.uint8:
         x = x.astype(dt)
-        x /= dt.type(255)  # in place, stays in dt (no float64 intermediate)
-    return x, labels.astype(np.int64)  # (N, 784), (N,)
+        x /= dt.type(255)                          # in place, stays in dt
+    return x, labels.astype(np.int64)
 
 
 def load_mnist(folder: Path, dtype: Any = np.float32) -> MnistArrays:
-    """Load the four files in ``folder`` as :class:`MnistArrays` (arrays read-only).
-
-    Pixels are scaled to [0, 1] in ``dtype``; ``dtype=np.uint8`` gives the raw 0..255
-    pixels instead (a quarter of the memory; see ``make_splits(..., dtype=)``).
-    Memoised per process on (resolved folder, file mtimes and sizes, dtype): a
-    second call returns the same object, so the arrays are made read-only.
-    """
+    """The four files in ``folder`` as read-only :class:`MnistArrays`, pixels scaled to
+    [0, 1] in ``dtype`` (``np.uint8``: the raw pixels, a quarter of the memory).
+    Memoised per process on (folder, file mtimes and sizes, dtype)."""
     dt = np.dtype(dtype)
     if dt.kind != "f" and dt != np.uint8:
         raise ConfigError(f"load_mnist needs a floating dtype (or uint8 for raw pixels), "
                           f"got {dt}")
     folder = Path(folder)
-    missing = _missing(folder, MNIST_FILES)
-    if missing:
+    if missing := _missing(folder):
         raise DataError(f"{folder} is missing {', '.join(missing)}; run `dlexp data "
                         "--download`, or point DLEXP_DATA_DIR at a folder holding them")
     try:
-        stats = tuple((n, (folder / n).stat().st_mtime_ns, (folder / n).stat().st_size)
-                      for n in MNIST_FILES)
-        key = (str(folder.resolve()), stats, dt.str)
+        stats = [(folder / n).stat() for n in MNIST_FILES]
+        key = (str(folder.resolve()), *((s.st_mtime_ns, s.st_size) for s in stats), dt.str)
     except OSError as err:
         raise DataError(f"{folder}: cannot read the MNIST files ({err})") from None
-    if key in _CACHE:
-        return _CACHE[key]
-    x_train, y_train = _labels_and_images(folder, _TRAIN_X, _TRAIN_Y, dt)
-    x_test, y_test = _labels_and_images(folder, _TEST_X, _TEST_Y, dt)
-    for arr in (x_train, y_train, x_test, y_test):
-        arr.flags.writeable = False
-    arrays = MnistArrays(x_train, y_train, x_test, y_test)
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = arrays
-    return arrays
+    if key not in _CACHE:
+        arrays = MnistArrays(*_images_and_labels(folder, TRAIN_X, TRAIN_Y, dt),
+                             *_images_and_labels(folder, TEST_X, TEST_Y, dt))
+        for arr in arrays:
+            arr.flags.writeable = False
+        if len(_CACHE) >= 4:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = arrays
+    return _CACHE[key]

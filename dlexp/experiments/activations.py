@@ -1,27 +1,13 @@
-"""How initialisation shapes hidden-layer activations and the gradients flowing back.
+"""How initialisation shapes hidden-layer activations and the gradients flowing back (§6.2).
 
-The book's experiment (section 6.2): ``samples`` random inputs x ~ N(0, 1) of dimension
-``units`` go through ``layers`` fully connected layers of ``units`` units, no bias,
-each followed by the activation:
-
-    a_k = h_{k-1} W_k,   h_k = act(a_k),   W_k drawn by the initialiser, h_0 = x
-
-Then a random upstream gradient dL/dh_L ~ N(0, 1) flows back through the same layers
-(``backward`` of the same layer objects), giving at every layer the error signal at the
-pre-activation, δ_k = dL/da_k = dL/dh_k · act'(a_k), which is what reaches the weights:
-dL/dW_k = h_{k-1}ᵀ δ_k. Per layer we report the mean and std of h_k and of δ_k, the
-share of its outputs over all inputs that are *saturated* (sigmoid h < 0.01 or > 0.99,
-tanh |h| > 0.99) or *zero* (ReLU h = 0), and the mean |gradient|, which shows vanishing
-gradients directly.
-
-The run folder holds everything the figures need (they are drawn from these files):
-
-    activations.json  activation, initialisers, samples, units, layers, seed
-    stats.csv         one row per initialiser and layer: the statistics above
-    histograms.csv    init, kind (``outputs``: h_k; ``grads``: δ_k), layer, bin, low,
-                      high, count — HIST_BINS equal bins per layer, over [0, 1] for
-                      sigmoid h, [−1, 1] for tanh h, else the layer's own min…max
-    meta.json         command line, versions, start time
+``samples`` inputs x ~ N(0, 1) go through ``layers`` bias-free layers of ``units`` units,
+a_k = h_{k-1} W_k, h_k = act(a_k); then a random dL/dh_L ~ N(0, 1) flows back through the
+same layer objects, giving δ_k = dL/da_k (what reaches the weights: dL/dW_k = h_{k-1}ᵀ δ_k).
+Per layer: mean and std of h_k and δ_k, the share of outputs *saturated* (sigmoid h < 0.01
+or > 0.99, tanh |h| > 0.99) or *zero* (ReLU), and mean |δ_k|. The run folder holds
+activations.json (the settings), stats.csv (one row per initialiser and layer),
+histograms.csv (init, kind ``outputs``/``grads``, layer, bin, low, high, count) and
+meta.json; the figures are drawn from these files.
 """
 
 from __future__ import annotations
@@ -118,21 +104,6 @@ def histogram_rows(trace: LayerTrace, bins: int = HIST_BINS) -> list[dict]:
     return rows
 
 
-def _zero(h: np.ndarray) -> np.ndarray:
-    """ReLU outputs that are 0 (no gradient flows back through them for that input)."""
-    return h == 0.0
-
-
-def _saturated_sigmoid(h: np.ndarray) -> np.ndarray:
-    """Sigmoid outputs within SATURATION of 0 or 1, where σ' = σ(1 − σ) < 0.01."""
-    return (h < SATURATION) | (h > 1.0 - SATURATION)
-
-
-def _saturated_tanh(h: np.ndarray) -> np.ndarray:
-    """Tanh outputs within SATURATION of ±1, where tanh' = 1 − h² < 0.02."""
-    return np.abs(h) > 1.0 - SATURATION
-
-
 @dataclass(frozen=True)
 class ActivationsResult:
     dir: Path
@@ -182,7 +153,10 @@ GRID_INITS: tuple[InitChoice, ...] = (
     InitChoice("glorot_normal"), InitChoice("he_normal"), InitChoice("zeros"),
 )
 
-# Per activation (the keys of ACTIVATIONS): which outputs count as saturated or zero, and
-# the fixed range of the output histograms (None: each layer's own min…max).
-INACTIVE = {"relu": _zero, "sigmoid": _saturated_sigmoid, "tanh": _saturated_tanh}
+# Per activation (the keys of ACTIVATIONS): which outputs count as saturated (σ' < 0.01,
+# tanh' < 0.02) or zero (ReLU: no gradient flows back), and the fixed range of the output
+# histograms (None: each layer's own min…max).
+INACTIVE = {"relu": lambda h: h == 0.0,
+            "sigmoid": lambda h: (h < SATURATION) | (h > 1.0 - SATURATION),
+            "tanh": lambda h: np.abs(h) > 1.0 - SATURATION}
 HIST_RANGE = {"relu": None, "sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}

@@ -1,27 +1,14 @@
-"""Adam's bias correction (§6.1.6), on and off: how large the first steps are, and what
-the loss does.
-
-Adam's moving averages start at 0, so early on they are biased towards 0:
+"""Adam's bias correction (§6.1.6), on and off: the size of the first steps, and the loss.
 
     m_t = β₁ m_{t−1} + (1 − β₁) g_t,   v_t = β₂ v_{t−1} + (1 − β₂) g_t²,   m_0 = v_0 = 0
     corrected (default)   Δθ_t = −η m̂_t / (√v̂_t + ε),  m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)
-    uncorrected           Δθ_t = −η m_t / (√v_t + ε)           (``bias_correction: false``)
+    uncorrected           Δθ_t = −η m_t / (√v_t + ε)
 
-With a steady gradient g the corrected first step is η per coordinate (m̂₁ = g, v̂₁ = g²);
-the uncorrected one is η (1 − β₁)/√(1 − β₂) ≈ 3.2 η, and the factor
-(1 − β₁ᵗ)/√(1 − β₂ᵗ) peaks near 6.5 at t ≈ 10 before it falls to 1.
-
-Both run (β = (0.9, 0.999), the book's η)
-
-* on MNIST: the ``compare-optimizers`` setup, Adam η = 0.001, the first ``iterations``
-  updates, ``seeds`` seeds: ‖Δθ_t‖ (all parameters) and the minibatch loss ℓ_t;
-* on the bowl f = x²/20 + y² from (−7, 2), η = 0.3 (the paths figure's), ``steps``
-  updates: |Δx_t| and f(p_t).
-
-``adam_bias.csv`` (source, variant, seed, update, step, loss) and ``adam_bias.json``
-(per source and variant: the median step over the first 10 updates, the mean loss over
-the first ``iterations`` updates (MNIST) or f after the last (the bowl), and the first
-step along x over η) go into the experiment's folder.
+With a steady gradient the corrected first step is η per coordinate, the uncorrected
+η (1 − β₁)/√(1 − β₂) ≈ 3.2 η. Both run on MNIST (compare-optimizers setup, η = 0.001,
+‖Δθ_t‖ and ℓ_t) and on the bowl x²/20 + y² (η = 0.3, |Δx_t| and f). Files: adam_bias.csv
+(source, variant, seed, update, step, loss) and adam_bias.json (per source and variant:
+median step over the first 10 updates, mean loss or final f, first step / η).
 """
 
 from __future__ import annotations

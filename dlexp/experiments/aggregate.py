@@ -1,43 +1,25 @@
-"""From the sub-run folders of a comparison to the CSVs behind its plots and table.
+"""From the sub-run folders of a sweep to the CSVs behind its plots and table.
 
-Each run gives the training loss ℓ_t of every update t = 1…T (``steps.csv``: the loss of
-that update's minibatch) and the training and validation accuracy at each evaluation
-(``metrics.jsonl``). The loss is smoothed by a trailing, bias-corrected exponential
-moving average of span w (``--smooth``; β = 1 − 2/(w + 1)):
+The loss ℓ_t of every update (steps.csv) is smoothed by a trailing, bias-corrected
+exponential moving average of span w (``--smooth``; β = 1 − 2/(w + 1)):
 
     m_0 = 0,   m_t = β m_{t−1} + (1 − β) ℓ_t,   s_t = m_t / (1 − β^t)
 
-s_t uses only updates 1…t (it never looks ahead: s_1 = ℓ_1); its weights β^{t−i}
-(normalised) have mean age β/(1 − β) = (w − 1)/2 updates, as a plain average of the last
-w updates would, but fall off smoothly, so the curve has no kink where a window would
-stop growing; w = 1 gives the raw loss. The last value s_T is the *final smoothed loss*
-(``final_smoothed_loss``), a minibatch-loss figure: not the ``final_train_loss`` of a
-run's summary, which is the loss of its last record (on the whole training set, or the
-running mean since the previous record with ``train_eval: running``). Over the n seeds k of
-one label, at each update t:
+s_t never looks ahead (s_1 = ℓ_1) and its weights have mean age (w − 1)/2 updates, as a
+plain average of the last w would; s_T is the *final smoothed loss*, a minibatch-loss
+figure (not a run's ``final_train_loss``). Over the seeds k of one label, at each t:
 
-    raw = mean_k ℓ_t^k        smooth = mean_k s_t^k
-    band: min_k s_t^k … max_k s_t^k,  or  smooth ± std_k s_t^k  (population std)
+    raw = mean_k ℓ_t^k    smooth = mean_k s_t^k    band: min…max or ± std_k s_t^k
 
-Curves and the metrics of the summary use the runs that completed or were interrupted
-(a diverged run's last losses would swamp the scale; it is in the summary with its
-status); a run that stopped early counts up to its last update, and ``n`` says how many
-runs a point averages. A file that would hold no rows (no validation set: no
-val_accuracy.csv) is not written.
+Curves and summary metrics use the runs that completed or were interrupted (a diverged
+run would swamp the scale); ``n`` says how many runs a point averages, and a file that
+would hold no rows is not written.
 
     loss.csv            label, step, n, raw, smooth, smooth_std, smooth_min, smooth_max
     val_accuracy.csv    label, step, epoch, n, mean, std, min, max
-    train_accuracy.csv  label, step, epoch, n, mean, std, min, max   (``train_acc``: on
-                        the whole training set, or running, as ``training.train_eval``)
+    train_accuracy.csv  the same for ``train_acc``
     summary.csv         <label column>, <varied keys…>, runs, completed, status,
-                        final_smoothed_loss, final_smoothed_loss_std, best_val_acc,
-                        best_val_acc_std, test_acc, test_acc_std, seconds
-                        (means over the completed and interrupted runs; ``status``
-                        says how many ended which way, e.g. ``completed×2, interrupted×1``)
-
-Numbers are written in full precision. A preset adds its own per-label columns and
-overall numbers with :func:`extend_summary` (``label_means`` averages any key of the
-sub-runs' ``summary.json`` over the seeds).
+                        final_smoothed_loss(_std), best_val_acc(_std), test_acc(_std), seconds
 """
 
 from __future__ import annotations
@@ -80,6 +62,7 @@ def read_step_losses(run_dir: Path) -> np.ndarray:
 
 
 def loss_curves(runs_by_label: dict[str, list[Path]], window: int) -> list[dict]:
+    """The rows of loss.csv."""
     rows = []
     for label, dirs in runs_by_label.items():
         curves = [c for c in (read_step_losses(d) for d in dirs) if c.size]

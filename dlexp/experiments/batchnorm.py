@@ -1,24 +1,16 @@
-"""The ``batchnorm`` preset: the book's training curves with and without batch norm
-across 16 initial weight scales (§6.3).
+"""The ``batchnorm`` preset (§6.3): at each weight scale w (default ``logspace(0, -4,
+16)``) all weights start as N(0, w²), once with batch norm (``bn-w<w>``) and once without
+(``plain-w<w>``), on ``configs/batchnorm.yaml`` (1,000 images, 5×100 ReLU, 20 epochs).
 
-Base config ``configs/batchnorm.yaml`` (the first 1,000 training images, no validation
-set, 784-100×5-10 ReLU, SGD lr 0.01, batch 100, 20 epochs, training accuracy on all
-1,000 images after each epoch). For every scale w in ``logspace(0, -4, 16)`` (1 … 1e-4)
-all weights start as W ~ N(0, w²), once with batch norm (label ``bn-w<w>``) and once
-without (``plain-w<w>``).
-
-Speed-up. With a_e the training accuracy after epoch e (mean over seeds, from
-train_accuracy.csv) and a target accuracy τ (default 0.9),
+With a_e the training accuracy after epoch e (mean over seeds) and a target τ,
 
     E(τ) = min{ e : a_e ≥ τ }          (None: not within the run)
     speed-up(w) = E_plain(τ) / E_bn(τ)  where both reach τ
     fastest speed-up = min_w E_plain(τ) / min_w E_bn(τ)   (each at its own best scale)
 
-Each variant's E(τ) and final accuracy go into summary.csv; one row per scale, both
-networks side by side, into ``batchnorm.csv`` (the data of the summary figure); the
-counts and the median speed-up into summary.json under ``"batchnorm"``. A plain network
-at a large scale may diverge (its loss overflows within a few updates): that is a
-result here, reported with its status, not a failure of the preset.
+batchnorm.csv has one row per scale, both networks side by side; summary.json the counts
+and median speed-up under ``"batchnorm"``. A plain network diverging at a large scale is
+a result here (an expected status), not a failure.
 """
 
 from __future__ import annotations
@@ -32,12 +24,11 @@ import numpy as np
 from dlexp.errors import ConfigError
 from dlexp.experiments import book
 from dlexp.experiments.aggregate import extend_summary, write_table
-from dlexp.io import read_csv
 from dlexp.experiments.sweep import CompareResult, Sweep
-from dlexp.experiments.variants import Variant, grid
+from dlexp.experiments.variants import Variant, seeded
 from dlexp.experiments.tables import print_rows
 from dlexp.fmt import fmt
-from dlexp.io import read_json
+from dlexp.io import read_csv, read_json
 
 NAME = "batchnorm"
 LABEL_COLUMN = "variant"
@@ -66,15 +57,13 @@ def scale_texts(scales: Sequence[float]) -> list[str]:
 
 def bn_variants(scales: Sequence[float], seeds: Sequence[int] | None) -> list[Variant]:
     """With and without batch norm at each scale (in the order given) × seeds."""
-    texts = dict(zip(scales, scale_texts(scales)))
-    return grid({"model.initializer": ["normal"], "model.init_std": list(scales),
-                 "model.batchnorm": [True, False]}, seeds,
-                label=lambda o: f"{'bn' if o['model.batchnorm'] else 'plain'}-w"
-                                f"{texts[o['model.init_std']]}")
+    return seeded({f"{'bn' if bn else 'plain'}-w{text}": {
+        "model.initializer": "normal", "model.init_std": w, "model.batchnorm": bn}
+        for w, text in zip(scales, scale_texts(scales)) for bn in (True, False)}, seeds)
 
 
 def plan(scales: Sequence[float], target: float, seeds: Sequence[int] | None) -> Sweep:
-    """The preset's comparison with its speed-up analysis, figures and printed table."""
+    """The preset's sweep with its speed-up analysis, figures and printed table."""
     check_target(target)
     return Sweep(NAME, bn_variants(scales, seeds), LABEL_COLUMN,
                 analyse=(functools.partial(report_speedup, target=target),),
@@ -96,7 +85,7 @@ def epochs_to_reach(epochs: Sequence[int], acc: Sequence[float], target: float) 
 
 def report_speedup(result: CompareResult, target: float = book.BN_TARGET,
                    label_column: str = LABEL_COLUMN) -> CompareResult:
-    """Write the speed-up figures (module docstring); the result with the new summary."""
+    """Write the speed-up numbers (module docstring) into the files."""
     check_target(target)
     curves: dict[str, list[tuple[int, float]]] = {}
     for r in read_csv(result.dir / "train_accuracy.csv"):

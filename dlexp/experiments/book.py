@@ -1,10 +1,5 @@
-"""The book's settings for the comparison presets: the defaults of their command-line
-options and of the preset functions that take them.
-
-Plain data with no imports, so the CLI reads them at start-up without slowing
-``dlexp --help``; each preset module parses them (``inits.parse_inits``,
-``overfit.parse_values``) exactly as it parses the user's options.
-"""
+"""The book's settings for the presets: the defaults of their options (plain data, so the
+CLI reads them without slowing ``dlexp --help``), and ``--book``'s overrides."""
 
 OPTIMIZERS = "sgd,momentum,adagrad,adam,rmsprop,nesterov"   # compare-optimizers, §6.1
 INITS = "normal=0.01,lecun_normal,he_normal,zeros"           # compare-inits, §6.2

@@ -1,6 +1,8 @@
-"""The claims of chapter 6, each with the experiment that tests it, the rule that
-decides its verdict (stated here, applied by :func:`Claim.judge` to the files), and the
-figure that shows it. The order is the chapter's.
+"""The claims of chapter 6, each with the experiment that tests it, the rule that decides
+its verdict (stated in words here, applied by :attr:`Claim.judge` to the folder the
+experiment wrote) and the figure that shows it, in the chapter's order. A verdict is
+``holds``, ``partly`` or ``differs``, with the numbers it compared and, unless it holds,
+why not; nothing is written by hand after a run.
 """
 
 from __future__ import annotations
@@ -8,20 +10,70 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from dlexp.io import read_csv
-from dlexp.experiments.verdicts import (Verdict, grade, listed, num, run_values,
-                                        steps_below, summary_rows)
-from dlexp.io import read_json
+from dlexp.fmt import fmt
+from dlexp.io import read_csv, read_json
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str                        # holds, partly or differs
+    measured: str                       # the numbers the rule compared, in words
+    reason: str = ""                    # why it does not hold ("" when it does)
+
+
+def grade(checks: Sequence[tuple[bool, str]], measured: str) -> Verdict:
+    """``holds`` when every ``(passed, what it asks)`` check passes, ``differs`` when none
+    does, else ``partly``; the reason lists the checks that failed."""
+    failed = [what for ok, what in checks if not ok]
+    verdict = "holds" if not failed else "differs" if len(failed) == len(checks) else "partly"
+    return Verdict(verdict, measured, "; ".join(f"not so: {w}" for w in failed))
+
+
+def summary_rows(folder: Path) -> dict[str, dict[str, str]]:
+    """summary.csv of a comparison, by label (its first column)."""
+    return {r[next(iter(r))]: r for r in read_csv(folder / "summary.csv")}
+
+
+def num(value: str | float | None) -> float | None:
+    """A CSV cell as a float (None when empty)."""
+    return None if value in (None, "") else float(value)
+
+
+def steps_below(folder: Path, level: float) -> dict[str, int | None]:
+    """Per label, the first update whose mean smoothed loss is below ``level``."""
+    out: dict[str, int | None] = {}
+    for r in read_csv(folder / "loss.csv"):
+        out.setdefault(r["label"], None)
+        if out[r["label"]] is None and float(r["smooth"]) < level:
+            out[r["label"]] = int(r["step"])
+    return out
+
+
+def run_values(folder: Path, key: str) -> dict[str, list[float]]:
+    """Per label, ``key`` of every completed sub-run's summary.json (one per seed)."""
+    out: dict[str, list[float]] = {}
+    for r in read_csv(folder / "runs.csv"):
+        if r["status"] == "completed":
+            s = read_json(folder / r["run"] / "summary.json")
+            if s.get(key) is not None:
+                out.setdefault(r["label"], []).append(float(s[key]))
+    return out
+
+
+def listed(values: Mapping[str, float | None], digits: int = 3) -> str:
+    """``a 0.12, b 0.34``."""
+    return ", ".join(f"{k} {fmt(v, digits) if v is not None else '—'}"
+                     for k, v in values.items())
 
 
 @dataclass(frozen=True)
 class Claim:
     section: str
-    experiment: str                      # the sub-folder (chapter_runs.EXPERIMENTS)
+    experiment: str                      # the sub-folder (reproduce.EXPERIMENTS)
     sentence: str                        # what the chapter says
     rule: str                            # how the verdict is decided
     judge: Callable[[Path], Verdict]

@@ -1,28 +1,13 @@
-"""The ``ensemble`` preset: K independently trained networks, their softmax outputs
-averaged, against one network trained with dropout (the link the book draws in §6.4).
+"""The ``ensemble`` preset (§6.4): K networks with K seeds on the same 300 images
+(``configs/overfit.yaml``; checked), their softmax outputs averaged, against as many
+trained with dropout and averaged the same way:
 
-Members are the same config (``configs/overfit.yaml``: 300 training images, 6×100 ReLU)
-with K different seeds — different initial weights and batch orders, the *same* 300
-images (``data.split_seed``; checked here). With p_k(x) member k's softmax output in
-inference mode,
+    p̄_K(x) = (1/K) Σ_k p_k(x),    ŷ(x) = argmax_c p̄_K(x)_c
 
-    p̄_K(x) = (1/K) Σ_{k=1..K} p_k(x),    ŷ(x) = argmax_c p̄_K(x)_c,
-    accuracy = mean over the set of [ŷ(x) = y]
-
-The K networks without dropout are the variant ``plain``; the dropout variant
-(``dropout=<p>``) is trained with the same K seeds and ensembled the same way, so the
-table shows: one plain network (mean over seeds), K plain networks averaged, one
-dropout network (mean), K dropout networks averaged.
-
-Nothing is chosen on the test set: K is fixed beforehand (``--members``). p_k is computed
-once per model on the validation and on the test set (the model the run scored once at
-its end, unchanged since, so a member's accuracy from p_k is its ``test_acc``);
-``ensemble.csv`` holds the
-validation accuracy of the first k members averaged, k = 1…K (the curve of the figure),
-and the test set scores only the full ensemble. Per group, summary.csv gains
-``member_val_acc``, ``ensemble_val_acc``, ``member_test_min``, ``member_test_max`` and
-``ensemble_test_acc`` (``test_acc`` is the members' mean); summary.json the same under
-``"ensemble"``.
+K is fixed beforehand (``--members``): nothing is chosen on the test set. ensemble.csv
+holds the validation accuracy of the first k members averaged, k = 1…K; per group,
+summary.csv and summary.json (``"ensemble"``) gain member_val_acc, ensemble_val_acc,
+member_test_min, member_test_max and ensemble_test_acc.
 """
 
 from __future__ import annotations
@@ -37,7 +22,7 @@ from dlexp.config import Config, config_from_dict, load_config
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary, write_table
 from dlexp.experiments.sweep import CompareResult, Sweep
-from dlexp.experiments.variants import Variant, seeded, variant_config
+from dlexp.experiments.variants import seeded, variant_config
 from dlexp.experiments.overfit import report_gaps
 from dlexp.nn.model import MLP
 from dlexp.train.runner import load_splits
@@ -50,28 +35,23 @@ PLAIN = "plain"
 CURVE_COLUMNS = ["label", "members", "val_acc", "member_val_acc"]
 
 
-def ensemble_variants(members: int, dropout: float, seed: int = 0) -> list[Variant]:
-    """``members`` plain networks and as many with ``dropout`` (0: none), seeds seed…"""
+def plan(base: dict, members: int, dropout: float) -> Sweep:
+    """``members`` plain networks and as many with ``dropout`` (0: none), seeds from the
+    base's (checked to share their images), with the gap and ensemble analyses."""
     if members < 1:
         raise ConfigError(f"--members {members}: must be at least 1")
     if not 0 <= dropout < 1:
         raise ConfigError(f"--dropout {dropout}: a probability in [0, 1)")
-    seeds = list(range(seed, seed + members))
-    out = seeded(PLAIN, {"model.dropout": 0.0}, seeds)
+    specs = {PLAIN: {"model.dropout": 0.0}}
     if dropout > 0:
-        out += seeded(f"dropout={dropout:g}", {"model.dropout": dropout}, seeds)
-    return out
-
-
-def plan(base: dict, members: int, dropout: float) -> Sweep:
-    """The preset's comparison (members checked to share their images), with the gap and
-    ensemble analyses and their figures, for ``run_and_report``."""
-    variants = ensemble_variants(members, dropout, config_from_dict(base, "base config").seed)
+        specs[f"dropout={dropout:g}"] = {"model.dropout": dropout}
+    seed = config_from_dict(base, "base config").seed
+    variants = seeded(specs, list(range(seed, seed + members)))
     check_same_split([variant_config(base, v) for v in variants])
     return Sweep(NAME, variants, LABEL_COLUMN, analyse=(report_gaps, evaluate_ensembles),
-                figures=("comparison", "sub_runs", "ensemble", "train_val"),
-                columns=("members", "member_val_acc", "test_acc", "gap_test",  # per member
-                         "ensemble_val_acc", "ensemble_test_acc"))
+                 figures=("comparison", "sub_runs", "ensemble", "train_val"),
+                 columns=("members", "member_val_acc", "test_acc", "gap_test",  # per member
+                          "ensemble_val_acc", "ensemble_test_acc"))
 
 
 def load_model(run_dir: Path, cfg: Config) -> MLP:
@@ -95,17 +75,12 @@ def accuracy(proba: np.ndarray, y: np.ndarray) -> float | None:
     return float(np.mean(proba.argmax(axis=1) == y)) if len(y) else None
 
 
-def split_key(cfg: Config) -> tuple:
-    """What fixes a run's training/validation split (two runs agree ⇔ same images)."""
-    d = cfg.data
-    random = d.val_size != 0 or d.subset == "random"       # else the seed draws nothing
-    return (d.val_size, d.train_size, d.subset, d.stratify,
-            split_seed(cfg) if random else None)
-
-
 def check_same_split(configs: Sequence[Config]) -> None:
     """Raise ConfigError unless all ``configs`` train and validate on the same images."""
-    if len({split_key(c) for c in configs}) > 1:
+    keys = {(c.data.val_size, c.data.train_size, c.data.subset, c.data.stratify,
+             split_seed(c) if c.data.val_size != 0 or c.data.subset == "random" else None)
+            for c in configs}                # (without a random split the seed draws nothing)
+    if len(keys) > 1:
         raise ConfigError("ensemble members would train on different images (the split "
                           "follows each seed); fix it with --set data.split_seed=0")
 
@@ -113,8 +88,7 @@ def check_same_split(configs: Sequence[Config]) -> None:
 def evaluate_ensembles(result: CompareResult, label_column: str = LABEL_COLUMN
                        ) -> CompareResult:
     """Ensemble each variant's completed runs (module docstring); write ensemble.csv and
-    the summary columns; the result with the new summary."""
-
+    the summary columns."""
     done = [r for r in result.runs if r["status"] == "completed"]
     if not done:
         return result

@@ -1,23 +1,8 @@
 """What a folder under ``runs/`` is, when it started and how it ended: for ``dlexp runs``.
-
-Every command that writes a folder leaves a file that says which kind it is; the first
-match wins (a search or a comparison also holds ordinary files):
-
-    kind          recognised by     started from          status from
-    search        search.json       search.json meta      summary.json (or the lock)
-    compare       compare.json      meta.json             summary.json (or the lock)
-    paths         paths.json        meta.json             completed once paths.csv exists
-    activations   stats.csv         meta.json             completed (written at the end)
-    train         config.yaml       meta.json             summary.json (or the lock)
-
-Without its summary.json a folder is ``running`` while a dlexp process holds its lock
-(:func:`dlexp.io.folder_lock`), else ``stopped``: killed, or the machine went down.
-
-``started`` is the ISO time with seconds; a folder without it (an old activations folder)
-falls back to the folder's modification time. ``runs`` counts the sub-runs of a
-comparison (they are ordinary train runs: ``dlexp runs --runs-dir <comparison>`` lists
-them) or a search's finished trials. Only the files are read, never the code that wrote
-them.
+The kind is the first file found (:func:`dlexp.train.rundir.kind_of`): search.json,
+compare.json, paths.json, stats.csv (activations), config.yaml (train). Without its
+summary.json a folder is ``running`` while a dlexp process holds its lock, else
+``stopped`` (killed, or the machine went down). Only the files are read.
 """
 
 from __future__ import annotations

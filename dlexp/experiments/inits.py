@@ -1,26 +1,14 @@
-"""The ``compare-inits`` preset: the book's MNIST comparison of initial weight scales.
+"""The ``compare-inits`` preset (§6.2): one variant per initialiser, ``name`` or, for the
+fixed-std Gaussian, ``normal=STD`` (label ``std=STD``), on ``configs/compare-inits.yaml``.
 
-Base config ``configs/compare-inits.yaml`` (784-100-100-100-100-10 ReLU, SGD lr 0.01,
-batch 128, 2000 updates) and one variant per initialiser, written ``name`` or, for the
-fixed-std Gaussian, ``normal=STD``:
-
-    normal=0.01    W ~ N(0, 0.01²)               label ``std=0.01``
-    lecun_normal   W ~ N(0, 1/fan_in)            the book's "Xavier"
-    he_normal      W ~ N(0, 2/fan_in)
-    zeros          W = 0                         (the symmetry problem)
-
-Symmetry is measured on the trained weights (``model.npz``). For hidden layer k with
-W_k of shape (fan_in, U), column j holds the incoming weights of unit j; the units are
-identical when all columns are, so per layer
+Symmetry is measured on the trained weights: for hidden layer k, W_k (fan_in, U) has one
+column per unit, and
 
     spread_k = max_i ( max_j W_k[i, j] − min_j W_k[i, j] )
-    distinct_k = number of columns differing (max |difference| > tol·(max |W_k| + tol))
-                 from every earlier column
+    distinct_k = columns differing (max |difference| > tol·(max |W_k| + tol)) from every
+                 earlier one;  unit_spread = max_k spread_k,  distinct_units = min_k distinct_k
 
-and a run reports ``unit_spread`` = max_k spread_k and ``distinct_units`` = min_k
-distinct_k over its hidden layers (the output layer, whose columns are classes, is left
-out). From zeros, every unit of a layer receives the same gradient, so they stay equal
-(``distinct_units`` 1) — with ReLU all hidden weights even stay 0, since ReLU'(0) = 0.
+From zeros every unit of a layer gets the same gradient, so they stay equal (1 distinct).
 """
 
 from __future__ import annotations
@@ -35,7 +23,7 @@ import yaml
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary
 from dlexp.experiments.sweep import CompareResult, Sweep
-from dlexp.experiments.variants import Variant, seeded
+from dlexp.experiments.variants import seeded
 from dlexp.nn.init import INITIALIZERS
 
 NAME = "compare-inits"
@@ -68,21 +56,15 @@ def parse_inits(text: str) -> list[tuple[str, dict]]:
     return out
 
 
-def init_variants(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None
-                  ) -> list[Variant]:
-    """One variant per (label, overrides) × seeds."""
-    return [v for label, overrides in specs for v in seeded(label, overrides, seeds)]
-
-
 def plan(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None) -> Sweep:
-    """The preset's comparison, with the symmetry analysis, for ``run_and_report``."""
-    return Sweep(NAME, init_variants(specs, seeds), LABEL_COLUMN, analyse=(report_symmetry,),
+    """One variant per (label, overrides) × seeds, with the symmetry analysis."""
+    return Sweep(NAME, seeded(dict(specs), seeds), LABEL_COLUMN, analyse=(report_symmetry,),
                 columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc",
                          "unit_spread", "distinct_units"))
 
 
 def hidden_symmetry(state: dict[str, np.ndarray], tol: float = TOLERANCE) -> dict:
-    """``unit_spread`` and ``distinct_units`` of a model state (see the module docstring)."""
+    """``unit_spread`` and ``distinct_units`` of a model state (module docstring)."""
     n_layers = sum(1 for k in state if k.startswith("W"))
     spreads, distinct = [], []
     for k in range(1, n_layers):                                # hidden layers only
@@ -97,8 +79,8 @@ def hidden_symmetry(state: dict[str, np.ndarray], tol: float = TOLERANCE) -> dic
 
 
 def report_symmetry(result: CompareResult, label_column: str = LABEL_COLUMN) -> CompareResult:
-    """Add ``unit_spread`` (mean over seeds) and ``distinct_units`` (fewest) per label to
-    summary.csv, from each completed sub-run's model.npz; the result with that summary."""
+    """Per label, ``unit_spread`` (mean over seeds) and ``distinct_units`` (fewest) of the
+    completed sub-runs' model.npz into summary.csv."""
     per_label: dict[str, list[dict]] = {}
     for r in result.runs:
         path = Path(result.dir) / r["run"] / "model.npz"

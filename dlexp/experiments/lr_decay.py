@@ -1,20 +1,13 @@
-"""The ``lr-decay`` preset: learning-rate schedules on one budget (§6.1.5: "learning
-rate decay — learn with a large rate first, then smaller and smaller").
-
-Base config ``configs/compare-optimizers.yaml`` (784-100×4-10 ReLU, He init, batch
-128, 2000 updates ≈ 4.7 epochs) and, for SGD and Momentum, one variant per schedule of
-:mod:`dlexp.optim.schedules` (label ``<optimizer>_<schedule>``). Each schedule's
-settings are fitted to the run's length of E epochs (e = epoch, T = all updates) so
-that every decay ends near η₀/10:
+"""The ``lr-decay`` preset (§6.1.5): for SGD (η₀ 0.1) and Momentum (η₀ 0.02), one variant
+per schedule of :mod:`dlexp.optim.schedules` on ``configs/compare-optimizers.yaml``, each
+fitted to the run's E epochs so that every decay ends near η₀/10 (e = epoch, T = updates):
 
     constant     η₀                       step         η₀ · 0.3^⌊e / ⌈E/3⌉⌉
     exponential  η₀ · (0.1^(1/E))^e       inverse_time η₀ / (1 + (9/E) e)
     cosine       η₀ (1 + cos(π t / T)) / 2      (to 0)
 
-η₀ is large enough that the noise of the last updates limits the loss (SGD 0.1,
-Momentum 0.02 — an effective 0.2 with μ = 0.9): the regime decay is for. The result is
-each variant's final loss (``final_train_loss``: the mean minibatch loss of the last
-100 updates) and validation accuracy, over the seeds.
+η₀ is large enough that the noise of the last updates limits the loss: the regime decay
+is for.
 """
 
 from __future__ import annotations
@@ -59,13 +52,13 @@ def decay_variants(seeds: Sequence[int] | None, epochs: float,
                    optimizers: Sequence[str] = tuple(BASE_LR),
                    schedules: Sequence[str] = SCHEDULES) -> list[Variant]:
     """One variant per optimiser × schedule × seeds, on runs of ``epochs`` epochs."""
-    return [v for o in optimizers for s in schedules
-            for v in seeded(f"{o}_{s}", {"optimizer.name": o, "optimizer.lr": BASE_LR[o],
-                                         "optimizer.schedule": schedule_settings(s, epochs)},
-                            seeds)]
+    return seeded({f"{o}_{s}": {"optimizer.name": o, "optimizer.lr": BASE_LR[o],
+                                "optimizer.schedule": schedule_settings(s, epochs)}
+                   for o in optimizers for s in schedules}, seeds)
 
 
 def plan(base: Mapping, seeds: Sequence[int] | None) -> Sweep:
-    """The preset's comparison on ``base``, for ``run_and_report``."""
+    """The preset's sweep on ``base``."""
     return Sweep(NAME, decay_variants(seeds, run_epochs(base)), LABEL_COLUMN,
-                figures=("comparison", "sub_runs", "schedules"), columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc"))
+                 figures=("comparison", "sub_runs", "schedules"),
+                 columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc"))

@@ -1,23 +1,17 @@
-"""The overfitting presets: ``overfit-weight-decay`` and ``overfit-dropout`` (§6.4).
+"""The overfitting presets on ``configs/overfit.yaml`` (300 training images, 784-100×6-10
+ReLU, 200 epochs; the book's held-out curve is a 10,000-image validation set here, and
+the test set is scored once per run, at the end):
 
-Base config ``configs/overfit.yaml``: 300 training images, a 784-100×6-10 ReLU network,
-SGD lr 0.01, batch 100, 200 epochs. The book plots training against *test* accuracy
-after every epoch; here the held-out curve is a 10,000-image validation set (carved
-from the first 10,300 training images, which leaves exactly 300 to train on, the same
-300 for every seed), and the test set is scored once per run, at the end.
+    overfit-weight-decay   regularization.l2 = λ (loss + ½λ‖W‖²; label ``l2=<λ>``), or
+                           regularization.l1 = λ (loss + λ‖W‖₁; label ``l1=<λ>``)  §6.4
+    overfit-dropout        model.dropout = p (label ``dropout=<p>``)                §6.4
+    batchnorm-overfit      plain, bn, dropout (p 0.2), bn+dropout                   §6.3.1
 
-Variants:
-
-    overfit-weight-decay   regularization.l2 = λ ∈ {0, 0.1}: loss + ½λ‖W‖²  (``l2=<λ>``)
-                           optionally regularization.l1 = λ: loss + λ‖W‖₁  (``l1=<λ>``)
-    overfit-dropout        model.dropout = p ∈ {0, 0.15, 0.2}             (``dropout=<p>``)
-
-The gap. For each variant, averaged over its seeds (final = after the last epoch):
+Per variant, averaged over its seeds (final = after the last epoch), in summary.csv and
+summary.json under ``"gaps"``:
 
     gap_val  = final train accuracy − final validation accuracy
     gap_test = final train accuracy − test accuracy
-
-in summary.csv (with the three accuracies) and in summary.json under ``"gaps"``.
 """
 
 from __future__ import annotations
@@ -30,14 +24,18 @@ import yaml
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import extend_summary, label_means
 from dlexp.experiments.sweep import CompareResult, Sweep
-from dlexp.experiments.variants import Variant, grid
-
+from dlexp.experiments.variants import Variant, seeded
 
 CONFIG = "overfit"
 DECAY = "overfit-weight-decay"
 DROPOUT = "overfit-dropout"
+BN_OVERFIT = "batchnorm-overfit"
 LABEL_COLUMN = "variant"
 ACCURACIES = ("final_train_acc", "final_val_acc", "test_acc")
+BN_SETUPS = {"plain": {"model.batchnorm": False, "model.dropout": 0.0},
+             "bn": {"model.batchnorm": True, "model.dropout": 0.0},
+             "dropout": {"model.batchnorm": False, "model.dropout": 0.2},
+             "bn+dropout": {"model.batchnorm": True, "model.dropout": 0.2}}
 
 
 def parse_values(text: str, option: str, high: float | None = None) -> list[float]:
@@ -59,44 +57,44 @@ def parse_values(text: str, option: str, high: float | None = None) -> list[floa
     return values
 
 
+def _one_key(key: str, values: Sequence[float], seeds: Sequence[int] | None
+             ) -> list[Variant]:
+    """``key = v`` for each value × seeds, labelled ``l2=0.1`` (the key's last part)."""
+    return seeded({f"{key.rsplit('.', 1)[-1]}={v:g}": {key: v} for v in values}, seeds)
+
+
 def decay_variants(l2: Sequence[float], l1: Sequence[float] = (),
                    seeds: Sequence[int] | None = None) -> list[Variant]:
     """One variant per L2 strength, then per L1 strength, × seeds."""
-    return [v for key, values in (("regularization.l2", l2), ("regularization.l1", l1))
-            if values for v in grid({key: list(values)}, seeds, label=_short_label)]
+    return _one_key("regularization.l2", l2, seeds) + _one_key("regularization.l1", l1, seeds)
 
 
 def dropout_variants(rates: Sequence[float], seeds: Sequence[int] | None = None
                      ) -> list[Variant]:
     """One variant per dropout probability × seeds."""
-    return grid({"model.dropout": list(rates)}, seeds, label=_short_label)
-
-
-def _short_label(overrides: dict) -> str:
-    """``{"regularization.l2": 0.1}`` → ``l2=0.1``."""
-    ((key, value),) = overrides.items()
-    return f"{key.rsplit('.', 1)[-1]}={value:g}"
+    return _one_key("model.dropout", rates, seeds)
 
 
 def plan(name: str, variants: Sequence[Variant]) -> Sweep:
-    """An overfitting comparison (``name``: DECAY or DROPOUT) with the gap analysis and
-    the training-vs-validation figure, for ``run_and_report``."""
+    """An overfitting sweep (``name``: DECAY or DROPOUT) with the gaps and the
+    training-vs-validation figure."""
     return Sweep(name, variants, LABEL_COLUMN, analyse=(report_gaps,),
-                figures=("comparison", "sub_runs", "train_val"),
-                columns=("status", *ACCURACIES, "gap_val", "gap_test"))
+                 figures=("comparison", "sub_runs", "train_val"),
+                 columns=("status", *ACCURACIES, "gap_val", "gap_test"))
+
+
+def bn_overfit_plan(seeds: Sequence[int] | None) -> Sweep:
+    """``batchnorm-overfit``: does batch norm overfit less (§6.3.1)?"""
+    return Sweep(BN_OVERFIT, seeded(BN_SETUPS, seeds), LABEL_COLUMN, analyse=(report_gaps,),
+                 figures=("comparison", "train_val"), columns=("status", *ACCURACIES, "gap_val"))
 
 
 def report_gaps(result: CompareResult, label_column: str = LABEL_COLUMN) -> CompareResult:
-    """Add the final accuracies and the gaps per variant (module docstring) to
-    summary.csv and summary.json; the result with the new summary."""
-    means = label_means(result.dir, result.runs, ACCURACIES)
-    columns = {label: {**m, "gap_val": _minus(m["final_train_acc"], m["final_val_acc"]),
-                       "gap_test": _minus(m["final_train_acc"], m["test_acc"])}
-               for label, m in means.items()}
+    """The final accuracies and gaps per variant into summary.csv and summary.json."""
+    minus = lambda a, b: a - b if a is not None and b is not None else None  # noqa: E731
+    columns = {label: {**m, "gap_val": minus(m["final_train_acc"], m["final_val_acc"]),
+                       "gap_test": minus(m["final_train_acc"], m["test_acc"])}
+               for label, m in label_means(result.dir, result.runs, ACCURACIES).items()}
     rows = extend_summary(result.dir, result.summary, label_column, columns,
                           {"gaps": columns})
     return dataclasses.replace(result, summary=rows)
-
-
-def _minus(a: float | None, b: float | None) -> float | None:
-    return a - b if a is not None and b is not None else None

@@ -1,23 +1,8 @@
-"""Optimiser paths on 2-D functions: where each update rule walks, step by step.
-
-The book's figure minimises the anisotropic bowl
-
-    f(x, y) = x²/20 + y²,      ∇f = (x/10, 2y),      minimum at (0, 0),
-
-from (−7, 2) for 30 updates. The slope is 20× steeper in y than in x, so plain SGD
-zig-zags across the valley in y while it creeps along x; momentum averages the
-zig-zag away, and the per-coordinate step sizes of AdaGrad, RMSProp and Adam
-(u/√h) even out the two directions.
-
-Every path runs the optimisers of :mod:`dlexp.optim` — ``build_optimizer`` and
-``apply_updates`` on a one-key dict ``{"xy": p}`` with p = (x, y) — the same code that
-trains the networks, not a re-implementation. Other functions (by exact name, see
-:data:`FUNCTIONS`):
-
-* ``rotated``:    the same bowl turned by 45°: f = u²/20 + v², u = (x+y)/√2, v = (y−x)/√2.
-  The valley no longer lies along an axis, so per-coordinate scaling helps less.
-* ``rosenbrock``: f = (1 − x)² + 100 (y − x²)², a curved, flat-bottomed valley,
-  minimum at (1, 1).
+"""Optimiser paths on 2-D functions (:mod:`dlexp.surfaces`), step by step, with the same
+``build_optimizer`` / ``apply_updates`` that train the networks. The book's figure
+minimises f(x, y) = x²/20 + y² from (−7, 2) for 30 updates: the slope is 20× steeper in
+y, so SGD zig-zags across the valley while it creeps along x; momentum averages the
+zig-zag away, and AdaGrad, RMSProp and Adam (u/√h per coordinate) even out the two.
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
-"""Run a sweep, then print it: every comparison command, in order.
-
-    opts = CompareOptions(seeds=3, jobs=2)                    # what every command takes
-    base = load_base(None, "compare-inits", ["optimizer.lr=0.05"], opts)
-    code = run_and_report(base, Sweep("compare-inits", variants, "init"), opts)  # 0, 1, 130
-
-:func:`~dlexp.experiments.sweep.run_sweep` runs, writes, analyses and draws; then the
-summary table (``sweep.columns``), ``sweep.report(result)``, the folder's path on stdout
-and the exit code:
+"""Run a sweep, then print it: every comparison command, in order. After
+:func:`~dlexp.experiments.sweep.run_sweep` come the summary table (``sweep.columns``),
+``sweep.report(result)``, the folder's path on stdout and the exit code:
 
     0    every sub-run completed or ended in a status of ``sweep.expected``
          (those are named on stderr: ``as expected, …``)
@@ -19,9 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+from dlexp.bundled import bundled
 from dlexp.config import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
-from dlexp.experiments.sweep import CompareOptions, CompareResult, Sweep, preset_config, run_sweep
+from dlexp.experiments.sweep import CompareOptions, CompareResult, Sweep, run_sweep
 from dlexp.experiments.tables import print_rows, say, short
 from dlexp.experiments.variants import (check_vary_keys, grid, label_text, parse_vary,
                                         seeds_for)
@@ -30,7 +25,7 @@ from dlexp.experiments.variants import (check_vary_keys, grid, label_text, parse
 def load_base(config: Path | None, preset: str | None, sets: Sequence[str],
               opts: CompareOptions) -> dict:
     """The raw base mapping: ``config`` (None: the preset's), then ``--set`` and length."""
-    path = config if config is not None else preset_config(str(preset))
+    path = config if config is not None else bundled(str(preset))
     return apply_overrides(read_yaml_mapping(path), [*sets, *opts.length_overrides()])
 
 
@@ -55,22 +50,17 @@ def run_and_report(base: dict, sweep: Sweep, opts: CompareOptions) -> int:
     if result.signalled:
         say(f"interrupted once the results were written: {result.dir} is complete")
         return 130
-    return exit_code(result, sweep.expected)
-
-
-def exit_code(result: CompareResult, expected: Sequence[str] = ()) -> int:
-    """0, 1 or 130 (module docstring), naming on stderr the runs that did not complete."""
     if result.status == "interrupted":
         say("interrupted: the table and figures show what the runs did until then; "
-             f"to finish it, repeat the command with --resume {result.dir}")
+            f"to finish it, repeat the command with --resume {result.dir}")
         return 130
-    unexpected = [r for r in result.failed if r["status"] not in expected]
-    as_expected = [r for r in result.failed if r["status"] in expected]
+    unexpected = [r for r in result.failed if r["status"] not in sweep.expected]
+    as_expected = [r for r in result.failed if r["status"] in sweep.expected]
     if as_expected:
         say(f"as expected, {_names(as_expected)}")
     if unexpected:
         say(f"error: {len(unexpected)} of {len(result.runs)} runs did not complete: "
-             f"{_names(unexpected)}")
+            f"{_names(unexpected)}")
         return 1
     return 0
 
@@ -86,7 +76,8 @@ def print_summary(result: CompareResult, plan: Sweep) -> None:
         keys = [k for k in rows[0] if k not in ("runs", "completed") and not k.endswith("_std")]
     else:
         keys = [label, *(k for k in plan.columns if k in rows[0] and k != label)]
-    keys = [k for k in keys if k == label or not (k in result_keys(result) and
+    config_keys = [k for k in result.runs[0] if "." in k] if result.runs else []
+    keys = [k for k in keys if k == label or not (k in config_keys and
                                                   all(_spells(r[label], k, r[k]) for r in rows))]
     if all(r.get("status") == "completed" for r in rows):
         keys = [k for k in keys if k != "status"]
@@ -99,11 +90,6 @@ def _spells(label: Any, key: str, value: Any) -> bool:
     ``_``-joined parts (``lr=0.1`` is not spelled by ``lr=0.15``)."""
     text = label_text(value)
     return str(label) == text or f"_{key.rsplit('.', 1)[-1]}={text}_" in f"_{label}_"
-
-
-def result_keys(result: CompareResult) -> list[str]:
-    """The config keys of a comparison's table (the varied and reported ones)."""
-    return [k for k in result.runs[0] if "." in k] if result.runs else []
 
 
 def _names(runs: Sequence[dict]) -> str:

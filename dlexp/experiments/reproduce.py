@@ -2,56 +2,162 @@
 
     <runs>/reproduce[-quick]-<time>/
         reproduce.json        mode (full or quick), the experiments and their commands
-        <experiment>/         one sub-folder each (chapter_runs.EXPERIMENTS), with
-                              done.json once it finished (its seconds)
+        <experiment>/         one sub-folder each (EXPERIMENTS), with done.json (its
+                              seconds) once it finished
         verdicts.json         one entry per claim (claims.CLAIMS): verdict, numbers, reason,
                               the command that reruns it, its figures and seconds
         report.html, report.md   (written by :mod:`dlexp.plots.page` from these files)
 
-Experiments run one after another, each with all the workers it can use (``jobs``,
-default all cores). Ctrl-C stops the current one after its current update (a comparison
-leaves its finished sub-runs, a search-methods its finished searches) and starts nothing
-new (:mod:`dlexp.train.signals`); ``resume`` continues that folder in its own mode: experiments with done.json
-are kept, a started comparison keeps its finished sub-runs, a search-methods folder its
-finished searches, and the report is written once all are done.
+Each experiment has the book's options (``full``) and smaller budgets (``quick``); the
+same dict gives the command line in the report. Experiments run one after another with
+all the workers they can use. Ctrl-C stops the current one after its update and starts
+nothing new; ``--resume`` keeps experiments with done.json, a started comparison's
+finished sub-runs and a search-methods folder's finished searches.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
+from dlexp.bundled import bundled
+from dlexp.config import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
-from dlexp.experiments.chapter_runs import EXPERIMENTS, Experiment
-from dlexp.experiments.claims import CLAIMS, Claim
+from dlexp.experiments import (batchnorm, book, ensemble, inits, lr_decay, optimizers,
+                               overfit, search_methods)
+from dlexp.experiments.activations import run_activations
+from dlexp.experiments.adam_bias import run_adam_bias
+from dlexp.experiments.claims import CLAIMS, Claim, Verdict
+from dlexp.experiments.paths import run_paths, save_paths
+from dlexp.experiments.report import load_base
+from dlexp.experiments.step_fade import run_step_fade
+from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
 from dlexp.experiments.tables import say
-from dlexp.experiments.verdicts import Verdict
+from dlexp.experiments.variants import seeds_for
 from dlexp.io import read_json, write_json
 from dlexp.train.rundir import new_run_dir, run_meta
 from dlexp.train.signals import requested
 
 NAME = "reproduce"
+Options = dict[str, Any]
 Draw = Callable[[str, Path], None]          # (experiment name, its folder): its figures
 
 
-def start(runs_root: Path, quick: bool, experiments: Sequence[Experiment]) -> Path:
-    """A new reproduce folder with its reproduce.json."""
-    out = new_run_dir(Path(runs_root), f"{NAME}-quick" if quick else NAME)
-    write_json(out / "meta.json", run_meta(time.time()))
-    write_json(out / "reproduce.json", {
-        "mode": "quick" if quick else "full",
-        "experiments": {e.name: e.command(quick) for e in experiments}})
-    return out
+@dataclass(frozen=True)
+class Experiment:
+    name: str                                   # sub-folder and command name
+    full: Options
+    quick: Options
+    run: Callable[[Path, Options, int | None, bool], None]   # (folder, options, jobs, resume)
+    figures: tuple[str, ...]                    # PNGs, relative to the folder
+
+    def command(self, quick: bool) -> str:
+        """The command line that reruns it with the options used."""
+        parts = [f"dlexp {self.name}"]
+        for key, value in (self.quick if quick else self.full).items():
+            for v in value if isinstance(value, list) else [value]:
+                parts.append(f"--{key.replace('_', '-')} {v}".strip())   # "": a flag
+        return " ".join(parts)
 
 
-def resumed_mode(folder: Path) -> bool:
-    """Whether the reproduce folder ``folder`` was a quick run (refuses other folders)."""
-    path = Path(folder) / "reproduce.json"
-    if not path.is_file():
-        raise ConfigError(f"--resume {folder}: not a reproduce folder (no reproduce.json); "
-                          "give the folder a `dlexp reproduce` run printed")
-    return read_json(path)["mode"] == "quick"
+def _sweep(config: str, make_plan: Callable[[dict, Options, Any], Sweep]):
+    """A run function for a comparison preset on ``configs/<config>.yaml``: resumes its
+    folder when it was started, prints no line per run, raises KeyboardInterrupt when
+    stopped."""
+    def run(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
+        length = CompareOptions(iterations=opts.get("iterations"), epochs=opts.get("epochs"))
+        base = load_base(None, config, opts.get("set", []), length)
+        plan = make_plan(base, opts, seeds_for(base, opts.get("seeds", 1)))
+        started = resume and (folder / "compare.json").is_file()
+        result = run_sweep(base, plan, CompareOptions(
+            jobs=jobs, quiet=True, out_dir=folder, resume=folder if started else None))
+        if result.status == "interrupted" or result.signalled:
+            raise KeyboardInterrupt
+    return run
+
+
+def _moved(make: Callable[[Path], Path], names: Sequence[str]):
+    """A run function for a command that writes a new run folder: its files go into the
+    experiment's folder itself."""
+    def run(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
+        run_dir = make(folder)
+        for name in names:
+            (run_dir / name).replace(folder / name)
+        run_dir.rmdir()
+    return run
+
+
+def _search_methods(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
+    base = apply_overrides(read_yaml_mapping(bundled(search_methods.CONFIG)),
+                           opts.get("set", []))
+    search_methods.run_search_methods(folder, base, opts["side"], opts["searches"], jobs)
+
+
+def _decay(base, opts, seeds):
+    return overfit.plan(overfit.DECAY, overfit.decay_variants(
+        overfit.parse_values(book.L2, "--l2"), (), seeds))
+
+
+def _dropout(base, opts, seeds):
+    return overfit.plan(overfit.DROPOUT, overfit.dropout_variants(
+        overfit.parse_values(book.DROPOUTS, "--dropout"), seeds))
+
+
+CMP = ("plots/loss.png", "plots/val_accuracy.png")
+TRAIN_VAL = ("plots/train_val_accuracy.png",)
+# quick runs of the 300-image setup score 2,000 held-out images per epoch, not 10,000
+QUICK_VAL = ["data.train_size=2300", "data.val_size=2000"]
+QUICK_OVERFIT = {"seeds": 1, "epochs": 100, "set": QUICK_VAL}
+EXPERIMENTS: tuple[Experiment, ...] = (
+    Experiment("optimizer-paths", {}, {}, _moved(
+        lambda d: save_paths(run_paths("anisotropic"), d),
+        ("paths.json", "paths.csv", "meta.json")), ("plots/optimizer-paths.png",)),
+    Experiment("compare-optimizers", {"seeds": 3}, {"seeds": 2, "iterations": 500},
+               _sweep("compare-optimizers", lambda base, o, seeds: optimizers.plan(
+                   optimizers.parse_optimizers(book.OPTIMIZERS), {}, seeds, base)), CMP),
+    Experiment("step-fade", {"iterations": 5000, "steps": 300},
+               {"iterations": 1000, "steps": 300},
+               lambda d, o, j, r: run_step_fade(d, o["iterations"], o["steps"],
+                                                sets=o.get("set", [])),
+               ("plots/step_fade.png",)),
+    Experiment("adam-bias", {"iterations": 300, "steps": 30, "seeds": 3},
+               {"iterations": 200, "steps": 30, "seeds": 2},
+               lambda d, o, j, r: run_adam_bias(d, o["iterations"], o["steps"], o["seeds"],
+                                                o.get("set", [])),
+               ("plots/adam_bias.png",)),
+    Experiment("lr-decay", {"seeds": 3},
+               {"seeds": 1, "iterations": 600, "set": ["data.train_size=15000"]},
+               _sweep("compare-optimizers", lambda base, o, seeds: lr_decay.plan(base, seeds)),
+               ("plots/schedules.png", "plots/loss.png")),
+    Experiment("activations", {"grid": ""}, {"grid": ""}, _moved(
+        lambda d: run_activations("sigmoid", "normal", grid=True, runs_root=d).dir,
+        ("activations.json", "histograms.csv", "stats.csv", "meta.json")),
+        ("plots/activations.png",)),
+    Experiment("compare-inits", {"seeds": 3}, {"seeds": 1, "iterations": 500},
+               _sweep("compare-inits", lambda base, o, seeds: inits.plan(
+                   inits.parse_inits(book.INITS), seeds)), CMP),
+    Experiment("batchnorm", {"seeds": 3}, {"seeds": 1, "scales": 6, "epochs": 10},
+               _sweep("batchnorm", lambda base, o, seeds: batchnorm.plan(
+                   batchnorm.weight_scales(o.get("scales", book.WEIGHT_SCALES)),
+                   book.BN_TARGET, seeds)),
+               ("plots/batchnorm_grid.png", "plots/batchnorm_summary.png")),
+    Experiment("batchnorm-overfit", {"seeds": 3}, QUICK_OVERFIT,
+               _sweep("overfit", lambda base, o, seeds: overfit.bn_overfit_plan(seeds)),
+               TRAIN_VAL),
+    Experiment("overfit-weight-decay", {"seeds": 3}, QUICK_OVERFIT,
+               _sweep("overfit", _decay), TRAIN_VAL),
+    Experiment("overfit-dropout", {"seeds": 3}, QUICK_OVERFIT,
+               _sweep("overfit", _dropout), TRAIN_VAL),
+    Experiment("ensemble", {}, {"members": 3, "epochs": 100, "set": QUICK_VAL},
+               _sweep("overfit", lambda base, o, seeds: ensemble.plan(
+                   base, o.get("members", book.ENSEMBLE_MEMBERS), book.ENSEMBLE_DROPOUT)),
+               ("plots/ensemble.png",)),
+    Experiment("search-methods", {"side": 10, "searches": 5},
+               {"side": 4, "searches": 5, "set": ["training.epochs=20"]},
+               _search_methods, ("plots/search_methods.png",)),
+)
 
 
 def run_all(out: Path, quick: bool, jobs: int | None = None, resume: bool = False,
@@ -109,11 +215,18 @@ def reproduce(runs_root: Path = Path("runs"), quick: bool = False, jobs: int | N
     """Run (or finish) the chapter, draw its figures and judge its claims; returns the
     folder (the report is written from it: :func:`dlexp.plots.page.write_report`)."""
     if resume is not None:
-        quick = resumed_mode(resume)
+        if not (Path(resume) / "reproduce.json").is_file():
+            raise ConfigError(f"--resume {resume}: not a reproduce folder (no reproduce.json)"
+                              "; give the folder a `dlexp reproduce` run printed")
         out = Path(resume)
+        quick = read_json(out / "reproduce.json")["mode"] == "quick"
         say(f"resuming {out} ({'quick' if quick else 'full'} mode)")
     else:
-        out = start(runs_root, quick, experiments)
+        out = new_run_dir(Path(runs_root), f"{NAME}-quick" if quick else NAME)
+        write_json(out / "meta.json", run_meta(time.time()))
+        write_json(out / "reproduce.json", {
+            "mode": "quick" if quick else "full",
+            "experiments": {e.name: e.command(quick) for e in experiments}})
         say(f"reproduce folder: {out}")
     try:
         seconds = run_all(out, quick, jobs, resume is not None, experiments, draw)

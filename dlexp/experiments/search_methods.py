@@ -1,26 +1,13 @@
-"""The ``search-methods`` preset: grid, random and TPE search at equal budget (§6.5.2:
-"random sampling tends to give better results than a regular grid search, because
-hyperparameters differ in how much they matter").
-
-The trial is the book's search trial (``configs/search.yaml``: 400 training and 100
-validation images, 784-100×6-10 ReLU, SGD, 50 epochs), scored by its final validation
-accuracy; every trial starts from the same initial weights, so a trial's score depends
-on its hyperparameters only. The space is the config's ``search:`` section (each key
-log-uniform between ``low`` and ``high``: the book's lr ∈ [1e-6, 1e-2] and weight decay
-∈ [1e-8, 1e-4]). Three samplers of Optuna share a budget of n = side² trials:
-
-    grid     side values per key, log-spaced from low to high (``np.logspace``), every
-             combination once, in an order drawn from the search seed
-    random   each key drawn log-uniformly, independently
-    tpe      Optuna's Tree-structured Parzen Estimator
-
-each repeated for ``searches`` search seeds (0, 1, …). Per search: the best-so-far curve
-b_k = max of the first k scores, the number of distinct values it tried of each key, and
-the keys' importances (``optuna.importance``: fANOVA when scikit-learn is installed,
-else PED-ANOVA, named in the output). Files: ``studies/<method>-seed<k>.json`` (one per
-search, written when it ends: a resumed run skips it), ``best_so_far.csv`` (method,
-trial, mean, min, max over the searches) and ``search_methods.json`` (per method: final
-best mean/min/max, distinct values and importances, each a mean over the searches).
+"""The ``search-methods`` preset (§6.5.2): grid, random and TPE search at an equal budget
+of side² trials of the book's search (``configs/search.yaml``; every trial starts from
+the same weights, so its score depends on its hyperparameters only), over the config's
+log-uniform ``search:`` keys. grid: ``side`` log-spaced values per key, every combination
+in an order drawn from the search seed; random and tpe: Optuna's samplers. Each method
+runs ``searches`` seeds. Files: studies/<method>-seed<k>.json (one per finished search:
+a resumed run skips it), best_so_far.csv (method, trial, mean, min, max of
+b_k = max of the first k scores) and search_methods.json (per method: final best, distinct
+values tried per key, ``optuna.importance`` importances — fANOVA with scikit-learn, else
+PED-ANOVA).
 """
 
 from __future__ import annotations
@@ -41,7 +28,7 @@ from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import write_table
 from dlexp.experiments.pool import default_jobs
 from dlexp.io import read_json, write_json
-from dlexp.search.objective import trial_config
+from dlexp.search.worker import trial_config
 from dlexp.train.rundir import run_meta
 from dlexp.train.runner import load_splits
 from dlexp.train.setup import streams, train_model
@@ -73,11 +60,8 @@ def sampler(method: str, space: Mapping[str, tuple[float, float]], side: int, se
         values = {k: np.logspace(math.log10(lo), math.log10(hi), side).tolist()
                   for k, (lo, hi) in space.items()}
         return optuna.samplers.GridSampler(values, seed=seed)
-    if method == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if method == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
-    raise ConfigError(f"unknown search method {method!r}; choose from: {', '.join(METHODS)}")
+    samplers = {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler}
+    return samplers[method](seed=seed)
 
 
 @functools.lru_cache(maxsize=2)
@@ -155,35 +139,29 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
     base_yaml = yaml.safe_dump(dict(base))
     tasks = [(m, s, out_dir / "studies" / f"{m}-seed{s}.json")
              for m in METHODS for s in range(searches)]
-    todo = [t for t in tasks if not t[2].exists()]
-    first_grid = tasks[0][2]                       # grid seed 0: the others reuse its scores
+    first = tasks[0][2]                    # grid seed 0: the other grid searches reuse
+    todo = [t for t in tasks if not t[2].exists()]          # its scores, so they wait for it
+    later = [(m, s, p, first) for m, s, p in todo if m == "grid" and p != first]
+    now = [(m, s, p, None) for m, s, p in todo if m != "grid" or p == first]
     workers = max(1, min(jobs or default_jobs(), len(todo) or 1))
     if workers == 1:                               # in this process, in order
-        for m, s, p in todo:
+        for m, s, p, known in now + later:
             if requested():
                 raise KeyboardInterrupt
-            run_search(base_yaml, m, side, s, p,
-                       first_grid if m == "grid" and p != first_grid else None)
-        return summarise(out_dir, [read_json(p) for _, _, p in tasks])
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        later = [t for t in todo if t[0] == "grid" and t[2] != first_grid]
-        running = [pool.submit(run_search, base_yaml, m, side, s, p)
-                   for m, s, p in todo if (m, s, p) not in later]
-        if later:
-            if todo[0] == tasks[0]:
-                running.pop(0).result()            # submitted first: wait for it
-                if requested():                    # stopped before it was written
-                    for g in running:
-                        g.cancel()
-                    raise KeyboardInterrupt
-            running += [pool.submit(run_search, base_yaml, m, side, s, p, first_grid)
-                        for m, s, p in later]
-        for f in running:
-            f.result()
-            if requested():                        # Ctrl-C: start no further search
-                for g in running:
-                    g.cancel()
-                break
+            run_search(base_yaml, m, side, s, p, known)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            running = [pool.submit(run_search, base_yaml, m, side, s, p) for m, s, p, _ in now]
+            if later and now and now[0][2] == first:
+                running[0].result()                # submitted first: wait for it
+            if not requested():
+                running += [pool.submit(run_search, base_yaml, m, side, s, p, known)
+                            for m, s, p, known in later]
+            for f in running:
+                if requested():                    # Ctrl-C: start no further search
+                    f.cancel()
+                else:
+                    f.result()
     if requested():
         raise KeyboardInterrupt
     return summarise(out_dir, [read_json(p) for _, _, p in tasks])

@@ -1,33 +1,14 @@
 """AdaGrad's steps fade, RMSProp's do not (§6.1.5): the size of every update, measured.
 
-AdaGrad divides by the root of *all* squared gradients so far, RMSProp by the root of an
-exponential moving average of them:
-
     AdaGrad   h_t = h_{t−1} + g_t²              Δθ_t = −η g_t / (√h_t + ε)
     RMSProp   h_t = α h_{t−1} + (1 − α) g_t²    Δθ_t = −η g_t / (√h_t + ε)
 
-h only grows in AdaGrad, so its step ‖Δθ_t‖ shrinks towards 0 however far the minimum
-still is; RMSProp forgets old gradients and keeps stepping. Both optimisers run
-
-* on MNIST: the ``compare-optimizers`` network and data, each optimiser at its preset
-  rate, ``iterations`` updates; ‖Δθ_t‖ over all parameters after every update
-  (:class:`StepNorms`, a callback of the one training loop);
-* on the bowl f(x, y) = x²/20 + y² from (−7, 2) (:mod:`~dlexp.experiments.paths`, the
-  same optimiser code), both at η = 0.1, ``surface_steps`` updates. Here both walk to
-  the minimum, where every gradient and so every step vanishes; what tells them apart
-  is the *rate* each applies to the gradient, read off the path along x:
-
-      r_t = |Δx_t| / |∂f/∂x(p_{t−1})| = η / (√h_t + ε)
-
-  AdaGrad's r_t only falls; RMSProp's follows the current gradients and rises again
-  as they shrink.
-
-The fade of one run is the ratio of late to early values (‖Δθ‖ on MNIST, r on the bowl),
-
-    fade = median over the last 10 % of updates / median over the first 10 %
-
-``step_sizes.csv`` (source, optimizer, update, step, rate) and ``step_fade.json`` (per
-source and optimiser: lr, measure, early, late, fade) go into the experiment's folder.
+On MNIST (the compare-optimizers setup, each at its preset rate) ‖Δθ_t‖ over all
+parameters after every update; on the bowl f = x²/20 + y² (both η = 0.1), where every
+step vanishes at the minimum, the rate along x, r_t = |Δx_t| / |∂f/∂x| = η / (√h_t + ε).
+fade = median over the last 10 % of updates / median over the first 10 %.
+Files: step_sizes.csv (source, optimizer, update, step, rate) and step_fade.json (per
+source and optimiser: lr, measure, updates, early, late, fade).
 """
 
 from __future__ import annotations
@@ -43,7 +24,7 @@ from threadpoolctl import threadpool_limits
 from dlexp.config import apply_overrides, read_yaml_mapping
 from dlexp.experiments.optimizers import PRESET_HYPER
 from dlexp.experiments.paths import get_function, optimizer_path
-from dlexp.experiments.sweep import preset_config
+from dlexp.bundled import bundled
 from dlexp.experiments.variants import Variant, variant_config
 from dlexp.io import atomic_write_text, write_json
 from dlexp.nn.model import MLP
@@ -80,7 +61,7 @@ def mnist_steps(optimizer: str, iterations: int, seed: int = 0, sets: Sequence[s
     """(lr, ‖Δθ_t‖, minibatch loss ℓ_t for t = 1…iterations) of ``optimizer`` on the
     compare-optimizers setup (``sets``: ``--set`` overrides of it; ``hyper``: optimiser
     settings, default the preset's)."""
-    base = apply_overrides(read_yaml_mapping(preset_config("compare-optimizers")), sets)
+    base = apply_overrides(read_yaml_mapping(bundled("compare-optimizers")), sets)
     hyper = PRESET_HYPER.get(optimizer, {}) if hyper is None else hyper
     overrides = {"optimizer.name": optimizer, "training.iterations": iterations,
                  **{f"optimizer.{k}": v for k, v in hyper.items()}}

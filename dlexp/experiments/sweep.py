@@ -1,12 +1,5 @@
 """The sweep: a grid of config variants × seeds, trained in worker processes (one BLAS
-thread each, so the numbers equal a serial run's), side by side in one folder,
-aggregated into CSVs, resumable. Every comparison command is one.
-
-    sweep = Sweep("my-compare", grid({"optimizer.name": ["sgd", "adam"]}, seeds=[0, 1]))
-    result = run_sweep(read_yaml_mapping("configs/baseline.yaml"), sweep, CompareOptions())
-
-Each variant's config is the base mapping with its overrides set, all validated before
-anything runs; a *raw* base lets unset keys default per variant (each optimiser its lr).
+thread each, so the numbers equal a serial run's), side by side in one folder.
 
     <runs_dir>/<name>-<time>/
         meta.json, compare.json   versions; name, base config, variants, options
@@ -17,38 +10,44 @@ anything runs; a *raw* base lets unset keys default per variant (each optimiser 
         loss.csv  val_accuracy.csv  train_accuracy.csv  summary.csv   (aggregate.py)
         summary.json      overall status, runs per status;  plots/  the figures
 
-``<keys>``: the varied and ``report_keys`` keys, resolved (``optimizer.lr`` whenever
-``optimizer.name`` varies). A sub-run ends ``completed``, ``diverged``, ``failed``,
-``interrupted`` or ``skipped``; the sweep is ``interrupted`` if any was, else
-``completed`` when all completed or ended in ``expected``, else ``failed``. The results,
-analyses and figures are written after a first Ctrl-C or SIGTERM (a second stops at once,
-as :mod:`dlexp.train.signals` says); one process at a time holds the folder.
+A sub-run ends ``completed``, ``diverged``, ``failed``, ``interrupted`` or ``skipped``; the
+sweep is ``interrupted`` if any was, else ``completed`` when all completed or ended in
+``expected``, else ``failed``. After a first Ctrl-C or SIGTERM the running sub-runs stop
+after their update, queued ones are skipped, and every file is still written
+(:mod:`dlexp.train.signals`). ``--resume`` keeps the finished sub-runs and reruns the rest:
+same config and seed give the same numbers.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from dlexp.bundled import bundled
 from dlexp.config import Config, config_to_dict
 from dlexp.config_checks import check_run_name
 from dlexp.data import locate_mnist
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import aggregate_compare, write_table
-from dlexp.experiments.pool import execute
-from dlexp.experiments.resume import clear_runs, kept_runs
+from dlexp.experiments.pool import SUMMARY_KEYS, execute
 from dlexp.experiments.tables import comparison_loss_name, run_line, say
 from dlexp.experiments.variants import Variant, optimizer_notes, variant_config
-from dlexp.io import append_jsonl, folder_lock, write_json
+from dlexp.io import (append_jsonl, as_stored, folder_lock, read_jsonl, read_record,
+                      write_json)
+from dlexp.train import signals
 from dlexp.train.progress import RunsTicker, unfinished_runs
 from dlexp.train.rundir import new_run_dir, run_meta
-from dlexp.train.signals import requested, stoppable
 
-RUN_FIELDS = ["status", "error", "steps", "final_train_loss", "best_val_acc",
-              "final_val_acc", "test_acc", "train_seconds"]
+SPEC_SHAPE = {"name": str, "base": dict, "variants": list, "label_column": str,
+              "window": int, "keys": list}
+# What the user changed, for each field of compare.json that differs on --resume.
+SPEC_OPTIONS = {"name": "--name or command", "label_column": "--name or command",
+                "base": "base config (--config, --set, --iterations, --epochs)",
+                "variants": "set of runs (--vary, --seeds, the command's options)",
+                "keys": "set of runs (--vary, --seeds, the command's options)",
+                "window": "--smooth"}
 
 
 @dataclass(frozen=True)
@@ -81,9 +80,8 @@ class CompareOptions:
 class Sweep:
     """What to run and what to make of it: the variants, the summary's label column, the
     config keys shown per variant, the statuses that are a result, the analyses (each
-    ``result → result``, adding columns and files), the figures (names the command
-    line's ``draw`` knows), the printed columns (None: the defaults, (): no table) and
-    a final printed report."""
+    ``result → result``), the figures (names the command line's ``draw`` knows), the
+    printed columns (None: the defaults, (): no table) and a final printed report."""
 
     name: str                                         # default folder name
     variants: Sequence[Variant]
@@ -125,9 +123,8 @@ def run_sweep(base: Mapping | Config, sweep: Sweep, opts: CompareOptions) -> Com
     out_dir = Path(opts.resume) if opts.resume else (
         opts.out_dir or new_run_dir(Path(opts.runs_dir), opts.name or sweep.name))
     out_dir.mkdir(parents=True, exist_ok=True)
-    # One process at a time in the folder (a refused one changes nothing); a signal from
-    # here on stops as dlexp.train.signals says.
-    with folder_lock(out_dir, "comparison"), stoppable():
+    # One process at a time in the folder (a refused one changes nothing).
+    with folder_lock(out_dir, "comparison"), signals.stoppable():
         kept = _start(out_dir, base, sweep, opts, names, spec)
         meta = [{"label": v.label, "seed": c.seed, "run": v.run_name,
                  **{k: _lookup(config_to_dict(c), k) for k in keys}}
@@ -162,7 +159,8 @@ def run_sweep(base: Mapping | Config, sweep: Sweep, opts: CompareOptions) -> Com
 
 def _check(base: Mapping | Config, sweep: Sweep, opts: CompareOptions
            ) -> tuple[list[str], list[Config], list[str]]:
-    """The run names, every variant's validated config and the config keys shown."""
+    """The run names, every variant's validated config and the config keys shown
+    (the varied ones, ``optimizer.lr`` whenever ``optimizer.name`` varies, report_keys)."""
     if not sweep.variants:
         raise ConfigError("nothing to compare: no variants")
     check_run_name(opts.name or sweep.name)
@@ -189,7 +187,9 @@ def _start(out_dir: Path, base: Mapping | Config, sweep: Sweep, opts: CompareOpt
     kept: dict[str, dict] = {}
     if opts.resume is not None:
         kept = kept_runs(out_dir, spec, sweep.expected)   # as it is now that we hold it
-        clear_runs(out_dir, [n for n in names if n not in kept])
+        for name in names:                                # what an unfinished run left
+            if name not in kept and (out_dir / name).is_dir():
+                shutil.rmtree(out_dir / name)
     else:
         write_json(out_dir / "meta.json", run_meta(time.time()))
         write_json(out_dir / "compare.json", spec)
@@ -203,7 +203,8 @@ def _start(out_dir: Path, base: Mapping | Config, sweep: Sweep, opts: CompareOpt
 def _finish(out_dir: Path, sweep: Sweep, opts: CompareOptions, runs: list[dict],
             keys: list[str], started: float) -> CompareResult:
     """runs.csv, the CSVs, summary.json, then the analyses and figures."""
-    write_table(out_dir / "runs.csv", runs, ["label", "seed", "run", *keys, *RUN_FIELDS])
+    write_table(out_dir / "runs.csv", runs,
+                ["label", "seed", "run", *keys, "status", "error", *SUMMARY_KEYS])
     summary = aggregate_compare(out_dir, runs, opts.smooth, sweep.label_column, keys)
     status = overall(runs, sweep.expected)
     counts: dict[str, int] = {}
@@ -219,7 +220,7 @@ def _finish(out_dir: Path, sweep: Sweep, opts: CompareOptions, runs: list[dict],
         result = analyse(result)
     if opts.draw is not None:
         opts.draw(sweep.figures, out_dir, opts.band, interrupted)
-    late = bool(requested()) and not interrupted              # came after training
+    late = bool(signals.requested()) and not interrupted       # came after training
     return CompareResult(result.dir, result.status, result.runs, result.summary, late)
 
 
@@ -240,7 +241,26 @@ def _lookup(raw: Mapping, key: str) -> Any:
     return node
 
 
-def preset_config(name: str) -> Path:
-    """``configs/<name>.yaml``: the base of a preset comparison (or the book's search), a
-    bundled config (:mod:`dlexp.bundled`)."""
-    return bundled(name)
+def kept_runs(out_dir: Path, spec: dict, expected: Sequence[str]) -> dict[str, dict]:
+    """The finished sub-runs (by name) of the comparison in ``out_dir``: the last line of
+    runs.jsonl says ``completed`` or an ``expected`` status, and the folder is there.
+    ConfigError if ``out_dir`` is not a comparison or was started with other settings."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise ConfigError(f"--resume {out_dir}: no such folder; the comparison printed its "
+                          "folder, and `dlexp runs` lists them")
+    if not (out_dir / "compare.json").is_file():
+        raise ConfigError(f"--resume {out_dir}: not a comparison folder (no compare.json); "
+                          "`dlexp runs` lists them")
+    stored = read_record(out_dir / "compare.json", SPEC_SHAPE, "comparison record")
+    wanted = as_stored(spec)                               # tuples → lists, as stored
+    differ = list(dict.fromkeys(SPEC_OPTIONS[k] for k in wanted
+                                if stored.get(k) != wanted[k]))
+    if differ:
+        raise ConfigError(f"--resume {out_dir}: that comparison was started with another "
+                          f"{' and another '.join(differ)}; resume it with the command and "
+                          "options that started it, or start a new one")
+    last = {r["run"]: r for r in read_jsonl(out_dir / "runs.jsonl",
+                                            {"run": str, "status": str})}
+    return {name: r for name, r in last.items()
+            if r.get("status") in ("completed", *expected) and (out_dir / name).is_dir()}

@@ -1,20 +1,16 @@
-"""Variants of a base config: what one comparison runs, and how each config is made.
+"""Variants of a base config: what one sweep runs, and how each config is made.
 
-A :class:`Variant` is ``(label, overrides, seed)``. :func:`seeded` repeats one
-``(label, overrides)`` over the seeds — every way of making variants goes through it —
-and :func:`grid` builds the Cartesian product of ``{dotted key: [values]}`` × seeds;
-:func:`parse_vary` reads ``--vary key=v1,v2`` options into that mapping, and
-:func:`variant_config` turns the base config plus one variant into a validated
-:class:`~dlexp.config.Config` (the rules are in :mod:`dlexp.experiments.sweep`).
-:func:`optimizer_notes` says which base settings a change of ``optimizer.name`` drops
-or shares, so that nothing is dropped silently.
+A :class:`Variant` is ``(label, overrides, seed)``; its config is the base mapping with
+its dotted-key overrides set, validated before anything runs. A *raw* base lets unset
+keys default per variant (each optimiser its own lr); settings the new optimiser lacks
+are dropped, each with a ``note:`` line.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import yaml
 
@@ -39,35 +35,30 @@ class Variant:
         return self.label if self.seed is None else f"{self.label}-seed{self.seed}"
 
 
-def grid(vary: Mapping[str, Sequence[Any]], seeds: Sequence[int] | None = None,
-         label: Callable[[dict], str] | None = None) -> list[Variant]:
+def seeded(specs: Mapping[str, Mapping[str, Any]], seeds: Sequence[int] | None
+           ) -> list[Variant]:
+    """Each ``{label: overrides}`` once per seed (``seeds`` None or empty: once, with the
+    base config's seed)."""
+    return [Variant(label, dict(o), seed) for label, o in specs.items()
+            for seed in (seeds or [None])]
+
+
+def grid(vary: Mapping[str, Sequence[Any]], seeds: Sequence[int] | None = None
+         ) -> list[Variant]:
     """Every combination of ``vary``'s values (first key slowest) times every seed.
 
-    The default label is the value alone for one key (``sgd``; a list ``[50, 50]`` as
-    ``50x50``; ``lr=-1`` where the value alone cannot start a folder name), else
-    ``key=value`` parts joined by ``_`` with the last part of each key
-    (``init_std=0.01_batchnorm=true``). ``{}`` gives one variant, ``base``.
+    The label is the value alone for one key (``sgd``; a list ``[50, 50]`` as ``50x50``;
+    ``lr=-1`` where the value cannot start a folder name), else ``key=value`` parts joined
+    by ``_`` (``init_std=0.01_batchnorm=true``); ``{}`` gives one variant, ``base``.
     """
-    keys = list(vary)
-    if "seed" in keys and seeds:
+    if "seed" in vary and seeds:
         raise ConfigError("--vary seed=… with --seeds N: both would set each run's seed; "
                           "use one of the two (--seeds N runs seeds base, base+1, …)")
-    for key in keys:
-        if len(vary[key]) == 0:
+    for key, values in vary.items():
+        if len(values) == 0:
             raise ConfigError(f"--vary {key}: no values; give one or more, e.g. {key}=a,b")
-    variants = []
-    for combo in itertools.product(*(vary[k] for k in keys)):
-        overrides = dict(zip(keys, combo))
-        variants += seeded(label(overrides) if label else default_label(overrides),
-                           overrides, seeds)
-    return variants
-
-
-def seeded(label: str, overrides: Mapping[str, Any], seeds: Sequence[int] | None
-           ) -> list[Variant]:
-    """``label`` with ``overrides`` once per seed (``seeds`` None or empty: once, with the
-    base config's seed)."""
-    return [Variant(label, dict(overrides), seed) for seed in (seeds or [None])]
+    combos = [dict(zip(vary, c)) for c in itertools.product(*vary.values())]
+    return [v for o in combos for v in seeded({default_label(o): o}, seeds)]
 
 
 def default_label(overrides: Mapping[str, Any]) -> str:
@@ -86,17 +77,13 @@ def label_text(value: Any) -> str:
     """A value as a folder-name part: lists as ``100x100``, other odd characters as ``-``."""
     if isinstance(value, (list, tuple)):
         return "x".join(label_text(v) for v in value) or "empty"
-    text = value_text(value)
     return "".join(c if c.isascii() and (c.isalnum() or c in "_.,+=@-") else "-"
-                   for c in text) or "empty"
+                   for c in value_text(value)) or "empty"
 
 
 def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
-    """``["optimizer.name=sgd,adam", "model.hidden=[50,50],[100]"]`` → ``{key: [values]}``.
-
-    Values are read as YAML (``0.01`` a number, ``true`` a flag, ``[50, 50]`` a list);
-    commas inside brackets do not split.
-    """
+    """``["optimizer.name=sgd,adam", "model.hidden=[50,50],[100]"]`` → ``{key: [values]}``;
+    values are YAML, and commas inside brackets do not split."""
     out: dict[str, list[Any]] = {}
     for item in items:
         key, sep, text = item.partition("=")
@@ -106,7 +93,14 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
                               "e.g. --vary optimizer.name=sgd,adam")
         if key in out:
             raise ConfigError(f"--vary {key}: given twice; list all its values in one --vary")
-        parts = _split_top_level(text)
+        parts, depth, cur = [], 0, ""
+        for c in text:
+            depth += (c in "[{") - (c in "]}")
+            if c == "," and depth == 0:
+                parts, cur = parts + [cur], ""
+            else:
+                cur += c
+        parts.append(cur)
         if any(not p.strip() for p in parts):
             raise ConfigError(f"--vary {item!r}: an empty value in the list; give "
                               f"comma-separated values, e.g. {key}=a,b")
@@ -119,9 +113,8 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
 
 
 def check_vary_keys(base: Mapping, varied: Mapping[str, Sequence[Any]]) -> None:
-    """Raise ConfigError, naming the ``--vary`` option, for a key the config does not
-    have or a value it refuses: the mistake is in the option, not in a variant.
-    Skipped when the base config is invalid on its own (its error is reported next)."""
+    """ConfigError naming the ``--vary`` option for a key or value the config refuses;
+    skipped when the base config is invalid on its own (its error is reported next)."""
     try:
         config_from_dict(base, "base config")
     except ConfigError:
@@ -132,22 +125,10 @@ def check_vary_keys(base: Mapping, varied: Mapping[str, Sequence[Any]]) -> None:
                            f"--vary {key}={value_text(value)}")
 
 
-def _split_top_level(text: str) -> list[str]:
-    parts, depth, cur = [], 0, ""
-    for c in text:
-        depth += (c in "[{") - (c in "]}")
-        if c == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += c
-    return parts + [cur]
-
-
 def variant_config(base: Mapping | Config, variant: Variant, where: str | None = None
                    ) -> Config:
-    """The validated config of one variant (see the module docstring for the rules);
-    errors start with ``where`` (default: the variant's name)."""
+    """The validated config of one variant; errors start with ``where`` (default: the
+    variant's name)."""
     raw = dict(config_to_dict(base) if isinstance(base, Config) else base)
     where = where or f"variant {variant.run_name}"
     items = [f"{key}={value_text(value)}" for key, value in variant.overrides.items()]
@@ -157,7 +138,7 @@ def variant_config(base: Mapping | Config, variant: Variant, where: str | None =
         raise ConfigError(f"{where}: {e}") from None
     new_name = variant.overrides.get("optimizer.name")
     if isinstance(new_name, str) and isinstance(raw.get("optimizer"), dict):
-        for key in dropped_settings(raw["optimizer"], new_name, variant.overrides):
+        for key in _dropped(raw["optimizer"], new_name, variant.overrides):
             del raw["optimizer"][key]
     raw["name"] = variant.run_name
     if variant.seed is not None:
@@ -165,14 +146,14 @@ def variant_config(base: Mapping | Config, variant: Variant, where: str | None =
     return config_from_dict(raw, where)
 
 
-def dropped_settings(optimizer: Mapping[str, Any], new_name: str,
-                     overrides: Mapping[str, Any] | None = None) -> list[str]:
+def _dropped(optimizer: Mapping[str, Any], new_name: str, overrides: Mapping[str, Any]
+             ) -> list[str]:
     """The keys of an ``optimizer:`` mapping that optimiser ``new_name`` does not have
     (``beta1`` for SGD), unless the variant sets them itself."""
     if new_name not in OPTIMIZERS:
         return []                           # config_from_dict names the valid choices
     keep = optimizer_keys(new_name)
-    keep |= {k.split(".", 1)[1] for k in overrides or {} if k.startswith("optimizer.")}
+    keep |= {k.split(".", 1)[1] for k in overrides if k.startswith("optimizer.")}
     return [k for k in optimizer if k not in keep]
 
 
@@ -195,7 +176,7 @@ def optimizer_notes(base: Mapping, variants: Sequence[Variant],
     dropped: dict[str, dict[str, None]] = {}               # key → optimisers, in order
     for v in named:
         name = v.overrides["optimizer.name"]
-        for key in dropped_settings(opt, name, v.overrides):
+        for key in _dropped(opt, name, v.overrides):
             dropped.setdefault(key, {})[name] = None
     for key, names in dropped.items():
         notes.append(f"note: optimizer.{key}={value_text(opt[key])} from the base config is "
@@ -205,10 +186,8 @@ def optimizer_notes(base: Mapping, variants: Sequence[Variant],
 
 
 def seeds_for(base: Mapping | Config, n: int) -> list[int] | None:
-    """``n`` consecutive seeds from the base config's (None for one: keep the base seed).
-
-    Reads ``base`` through the config checks, so a bad base fails here, before any run.
-    """
+    """``n`` consecutive seeds from the base config's (None for one: keep the base seed);
+    a bad base fails here, before any run."""
     if n < 1:
         raise ConfigError(f"--seeds {n}: must be at least 1")
     cfg = base if isinstance(base, Config) else config_from_dict(base, "base config")

@@ -1,153 +1,222 @@
-"""Figures of the chapter's remaining experiments, each drawn from its folder's files:
-
-    plot_step_fade        plots/step_fade.png       (step_sizes.csv, step_fade.json)
-    plot_search_methods   plots/search_methods.png  (best_so_far.csv, search_methods.json)
-    plot_schedules        plots/schedules.png       (summary.csv of an lr-decay comparison)
-    plot_adam_bias        plots/adam_bias.png       (adam_bias.csv)
-"""
+"""The figures of the chapter's own experiments, each drawn from its folder's files, and
+:data:`DRAW`: every figure of each experiment of ``dlexp reproduce``, by its name."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from dlexp.fmt import fmt
 from dlexp.io import read_csv, read_json
-from dlexp.plots.save import save_figure
+from dlexp.plots.base import grouped_bars, save_figure
+from dlexp.plots.compare import plot_compare, plot_schedules
+from dlexp.plots.overfit import plot_batchnorm, plot_ensemble, plot_train_val
+from dlexp.surfaces import get_function
 
 
-def _finish(fig, title: str, path: Path) -> Path:
-    """Title the figure, lay it out and save it to ``path``."""
-    fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, path)
-    return path
+def _column(rows: list[dict], column: str, **match: str) -> np.ndarray:
+    """``column`` as floats (empty: NaN) of the rows whose values match ``match``."""
+    return np.array([float(r[column] or "nan") for r in rows
+                     if all(r[k] == v for k, v in match.items())])
 
 
-def _rolling_median(x: np.ndarray, w: int) -> np.ndarray:
-    """Median of the last ``w`` values at each point (fewer at the start)."""
-    return np.array([np.median(x[max(0, i - w + 1):i + 1]) for i in range(len(x))])
+def _lines(ax: plt.Axes, ys: dict[str, np.ndarray], ylabel: str, title: str) -> None:
+    """One line per label against the update number, on a log y axis."""
+    for k, (label, y) in enumerate(ys.items()):
+        ax.plot(np.arange(1, len(y) + 1), y, color=f"C{k}", lw=1.2, label=label)
+    ax.set(xlabel="update", ylabel=ylabel, title=title, yscale="log")
+    ax.legend()
 
 
 def plot_step_fade(out_dir: Path) -> Path:
-    """‖Δθ‖ per update on MNIST and the rate η/√h on the bowl, AdaGrad against RMSProp."""
+    """``plots/step_fade.png``: ‖Δθ‖ per update on MNIST and the rate η/√h on the bowl,
+    AdaGrad against RMSProp."""
     out_dir = Path(out_dir)
     info = read_json(out_dir / "step_fade.json")
-    series: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for r in read_csv(out_dir / "step_sizes.csv"):
-        series.setdefault((r["source"], r["optimizer"]), []).append(
-            (float(r["step"]), float(r["rate"]) if r["rate"] else np.nan))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    panels = (("mnist", 0, "‖Δθ‖ per update (rolling median of 25)",
-               "MNIST, all parameters"),
-              ("surface", 1, "rate η/(√h+ε) applied to ∂f/∂x", "f = x²/20 + y², η = 0.1"))
-    for ax, (source, col, ylabel, title) in zip(axes, panels):
-        for k, name in enumerate(info.get(source, {})):
-            y = np.array([p[col] for p in series[(source, name)]])        # (T,)
-            if source == "mnist":
-                y = _rolling_median(y, 25)
-            f = info[source][name]["fade"]
-            ax.plot(np.arange(1, len(y) + 1), y, color=f"C{k}", lw=1.2,
-                    label=f"{name} (η {fmt(info[source][name]['lr'])}): late/early "
-                          f"{fmt(f, 2) if f is not None else '—'}")
-        ax.set_yscale("log")
-        ax.set_xlabel("update")
-        ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize="medium")
-        ax.legend(fontsize="small")
-        ax.grid(alpha=0.3)
-    return _finish(fig, "AdaGrad's steps fade; RMSProp's do not",
-                   out_dir / "plots" / "step_fade.png")
-
-
-def plot_search_methods(out_dir: Path) -> Path:
-    """Best-so-far validation accuracy per method (mean, min–max band over the searches),
-    the distinct values each tried, and the keys' importances."""
-    out_dir = Path(out_dir)
-    summary = read_json(out_dir / "search_methods.json")
-    rows = read_csv(out_dir / "best_so_far.csv")
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), width_ratios=(2, 1, 1))
-    keys = list(next(iter(summary.values()))["distinct"])
-    width = 0.8 / len(summary)
-    for k, (method, s) in enumerate(summary.items()):
-        mine = [r for r in rows if r["method"] == method]
-        x = np.array([int(r["trial"]) for r in mine])
-        mean, lo, hi = (np.array([float(r[c]) for r in mine]) for c in ("mean", "min", "max"))
-        axes[0].plot(x, mean, color=f"C{k}", label=f"{method}: {fmt(s['best_mean'], 3)}")
-        axes[0].fill_between(x, lo, hi, color=f"C{k}", alpha=0.2, lw=0)
-        at = np.arange(len(keys)) + (k - (len(summary) - 1) / 2) * width
-        axes[1].bar(at, [s["distinct"][key] for key in keys], width, color=f"C{k}",
-                    label=method)
-        axes[2].bar(at, [s["importances"][key] for key in keys], width, color=f"C{k}",
-                    label=method)
-    n = next(iter(summary.values()))
-    axes[0].set(xlabel="trial", ylabel="best validation accuracy so far",
-                title=f"mean and min–max of {n['searches']} searches")
-    axes[0].legend(fontsize="small", title="best after all trials", title_fontsize="small")
-    short = [key.rsplit(".", 1)[-1] for key in keys]
-    axes[1].set(xticks=range(len(keys)), xticklabels=short, title="distinct values tried")
-    axes[2].set(xticks=range(len(keys)), xticklabels=short,
-                title=f"importance ({n['importance_method']})")
-    axes[1].legend(fontsize="small")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-    return _finish(fig, f"grid, random and TPE search, {n['trials']} trials each",
-                   out_dir / "plots" / "search_methods.png")
-
-
-def plot_schedules(out_dir: Path, band: str = "minmax") -> list[Path]:
-    """Final loss and best validation accuracy per schedule, one group per optimiser."""
-    out_dir = Path(out_dir)
-    rows = read_csv(out_dir / "summary.csv")
-    label = next(iter(rows[0]))
-    groups: dict[str, dict[str, dict]] = {}
-    for r in rows:
-        opt, _, schedule = r[label].partition("_")
-        groups.setdefault(opt, {})[schedule] = r
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, (metric, title) in zip(axes, (("final_smoothed_loss", "final smoothed loss"),
-                                          ("best_val_acc", "best validation accuracy"))):
-        width = 0.8 / len(groups)
-        for k, (opt, by_schedule) in enumerate(groups.items()):
-            names = list(by_schedule)
-            at = np.arange(len(names)) + (k - (len(groups) - 1) / 2) * width
-            y = [float(by_schedule[n][metric] or "nan") for n in names]
-            err = [float(by_schedule[n].get(f"{metric}_std") or 0) for n in names]
-            ax.bar(at, y, width, yerr=err if any(err) else None, color=f"C{k}", label=opt,
-                   capsize=2)
-            ax.set_xticks(range(len(names)), names, rotation=20)
-        spread = any(float(r.get(f"{metric}_std") or 0) for r in rows)
-        ax.set_title(title + (" (± std over seeds)" if spread else " (one seed)"),
-                     fontsize="medium")
-        ax.legend(fontsize="small")
-        ax.grid(alpha=0.3, axis="y")
-    axes[1].set_ylim(bottom=min(float(r["best_val_acc"] or 1) for r in rows) - 0.02)
-    return [_finish(fig, "learning-rate schedules on one budget",
-                    out_dir / "plots" / "schedules.png")]
+    rows = read_csv(out_dir / "step_sizes.csv")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    for ax, source, column, ylabel, title in (
+            (axes[0], "mnist", "step", "‖Δθ‖ per update (rolling median of 25)",
+             "MNIST, all parameters"),
+            (axes[1], "surface", "rate", "rate η/(√h+ε) applied to ∂f/∂x",
+             "f = x²/20 + y², η = 0.1")):
+        ys = {}
+        for name, s in info.get(source, {}).items():
+            y = _column(rows, column, source=source, optimizer=name)       # (T,)
+            if source == "mnist":                  # the median of the last 25 values
+                y = np.array([np.median(y[max(0, i - 24):i + 1]) for i in range(len(y))])
+            ys[f"{name} (η {fmt(s['lr'])}): late/early {fmt(s['fade'], 2)}"] = y
+        _lines(ax, ys, ylabel, title)
+    fig.suptitle("AdaGrad's steps fade; RMSProp's do not")
+    return save_figure(fig, out_dir / "plots" / "step_fade.png")
 
 
 def plot_adam_bias(out_dir: Path) -> Path:
-    """Adam with and without bias correction: ‖Δθ‖ and the loss over MNIST's first
-    updates (mean over seeds), and |Δx| on the bowl."""
+    """``plots/adam_bias.png``: Adam with and without bias correction, ‖Δθ‖ and the loss
+    over MNIST's first updates (mean over seeds), and |Δx| on the bowl."""
     out_dir = Path(out_dir)
-    series: dict[tuple[str, str], dict[int, list[tuple[float, float]]]] = {}
-    for r in read_csv(out_dir / "adam_bias.csv"):
-        runs = series.setdefault((r["source"], r["variant"]), {})
-        runs.setdefault(int(r["seed"]), []).append((float(r["step"]), float(r["loss"])))
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    panels = ((axes[0], "mnist", 0, "‖Δθ‖ per update", "MNIST: step size (mean of seeds)"),
-              (axes[1], "mnist", 1, "minibatch loss", "MNIST: loss (mean of seeds)"),
-              (axes[2], "surface", 0, "|Δx| per update", "x²/20 + y², η = 0.3: step along x"))
-    for ax, source, col, ylabel, title in panels:
-        for k, variant in enumerate(("corrected", "uncorrected")):
-            runs = series.get((source, variant), {})
-            y = np.mean([[p[col] for p in run] for run in runs.values()], axis=0)  # (T,)
-            ax.plot(np.arange(1, len(y) + 1), y, color=f"C{k}", label=variant, lw=1.2)
-        ax.set(xlabel="update", ylabel=ylabel, title=title)
-        ax.set_yscale("log")
-        ax.legend(fontsize="small")
-        ax.grid(alpha=0.3)
-    return _finish(fig, "Adam with and without bias correction of m and v",
-                   out_dir / "plots" / "adam_bias.png")
+    rows = read_csv(out_dir / "adam_bias.csv")
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")
+    for ax, source, column, ylabel, title in (
+            (axes[0], "mnist", "step", "‖Δθ‖ per update", "MNIST: step size (mean of seeds)"),
+            (axes[1], "mnist", "loss", "minibatch loss", "MNIST: loss (mean of seeds)"),
+            (axes[2], "surface", "step", "|Δx| per update",
+             "x²/20 + y², η = 0.3: step along x")):
+        seeds = dict.fromkeys(r["seed"] for r in rows if r["source"] == source)
+        _lines(ax, {variant: np.mean([_column(rows, column, source=source, variant=variant,
+                                              seed=seed) for seed in seeds], axis=0)
+                    for variant in ("corrected", "uncorrected")}, ylabel, title)
+    fig.suptitle("Adam with and without bias correction of m and v")
+    return save_figure(fig, out_dir / "plots" / "adam_bias.png")
+
+
+def plot_search_methods(out_dir: Path) -> Path:
+    """``plots/search_methods.png``: best-so-far validation accuracy per method (mean,
+    min–max band over the searches), the distinct values each tried, the importances."""
+    out_dir = Path(out_dir)
+    summary = read_json(out_dir / "search_methods.json")
+    rows = read_csv(out_dir / "best_so_far.csv")
+    first = next(iter(summary.values()))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), width_ratios=(2, 1, 1),
+                             layout="constrained")
+    for k, (method, s) in enumerate(summary.items()):
+        trial, mean, lo, hi = (_column(rows, c, method=method)
+                               for c in ("trial", "mean", "min", "max"))
+        axes[0].plot(trial, mean, color=f"C{k}", label=f"{method}: {fmt(s['best_mean'], 3)}")
+        axes[0].fill_between(trial, lo, hi, color=f"C{k}", alpha=0.2, lw=0)
+    axes[0].set(xlabel="trial", ylabel="best validation accuracy so far",
+                title=f"mean and min–max of {first['searches']} searches")
+    axes[0].legend(title="best after all trials", title_fontsize="small")
+    keys = list(first["distinct"])
+    for ax, what, title in ((axes[1], "distinct", "distinct values tried"),
+                            (axes[2], "importances", f"importance ({first['importance_method']})")):
+        grouped_bars(ax, {m: [s[what][key] for key in keys] for m, s in summary.items()},
+                     [key.rsplit(".", 1)[-1] for key in keys])
+        ax.set_title(title)
+    axes[1].legend()
+    fig.suptitle(f"grid, random and TPE search, {first['trials']} trials each")
+    return save_figure(fig, out_dir / "plots" / "search_methods.png")
+
+
+def plot_paths(run_dir: Path) -> Path:
+    """``plots/optimizer-paths.png``: a panel per optimiser, its path over the contours of
+    f (levels even in log f, so the ellipses spread), + at the minimum."""
+    run_dir = Path(run_dir)
+    info = read_json(run_dir / "paths.json")
+    fn = get_function(info["function"])
+    rows = read_csv(run_dir / "paths.csv")
+    names = list(dict.fromkeys(r["optimizer"] for r in rows))
+    cols = 3 if len(names) > 4 else min(2, len(names))
+    fig, axes = plt.subplots(math.ceil(len(names) / cols), cols, squeeze=False,
+                             figsize=(4.2 * cols, 3.4 * math.ceil(len(names) / cols)),
+                             layout="constrained")
+    for ax, name in zip(axes.flat, names):
+        x, y = (_column(rows, c, optimizer=name) for c in ("x", "y"))     # (steps + 1,)
+        xlim, ylim = _frame(fn.xlim, x), _frame(fn.ylim, y)
+        gx, gy = np.meshgrid(np.linspace(*xlim, 240), np.linspace(*ylim, 200))  # (200, 240)
+        z = fn.value(gx, gy)
+        low = max(float(z.min()), 1e-3 * float(z.max()))
+        ax.contour(gx, gy, z, levels=np.geomspace(low, float(z.max()), 14), colors="0.7",
+                   linewidths=0.7)
+        ax.plot(x, y, "o-", color="C3", ms=3, lw=1)
+        ax.plot(*fn.minimum, "+", color="k", ms=10, mew=1.5)
+        diverged = info["final"][name].get("diverged_at")
+        note = f", diverged at update {diverged}" if diverged is not None else ""
+        ax.set(xlim=xlim, ylim=ylim, xlabel="x", ylabel="y",
+               title=f"{name} (lr {info['lrs'][name]:g}{note})")
+        ax.grid(False)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    start = ", ".join(f"{v:g}" for v in info["start"])
+    fig.suptitle(f"{fn.formula}: {info['steps']} updates from ({start}); + the minimum")
+    return save_figure(fig, run_dir / "plots" / "optimizer-paths.png")
+
+
+def _frame(limits: tuple[float, float], values: np.ndarray) -> tuple[float, float]:
+    """The function's frame, widened to hold the path's finite points (a point on the
+    edge shows whole) unless that makes it over 4 times as wide (a diverging path)."""
+    low, high = limits
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return low, high
+    lo = min(low, float(finite.min()) - 0.04 * (high - low))
+    hi = max(high, float(finite.max()) + 0.04 * (high - low))
+    return (lo, hi) if hi - lo <= 4 * (high - low) else (low, high)
+
+
+HISTOGRAMS = {"outputs": ("activations.png", "activations h", "h", "act_std"),
+              "grads": ("gradients.png", "gradients δ = dL/da", "δ", "delta_std")}
+
+
+def plot_activations(run_dir: Path, kinds: tuple[str, ...] = tuple(HISTOGRAMS)) -> list[Path]:
+    """``plots/activations.png`` (h_k) and ``plots/gradients.png`` (δ_k = dL/da_k) of an
+    activations run: a row per initialiser, a column per layer (the layers of a row share
+    their x axis, so a distribution that narrows layer by layer shows as such), and a last
+    column with the std per layer on one log axis for every row (0, under zeros: left out)."""
+    run_dir = Path(run_dir)
+    info = read_json(run_dir / "activations.json")
+    hist, stats = read_csv(run_dir / "histograms.csv"), read_csv(run_dir / "stats.csv")
+    inits, layers = info["inits"], range(1, info["layers"] + 1)
+    out = []
+    for kind in kinds:
+        file, what, symbol, std_column = HISTOGRAMS[kind]
+        std = {(r["init"], int(r["layer"])): float(r[std_column]) for r in stats}
+        fig, axes = plt.subplots(len(inits), len(layers) + 1, squeeze=False,
+                                 figsize=(2.3 * (len(layers) + 1), 1.8 * len(inits) + 0.6),
+                                 layout="constrained")
+        for row, init in zip(axes, inits):
+            for ax, k in zip(row, layers):
+                bins = [r for r in hist if (r["kind"], r["init"], r["layer"]) == (kind, init,
+                                                                                  str(k))]
+                if bins:
+                    counts = np.array([int(b["count"]) for b in bins])       # (bins,)
+                    ax.stairs(counts / counts.sum(), [float(b["low"]) for b in bins] +
+                              [float(bins[-1]["high"])], fill=True, color="C0")
+                head = f"layer {k}\n" if init == inits[0] else ""     # over the top row
+                ax.set_title(f"{head}std {fmt(std.get((init, k)), 2)}", fontsize="x-small")
+                ax.set(yticks=[], xlabel=symbol if init == inits[-1] else "")
+                ax.grid(False)
+                if k > 1:
+                    ax.sharex(row[0])
+            row[0].set_ylabel(init, fontsize="small")
+            shown = [k for k in layers if std.get((init, k))]
+            row[-1].plot(shown, [std[init, k] for k in shown], "o-", ms=3, color="C3")
+            row[-1].set(yscale="log", xticks=layers, xlim=(0.5, len(layers) + 0.5))
+        positive = [v for v in std.values() if v > 0] or [1.0]
+        for ax in axes[:, -1]:                      # one log axis for every std panel
+            ax.set_ylim(min(positive) / 2, max(positive) * 2)
+        axes[0, -1].set_title(f"std of {symbol} (log)", fontsize="small")
+        axes[-1, -1].set_xlabel("layer")
+        for ax in axes.flat:
+            ax.tick_params(labelsize="x-small")
+        fig.suptitle(f"{info['activation']}: {what} per layer, under each initialiser "
+                     "(histograms: share of values)")
+        out.append(save_figure(fig, run_dir / "plots" / file))
+    return out
+
+
+DRAW: dict[str, tuple[Callable[[Path], object], ...]] = {
+    "optimizer-paths": (plot_paths,),
+    "compare-optimizers": (plot_compare,),
+    "step-fade": (plot_step_fade,),
+    "adam-bias": (plot_adam_bias,),
+    "lr-decay": (plot_schedules, plot_compare),
+    "activations": (lambda folder: plot_activations(folder, ("outputs",)),),
+    "compare-inits": (plot_compare,),
+    "batchnorm": (plot_batchnorm,),
+    "batchnorm-overfit": (plot_train_val, plot_compare),
+    "overfit-weight-decay": (plot_train_val,),
+    "overfit-dropout": (plot_train_val,),
+    "ensemble": (plot_ensemble, plot_train_val),
+    "search-methods": (plot_search_methods,),
+}
+
+
+def draw_experiment(name: str, folder: Path) -> None:
+    """Every figure of the chapter experiment ``name`` into ``folder``/plots."""
+    for draw in DRAW[name]:
+        draw(Path(folder))

@@ -1,53 +1,76 @@
-"""Loss and accuracy curves of one run, and overlays of several runs."""
+"""Loss and accuracy curves of one run, and overlays of several runs, with labels that say
+how a training curve was measured: ``training.train_eval: full`` (the default) on the whole
+training set, ``running`` the mean over the minibatches since the previous evaluation;
+with weight decay (``regularization.l2`` or ``l1`` > 0) the training loss is the objective,
+cross-entropy + ½λ₂‖W‖² + λ₁‖W‖₁ (validation loss is cross-entropy alone)."""
 
 from __future__ import annotations
 
 from collections import Counter
-
 from pathlib import Path
+from typing import Iterable
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
 from dlexp.errors import RunError
-from dlexp.plots.labels import METRIC_NAMES, OBJECTIVE, TRAIN_EVAL, metric_parts
 from dlexp.fmt import value_text
-from dlexp.train.rundir import flat_config, kind_of, read_metrics, sub_runs, train_evals
-from dlexp.plots.save import check_figure_path, save_figure
+from dlexp.plots.base import check_figure_path, save_figure
+from dlexp.train.rundir import (flat_config, has_weight_decay, kind_of, read_metrics,
+                                sub_runs, train_evals)
+
+METRIC_NAMES = {"train_loss": "training loss", "train_acc": "training accuracy",
+                "val_loss": "validation loss", "val_acc": "validation accuracy"}
+TRAIN_EVAL = {"full": "whole training set", "running": "mean since the previous evaluation"}
+OBJECTIVE = "training objective: loss + weight-decay penalty"
+
+
+def metric_parts(metric: str, run_dirs: Iterable[Path]) -> tuple[str, str]:
+    """(what, how) of ``metric`` over these runs: what was measured (a training loss with
+    weight decay is the :data:`OBJECTIVE`) and, for a training metric, where — or that the
+    runs differ ("" for validation metrics)."""
+    run_dirs = list(run_dirs)
+    if not metric.startswith("train_"):
+        return METRIC_NAMES[metric], ""
+    decay = metric == "train_loss" and has_weight_decay(run_dirs)
+    modes = train_evals(run_dirs)
+    how = (TRAIN_EVAL.get(min(modes)) if len(modes) == 1 else None
+           ) or "whole set or running mean: training.train_eval differs"
+    return OBJECTIVE if decay else METRIC_NAMES[metric], how
+
+
+def minibatch_loss_label(decay: bool) -> str:
+    """The y label of per-update minibatch losses (``decay``: any run had weight decay)."""
+    return f"{OBJECTIVE if decay else 'training loss'} (minibatch)"
 
 
 def _x(records: list[dict]) -> tuple[list[float], str]:
+    """Epochs, or updates if a run evaluates more often than once an epoch."""
     if len({r["epoch"] for r in records}) == len(records):
         return [r["epoch"] for r in records], "epoch"
     return [r["step"] for r in records], "update"
 
 
 def plot_run(run_dir: Path) -> list[Path]:
-    """Write ``plots/loss.png`` and ``plots/accuracy.png`` from ``metrics.jsonl`` (the
-    training curve's legend says how it was measured: ``training.train_eval``)."""
+    """Write ``plots/loss.png`` and ``plots/accuracy.png`` from ``metrics.jsonl``."""
     run_dir = Path(run_dir)
     records = read_metrics(run_dir)
     if not records:
         return []
     x, xlabel = _x(records)
-    mode = next(iter(train_evals([run_dir])))
-    train = f"train ({TRAIN_EVAL.get(mode, mode)})"
+    mode = min(train_evals([run_dir]))
     out = []
-    for metric, ylabel in (("loss", "loss"), ("acc", "accuracy")):
-        fig, ax = plt.subplots(figsize=(6, 4))
-        ax.plot(x, [r[f"train_{metric}"] for r in records], "o-", ms=3, label=train)
+    for metric, name in (("loss", "loss"), ("acc", "accuracy")):
+        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+        ax.plot(x, [r[f"train_{metric}"] for r in records], "o-", ms=3,
+                label=f"train ({TRAIN_EVAL.get(mode, mode)})")
         val = [r[f"val_{metric}"] for r in records]
         if any(v is not None for v in val):
             ax.plot(x, val, "s--", ms=3, label="validation")
-        ax.set_xlabel(xlabel)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))     # epochs, updates
-        ax.set_ylabel(ylabel)
-        ax.set_title(f"{run_dir.name}: {ylabel}")
-        ax.grid(alpha=0.3)
-        ax.legend()
-        path = run_dir / "plots" / f"{'loss' if metric == 'loss' else 'accuracy'}.png"
-        save_figure(fig, path)
-        out.append(path)
+        ax.set(xlabel=xlabel, ylabel=name, title=f"{run_dir.name}: {name}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize="medium")
+        out.append(save_figure(fig, run_dir / "plots" / f"{name}.png"))
     return out
 
 
@@ -67,13 +90,9 @@ def check_run_dirs(run_dirs: list[Path]) -> None:
 
 def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
                  ) -> tuple[Path, list[Path]]:
-    """One figure with ``metric`` of every run against epochs (or updates, if any run
-    evaluates more often than once an epoch); the legend names each run by its folder
-    and the config values that differ between the runs; the y label says how the runs
-    measured a training metric (:func:`~dlexp.plots.labels.metric_parts`). ``out``'s
-    extension picks the format (.png, .pdf, .svg; else ConfigError, before any work).
-    Returns the figure's path and the runs left out because they have no evaluation of
-    ``metric`` yet."""
+    """One figure with ``metric`` of every run, each named by :func:`legend_labels`;
+    ``out``'s extension picks the format (checked before any work). Returns the figure's
+    path and the runs left out because they have no evaluation of ``metric`` yet."""
     if metric not in METRIC_NAMES:
         raise RunError(f"--metric {metric!r}: choose one of {', '.join(METRIC_NAMES)}")
     check_figure_path(out)
@@ -90,27 +109,23 @@ def plot_overlay(run_dirs: list[Path], out: Path, metric: str = "val_acc"
     if not shown:
         raise RunError(f"none of the runs has an evaluation of {metric} yet; wait for an "
                        "epoch to finish, or pick another --metric")
-    by_step = any(_x(rs)[1] == "update" for rs in records.values() if rs)
+    by_step = any(_x(records[d])[1] == "update" for d in shown)
     labels = legend_labels(shown)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     for k, d in enumerate(shown):
-        x = [r["step" if by_step else "epoch"] for r in records[d]]
-        ax.plot(x, [r[metric] for r in records[d]], marker="os^Dv"[k % 5], ms=3,
+        ax.plot([r["step" if by_step else "epoch"] for r in records[d]],
+                [r[metric] for r in records[d]], marker="os^Dv"[k % 5], ms=3,
                 ls=("-", "--", "-.", ":")[k % 4], label=labels[d])
-    ax.set_xlabel("update" if by_step else "epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     what, how = metric_parts(metric, shown)
-    ax.set_ylabel(f"{what}\n({how})" if how else what)   # what; then how, on a line
     name = "training objective" if what == OBJECTIVE else METRIC_NAMES[metric]
-    ax.set_title(f"{name} of {len(shown)} run{'s' * (len(shown) > 1)}",
-                 fontsize="medium")
-    ax.grid(alpha=0.3)
+    ax.set(xlabel="update" if by_step else "epoch", ylabel=f"{what}\n({how})" if how else what,
+           title=f"{name} of {len(shown)} run{'s' * (len(shown) > 1)}")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if max(len(t) for t in labels.values()) > 40:        # long labels: below, not over
-        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(0.0, -0.14))
+        fig.legend(loc="outside lower left")
     else:
-        ax.legend(fontsize="small")
-    save_figure(fig, out)
-    return Path(out), skipped
+        ax.legend()
+    return save_figure(fig, out), skipped
 
 
 def legend_labels(run_dirs: list[Path], most: int = 3) -> dict[Path, str]:
@@ -118,15 +133,13 @@ def legend_labels(run_dirs: list[Path], most: int = 3) -> dict[Path, str]:
     between runs: for each run, those where its value is rarest among the runs first
     (what sets it apart), ties in config order."""
     flat = {d: flat_config(d) for d in run_dirs}
-    keys = list(dict.fromkeys(k for f in flat.values() for k in f))
-    differ = [k for k in keys if k != "name"
-              and len({value_text(f.get(k)) for f in flat.values()}) > 1]
-    seen = {k: Counter(value_text(f.get(k)) for f in flat.values()) for k in differ}
+    keys = dict.fromkeys(k for f in flat.values() for k in f)
+    seen = {k: Counter(value_text(f.get(k)) for f in flat.values()) for k in keys}
+    differ = [k for k in keys if k != "name" and len(seen[k]) > 1]
     out = {}
     for d in run_dirs:
         mine = {k: value_text(flat[d].get(k)) for k in differ}
         order = sorted(differ, key=lambda k: seen[k][mine[k]])     # stable: config order
-        parts = [f"{k}={mine[k]}" for k in order[:most]]
-        parts += ["…"] if len(differ) > most else []
+        parts = [f"{k}={mine[k]}" for k in order[:most]] + ["…"] * (len(differ) > most)
         out[d] = f"{d.name}: {', '.join(parts)}" if parts else d.name
     return out

@@ -1,20 +1,15 @@
-"""Rounds of a search: the book's "repeat while narrowing the range", automated.
+"""Rounds: the book's "repeat while narrowing the range", automated.
 
-The budget of ``--trials`` is split evenly over K rounds (the first rounds take the
-remainder). After round r, each range shrinks to the span of the best trials *so far*
-— the top fraction F of the complete trials of rounds 1 … r together, at least two,
-ranked by validation accuracy — kept inside round r's range:
+``--trials`` is split evenly over K rounds. After round r each range shrinks to the span
+of the best trials *so far* — the top fraction F of the complete trials of rounds 1 … r,
+at least two, by validation accuracy — kept inside round r's range:
 
     log_uniform, uniform, int:  [low, high] ← [max(low, min x), min(high, max x)]
-                                              over the top trials' values x
     choice:                     choices ← those of round r's choices the top trials used
 
-Ranking every finished trial, not only round r's, keeps the best trial so far inside
-every later range: it is among the top trials, and (by induction) inside round r's
-range, so inside both bounds. The ranges never widen. A range the top trials collapse
-to one value, or fewer than two complete trials so far, keeps its previous bounds.
-Each round's space is stored on its study, so every worker on every machine searches
-the same ranges, and a resumed search too.
+Ranking every round, not only round r, keeps the best trial so far in every later range;
+ranges never widen, and one the top trials collapse to a point keeps its bounds. Each
+round's space is stored on its study, so every worker and a resumed search agree.
 """
 
 from __future__ import annotations
@@ -27,10 +22,10 @@ from typing import Any
 import optuna
 
 from dlexp.config import parse_search_space
-from dlexp.config_space import Param, SearchSpace, used_params
+from dlexp.config_space import Param, SearchSpace
 from dlexp.errors import RunError
 from dlexp.fmt import rank_key
-from dlexp.search.study import finished_rows, open_study, round_studies, round_study_name
+from dlexp.search.study import round_name, round_studies, trial_row
 
 
 def quotas(total: int, rounds: int) -> tuple[int, ...]:
@@ -39,15 +34,14 @@ def quotas(total: int, rounds: int) -> tuple[int, ...]:
 
 
 def narrow(space: SearchSpace, rows: list[dict], keep: float) -> SearchSpace:
-    """``space`` cut to the span of the top ``keep`` fraction of the complete ``rows`` —
-    every finished trial so far (see the module docstring)."""
+    """``space`` cut to the span of the top ``keep`` fraction of the complete ``rows``
+    (every finished trial so far)."""
     complete = [r for r in rows if r["state"] == "complete" and r["val_acc"] is not None]
     if len(complete) < 2:
         return space
-    n_top = max(2, math.ceil(keep * len(complete)))
-    top = sorted(complete, key=rank_key)[:n_top]
-    used = [used_params(r["params"]) for r in top]      # momentum only where it counted
-    return SearchSpace(tuple(_narrow_param(p, [u[p.key] for u in used if p.key in u])
+    top = sorted(complete, key=rank_key)[:max(2, math.ceil(keep * len(complete)))]
+    return SearchSpace(tuple(_narrow_param(p, [r["params"][p.key] for r in top
+                                               if p.key in r["params"]])
                              for p in space.params))
 
 
@@ -58,50 +52,36 @@ def _narrow_param(p: Param, values: list[Any]) -> Param:
         kept = tuple(c for c in p.choices if c in values)
         return dataclasses.replace(p, choices=kept) if kept else p
     low, high = max(p.low, min(values)), min(p.high, max(values))
-    if not low < high:
-        return p
-    return dataclasses.replace(p, low=low, high=high)
+    return dataclasses.replace(p, low=low, high=high) if low < high else p
 
 
 def open_round(storage: optuna.storages.BaseStorage, name: str, base: dict, keep: float,
-               round_: int, sampler: optuna.samplers.BaseSampler | None = None,
-               pruner: optuna.pruners.BasePruner | None = None
-               ) -> tuple[optuna.Study, SearchSpace]:
-    """Create or join round ``round_``'s study; its search space (stored on the study).
-
-    A new round r > 1 narrows round r − 1, which must have finished. Joining a study
-    that was started for another config is a RunError.
-    """
-    study_name = round_study_name(name, round_)
-    study = open_study(storage, study_name, sampler, pruner)
+               round_: int) -> tuple[optuna.Study, SearchSpace]:
+    """Create or join round ``round_``'s study (maximising validation accuracy) and its
+    space: a new round r > 1 narrows round r − 1. Joining a study started for another
+    config is a RunError."""
+    study_name = round_name(name, round_)
+    study = optuna.create_study(storage=storage, study_name=study_name, direction="maximize",
+                                load_if_exists=True, sampler=optuna.samplers.RandomSampler())
     meta = study.user_attrs.get("dlexp")
     if meta is None:
-        space = _new_space(storage, name, base, keep, round_)
+        if round_ == 1:
+            space = parse_search_space(base["search"], "config")
+        else:
+            done = round_studies(storage, name, round_ - 1)
+            if len(done) < round_ - 1 or "dlexp" not in done[-1].user_attrs:
+                raise RunError(f"study {name!r}: round {round_ - 1} was never started; "
+                               "resume the search from its first round")
+            rows = [trial_row(t, r) for r, s in enumerate(done, start=1)
+                    for t in s.get_trials(deepcopy=False)]
+            space = narrow(_space(done[-1]), [r for r in rows if r["counted"]], keep)
         meta = {"round": round_, "config": base, "space": space.to_dict(), "keep": keep}
         study.set_user_attr("dlexp", meta)
-    elif _canonical(meta.get("config")) != _canonical(base):
+    elif json.dumps(meta.get("config"), sort_keys=True) != json.dumps(base, sort_keys=True):
         raise RunError(f"study {study_name!r} was started with a different config; join it "
                        "with the same config, or choose another --study name")
     return study, parse_search_space(meta["space"], f"study {study_name!r}")
 
 
-def stored_space(study: optuna.Study) -> SearchSpace | None:
-    """The search space stored on a round's study (None if it was never set)."""
-    meta = study.user_attrs.get("dlexp")
-    return parse_search_space(meta["space"], study.study_name) if meta else None
-
-
-def _new_space(storage: optuna.storages.BaseStorage, name: str, base: dict, keep: float,
-               round_: int) -> SearchSpace:
-    if round_ == 1:
-        return parse_search_space(base["search"], "config")
-    done = round_studies(storage, name, round_ - 1)
-    space = stored_space(done[-1]) if len(done) == round_ - 1 else None
-    if space is None:
-        raise RunError(f"study {name!r}: round {round_ - 1} was never started; "
-                       "resume the search from its first round")
-    return narrow(space, finished_rows(done), keep)
-
-
-def _canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True)
+def _space(study: optuna.Study) -> SearchSpace:
+    return parse_search_space(study.user_attrs["dlexp"]["space"], f"study {study.study_name!r}")

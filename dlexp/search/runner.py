@@ -1,44 +1,50 @@
-"""Run a planned search: workers here (in this process, or N spawned processes sharing
-the study), a live view of the best trials, and the result files at the end.
+"""``dlexp search`` end to end: plan (new, or ``--resume``), run the workers here or in N
+spawned processes sharing the study, write the files, draw, test once, report.
 
-Ctrl-C or SIGTERM (:mod:`~dlexp.train.signals`, shared with the workers) cuts every
-running trial short after its current update; the trials that finished are written out,
-and ``--resume DIR`` continues. Trials left RUNNING in
-the journal by a killed search are failed when it is resumed; they do not count, and
-their parameters are enqueued so that the next trials run them again. When
-``plan.trials`` trials have already finished no worker starts: only the files are
-rewritten. This module never plots (see :mod:`dlexp.plots.search`).
+Ctrl-C or SIGTERM (:mod:`~dlexp.train.signals`, shared with the workers) cuts the
+running trials short after their current update; the finished ones are written out and
+``--resume DIR`` continues. Trials a killed search left RUNNING in its journal are failed
+on resume and run again first (:func:`~dlexp.search.study.requeue_left`).
+
+``--final-test`` is the search's one look at the test set: the best trial's config is
+retrained by the ordinary runner on training *and* validation images (``data.val_size =
+0``) for exactly the epochs the trial ran (``training.epochs = E_best``, no
+``iterations``, early stopping off: with nothing to watch it could not fire), then
+tested once into ``DIR/final/``. Asking again reports that result. If the search went
+on and another trial is best now, the record stays, marked ``stale``, and a second test
+is refused: choosing between two tested configs would let the test set pick the model.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable, Sequence
 
-from dlexp.errors import WriteError
+import optuna
+
+from dlexp.config import load_config
+from dlexp.config_space import refuse_searched_overrides
+from dlexp.errors import ConfigError, RunError, WriteError
+from dlexp.experiments.tables import say
 from dlexp.io import write_json
-from dlexp.search.final import read_summary
-from dlexp.search.journal import repair_journal
-from dlexp.search.outputs import Collected, collect, write_outputs
-from dlexp.search.rounds import open_round, quotas
-from dlexp.search.searchdir import SearchPlan, hold_lock, record_resume
-from dlexp.search.recovery import fail_running, requeue_cut_short
-from dlexp.search.study import finished_count, open_storage, round_studies
-from dlexp.search.worker import WorkerJob, run_worker, worker_main
+from dlexp.search.report import (LiveTable, collect, print_summary, tested_trial_is_best,
+                                 write_outputs)
+from dlexp.search.rounds import open_round
+from dlexp.search.searchdir import (SearchOptions, SearchPlan, hold_lock, new_search,
+                                    read_summary, record_resume, resume_search)
+from dlexp.search.study import (finished_count, open_storage, repair_journal, requeue_left,
+                                round_studies)
+from dlexp.search.worker import run_worker, trial_config, worker_main
 from dlexp.train import signals
-
-if TYPE_CHECKING:
-    import optuna
+from dlexp.train.runner import train_run
 
 EXIT_CODES = {"completed": 0, "incomplete": 1, "failed": 1, "interrupted": 130}
-Progress = Callable[[Collected, float], None]
 
 
 @dataclass(frozen=True)
@@ -53,12 +59,11 @@ class SearchResult:
     repaired: str | None = None      # what was done to a journal damaged by a crash
 
 
-def run_search(plan: SearchPlan, progress: Progress | None = None) -> SearchResult:
+def run_search(plan: SearchPlan, progress: Callable | None = None) -> SearchResult:
     """Run ``plan`` with ``plan.workers`` processes until every round has its trials;
-    write the result files."""
-    import optuna
+    write the result files. ``progress(collected, seconds)`` is called as trials end."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    started, workers = time.perf_counter(), plan.workers
+    started = time.perf_counter()
     with hold_lock(plan.dir):
         repaired = repair_journal(plan.dir) if plan.storage is None else None
         if plan.resumed:
@@ -66,94 +71,161 @@ def run_search(plan: SearchPlan, progress: Progress | None = None) -> SearchResu
             record_resume(plan)
         storage = open_storage(plan.storage, plan.dir)
         open_round(storage, plan.study, plan.base, plan.keep, 1)   # refuses a foreign study
-        reran = _fail_left_running(storage, plan) if plan.storage is None else 0
-        job = WorkerJob(storage=plan.storage, search_dir=str(plan.dir), study=plan.study,
-                        base=plan.base, quotas=quotas(plan.trials, plan.rounds),
-                        keep=plan.keep, sampler=plan.sampler, seed=plan.seed,
-                        pruner=plan.pruner)
+        reran = 0 if plan.storage is not None else sum(
+            requeue_left(s, plan.base["search"])
+            for s in round_studies(storage, plan.study, plan.rounds))
 
         def show() -> None:
             if progress is not None:
                 progress(collect(storage, plan), time.perf_counter() - started)
+
+        def write(status: str) -> dict:
+            return write_outputs(plan, collect(storage, plan), status,
+                                 time.perf_counter() - started, plan.workers)
 
         problem = None
         with signals.stoppable():
             show()
             if finished_count(storage, plan.study, plan.rounds) >= plan.trials:
                 pass                                         # nothing left to run
-            elif workers == 1:
+            elif plan.workers == 1:
                 try:
-                    _in_this_process(job, show)
-                except WriteError as e:              # disk full: the files say so if they can
-                    _failed(plan, storage, e, time.perf_counter() - started, workers)
+                    run_worker(plan, on_trial_end=show)
+                except WriteError as e:      # disk full: the files say so if they can
+                    try:
+                        write_json(plan.dir / "summary.json", {**write("failed"),
+                                                               "error": str(e)})
+                    except (WriteError, OSError):
+                        pass
                     raise
             else:
-                problem = _in_processes(job, workers, show)
-            c = collect(storage, plan)
-            status = ("completed" if len(c.rows) >= plan.trials else  # even after a Ctrl-C
+                problem = _in_processes(plan, show)
+            finished = finished_count(storage, plan.study, plan.rounds)
+            status = ("completed" if finished >= plan.trials else  # even after a Ctrl-C
                       "incomplete" if problem or not signals.requested() else "interrupted")
-            summary = write_outputs(plan, c, status, time.perf_counter() - started, workers)
+            summary = write(status)
     return SearchResult(plan.dir, summary, status, reran, problem, repaired)
 
 
-def _failed(plan: SearchPlan, storage, error: WriteError, seconds: float, workers: int) -> None:
-    """Write the result files of a search stopped by ``error``, status ``failed`` (and
-    the reason), if the disk takes them; the trials finished so far stay in the journal
-    and ``--resume`` continues once space is freed."""
-    try:
-        summary = write_outputs(plan, collect(storage, plan), "failed", seconds, workers)
-        write_json(plan.dir / "summary.json", {**summary, "error": str(error)})
-    except (WriteError, OSError):
-        pass
-
-
-def _fail_left_running(storage: optuna.storages.BaseStorage, plan: SearchPlan) -> int:
-    """Journal storage, under the folder lock: no trial can still be running. Fail those
-    left RUNNING (how many), and enqueue every trial cut short to run again first."""
-    left = 0
-    for study in round_studies(storage, plan.study, plan.rounds):
-        left += fail_running(study)
-        requeue_cut_short(study, plan.base["search"])
-    return left
-
-
-def _in_this_process(job: WorkerJob, show: Callable[[], None]) -> None:
-    run_worker(job, on_trial_end=show)       # each trial's fit runs on one BLAS thread
-
-
-def _in_processes(job: WorkerJob, n: int, show: Callable[[], None]) -> str | None:
-    """Spawn ``n`` workers sharing this process's stop record and watch them until all
-    have ended; a message if one died, else None."""
+def _in_processes(plan: SearchPlan, show: Callable[[], None]) -> str | None:
+    """Spawn the workers, sharing this process's stop record, and watch them until all
+    have ended; a message if one died (the others are then stopped), else None."""
     ctx = multiprocessing.get_context("spawn")
     shared = ctx.Value("i", 0)
     with signals.sharing(shared):
-        procs = [ctx.Process(target=worker_main, args=(dataclasses.replace(job, worker=i), shared),
-                             name=f"dlexp-search-{i}") for i in range(n)]
+        procs = [ctx.Process(target=worker_main, args=(plan, i, shared),
+                             name=f"dlexp-search-{i}") for i in range(plan.workers)]
         for p in procs:
             p.start()
         while True:
-            alive = [p for p in procs if p.is_alive()]
             dead = [p for p in procs if p.exitcode not in (None, 0)]
             if dead:
-                _stop(procs)
+                for p in procs:            # SIGTERM: each cuts its trial short and exits
+                    if p.is_alive():
+                        os.kill(p.pid, signal.SIGTERM)
+                for p in procs:
+                    p.join(timeout=60)
+                    if p.is_alive():
+                        p.kill()
+                        p.join()
                 return (f"worker {dead[0].name} stopped with exit code {dead[0].exitcode}; "
                         "the search stopped too")
-            if not alive:
+            if not any(p.is_alive() for p in procs):
                 return None
             show()
-            multiprocessing.connection.wait([p.sentinel for p in alive], timeout=1.0)
+            multiprocessing.connection.wait([p.sentinel for p in procs if p.is_alive()],
+                                            timeout=1.0)
 
 
-def _stop(procs: list) -> None:
-    """SIGTERM each live worker (it cuts its current trial short and exits), then wait."""
-    for p in procs:
-        if p.is_alive():
-            try:
-                os.kill(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-    for p in procs:
-        p.join(timeout=60)
-        if p.is_alive():
-            p.kill()
-            p.join()
+def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
+                resume: Path | None, runs_dir: Path, final_test: bool) -> SearchPlan | None:
+    """The search to run: resumed from ``resume`` or new (the book's config when
+    ``config`` is None); None when a resumed search has nothing left to do."""
+    if resume is None:
+        if config is None:
+            from dlexp.bundled import bundled
+            config = bundled("search")                      # the book's search
+        cfg = load_config(config, sets)
+        if cfg.search is not None:
+            refuse_searched_overrides(cfg.search, sets)
+        plan = new_search(cfg, str(config), opts, runs_dir)
+        say(f"search folder: {plan.dir}")
+        return plan
+    if sets and config is None:
+        raise ConfigError("--set with --resume: a search keeps the config it started "
+                          "with; start a new search to change it")
+    plan = resume_search(resume, load_config(config, sets) if config else None, opts)
+    if plan.finished < plan.trials:
+        return plan
+    say(f"already {plan.finished} finished trials ≥ --trials {plan.trials}; "
+        + ("no trials to run" if final_test else "nothing to do"))
+    return replace(plan, trials=plan.finished) if final_test else None
+
+
+def run_and_report(plan: SearchPlan, *, quiet: bool, final_test: bool,
+                   draw: Callable[[Path], Any] | None = None) -> int:
+    """Run ``plan``, ``draw`` its figures, test once if asked and allowed, print the summary;
+    the exit code (0 completed, 1 incomplete or the test refused, 130 interrupted)."""
+    if quiet:
+        result = run_search(plan)
+    else:
+        with LiveTable(plan.trials, list(plan.base["search"])) as live:
+            result = run_search(plan, progress=live)
+    if result.repaired:
+        say(f"note: {result.repaired}")
+    if result.reran:
+        say(f"{result.reran} trial(s) left running by a stopped search were failed and "
+            "run again")
+    if result.problem:
+        say(f"error: {result.problem}; continue with --resume {plan.dir}")
+    summary = result.summary
+    if draw is not None:
+        draw(plan.dir)
+    if final_test and result.status == "completed":
+        with hold_lock(plan.dir):
+            summary = {**summary, "final_test": _final_test(plan)}
+    print_summary(summary, plan.dir)
+    if result.status == "interrupted":
+        say(f"interrupted; continue with: dlexp search --resume {plan.dir}")
+    code = EXIT_CODES[result.status]
+    if final_test and result.status != "completed":
+        say(f"--final-test skipped: the search is {result.status} ({summary['finished']}"
+            f"/{summary['trials']} trials) and the test set waits for a complete one; "
+            f"finish it and test with: dlexp search --resume {plan.dir} --final-test")
+        code = code or 1
+    return code
+
+
+def _final_test(plan: SearchPlan) -> dict:
+    """Retrain the best trial on train + validation, test it once; the record written
+    (or the one written before)."""
+    summary = read_summary(plan.dir)
+    best = summary.get("best")
+    if "final_test" in summary:
+        done = summary["final_test"]
+        if not tested_trial_is_best(done, best):
+            was, now = done.get("trial", {}), best or {}
+            raise RunError(
+                f"{plan.dir}: the test set was already used, for trial {was.get('number')} of "
+                f"round {was.get('round')} (test accuracy {done.get('test_acc')}); trial "
+                f"{now.get('number')} of round {now.get('round')} is the best now, and a second "
+                "test would let the test set choose; start a new search to test again")
+        return {**done, "repeated": True}
+    if best is None:
+        raise RunError(f"{plan.dir}: no trial completed, so there is nothing to test")
+    if not best.get("epochs"):
+        raise RunError(f"{plan.dir}: summary.json does not say how many epochs the best "
+                       f"trial ran; run `dlexp search --resume {plan.dir}` to rewrite it")
+    cfg = trial_config(plan.base, {
+        **best["params"], "data.val_size": 0, "training.epochs": best["epochs"],
+        "training.iterations": None, "training.early_stopping.patience": None,
+        "name": f"{plan.base['name']}-final"}, "final test")
+    start = time.monotonic()
+    run = train_run(cfg, run_dir=plan.dir / "final", progress=False)
+    record = {**{k: run.summary[k] for k in ("status", "test_acc", "test_loss",
+                                              "final_train_acc", "epochs")},
+              "trial": {"round": best["round"], "number": best["number"]},
+              "params": best["params"], "run": "final",
+              "seconds": round(time.monotonic() - start, 2)}      # wall time of the retrain
+    write_json(plan.dir / "summary.json", {**summary, "final_test": record})
+    return record

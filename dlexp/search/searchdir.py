@@ -1,10 +1,8 @@
-"""Search directories: where a search leaves its results, and how it is resumed.
+"""Search folders: what a search leaves, and how it is resumed.
 
-    runs/<name>-<YYYYmmdd-HHMMSS>/
+    runs/<name>-search-<time>/
         search.json    config, options, command line and host the search started with
-        journal.log    Optuna's journal of every trial (unless --storage names a database),
-                       written under Optuna's lock file journal.log.lock; a record torn
-                       by a crash is cut off on the next start (:mod:`dlexp.search.journal`)
+        journal.log    Optuna's journal of every trial (unless --storage names a database)
         trials.csv     one row per trial that ended (cut-short ones: failed, not counted)
         curves.json    the counted trials' curves
         best.yaml      the best trial's complete config, ready for ``dlexp train``
@@ -12,12 +10,9 @@
         plots/         top20.png, params.png, scatter.png, history.png
         final/         the run of ``--final-test`` (train + validation → test, once)
 
-``--resume DIR`` reads ``search.json``: the config and options are those of the first
-start; only ``--trials`` (the new total) and ``--workers`` may change. A total no
-larger than the trials already finished leaves nothing to run and is not recorded.
-While a search works in its folder it holds the folder's lock (:func:`hold_lock`); a
-second ``dlexp search`` there, resumed or not, is refused and changes nothing (a new
-total is recorded only once the lock is held: :func:`record_resume`).
+``--resume DIR`` keeps the config and options of the first start; only ``--trials``
+(the new total) and ``--workers`` may change, and are recorded once the folder's lock is
+held (:func:`record_resume`): a second ``dlexp search`` in the folder changes nothing.
 """
 
 from __future__ import annotations
@@ -28,13 +23,22 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from dlexp.config import Config, config_from_dict, config_to_dict
+from dlexp.data import locate_mnist
 from dlexp.errors import ConfigError, RunError
 from dlexp.io import as_stored, folder_lock, read_json, read_record, write_json
+from dlexp.search.study import PRUNERS, SAMPLERS, finished_count, mask_url, open_storage
 from dlexp.train.rundir import new_run_dir, run_meta
 
 SEARCH_FILE = "search.json"
 MAX_TRIALS = 100_000            # counted trials of one search (days of work beyond it)
 FORMAT = "dlexp-search/1"
+DEFAULTS = {"trials": 100, "sampler": "random", "rounds": 1, "keep": 0.2, "pruner": "none",
+            "workers": 1}
+FIXED = ("sampler", "seed", "rounds", "keep", "pruner", "study")    # kept on resume
+SHAPE = {"config": dict, "where": str, "trials": int, "sampler": str, "seed": int,
+         "rounds": int, "keep": float, "pruner": str, "storage": (str, None), "study": str,
+         "meta": dict}
+SUMMARY_SHAPE = {"status": str, "finished": int, "seconds": float, "best": (dict, None)}
 
 
 @dataclass(frozen=True)
@@ -52,16 +56,12 @@ class SearchOptions:
     workers: int | None = None      # processes on this machine; on resume: as it last ran
 
 
-DEFAULTS = {"trials": 100, "sampler": "random", "rounds": 1, "keep": 0.2, "pruner": "none",
-            "workers": 1}
-
-
 @dataclass(frozen=True)
 class SearchPlan:
-    """A search ready to run: its directory, base config (with ``search:``) and options."""
+    """A search ready to run (plain data, sent to worker processes as it is)."""
 
     dir: Path
-    base: dict
+    base: dict                    # the base config, its ``search:`` the space
     where: str
     trials: int
     sampler: str
@@ -77,17 +77,18 @@ class SearchPlan:
 
 
 def new_search(cfg: Config, where: str, opts: SearchOptions, runs_root: Path) -> SearchPlan:
-    """Check ``cfg`` and ``opts``, create the search directory and its ``search.json``."""
-    _check_config(cfg, where)
-    resolved = {k: getattr(opts, k) if getattr(opts, k) is not None else v
-                for k, v in DEFAULTS.items()}
-    plan = SearchPlan(dir=Path(), base=as_stored(config_to_dict(cfg)), where=where,
-                      seed=cfg.seed if opts.seed is None else opts.seed,
-                      storage=opts.storage, study=opts.study or cfg.name, **resolved)
-    _check_options(plan)                # (its search: bounds were checked at load)
-    _check_data()
+    """Check ``cfg`` and ``opts``, create the search folder and its ``search.json``."""
+    if cfg.search is None:
+        raise ConfigError(f"{where}: no search: section; add one (see configs/search.yaml) "
+                          "to say which keys to search and over what ranges")
+    if cfg.data.val_size == 0:
+        raise ConfigError(f"{where}: data.val_size is 0; a search is guided by validation "
+                          "accuracy, so set data.val_size (e.g. 0.2)")
+    given = {k: v for k, v in asdict(opts).items() if v is not None}
+    plan = SearchPlan(**{**DEFAULTS, "seed": cfg.seed, "storage": None, "study": cfg.name,
+                         **given}, dir=Path(), base=as_stored(config_to_dict(cfg)), where=where)
+    _check(plan)
     if plan.storage is not None:                      # the database answers
-        from dlexp.search.study import open_storage
         open_storage(plan.storage, Path())
     name = cfg.name if cfg.name == "search" else f"{cfg.name}-search"
     plan = replace(plan, dir=new_run_dir(Path(runs_root), name))
@@ -99,35 +100,28 @@ def resume_search(search_dir: Path, cfg: Config | None, opts: SearchOptions) -> 
     """The plan stored in ``search_dir``, with a new total of trials if ``opts`` has one."""
     d = Path(search_dir)
     stored = _read(d)
-    base = stored["config"]
-    if cfg is not None and as_stored(config_to_dict(cfg)) != base:
+    if cfg is not None and as_stored(config_to_dict(cfg)) != stored["config"]:
         raise RunError(f"{d}: this search was started with a different config; resume it "
                        "without --config, or start a new search")
-    for key in ("sampler", "seed", "rounds", "keep", "pruner", "study"):
+    for key in FIXED:
         given = getattr(opts, key)
         if given is not None and given != stored[key]:
             raise RunError(f"{d}: this search was started with --{key} {stored[key]}, "
                            f"not {given}; resume it without --{key}")
     storage = stored["storage"]
-    if storage is not None:
-        from dlexp.search.study import mask_url
-        if opts.storage is not None and mask_url(opts.storage) != storage:
-            raise RunError(f"{d}: this search uses --storage {storage}; resume it with that URL")
-        if opts.storage is None and "***" in storage:
-            raise RunError(f"{d}: the storage URL's password is not stored; resume with "
-                           f"--storage {storage} (the password in place of ***)")
-        storage = opts.storage or storage
-    plan = SearchPlan(dir=d, base=base, where=stored["where"], storage=storage, resumed=True,
+    if storage is not None and opts.storage is not None and mask_url(opts.storage) != storage:
+        raise RunError(f"{d}: this search uses --storage {storage}; resume it with that URL")
+    if storage is not None and opts.storage is None and "***" in storage:
+        raise RunError(f"{d}: the storage URL's password is not stored; resume with "
+                       f"--storage {storage} (the password in place of ***)")
+    plan = SearchPlan(dir=d, base=stored["config"], where=stored["where"], resumed=True,
+                      storage=storage and (opts.storage or storage),
                       trials=opts.trials or stored["trials"],
                       workers=opts.workers or _workers(stored),
-                      **{k: stored[k] for k in ("sampler", "seed", "rounds", "keep", "pruner",
-                                                "study")})
-    _check_options(plan)
-    _check_data()
-    from dlexp.search.study import finished_count, open_storage
-    plan = replace(plan, finished=finished_count(open_storage(plan.storage, d), plan.study,
+                      **{k: stored[k] for k in FIXED})
+    _check(plan)
+    return replace(plan, finished=finished_count(open_storage(plan.storage, d), plan.study,
                                                  plan.rounds))
-    return plan
 
 
 def record_resume(plan: SearchPlan) -> None:
@@ -144,52 +138,50 @@ def hold_lock(search_dir: Path) -> contextlib.AbstractContextManager:
     return folder_lock(Path(search_dir), "search")
 
 
-# --- internals -------------------------------------------------------------------------
-def _check_config(cfg: Config, where: str) -> None:
-    if cfg.search is None:
-        raise ConfigError(f"{where}: no search: section; add one (see configs/search.yaml) "
-                          "to say which keys to search and over what ranges")
-    if cfg.data.val_size == 0:
-        raise ConfigError(f"{where}: data.val_size is 0; a search is guided by validation "
-                          "accuracy, so set data.val_size (e.g. 0.2)")
+def read_summary(search_dir: Path) -> dict:
+    """A search folder's summary.json, checked (a damaged one: RunError naming it, so a
+    resume never forgets the final test it records); {} before the first is written."""
+    path = Path(search_dir) / "summary.json"
+    if not path.exists():
+        return {}
+    summary = read_record(path, SUMMARY_SHAPE, "search summary")
+    if not isinstance(summary.get("final_test", {}), dict):
+        raise RunError(f"{path}: damaged, its 'final_test' is not a record; restore it")
+    return summary
 
 
-def _check_options(plan: SearchPlan) -> None:
-    from dlexp.search.study import PRUNERS, SAMPLERS
-    if plan.sampler not in SAMPLERS:
-        raise ConfigError(f"--sampler {plan.sampler!r}: choose one of {', '.join(SAMPLERS)}")
-    if plan.pruner not in PRUNERS:
-        raise ConfigError(f"--pruner {plan.pruner!r}: choose one of {', '.join(PRUNERS)}")
-    if plan.trials > MAX_TRIALS:
-        raise ConfigError(f"--trials {plan.trials}: at most {MAX_TRIALS:,}")
-    if plan.rounds < 1 or plan.trials < plan.rounds:
-        raise ConfigError(f"--trials {plan.trials} --rounds {plan.rounds}: need at least one "
-                          "round and at least one trial per round")
-    if not 0 < plan.keep <= 1:
-        raise ConfigError(f"--keep {plan.keep}: the fraction of trials kept must be in (0, 1]")
-    if plan.seed < 0:
-        raise ConfigError(f"--seed {plan.seed}: must be ≥ 0")
-    if plan.storage is not None and not plan.storage.strip():
-        raise ConfigError("--storage: give a database URL, e.g. postgresql://user@host/db")
-    if plan.storage is not None and (plan.storage.rstrip("/") in ("sqlite:", "sqlite:/",
-                                                                  "sqlite://")
-                                     or ":memory:" in plan.storage):
-        raise ConfigError(f"--storage {plan.storage}: an in-memory database is gone when the "
-                          "process ends and is not shared with workers; give a file, e.g. "
-                          "sqlite:///search.db")
-
-
-def _check_data() -> None:
-    """MNIST is here (fetched once now, not by each worker)."""
-    from dlexp.data import locate_mnist
+def _check(plan: SearchPlan) -> None:
+    """The options, checked once for a new search and a resumed one; MNIST is here
+    (fetched once now, not by each worker)."""
+    url = plan.storage
+    problems = [
+        (plan.sampler not in SAMPLERS,
+         f"--sampler {plan.sampler!r}: choose one of {', '.join(SAMPLERS)}"),
+        (plan.pruner not in PRUNERS,
+         f"--pruner {plan.pruner!r}: choose one of {', '.join(PRUNERS)}"),
+        (plan.trials > MAX_TRIALS, f"--trials {plan.trials}: at most {MAX_TRIALS:,}"),
+        (plan.rounds < 1 or plan.trials < plan.rounds,
+         f"--trials {plan.trials} --rounds {plan.rounds}: need at least one round and at "
+         "least one trial per round"),
+        (not 0 < plan.keep <= 1,
+         f"--keep {plan.keep}: the fraction of trials kept must be in (0, 1]"),
+        (plan.seed < 0, f"--seed {plan.seed}: must be ≥ 0"),
+        (url is not None and not url.strip(),
+         "--storage: give a database URL, e.g. postgresql://user@host/db"),
+        (url is not None and (url.rstrip("/") in ("sqlite:", "sqlite:/", "sqlite://")
+                              or ":memory:" in url),
+         f"--storage {url}: an in-memory database is gone when the process ends and is not "
+         "shared with workers; give a file, e.g. sqlite:///search.db"),
+    ]
+    for bad, message in problems:
+        if bad:
+            raise ConfigError(message)
     locate_mnist()
 
 
 def _write(plan: SearchPlan, stored: dict | None = None) -> None:
-    """search.json; when a resume changes the plan (``stored``: the file as it was),
-    ``meta`` stays the start's and the resume adds its own to ``resumes`` (a resume that
-    changes nothing leaves the file as it is)."""
-    from dlexp.search.study import mask_url
+    """search.json; a resume that changes the plan (``stored``: the file as it was)
+    keeps the start's ``meta`` and adds its own to ``resumes``."""
     fields = asdict(plan)
     now = run_meta(time.time())
     record = {"format": FORMAT, "config": fields.pop("base"),
@@ -220,8 +212,3 @@ def _read(d: Path) -> dict:
     stored = read_record(path, SHAPE, "search record")
     config_from_dict(stored["config"], str(path))     # still a valid config?
     return stored
-
-
-SHAPE = {"config": dict, "where": str, "trials": int, "sampler": str, "seed": int,
-         "rounds": int, "keep": float, "pruner": str, "storage": (str, None), "study": str,
-         "meta": dict}

@@ -1,146 +1,202 @@
 """A search worker: trains trials, round after round, until each round's budget is met.
 
-Every worker — in the ``dlexp search`` process, in a process it spawned, or on another
-machine — runs the same loop, so workers may join or leave at any time::
+Every worker — in ``dlexp search``, in a process it spawned, on another machine — runs
+the same loop, so workers may join or leave at any time::
 
-    for each round r (budget q_r):
-        study, space ← open_round(r)                 # narrowed from round r−1 if new
+    for each round r (budget q_r):  study ← open_round(r)   (narrowed from r − 1 if new)
         loop:  c, u ← counted, running trials of the round
                c ≥ q_r and (u = 0 or last round)  → next round
                c + u < q_r                         → run one trial
                otherwise                            → wait for the running ones
 
-Before a round's trials are all finished nobody narrows it. A trial that finds itself
-beyond the budget (two workers started the last one at once) is failed as ``surplus``
-and not counted, so the number of counted trials is exact.
+A trial that finds itself beyond the budget (two workers started the last one at once)
+fails as ``surplus`` before it trains, so the number of counted trials is exact. A trial
+is the base config with the drawn values, through the config loader, trained by the one
+loop on training and validation images only; its outcome and curves are stored on it
+(user attribute ``result``) for every machine to see.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import socket
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 import optuna
+from optuna.trial import TrialState
 
-from dlexp.config import config_from_dict
-from dlexp.data import Splits
+from dlexp.config import Config, config_from_dict
+from dlexp.config_space import apply_params
 from dlexp.errors import DlexpError, WriteError
-from dlexp.search.journal import JOURNAL
-from dlexp.search.objective import Objective, planned_evals
-from dlexp.search.rounds import open_round
-from dlexp.search.recovery import fail_stale, retry_if_whole
-from dlexp.search.study import (PRUNERS, SAMPLERS, find_study, open_storage,
-                                round_study_name, tally)
-from dlexp.train.runner import load_splits
+from dlexp.search.rounds import open_round, quotas
+from dlexp.search.searchdir import SearchPlan
+from dlexp.search.study import (JOURNAL, PRUNERS, SAMPLERS, counts, fail_stale,
+                                open_storage, retry_if_whole)
 from dlexp.train import signals
+from dlexp.train.loop import Callback, FitState, plan_steps
+from dlexp.train.runner import load_splits
+from dlexp.train.setup import streams, train_model
 
 POLL_SECONDS = 0.5
 
 
-@dataclass(frozen=True)
-class WorkerJob:
-    """Everything a worker needs; plain data, so it can be sent to another process."""
-
-    storage: str | None          # SQLAlchemy URL, or None: the journal in search_dir
-    search_dir: str
-    study: str                   # round 1's study name
-    base: dict                   # the base config as plain data (``search:`` = the space)
-    quotas: tuple[int, ...]      # counted trials per round
-    keep: float
-    sampler: str
-    seed: int
-    pruner: str
-    worker: int = 0              # index among this machine's workers
+def trial_config(base: Mapping, params: Mapping[str, Any], where: str) -> Config:
+    """The base config (plain data) with ``params`` applied, validated by the loader."""
+    return config_from_dict(apply_params(base, params), where)
 
 
-def search_data(base: dict) -> Splits:
-    """Training and validation images of the base config; the test set left out."""
-    cfg = config_from_dict(base, "search")
-    s = load_splits(cfg, progress=False)
-    return dataclasses.replace(s, x_test=s.x_test[:0], y_test=s.y_test[:0])
+def planned_evals(cfg: Config, n_train: int) -> int:
+    """How many evaluations a trial makes when it runs to the end."""
+    t = cfg.training
+    per_epoch, total = plan_steps(n_train, t.batch_size, t.epochs, t.iterations)
+    return -(-total // (t.eval_every or per_epoch))
 
 
-def run_worker(job: WorkerJob, on_trial_end: Callable[[], None] | None = None) -> None:
+class ReportToTrial(Callback):
+    """Report each evaluation to the trial; stop training when it should be pruned.
+
+    The value reported is validation accuracy with ties broken by validation loss,
+
+        a − min(ℓ, 500) · 10⁻³ / n_val        (a accuracy, ℓ loss, n_val images)
+
+    Accuracies differ by at least 1/n_val and the loss term stays below half of that, so
+    it never reorders different accuracies, but tells apart the many trials at chance
+    level (the median a pruner needs to be *below*) by how far their loss has moved.
+    """
+
+    def __init__(self, trial: optuna.Trial, n_val: int) -> None:
+        self.trial, self.n_val, self.pruned = trial, max(n_val, 1), False
+
+    def on_eval(self, state: FitState, record: dict) -> None:
+        """Report at step = evaluations so far, then ask the pruner."""
+        acc, loss = record.get("val_acc"), record.get("val_loss")
+        if acc is None:
+            return
+        loss = 500.0 if loss is None or not math.isfinite(loss) else min(loss, 500.0)
+        step = len(state.history)
+        self.trial.report(acc - loss * 1e-3 / self.n_val, step)
+        if self.trial.should_prune():
+            self.pruned = True
+            state.stop = f"pruned after evaluation {step}"
+
+
+def run_trial(trial: optuna.Trial, plan: SearchPlan, space, data, quota: int,
+              round_: int) -> float:
+    """One trial's value: the final validation accuracy. A failed trial (diverged,
+    raised, cut short, surplus) returns NaN, which Optuna records as failed; only an
+    OSError (the storage cannot be written) propagates, to stop the worker."""
+    taken = sum(t.number < trial.number and (counts(t) or t.state == TrialState.RUNNING)
+                for t in trial.study.get_trials(deepcopy=False))
+    if taken >= quota:
+        trial.set_user_attr("result", {"outcome": "surplus"})
+        return math.nan
+    params = space.suggest(trial)
+    try:
+        cfg = trial_config(plan.base, params, f"trial {trial.number}")
+        reporter = ReportToTrial(trial, data.x_val.shape[0])
+        # trial_init shared: every trial from the run's seed; per_trial: (seed, round, number)
+        s = streams((cfg.seed, round_, trial.number) if cfg.trial_init == "per_trial"
+                    else cfg.seed)
+        started = time.perf_counter()
+        stop = signals.StopOnRequest()
+        state = train_model(cfg, data, s, (stop, reporter) if plan.pruner != "none"
+                            else (stop,))[1]
+        result = _result(state, time.perf_counter() - started,
+                         planned_evals(cfg, data.x_train.shape[0]), reporter.pruned)
+    except OSError:
+        raise
+    except Exception as e:  # noqa: BLE001 — any error fails this trial, not the search
+        result = {"outcome": "error", "message": (str(e).splitlines() or [type(e).__name__])[0]}
+    trial.set_user_attr("result", {**result, "worker": f"{socket.gethostname()}:{os.getpid()}"})
+    if result["outcome"] == "pruned":
+        raise optuna.TrialPruned(result["message"])
+    return result["val_acc"] if result["outcome"] == "complete" else math.nan
+
+
+def _result(state: FitState, seconds: float, planned: int, pruned: bool) -> dict:
+    last = state.history[-1] if state.history else {}
+    outcome = (state.status if state.status in ("interrupted", "diverged") else
+               "pruned" if pruned else "complete")
+    final = {} if outcome == "diverged" else last         # a diverged model has no score
+    return {"outcome": outcome, "message": state.stop,
+            "val_acc": _finite(final.get("val_acc")), "val_loss": _finite(final.get("val_loss")),
+            "epochs": state.epoch, "evals": len(state.history), "planned_evals": planned,
+            "seconds": round(seconds, 3),
+            "curve": {k: [_finite(r.get(k)) for r in state.history]
+                      for k in ("train_loss", "train_acc", "val_loss", "val_acc")}}
+
+
+def _finite(x: Any) -> float | None:
+    """A JSON-safe rounded float; None for missing, NaN or infinite values."""
+    return None if x is None or not math.isfinite(float(x)) else round(float(x), 6)
+
+
+def run_worker(plan: SearchPlan, worker: int = 0,
+               on_trial_end: Callable[[], None] | None = None) -> None:
     """Run trials of every round until the budgets are met or a stop is requested
     (:mod:`~dlexp.train.signals`: the current trial is then cut short)."""
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    storage = open_storage(job.storage, Path(job.search_dir),
-                           on_stale=retry_if_whole(job.base["search"]))
-    data = search_data(job.base)                    # loaded once per worker process
-    n_evals = planned_evals(config_from_dict(job.base, "search"), data.x_train.shape[0])
+    storage = open_storage(plan.storage, plan.dir, on_stale=retry_if_whole(plan.base["search"]))
+    cfg = config_from_dict(plan.base, "search")
+    s = load_splits(cfg, progress=False)
+    data = dataclasses.replace(s, x_test=s.x_test[:0], y_test=s.y_test[:0])    # no test set
+    n_evals = planned_evals(cfg, data.x_train.shape[0])
     callbacks = [lambda study, trial: on_trial_end()] if on_trial_end else []
-    last = len(job.quotas)
-    for round_, quota in enumerate(job.quotas, start=1):
-        words = (job.worker, _n_trials(storage, round_study_name(job.study, round_)))
-        if job.storage is not None:      # other machines' workers have the same index
+    budget = quotas(plan.trials, plan.rounds)
+    for round_, quota in enumerate(budget, start=1):
+        last = round_ == len(budget)
+        study, space = open_round(storage, plan.study, plan.base, plan.keep, round_)
+        words: tuple = (worker, len(study.get_trials(deepcopy=False)))   # a resumed TPE
+        if plan.storage is not None:     # other machines' workers have the same index
             words += (socket.gethostname(), os.getpid())
-        study, space = open_round(storage, job.study, job.base, job.keep, round_,
-                                  SAMPLERS[job.sampler](job.seed, round_, words),
-                                  PRUNERS[job.pruner](n_evals))
-        objective = Objective(job.base, space, data, quota, prune=job.pruner != "none",
-                              round_=round_)
-        while True:
-            if signals.requested():
-                return
-            t = tally(study.get_trials(deepcopy=False))
-            if t.counted >= quota and (t.running == 0 or round_ == last):
+        study.sampler = SAMPLERS[plan.sampler](plan.seed, round_, words)
+        study.pruner = PRUNERS[plan.pruner](n_evals)
+        while not signals.requested():
+            trials = study.get_trials(deepcopy=False)
+            counted = sum(counts(t) for t in trials)
+            running = sum(t.state == TrialState.RUNNING for t in trials)
+            if counted >= quota and (running == 0 or last):
                 break
-            if t.counted + t.running < quota:
-                _optimize_one(study, objective, callbacks, job)
-                continue
-            if round_ == last and job.storage is None:
+            if counted + running < quota:
+                _optimize_one(study, lambda t: run_trial(t, plan, space, data, quota, round_),
+                              callbacks, plan)
+            elif last and plan.storage is None:
                 break                    # this machine's other workers finish the rest
-            if job.storage is not None:
-                fail_stale(study)        # a killed machine's trials, once its heartbeat stops
-            time.sleep(POLL_SECONDS)
+            else:
+                if plan.storage is not None:
+                    fail_stale(study)    # a killed machine's trials, once its heartbeat stops
+                time.sleep(POLL_SECONDS)
+        if signals.requested():
+            return
 
 
-def _optimize_one(study: optuna.Study, objective: Objective, callbacks: list,
-                  job: WorkerJob) -> None:
-    """One trial; a failed write of the journal (disk full) becomes a WriteError naming
-    it, whatever Optuna made of it (it may raise an AssertionError in its place)."""
+def _optimize_one(study: optuna.Study, objective, callbacks: list, plan: SearchPlan) -> None:
+    """One trial; a failed write of the storage (disk full) is a WriteError naming it,
+    whatever Optuna made of it (it may raise another error in its place)."""
     try:
-        study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
-        cause = objective.write_failed
+        study.optimize(objective, n_trials=1, callbacks=callbacks)
     except Exception as e:  # noqa: BLE001 — looked through for the OSError behind it
-        cause = _os_error(e)
-        if cause is None:
+        cause, seen = e, 0
+        while cause is not None and not isinstance(cause, OSError) and seen < 20:
+            cause, seen = cause.__cause__ or cause.__context__, seen + 1
+        if not isinstance(cause, OSError):
             raise
-    if cause is not None:
-        where = Path(job.search_dir) / JOURNAL if job.storage is None else "--storage"
-        raise WriteError(where, cause) from None
+        raise WriteError(plan.dir / JOURNAL if plan.storage is None else "--storage",
+                         cause) from None
 
 
-def _os_error(e: BaseException | None) -> OSError | None:
-    """The OSError ``e`` is, or was raised while handling (or from), if any."""
-    seen = 0
-    while e is not None and seen < 20:
-        if isinstance(e, OSError):
-            return e
-        e, seen = e.__cause__ or e.__context__, seen + 1
-    return None
-
-
-def _n_trials(storage: optuna.storages.BaseStorage, name: str) -> int:
-    """Trials already in a study (so a resumed TPE worker does not replay its first draws)."""
-    study = find_study(storage, name)
-    return len(study.get_trials(deepcopy=False)) if study is not None else 0
-
-
-def worker_main(job: WorkerJob, shared) -> None:
+def worker_main(plan: SearchPlan, worker: int, shared) -> None:
     """Entry point of a spawned worker process: shares the parent's stop record
-    (``shared``) and dies with it. (Its trials train on one BLAS thread:
-    :func:`dlexp.train.setup.train_model` sees to that.)"""
+    (``shared``) and dies with it."""
     signals.install(shared)
     signals.stop_with_parent()
     try:
-        run_worker(job)
+        run_worker(plan, worker)
     except DlexpError as e:             # one line, as the command line prints it
         print(f"error: {e}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
