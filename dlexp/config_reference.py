@@ -30,11 +30,11 @@ def reference_rows() -> list[Row]:
     """One row per config key, in the order of the dataclasses."""
     rows: list[Row] = []
     for key, f in config_fields():
-        hint, (meaning, check) = str(f.type), setting_of(key, f)
-        allowed = describe(check)
         if key == "optimizer":
             rows += _engine_rows()
             continue
+        hint, (meaning, check) = str(f.type), setting_of(key, f)
+        allowed = describe(check)
         if key == "search":
             allowed = "a mapping"
         elif key == "data.val_size":
@@ -52,8 +52,8 @@ def reference_rows() -> list[Row]:
 def reference_markdown() -> str:
     """The table, in Markdown."""
     lines = ["| key | default | allowed | meaning |", "| --- | --- | --- | --- |"]
-    return "\n".join(lines + [f"| `{k}` | {d} | {a} | {m} |" for k, d, a, m in reference_rows()]
-                     ) + "\n"
+    lines += [f"| `{k}` | {d} | {a} | {m} |" for k, d, a, m in reference_rows()]
+    return "\n".join(lines) + "\n"
 
 
 def reference_document() -> str:
