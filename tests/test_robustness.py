@@ -206,14 +206,14 @@ SECOND_CTRL_C = """
 import signal, sys
 import dlexp.plots.runs
 from dlexp.cli import main
-from dlexp.train import callbacks
+from dlexp.train import runner
 
-write = callbacks.MetricsWriter.on_eval
+write = runner.MetricsWriter.on_eval
 def on_eval(self, state, record):                 # the first Ctrl-C after epoch 2's record
     write(self, state, record)
     if record["epoch"] == 2:
         signal.raise_signal(signal.SIGINT)
-callbacks.MetricsWriter.on_eval = on_eval
+runner.MetricsWriter.on_eval = on_eval
 
 def plot_run(run_dir):                            # the second as the figures begin, where
     signal.raise_signal(signal.SIGINT)            # matplotlib is imported

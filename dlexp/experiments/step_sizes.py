@@ -48,7 +48,7 @@ from dlexp.nn.model import MLP
 from dlexp.train.loop import Callback, FitState, fit
 from dlexp.train.rundir import run_meta
 from dlexp.train.runner import load_splits
-from dlexp.train.setup import build_model_for, build_optimizer_for, fit_options, streams
+from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
 from dlexp.train.signals import StopOnRequest, requested
 
 STEP_FADE = "step-fade"
@@ -89,7 +89,7 @@ def mnist_steps(optimizer: str, iterations: int, seed: int = 0, sets: Sequence[s
     cfg = variant_config(base, Variant(optimizer, overrides, seed))
     data = load_splits(cfg, progress=False)
     s = streams(cfg.seed)
-    model = build_model_for(cfg, data, s)
+    model = build_model(cfg, data.x_train.shape[1], 10, s)
     opt, schedule = build_optimizer_for(cfg, data.x_train.shape[0])
     norms = StepNorms(model)
     with threadpool_limits(limits=1, user_api="blas"):
