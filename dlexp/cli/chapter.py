@@ -177,12 +177,16 @@ def search_methods(
 
 
 @app.command("reproduce", "dlexp reproduce --quick", "dlexp reproduce",
+             "dlexp reproduce --quick --book",
              "dlexp reproduce --resume runs/reproduce-20260101-120000")
 def reproduce(
     quick: bool = typer.Option(False, "--quick", help="Smaller budgets (a few minutes), "
                                "same verdict rules; the report says so."),
     resume: Optional[Path] = typer.Option(None, "--resume", metavar="DIR", help="Finish "
                                           "an interrupted reproduce folder (its own mode)."),
+    book_too: bool = typer.Option(False, "--book", help="Also run each preset that has "
+                                  "the book's script settings that way (its own sub-folder); "
+                                  "the report shows both verdicts."),
     jobs: Optional[int] = JOBS,
     runs_dir: Path = runs_dir_option("Where the reproduce folder goes."),
 ) -> None:
@@ -191,6 +195,6 @@ def reproduce(
     from dlexp.experiments.reproduce import reproduce as run
     from dlexp.plots.chapter import draw_experiment
     from dlexp.plots.page import write_report
-    out = run(runs_dir, quick, jobs, resume, draw=draw_experiment)
+    out = run(runs_dir, quick, jobs, resume, draw=draw_experiment, book_too=book_too)
     write_report(out)
     print(out / "report.html", flush=True)
