@@ -24,7 +24,7 @@ from dlexp.errors import ConfigError, WriteError
 from dlexp.io import append_jsonl, atomic_write_text, read_jsonl, write_json
 from dlexp.nn.model import MLP, ModelSpec
 from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
-from dlexp.config_schema import schedule_settings
+from dlexp.config import schedule_settings
 from dlexp.optim.schedules import SCHEDULES
 from dlexp.train.loop import fit
 from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams

@@ -12,9 +12,10 @@ import pytest
 from optuna.trial import TrialState
 
 from dlexp.search import study as study_module
-from dlexp.search.study import fail_stale, retry_if_whole
+from dlexp.search.study import retry_if_whole
 from dlexp.search.study import RERUN_OF
 
+fail_stale = optuna.storages.fail_stale_trials     # as a waiting worker calls it
 KEYS = {"optimizer.lr": None, "regularization.l2": None}    # the search: section's keys
 pytestmark = pytest.mark.filterwarnings(      # trials asked by hand, not by optimize()
     "ignore:Heartbeat of storage is supposed to be used with Study.optimize")

@@ -1,14 +1,9 @@
-"""What a search reports: its files (``trials.csv``, ``curves.json``, ``best.yaml``,
-``summary.json``), rebuilt from the storage at the end of every start, resume or
-interruption so every machine writes the same; and on screen, a live table of the best
-trials (a plain line per finished trial when not on a terminal) and the final summary.
-
-Pruning's saving is estimated per pruned trial from its own speed:
+"""What a search reports: ``trials.csv``, ``curves.json``, ``best.yaml`` and
+``summary.json``, rebuilt from the storage at the end of every start, resume or stop (so
+every machine writes the same files); a live table of the best trials (a plain line per
+finished trial when not on a terminal); and the final summary. Pruning's saving:
 
     seconds saved ≈ Σ_pruned  seconds / evals_run × (evals_planned − evals_run)
-
-The summary's time line tells apart the wall time of this start or resume, that of all
-of them together, and the trials' training time added up.
 """
 
 from __future__ import annotations

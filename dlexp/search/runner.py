@@ -1,30 +1,24 @@
-"""``dlexp search`` end to end: plan (new, or ``--resume``), run the workers here or in N
-spawned processes sharing the study, write the files, draw, test once, report.
+"""``dlexp search`` end to end (docs/search.md): plan a new search or a ``--resume``, run
+its workers here or in spawned processes sharing the study, write the files, draw, test.
 
-Ctrl-C or SIGTERM (:mod:`~dlexp.train.signals`, shared with the workers) cuts the
-running trials short after their current update; the finished ones are written out and
-``--resume DIR`` continues. Trials a killed search left RUNNING in its journal are failed
-on resume and run again first (:func:`~dlexp.search.study.requeue_left`).
-
-``--final-test`` is the search's one look at the test set: the best trial's config is
-retrained by the ordinary runner on training *and* validation images (``data.val_size =
-0``) for exactly the epochs the trial ran (``training.epochs = E_best``, no
-``iterations``, early stopping off: with nothing to watch it could not fire), then
-tested once into ``DIR/final/``. Asking again reports that result. If the search went
-on and another trial is best now, the record stays, marked ``stale``, and a second test
-is refused: choosing between two tested configs would let the test set pick the model.
+Ctrl-C or SIGTERM (:mod:`~dlexp.train.signals`, shared with the workers) cuts the running
+trials short after their current update; the files are written and ``--resume`` goes on.
+``--final-test`` retrains the best config once on train + validation for the epochs the
+best trial ran (early stopping off: with no validation set it could not fire) and tests
+it; a later best is never tested again (the test set would choose between the two).
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import optuna
 
@@ -38,8 +32,7 @@ from dlexp.search.report import (LiveTable, collect, print_summary, tested_trial
 from dlexp.search.rounds import open_round
 from dlexp.search.searchdir import (SearchOptions, SearchPlan, hold_lock, new_search,
                                     read_summary, record_resume, resume_search)
-from dlexp.search.study import (finished_count, open_storage, repair_journal, requeue_left,
-                                round_studies)
+from dlexp.search.study import open_storage, repair_journal, requeue_left, round_studies
 from dlexp.search.worker import run_worker, trial_config, worker_main
 from dlexp.train import signals
 from dlexp.train.runner import train_run
@@ -47,16 +40,12 @@ from dlexp.train.runner import train_run
 EXIT_CODES = {"completed": 0, "incomplete": 1, "failed": 1, "interrupted": 130}
 
 
-@dataclass(frozen=True)
-class SearchResult:
+class SearchResult(NamedTuple):
     """How a search run ended, and the summary it wrote."""
 
     dir: Path
     summary: dict
     status: str                      # completed, incomplete (a worker died) or interrupted
-    reran: int = 0                   # trials left running by a stopped search, now failed
-    problem: str | None = None
-    repaired: str | None = None      # what was done to a journal damaged by a crash
 
 
 def run_search(plan: SearchPlan, progress: Callable | None = None) -> SearchResult:
@@ -64,47 +53,48 @@ def run_search(plan: SearchPlan, progress: Callable | None = None) -> SearchResu
     write the result files. ``progress(collected, seconds)`` is called as trials end."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.perf_counter()
-    with hold_lock(plan.dir):
+    with hold_lock(plan.dir), signals.stoppable():
         repaired = repair_journal(plan.dir) if plan.storage is None else None
+        if repaired:
+            say(f"note: {repaired}")
         if plan.resumed:
             read_summary(plan.dir)           # a damaged one is refused before any work
             record_resume(plan)
         storage = open_storage(plan.storage, plan.dir)
         open_round(storage, plan.study, plan.base, plan.keep, 1)   # refuses a foreign study
-        reran = 0 if plan.storage is not None else sum(
-            requeue_left(s, plan.base["search"])
-            for s in round_studies(storage, plan.study, plan.rounds))
-
-        def show() -> None:
-            if progress is not None:
-                progress(collect(storage, plan), time.perf_counter() - started)
+        if plan.storage is None:
+            reran = sum(requeue_left(s, plan.base["search"])
+                        for s in round_studies(storage, plan.study, plan.rounds))
+            if reran:
+                say(f"{reran} trial(s) left running by a stopped search were failed and "
+                    "run again")
 
         def write(status: str) -> dict:
             return write_outputs(plan, collect(storage, plan), status,
                                  time.perf_counter() - started, plan.workers)
 
+        def show() -> None:
+            if progress is not None:
+                progress(collect(storage, plan), time.perf_counter() - started)
+
+        show()
         problem = None
-        with signals.stoppable():
-            show()
-            if finished_count(storage, plan.study, plan.rounds) >= plan.trials:
-                pass                                         # nothing left to run
-            elif plan.workers == 1:
-                try:
-                    run_worker(plan, on_trial_end=show)
-                except WriteError as e:      # disk full: the files say so if they can
-                    try:
-                        write_json(plan.dir / "summary.json", {**write("failed"),
-                                                               "error": str(e)})
-                    except (WriteError, OSError):
-                        pass
-                    raise
-            else:
-                problem = _in_processes(plan, show)
-            finished = finished_count(storage, plan.study, plan.rounds)
-            status = ("completed" if finished >= plan.trials else  # even after a Ctrl-C
-                      "incomplete" if problem or not signals.requested() else "interrupted")
-            summary = write(status)
-    return SearchResult(plan.dir, summary, status, reran, problem, repaired)
+        if len(collect(storage, plan).rows) >= plan.trials:
+            pass                                         # nothing left to run
+        elif plan.workers > 1:
+            problem = _in_processes(plan, show)
+        else:
+            try:
+                run_worker(plan, on_trial_end=show)
+            except WriteError as e:          # disk full: the files say so if they can
+                with contextlib.suppress(OSError, WriteError):
+                    write_json(plan.dir / "summary.json", {**write("failed"), "error": str(e)})
+                raise
+        if problem:
+            say(f"error: {problem}; continue with --resume {plan.dir}")
+        status = ("completed" if len(collect(storage, plan).rows) >= plan.trials else
+                  "incomplete" if problem or not signals.requested() else "interrupted")
+        return SearchResult(plan.dir, write(status), status)     # even after a Ctrl-C
 
 
 def _in_processes(plan: SearchPlan, show: Callable[[], None]) -> str | None:
@@ -171,13 +161,6 @@ def run_and_report(plan: SearchPlan, *, quiet: bool, final_test: bool,
     else:
         with LiveTable(plan.trials, list(plan.base["search"])) as live:
             result = run_search(plan, progress=live)
-    if result.repaired:
-        say(f"note: {result.repaired}")
-    if result.reran:
-        say(f"{result.reran} trial(s) left running by a stopped search were failed and "
-            "run again")
-    if result.problem:
-        say(f"error: {result.problem}; continue with --resume {plan.dir}")
     summary = result.summary
     if draw is not None:
         draw(plan.dir)

@@ -1,18 +1,8 @@
-"""Search folders: what a search leaves, and how it is resumed.
-
-    runs/<name>-search-<time>/
-        search.json    config, options, command line and host the search started with
-        journal.log    Optuna's journal of every trial (unless --storage names a database)
-        trials.csv     one row per trial that ended (cut-short ones: failed, not counted)
-        curves.json    the counted trials' curves
-        best.yaml      the best trial's complete config, ready for ``dlexp train``
-        summary.json   counts, best trial, the ranges of each round, time saved by pruning
-        plots/         top20.png, params.png, scatter.png, history.png
-        final/         the run of ``--final-test`` (train + validation → test, once)
-
-``--resume DIR`` keeps the config and options of the first start; only ``--trials``
-(the new total) and ``--workers`` may change, and are recorded once the folder's lock is
-held (:func:`record_resume`): a second ``dlexp search`` in the folder changes nothing.
+"""A search folder (``search.json``, ``journal.log``, ``trials.csv``, ``curves.json``,
+``best.yaml``, ``summary.json``, ``plots/``, ``final/``: docs/search.md) and resuming it.
+``--resume`` keeps the config and options of the first start; only ``--trials`` (the new
+total) and ``--workers`` change, recorded once the folder's lock is held, so a second
+``dlexp search`` in the folder changes nothing.
 """
 
 from __future__ import annotations

@@ -1,15 +1,10 @@
-"""Optuna's side of a search: storage, samplers, pruners, which trials count, and
-running again the trials a stopped search cut short.
-
-Storage is ``journal.log`` in the search folder (Optuna's JournalStorage under its lock
-file ``journal.log.lock``: any number of processes on one machine) or a SQLAlchemy URL
-such as ``postgresql://user@host/db`` (several machines; Optuna's heartbeat fails the
-trials of a machine that died). Round r is its own study: ``NAME``, then
-``NAME:round<r>``. A trial *counts* towards ``--trials`` once it has finished: complete,
-pruned, or failed because it diverged or raised. One cut short (stopped or killed) does
-not count: it is listed as ``failed`` with the note :data:`CUT_SHORT` and run again by
-Optuna's ``RetryHeartbeatStaleTrialCallback`` — if it had drawn every key, at most
-:data:`MAX_RETRY` times.
+"""Optuna's side of a search. Storage is ``journal.log`` in the search folder (Optuna's
+JournalStorage under its lock file, for the processes of one machine) or a SQLAlchemy URL
+such as ``postgresql://user@host/db`` (several machines; Optuna's heartbeat fails a dead
+machine's trials). Round r is its own study: ``NAME``, then ``NAME:round<r>``. A trial
+*counts* towards ``--trials`` once it has completed, been pruned, diverged or raised; one
+cut short (stopped, killed) does not, and Optuna's ``RetryHeartbeatStaleTrialCallback``
+runs it again if it had drawn every key.
 """
 
 from __future__ import annotations
@@ -187,11 +182,6 @@ def requeue_left(study: optuna.Study, keys: Collection[str]) -> int:
         if t.number not in again:
             retry(study, t)
     return len(left)
-
-
-def fail_stale(study: optuna.Study) -> None:
-    """RDB storage: fail running trials whose heartbeat stopped; the storage retries them."""
-    optuna.storages.fail_stale_trials(study)
 
 
 def seed_sequence(*words: int | str) -> np.random.SeedSequence:

@@ -1,7 +1,5 @@
-"""A search worker: trains trials, round after round, until each round's budget is met.
-
-Every worker — in ``dlexp search``, in a process it spawned, on another machine — runs
-the same loop, so workers may join or leave at any time::
+"""A search worker. Every worker (in ``dlexp search``, in a process it spawned, on another
+machine) runs the same loop, so workers may join or leave at any time::
 
     for each round r (budget q_r):  study ← open_round(r)   (narrowed from r − 1 if new)
         loop:  c, u ← counted, running trials of the round
@@ -9,11 +7,8 @@ the same loop, so workers may join or leave at any time::
                c + u < q_r                         → run one trial
                otherwise                            → wait for the running ones
 
-A trial that finds itself beyond the budget (two workers started the last one at once)
-fails as ``surplus`` before it trains, so the number of counted trials is exact. A trial
-is the base config with the drawn values, through the config loader, trained by the one
-loop on training and validation images only; its outcome and curves are stored on it
-(user attribute ``result``) for every machine to see.
+A trial beyond the budget (two workers started the last one at once) fails as
+``surplus`` before it trains, so the count of trials is exact.
 """
 
 from __future__ import annotations
@@ -24,7 +19,6 @@ import os
 import socket
 import sys
 import time
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import optuna
@@ -35,8 +29,8 @@ from dlexp.config_space import apply_params
 from dlexp.errors import DlexpError, WriteError
 from dlexp.search.rounds import open_round, quotas
 from dlexp.search.searchdir import SearchPlan
-from dlexp.search.study import (JOURNAL, PRUNERS, SAMPLERS, counts, fail_stale,
-                                open_storage, retry_if_whole)
+from dlexp.search.study import (JOURNAL, PRUNERS, SAMPLERS, counts, open_storage,
+                                retry_if_whole)
 from dlexp.train import signals
 from dlexp.train.loop import Callback, FitState, plan_steps
 from dlexp.train.runner import load_splits
@@ -169,7 +163,8 @@ def run_worker(plan: SearchPlan, worker: int = 0,
                 break                    # this machine's other workers finish the rest
             else:
                 if plan.storage is not None:
-                    fail_stale(study)    # a killed machine's trials, once its heartbeat stops
+                    # a killed machine's trials, once their heartbeat stops; retried
+                    optuna.storages.fail_stale_trials(study)
                 time.sleep(POLL_SECONDS)
         if signals.requested():
             return
@@ -177,14 +172,14 @@ def run_worker(plan: SearchPlan, worker: int = 0,
 
 def _optimize_one(study: optuna.Study, objective, callbacks: list, plan: SearchPlan) -> None:
     """One trial; a failed write of the storage (disk full) is a WriteError naming it,
-    whatever Optuna made of it (it may raise another error in its place)."""
+    whatever error Optuna raised while handling it."""
     try:
         study.optimize(objective, n_trials=1, callbacks=callbacks)
     except Exception as e:  # noqa: BLE001 — looked through for the OSError behind it
-        cause, seen = e, 0
-        while cause is not None and not isinstance(cause, OSError) and seen < 20:
-            cause, seen = cause.__cause__ or cause.__context__, seen + 1
-        if not isinstance(cause, OSError):
+        cause: BaseException | None = e
+        while cause is not None and not isinstance(cause, OSError):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
             raise
         raise WriteError(plan.dir / JOURNAL if plan.storage is None else "--storage",
                          cause) from None
