@@ -99,9 +99,8 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
     else:
         val_pos = rng.choice(len(pool), size=n_val, replace=False)
     in_val = np.isin(np.arange(len(pool)), val_pos)                 # (P,)
-    dt = None if dtype is None else np.dtype(dtype)
     x, y = arrays.x_train, arrays.y_train
-    return Splits(_take(x, pool[~in_val], dt), _take(y, pool[~in_val]),
-                  _take(x, pool[in_val], dt), _take(y, pool[in_val]),
-                  _take(arrays.x_test, np.arange(len(arrays.x_test)), dt),
+    return Splits(_take(x, pool[~in_val], dtype), _take(y, pool[~in_val]),
+                  _take(x, pool[in_val], dtype), _take(y, pool[in_val]),
+                  _take(arrays.x_test, np.arange(len(arrays.x_test)), dtype),
                   np.ascontiguousarray(arrays.y_test))
