@@ -1,4 +1,4 @@
-"""dlexp itself, through its public pieces: a config, ``build_model_for``,
+"""dlexp itself, through its public pieces: a config, ``build_model``,
 ``build_optimizer_for`` and the one training loop ``fit``.
 
 Timed for an epoch: the whole ``fit`` call for one epoch with no validation set and
@@ -41,10 +41,10 @@ class Impl:
         self.trial_data = dlexp_layout(*map(cast, data.trial))   # x_test: the validation set
 
     def setup(self, workload: str) -> None:
-        from dlexp.train.setup import build_model_for, build_optimizer_for, streams
+        from dlexp.train.setup import build_model, build_optimizer_for, streams
         self.w = WORKLOADS[workload]
         self.cfg = _config(self.w, "running", self.dtype)
-        self.model = build_model_for(self.cfg, self.main, streams(SEED))
+        self.model = build_model(self.cfg, self.main.x_train.shape[1], 10, streams(SEED))
         self.opt, self.schedule = build_optimizer_for(self.cfg, self.main.x_train.shape[0])
         self.rng = order_rng()
 
@@ -69,14 +69,14 @@ class Impl:
         """One search trial: build the model and optimiser, train 50 epochs with a
         full train + validation evaluation after each (as the book's trainer does)."""
         from dlexp.train.loop import fit
-        from dlexp.train.setup import build_model_for, build_optimizer_for, fit_options, streams
+        from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
         w = WORKLOADS["trial"]
         cfg = _config(w, "full", seed=seed, epochs=w.epochs)
         t = self.trial_data
         x_tr, y_tr, x_val, y_val = t.x_train, t.y_train, t.x_test, t.y_test
         with timed({}) as out:
             s = streams(seed)
-            model = build_model_for(cfg, t, s)
+            model = build_model(cfg, t.x_train.shape[1], 10, s)
             opt, schedule = build_optimizer_for(cfg, x_tr.shape[0])
             state = fit(model, opt, schedule, x_tr, y_tr, x_val, y_val, rng=s.order,
                         **fit_options(cfg))

@@ -1,12 +1,10 @@
 """The configs that come with dlexp, found by name wherever the user stands.
 
-The YAML files live in the project's top-level ``configs/`` folder; an install ships
-them inside the package as ``dlexp/configs/`` (``pyproject.toml`` maps that package
-folder to ``configs/``). :func:`folder` is whichever of the two exists: the checkout's
-``configs/`` beside ``dlexp/`` (a checkout or an editable install), else the package's.
+They live in the top-level ``configs/``; an install ships them as ``dlexp/configs/``
+(pyproject.toml maps that folder), so :func:`folder` is the checkout's when there is one.
 
-    config_path("baseline")        -> <folder>/baseline.yaml
-    config_path("my/run.yaml")     -> my/run.yaml       (an existing file as given)
+    config_path("baseline")      -> <folder>/baseline.yaml
+    config_path("my/run.yaml")   -> my/run.yaml       (an existing file as given)
 """
 
 from __future__ import annotations
@@ -30,10 +28,9 @@ def names() -> list[str]:
 
 
 def bundled(name: str) -> Path:
-    """The bundled config ``name`` (``baseline`` or ``baseline.yaml``); a ConfigError
-    listing the names if there is none."""
-    stem = name[:-5] if name.endswith(".yaml") else name
-    path = folder() / f"{stem}.yaml"
+    """The bundled config ``name`` (``baseline`` or ``baseline.yaml``), else a ConfigError
+    listing the names."""
+    path = folder() / f"{name.removesuffix('.yaml')}.yaml"
     if not path.is_file():
         raise ConfigError(f"no bundled config {name!r}; choose one of {', '.join(names())} "
                           "(or give the path of a YAML file)")
@@ -41,20 +38,20 @@ def bundled(name: str) -> Path:
 
 
 def config_path(value: str | Path) -> Path:
-    """A config given on the command line: an existing file as it is, else a bundled
-    config's name (``baseline``). A path to a missing file named like a bundled config
-    (``configs/baseline.yaml`` from another folder) is a ConfigError naming the bundled
-    one; any other missing file is returned for the loader to report."""
+    """A config named on the command line: an existing file as it is, else a bundled
+    config's name. A missing path named like a bundled config, or a bare word, is a
+    ConfigError; any other missing file is left for the loader to report."""
     path = Path(value)
     if path.exists():
         return path
-    stem = path.name[:-5] if path.name.endswith(".yaml") else path.name
-    if (folder() / f"{stem}.yaml").is_file():
+    stem = path.name.removesuffix(".yaml")
+    found = folder() / f"{stem}.yaml"
+    if found.is_file():
         if path.name == stem:
-            return folder() / f"{stem}.yaml"
-        raise ConfigError(f"{value}: no such file here; the bundled config is "
-                          f"{folder() / (stem + '.yaml')}: name it (`dlexp train {stem}`) "
-                          f"or copy it out to edit (`dlexp configs copy {stem}`)")
+            return found
+        raise ConfigError(f"{value}: no such file here; the bundled config is {found}: name it "
+                          f"(`dlexp train {stem}`) or copy it out to edit "
+                          f"(`dlexp configs copy {stem}`)")
     if not path.suffix and len(path.parts) == 1:
         raise ConfigError(f"{value}: neither a file nor a bundled config; give a YAML file "
                           f"or one of {', '.join(names())} (`dlexp configs` lists them)")

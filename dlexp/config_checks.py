@@ -1,8 +1,8 @@
-"""Type and range checks for config values (which key gets which: :mod:`dlexp.config_schema`).
+"""Config checks, each failing with a one-line ConfigError: a value's type and bound, and
+the keys that must agree (:func:`check_consistency`).
 
-A check is ``("choice", names)``, ``("range", low, high, low_inclusive, high_inclusive)``
-or ``("pattern", regex, what_matches)`` (a name that must be a safe folder name).
-Types are the dataclass annotations as written (``"int | None"``, ``"tuple[int, ...]"``…).
+A bound is a :class:`Range`, a tuple of allowed names, or :data:`RUN_NAME` (a pattern);
+a type is the dataclass annotation as written (``"int | None"``, ``"tuple[int, ...]"``).
 """
 
 from __future__ import annotations
@@ -10,82 +10,94 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from dlexp.data.splits import val_count
 from dlexp.errors import ConfigError
 
 INF = float("inf")
+RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.,+=@-]{0,79}")
+RUN_NAME_RULE = "1 to 80 letters, digits and _ . , + = @ - (not starting with . or -)"
+KINDS = {"int": "a whole number", "float": "a number", "str": "a name"}
 
 
-def check_value(key: str, value: Any, type_hint: Any, check: tuple | None, where: str) -> Any:
-    """Return ``value`` converted to the annotated type, or raise a one-line ConfigError."""
-    hint = type_hint if isinstance(type_hint, str) else getattr(type_hint, "__name__", str(type_hint))
-    optional = hint.endswith("| None")
-    base = hint.replace("| None", "").strip()
+@dataclass(frozen=True)
+class Range:
+    """low ≤ x < high by default; ``low_in``/``high_in`` say whether an end is allowed."""
+
+    low: float
+    high: float = INF
+    low_in: bool = True
+    high_in: bool = False
+
+    def __contains__(self, x: float) -> bool:
+        above = x >= self.low if self.low_in else x > self.low
+        return above and (x <= self.high if self.high_in else x < self.high)
+
+    def __str__(self) -> str:
+        text = f"{'≥' if self.low_in else '>'} {self.low:g}"
+        if self.high < INF:
+            text += f" and {'≤' if self.high_in else '<'} {self.high:g}"
+        return text
+
+
+def check_value(key: str, value: Any, hint: str, check: Any, where: str) -> Any:
+    """``value`` converted to the annotated type ``hint`` and checked, or a ConfigError."""
+    at, base = f"{where}: {key}", hint.removesuffix(" | None")
     if value is None:
-        if optional:
+        if base != hint:
             return None
-        raise ConfigError(f"{where}: {key}: a value is required ({_describe(base, check)})")
+        raise ConfigError(f"{at}: a value is required ({_expected(base, check)})")
     if base == "tuple[int, ...]":
         items = value if isinstance(value, (list, tuple)) else [value]
-        return tuple(check_value(f"{key}[{i}]", v, "int", ("range", 1, INF, True, False), where)
+        return tuple(check_value(f"{key}[{i}]", v, "int", Range(1), where)
                      for i, v in enumerate(items))
-    if base == "bool":
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: {key}: expected true or false, got {short(value)}")
-        return value
-    if base == "str":
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: {key}: expected a name, got {short(value)}"
-                              f"{_choices_hint(check)}")
-    elif base in ("int", "float"):
-        value = _number(key, value, base, check, where)
-    if check is not None:
-        _apply(key, value, check, where)
+    if base == "bool" and not isinstance(value, bool):
+        raise ConfigError(f"{at}: expected true or false, got {short(value)}")
+    if base == "str" and not isinstance(value, str):
+        raise ConfigError(f"{at}: expected {_expected(base, check)}, got {short(value)}")
+    if base in ("int", "float"):
+        value = _number(at, value, base, check)
+    if isinstance(check, Range) and value not in check:
+        raise ConfigError(f"{at}: must be {check}, got {short(value)}")
+    if isinstance(check, tuple) and value not in check:
+        raise ConfigError(f"{at}: unknown name {short(value)}; {did_you_mean(value, check)}"
+                          f"choose one of: {', '.join(check)}")
+    if isinstance(check, re.Pattern) and not check.fullmatch(value):
+        raise ConfigError(f"{at}: {short(value)} cannot name a run folder; use {RUN_NAME_RULE}")
     return value
 
 
-def _number(key: str, value: Any, base: str, check, where: str):
+def _number(at: str, value: Any, base: str, check: Any) -> int | float:
+    expected = f"{at}: expected {_expected(base, check)}, got {short(value)}"
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ConfigError(f"{where}: {key}: expected {_describe(base, check)}, got {short(value)}")
-    if isinstance(value, str):          # YAML reads 1e-3 (no dot) as a string
-        try:
-            value = float(value)
-        except ValueError:
-            raise ConfigError(f"{where}: {key}: expected {_describe(base, check)}, "
-                              f"got {short(value)}") from None
-    if base == "int":
-        if isinstance(value, float) and not value.is_integer():
-            raise ConfigError(f"{where}: {key}: expected a whole number, got {short(value)}")
-        return int(value)
+        raise ConfigError(expected)
     try:
-        number = float(value)
-    except OverflowError:
-        raise ConfigError(f"{where}: {key}: {short(value)} is too large; "
-                          f"expected {_describe(base, check)}") from None
+        number = float(value)               # YAML reads 1e-3 (no dot) as a string
+    except (ValueError, OverflowError):
+        raise ConfigError(expected) from None
     if math.isnan(number):
-        raise ConfigError(f"{where}: {key}: expected a number, got NaN")
-    return value if isinstance(value, int) else number   # an int is a fine float
+        raise ConfigError(f"{at}: expected a number, got NaN")
+    if base == "int" and not number.is_integer():
+        raise ConfigError(f"{at}: expected a whole number, got {short(value)}")
+    if isinstance(value, int):              # an int is a fine float
+        return value
+    return int(number) if base == "int" else number
 
 
-def _apply(key: str, value: Any, check: tuple, where: str) -> None:
-    if check[0] == "choice":
-        if value not in check[1]:
-            raise ConfigError(f"{where}: {key}: unknown name {short(value)}; "
-                              f"{did_you_mean(value, check[1])}"
-                              f"choose one of: {', '.join(check[1])}")
-        return
-    if check[0] == "pattern":
-        if not re.fullmatch(check[1], value):
-            raise ConfigError(f"{where}: {key}: {short(value)} cannot name a run folder; "
-                              f"use {check[2]}")
-        return
-    _, low, high, lo_in, hi_in = check
-    ok_low = value >= low if lo_in else value > low
-    ok_high = value <= high if hi_in else value < high
-    if not (ok_low and ok_high):
-        raise ConfigError(f"{where}: {key}: must be {_range_text(check)}, got {short(value)}")
+def _expected(base: str, check: Any) -> str:
+    text = KINDS.get(base, base)
+    if isinstance(check, Range):
+        text += f" {check}"
+    return text + (f"; choose one of: {', '.join(check)}" if isinstance(check, tuple) else "")
+
+
+def describe(check: Any) -> str:
+    """What a check allows, in words: ``≥ 1``, ``one of: a, b``, ``1 to 80 letters…``."""
+    if isinstance(check, tuple):
+        return "one of: " + ", ".join(check)
+    return RUN_NAME_RULE if isinstance(check, re.Pattern) else str(check or "")
 
 
 def did_you_mean(word: Any, choices) -> str:
@@ -100,41 +112,15 @@ def short(x: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _range_text(check: tuple) -> str:
-    _, low, high, lo_in, hi_in = check
-    lo = f"{'≥' if lo_in else '>'} {low:g}"
-    if high == INF:
-        return lo
-    return f"{lo} and {'≤' if hi_in else '<'} {high:g}"
-
-
-def describe_check(check: tuple | None) -> str:
-    """What a check allows, in words: ``≥ 1``, ``one of: a, b``, ``1 to 80 letters…``."""
-    if check is None:
-        return ""
-    if check[0] == "choice":
-        return "one of: " + ", ".join(check[1])
-    if check[0] == "pattern":
-        return check[2]
-    return _range_text(check)
-
-
-def _describe(base: str, check) -> str:
-    kind = {"int": "a whole number", "float": "a number", "str": "a name"}.get(base, base)
-    if check is not None and check[0] == "range":
-        kind += f" {_range_text(check)}"
-    return kind + _choices_hint(check)
-
-
-def _choices_hint(check) -> str:
-    if check is not None and check[0] == "choice":
-        return f"; choose one of: {', '.join(check[1])}"
-    return ""
+def check_run_name(name: str, option: str = "--name") -> None:
+    """``name`` must be able to start a run folder's name (the config's ``name`` rule)."""
+    if not RUN_NAME.fullmatch(name):
+        raise ConfigError(f"{option} {short(name)}: cannot name a run folder; use {RUN_NAME_RULE}")
 
 
 def check_consistency(cfg: Any, where: str) -> None:
     """Checks across keys of a built Config (sizes that must fit, settings that pair)."""
-    d, t = cfg.data, cfg.training
+    d, t, o = cfg.data, cfg.training, cfg.optimizer
     if d.val_size >= 1 and not float(d.val_size).is_integer():
         raise ConfigError(f"{where}: data.val_size ({d.val_size}) is a count of images or a "
                           "fraction below 1; use a whole number (5000) or a fraction (0.1)")
@@ -152,18 +138,6 @@ def check_consistency(cfg: Any, where: str) -> None:
     if cfg.model.initializer != "normal" and cfg.model.init_std is not None:
         raise ConfigError(f"{where}: model.init_std applies only to initializer 'normal' "
                           f"(got {cfg.model.initializer!r}); remove it or use 'normal'")
-    o = cfg.optimizer
     if o.schedule.settings.get("min_lr", 0.0) > o.lr:
         raise ConfigError(f"{where}: optimizer.schedule.min_lr ({o.schedule.settings['min_lr']}) "
                           f"is above optimizer.lr ({o.lr}): the rate would rise; lower it")
-
-
-RUN_NAME = ("pattern", r"[A-Za-z0-9_][A-Za-z0-9_.,+=@-]{0,79}",
-            "1 to 80 letters, digits and _ . , + = @ - (not starting with . or -)")
-
-
-def check_run_name(name: str, option: str = "--name") -> None:
-    """``name`` must be able to start a run folder's name (the config's ``name`` rule)."""
-    if not re.fullmatch(RUN_NAME[1], name):
-        raise ConfigError(f"{option} {short(name)}: cannot name a run folder; "
-                          f"use {RUN_NAME[2]}")

@@ -1,23 +1,17 @@
-"""The configuration reference, generated from :mod:`dlexp.config_schema`.
-
-Every key a config may hold, with its default, what is allowed and what it means::
+"""docs/configuration.md, generated from the config's declarations (:mod:`dlexp.config`).
 
     python -m dlexp.config_reference docs/configuration.md   # writes the file
     python -m dlexp.config_reference                         # prints it
-
-Nothing is written here: defaults, checks and meanings are the schema's (and, for the
-model, optimiser and schedule settings, the engine's dataclass and signatures).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable
 
-from dlexp.config_checks import describe_check
-from dlexp.config_schema import Config, OptimizerConfig, schedule_settings, setting_of
+from dlexp.config import OptimizerConfig, config_fields, schedule_settings, setting_of
+from dlexp.config_checks import describe
 from dlexp.io import atomic_write_text
 from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
 from dlexp.optim.schedules import SCHEDULES
@@ -35,13 +29,23 @@ from the config's dataclasses; do not edit by hand.
 def reference_rows() -> list[Row]:
     """One row per config key, in the order of the dataclasses."""
     rows: list[Row] = []
-    for key, f, default in _leaves(Config(), ""):
+    for key, f in config_fields():
         if key == "optimizer":
-            rows += _optimizer_rows()
-        elif key == "search":
-            rows.append(("search", "null", "a mapping", setting_of(key, f).meaning))
-        else:
-            rows.append(_field_row(key, f, default))
+            rows += _engine_rows()
+            continue
+        hint, (meaning, check) = str(f.type), setting_of(key, f)
+        allowed = describe(check)
+        if key == "search":
+            allowed = "a mapping"
+        elif key == "data.val_size":
+            allowed = "a whole number ≥ 0, or a fraction in (0, 1)"
+        elif hint.startswith("tuple[int"):
+            allowed = "a list of whole numbers ≥ 1"
+        elif hint == "bool":
+            allowed = "true, false"
+        elif hint.endswith("| None"):
+            allowed += ", or null"
+        rows.append((key, _show(f.default), allowed, meaning))
     return rows
 
 
@@ -57,47 +61,26 @@ def reference_document() -> str:
     return HEADER + reference_markdown()
 
 
-def _leaves(obj: Any, prefix: str) -> Iterator[tuple[str, dataclasses.Field, Any]]:
-    for f in dataclasses.fields(obj):
-        key, value = prefix + f.name, getattr(obj, f.name)
-        if dataclasses.is_dataclass(value) and key != "optimizer":
-            yield from _leaves(value, key + ".")
-        else:
-            yield key, f, value
+def _engine_rows() -> list[Row]:
+    """The optimiser's and schedules' keys, whose defaults are their functions'."""
+    rows = [_row("optimizer.name", OptimizerConfig.name)]
+    rows += _default_rows("optimizer.", OPTIMIZERS, hyperparameters)
+    rows.append(_row("optimizer.schedule", "constant"))
+    return rows + _default_rows("optimizer.schedule.", SCHEDULES, schedule_settings)
 
 
-def _field_row(key: str, f: dataclasses.Field, default: Any) -> Row:
-    hint = f.type if isinstance(f.type, str) else f.type.__name__
-    info = setting_of(key, f)
-    allowed = describe_check(info.check)
-    if key == "data.val_size":
-        allowed = "a whole number ≥ 0, or a fraction in (0, 1)"
-    elif "tuple[int" in hint:
-        allowed = "a list of whole numbers ≥ 1"
-    elif hint == "bool":
-        allowed = "true, false"
-    if hint.endswith("| None"):
-        allowed += ", or null"
-    return (key, _show(default), allowed, info.meaning)
-
-
-def _optimizer_rows() -> list[Row]:
-    rows: list[Row] = [_named("optimizer.name", OptimizerConfig.name)]
-    for key in dict.fromkeys(k for n in OPTIMIZERS for k in hyperparameters(n)):
-        defaults = {n: hyperparameters(n)[key] for n in OPTIMIZERS if key in hyperparameters(n)}
-        rows.append(_named(f"optimizer.{key}", _per_name(defaults, len(OPTIMIZERS)),
-                           all(isinstance(d, bool) for d in defaults.values())))
-    rows.append(_named("optimizer.schedule", "constant"))
-    for key in dict.fromkeys(k for n in SCHEDULES for k in schedule_settings(n)):
-        rows.append(_named(f"optimizer.schedule.{key}", _per_name(
-            {n: schedule_settings(n)[key] for n in SCHEDULES if key in schedule_settings(n)},
-            len(SCHEDULES))))
+def _default_rows(prefix: str, names: dict, defaults_of: Callable) -> list[Row]:
+    rows = []
+    for key in dict.fromkeys(k for n in names for k in defaults_of(n)):
+        defaults = {n: defaults_of(n)[key] for n in names if key in defaults_of(n)}
+        flag = all(isinstance(d, bool) for d in defaults.values())
+        rows.append(_row(prefix + key, _per_name(defaults, len(names)), flag))
     return rows
 
 
-def _named(key: str, default: str, flag: bool = False) -> Row:
-    info = setting_of(key)
-    return (key, default, "true, false" if flag else describe_check(info.check), info.meaning)
+def _row(key: str, default: str, flag: bool = False) -> Row:
+    meaning, check = setting_of(key)
+    return (key, default, "true, false" if flag else describe(check), meaning)
 
 
 def _per_name(defaults: dict[str, Any], total: int) -> str:
@@ -117,9 +100,7 @@ def _show(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, (tuple, list)):
         return "[" + ", ".join(map(str, value)) + "]"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,7 @@
-"""A config's text: reading the YAML file, and applying ``--set key.sub=value`` overrides.
+"""A config's text: the YAML file, and ``--set key.sub=value`` overrides, as plain data.
 
-Both return plain data; :func:`dlexp.config.config_from_dict` validates it. The work is
-bounded before it is done: a config file is read up to :data:`MAX_BYTES`, and YAML
-aliases may not expand a document beyond :data:`MAX_NODES` nodes ("billion laughs").
+The work is bounded before it is done: a file is read up to :data:`MAX_BYTES`, and YAML
+aliases may not expand a document beyond :data:`MAX_NODES` values ("billion laughs").
 """
 
 from __future__ import annotations
@@ -16,11 +15,16 @@ from dlexp.errors import ConfigError
 
 MAX_BYTES = 1 << 20             # a config is a page of text; 1 MiB is far beyond that
 MAX_NODES = 100_000             # values in a document once its aliases are expanded
+NAMED_SECTIONS = ("optimizer.schedule",)   # sections a config may give as just a name
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping (YAML would keep
-    the last silently) and a document whose aliases expand beyond :data:`MAX_NODES`."""
+class TooLarge(Exception):
+    """A YAML document beyond the bounds of a config."""
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing a key given twice in one mapping (YAML would keep the
+    last), an integer beyond 2⁶³ and aliases expanding beyond :data:`MAX_NODES`."""
 
     def construct_document(self, node):
         if _expanded_size(node, {}) > MAX_NODES:
@@ -29,7 +33,6 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_document(node)
 
     def construct_bounded_int(self, node):
-        """An integer of at most 19 digits' size (|n| < 2⁶³): no setting needs more."""
         try:
             value = self.construct_yaml_int(node)
         except ValueError:                      # more than 4300 digits
@@ -47,42 +50,31 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             try:
                 twice = key in seen
+                seen.add(key)
             except TypeError:                   # unhashable: the base class reports it
                 continue
             if twice:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"the key {key!r} is given twice", key_node.start_mark)
-            seen.add(key)
         return super().construct_mapping(node, deep)
 
 
-class TooLarge(Exception):
-    """A YAML document beyond the bounds of a config."""
-
-
-_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_bounded_int)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_bounded_int)
 
 
 def _expanded_size(node, memo: dict) -> int:
-    """Nodes in ``node``'s tree with every alias expanded (each shared node counted once
-    per use, computed once): 1 + the sizes of its children."""
-    key = id(node)
-    if key not in memo:
-        memo[key] = MAX_NODES + 1               # a cycle counts as too large
-        children = node.value if isinstance(node.value, list) else []
-        flat = [c for item in children for c in (item if isinstance(item, tuple) else (item,))]
-        memo[key] = min(1 + sum(_expanded_size(c, memo) for c in flat), MAX_NODES + 1)
-    return memo[key]
-
-
-def load_yaml(text: str):
-    """YAML text → data, with :class:`_UniqueKeyLoader` (a key given twice is an error)."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)
+    """Values in ``node``'s tree with every alias expanded: 1 + its children's sizes
+    (each shared node computed once; a cycle counts as too large)."""
+    if id(node) not in memo:
+        memo[id(node)] = MAX_NODES + 1
+        items = node.value if isinstance(node.value, list) else []
+        flat = [c for item in items for c in (item if isinstance(item, tuple) else (item,))]
+        memo[id(node)] = min(1 + sum(_expanded_size(c, memo) for c in flat), MAX_NODES + 1)
+    return memo[id(node)]
 
 
 def read_yaml_mapping(path: str | Path) -> dict:
-    """The mapping in the YAML file ``path`` (a duplicate key, bad YAML, a missing file
-    or a top level that is not a mapping: a ConfigError naming the file)."""
+    """The mapping in the YAML file ``path``; anything else is a ConfigError naming it."""
     p = Path(path)
     if p.is_dir():
         raise ConfigError(f"{p}: is a directory, not a config file; name a .yaml file inside it")
@@ -92,11 +84,10 @@ def read_yaml_mapping(path: str | Path) -> dict:
         if len(raw) > MAX_BYTES:
             raise ConfigError(f"{p}: larger than {MAX_BYTES >> 20} MiB, too large for a config "
                               "file; check the path")
-        data = load_yaml(raw.decode("utf-8"))
+        data = yaml.load(raw.decode("utf-8"), Loader=_Loader)
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such config file; check the path (`dlexp configs` lists "
-                          "the bundled ones)"
-                          ) from None
+                          "the bundled ones)") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{p}: not a text file; a config is YAML text") from None
     except OSError as e:
@@ -120,27 +111,23 @@ def read_yaml_mapping(path: str | Path) -> dict:
     return data
 
 
-NAMED_SECTIONS = ("optimizer.schedule",)   # sections a config may give as just a name
-
-
 def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
-    """Return a copy of ``raw`` with each ``a.b.c=value`` set (value parsed as YAML).
+    """A copy of ``raw`` with each ``a.b.c=value`` set (value parsed as YAML).
 
-    A section written in its short form (``schedule: cosine``, see
-    :data:`NAMED_SECTIONS`) is opened as ``{name: cosine}`` when a key below it is set,
-    and overrides that set such a section come first, so the order of
-    ``--set schedule.every=3 --set schedule=step`` does not matter (and a new schedule
-    keeps no settings of the file's old one).
+    A section in its short form (``schedule: cosine``, :data:`NAMED_SECTIONS`) opens as
+    ``{name: cosine}`` when a key below it is set, and overrides of such a section come
+    first, so ``--set schedule.every=3 --set schedule=step`` works in either order.
     """
     out = copy.deepcopy(raw)
     first = [o for o in overrides if o.partition("=")[0].strip() in NAMED_SECTIONS]
     for item in first + [o for o in overrides if o not in first]:
         key, sep, text = item.partition("=")
-        if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
+        parts = key.strip().split(".")
+        if not sep or not all(parts):
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE with a dotted key, "
                               "e.g. --set optimizer.lr=0.01")
         try:
-            value = load_yaml(text) if text.strip() else None
+            value = yaml.load(text, Loader=_Loader) if text.strip() else None
         except TooLarge as e:
             raise ConfigError(f"--set {key.strip()}: too large for a config: {e}") from None
         except yaml.YAMLError as e:
@@ -151,7 +138,6 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
                                   ) from None
             value = text
         node = out
-        parts = key.strip().split(".")
         for depth, part in enumerate(parts[:-1], 1):
             child = node.get(part)
             if child is None:
@@ -164,4 +150,3 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
             node = child
         node[parts[-1]] = value
     return out
-

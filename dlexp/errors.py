@@ -1,8 +1,5 @@
-"""The project's own errors: each carries one line for the user and an exit code.
-
-The CLI turns any :class:`DlexpError` into that line on stderr and the exit code,
-never a traceback. Everything a user can get wrong (configs, data, paths) raises one.
-"""
+"""The project's errors: one line for the user and an exit code; the CLI prints the line
+(never a traceback). Everything a user can get wrong (configs, data, paths) raises one."""
 
 from __future__ import annotations
 
@@ -16,19 +13,19 @@ class DlexpError(Exception):
 
 
 class ConfigError(DlexpError):
-    """A config file, override or command-line option is invalid (exit code 2)."""
+    """A config file, override or command-line option is invalid."""
 
     exit_code = 2
 
 
 class DataError(DlexpError):
-    """MNIST files are missing, corrupt or cannot be fetched (exit code 2)."""
+    """MNIST files are missing, corrupt or cannot be fetched."""
 
     exit_code = 2
 
 
 class RunError(DlexpError):
-    """A run or search directory is not what the command expects (exit code 2)."""
+    """A run or search folder is not what the command expects."""
 
     exit_code = 2
 
@@ -38,7 +35,6 @@ class WriteError(DlexpError):
 
     def __init__(self, path, err: OSError) -> None:
         self.path, self.errno = path, err.errno
-        reason = err.strerror or str(err)
         fix = ("free some space, then resume" if err.errno == errno.ENOSPC else
                "check the folder and its permissions")
-        super().__init__(f"{path}: cannot write ({reason}); {fix}")
+        super().__init__(f"{path}: cannot write ({err.strerror or err}); {fix}")

@@ -1,16 +1,11 @@
-"""How a number is shown in a table or a figure label: one rule for every command.
+"""How a number is shown in a table or a figure label, one rule for every command.
 
-    fmt(None)          → "—"            nothing to show
-    fmt(7), fmt("relu") → "7", "relu"    whole numbers and names as they are
-    fmt(0.91234)       → "0.9123"       10⁻² ≤ |x| < 10³ or x = 0: ``digits`` decimals
-    fmt(3.2e-05)       → "3.200e-05"    otherwise: ``digits`` significant figures
+    fmt(None) → "—";  fmt(7), fmt("relu") → "7", "relu";  fmt(0.91234) → "0.9123";
+    fmt(3.2e-05) → "3.200e-05"
 
-Accuracies, losses and seconds read as fixed decimals; learning rates and weight decays,
-which span powers of ten, keep their significant figures instead of rounding to 0.0000.
-A table column reads in one notation (:func:`fmt_column`): when one of its numbers needs
-the scientific form, every one takes it (``1.000e-02`` above ``1.000e-03``, not
-``0.0100``; ``0.000e+00``, not ``0.0000`` beside ``2.000e-01``).
-Files (CSV, JSON) keep full precision and never go through this.
+10⁻² ≤ |x| < 10³ (or 0) shows ``digits`` decimals, anything else ``digits`` significant
+figures, so learning rates keep theirs instead of rounding to 0.0000. A table column
+reads in one notation (:func:`fmt_column`). Files keep full precision and never pass here.
 """
 
 from __future__ import annotations
@@ -33,17 +28,16 @@ def fmt(value: Any, digits: int = 4) -> str:
     if isinstance(value, numbers.Integral) or not isinstance(value, numbers.Real):
         return str(value)
     x = float(value)
-    low, high = FIXED_RANGE
-    if x == 0 or low <= abs(x) < high:
+    if x == 0 or FIXED_RANGE[0] <= abs(x) < FIXED_RANGE[1]:
         return f"{x:.{digits}f}"
     return f"{x:.{max(digits - 1, 0)}e}"
 
 
 def fmt_column(values: Sequence[Any], digits: int = 4) -> list[str]:
-    """``fmt`` of each value, in one notation for the column (see the module docstring)."""
+    """``fmt`` of each value; if one real needs the scientific form, every real takes it
+    (``1.000e-02`` above ``1.000e-03``, not ``0.0100``)."""
     texts = [fmt(v, digits) for v in values]
-    reals = [isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral)
-             for v in values]
+    reals = [isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral) for v in values]
     if not any(r and "e" in t for r, t in zip(reals, texts)):
         return texts
     return [f"{float(v):.{max(digits - 1, 0)}e}" if r else t

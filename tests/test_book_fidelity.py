@@ -22,7 +22,7 @@ from dlexp.data.splits import Splits
 from dlexp.experiments.book import BOOK_OPTIMIZERS as SETTINGS, with_book
 from dlexp.experiments.report import load_base
 from dlexp.experiments.sweep import CompareOptions
-from dlexp.train.setup import build_model_for, streams, train_model
+from dlexp.train.setup import build_model, streams, train_model
 
 N, D, SEED = 40, 12, 3
 TOL = 1e-12
@@ -304,7 +304,7 @@ def book_config(preset: str, config: str, sets: list[str], **length):
 def run_both(cfg, data, optimizer, net_options, steps):
     """dlexp's training of ``cfg`` and the script's loop from the same start and random
     numbers: (dlexp model, dlexp state, reference net, reference losses)."""
-    start = build_model_for(cfg, data, streams(cfg.seed)).state()      # the init stream
+    start = build_model(cfg, data.x_train.shape[1], 10, streams(cfg.seed)).state()  # init stream
     model, state = train_model(cfg, data, streams(cfg.seed))
     s = streams(cfg.seed)
     n_hidden = len(cfg.model.hidden)
@@ -353,7 +353,7 @@ def test_weight_init_compare(init, activation):
                       [f"model.initializer={init}", f"model.activation={activation}",
                        "model.hidden=[7,6,5,4]", "training.batch_size=8",
                        "optimizer.lr=0.5"], iterations=10)
-    start = build_model_for(cfg, tiny_data(), streams(cfg.seed)).params
+    start = build_model(cfg, D, 10, streams(cfg.seed)).params
     rng = streams(cfg.seed).init                          # the same normal draws, scaled
     sizes = [D, 7, 6, 5, 4, 10]
     for idx in range(1, len(sizes)):

@@ -10,7 +10,7 @@ import yaml
 
 from dlexp.config import Config, config_from_dict, config_to_dict, load_config
 from dlexp.config_reference import reference_document, reference_markdown, reference_rows
-from dlexp.config_schema import schedule_settings
+from dlexp.config import schedule_settings
 from dlexp.errors import ConfigError
 from dlexp.nn.init import INITIALIZERS
 from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters

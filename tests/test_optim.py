@@ -10,7 +10,7 @@ import pytest
 
 from dlexp.nn.model import MLP, ModelSpec
 from dlexp.optim import (OPTIMIZERS, apply_updates, build_optimizer, chain, hyperparameters)
-from dlexp.config_schema import NAMED
+from dlexp.config import NAMED
 from dlexp.optim.transforms import (GradientTransformation, add_decayed_weights,
                                     scale_by_adam, scale_by_learning_rate)
 

@@ -177,3 +177,45 @@ def test_headless_chromium_renders_the_report(tiny_report, tmp_path):
     assert pixels.std() > 0.05                                     # text and figures, not blank
     assert (pixels.min(axis=2) > 0.95).mean() > 0.3                # a white page behind them
     assert np.any(pixels.max(axis=2) < 0.3)                        # dark text on it
+
+
+def test_book_runs_each_preset_again_in_the_book_setup_and_reports_both(tiny_data_env,
+                                                                        tmp_path):
+    """--book: a preset with the book's script settings runs a second time in them (its
+    own folder, the book's overrides in every resolved config) and each of its claims
+    gets a verdict per setup, standard first; a resumed folder keeps --book."""
+    import yaml
+    names = ("optimizer-paths", "compare-optimizers", "overfit-dropout")
+    few = [e for e in TINY_EXPERIMENTS if e.name in names]
+    claims = [c for c in CLAIMS if c.experiment in names]
+    out = reproduce(tmp_path / "runs", quick=True, jobs=1, claims=claims, experiments=few,
+                    draw=draw_experiment, book_too=True)
+    assert not (out / "optimizer-paths-book").exists()       # no book settings: once
+    resolved = {}
+    for name in ("compare-optimizers", "overfit-dropout"):
+        for setup in (name, f"{name}-book"):
+            assert (out / setup / "done.json").is_file()
+            configs = sorted((out / setup).rglob("config.yaml"))
+            assert configs
+            resolved[setup] = [yaml.safe_load(p.read_text()) for p in configs]
+    for cfg in resolved["overfit-dropout-book"]:
+        assert cfg["training"]["sampling"] == "with_replacement"
+        assert cfg["training"]["record_loss"] == "after_update"
+        assert cfg["model"]["dropout_mode"] == "book"
+    for cfg in resolved["overfit-dropout"]:
+        assert cfg["model"]["dropout_mode"] == "inverted"
+    opt_names = {c["optimizer"]["name"] for c in resolved["compare-optimizers-book"]}
+    assert "adam_book" in opt_names and "adam" not in opt_names
+    rows = json.loads((out / "verdicts.json").read_text())
+    expected = [(c.sentence, s) for c in claims
+                for s in (("standard",) if c.experiment == "optimizer-paths"
+                          else ("standard", "book"))]
+    assert [(r["claim"], r["setup"]) for r in rows] == expected
+    assert all(("--book" in r["command"]) == (r["setup"] == "book") for r in rows)
+    assert not any("could not be applied" in r["reason"] for r in rows), rows
+    write_report(out)
+    import html
+    assert "the book's script setup (--book)" in html.unescape(
+        (out / "report.html").read_text())
+    reproduce(resume=out, jobs=1, claims=claims, experiments=few, draw=draw_experiment)
+    assert len(json.loads((out / "verdicts.json").read_text())) == len(expected)

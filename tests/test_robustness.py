@@ -24,7 +24,7 @@ from dlexp.errors import ConfigError, WriteError
 from dlexp.io import append_jsonl, atomic_write_text, read_jsonl, write_json
 from dlexp.nn.model import MLP, ModelSpec
 from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
-from dlexp.config_schema import schedule_settings
+from dlexp.config import schedule_settings
 from dlexp.optim.schedules import SCHEDULES
 from dlexp.train.loop import fit
 from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
@@ -206,14 +206,14 @@ SECOND_CTRL_C = """
 import signal, sys
 import dlexp.plots.runs
 from dlexp.cli import main
-from dlexp.train import callbacks
+from dlexp.train import runner
 
-write = callbacks.MetricsWriter.on_eval
+write = runner.MetricsWriter.on_eval
 def on_eval(self, state, record):                 # the first Ctrl-C after epoch 2's record
     write(self, state, record)
     if record["epoch"] == 2:
         signal.raise_signal(signal.SIGINT)
-callbacks.MetricsWriter.on_eval = on_eval
+runner.MetricsWriter.on_eval = on_eval
 
 def plot_run(run_dir):                            # the second as the figures begin, where
     signal.raise_signal(signal.SIGINT)            # matplotlib is imported

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlexp.train.accuracy import RunningMeans
+from dlexp.train.loop import RunningMeans
 
 
 def test_matches_per_batch_counting_and_starts_anew_after_each_result():

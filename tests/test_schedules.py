@@ -9,7 +9,7 @@ import pytest
 
 from dlexp.optim import SCHEDULES, apply_updates, build_optimizer, make_schedule
 from dlexp.config import load_config
-from dlexp.config_schema import schedule_settings
+from dlexp.config import schedule_settings
 from dlexp.optim.transforms import scale_by_learning_rate
 
 LR, SPE, TOTAL = 0.3, 7, 70

@@ -143,7 +143,7 @@ class App(typer.Typer):
     """``app.command(name, *examples)`` registers a :class:`Command` whose errors are
     handled by :func:`handle_errors`, with its example lines."""
 
-    def command(self, name: str | None = None, *example_lines: str, **kwargs) -> Callable:
+    def command(self, name: str, *example_lines: str, **kwargs) -> Callable:
         register = super().command(name, cls=Command, epilog=examples(*example_lines),
                                    **kwargs)
         return lambda fn: register(handle_errors(fn))
@@ -189,9 +189,7 @@ def handle_errors(fn: Callable) -> Callable:
 
 
 app = App(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
-          pretty_exceptions_enable=False, rich_markup_mode=None,
-          context_settings=HELP_OPTIONS,
-          help="Experiments on the techniques of training neural networks (NumPy).",
+          pretty_exceptions_enable=False, rich_markup_mode=None, context_settings=HELP_OPTIONS,
           epilog=examples("dlexp data --download", "dlexp train baseline",
                           "dlexp compare-optimizers --epochs 1", "dlexp COMMAND -h"))
 

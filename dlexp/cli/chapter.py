@@ -30,13 +30,14 @@ def _flat(result: dict, key: str) -> list[dict]:
             for name, row in by.items()]
 
 
-@app.command(None, "dlexp activations --grid",
+@app.command("activations", "dlexp activations --grid",
              "dlexp activations --activation relu --init he_normal",
              "dlexp activations --init normal --std 0.01")
 def activations(
     activation: str = typer.Option("sigmoid", help="Activation of the hidden layers."),
     init: str = typer.Option("normal", help="Weight initialiser."),
-    std: Optional[float] = typer.Option(None, help="Std for --init normal (default 1, as the book)."),
+    std: Optional[float] = typer.Option(None, help="Std for --init normal (default 1, as "
+                                        "the book)."),
     grid: bool = typer.Option(False, "--grid", help="All initialisers × this activation."),
     samples: int = typer.Option(1000, min=1, help="Random inputs."),
     units: int = typer.Option(100, min=1, help="Units per layer (and input size)."),
@@ -122,11 +123,11 @@ def step_fade(
 ) -> None:
     """AdaGrad's steps fade, RMSProp's do not: ‖Δθ‖ per update on MNIST and η/√h on
     x²/20 + y² (§6.1.5)."""
-    from dlexp.experiments.step_fade import NAME, run_step_fade
+    from dlexp.experiments.step_sizes import STEP_FADE, run_step_fade
     from dlexp.train.rundir import new_run_dir
-    out = new_run_dir(runs_dir, NAME)
+    out = new_run_dir(runs_dir, STEP_FADE)
     rows = _flat(run_step_fade(out, iterations, steps, sets=set_), "optimizer")
-    _show(NAME, out, rows, ["source", "optimizer", "lr", "measure", "early", "late", "fade"],
+    _show(STEP_FADE, out, rows, ["source", "optimizer", "lr", "measure", "early", "late", "fade"],
           "late / early: medians of the last and first 10 % of updates")
 
 
@@ -139,12 +140,12 @@ def adam_bias(
 ) -> None:
     """Adam with and without bias correction: the first steps and the loss, on MNIST and
     x²/20 + y² (§6.1.6)."""
-    from dlexp.experiments.adam_bias import NAME, run_adam_bias
+    from dlexp.experiments.step_sizes import ADAM_BIAS, run_adam_bias
     from dlexp.train.rundir import new_run_dir
-    out = new_run_dir(runs_dir, NAME)
+    out = new_run_dir(runs_dir, ADAM_BIAS)
     rows = _flat(run_adam_bias(out, iterations, steps, seeds, set_), "variant")
-    _show(NAME, out, rows, ["source", "variant", "early_step", "mean_loss",
-                            "first_step_over_lr", "final_f"],
+    _show(ADAM_BIAS, out, rows, ["source", "variant", "early_step", "mean_loss",
+                                 "first_step_over_lr", "final_f"],
           "early step: median over the first 10 updates")
 
 
@@ -159,30 +160,33 @@ def search_methods(
 ) -> None:
     """Grid against random and TPE search at equal budget, over several search seeds
     (§6.5)."""
+    from dlexp.bundled import bundled
     from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as preset
-    from dlexp.bundled import bundled
     from dlexp.train.rundir import new_run_dir
     base = apply_overrides(read_yaml_mapping(config or bundled(preset.CONFIG)), set_)
     preset.search_space(base)                     # checked before the folder is made
     out = new_run_dir(runs_dir, preset.NAME)
     summary = preset.run_search_methods(out, base, side, searches, jobs)
-    short = lambda key: key.rsplit(".", 1)[-1]  # noqa: E731
     rows = [{"method": m, **{k: s[k] for k in ("best_mean", "best_min", "best_max")},
-             **{f"distinct {short(k)}": v for k, v in s["distinct"].items()},
-             **{f"importance {short(k)}": v for k, v in s["importances"].items()}}
+             **{f"distinct {k.rsplit('.', 1)[-1]}": v for k, v in s["distinct"].items()},
+             **{f"importance {k.rsplit('.', 1)[-1]}": v for k, v in s["importances"].items()}}
             for m, s in summary.items()]
     _show(preset.NAME, out, rows, list(rows[0]),
           f"best validation accuracy after {side ** 2} trials")
 
 
 @app.command("reproduce", "dlexp reproduce --quick", "dlexp reproduce",
+             "dlexp reproduce --quick --book",
              "dlexp reproduce --resume runs/reproduce-20260101-120000")
 def reproduce(
     quick: bool = typer.Option(False, "--quick", help="Smaller budgets (a few minutes), "
                                "same verdict rules; the report says so."),
     resume: Optional[Path] = typer.Option(None, "--resume", metavar="DIR", help="Finish "
                                           "an interrupted reproduce folder (its own mode)."),
+    book_too: bool = typer.Option(False, "--book", help="Also run each preset that has "
+                                  "the book's script settings that way (its own sub-folder); "
+                                  "the report shows both verdicts."),
     jobs: Optional[int] = JOBS,
     runs_dir: Path = runs_dir_option("Where the reproduce folder goes."),
 ) -> None:
@@ -191,6 +195,6 @@ def reproduce(
     from dlexp.experiments.reproduce import reproduce as run
     from dlexp.plots.chapter import draw_experiment
     from dlexp.plots.page import write_report
-    out = run(runs_dir, quick, jobs, resume, draw=draw_experiment)
+    out = run(runs_dir, quick, jobs, resume, draw=draw_experiment, book_too=book_too)
     write_report(out)
     print(out / "report.html", flush=True)

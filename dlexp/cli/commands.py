@@ -9,10 +9,11 @@ from typing import List, Optional
 
 import typer
 
-from dlexp.bundled import config_path
+from dlexp.bundled import bundled, config_path, describe, folder, names
 from dlexp.cli.app import BOOK, SET_CONFIG, App, app, examples, fail, runs_dir_option
 
-@app.command(None, "dlexp train baseline",
+
+@app.command("train", "dlexp train baseline",
              "dlexp train baseline --set training.epochs=2 --set optimizer.lr=0.01",
              "dlexp train my-config.yaml --print-config")
 def train(
@@ -59,7 +60,7 @@ def _name_with(name: str, sets: List[str]) -> str:
     return re.sub(r"[^A-Za-z0-9_.,+=@-]", "_", "+".join([name, *parts]))[:80]
 
 
-@app.command(None, "dlexp search --trials 100",
+@app.command("search", "dlexp search --trials 100",
              "dlexp search --trials 60 --rounds 3 --sampler tpe -j 2",
              "dlexp search --resume runs/search-2026-01-01_1200 --final-test")
 def search(
@@ -120,7 +121,7 @@ def _plot_search(folder: Path) -> None:
     plot_search(folder)
 
 
-@app.command(None, "dlexp data", "dlexp data --download")
+@app.command("data", "dlexp data", "dlexp data --download")
 def data(download: bool = typer.Option(False, "--download", help="Fetch missing files now.")
          ) -> None:
     """Show where MNIST is found and verify its checksums.
@@ -129,11 +130,11 @@ def data(download: bool = typer.Option(False, "--download", help="Fetch missing 
     (~/.cache/dlexp/mnist); --download fetches the missing ones there."""
     from dlexp.cli.tables import print_data_report
     from dlexp.data import locate_mnist, verify_mnist
-    folder = locate_mnist(download=download)
-    raise typer.Exit(0 if print_data_report(folder, verify_mnist(folder)) else 1)
+    mnist_dir = locate_mnist(download=download)
+    raise typer.Exit(0 if print_data_report(mnist_dir, verify_mnist(mnist_dir)) else 1)
 
 
-@app.command(None, "dlexp runs",
+@app.command("runs", "dlexp runs",
              "dlexp runs --runs-dir runs/compare-optimizers-2026-01-01_1200")
 def runs(runs_dir: Path = runs_dir_option("Where run folders are.")) -> None:
     """List the runs, comparisons and searches in a folder.
@@ -144,7 +145,7 @@ def runs(runs_dir: Path = runs_dir_option("Where run folders are.")) -> None:
     print_runs_table(runs_dir)
 
 
-@app.command(None, "dlexp plot runs/baseline-* --metric val_loss",
+@app.command("plot", "dlexp plot runs/baseline-* --metric val_loss",
              "dlexp plot runs/a runs/b -o overlay.pdf")
 def plot(
     run: List[Path] = typer.Argument(..., help="Run folders to overlay."),
@@ -173,7 +174,6 @@ def configs(ctx: typer.Context) -> None:
     Any command that takes a config takes a bundled config's name as well as a path
     (`dlexp train baseline`)."""
     if ctx.invoked_subcommand is None:
-        from dlexp.bundled import describe, folder, names
         from dlexp.experiments.tables import new_table, print_titled
         table = new_table(["name", "what it is"])
         for name in names():
@@ -187,7 +187,6 @@ app.add_typer(configs_app, name="configs", short_help=configs.__doc__.splitlines
 @configs_app.command("show", "dlexp configs show search")
 def show(name: str = typer.Argument(..., help="A bundled config's name.")) -> None:
     """Print a bundled config."""
-    from dlexp.bundled import bundled
     typer.echo(bundled(name).read_text(encoding="utf-8"), nl=False)
 
 
@@ -200,7 +199,6 @@ def copy(
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
 ) -> None:
     """Copy a bundled config out, to edit and run: `dlexp train NAME.yaml`."""
-    from dlexp.bundled import bundled
     from dlexp.io import atomic_write_text
     source = bundled(name)
     target = dest if dest is not None else Path(source.name)

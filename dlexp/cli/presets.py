@@ -106,8 +106,8 @@ def compare(
 
     Every combination of the --vary values is trained with each of --seeds seeds; the
     folder gets a summary table and loss and validation-accuracy figures."""
-    from dlexp.experiments.report import vary_sweep
-    base, _ = _base(config, "", set_, opts)
+    from dlexp.experiments.report import load_base, vary_sweep
+    base = load_base(config_path(config), None, set_, opts)
     return base, vary_sweep(config_path(config), base, vary, opts.seeds)
 
 
@@ -232,9 +232,9 @@ def lr_decay(config: Optional[Path] = CONFIG, set_: List[str] = SET, *,
              opts: CompareOptions) -> tuple[dict, Sweep]:
     """Constant, step, exponential, inverse-time and cosine learning rates on one budget,
     SGD and Momentum (§6.1.5)."""
-    from dlexp.experiments import lr_decay as preset
-    base, seeds = _base(config, preset.CONFIG, set_, opts)
-    return base, preset.plan(base, seeds)
+    from dlexp.experiments import optimizers as preset
+    base, seeds = _base(config, preset.NAME, set_, opts)
+    return base, preset.decay_plan(base, seeds)
 
 
 @comparison("batchnorm-overfit", "dlexp batchnorm-overfit",

@@ -14,9 +14,9 @@ from dlexp.fmt import fmt
 def print_runs_table(root: Path) -> None:
     """One row per folder dlexp wrote under ``root``, oldest first, grouped by date.
 
-    Every column but the first keeps its words whole. Into a pipe the console is as wide
-    as the table, so each row stays on one line and `dlexp runs | grep NAME` finds whole
-    names; on a terminal too narrow for the longest name, names fold in their column."""
+    Into a pipe each row stays on one line, so `dlexp runs | grep NAME` finds whole
+    names; on a narrow terminal the names fold in their column, the other words stay
+    whole."""
     folders, console = list_folders(root), Console()
     if not folders:
         console.print(f"no runs in {root} yet; start one with `dlexp train CONFIG`",
@@ -37,16 +37,9 @@ def print_runs_table(root: Path) -> None:
     narrow_numbers(table, cells)
     for column in table.columns[1:4]:                 # kind, started, status
         column.no_wrap = True
-    natural = [max([len(w) for w in str(c.header).split()] +
-                   [len(line) for row in cells for line in row[i].splitlines()])
-               for i, c in enumerate(table.columns)]
-    rest = sum(natural[1:]) + len(natural) - 1        # the other columns and the gaps
-    names = table.columns[0]
-    names.width = max(natural[0], len("yyyy-mm-dd"))
-    if not console.is_terminal:
-        console = Console(width=max(console.width, names.width + rest + 1))
-    elif console.width - rest < names.width:
-        names.width = max(console.width - rest, len("yyyy-mm-dd"))
+    table.columns[0].min_width = len("yyyy-mm-dd")
+    if not console.is_terminal:                       # into a pipe: each row on one line
+        console = Console(width=10_000)
     print_titled(f"runs in {root}", table, console)
     if any(f.kind == "compare" for f in folders):
         console.print("a comparison's sub-runs: dlexp runs --runs-dir <its folder>",

@@ -12,27 +12,28 @@ Each experiment has the book's options (``full``) and smaller budgets (``quick``
 same dict gives the command line in the report. Experiments run one after another with
 all the workers they can use. Ctrl-C stops the current one after its update and starts
 nothing new; ``--resume`` keeps experiments with done.json, a started comparison's
-finished sub-runs and a search-methods folder's finished searches.
+finished sub-runs and a search-methods folder's finished searches. With ``book``, each
+preset that has the book's script settings (:data:`book.BOOK`) runs a second time that
+way, into ``<experiment>-book/``, and its claims are judged on both setups.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from dlexp.bundled import bundled
 from dlexp.config import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
-from dlexp.experiments import (batchnorm, book, ensemble, inits, lr_decay, optimizers,
-                               overfit, search_methods)
+from dlexp.experiments import (batchnorm, book, ensemble, inits, optimizers, overfit,
+                               search_methods)
 from dlexp.experiments.activations import run_activations
-from dlexp.experiments.adam_bias import run_adam_bias
 from dlexp.experiments.claims import CLAIMS, Claim, Verdict
 from dlexp.experiments.paths import run_paths, save_paths
 from dlexp.experiments.report import load_base
-from dlexp.experiments.step_fade import run_step_fade
+from dlexp.experiments.step_sizes import run_adam_bias, run_step_fade
 from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
 from dlexp.experiments.tables import say
 from dlexp.experiments.variants import seeds_for
@@ -52,11 +53,22 @@ class Experiment:
     quick: Options
     run: Callable[[Path, Options, int | None, bool], None]   # (folder, options, jobs, resume)
     figures: tuple[str, ...]                    # PNGs, relative to the folder
+    book: bool = False                          # run with the book's script settings
+
+    @property
+    def folder(self) -> str:
+        return f"{self.name}-book" if self.book else self.name
+
+    def options(self, quick: bool) -> Options:
+        """The options it runs with; ``--book`` puts the book's overrides in ``set``."""
+        opts = self.quick if quick else self.full
+        return {**opts, "book": True, "set": book.with_book(
+            self.name, opts.get("set", []), True)} if self.book else opts
 
     def command(self, quick: bool) -> str:
         """The command line that reruns it with the options used."""
-        parts = [f"dlexp {self.name}"]
-        for key, value in (self.quick if quick else self.full).items():
+        parts = [f"dlexp {self.name}" + (" --book" if self.book else "")]
+        for key, value in (self.quick if quick else self.full).items():   # --set as given
             for v in value if isinstance(value, list) else [value]:
                 parts.append(f"--{key.replace('_', '-')} {v}".strip())   # "": a flag
         return " ".join(parts)
@@ -116,7 +128,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         ("paths.json", "paths.csv", "meta.json")), ("plots/optimizer-paths.png",)),
     Experiment("compare-optimizers", {"seeds": 3}, {"seeds": 2, "iterations": 500},
                _sweep("compare-optimizers", lambda base, o, seeds: optimizers.plan(
-                   optimizers.parse_optimizers(book.OPTIMIZERS), {}, seeds, base)), CMP),
+                   optimizers.parse_optimizers(book.OPTIMIZERS), {}, seeds, base,
+                   o.get("book", False))), CMP),
     Experiment("step-fade", {"iterations": 5000, "steps": 300},
                {"iterations": 1000, "steps": 300},
                lambda d, o, j, r: run_step_fade(d, o["iterations"], o["steps"],
@@ -129,7 +142,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                ("plots/adam_bias.png",)),
     Experiment("lr-decay", {"seeds": 3},
                {"seeds": 1, "iterations": 600, "set": ["data.train_size=15000"]},
-               _sweep("compare-optimizers", lambda base, o, seeds: lr_decay.plan(base, seeds)),
+               _sweep("compare-optimizers",
+                      lambda base, o, seeds: optimizers.decay_plan(base, seeds)),
                ("plots/schedules.png", "plots/loss.png")),
     Experiment("activations", {"grid": ""}, {"grid": ""}, _moved(
         lambda d: run_activations("sigmoid", "normal", grid=True, runs_root=d).dir,
@@ -167,51 +181,59 @@ def run_all(out: Path, quick: bool, jobs: int | None = None, resume: bool = Fals
     each one's seconds (kept ones too)."""
     seconds = {}
     for k, e in enumerate(experiments, 1):
-        folder, done = out / e.name, out / e.name / "done.json"
+        folder, done = out / e.folder, out / e.folder / "done.json"
         if done.is_file():
-            seconds[e.name] = read_json(done)["seconds"]
-            say(f"[{k}/{len(experiments)}] {e.name}: kept (done earlier)")
+            seconds[e.folder] = read_json(done)["seconds"]
+            say(f"[{k}/{len(experiments)}] {e.folder}: kept (done earlier)")
             continue
         if requested():                            # Ctrl-C came: start nothing new
             raise KeyboardInterrupt
-        say(f"[{k}/{len(experiments)}] {e.name}: {e.command(quick)}")
+        say(f"[{k}/{len(experiments)}] {e.folder}: {e.command(quick)}")
         folder.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        e.run(folder, e.quick if quick else e.full, jobs, resume)
+        e.run(folder, e.options(quick), jobs, resume)
         if requested():                            # stopped early: not done
             raise KeyboardInterrupt
         if draw is not None:
             draw(e.name, folder)
-        seconds[e.name] = round(time.perf_counter() - t0, 1)
-        write_json(done, {"seconds": seconds[e.name]})
-        say(f"    done in {seconds[e.name]:.0f} s")
+        seconds[e.folder] = round(time.perf_counter() - t0, 1)
+        write_json(done, {"seconds": seconds[e.folder]})
+        say(f"    done in {seconds[e.folder]:.0f} s")
     return seconds
 
 
 def judge_all(out: Path, quick: bool, seconds: dict[str, float],
               claims: Sequence[Claim] = CLAIMS,
               experiments: Sequence[Experiment] = EXPERIMENTS) -> list[dict]:
-    """Every claim's verdict from its experiment's files; written to verdicts.json."""
-    by_name = {e.name: e for e in experiments}
+    """Every claim's verdict from its experiment's files (once per setup it ran in, the
+    standard first); written to verdicts.json."""
     rows = []
-    for c in claims:
-        e = by_name[c.experiment]
+    for c, e in ((c, e) for c in claims for e in experiments if e.name == c.experiment):
         try:
-            v = c.judge(out / c.experiment)
+            v = c.judge(out / e.folder)
         except (OSError, KeyError, ValueError, TypeError) as err:     # files lack a number
             v = Verdict("differs", "—", f"the rule could not be applied: {err!r}")
         rows.append({"section": c.section, "claim": c.sentence, "rule": c.rule,
-                     "experiment": c.experiment, "verdict": v.verdict, "measured": v.measured,
+                     "experiment": e.folder, "setup": "book" if e.book else "standard",
+                     "verdict": v.verdict, "measured": v.measured,
                      "reason": v.reason, "command": e.command(quick),
-                     "seconds": seconds.get(c.experiment),
-                     "figures": [f"{c.experiment}/{f}" for f in e.figures]})
+                     "seconds": seconds.get(e.folder),
+                     "figures": [f"{e.folder}/{f}" for f in e.figures]})
     write_json(out / "verdicts.json", rows)
     return rows
 
 
+def with_book_twins(experiments: Sequence[Experiment]) -> tuple[Experiment, ...]:
+    """``experiments``, each preset with the book's script settings followed by its run
+    in them (``--book``)."""
+    return tuple(t for e in experiments
+                 for t in ((e, replace(e, book=True)) if e.name in book.BOOK else (e,)))
+
+
 def reproduce(runs_root: Path = Path("runs"), quick: bool = False, jobs: int | None = None,
               resume: Path | None = None, experiments: Sequence[Experiment] = EXPERIMENTS,
-              claims: Sequence[Claim] = CLAIMS, draw: Draw | None = None) -> Path:
+              claims: Sequence[Claim] = CLAIMS, draw: Draw | None = None,
+              book_too: bool = False) -> Path:
     """Run (or finish) the chapter, draw its figures and judge its claims; returns the
     folder (the report is written from it: :func:`dlexp.plots.page.write_report`)."""
     if resume is not None:
@@ -219,14 +241,17 @@ def reproduce(runs_root: Path = Path("runs"), quick: bool = False, jobs: int | N
             raise ConfigError(f"--resume {resume}: not a reproduce folder (no reproduce.json)"
                               "; give the folder a `dlexp reproduce` run printed")
         out = Path(resume)
-        quick = read_json(out / "reproduce.json")["mode"] == "quick"
-        say(f"resuming {out} ({'quick' if quick else 'full'} mode)")
-    else:
+        info = read_json(out / "reproduce.json")
+        quick, book_too = info["mode"] == "quick", info.get("book", False)
+        say(f"resuming {out} ({info['mode']} mode{', with --book' if book_too else ''})")
+    if book_too:
+        experiments = with_book_twins(experiments)
+    if resume is None:
         out = new_run_dir(Path(runs_root), f"{NAME}-quick" if quick else NAME)
         write_json(out / "meta.json", run_meta(time.time()))
         write_json(out / "reproduce.json", {
-            "mode": "quick" if quick else "full",
-            "experiments": {e.name: e.command(quick) for e in experiments}})
+            "mode": "quick" if quick else "full", "book": book_too,
+            "experiments": {e.folder: e.command(quick) for e in experiments}})
         say(f"reproduce folder: {out}")
     try:
         seconds = run_all(out, quick, jobs, resume is not None, experiments, draw)

@@ -9,7 +9,6 @@ are dropped, each with a ``note:`` line.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -69,7 +68,7 @@ def default_label(overrides: Mapping[str, Any]) -> str:
     short = [k.rsplit(".", 1)[-1] for k in overrides]
     if len(overrides) == 1:
         text = label_text(next(iter(overrides.values())))
-        return text if re.fullmatch(RUN_NAME[1], text) else f"{short[0]}={text}"
+        return text if RUN_NAME.fullmatch(text) else f"{short[0]}={text}"
     names = [s if short.count(s) == 1 else k for s, k in zip(short, overrides)]
     return "_".join(f"{n}={label_text(v)}" for n, v in zip(names, overrides.values()))
 

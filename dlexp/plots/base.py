@@ -78,6 +78,7 @@ def grouped_bars(ax: plt.Axes, values: dict[str, list], names: list[str],
         ax.bar(at, ys, width, color=f"C{k}", label=group, capsize=2,
                yerr=errors[group] if errors else None)
     ax.set_xticks(range(len(names)), names)
+    ax.grid(axis="x", visible=False)                  # no line through the bars
 
 
 def comparison_title(out_dir: Path) -> str:

@@ -24,12 +24,18 @@ def write_report(out: Path) -> list[Path]:
     """report.html and report.md of the reproduce folder ``out``."""
     out = Path(out)
     rows = read_json(out / "verdicts.json")
+    for r in rows:                     # a preset run again in the book's setup (--book)
+        if r.get("setup") == "book":
+            r["claim"] += " — in the book's script setup (--book)"
     quick = read_json(out / "reproduce.json")["mode"] == "quick"
     title = "Chapter 6, claim by claim" + (" — QUICK run (smaller budgets, same rules)"
                                            if quick else "")
     seconds = sum({r["experiment"]: r["seconds"] or 0 for r in rows}.values())  # each once
     counts = ", ".join(f"{sum(r['verdict'] == v for r in rows)} {v}" for v in COLOURS)
-    intro = (f"{len(rows)} claims: {counts}. The experiments ran {seconds:.0f} s. Each "
+    book = sum(r.get("setup") == "book" for r in rows)
+    claims = f"{len(rows) - book} claims" + (f" and {book} again in the book's setup"
+                                             if book else "")
+    intro = (f"{claims}: {counts}. The experiments ran {seconds:.0f} s. Each "
              "verdict is computed from the run's files by the rule stated under it.")
     return [_html(out, rows, title, intro), _markdown(out, rows, title, intro)]
 

@@ -143,8 +143,9 @@ def _history(rows: list[dict], path: Path) -> Path:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="trial number (as in trials.csv" + (", from 0 in each round)"
                                                       if len(starts) > 1 else ")"),
-           ylabel="final validation accuracy", ylim=(0, 1),
-           title="validation accuracy trial by trial, and the best so far")
+           ylabel="final validation accuracy", ylim=(0, 1))
+    ax.set_title("validation accuracy trial by trial, and the best so far",
+                 pad=14 if len(starts) > 1 else 6)      # above the rounds' names
     ax.legend(fontsize=8, loc="lower right")
     return save_figure(fig, path, dpi=90)
 

@@ -1,24 +1,18 @@
-"""The one training loop. Everything that trains (``train``, ``compare``, ``search``,
-the experiments) calls :func:`fit` and listens through callbacks.
+"""The one training loop: everything that trains calls :func:`fit` and listens through
+callbacks.
 
 An epoch is a pass over a fresh permutation of the training set in batches of
-``batch_size`` (the last, smaller batch included); with ``sample_with_replacement``
-(the book's ``np.random.choice(train_size, batch_size)``) each step draws ``batch_size``
-indices anew and an epoch is ⌈N / batch_size⌉ such steps. At every evaluation point —
-the end of each epoch, or every ``eval_every`` updates — a record is made::
-
-    {"epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"}
-
-``train_loss`` is the objective — cross-entropy *plus the weight-decay penalty*
-(½λ₂‖W‖² + λ₁‖W‖₁) — over the whole training set at the record's weights (in
-inference mode, like ``train_acc``), or with ``train_eval="running"`` the mean minibatch
-objective and accuracy since the last record (cheaper). ``val_loss`` is cross-entropy
-alone. Each minibatch's loss (``state.step_losses``) is taken before its update, or with
-``loss_after_update`` after it, by a forward pass in inference mode (the book's
-convention). A callback may end training by setting ``state.stop`` (and
-``state.status = "interrupted"`` for an interruption: no record is made of the
-unfinished epoch). A non-finite loss stops training with status ``diverged``; Ctrl-C
-(or SIGTERM, see :mod:`dlexp.train.signals`) stops it with status ``interrupted``.
+``batch_size`` (the last, smaller batch included); with ``sample_with_replacement`` (the
+book's ``np.random.choice(train_size, batch_size)``) each of its ⌈N / batch_size⌉ steps
+draws its indices anew. At the end of each epoch, or every ``eval_every`` updates, a
+record ``{"epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
+"seconds"}`` is made. ``train_loss`` is the objective, cross-entropy plus
+½λ₂‖W‖² + λ₁‖W‖₁, over the whole training set in inference mode (``train_eval="running"``:
+the mean minibatch objective and accuracy since the last record); ``val_loss`` is
+cross-entropy alone. A minibatch's loss is taken before its update (``loss_after_update``:
+after it, in inference mode, as the book does). A callback ends training by setting
+``state.stop`` (and ``state.status = "interrupted"``: no record of the unfinished epoch);
+a non-finite loss ends it with status ``diverged``.
 """
 
 from __future__ import annotations
@@ -27,13 +21,12 @@ import math
 import time
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from dlexp.nn.model import MLP
 from dlexp.optim.transforms import GradientTransformation, Schedule, apply_updates
-from dlexp.train.accuracy import RunningMeans
 
 
 class Callback:
@@ -64,19 +57,17 @@ def plan_steps(n_train: int, batch_size: int, epochs: int, iterations: int | Non
                ) -> tuple[int, int]:
     """(updates per epoch, total updates) for a training set of ``n_train`` images."""
     per_epoch = -(-n_train // batch_size)
-    return per_epoch, iterations if iterations else epochs * per_epoch
+    return per_epoch, iterations or epochs * per_epoch
 
 
 def batches(n: int, batch_size: int, rng: np.random.Generator,
             with_replacement: bool = False) -> Iterator[np.ndarray]:
     """The index arrays of one epoch's minibatches."""
     if with_replacement:
-        for _ in range(-(-n // batch_size)):
-            yield rng.integers(0, n, batch_size)
-        return
-    perm = rng.permutation(n)
-    for start in range(0, n, batch_size):
-        yield perm[start:start + batch_size]
+        yield from (rng.integers(0, n, batch_size) for _ in range(-(-n // batch_size)))
+    else:
+        perm = rng.permutation(n)
+        yield from (perm[a:a + batch_size] for a in range(0, n, batch_size))
 
 
 def penalty(weights: np.ndarray, l2: float, l1: float) -> float:
@@ -85,19 +76,54 @@ def penalty(weights: np.ndarray, l2: float, l1: float) -> float:
             + (l1 * float(np.abs(weights).sum()) if l1 else 0.0))
 
 
-class Recorder:
-    """Makes the evaluation records (module docstring), hands them to the callbacks, and
-    counts the training time between them."""
+class RunningMeans:
+    """Since the last ``result``: loss = (1/B) Σ_b L_b, accuracy = (1/S) Σ_s [argmax z_s = y_s]."""
 
-    def __init__(self, model: MLP, train: tuple, val: tuple, schedule: Schedule,
-                 penalty: Callable[[], float], running: RunningMeans | None,
-                 callbacks: tuple[Callback, ...]) -> None:
+    def __init__(self) -> None:
+        self.loss, self.batches, self.correct, self.seen = 0.0, 0, 0, 0
+
+    def add(self, loss: float, logits: np.ndarray, labels: np.ndarray) -> None:
+        """One batch: its loss, logits (N, C) and labels (N,)."""
+        self.loss, self.batches = self.loss + loss, self.batches + 1
+        self.correct += int(np.count_nonzero(logits.argmax(axis=1) == labels))
+        self.seen += len(labels)
+
+    def result(self) -> tuple[float, float]:
+        """(mean loss, accuracy) since the last call, then start counting anew."""
+        out = self.loss / max(self.batches, 1), self.correct / max(self.seen, 1)
+        self.__init__()
+        return out
+
+
+class EarlyStopping(Callback):
+    """Stop when val_acc has not gained ``min_delta`` for ``patience`` evaluations in a row."""
+
+    def __init__(self, patience: int, min_delta: float = 0.0) -> None:
+        self.patience, self.min_delta, self.best, self.waited = patience, min_delta, None, 0
+
+    def on_eval(self, state: FitState, record: dict) -> None:
+        acc = record.get("val_acc")
+        if acc is not None and (self.best is None or acc > self.best + self.min_delta):
+            self.best, self.waited = acc, 0
+        elif acc is not None:
+            self.waited += 1
+            if self.waited >= self.patience:
+                state.stop = (f"early stopping: no gain in val_acc for {self.patience} "
+                              f"evaluation{'s' * (self.patience != 1)}")
+
+
+class Recorder:
+    """Makes the evaluation records, hands them to the callbacks, and counts the
+    training time between them (``stop_clock``)."""
+
+    def __init__(self, model: MLP, train: tuple, val: tuple, schedule: Schedule, penalty,
+                 running: RunningMeans | None, callbacks: tuple[Callback, ...]) -> None:
         self.model, self.train, self.val, self.schedule = model, train, val, schedule
         self.penalty, self.running, self.callbacks = penalty, running, callbacks
-        self.t_mark = time.perf_counter()
+        self.mark = time.perf_counter()
 
     def stop_clock(self, state: FitState) -> None:
-        state.train_seconds += time.perf_counter() - self.t_mark
+        state.train_seconds += time.perf_counter() - self.mark
 
     def __call__(self, state: FitState) -> None:
         self.stop_clock(state)
@@ -106,17 +132,16 @@ class Recorder:
         else:
             train_loss, train_acc = self.model.evaluate(*self.train)
             train_loss += self.penalty()
-        has_val = len(self.val[0]) > 0
-        val_loss, val_acc = self.model.evaluate(*self.val) if has_val else (None, None)
+        val_loss, val_acc = self.model.evaluate(*self.val) if len(self.val[0]) else (None, None)
         record = {"epoch": state.epoch, "step": state.step,
                   "train_loss": train_loss, "train_acc": train_acc,
                   "val_loss": val_loss, "val_acc": val_acc,
                   "lr": float(self.schedule(max(state.step - 1, 0))),
-                  "seconds": time.perf_counter() - self.t_mark}  # training + this evaluation
+                  "seconds": time.perf_counter() - self.mark}  # training + this evaluation
         state.history.append(record)
         for cb in self.callbacks:
             cb.on_eval(state, record)
-        self.t_mark = time.perf_counter()
+        self.mark = time.perf_counter()
 
 
 def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
@@ -166,16 +191,13 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
                     evaluate(state)                                   # evaluate
                 if state.step >= total or state.stop is not None:
                     break
-            if state.status != "running":
-                break                       # diverged or interrupted: no partial record
-            if not eval_every:
+            if not eval_every and state.status == "running":
                 evaluate(state)
         if eval_every and state.step % eval_every and state.status == "running":
-            evaluate(state)                 # the last, partial interval
+            evaluate(state)                                           # the last, partial interval
     except KeyboardInterrupt:
-        state.status = "interrupted"
-        state.stop = "interrupted by the user"
-    evaluate.stop_clock(state)                                 # since the last record
+        state.status, state.stop = "interrupted", "interrupted by the user"
+    evaluate.stop_clock(state)                                        # since the last record
     if state.status == "running":
         state.status = "completed"
     for cb in callbacks:

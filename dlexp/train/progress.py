@@ -1,14 +1,6 @@
-"""Live progress on stderr, on a terminal and in a log file alike.
-
-* :class:`RichProgress` — one training run (:func:`~dlexp.train.loop.fit`): a bar over
-  the updates on a terminal, and on every evaluation one line with the losses,
-  accuracies, the wall time elapsed and an estimate of the time left.
-* :class:`RunsTicker` — many runs (a comparison): how many are done and failed, which
-  are running, the wall time elapsed and left; a status line redrawn every second on a
-  terminal, a plain line every ``every`` seconds otherwise.
-
-Times are wall times (``time.monotonic``), from the start of the command's work.
-"""
+"""Live progress on stderr, on a terminal and in a log file alike: :class:`RichProgress`
+for one training run, :class:`RunsTicker` for many (a comparison). Times are wall
+times from the start of the command's work."""
 
 from __future__ import annotations
 
@@ -18,7 +10,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from rich.console import Console
+from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from dlexp.train.loop import Callback, FitState
 
@@ -27,9 +21,8 @@ def clock(seconds: float | None) -> str:
     """``m:ss`` (or ``h:mm:ss``); ``—`` when unknown."""
     if seconds is None:
         return "—"
-    s = int(round(seconds))
-    h, m = divmod(s // 60, 60)
-    return f"{h}:{m:02d}:{s % 60:02d}" if h else f"{m}:{s % 60:02d}"
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
 
 
 def time_left(elapsed: float, done: int, total: int) -> float | None:
@@ -38,23 +31,20 @@ def time_left(elapsed: float, done: int, total: int) -> float | None:
 
 
 class RichProgress(Callback):
-    """Live progress of one run on stderr; refreshes the bar every ``every`` updates."""
+    """A bar over the updates (on a terminal), and on every evaluation one line with the
+    losses, accuracies, wall time elapsed and left; the bar moves every ``every`` updates."""
 
     def __init__(self, title: str = "training", every: int = 25,
                  console: Console | None = None) -> None:
-        self.title, self.every = title, every
-        self.console = console or Console(stderr=True)
-        self.progress: Progress | None = None
-        self.task = None
-        self.t0 = time.monotonic()
-
-    def on_train_begin(self, state: FitState) -> None:
-        self.t0 = time.monotonic()
+        self.title, self.every, self.t0 = title, every, time.monotonic()
         self.progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(),
             TextColumn("{task.completed}/{task.total} updates"),
             TextColumn("{task.fields[loss]}"), TimeRemainingColumn(),
-            console=self.console, transient=True)
+            console=console or Console(stderr=True), transient=True)
+
+    def on_train_begin(self, state: FitState) -> None:
+        self.t0 = time.monotonic()
         self.task = self.progress.add_task(self.title, total=state.total_steps, loss="")
         self.progress.start()
 
@@ -73,13 +63,12 @@ class RichProgress(Callback):
             highlight=False, soft_wrap=True)
 
     def on_train_end(self, state: FitState) -> None:
-        if self.progress is not None:
-            self.progress.stop()
+        self.progress.stop()
 
 
 def unfinished_runs(folder: Path) -> list[str]:
-    """Sub-run folders of ``folder`` that started (config.yaml) and have not ended
-    (no summary.json): the runs in progress."""
+    """Sub-run folders of ``folder`` that started (config.yaml) and have not ended (no
+    summary.json): the runs in progress."""
     try:
         subs = sorted(p for p in Path(folder).iterdir() if p.is_dir())
     except OSError:
@@ -89,12 +78,12 @@ def unfinished_runs(folder: Path) -> list[str]:
 
 
 class RunsTicker:
-    """``k/n runs done (f failed); running: …; m:ss elapsed, ~m:ss left`` while runs go.
+    """``k/n runs done (f failed); running: …; m:ss elapsed, ~m:ss left``, redrawn every
+    second on a terminal, printed every ``every`` seconds otherwise.
 
-    ``running()`` names the runs in progress (e.g. ``unfinished_runs(folder)``);
-    ``done`` counts runs finished before this process (a resumed comparison), which
-    do not count towards the speed. Call :meth:`finished` as each run ends and
-    :meth:`stop` at the end (also on an error)."""
+    ``running()`` names the runs in progress; ``done`` counts runs finished before this
+    process (a resumed comparison), which do not count towards the speed. Call
+    :meth:`finished` as each run ends and :meth:`stop` at the end (also on an error)."""
 
     def __init__(self, total: int, running: Callable[[], Sequence[str]] = lambda: (),
                  done: int = 0, every: float = 30.0, console: Console | None = None) -> None:
@@ -103,29 +92,24 @@ class RunsTicker:
         self.console = console or Console(stderr=True)
         self.t0 = time.monotonic()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._live = None
+        self._live = Live(console=self.console, transient=True, refresh_per_second=1,
+                          get_renderable=lambda: Text(self.line()))
 
     def line(self) -> str:
         elapsed = time.monotonic() - self.t0
         left = time_left(elapsed, self.done - self.kept, self.total - self.kept)
         failed = f" ({self.failed} failed)" if self.failed else ""
-        names = list(self.running())
-        running = f"; running: {', '.join(names)}" if names else ""
+        names = ", ".join(self.running())
+        running = f"; running: {names}" if names else ""
         return (f"{self.done}/{self.total} runs done{failed}{running}; "
                 f"{clock(elapsed)} elapsed, ~{clock(left)} left")
 
     def start(self) -> "RunsTicker":
         self.t0 = time.monotonic()
         if self.console.is_terminal:
-            from rich.live import Live
-            from rich.text import Text
-            self._live = Live(Text(self.line()), console=self.console, transient=True,
-                              refresh_per_second=1, get_renderable=lambda: Text(self.line()))
             self._live.start()
         else:
-            self._thread = threading.Thread(target=self._tick, daemon=True)
-            self._thread.start()
+            threading.Thread(target=self._tick, daemon=True).start()
         return self
 
     def _tick(self) -> None:
@@ -138,7 +122,4 @@ class RunsTicker:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
-
+        self._live.stop()

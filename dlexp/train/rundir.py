@@ -1,4 +1,4 @@
-"""Run directories: one new folder per run, never overwriting another.
+"""Run folders: one new folder per run, never overwriting another, and reading one back.
 
     runs/<name>-<YYYYmmdd-HHMMSS>[-k]/
         config.yaml   resolved config (``dlexp train`` reads it back)
@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+import numpy
+
 from dlexp import __version__
 from dlexp.config_yaml import read_yaml_mapping
 from dlexp.errors import ConfigError, RunError
@@ -28,18 +30,19 @@ from dlexp.io import read_json, read_jsonl
 
 MARKERS = (("search", "search.json"), ("compare", "compare.json"), ("paths", "paths.json"),
            ("activations", "stats.csv"), ("train", "config.yaml"))
+METRICS_SHAPE = {"epoch": int, "step": int, **{f"{split}_{m}": (float, None)
+                                               for split in ("train", "val")
+                                               for m in ("loss", "acc")}}
 
 
 def new_run_dir(root: Path, name: str) -> Path:
     """Create and return ``root/<name>-<timestamp>[-k]``; a clear error if root is unwritable."""
-    root = Path(root)
-    fix = "choose another with --runs-dir"
-    if root.exists() and not root.is_dir():
-        raise RunError(f"{root}: the runs folder is a file, not a folder; {fix}")
+    root, fix = Path(root), "choose another with --runs-dir"
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise RunError(f"{root}: cannot create the runs folder ({e.strerror}); {fix}") from None
+        what = "is a file, not a folder" if root.is_file() else f"cannot be created ({e.strerror})"
+        raise RunError(f"{root}: the runs folder {what}; {fix}") from None
     if not os.access(root, os.W_OK):
         raise RunError(f"{root}: the runs folder is not writable; {fix}")
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -58,34 +61,16 @@ def new_run_dir(root: Path, name: str) -> Path:
 
 def run_meta(started: float) -> dict:
     """Where and how this run happens: command line, versions, host, git commit."""
-    import numpy
-
-    return {
-        "command": sys.argv,
-        "dlexp": __version__,
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "platform": platform.platform(),
-        "host": socket.gethostname(),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        "git_commit": _git_commit(),
-    }
-
-
-def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5, cwd=Path(__file__).resolve().parent)
+        git = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, cwd=Path(__file__).parent).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-# --- reading a run's files back (for figures, labels and reports) ---------------------
-
-METRICS_SHAPE = {"epoch": int, "step": int, **{f"{split}_{m}": (float, None)
-                                               for split in ("train", "val")
-                                               for m in ("loss", "acc")}}
+        git = None
+    return {"command": sys.argv, "dlexp": __version__, "python": platform.python_version(),
+            "numpy": numpy.__version__, "platform": platform.platform(),
+            "host": socket.gethostname(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+            "git_commit": git}
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
@@ -95,12 +80,9 @@ def read_metrics(run_dir: Path) -> list[dict]:
 
 
 def kind_of(folder: Path) -> str | None:
-    """The kind of a folder dlexp wrote: the first of :data:`MARKERS` whose file it holds
-    (what each kind is: :mod:`dlexp.experiments.folders`); None: not one."""
-    for kind, marker in MARKERS:
-        if (Path(folder) / marker).is_file():
-            return kind
-    return None
+    """The kind of a folder dlexp wrote: the first of :data:`MARKERS` whose file it
+    holds; None: not one."""
+    return next((kind for kind, marker in MARKERS if (Path(folder) / marker).is_file()), None)
 
 
 def sub_runs(folder: Path) -> list[str]:
@@ -112,8 +94,13 @@ def sub_runs(folder: Path) -> list[str]:
 
 def flat_config(run_dir: Path) -> dict:
     """A run's config.yaml as ``{"dotted.key": value}``; {} if it has none (yet)."""
+    def flatten(raw: dict, prefix: str = "") -> dict:
+        out = {}
+        for k, v in raw.items():
+            out.update(flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k: v})
+        return out
     try:
-        return _flatten(read_yaml_mapping(Path(run_dir) / "config.yaml"))
+        return flatten(read_yaml_mapping(Path(run_dir) / "config.yaml"))
     except ConfigError:
         return {}
 
@@ -125,11 +112,8 @@ def train_evals(run_dirs: Iterable[Path]) -> set[str]:
 
 def has_weight_decay(run_dirs: Iterable[Path]) -> bool:
     """Whether any of the runs trained with ``regularization.l2`` or ``l1`` > 0."""
-    for d in run_dirs:
-        flat = flat_config(d)
-        if any(_positive(flat.get(f"regularization.{k}")) for k in ("l2", "l1")):
-            return True
-    return False
+    return any(_positive(flat_config(d).get(f"regularization.{k}"))
+               for d in run_dirs for k in ("l2", "l1"))
 
 
 def _positive(value) -> bool:
@@ -137,13 +121,3 @@ def _positive(value) -> bool:
         return float(value) > 0
     except (TypeError, ValueError):
         return False
-
-
-def _flatten(raw: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in raw.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out

@@ -7,9 +7,10 @@ model therefore never changes the split, and the same config + seed gives the sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from dlexp.config import Config
 from dlexp.data.splits import Splits
@@ -17,12 +18,10 @@ from dlexp.nn.model import DECAY_MASK, MLP
 from dlexp.optim.optimizers import build_optimizer
 from dlexp.optim.schedules import make_schedule
 from dlexp.optim.transforms import GradientTransformation, Schedule
-from dlexp.train.callbacks import EarlyStopping
-from dlexp.train.loop import Callback, FitState, fit, plan_steps
+from dlexp.train.loop import Callback, EarlyStopping, FitState, fit, plan_steps
 
 
-@dataclass(frozen=True)
-class Streams:
+class Streams(NamedTuple):
     split: np.random.Generator
     init: np.random.Generator
     dropout: np.random.Generator
@@ -32,8 +31,7 @@ class Streams:
 def streams(seed: int | tuple[int, ...]) -> Streams:
     """Independent generators for the split, initialisation, dropout and batch order
     (``seed``: an int, or a tuple of ints such as (seed, round, trial))."""
-    children = np.random.SeedSequence(seed).spawn(4)
-    return Streams(*(np.random.default_rng(c) for c in children))
+    return Streams(*map(np.random.default_rng, np.random.SeedSequence(seed).spawn(4)))
 
 
 def split_seed(cfg: Config) -> int:
@@ -47,19 +45,12 @@ def build_model(cfg: Config, input_size: int, output_size: int, s: Streams) -> M
                dropout_rng=s.dropout)
 
 
-def build_model_for(cfg: Config, data: Splits, s: Streams) -> MLP:
-    """The configured MLP for ``data``: one input per pixel, 10 classes."""
-    return build_model(cfg, data.x_train.shape[1], 10, s)
-
-
 def build_optimizer_for(cfg: Config, n_train: int) -> tuple[GradientTransformation, Schedule]:
     """The configured optimiser (with L2/L1 in front) and its learning-rate schedule."""
-    o, r = cfg.optimizer, cfg.regularization
-    t = cfg.training
+    o, r, t = cfg.optimizer, cfg.regularization, cfg.training
     per_epoch, total = plan_steps(n_train, t.batch_size, t.epochs, t.iterations)
     schedule = make_schedule(o.schedule.name, o.lr, per_epoch, total, **o.schedule.settings)
-    opt = build_optimizer(o.name, schedule, l2=r.l2, l1=r.l1, mask=DECAY_MASK, **o.hyper)
-    return opt, schedule
+    return build_optimizer(o.name, schedule, l2=r.l2, l1=r.l1, mask=DECAY_MASK, **o.hyper), schedule
 
 
 def fit_options(cfg: Config) -> dict:
@@ -68,24 +59,19 @@ def fit_options(cfg: Config) -> dict:
     return dict(batch_size=t.batch_size, epochs=t.epochs, iterations=t.iterations,
                 eval_every=t.eval_every, train_eval=t.train_eval,
                 sample_with_replacement=t.sampling == "with_replacement",
-                loss_after_update=t.record_loss == "after_update", l2=r.l2, l1=r.l1, decay_all=r.decay_all)
+                loss_after_update=t.record_loss == "after_update", l2=r.l2, l1=r.l1,
+                decay_all=r.decay_all)
 
 
 def train_model(cfg: Config, data: Splits, s: Streams, callbacks: tuple[Callback, ...] = ()
                 ) -> tuple[MLP, FitState]:
-    """Build the configured model and optimiser and train them with :func:`fit`.
+    """Build the configured model and optimiser (plus early stopping if asked) and train
+    them with :func:`fit`. A non-finite loss is the status ``diverged``, not a warning.
 
-    The model is :func:`build_model_for` ``data``; early stopping is
-    added when the config asks for it. NumPy's overflow warnings are silenced: a
-    non-finite loss is reported as the status ``diverged`` instead.
-
-    BLAS runs on one thread here, whatever command trains: the matrices of these
-    networks are too small to gain from more, worker processes must not oversubscribe
-    the cores, and the rounding of a matrix product depends on the thread count — so
-    ``train``, ``compare`` and ``search`` give the same numbers for the same config.
-    """
-    from threadpoolctl import threadpool_limits
-    model = build_model_for(cfg, data, s)
+    BLAS runs on one thread: these matrices are too small to gain from more, worker
+    processes must not oversubscribe the cores, and the rounding of a matrix product
+    depends on the thread count — so every command gives the same numbers."""
+    model = build_model(cfg, data.x_train.shape[1], 10, s)
     optimizer, schedule = build_optimizer_for(cfg, data.x_train.shape[0])
     es = cfg.training.early_stopping
     if es.patience:

@@ -1,20 +1,13 @@
 """One way to stop, for every command: Ctrl-C (SIGINT) and ``kill`` (SIGTERM).
 
-Inside :func:`stoppable` (around every CLI command, :func:`~dlexp.train.runner.train_run`,
-comparisons and searches):
-
-* the **first** SIGINT or SIGTERM is only recorded: :func:`requested` returns its number.
-  Training checks it after every update (:class:`StopOnRequest`) and ends with status
-  ``interrupted by SIGINT`` (or SIGTERM); comparisons and searches start nothing new;
-  every file is then written as usual.
-* a **second** signal ends the process at once, exit code 130, after removing the
-  temporary file of any write in progress (:func:`dlexp.io.discard_pending`): every
-  file is whole or absent, never half-written.
-
-The handler never raises, so no KeyboardInterrupt can land in an import, a ``finally``
-or a half-done write. Worker processes share the record with their parent through a
-``multiprocessing.Value`` (:func:`install` with ``shared``): a stop requested in any of
-them stops all, and each process counts only the signals it received itself.
+Inside :func:`stoppable` the **first** signal is only recorded (:func:`requested`):
+training stops after the current update (:class:`StopOnRequest`, status ``interrupted
+by SIGINT``), comparisons and searches start nothing new, and every file is written as
+usual. A **second** signal ends the process at once with exit code 130, after removing
+the temporary file of any write in progress: every file is whole or absent. The
+handler never raises, so no KeyboardInterrupt lands in a half-done write. Worker
+processes share the record through a ``multiprocessing.Value`` (:func:`install`,
+:func:`sharing`): a stop requested in any of them stops all.
 """
 
 from __future__ import annotations
@@ -24,21 +17,14 @@ import os
 import signal
 import sys
 import threading
+from types import SimpleNamespace
 from typing import Iterator
 
 from dlexp.io import discard_pending
 from dlexp.train.loop import Callback, FitState
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class _Record:
-    """A process-local stand-in for a shared ``multiprocessing.Value('i')``."""
-
-    value = 0
-
-
-_record = _Record()
+_record = SimpleNamespace(value=0)    # or a shared multiprocessing.Value('i')
 _received = 0                         # signals this process received itself
 _previous: dict | None = None         # the handlers to restore (None: not installed)
 
@@ -46,11 +32,6 @@ _previous: dict | None = None         # the handlers to restore (None: not insta
 def requested() -> int:
     """The signal that asked to stop (SIGINT or SIGTERM), 0 if none has."""
     return _record.value
-
-
-def interrupted_by(signum: int) -> str:
-    """The stop reason a run records: ``interrupted by SIGTERM`` (0: by the user)."""
-    return f"interrupted by {signal.Signals(signum).name}" if signum else "interrupted by the user"
 
 
 def _handler(signum: int, frame) -> None:
@@ -64,9 +45,8 @@ def _handler(signum: int, frame) -> None:
 
 
 def install(shared=None) -> None:
-    """Handle SIGINT/SIGTERM as the module says, for good (worker processes); ``shared``:
-    a ``multiprocessing.Value('i')`` the record lives in. Signals set to be ignored
-    (``nohup``) stay ignored."""
+    """Handle SIGINT/SIGTERM as the module says, for good (worker processes), the record
+    kept in ``shared`` if given; signals set to be ignored (``nohup``) stay ignored."""
     global _previous, _record, _received
     if shared is not None:
         _record = shared
@@ -87,41 +67,40 @@ def stoppable() -> Iterator[None]:
     try:
         yield
     finally:
-        for s, h in (_previous or {}).items():
+        for s, h in _previous.items():
             signal.signal(s, h)
-        _previous, _record, _received = None, _Record(), 0
+        _previous, _record, _received = None, SimpleNamespace(value=0), 0
 
 
 @contextlib.contextmanager
 def sharing(shared) -> Iterator[None]:
-    """Keep this process's record in ``shared`` (a ``multiprocessing.Value('i')`` its
-    workers also hold) for the duration of the block."""
+    """Keep the record in ``shared`` (a ``multiprocessing.Value('i')`` the workers also
+    hold) for the duration of the block."""
     global _record
-    before = _record
-    shared.value = before.value
+    before, shared.value = _record, _record.value
     _record = shared
     try:
         yield
     finally:
-        before.value = shared.value
-        _record = before
+        before.value, _record = shared.value, before
 
 
 class StopOnRequest(Callback):
-    """Stop training after the current update once a stop is requested (before the first
-    update if it already was); the run's status is ``interrupted``."""
+    """Stop training with status ``interrupted`` after the current update once a stop
+    is requested (before the first update if it already was)."""
 
     def on_train_begin(self, state: FitState) -> None:
         self.on_step_end(state, 0.0)
 
     def on_step_end(self, state: FitState, loss: float) -> None:
         if requested() and state.status == "running":
-            state.status, state.stop = "interrupted", interrupted_by(requested())
+            state.status = "interrupted"
+            state.stop = f"interrupted by {signal.Signals(requested()).name}"
 
 
 def stop_with_parent(signum: int = signal.SIGTERM) -> None:
-    """In a worker process: ask Linux to send ``signum`` when the parent dies (``kill -9``
-    of ``dlexp search`` or of a comparison), so no orphan keeps training or writing."""
+    """In a worker process: have Linux send ``signum`` when the parent dies (``kill -9``
+    of a search or comparison), so no orphan keeps training or writing."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes

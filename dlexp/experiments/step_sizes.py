@@ -1,14 +1,31 @@
-"""AdaGrad's steps fade, RMSProp's do not (§6.1.5): the size of every update, measured.
+"""How large each update is: AdaGrad's steps fade, RMSProp's do not (§6.1.5); Adam's bias
+correction sets the size of its first steps (§6.1.6). Each runs on MNIST (the
+compare-optimizers setup; ‖Δθ_t‖ over all parameters after every update, with the one
+training loop) and on the bowl f = x²/20 + y² from (−7, 2) (the optimiser code of
+:mod:`~dlexp.experiments.paths`).
+
+step-fade:
 
     AdaGrad   h_t = h_{t−1} + g_t²              Δθ_t = −η g_t / (√h_t + ε)
     RMSProp   h_t = α h_{t−1} + (1 − α) g_t²    Δθ_t = −η g_t / (√h_t + ε)
 
-On MNIST (the compare-optimizers setup, each at its preset rate) ‖Δθ_t‖ over all
-parameters after every update; on the bowl f = x²/20 + y² (both η = 0.1), where every
-step vanishes at the minimum, the rate along x, r_t = |Δx_t| / |∂f/∂x| = η / (√h_t + ε).
-fade = median over the last 10 % of updates / median over the first 10 %.
-Files: step_sizes.csv (source, optimizer, update, step, rate) and step_fade.json (per
-source and optimiser: lr, measure, updates, early, late, fade).
+On the bowl (both η = 0.1) every step vanishes at the minimum, so what is measured is the
+rate along x, r_t = |Δx_t| / |∂f/∂x| = η / (√h_t + ε). fade = median over the last 10 % of
+updates / median over the first 10 %. Files: step_sizes.csv (source, optimizer, update,
+step, rate) and step_fade.json (per source and optimiser: lr, measure, updates, early,
+late, fade).
+
+adam-bias:
+
+    m_t = β₁ m_{t−1} + (1 − β₁) g_t,   v_t = β₂ v_{t−1} + (1 − β₂) g_t²,   m_0 = v_0 = 0
+    corrected (default)   Δθ_t = −η m̂_t / (√v̂_t + ε),  m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)
+    uncorrected           Δθ_t = −η m_t / (√v_t + ε)
+
+With a steady gradient the corrected first step is η per coordinate, the uncorrected
+η (1 − β₁)/√(1 − β₂) ≈ 3.2 η. MNIST: η = 0.001, ‖Δθ_t‖ and ℓ_t; the bowl: η = 0.3, |Δx_t|
+and f. Files: adam_bias.csv (source, variant, seed, update, step, loss) and
+adam_bias.json (per source and variant: median step over the first 10 updates, mean loss
+or final f, first step / η).
 """
 
 from __future__ import annotations
@@ -31,14 +48,18 @@ from dlexp.nn.model import MLP
 from dlexp.train.loop import Callback, FitState, fit
 from dlexp.train.rundir import run_meta
 from dlexp.train.runner import load_splits
-from dlexp.train.setup import build_model_for, build_optimizer_for, fit_options, streams
+from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
 from dlexp.train.signals import StopOnRequest, requested
 
-NAME = "step-fade"
+STEP_FADE = "step-fade"
+ADAM_BIAS = "adam-bias"
 OPTIMIZERS = ("adagrad", "rmsprop")
 ITERATIONS = 5000                   # MNIST updates (the book's comparison runs 2000)
 SURFACE_STEPS = 300                 # updates on the bowl (the paths figure shows 30)
 SURFACE_LR = 0.1                    # η of both on the bowl
+ADAM_SURFACE_LR = 0.3
+EARLY = 10                          # "the first steps": updates 1…10
+BIAS_VARIANTS = {"corrected": True, "uncorrected": False}
 
 
 class StepNorms(Callback):
@@ -68,7 +89,7 @@ def mnist_steps(optimizer: str, iterations: int, seed: int = 0, sets: Sequence[s
     cfg = variant_config(base, Variant(optimizer, overrides, seed))
     data = load_splits(cfg, progress=False)
     s = streams(cfg.seed)
-    model = build_model_for(cfg, data, s)
+    model = build_model(cfg, data.x_train.shape[1], 10, s)
     opt, schedule = build_optimizer_for(cfg, data.x_train.shape[0])
     norms = StepNorms(model)
     with threadpool_limits(limits=1, user_api="blas"):
@@ -101,10 +122,8 @@ def fade(values) -> dict:
 def run_step_fade(out_dir: Path, iterations: int = ITERATIONS, steps: int = SURFACE_STEPS,
                   optimizers: tuple[str, ...] = OPTIMIZERS, seed: int = 0,
                   sets: Sequence[str] = ()) -> dict:
-    """Measure both sources for every optimiser; write the files of the module docstring."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / "meta.json", run_meta(time.time()))
+    """step-fade: both sources for every optimiser; writes the files of the module docstring."""
+    out_dir = _start(out_dir)
     rows, result = ["source,optimizer,update,step,rate"], {}
     for name in optimizers:
         lr, sizes, _ = mnist_steps(name, iterations, seed, sets)
@@ -122,3 +141,45 @@ def run_step_fade(out_dir: Path, iterations: int = ITERATIONS, steps: int = SURF
     atomic_write_text(out_dir / "step_sizes.csv", "\n".join(rows) + "\n")
     write_json(out_dir / "step_fade.json", result)
     return result
+
+
+def run_adam_bias(out_dir: Path, iterations: int = 300, steps: int = 30, seeds: int = 3,
+                  sets: Sequence[str] = ()) -> dict:
+    """adam-bias: both variants on both sources; writes the files of the module docstring."""
+    out_dir = _start(out_dir)
+    rows, result = ["source,variant,seed,update,step,loss"], {"mnist": {}, "surface": {}}
+    for label, on in BIAS_VARIANTS.items():
+        early, losses = [], []
+        for seed in range(seeds):
+            _, sizes, loss = mnist_steps("adam", iterations, seed, sets,
+                                         {"bias_correction": on})
+            early.append(float(np.median(sizes[:EARLY])))
+            losses.append(float(np.mean(loss)))
+            rows += [f"mnist,{label},{seed},{t},{v!r},{ell!r}"
+                     for t, (v, ell) in enumerate(zip(sizes, loss), 1)]
+        result["mnist"][label] = {"lr": 0.001, "seeds": seeds, "updates": iterations,
+                                  "early_step": float(np.mean(early)),
+                                  "mean_loss": float(np.mean(losses)),
+                                  "mean_loss_min": min(losses), "mean_loss_max": max(losses)}
+    fn = get_function("anisotropic")
+    for label, on in BIAS_VARIANTS.items():
+        path = optimizer_path(fn, "adam", ADAM_SURFACE_LR, fn.start, steps,
+                              bias_correction=on)
+        dx = np.abs(np.diff(path[:, 0]))                                   # (steps,)
+        f = fn.value(path[1:, 0], path[1:, 1])                             # (steps,)
+        rows += [f"surface,{label},0,{t},{a!r},{b!r}"
+                 for t, (a, b) in enumerate(zip(dx.tolist(), f.tolist()), 1)]
+        result["surface"][label] = {"lr": ADAM_SURFACE_LR, "updates": steps,
+                                    "early_step": float(np.median(dx[:EARLY])),
+                                    "first_step_over_lr": float(dx[0] / ADAM_SURFACE_LR),
+                                    "final_f": float(f[-1])}
+    atomic_write_text(out_dir / "adam_bias.csv", "\n".join(rows) + "\n")
+    write_json(out_dir / "adam_bias.json", result)
+    return result
+
+
+def _start(out_dir: Path) -> Path:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "meta.json", run_meta(time.time()))
+    return out_dir
