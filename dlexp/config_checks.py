@@ -48,7 +48,7 @@ def check_value(key: str, value: Any, hint: str, check: Any, where: str) -> Any:
     if value is None:
         if base != hint:
             return None
-        raise ConfigError(f"{at}: a value is required ({_expected(base, check)})")
+        raise ConfigError(f"{at}: a value is required ({_expected(base, check)}{_choices(check)})")
     if base == "tuple[int, ...]":
         items = value if isinstance(value, (list, tuple)) else [value]
         return tuple(check_value(f"{key}[{i}]", v, "int", Range(1), where)
@@ -56,7 +56,7 @@ def check_value(key: str, value: Any, hint: str, check: Any, where: str) -> Any:
     if base == "bool" and not isinstance(value, bool):
         raise ConfigError(f"{at}: expected true or false, got {short(value)}")
     if base == "str" and not isinstance(value, str):
-        raise ConfigError(f"{at}: expected {_expected(base, check)}, got {short(value)}")
+        raise ConfigError(f"{at}: expected a name, got {short(value)}{_choices(check)}")
     if base in ("int", "float"):
         value = _number(at, value, base, check)
     if isinstance(check, Range) and value not in check:
@@ -87,10 +87,11 @@ def _number(at: str, value: Any, base: str, check: Any) -> int | float:
 
 
 def _expected(base: str, check: Any) -> str:
-    text = KINDS.get(base, base)
-    if isinstance(check, Range):
-        text += f" {check}"
-    return text + (f"; choose one of: {', '.join(check)}" if isinstance(check, tuple) else "")
+    return KINDS.get(base, base) + (f" {check}" if isinstance(check, Range) else "")
+
+
+def _choices(check: Any) -> str:
+    return f"; choose one of: {', '.join(check)}" if isinstance(check, tuple) else ""
 
 
 def describe(check: Any) -> str:

@@ -40,7 +40,7 @@ def describe(folder: Path) -> Folder | None:
         return None
     damaged: list[str] = []
     meta = _read(folder, "meta.json", {}, damaged)
-    summary = _read(folder, "summary.json", SUMMARY_SHAPES.get(kind, {}), damaged)
+    summary = _read(folder, "summary.json", {"status": str}, damaged)
     status = summary.get("status") or _unfinished(folder)
     if kind == "search":
         meta = _read(folder, "search.json", {"meta": dict}, damaged).get("meta") or {}
@@ -64,11 +64,6 @@ def describe(folder: Path) -> Folder | None:
         note = f"cannot read {', '.join(damaged)}"
         row = replace(row, status="damaged", note=f"{row.note}; {note}" if row.note else note)
     return row
-
-
-# What `dlexp runs` needs of each kind's summary.json.
-SUMMARY_SHAPES = {"train": {"status": str}, "compare": {"status": str},
-                  "search": {"status": str}}
 
 
 DEFAULT_ROOT = Path("runs")

@@ -72,8 +72,7 @@ def tested_trial_is_best(record: dict, best: dict | None) -> bool:
                                                          "number": best["number"]}
 
 
-def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float,
-                  workers: int) -> dict:
+def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float) -> dict:
     """Write the four files; returns the summary."""
     keys = list(plan.base["search"])
     columns = ["number", "state", *keys, "val_acc", "val_loss", "epochs", "seconds", "round",
@@ -104,7 +103,7 @@ def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float,
         "pruning": pruning_saving(c.rows, plan.pruner),
         "sampler": plan.sampler, "seed": plan.seed, "keep": plan.keep,
         "study": plan.study, "storage": "journal.log" if plan.storage is None else "database",
-        "workers": workers,
+        "workers": plan.workers,
         "seconds": round(seconds + previous.get("seconds", 0.0), 2),
         "session_seconds": round(seconds, 2),      # this start or resume alone
     }
@@ -159,25 +158,20 @@ class LiveTable:
         if self.terminal:
             ranked = sorted((r for r in c.rows if r["val_acc"] is not None),
                             key=rank_key)[:self.top]
-            table = trials_table(ranked, self.keys, title=f"best {len(ranked)} trials so far")
+            short = [k.rsplit(".", 1)[-1] for k in self.keys]      # lr, l2 when unambiguous
+            table = Table(title=f"best {len(ranked)} trials so far", title_justify="left")
+            for col in ("rank", "round", "trial",
+                        *(short if len(set(short)) == len(short) else self.keys),
+                        "val acc", "epochs", "state"):
+                table.add_column(col, justify="right" if col != "state" else "left")
+            for i, r in enumerate(ranked, 1):
+                table.add_row(str(i), str(r["round"]), str(r["number"]),
+                              *(fmt(r["params"].get(k)) for k in self.keys),
+                              fmt(r["val_acc"]), fmt(r["epochs"]), r["state"])
             self.live.update(Group(line, table), refresh=True)
         elif len(c.rows) != self.printed:
             self.printed = len(c.rows)
             self.live.console.print(line, highlight=False, soft_wrap=True)
-
-
-def trials_table(rows: list[dict], keys: list[str], title: str) -> Table:
-    """One line per trial row (as :func:`collect` gives them)."""
-    short = [k.rsplit(".", 1)[-1] for k in keys]            # lr, l2 when unambiguous
-    table = Table(title=title, title_justify="left")
-    for col in ("rank", "round", "trial", *(short if len(set(short)) == len(keys) else keys),
-                "val acc", "epochs", "state"):
-        table.add_column(col, justify="right" if col != "state" else "left")
-    for i, r in enumerate(rows, 1):
-        table.add_row(str(i), str(r["round"]), str(r["number"]),
-                      *(fmt(r["params"].get(k)) for k in keys),
-                      fmt(r["val_acc"]), fmt(r["epochs"]), r["state"])
-    return table
 
 
 def print_summary(summary: dict, search_dir: Path, console: Console | None = None) -> None:

@@ -22,6 +22,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import optuna
 
+from dlexp.bundled import bundled
 from dlexp.config import load_config
 from dlexp.config_space import refuse_searched_overrides
 from dlexp.errors import ConfigError, RunError, WriteError
@@ -71,7 +72,7 @@ def run_search(plan: SearchPlan, progress: Callable | None = None) -> SearchResu
 
         def write(status: str) -> dict:
             return write_outputs(plan, collect(storage, plan), status,
-                                 time.perf_counter() - started, plan.workers)
+                                 time.perf_counter() - started)
 
         def show() -> None:
             if progress is not None:
@@ -132,9 +133,7 @@ def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
     """The search to run: resumed from ``resume`` or new (the book's config when
     ``config`` is None); None when a resumed search has nothing left to do."""
     if resume is None:
-        if config is None:
-            from dlexp.bundled import bundled
-            config = bundled("search")                      # the book's search
+        config = config or bundled("search")                 # the book's search
         cfg = load_config(config, sets)
         if cfg.search is not None:
             refuse_searched_overrides(cfg.search, sets)
