@@ -87,13 +87,10 @@ def read_idx(path: Path) -> np.ndarray:
     except (OSError, MemoryError) as err:
         raise _fail(path, f"cannot be read ({type(err).__name__}: {err})") from None
     shape, start = _header(path, data)
-    count = len(data) - start
-    if count < math.prod(shape):
-        raise _fail(path, f"truncated (expected {math.prod(shape)} bytes of values for shape "
-                          f"{shape}, got {count})")
-    if count > math.prod(shape):
-        raise _fail(path, f"trailing garbage after the {math.prod(shape)} bytes of values "
-                          f"for shape {shape}")
+    if len(data) - start != math.prod(shape):
+        what = "truncated" if len(data) - start < math.prod(shape) else "trailing garbage:"
+        raise _fail(path, f"{what} {len(data) - start} bytes of values where shape {shape} "
+                          f"needs {math.prod(shape)}")
     return np.frombuffer(data, np.uint8, offset=start).reshape(shape)
 
 

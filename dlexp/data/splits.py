@@ -47,23 +47,6 @@ def val_count(val_size: int | float, pool_size: int) -> int:
     return max(n_val, 1) if val_size > 0 else n_val
 
 
-def _check(n_avail: int, val_size, train_size, subset: str, val_take: str) -> None:
-    if subset not in SUBSETS or val_take not in VAL_TAKES:
-        raise ConfigError(f"data.subset must be one of {SUBSETS} and data.val_take one of "
-                          f"{VAL_TAKES}, got {subset!r} and {val_take!r}")
-    if train_size is not None and (isinstance(train_size, bool) or not isinstance(
-            train_size, numbers.Integral) or not 1 <= train_size <= n_avail):
-        raise ConfigError(f"train_size={train_size!r} must be a whole number of images in "
-                          f"1..{n_avail} (there are {n_avail} training images)")
-    if isinstance(val_size, bool) or not isinstance(val_size, numbers.Real):
-        raise ConfigError(f"val_size must be a count or a fraction in (0, 1), got {val_size!r}")
-    if val_size < 0 and isinstance(val_size, numbers.Integral):
-        raise ConfigError(f"val_size={val_size} is negative; use 0 for no validation set")
-    if not isinstance(val_size, numbers.Integral) and not 0 <= val_size < 1:
-        raise ConfigError(f"val_size={val_size} is a fraction outside [0, 1); use a fraction "
-                          "such as 0.1 or a whole number of images")
-
-
 def _stratified(labels: np.ndarray, n_val: int, rng: np.random.Generator) -> np.ndarray:
     """Positions into ``labels`` (n,) of ``n_val`` examples, per class proportional:
     each class gets the floor of its share, the leftover places go to the largest
@@ -92,11 +75,13 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
                 rng: np.random.Generator, stratify: bool = True, subset: str = "first",
                 val_take: str = "sample", dtype: np.dtype | None = None) -> Splits:
     """Split ``arrays`` into train / validation / test (module docstring); indices are
-    drawn with ``rng`` and kept in original order. Sizes that do not fit raise
+    drawn with ``rng`` and kept in original order. Sizes the data cannot hold raise
     ConfigError. With ``dtype``, ``arrays`` holds raw uint8 pixels and every split's
     images (test included) are new arrays in ``dtype`` scaled to [0, 1]."""
-    n_avail = len(arrays.y_train)
-    _check(n_avail, val_size, train_size, subset, val_take)
+    n_avail = len(arrays.y_train)                  # the settings' types: checked by config
+    if train_size is not None and not 1 <= train_size <= n_avail:
+        raise ConfigError(f"train_size={train_size} is outside 1..{n_avail} "
+                          f"(there are {n_avail} training images)")
     if train_size is None or subset == "first":
         pool = np.arange(train_size or n_avail)                     # (P,)
     else:
@@ -114,9 +99,8 @@ def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int |
     else:
         val_pos = rng.choice(len(pool), size=n_val, replace=False)
     in_val = np.isin(np.arange(len(pool)), val_pos)                 # (P,)
-    dt = None if dtype is None else np.dtype(dtype)
     x, y = arrays.x_train, arrays.y_train
-    return Splits(_take(x, pool[~in_val], dt), _take(y, pool[~in_val]),
-                  _take(x, pool[in_val], dt), _take(y, pool[in_val]),
-                  _take(arrays.x_test, np.arange(len(arrays.x_test)), dt),
+    return Splits(_take(x, pool[~in_val], dtype), _take(y, pool[~in_val]),
+                  _take(x, pool[in_val], dtype), _take(y, pool[in_val]),
+                  _take(arrays.x_test, np.arange(len(arrays.x_test)), dtype),
                   np.ascontiguousarray(arrays.y_test))

@@ -1,18 +1,14 @@
-"""The one training loop: everything that trains calls :func:`fit` and listens through
-callbacks.
+"""The one training loop, :func:`fit`; everything that trains calls it and listens
+through callbacks.
 
-An epoch is a pass over a fresh permutation of the training set in batches of
-``batch_size`` (the last, smaller batch included); with ``sample_with_replacement`` (the
-book's ``np.random.choice(train_size, batch_size)``) each of its ⌈N / batch_size⌉ steps
-draws its indices anew. At the end of each epoch, or every ``eval_every`` updates, a
-record ``{"epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
-"seconds"}`` is made. ``train_loss`` is the objective, cross-entropy plus
-½λ₂‖W‖² + λ₁‖W‖₁, over the whole training set in inference mode (``train_eval="running"``:
-the mean minibatch objective and accuracy since the last record); ``val_loss`` is
-cross-entropy alone. A minibatch's loss is taken before its update (``loss_after_update``:
-after it, in inference mode, as the book does). A callback ends training by setting
-``state.stop`` (and ``state.status = "interrupted"``: no record of the unfinished epoch);
-a non-finite loss ends it with status ``diverged``.
+An epoch is a pass over a fresh permutation of the training set in batches (the last,
+smaller one included), or with ``sample_with_replacement`` (the book's
+``np.random.choice``) ⌈N / batch_size⌉ batches drawn anew. After each epoch, or every
+``eval_every`` updates, a record ``{epoch, step, train_loss, train_acc, val_loss,
+val_acc, lr, seconds}`` is made: ``train_loss`` is the objective (cross-entropy plus
+½λ₂‖W‖² + λ₁‖W‖₁) on the whole training set in inference mode, or with
+``train_eval="running"`` the mean over the minibatches since the last record;
+``val_loss`` is cross-entropy alone.
 """
 
 from __future__ import annotations
@@ -154,7 +150,11 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
     """Train ``model`` in place; returns the final :class:`FitState`.
 
     x_train (N, D), y_train (N,), x_val (M, D), y_val (M,), M may be 0. ``rng`` draws the
-    batches; ``schedule`` is the optimiser's learning rate (recorded as ``lr``)."""
+    batches; ``schedule`` is the optimiser's learning rate (recorded as ``lr``). A batch's
+    loss is taken before its update (``loss_after_update``: after it, in inference mode,
+    the book's record). A callback ends training by setting ``state.stop`` (with status
+    ``interrupted``: no record of the unfinished epoch); a non-finite loss ends it as
+    ``diverged``."""
     n = x_train.shape[0]
     per_epoch, total = plan_steps(n, batch_size, epochs, iterations)
     state = FitState(total_steps=total, steps_per_epoch=per_epoch)
