@@ -10,6 +10,7 @@ from dlexp.nn.batchnorm import BatchNorm
 from dlexp.nn.layers import Affine, Dropout, ReLU, Sigmoid, Tanh
 from dlexp.nn.loss import SoftmaxCrossEntropy, softmax
 from gradcheck import assert_grad_close, numerical_grad
+from tests.book_code import BatchNormalization
 
 def away_from_zero(rng: np.random.Generator, shape, low: float = 0.1, high: float = 2.0):
     """Random values with |v| in [low, high] and random sign (no ReLU kink nearby)."""
@@ -353,52 +354,7 @@ def test_affine_backward_is_the_books_three_lines():
     np.testing.assert_allclose(layer.db, np.sum(dout, axis=0), rtol=1e-15)
 
 
-# --- batch norm against the book's BatchNormalization ----------------------------------------
-
-class BookBatchNorm:
-    """The book's BatchNormalization (common/layers.py), statement by statement, for
-    (N, D) inputs: momentum is the weight of the old running value, 10e-7 under the
-    root, biased variance, running statistics starting at 0."""
-
-    def __init__(self, gamma, beta, momentum=0.9):
-        self.gamma, self.beta, self.momentum = gamma, beta, momentum
-        self.running_mean = self.running_var = None
-
-    def forward(self, x, train_flg=True):
-        if self.running_mean is None:
-            N, D = x.shape
-            self.running_mean = np.zeros(D)
-            self.running_var = np.zeros(D)
-        if train_flg:
-            mu = x.mean(axis=0)
-            xc = x - mu
-            var = np.mean(xc**2, axis=0)
-            std = np.sqrt(var + 10e-7)
-            xn = xc / std
-            self.batch_size = x.shape[0]
-            self.xc = xc
-            self.xn = xn
-            self.std = std
-            self.running_mean = self.momentum * self.running_mean + (1-self.momentum) * mu
-            self.running_var = self.momentum * self.running_var + (1-self.momentum) * var
-        else:
-            xc = x - self.running_mean
-            xn = xc / ((np.sqrt(self.running_var + 10e-7)))
-        return self.gamma * xn + self.beta
-
-    def backward(self, dout):
-        dbeta = dout.sum(axis=0)
-        dgamma = np.sum(self.xn * dout, axis=0)
-        dxn = self.gamma * dout
-        dxc = dxn / self.std
-        dstd = -np.sum((dxn * self.xc) / (self.std * self.std), axis=0)
-        dvar = 0.5 * dstd / self.std
-        dxc += (2.0 / self.batch_size) * self.xc * dvar
-        dmu = np.sum(dxc, axis=0)
-        dx = dxc - dmu / self.batch_size
-        self.dgamma, self.dbeta = dgamma, dbeta
-        return dx
-
+# --- batch norm against the book's BatchNormalization (tests/book_code.py) -----------------
 
 @pytest.mark.parametrize("running_init", ["book", "standard"])
 def test_batchnorm_with_the_books_settings_is_the_books_layer(running_init):
@@ -409,7 +365,7 @@ def test_batchnorm_with_the_books_settings_is_the_books_layer(running_init):
     gamma, beta = rng.uniform(0.5, 2.0, d), rng.standard_normal(d)
     ours = BatchNorm(gamma.copy(), beta.copy(), np.zeros(d), np.zeros(d), momentum=0.1,
                      eps=1e-6, unbiased=False, running_init=running_init)
-    book = BookBatchNorm(gamma.copy(), beta.copy())
+    book = BatchNormalization(gamma.copy(), beta.copy())
     for _ in range(3):
         x = rng.standard_normal((8, d)) * 3 + 2
         dout = rng.standard_normal((8, d))

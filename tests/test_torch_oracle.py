@@ -15,6 +15,7 @@ from dlexp.nn.batchnorm import BatchNorm  # noqa: E402
 from dlexp.nn.layers import Dropout  # noqa: E402
 from dlexp.nn.model import MLP, ModelSpec  # noqa: E402
 from dlexp.optim import OPTIMIZERS, apply_updates, build_optimizer, make_schedule  # noqa: E402
+from tests.book_code import Adam, Nesterov  # noqa: E402
 
 RTOL, ATOL = 1e-9, 1e-12
 
@@ -250,37 +251,13 @@ def test_cosine_schedule_matches_torch(name):
 
 # the book's rules, written out as the book's code does them (weight decay added to grads)
 
-def book_nesterov_reference(lr, mu=0.9, l2=0.0):
-    """The book's Nesterov.update, statement by statement: the parameters move with the
-    old velocity, then the velocity is updated."""
-    params, v, traj = initial_params(), None, []
+def book_reference(optimizer, l2=0.0):
+    """The trajectory of the book's optimiser class (tests/book_code.py) with the book's
+    weight decay: λp added to each gradient."""
+    params, traj = initial_params(), []
     for _ in range(STEPS):
         grads = numpy_grad(params)
-        if v is None:
-            v = {k: np.zeros_like(p) for k, p in params.items()}
-        for k in params:
-            g = grads[k] + l2 * params[k]
-            params[k] += mu * mu * v[k]
-            params[k] -= (1 + mu) * lr * g
-            v[k] *= mu
-            v[k] -= lr * g
-        traj.append({k: p.copy() for k, p in params.items()})
-    return traj
-
-
-def book_adam_reference(lr, beta1=0.9, beta2=0.999, l2=0.0):
-    params, traj, it = initial_params(), [], 0
-    m = {k: np.zeros_like(p) for k, p in params.items()}
-    v = {k: np.zeros_like(p) for k, p in params.items()}
-    for _ in range(STEPS):
-        grads = numpy_grad(params)
-        it += 1
-        lr_t = lr * np.sqrt(1.0 - beta2 ** it) / (1.0 - beta1 ** it)
-        for k in params:
-            g = grads[k] + l2 * params[k]
-            m[k] += (1 - beta1) * (g - m[k])
-            v[k] += (1 - beta2) * (g ** 2 - v[k])
-            params[k] -= lr_t * m[k] / (np.sqrt(v[k]) + 1e-7)
+        optimizer.update(params, {k: grads[k] + l2 * params[k] for k in params})
         traj.append({k: p.copy() for k, p in params.items()})
     return traj
 
@@ -288,14 +265,14 @@ def book_adam_reference(lr, beta1=0.9, beta2=0.999, l2=0.0):
 @pytest.mark.parametrize("l2", [0.0, 0.1], ids=["no_decay", "l2"])
 def test_nesterov_matches_books_rule_and_torch(l2):
     ours = run_ours(build_optimizer("nesterov", LR, l2=l2, mask=ALL_MASK))
-    assert_same_trajectory(ours, book_nesterov_reference(LR, l2=l2))
+    assert_same_trajectory(ours, book_reference(Nesterov(LR), l2=l2))
     assert_same_trajectory(ours, run_torch(torch_optimizer("nesterov", LR, l2=l2)))
 
 
 @pytest.mark.parametrize("l2", [0.0, 0.1], ids=["no_decay", "l2"])
 def test_adam_book_matches_books_rule(l2):
     ours = run_ours(build_optimizer("adam_book", LR, l2=l2, mask=ALL_MASK))
-    assert_same_trajectory(ours, book_adam_reference(LR, l2=l2))
+    assert_same_trajectory(ours, book_reference(Adam(LR), l2=l2))
 
 
 # --- (c) batch norm --------------------------------------------------------------------------------
