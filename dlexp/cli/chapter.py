@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import typer
 
@@ -24,10 +24,15 @@ def _show(name: str, out: Path, rows: list[dict], columns: list[str], title: str
     print(out, flush=True)
 
 
-def _flat(result: dict, key: str) -> list[dict]:
-    """``{source: {name: row}}`` → rows with ``source`` and ``key`` columns first."""
-    return [{"source": src, key: name, **row} for src, by in result.items()
-            for name, row in by.items()]
+def _per_source(name: str, runs_dir: Path, run: Callable[[Path], dict], key: str,
+                columns: list[str], title: str) -> None:
+    """A new folder for experiment ``name``; ``run(folder)`` gives ``{source: {name: row}}``,
+    shown as rows with ``source`` and ``key`` first, after its figures."""
+    from dlexp.train.rundir import new_run_dir
+    out = new_run_dir(runs_dir, name)
+    rows = [{"source": src, key: k, **row} for src, by in run(out).items()
+            for k, row in by.items()]
+    _show(name, out, rows, ["source", key, *columns], title)
 
 
 @app.command("activations", "dlexp activations --grid",
@@ -124,11 +129,9 @@ def step_fade(
     """AdaGrad's steps fade, RMSProp's do not: ‖Δθ‖ per update on MNIST and η/√h on
     x²/20 + y² (§6.1.5)."""
     from dlexp.experiments.step_sizes import STEP_FADE, run_step_fade
-    from dlexp.train.rundir import new_run_dir
-    out = new_run_dir(runs_dir, STEP_FADE)
-    rows = _flat(run_step_fade(out, iterations, steps, sets=set_), "optimizer")
-    _show(STEP_FADE, out, rows, ["source", "optimizer", "lr", "measure", "early", "late", "fade"],
-          "late / early: medians of the last and first 10 % of updates")
+    _per_source(STEP_FADE, runs_dir, lambda out: run_step_fade(out, iterations, steps, sets=set_),
+                "optimizer", ["lr", "measure", "early", "late", "fade"],
+                "late / early: medians of the last and first 10 % of updates")
 
 
 @app.command("adam-bias", "dlexp adam-bias", "dlexp adam-bias --iterations 100 --seeds 1")
@@ -141,12 +144,9 @@ def adam_bias(
     """Adam with and without bias correction: the first steps and the loss, on MNIST and
     x²/20 + y² (§6.1.6)."""
     from dlexp.experiments.step_sizes import ADAM_BIAS, run_adam_bias
-    from dlexp.train.rundir import new_run_dir
-    out = new_run_dir(runs_dir, ADAM_BIAS)
-    rows = _flat(run_adam_bias(out, iterations, steps, seeds, set_), "variant")
-    _show(ADAM_BIAS, out, rows, ["source", "variant", "early_step", "mean_loss",
-                                 "first_step_over_lr", "final_f"],
-          "early step: median over the first 10 updates")
+    _per_source(ADAM_BIAS, runs_dir, lambda out: run_adam_bias(out, iterations, steps, seeds, set_),
+                "variant", ["early_step", "mean_loss", "first_step_over_lr", "final_f"],
+                "early step: median over the first 10 updates")
 
 
 @app.command("search-methods", "dlexp search-methods",
