@@ -31,7 +31,7 @@ from dlexp.config import Config, config_to_dict
 from dlexp.config_checks import check_run_name
 from dlexp.data import locate_mnist
 from dlexp.errors import ConfigError
-from dlexp.experiments.aggregate import aggregate_compare, write_table
+from dlexp.experiments.aggregate import CompareResult, aggregate_compare, write_table
 from dlexp.experiments import pool
 from dlexp.experiments.tables import comparison_loss_name, run_line, say
 from dlexp.experiments.variants import Variant, optimizer_notes, variant_config
@@ -91,19 +91,6 @@ class Sweep:
     columns: Sequence[str] | None = None              # printed (None: defaults; (): none)
     report: Callable[["CompareResult"], None] | None = None   # printed after the table
     lr_hint: str = "vary it with --vary optimizer.lr=…"   # in the shared-lr note
-
-
-@dataclass(frozen=True)
-class CompareResult:
-    dir: Path
-    status: str                             # completed, failed or interrupted
-    runs: list[dict]                        # one record per variant, in variant order
-    summary: list[dict]                     # one row per label (summary.csv)
-    signalled: bool = False                 # Ctrl-C or SIGTERM came (all was written)
-
-    @property
-    def failed(self) -> list[dict]:
-        return [r for r in self.runs if r["status"] != "completed"]
 
 
 def run_sweep(base: Mapping | Config, sweep: Sweep, opts: CompareOptions) -> CompareResult:
