@@ -186,9 +186,7 @@ def overfit_weight_decay(
     Training against validation accuracy for each L2 (and L1) strength."""
     from dlexp.experiments import overfit as preset
     base, seeds = _base(config, preset.CONFIG, with_book(preset.DECAY, set_, book_), opts)
-    variants = preset.decay_variants(preset.parse_values(l2, "--l2"),
-                                     preset.parse_values(l1, "--l1"), seeds)
-    return base, preset.plan(preset.DECAY, variants)
+    return base, preset.decay_plan(l2, l1, seeds)
 
 
 @comparison("overfit-dropout", "dlexp overfit-dropout",
@@ -204,8 +202,7 @@ def overfit_dropout(
     Training against validation accuracy for each dropout probability."""
     from dlexp.experiments import overfit as preset
     base, seeds = _base(config, preset.CONFIG, with_book(preset.DROPOUT, set_, book_), opts)
-    rates = preset.parse_values(dropout, "--dropout", high=1.0)
-    return base, preset.plan(preset.DROPOUT, preset.dropout_variants(rates, seeds))
+    return base, preset.dropout_plan(dropout, seeds)
 
 
 @comparison("ensemble", "dlexp ensemble", "dlexp ensemble --members 10 --dropout 0.2",
