@@ -9,9 +9,8 @@ from typing import Callable, List, Optional
 
 import typer
 
-from dlexp.cli.app import CONFIG, JOBS, SET, app, fail, runs_dir_option
+from dlexp.cli.app import CONFIG, JOBS, RUNS_DIR, SET, app, fail
 
-RUNS_DIR = runs_dir_option("Where the run folder goes.")
 
 
 def _show(name: str, out: Path, rows: list[dict], columns: list[str], title: str,
@@ -188,7 +187,7 @@ def reproduce(
                                   "the book's script settings that way (its own sub-folder); "
                                   "the report shows both verdicts."),
     jobs: Optional[int] = JOBS,
-    runs_dir: Path = runs_dir_option("Where the reproduce folder goes."),
+    runs_dir: Path = RUNS_DIR,
 ) -> None:
     """Every experiment of chapter 6, then report.html and report.md: each claim with
     the numbers measured and a verdict computed by a stated rule."""

@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from dlexp.bundled import bundled, config_path, describe, folder, names
-from dlexp.cli.app import BOOK, SET_CONFIG, App, app, examples, fail, runs_dir_option
+from dlexp.cli.app import BOOK, QUIET, RUNS_DIR, SET, App, app, examples, fail
 
 
 @app.command("train", "dlexp train baseline",
@@ -19,11 +19,11 @@ from dlexp.cli.app import BOOK, SET_CONFIG, App, app, examples, fail, runs_dir_o
 def train(
     config: Path = typer.Argument(..., metavar="CONFIG", help="A YAML file, or a bundled "
                                   "config's name (`dlexp configs`)."),
-    set_: List[str] = SET_CONFIG,
+    set_: List[str] = SET,
     print_config: bool = typer.Option(False, "--print-config",
                                       help="Print the resolved config and exit."),
-    runs_dir: Path = runs_dir_option("Where run folders go."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    runs_dir: Path = RUNS_DIR,
+    quiet: bool = QUIET,
 ) -> None:
     """Train one model from a config into a new run folder.
 
@@ -67,7 +67,7 @@ def search(
     config: Optional[Path] = typer.Option(
         None, "--config", help="Config with a search: section, a file or a bundled name "
                                "(default: the book's search, `dlexp configs show search`)."),
-    set_: List[str] = SET_CONFIG, book_: bool = BOOK,
+    set_: List[str] = SET, book_: bool = BOOK,
     trials: Optional[int] = typer.Option(
         None, "--trials", help="Finished trials in total, over all rounds (default 100)."),
     sampler: Optional[str] = typer.Option(
@@ -94,26 +94,20 @@ def search(
     final_test: bool = typer.Option(
         False, "--final-test", help="Once the search is complete: retrain the best config on "
                                     "train+validation for the epochs it ran; test once."),
-    runs_dir: Path = runs_dir_option("Where search folders go."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No live table."),
+    runs_dir: Path = RUNS_DIR,
+    quiet: bool = QUIET,
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the figures."),
 ) -> None:
     """Search hyperparameters on validation accuracy (§6.5).
 
     Trials sample the config's search: ranges (log scale where it says so); the test set
     is used only by --final-test, once."""
-    from dlexp.experiments.book import with_book
-    from dlexp.search.searchdir import SearchOptions
-    from dlexp.search.runner import plan_search, run_and_report
-    if book_ and resume is not None:
-        raise fail("--book with --resume: a search keeps the config it started with")
+    from dlexp.search.runner import SearchOptions, search_and_report
     opts = SearchOptions(trials=trials, sampler=sampler, seed=seed, rounds=rounds, keep=keep,
                          pruner=pruner, storage=storage, study=study, workers=workers)
-    plan = plan_search(config and config_path(config), with_book("search", set_, book_),
-                       opts, resume, runs_dir, final_test)
-    if plan is not None:                           # None: a resumed search with nothing to do
-        raise typer.Exit(run_and_report(plan, quiet=quiet, final_test=final_test,
-                                        draw=None if no_plots else _plot_search))
+    raise typer.Exit(search_and_report(config and config_path(config), set_, opts, book=book_,
+                                       resume=resume, runs_dir=runs_dir, final_test=final_test,
+                                       quiet=quiet, draw=None if no_plots else _plot_search))
 
 
 def _plot_search(folder: Path) -> None:
@@ -136,7 +130,7 @@ def data(download: bool = typer.Option(False, "--download", help="Fetch missing 
 
 @app.command("runs", "dlexp runs",
              "dlexp runs --runs-dir runs/compare-optimizers-2026-01-01_1200")
-def runs(runs_dir: Path = runs_dir_option("Where run folders are.")) -> None:
+def runs(runs_dir: Path = RUNS_DIR) -> None:
     """List the runs, comparisons and searches in a folder.
 
     One row per folder dlexp wrote: kind, start time, status, sub-runs, best validation
@@ -150,7 +144,7 @@ def runs(runs_dir: Path = runs_dir_option("Where run folders are.")) -> None:
 def plot(
     run: List[Path] = typer.Argument(..., help="Run folders to overlay."),
     metric: str = typer.Option("val_acc", help="The curve to overlay."),
-    runs_dir: Path = runs_dir_option("Where the figure goes by default."),
+    runs_dir: Path = RUNS_DIR,
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output figure; .png, .pdf "
                                        "or .svg (default: RUNS_DIR/overlay-METRIC.png)."),
 ) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.connection
-import os
 import signal
 import time
 from dataclasses import replace
@@ -26,6 +25,7 @@ from dlexp.bundled import bundled
 from dlexp.config import load_config
 from dlexp.config_space import refuse_searched_overrides
 from dlexp.errors import ConfigError, RunError, WriteError
+from dlexp.experiments.book import with_book
 from dlexp.experiments.tables import say
 from dlexp.io import write_json
 from dlexp.search.report import (LiveTable, collect, print_summary, tested_trial_is_best,
@@ -100,46 +100,42 @@ def run_search(plan: SearchPlan, progress: Callable | None = None) -> SearchResu
 
 def _in_processes(plan: SearchPlan, show: Callable[[], None]) -> str | None:
     """Spawn the workers, sharing this process's stop record, and watch them until all
-    have ended; a message if one died (the others are then stopped), else None."""
+    have ended; a message if one failed (the others are then stopped), else None."""
     ctx = multiprocessing.get_context("spawn")
     shared = ctx.Value("i", 0)
     with signals.sharing(shared):
-        procs = [ctx.Process(target=worker_main, args=(plan, i, shared),
-                             name=f"dlexp-search-{i}") for i in range(plan.workers)]
+        procs = [ctx.Process(target=worker_main, args=(plan, i, shared), name=f"worker {i}")
+                 for i in range(plan.workers)]
         for p in procs:
             p.start()
-        while True:
-            dead = [p for p in procs if p.exitcode not in (None, 0)]
-            if dead:
-                for p in procs:            # SIGTERM: each cuts its trial short and exits
-                    if p.is_alive():
-                        os.kill(p.pid, signal.SIGTERM)
+        while any(p.is_alive() for p in procs):
+            show()
+            multiprocessing.connection.wait([p.sentinel for p in procs], timeout=1.0)
+            dead = next((p for p in procs if p.exitcode not in (None, 0)), None)
+            if dead is not None:
+                shared.value = shared.value or signal.SIGTERM   # the others cut their trial short
                 for p in procs:
                     p.join(timeout=60)
-                    if p.is_alive():
-                        p.kill()
-                        p.join()
-                return (f"worker {dead[0].name} stopped with exit code {dead[0].exitcode}; "
-                        "the search stopped too")
-            if not any(p.is_alive() for p in procs):
-                return None
-            show()
-            multiprocessing.connection.wait([p.sentinel for p in procs if p.is_alive()],
-                                            timeout=1.0)
+                    p.kill()                                    # (a no-op once it has ended)
+                return f"{dead.name} stopped with exit code {dead.exitcode}; the search stopped too"
+    return None
 
 
-def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
-                resume: Path | None, runs_dir: Path, final_test: bool) -> SearchPlan | None:
+def _plan(config: Path | None, sets: Sequence[str], opts: SearchOptions, book: bool,
+          resume: Path | None, runs_dir: Path, final_test: bool) -> SearchPlan | None:
     """The search to run: resumed from ``resume`` or new (the book's config when
     ``config`` is None); None when a resumed search has nothing left to do."""
     if resume is None:
         config = config or bundled("search")                 # the book's search
+        sets = with_book("search", sets, book)
         cfg = load_config(config, sets)
         if cfg.search is not None:
             refuse_searched_overrides(cfg.search, sets)
         plan = new_search(cfg, str(config), opts, runs_dir)
         say(f"search folder: {plan.dir}")
         return plan
+    if book:
+        raise ConfigError("--book with --resume: a search keeps the config it started with")
     if sets and config is None:
         raise ConfigError("--set with --resume: a search keeps the config it started "
                           "with; start a new search to change it")
@@ -151,10 +147,15 @@ def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
     return replace(plan, trials=plan.finished) if final_test else None
 
 
-def run_and_report(plan: SearchPlan, *, quiet: bool, final_test: bool,
-                   draw: Callable[[Path], Any] | None = None) -> int:
-    """Run ``plan``, ``draw`` its figures, test once if asked and allowed, print the summary;
-    the exit code (0 completed, 1 incomplete or the test refused, 130 interrupted)."""
+def search_and_report(config: Path | None, sets: Sequence[str], opts: SearchOptions, *,
+                      book: bool, resume: Path | None, runs_dir: Path, final_test: bool,
+                      quiet: bool, draw: Callable[[Path], Any] | None = None) -> int:
+    """``dlexp search``: plan, run, ``draw`` the figures, test once if asked and allowed,
+    print the summary; the exit code (0 completed or nothing to do, 1 incomplete or the
+    test refused, 130 interrupted)."""
+    plan = _plan(config, sets, opts, book, resume, runs_dir, final_test)
+    if plan is None:
+        return 0
     if quiet:
         result = run_search(plan)
     else:
