@@ -230,10 +230,8 @@ CONFIG = typer.Option(None, "--config", help="Base config: a YAML file or a bund
                       "config's name (default: the command's own; `dlexp configs`).")
 SET = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a config value, "
                    "e.g. --set optimizer.lr=0.01 (repeatable).")
-BOOK = typer.Option(False, "--book", help="Run it as the book's script does: its images, "
-                    "minibatches drawn with replacement, the loss recorded after each "
-                    "update, its length and its classes' settings (docs/book.md); --set "
-                    "still overrides.")
+BOOK = typer.Option(False, "--book", help="Run it as the book's script does "
+                    "(docs/book.md); --set still overrides.")
 JOBS = typer.Option(None, "--jobs", "-j", "--workers", min=1,
                     help="Worker processes (default: all cores); each uses one BLAS thread.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress display.")

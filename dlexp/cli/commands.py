@@ -1,5 +1,5 @@
-"""``dlexp train``, ``dlexp search`` and the commands that look around: ``data``,
-``runs``, ``plot`` and ``configs``."""
+"""``dlexp train``, ``search``, and the commands that look around: ``data``, ``runs``,
+``plot``, ``configs``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from dlexp.bundled import bundled, config_path, describe, folder, names
-from dlexp.cli.app import BOOK, QUIET, RUNS_DIR, SET, App, app, examples, fail
+from dlexp.cli.app import BOOK, CONFIG, QUIET, RUNS_DIR, SET, App, app, examples, fail
 
 
 @app.command("train", "dlexp train baseline",
@@ -27,9 +27,8 @@ def train(
 ) -> None:
     """Train one model from a config into a new run folder.
 
-    CONFIG is a YAML file or the name of a bundled config (`dlexp configs` lists them).
-    The folder, runs/NAME-TIME/, holds the resolved config, metrics.jsonl and
-    plots/; the last line printed is its path."""
+    The folder, runs/NAME-TIME/, holds the resolved config, metrics.jsonl and plots/;
+    the last line printed is its path."""
     from dlexp.config import config_to_dict, load_config
     from dlexp.experiments.tables import print_run_summary
     from dlexp.train.progress import RichProgress
@@ -64,38 +63,31 @@ def _name_with(name: str, sets: List[str]) -> str:
              "dlexp search --trials 60 --rounds 3 --sampler tpe -j 2",
              "dlexp search --resume runs/search-2026-01-01_1200 --final-test")
 def search(
-    config: Optional[Path] = typer.Option(
-        None, "--config", help="Config with a search: section, a file or a bundled name "
-                               "(default: the book's search, `dlexp configs show search`)."),
-    set_: List[str] = SET, book_: bool = BOOK,
-    trials: Optional[int] = typer.Option(
-        None, "--trials", help="Finished trials in total, over all rounds (default 100)."),
-    sampler: Optional[str] = typer.Option(
-        None, "--sampler", help="How trials are chosen (default random, as in the book)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Sampler seed (default: config's)."),
-    rounds: Optional[int] = typer.Option(
-        None, "--rounds", help="Rounds; each narrows the ranges to its best trials (default 1)."),
-    keep: Optional[float] = typer.Option(
-        None, "--keep", help="Next round's ranges: the span of this fraction of the best "
-                             "trials so far, all rounds (0.2)."),
-    pruner: Optional[str] = typer.Option(
-        None, "--pruner", help="Stop poor trials early (default none)."),
-    workers: Optional[int] = typer.Option(
-        None, "--workers", "--jobs", "-j", min=1,
-        help="Worker processes on this machine (default 1; with --resume, as many as the "
-             "search last ran with)."),
-    storage: Optional[str] = typer.Option(
-        None, "--storage", help="Database URL shared by several machines, e.g. "
-                                "postgresql://user@host/db (default: a journal file)."),
-    study: Optional[str] = typer.Option(
-        None, "--study", help="Study name in the storage (default: the config's name)."),
-    resume: Optional[Path] = typer.Option(
-        None, "--resume", help="Continue the search in this folder until --trials."),
-    final_test: bool = typer.Option(
-        False, "--final-test", help="Once the search is complete: retrain the best config on "
-                                    "train+validation for the epochs it ran; test once."),
-    runs_dir: Path = RUNS_DIR,
-    quiet: bool = QUIET,
+    config: Optional[Path] = CONFIG, set_: List[str] = SET, book_: bool = BOOK,
+    trials: Optional[int] = typer.Option(None, help="Finished trials in total, over all "
+                                         "rounds (default 100)."),
+    sampler: Optional[str] = typer.Option(None, help="How trials are chosen (default "
+                                          "random, as in the book)."),
+    seed: Optional[int] = typer.Option(None, help="Sampler seed (default: the config's)."),
+    rounds: Optional[int] = typer.Option(None, help="Rounds; each narrows the ranges to "
+                                         "its best trials (default 1)."),
+    keep: Optional[float] = typer.Option(None, help="Next round's ranges: the span of this "
+                                         "fraction of the best trials so far (0.2)."),
+    pruner: Optional[str] = typer.Option(None, help="Stop poor trials early (default none)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "--jobs", "-j", min=1,
+                                          help="Worker processes on this machine (default "
+                                          "1; with --resume, as the search last ran)."),
+    storage: Optional[str] = typer.Option(None, help="Database URL shared by several "
+                                          "machines, e.g. postgresql://user@host/db "
+                                          "(default: a journal file)."),
+    study: Optional[str] = typer.Option(None, help="Study name in the storage (default: "
+                                        "the config's name)."),
+    resume: Optional[Path] = typer.Option(None, metavar="DIR", help="Continue the search "
+                                          "in DIR until --trials."),
+    final_test: bool = typer.Option(False, "--final-test", help="Once the search is "
+                                    "complete: retrain the best config on train+validation "
+                                    "for the epochs it ran; test once."),
+    runs_dir: Path = RUNS_DIR, quiet: bool = QUIET,
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the figures."),
 ) -> None:
     """Search hyperparameters on validation accuracy (§6.5).
@@ -163,10 +155,7 @@ configs_app = App(rich_markup_mode=None, epilog=examples(
 
 @configs_app.callback(invoke_without_command=True)
 def configs(ctx: typer.Context) -> None:
-    """List the bundled configs; show one, or copy it out to edit.
-
-    Any command that takes a config takes a bundled config's name as well as a path
-    (`dlexp train baseline`)."""
+    """List the bundled configs; show one, or copy it out to edit."""
     if ctx.invoked_subcommand is None:
         from dlexp.experiments.tables import new_table, print_titled
         table = new_table(["name", "what it is"])

@@ -19,24 +19,22 @@ if TYPE_CHECKING:
 
 # The options every comparison takes, handed to it as one CompareOptions.
 SHARED: tuple[tuple[str, object, typer.models.OptionInfo], ...] = (
-    ("iterations", Optional[int], typer.Option(
-        None, "--iterations", min=1, help="Updates per run (instead of the config's length).")),
+    ("iterations", Optional[int], typer.Option(None, "--iterations", min=1,
+                                               help="Updates per run (not the config's).")),
     ("epochs", Optional[int], typer.Option(None, "--epochs", min=1,
                                            help="Epochs per run instead.")),
-    ("smooth", int, typer.Option(
-        50, "--smooth", min=1, help="Span W of the smoothed loss, in updates: a trailing "
-        "exponential average with β = 1 − 2/(W+1), as the mean of the last ~W updates.")),
-    ("name", Optional[str], typer.Option(
-        None, "--name", help="Name of the comparison folder (default: the command's).")),
+    ("smooth", int, typer.Option(50, "--smooth", min=1, help="Span W of the smoothed loss: "
+                                 "an exponential average with β = 1 − 2/(W+1).")),
+    ("name", Optional[str], typer.Option(None, "--name", help="The folder's name (default: "
+                                         "the command's).")),
     ("jobs", Optional[int], JOBS),
     ("runs_dir", Path, RUNS_DIR),
-    ("band", str, typer.Option("minmax", "--band", help="The band over seeds in the "
-                               "figures: min–max, or mean ± 1 std.")),
+    ("band", str, typer.Option("minmax", "--band", help="The band over seeds: min–max, or "
+                               "mean ± 1 std.")),
     ("quiet", bool, QUIET),
-    ("resume", Optional[Path], typer.Option(
-        None, "--resume", metavar="DIR", help="Finish the interrupted comparison in DIR "
-        "(give the command and options that started it): runs that completed are kept, "
-        "the others run again.")),
+    ("resume", Optional[Path], typer.Option(None, "--resume", metavar="DIR", help="Finish "
+                                            "the interrupted comparison in DIR (the same "
+                                            "command and options).")),
 )
 
 

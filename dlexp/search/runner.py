@@ -1,11 +1,12 @@
 """``dlexp search`` end to end (docs/search.md): plan a new search or a ``--resume``, run
-its workers here or in spawned processes sharing the study, write the files, draw, test.
+its workers here or in spawned processes sharing the study and the stop record of
+:mod:`~dlexp.train.signals`, write the files, draw, and test once: ``--final-test``
+retrains the best config on train + validation for the epochs the best trial ran (early
+stopping off: with no validation set it could not fire); a later best is never tested.
 
-Ctrl-C or SIGTERM (:mod:`~dlexp.train.signals`, shared with the workers) cuts the running
-trials short after their current update; the files are written and ``--resume`` goes on.
-``--final-test`` retrains the best config once on train + validation for the epochs the
-best trial ran (early stopping off: with no validation set it could not fire) and tests
-it; a later best is never tested again (the test set would choose between the two).
+A search's workers are not a pool's tasks: each is the same loop over the study for the
+whole search, so they are N long-lived processes, watched every second (for the live
+table, and to stop the others when one dies).
 """
 
 from __future__ import annotations

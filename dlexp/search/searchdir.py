@@ -1,8 +1,6 @@
-"""A search folder (``search.json``, ``journal.log``, ``trials.csv``, ``curves.json``,
-``best.yaml``, ``summary.json``, ``plots/``, ``final/``: docs/search.md) and resuming it.
-``--resume`` keeps the config and options of the first start; only ``--trials`` (the new
-total) and ``--workers`` change, recorded once the folder's lock is held, so a second
-``dlexp search`` in the folder changes nothing.
+"""A search folder (docs/search.md) and resuming it: ``--resume`` keeps the config and
+options of the first start; only ``--trials`` (the new total) and ``--workers`` change,
+recorded once the folder's lock is held, so a second ``dlexp search`` there changes nothing.
 """
 
 from __future__ import annotations
@@ -67,7 +65,7 @@ class SearchPlan:
 
 
 def new_search(cfg: Config, where: str, opts: SearchOptions, runs_root: Path) -> SearchPlan:
-    """Check ``cfg`` and ``opts``, create the search folder and its ``search.json``."""
+    """Check ``cfg`` and ``opts``; create the search folder and its ``search.json``."""
     if cfg.search is None:
         raise ConfigError(f"{where}: no search: section; add one (see configs/search.yaml) "
                           "to say which keys to search and over what ranges")
@@ -124,7 +122,7 @@ def record_resume(plan: SearchPlan) -> None:
 
 
 def hold_lock(search_dir: Path) -> contextlib.AbstractContextManager:
-    """Hold the search folder's lock for a ``with`` block; a second search is refused."""
+    """The search folder's lock, for a ``with`` block; a second search is refused."""
     return folder_lock(Path(search_dir), "search")
 
 
@@ -184,7 +182,7 @@ def _write(plan: SearchPlan, stored: dict | None = None) -> None:
 
 
 def _workers(stored: dict) -> int:
-    """The workers a stored search last ran with (1 if not recorded, or not a count)."""
+    """The workers a stored search last ran with (1 if not recorded or not a count)."""
     n = stored.get("workers")
     return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
 
