@@ -1,7 +1,5 @@
 """Figures of a comparison folder, drawn from its CSVs, and :data:`FIGURES`: those a
-comparison command may draw, by the names its Sweep lists. Curves that coincide must not
-hide each other: label k gets colour ``C<k>``, the k-th line style and a width falling
-with k, and is drawn above the ones before it."""
+comparison command may draw, by the names its Sweep lists."""
 
 from __future__ import annotations
 
@@ -20,7 +18,8 @@ from dlexp.train.rundir import has_weight_decay
 
 
 def curve_style(k: int) -> dict:
-    """Colour, line style, width and draw order of the k-th label's bold curve."""
+    """The k-th label's bold curve: colour, line style, a width falling with k, and drawn
+    above the ones before it, so curves that coincide do not hide each other."""
     return {"color": f"C{k % 10}", "ls": ("-", "--", "-.", ":")[k % 4],
             "lw": max(2.8 - 0.35 * k, 1.1), "zorder": 3 + k}
 

@@ -28,11 +28,11 @@ from dlexp.config_space import refuse_searched_overrides
 from dlexp.errors import ConfigError, RunError, WriteError
 from dlexp.experiments.book import with_book
 from dlexp.experiments.tables import say
-from dlexp.io import write_json
+from dlexp.io import folder_lock, write_json
 from dlexp.search.report import (LiveTable, collect, print_summary, tested_trial_is_best,
                                  write_outputs)
 from dlexp.search.rounds import open_round
-from dlexp.search.searchdir import (SearchOptions, SearchPlan, hold_lock, new_search,
+from dlexp.search.searchdir import (SearchOptions, SearchPlan, new_search,
                                     read_summary, record_resume, resume_search)
 from dlexp.search.study import open_storage, repair_journal, requeue_left, round_studies
 from dlexp.search.worker import run_worker, trial_config, worker_main
@@ -55,7 +55,7 @@ def run_search(plan: SearchPlan, progress: Callable | None = None) -> SearchResu
     write the result files. ``progress(collected, seconds)`` is called as trials end."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.perf_counter()
-    with hold_lock(plan.dir), signals.stoppable():
+    with folder_lock(plan.dir, "search"), signals.stoppable():
         repaired = repair_journal(plan.dir) if plan.storage is None else None
         if repaired:
             say(f"note: {repaired}")
@@ -109,9 +109,8 @@ def _in_processes(plan: SearchPlan, show: Callable[[], None]) -> str | None:
                  for i in range(plan.workers)]
         for p in procs:
             p.start()
-        while any(p.is_alive() for p in procs):
-            show()
-            multiprocessing.connection.wait([p.sentinel for p in procs], timeout=1.0)
+        while True:
+            alive = [p for p in procs if p.is_alive()]        # (before looking for the dead)
             dead = next((p for p in procs if p.exitcode not in (None, 0)), None)
             if dead is not None:
                 shared.value = shared.value or signal.SIGTERM   # the others cut their trial short
@@ -119,7 +118,10 @@ def _in_processes(plan: SearchPlan, show: Callable[[], None]) -> str | None:
                     p.join(timeout=60)
                     p.kill()                                    # (a no-op once it has ended)
                 return f"{dead.name} stopped with exit code {dead.exitcode}; the search stopped too"
-    return None
+            if not alive:
+                return None
+            show()
+            multiprocessing.connection.wait([p.sentinel for p in alive], timeout=1.0)
 
 
 def _plan(config: Path | None, sets: Sequence[str], opts: SearchOptions, book: bool,
@@ -166,7 +168,7 @@ def search_and_report(config: Path | None, sets: Sequence[str], opts: SearchOpti
     if draw is not None:
         draw(plan.dir)
     if final_test and result.status == "completed":
-        with hold_lock(plan.dir):
+        with folder_lock(plan.dir, "search"):
             summary = {**summary, "final_test": _final_test(plan)}
     print_summary(summary, plan.dir)
     if result.status == "interrupted":

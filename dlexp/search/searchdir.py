@@ -5,7 +5,6 @@ recorded once the folder's lock is held, so a second ``dlexp search`` there chan
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 from dlexp.config import Config, config_from_dict, config_to_dict
 from dlexp.data import locate_mnist
 from dlexp.errors import ConfigError, RunError
-from dlexp.io import as_stored, folder_lock, read_json, read_record, write_json
+from dlexp.io import as_stored, read_json, read_record, write_json
 from dlexp.search.study import PRUNERS, SAMPLERS, finished_count, mask_url, open_storage
 from dlexp.train.rundir import new_run_dir, run_meta
 
@@ -119,11 +118,6 @@ def record_resume(plan: SearchPlan) -> None:
     more = plan.trials != stored["trials"] and plan.trials > plan.finished
     if more or plan.workers != _workers(stored):
         _write(plan if more else replace(plan, trials=stored["trials"]), stored)
-
-
-def hold_lock(search_dir: Path) -> contextlib.AbstractContextManager:
-    """The search folder's lock, for a ``with`` block; a second search is refused."""
-    return folder_lock(Path(search_dir), "search")
 
 
 def read_summary(search_dir: Path) -> dict:
