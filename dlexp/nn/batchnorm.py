@@ -63,9 +63,9 @@ class BatchNorm(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         n = dout.shape[0]
-        np.sum(dout, axis=0, out=self.dbeta)
+        dout.sum(axis=0, out=self.dbeta)
         tmp = np.multiply(dout, self.xhat, out=self.buffer("tmp", dout.shape, dout.dtype))
-        np.sum(tmp, axis=0, out=self.dgamma)
+        tmp.sum(axis=0, out=self.dgamma)
         dx = dout                                          # written over dout
         dx -= self.dbeta / n
         dx -= np.multiply(self.xhat, self.dgamma / n, out=tmp)

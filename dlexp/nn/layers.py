@@ -18,10 +18,11 @@ class Layer:
     def buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """The array this layer keeps for ``name`` at ``shape`` (made on first use)."""
         buffers = self.__dict__.setdefault("_buffers", {})
-        key = (name, shape, np.dtype(dtype))
-        if key not in buffers:
-            buffers[key] = np.empty(shape, dtype=dtype)
-        return buffers[key]
+        key = (name, shape, dtype)
+        out = buffers.get(key)
+        if out is None:
+            out = buffers[key] = np.empty(shape, dtype=dtype)
+        return out
 
 
 class Affine(Layer):
@@ -49,7 +50,7 @@ class Affine(Layer):
         if self.need_dx:
             dx = np.matmul(dout, self.W.T, out=self.buffer("dx", self.x.shape, dout.dtype))
         np.matmul(self.x.T, dout, out=self.dW)
-        np.sum(dout, axis=0, out=self.db)
+        dout.sum(axis=0, out=self.db)
         return dx
 
 

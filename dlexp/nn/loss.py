@@ -29,7 +29,7 @@ class SoftmaxCrossEntropy(Layer):
         total = p.sum(axis=1)                                           # (N,)
         p /= total[:, None]                                             # softmax
         self.p, self.t, self.rows = p, t, rows
-        return float(np.mean(np.log(total) - picked))
+        return float((np.log(total) - picked).sum()) / z.shape[0]
 
     def backward(self) -> np.ndarray:
         dz = self.p                                                      # written over p
