@@ -75,20 +75,18 @@ def test_batchnorm_grid_is_16_scales_with_and_without():
 
 
 def test_overfit_grids_and_the_300_training_images():
-    wd = overfit.decay_variants(overfit.parse_values(book.L2, "--l2"),
-                                overfit.parse_values("1e-3", "--l1"))
+    wd = overfit.decay_plan(book.L2, "1e-3", None).variants
     assert [(v.label, dict(v.overrides)) for v in wd] == [
         ("l2=0", {"regularization.l2": 0.0}), ("l2=0.1", {"regularization.l2": 0.1}),
         ("l1=0.001", {"regularization.l1": 0.001})]
-    do = overfit.dropout_variants(overfit.parse_values(book.DROPOUTS, "--dropout"),
-                                  [0, 1])
+    do = overfit.dropout_plan(book.DROPOUTS, [0, 1]).variants
     assert [v.run_name for v in do[::2]] == ["dropout=0-seed0", "dropout=0.15-seed0",
                                              "dropout=0.2-seed0"]
     cfg = variant_config(_base(overfit.CONFIG), do[-1])
     assert cfg.model.dropout == 0.2 and cfg.model.hidden == (100,) * 6
     assert (cfg.optimizer.lr, cfg.training.batch_size, cfg.training.epochs) == (0.01, 100, 200)
     with pytest.raises(ConfigError, match="below 1"):
-        overfit.parse_values("0.2,1", "--dropout", high=1.0)
+        overfit.dropout_plan("0.2,1", None)
 
     # make_splits on a 60,000-image stand-in: exactly 300 training images, all from the
     # first 10,300, none of them validation images; the same 300 for every run seed.

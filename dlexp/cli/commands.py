@@ -115,7 +115,7 @@ def data(download: bool = typer.Option(False, "--download", help="Fetch missing 
     The four files are read from $DLEXP_DATA_DIR if set, else from the cache folder
     (~/.cache/dlexp/mnist); --download fetches the missing ones there."""
     from dlexp.cli.tables import print_data_report
-    from dlexp.data import locate_mnist, verify_mnist
+    from dlexp.data.mnist import locate_mnist, verify_mnist
     mnist_dir = locate_mnist(download=download)
     raise typer.Exit(0 if print_data_report(mnist_dir, verify_mnist(mnist_dir)) else 1)
 

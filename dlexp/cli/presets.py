@@ -178,9 +178,7 @@ def overfit_weight_decay(
 
     Training against validation accuracy for each L2 (and L1) strength."""
     from dlexp.experiments import overfit as preset
-    variants = preset.decay_variants(preset.parse_values(l2, "--l2"),
-                                     preset.parse_values(l1, "--l1"), seeds)
-    return preset.plan(preset.DECAY, variants)
+    return preset.decay_plan(l2, l1, seeds)
 
 
 @comparison("overfit-dropout", "dlexp overfit-dropout",
@@ -195,8 +193,7 @@ def overfit_dropout(
 
     Training against validation accuracy for each dropout probability."""
     from dlexp.experiments import overfit as preset
-    rates = preset.parse_values(dropout, "--dropout", high=1.0)
-    return preset.plan(preset.DROPOUT, preset.dropout_variants(rates, seeds))
+    return preset.dropout_plan(dropout, seeds)
 
 
 @comparison("ensemble", "dlexp ensemble", "dlexp ensemble --members 10 --dropout 0.2",

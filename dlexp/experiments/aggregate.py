@@ -25,6 +25,8 @@ would hold no rows is not written.
 from __future__ import annotations
 
 import csv
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -150,6 +152,21 @@ def aggregate_compare(out_dir: Path, runs: Sequence[dict], window: int, label_co
     return rows
 
 
+@dataclass(frozen=True)
+class CompareResult:
+    """A finished sweep, as its analyses and its report see it."""
+
+    dir: Path
+    status: str                             # completed, failed or interrupted
+    runs: list[dict]                        # one record per variant, in variant order
+    summary: list[dict]                     # one row per label (summary.csv)
+    signalled: bool = False                 # Ctrl-C or SIGTERM came (all was written)
+
+    @property
+    def failed(self) -> list[dict]:
+        return [r for r in self.runs if r["status"] != "completed"]
+
+
 def label_means(out_dir: Path, runs: Sequence[dict], keys: Sequence[str]) -> dict[str, dict]:
     """{label: {key: mean over its completed runs of summary.json[key]}} (None: no value)."""
     out: dict[str, dict] = {}
@@ -164,20 +181,20 @@ def label_means(out_dir: Path, runs: Sequence[dict], keys: Sequence[str]) -> dic
     return out
 
 
-def extend_summary(out_dir: Path, summary: Sequence[dict], label_column: str,
-                   columns: dict[str, dict], overall: dict | None = None) -> list[dict]:
+def extend_summary(result: CompareResult, columns: dict[str, dict],
+                   overall: dict | None = None) -> CompareResult:
     """Add per-label ``columns`` ({label: {column: value}}) to summary.csv and ``overall``
-    to summary.json; return the extended rows."""
-    out_dir = Path(out_dir)
-    rows = [{**r, **columns.get(r[label_column], {})} for r in summary]
-    with open(out_dir / "summary.csv", newline="", encoding="utf-8") as f:
+    to summary.json; the result with the extended summary."""
+    label = next(iter(result.summary[0]))              # the label column comes first
+    rows = [{**r, **columns.get(r[label], {})} for r in result.summary]
+    with open(result.dir / "summary.csv", newline="", encoding="utf-8") as f:
         header = next(csv.reader(f))
     extra = [c for c in dict.fromkeys(c for v in columns.values() for c in v) if c not in header]
-    write_table(out_dir / "summary.csv", rows, header + extra)
+    write_table(result.dir / "summary.csv", rows, header + extra)
     if overall:
-        path = out_dir / "summary.json"
+        path = result.dir / "summary.json"
         write_json(path, {**read_json(path), **overall})
-    return rows
+    return dataclasses.replace(result, summary=rows)
 
 
 def write_table(path: Path, rows: Sequence[dict], columns: Sequence[str]) -> None:

@@ -15,7 +15,6 @@ a result here (an expected status), not a failure.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import Sequence
 
@@ -23,15 +22,14 @@ import numpy as np
 
 from dlexp.errors import ConfigError
 from dlexp.experiments import book
-from dlexp.experiments.aggregate import extend_summary, write_table
-from dlexp.experiments.sweep import CompareResult, Sweep
+from dlexp.experiments.aggregate import CompareResult, extend_summary, write_table
+from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, seeded
 from dlexp.experiments.tables import print_rows
 from dlexp.fmt import fmt
 from dlexp.io import read_csv, read_json
 
 NAME = "batchnorm"
-LABEL_COLUMN = "variant"
 EXPECTED = ("diverged",)                     # statuses that are a result, not a failure
 TABLE_COLUMNS = ["init_std", "bn_final_acc", "plain_final_acc", "bn_epochs",
                  "plain_epochs", "speedup", "bn_status", "plain_status"]
@@ -65,7 +63,7 @@ def bn_variants(scales: Sequence[float], seeds: Sequence[int] | None) -> list[Va
 def plan(scales: Sequence[float], target: float, seeds: Sequence[int] | None) -> Sweep:
     """The preset's sweep with its speed-up analysis, figures and printed table."""
     check_target(target)
-    return Sweep(NAME, bn_variants(scales, seeds), LABEL_COLUMN,
+    return Sweep(NAME, bn_variants(scales, seeds),
                 analyse=(functools.partial(report_speedup, target=target),),
                 figures=("batchnorm",),        # no loss.png: 32 curves would show nothing
                 columns=(), report=print_speedup, expected=EXPECTED)
@@ -83,8 +81,7 @@ def epochs_to_reach(epochs: Sequence[int], acc: Sequence[float], target: float) 
     return int(hits[0]) if hits else None
 
 
-def report_speedup(result: CompareResult, target: float = book.BN_TARGET,
-                   label_column: str = LABEL_COLUMN) -> CompareResult:
+def report_speedup(result: CompareResult, target: float = book.BN_TARGET) -> CompareResult:
     """Write the speed-up numbers (module docstring) into the files."""
     check_target(target)
     curves: dict[str, list[tuple[int, float]]] = {}
@@ -95,20 +92,17 @@ def report_speedup(result: CompareResult, target: float = book.BN_TARGET,
         epochs, acc = zip(*points)
         columns[label] = {"final_train_acc": acc[-1],
                           "epochs_to_target": epochs_to_reach(epochs, acc, target)}
-    table = paired_rows(result.summary, columns, label_column)
+    table = paired_rows(result.summary, columns)
     write_table(result.dir / "batchnorm.csv", table, TABLE_COLUMNS)
-    rows = extend_summary(result.dir, result.summary, label_column, columns,
-                          {"batchnorm": speedup_overall(table, target)})
-    return dataclasses.replace(result, summary=rows)
+    return extend_summary(result, columns, {"batchnorm": speedup_overall(table, target)})
 
 
-def paired_rows(summary: Sequence[dict], columns: dict[str, dict],
-                label_column: str = LABEL_COLUMN) -> list[dict]:
+def paired_rows(summary: Sequence[dict], columns: dict[str, dict]) -> list[dict]:
     """One row per weight scale: the BN and the plain variant's numbers side by side."""
     by_scale: dict[float, dict] = {}
     for r in summary:
         side = "bn" if r["model.batchnorm"] else "plain"
-        own = columns.get(r[label_column], {})
+        own = columns.get(r["variant"], {})
         row = by_scale.setdefault(float(r["model.init_std"]),
                                   {"init_std": float(r["model.init_std"])})
         row.update({f"{side}_final_acc": own.get("final_train_acc"),

@@ -12,7 +12,6 @@ member_test_min, member_test_max and ensemble_test_acc.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Sequence
 
@@ -20,8 +19,8 @@ import numpy as np
 
 from dlexp.config import Config, config_from_dict, load_config
 from dlexp.errors import ConfigError
-from dlexp.experiments.aggregate import extend_summary, write_table
-from dlexp.experiments.sweep import CompareResult, Sweep
+from dlexp.experiments.aggregate import CompareResult, extend_summary, write_table
+from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import seeded, variant_config
 from dlexp.experiments.overfit import report_gaps
 from dlexp.nn.model import MLP
@@ -30,7 +29,6 @@ from dlexp.train.setup import split_seed
 
 NAME = "ensemble"
 CONFIG = "overfit"
-LABEL_COLUMN = "variant"
 PLAIN = "plain"
 CURVE_COLUMNS = ["label", "members", "val_acc", "member_val_acc"]
 
@@ -48,7 +46,7 @@ def plan(base: dict, members: int, dropout: float) -> Sweep:
     seed = config_from_dict(base, "base config").seed
     variants = seeded(specs, list(range(seed, seed + members)))
     check_same_split([variant_config(base, v) for v in variants])
-    return Sweep(NAME, variants, LABEL_COLUMN, analyse=(report_gaps, evaluate_ensembles),
+    return Sweep(NAME, variants, analyse=(report_gaps, evaluate_ensembles),
                  figures=("comparison", "sub_runs", "ensemble", "train_val"),
                  columns=("members", "member_val_acc", "test_acc", "gap_test",  # per member
                           "ensemble_val_acc", "ensemble_test_acc"))
@@ -85,8 +83,7 @@ def check_same_split(configs: Sequence[Config]) -> None:
                           "follows each seed); fix it with --set data.split_seed=0")
 
 
-def evaluate_ensembles(result: CompareResult, label_column: str = LABEL_COLUMN
-                       ) -> CompareResult:
+def evaluate_ensembles(result: CompareResult) -> CompareResult:
     """Ensemble each variant's completed runs (module docstring); write ensemble.csv and
     the summary columns."""
     done = [r for r in result.runs if r["status"] == "completed"]
@@ -97,8 +94,7 @@ def evaluate_ensembles(result: CompareResult, label_column: str = LABEL_COLUMN
     splits = load_splits(configs[0], progress=False)
     groups: dict[str, list[MLP]] = {}
     for r, cfg in zip(done, configs):
-        groups.setdefault(r["label"], []).append(
-            load_model(result.dir / r["run"], cfg))
+        groups.setdefault(r["label"], []).append(load_model(result.dir / r["run"], cfg))
     curve, columns = [], {}
     for label, group in groups.items():
         val = [m.predict_proba(splits.x_val) for m in group]        # K × (N_val, C)
@@ -116,6 +112,4 @@ def evaluate_ensembles(result: CompareResult, label_column: str = LABEL_COLUMN
             "member_test_min": min(own_test), "member_test_max": max(own_test),
             "ensemble_test_acc": accuracy(average_proba(test), splits.y_test)}
     write_table(result.dir / "ensemble.csv", curve, CURVE_COLUMNS)
-    rows = extend_summary(result.dir, result.summary, label_column, columns,
-                          {"ensemble": columns})
-    return dataclasses.replace(result, summary=rows)
+    return extend_summary(result, columns, {"ensemble": columns})

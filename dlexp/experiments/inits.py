@@ -13,7 +13,6 @@ From zeros every unit of a layer gets the same gradient, so they stay equal (1 d
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Sequence
 
@@ -21,13 +20,12 @@ import numpy as np
 import yaml
 
 from dlexp.errors import ConfigError
-from dlexp.experiments.aggregate import extend_summary
-from dlexp.experiments.sweep import CompareResult, Sweep
+from dlexp.experiments.aggregate import CompareResult, extend_summary
+from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import seeded
 from dlexp.nn.init import INITIALIZERS
 
 NAME = "compare-inits"
-LABEL_COLUMN = "init"
 TOLERANCE = 1e-6
 
 
@@ -58,7 +56,7 @@ def parse_inits(text: str) -> list[tuple[str, dict]]:
 
 def plan(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None) -> Sweep:
     """One variant per (label, overrides) × seeds, with the symmetry analysis."""
-    return Sweep(NAME, seeded(dict(specs), seeds), LABEL_COLUMN, analyse=(report_symmetry,),
+    return Sweep(NAME, seeded(dict(specs), seeds), "init", analyse=(report_symmetry,),
                 columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc",
                          "unit_spread", "distinct_units"))
 
@@ -78,7 +76,7 @@ def hidden_symmetry(state: dict[str, np.ndarray], tol: float = TOLERANCE) -> dic
             "distinct_units": min(distinct) if distinct else 0}
 
 
-def report_symmetry(result: CompareResult, label_column: str = LABEL_COLUMN) -> CompareResult:
+def report_symmetry(result: CompareResult) -> CompareResult:
     """Per label, ``unit_spread`` (mean over seeds) and ``distinct_units`` (fewest) of the
     completed sub-runs' model.npz into summary.csv."""
     per_label: dict[str, list[dict]] = {}
@@ -91,6 +89,4 @@ def report_symmetry(result: CompareResult, label_column: str = LABEL_COLUMN) -> 
                        "distinct_units": min(v["distinct_units"] for v in vs)}
                for label, vs in per_label.items()}
     identical = sorted(label for label, c in columns.items() if c["distinct_units"] == 1)
-    rows = extend_summary(result.dir, result.summary, label_column, columns,
-                          {"identical_hidden_units": identical})
-    return dataclasses.replace(result, summary=rows)
+    return extend_summary(result, columns, {"identical_hidden_units": identical})

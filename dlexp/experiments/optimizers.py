@@ -38,7 +38,6 @@ LR_DECAY = "lr-decay"
 SCHEDULES = ("constant", "step", "exponential", "inverse_time", "cosine")
 DECAY_LR = {"sgd": 0.1, "momentum": 0.02}
 MNIST_TRAIN = 60_000                    # images in MNIST's training file
-LABEL_COLUMN = "optimizer"
 REPORT_KEYS = ("optimizer.lr",)
 PRESET_HYPER: dict[str, dict[str, Any]] = {"rmsprop": {"lr": 0.001}}
 
@@ -92,7 +91,7 @@ def optimizer_variants(names: Sequence[str], hyper: Mapping[str, Mapping[str, An
 def plan(names: Sequence[str], hyper: Mapping[str, Mapping[str, Any]],
          seeds: Sequence[int] | None, base: Mapping, book: bool = False) -> Sweep:
     """The preset's sweep."""
-    return Sweep(NAME, optimizer_variants(names, hyper, seeds, base, book), LABEL_COLUMN,
+    return Sweep(NAME, optimizer_variants(names, hyper, seeds, base, book), "optimizer",
                 report_keys=REPORT_KEYS, lr_hint="give one optimizer its own with "
                 "--hyper NAME.lr=…")
 

@@ -16,21 +16,19 @@ summary.json under ``"gaps"``:
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Sequence
 
 import yaml
 
 from dlexp.errors import ConfigError
-from dlexp.experiments.aggregate import extend_summary, label_means
-from dlexp.experiments.sweep import CompareResult, Sweep
+from dlexp.experiments.aggregate import CompareResult, extend_summary, label_means
+from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, seeded
 
 CONFIG = "overfit"
 DECAY = "overfit-weight-decay"
 DROPOUT = "overfit-dropout"
 BN_OVERFIT = "batchnorm-overfit"
-LABEL_COLUMN = "variant"
 ACCURACIES = ("final_train_acc", "final_val_acc", "test_acc")
 BN_SETUPS = {"plain": {"model.batchnorm": False, "model.dropout": 0.0},
              "bn": {"model.batchnorm": True, "model.dropout": 0.0},
@@ -63,38 +61,36 @@ def _one_key(key: str, values: Sequence[float], seeds: Sequence[int] | None
     return seeded({f"{key.rsplit('.', 1)[-1]}={v:g}": {key: v} for v in values}, seeds)
 
 
-def decay_variants(l2: Sequence[float], l1: Sequence[float] = (),
-                   seeds: Sequence[int] | None = None) -> list[Variant]:
-    """One variant per L2 strength, then per L1 strength, × seeds."""
-    return _one_key("regularization.l2", l2, seeds) + _one_key("regularization.l1", l1, seeds)
-
-
-def dropout_variants(rates: Sequence[float], seeds: Sequence[int] | None = None
-                     ) -> list[Variant]:
-    """One variant per dropout probability × seeds."""
-    return _one_key("model.dropout", rates, seeds)
-
-
-def plan(name: str, variants: Sequence[Variant]) -> Sweep:
-    """An overfitting sweep (``name``: DECAY or DROPOUT) with the gaps and the
-    training-vs-validation figure."""
-    return Sweep(name, variants, LABEL_COLUMN, analyse=(report_gaps,),
+def _plan(name: str, variants: Sequence[Variant]) -> Sweep:
+    """With the gaps and the training-vs-validation figure."""
+    return Sweep(name, variants, analyse=(report_gaps,),
                  figures=("comparison", "sub_runs", "train_val"),
                  columns=("status", *ACCURACIES, "gap_val", "gap_test"))
 
 
+def decay_plan(l2: str, l1: str, seeds: Sequence[int] | None) -> Sweep:
+    """``overfit-weight-decay``: one variant per L2 strength (``"0,0.1"``), then per L1
+    strength, × seeds."""
+    return _plan(DECAY, _one_key("regularization.l2", parse_values(l2, "--l2"), seeds)
+                 + _one_key("regularization.l1", parse_values(l1, "--l1"), seeds))
+
+
+def dropout_plan(rates: str, seeds: Sequence[int] | None) -> Sweep:
+    """``overfit-dropout``: one variant per dropout probability (``"0,0.15,0.2"``) × seeds."""
+    return _plan(DROPOUT, _one_key("model.dropout", parse_values(rates, "--dropout", high=1.0),
+                                   seeds))
+
+
 def bn_overfit_plan(seeds: Sequence[int] | None) -> Sweep:
     """``batchnorm-overfit``: does batch norm overfit less (§6.3.1)?"""
-    return Sweep(BN_OVERFIT, seeded(BN_SETUPS, seeds), LABEL_COLUMN, analyse=(report_gaps,),
+    return Sweep(BN_OVERFIT, seeded(BN_SETUPS, seeds), analyse=(report_gaps,),
                  figures=("comparison", "train_val"), columns=("status", *ACCURACIES, "gap_val"))
 
 
-def report_gaps(result: CompareResult, label_column: str = LABEL_COLUMN) -> CompareResult:
+def report_gaps(result: CompareResult) -> CompareResult:
     """The final accuracies and gaps per variant into summary.csv and summary.json."""
     minus = lambda a, b: a - b if a is not None and b is not None else None  # noqa: E731
     columns = {label: {**m, "gap_val": minus(m["final_train_acc"], m["final_val_acc"]),
                        "gap_test": minus(m["final_train_acc"], m["test_acc"])}
                for label, m in label_means(result.dir, result.runs, ACCURACIES).items()}
-    rows = extend_summary(result.dir, result.summary, label_column, columns,
-                          {"gaps": columns})
-    return dataclasses.replace(result, summary=rows)
+    return extend_summary(result, columns, {"gaps": columns})

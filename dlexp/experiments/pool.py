@@ -1,4 +1,5 @@
-"""Many training runs at once: worker processes, one BLAS thread each, stoppable.
+"""Many runs at once (a sweep's sub-runs, search-methods' searches): worker processes,
+one BLAS thread each, stoppable.
 
 * spawn, not fork: a forked child can inherit OpenBLAS's threads frozen mid-lock and hang.
 * One BLAS thread per worker, and in the serial path (``jobs=1``, in this process) too:
@@ -8,8 +9,8 @@
 * The parent and its workers share one stop record (:mod:`dlexp.train.signals`): on
   Ctrl-C or SIGTERM running sub-runs end ``interrupted`` after their update, queued ones
   ``skipped``; workers die with the parent.
-* An exception in one run is recorded as ``failed`` (with a summary.json in its folder);
-  the other runs go on.
+* An exception in one training run is recorded as ``failed`` (with a summary.json in its
+  folder); the other runs go on.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ import os
 import signal
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from threadpoolctl import threadpool_limits
 
 from dlexp.config import Config
-from dlexp.errors import WriteError
+from dlexp.errors import DlexpError, WriteError
 from dlexp.io import write_json
 from dlexp.train import signals
 from dlexp.train.runner import train_run
@@ -41,33 +42,33 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def execute(configs: Sequence[Config], run_dirs: Sequence[Path], jobs: int | None,
-            on_done: Callable[[int, dict], None]) -> list[dict]:
-    """Train every config; ``on_done(i, outcome)`` as run i ends. Outcomes in input order."""
-    jobs = min(jobs or default_jobs(), len(configs))
-    outcomes: list[dict] = [{}] * len(configs)
+def execute(work: Callable[..., dict], tasks: Sequence[tuple[Any, ...]], jobs: int | None,
+            on_done: Callable[[int, dict], None] = lambda i, result: None) -> list[dict]:
+    """``work(*task)`` for every task (``work`` checks :func:`signals.requested` before it
+    starts); ``on_done(i, result)`` as task i ends. Results in input order."""
+    jobs = min(jobs or default_jobs(), len(tasks))
+    results: list[dict] = [{}] * len(tasks)
     with signals.stoppable():
         if jobs <= 1:
             with threadpool_limits(limits=1):
-                for i, (cfg, run_dir) in enumerate(zip(configs, run_dirs)):
-                    outcomes[i] = run_one(cfg, run_dir)
-                    on_done(i, outcomes[i])
-            return outcomes
+                for i, task in enumerate(tasks):
+                    results[i] = work(*task)
+                    on_done(i, results[i])
+            return results
         ctx = multiprocessing.get_context("spawn")
         shared = ctx.Value("i", 0)                  # the stop record parent and workers share
         with signals.sharing(shared), ProcessPoolExecutor(
                 jobs, mp_context=ctx, initializer=_init_worker, initargs=(shared,)) as pool:
-            futures = {pool.submit(run_one, c, d): i
-                       for i, (c, d) in enumerate(zip(configs, run_dirs))}
-            for fut in as_completed(futures):    # a stop: running runs end, queued ones skip
+            futures = {pool.submit(work, *task): i for i, task in enumerate(tasks)}
+            for fut in as_completed(futures):    # a stop: running tasks end, queued ones skip
                 i = futures[fut]
-                outcomes[i] = _result(fut)
-                on_done(i, outcomes[i])
-    return outcomes
+                results[i] = _result(fut)
+                on_done(i, results[i])
+    return results
 
 
 def run_one(cfg: Config, run_dir: Path) -> dict:
-    """One sub-run, in whichever process calls it; never raises (a failure is recorded in
+    """One training run (a sweep's task), in whichever process calls it; never raises (a failure is recorded in
     its folder's summary.json and the other runs go on)."""
     if signals.requested():
         return outcome("skipped")
@@ -103,5 +104,7 @@ def _init_worker(shared) -> None:
 def _result(fut: Future) -> dict:
     try:
         return fut.result()
+    except DlexpError:                      # a task other than run_one met a user error
+        raise
     except Exception as e:                  # noqa: BLE001 — a worker died (killed, out of memory)
         return outcome("failed", f"worker process failed: {type(e).__name__}: {e}")

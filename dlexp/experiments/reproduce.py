@@ -2,19 +2,16 @@
 
     <runs>/reproduce[-quick]-<time>/
         reproduce.json        mode (full or quick), the experiments and their commands
-        <experiment>/         one sub-folder each (EXPERIMENTS), with done.json (its
-                              seconds) once it finished
-        verdicts.json         one entry per claim (claims.CLAIMS): verdict, numbers, reason,
-                              the command that reruns it, its figures and seconds
+        <experiment>/         one sub-folder each (EXPERIMENTS); done.json once finished
+        verdicts.json         per claim (claims.CLAIMS): verdict, numbers, reason, the
+                              command that reruns it, its figures and seconds
         report.html, report.md   (written by :mod:`dlexp.plots.page` from these files)
 
-Each experiment has the book's options (``full``) and smaller budgets (``quick``); the
-same dict gives the command line in the report. Experiments run one after another with
-all the workers they can use. Ctrl-C stops the current one after its update and starts
-nothing new; ``--resume`` keeps experiments with done.json, a started comparison's
-finished sub-runs and a search-methods folder's finished searches. With ``book``, each
-preset that has the book's script settings (:data:`book.BOOK`) runs a second time that
-way, into ``<experiment>-book/``, and its claims are judged on both setups.
+Experiments run one after another with all the workers they can use, with the book's
+options (``full``) or smaller budgets (``quick``). Ctrl-C stops the current one after its
+update and starts nothing new; ``--resume`` keeps what finished (experiments, sub-runs,
+searches). With ``book``, each preset that has the book's script settings
+(:data:`book.BOOK`) runs again that way, into ``<experiment>-book/``.
 """
 
 from __future__ import annotations
@@ -24,8 +21,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from dlexp.bundled import bundled
-from dlexp.config import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
 from dlexp.experiments import (batchnorm, book, ensemble, inits, optimizers, overfit,
                                search_methods)
@@ -102,19 +97,8 @@ def _moved(make: Callable[[Path], Path], names: Sequence[str]):
 
 
 def _search_methods(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
-    base = apply_overrides(read_yaml_mapping(bundled(search_methods.CONFIG)),
-                           opts.get("set", []))
+    base = load_base(None, search_methods.CONFIG, opts.get("set", []), CompareOptions())
     search_methods.run_search_methods(folder, base, opts["side"], opts["searches"], jobs)
-
-
-def _decay(base, opts, seeds):
-    return overfit.plan(overfit.DECAY, overfit.decay_variants(
-        overfit.parse_values(book.L2, "--l2"), (), seeds))
-
-
-def _dropout(base, opts, seeds):
-    return overfit.plan(overfit.DROPOUT, overfit.dropout_variants(
-        overfit.parse_values(book.DROPOUTS, "--dropout"), seeds))
 
 
 CMP = ("plots/loss.png", "plots/val_accuracy.png")
@@ -161,9 +145,12 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                _sweep("overfit", lambda base, o, seeds: overfit.bn_overfit_plan(seeds)),
                TRAIN_VAL),
     Experiment("overfit-weight-decay", {"seeds": 3}, QUICK_OVERFIT,
-               _sweep("overfit", _decay), TRAIN_VAL),
+               _sweep("overfit", lambda base, o, seeds: overfit.decay_plan(book.L2, "", seeds)),
+               TRAIN_VAL),
     Experiment("overfit-dropout", {"seeds": 3}, QUICK_OVERFIT,
-               _sweep("overfit", _dropout), TRAIN_VAL),
+               _sweep("overfit", lambda base, o, seeds: overfit.dropout_plan(book.DROPOUTS,
+                                                                             seeds)),
+               TRAIN_VAL),
     Experiment("ensemble", {}, {"members": 3, "epochs": 100, "set": QUICK_VAL},
                _sweep("overfit", lambda base, o, seeds: ensemble.plan(
                    base, o.get("members", book.ENSEMBLE_MEMBERS), book.ENSEMBLE_DROPOUT)),
@@ -223,13 +210,6 @@ def judge_all(out: Path, quick: bool, seconds: dict[str, float],
     return rows
 
 
-def with_book_twins(experiments: Sequence[Experiment]) -> tuple[Experiment, ...]:
-    """``experiments``, each preset with the book's script settings followed by its run
-    in them (``--book``)."""
-    return tuple(t for e in experiments
-                 for t in ((e, replace(e, book=True)) if e.name in book.BOOK else (e,)))
-
-
 def reproduce(runs_root: Path = Path("runs"), quick: bool = False, jobs: int | None = None,
               resume: Path | None = None, experiments: Sequence[Experiment] = EXPERIMENTS,
               claims: Sequence[Claim] = CLAIMS, draw: Draw | None = None,
@@ -244,8 +224,9 @@ def reproduce(runs_root: Path = Path("runs"), quick: bool = False, jobs: int | N
         info = read_json(out / "reproduce.json")
         quick, book_too = info["mode"] == "quick", info.get("book", False)
         say(f"resuming {out} ({info['mode']} mode{', with --book' if book_too else ''})")
-    if book_too:
-        experiments = with_book_twins(experiments)
+    if book_too:                  # each preset with book settings, then its run in them
+        experiments = tuple(t for e in experiments for t in (
+            (e, replace(e, book=True)) if e.name in book.BOOK else (e,)))
     if resume is None:
         out = new_run_dir(Path(runs_root), f"{NAME}-quick" if quick else NAME)
         write_json(out / "meta.json", run_meta(time.time()))

@@ -16,17 +16,16 @@ import functools
 import math
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 
 from dlexp.config import config_from_dict
-from dlexp.data import locate_mnist
-from dlexp.errors import ConfigError
+from dlexp.data.mnist import locate_mnist
+from dlexp.errors import ConfigError, DlexpError
+from dlexp.experiments import pool
 from dlexp.experiments.aggregate import write_table
-from dlexp.experiments.pool import default_jobs
 from dlexp.io import read_json, write_json
 from dlexp.search.worker import trial_config
 from dlexp.train.rundir import run_meta
@@ -80,6 +79,8 @@ def run_search(base_yaml: str, method: str, side: int, seed: int, out: Path,
     trial's score depends on them only: the other grid searches visit the same points)."""
     import optuna
     import yaml
+    if requested():                            # stopped before it began
+        return {}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     base = yaml.safe_load(base_yaml)
     data = _splits(base_yaml, str(locate_mnist(progress=False)))
@@ -126,8 +127,10 @@ def _evaluator(seed: int):
 
 def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
                        searches: int = SEARCHES, jobs: int | None = None) -> dict:
-    """Every method × search seed (the missing ones: a finished search is kept), then the
-    summary files; returns search_methods.json's content."""
+    """Every method × search seed (the missing ones: a finished search is kept) on the
+    worker processes of :mod:`~dlexp.experiments.pool`, then the summary files; returns
+    search_methods.json's content. The grid searches after seed 0 reuse its scores, so
+    they run once it is done."""
     import yaml
     search_space(base)                                          # fail before running
     if side < 2 or searches < 1:
@@ -137,34 +140,21 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
     if not (out_dir / "meta.json").exists():
         write_json(out_dir / "meta.json", run_meta(time.time()))
     base_yaml = yaml.safe_dump(dict(base))
-    tasks = [(m, s, out_dir / "studies" / f"{m}-seed{s}.json")
-             for m in METHODS for s in range(searches)]
-    first = tasks[0][2]                    # grid seed 0: the other grid searches reuse
-    todo = [t for t in tasks if not t[2].exists()]          # its scores, so they wait for it
-    later = [(m, s, p, first) for m, s, p in todo if m == "grid" and p != first]
-    now = [(m, s, p, None) for m, s, p in todo if m != "grid" or p == first]
-    workers = max(1, min(jobs or default_jobs(), len(todo) or 1))
-    if workers == 1:                               # in this process, in order
-        for m, s, p, known in now + later:
-            if requested():
-                raise KeyboardInterrupt
-            run_search(base_yaml, m, side, s, p, known)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            running = [pool.submit(run_search, base_yaml, m, side, s, p) for m, s, p, _ in now]
-            if later and now and now[0][2] == first:
-                running[0].result()                # submitted first: wait for it
-            if not requested():
-                running += [pool.submit(run_search, base_yaml, m, side, s, p, known)
-                            for m, s, p, known in later]
-            for f in running:
-                if requested():                    # Ctrl-C: start no further search
-                    f.cancel()
-                else:
-                    f.result()
-    if requested():
-        raise KeyboardInterrupt
-    return summarise(out_dir, [read_json(p) for _, _, p in tasks])
+    locate_mnist()                     # find or download once, before workers start
+    paths = {(m, s): out_dir / "studies" / f"{m}-seed{s}.json"
+             for m in METHODS for s in range(searches)}
+    todo = [key for key, path in paths.items() if not path.exists()]
+    later = [(m, s) for m, s in todo if m == "grid" and s > 0]
+    for batch, known in (([t for t in todo if t not in later], None),
+                         (later, paths["grid", 0])):
+        done = pool.execute(run_search, [(base_yaml, m, side, s, paths[m, s], known)
+                                         for m, s in batch], jobs)
+        failed = [r["error"] for r in done if r.get("status") == "failed"]
+        if failed:
+            raise DlexpError(f"search-methods: a search failed: {failed[0]}")
+        if requested():                            # Ctrl-C: start no further search
+            raise KeyboardInterrupt
+    return summarise(out_dir, [read_json(p) for p in paths.values()])
 
 
 def best_so_far(values: list[float | None]) -> np.ndarray:

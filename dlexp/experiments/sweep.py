@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from dlexp.config import Config, config_to_dict
 from dlexp.config_checks import check_run_name
-from dlexp.data import locate_mnist
+from dlexp.data.mnist import locate_mnist
 from dlexp.errors import ConfigError
-from dlexp.experiments.aggregate import aggregate_compare, write_table
-from dlexp.experiments.pool import SUMMARY_KEYS, execute
+from dlexp.experiments.aggregate import CompareResult, aggregate_compare, write_table
+from dlexp.experiments import pool
 from dlexp.experiments.tables import comparison_loss_name, run_line, say
 from dlexp.experiments.variants import Variant, optimizer_notes, variant_config
 from dlexp.io import (append_jsonl, as_stored, folder_lock, read_jsonl, read_record,
@@ -78,44 +79,23 @@ class CompareOptions:
 
 @dataclass(frozen=True)
 class Sweep:
-    """What to run and what to make of it: the variants, the summary's label column, the
-    config keys shown per variant, the statuses that are a result, the analyses (each
-    ``result → result``), the figures (names the command line's ``draw`` knows), the
-    printed columns (None: the defaults, (): no table) and a final printed report."""
+    """What to run and what to make of it."""
 
     name: str                                         # default folder name
     variants: Sequence[Variant]
-    label_column: str = "variant"
-    report_keys: Sequence[str] = ()
-    expected: Sequence[str] = ()
+    label_column: str = "variant"                     # the summary's first column
+    report_keys: Sequence[str] = ()                   # config keys shown per variant
+    expected: Sequence[str] = ()                      # statuses that are a result
     analyse: Sequence[Callable[["CompareResult"], "CompareResult"]] = ()
-    figures: Sequence[str] = ("comparison", "sub_runs")
-    columns: Sequence[str] | None = None
-    report: Callable[["CompareResult"], None] | None = None
-    lr_hint: str = "vary it with --vary optimizer.lr=…"
-
-
-@dataclass(frozen=True)
-class CompareResult:
-    dir: Path
-    status: str                             # completed, failed or interrupted
-    runs: list[dict]                        # one record per variant, in variant order
-    summary: list[dict]                     # one row per label (summary.csv)
-    signalled: bool = False                 # Ctrl-C or SIGTERM came (all was written)
-
-    @property
-    def failed(self) -> list[dict]:
-        return [r for r in self.runs if r["status"] != "completed"]
+    figures: Sequence[str] = ("comparison", "sub_runs")   # names ``draw`` knows
+    columns: Sequence[str] | None = None              # printed (None: defaults; (): none)
+    report: Callable[["CompareResult"], None] | None = None   # printed after the table
+    lr_hint: str = "vary it with --vary optimizer.lr=…"   # in the shared-lr note
 
 
 def run_sweep(base: Mapping | Config, sweep: Sweep, opts: CompareOptions) -> CompareResult:
     """Train every variant, write the folder, analyse and draw (module docstring)."""
-    names, configs, keys = _check(base, sweep, opts)
-    spec = {"name": sweep.name,
-            "base": config_to_dict(base) if isinstance(base, Config) else dict(base),
-            "variants": [{"label": v.label, "overrides": dict(v.overrides), "seed": v.seed,
-                          "run": v.run_name} for v in sweep.variants],
-            "label_column": sweep.label_column, "window": opts.smooth, "keys": keys}
+    names, configs, keys, spec = _check(base, sweep, opts)
     if opts.resume is not None:
         kept_runs(opts.resume, spec, sweep.expected)       # refuses another comparison
     locate_mnist()                     # find or download once, before workers start
@@ -130,54 +110,52 @@ def run_sweep(base: Mapping | Config, sweep: Sweep, opts: CompareOptions) -> Com
                  **{k: _lookup(config_to_dict(c), k) for k in keys}}
                 for v, c in zip(sweep.variants, configs)]
         todo = [i for i, n in enumerate(names) if n not in kept]
-        count = [len(kept)]
         live = None if opts.quiet else RunsTicker(   # done/running/failed, wall times
             len(names), lambda: unfinished_runs(out_dir), len(kept)).start()
         loss = comparison_loss_name(configs)           # one label for every run
 
         def done(j: int, outcome: dict) -> None:
-            record = {**meta[todo[j]], **outcome}
+            kept[names[todo[j]]] = record = {**meta[todo[j]], **outcome}
             append_jsonl(out_dir / "runs.jsonl", record)
-            count[0] += 1
             if live is not None:
                 live.finished(record["status"])
-                say(f"[{count[0]}/{len(names)}] {record['run']}: {run_line(record, loss)} "
+                say(f"[{live.done}/{len(names)}] {record['run']}: {run_line(record, loss)} "
                     f"({live.line().split('; ')[-1]})")
 
         try:
-            fresh = execute([configs[i] for i in todo], [out_dir / names[i] for i in todo],
-                            opts.jobs, done)
+            pool.execute(pool.run_one, [(configs[i], out_dir / names[i]) for i in todo],
+                         opts.jobs, done)
         finally:
             if live is not None:
                 live.stop()
-        outcomes = [kept.get(n) for n in names]
-        for i, o in zip(todo, fresh):
-            outcomes[i] = o
-        runs = [{**m, **o} for m, o in zip(meta, outcomes)]
+        runs = [{**m, **kept[n]} for m, n in zip(meta, names)]
         return _finish(out_dir, sweep, opts, runs, keys, started)
 
 
 def _check(base: Mapping | Config, sweep: Sweep, opts: CompareOptions
-           ) -> tuple[list[str], list[Config], list[str]]:
-    """The run names, every variant's validated config and the config keys shown
-    (the varied ones, ``optimizer.lr`` whenever ``optimizer.name`` varies, report_keys)."""
+           ) -> tuple[list[str], list[Config], list[str], dict]:
+    """The run names, every variant's validated config, the config keys shown (the varied
+    ones, ``optimizer.lr`` whenever ``optimizer.name`` varies, report_keys) and the spec
+    compare.json keeps."""
     if not sweep.variants:
         raise ConfigError("nothing to compare: no variants")
     check_run_name(opts.name or sweep.name)
-    if opts.jobs is not None and opts.jobs < 1:
-        raise ConfigError(f"--jobs {opts.jobs}: must be at least 1")
     names = [v.run_name for v in sweep.variants]   # checked as config names: safe folders
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"two variants share the run name {dupes[0]!r}; a value is given "
                           "twice: remove the duplicate")
     configs = [variant_config(base, v) for v in sweep.variants]
-    if opts.smooth < 1:
-        raise ConfigError(f"smoothing window {opts.smooth}: must be at least 1 update")
     varied = [k for v in sweep.variants for k in v.overrides]
     lr = ["optimizer.lr"] if "optimizer.name" in varied else []
-    keys = list(dict.fromkeys(varied + lr + list(sweep.report_keys)))
-    return names, configs, [k for k in keys if k not in ("seed", "name")]
+    keys = [k for k in dict.fromkeys(varied + lr + list(sweep.report_keys))
+            if k not in ("seed", "name")]
+    spec = {"name": sweep.name,
+            "base": config_to_dict(base) if isinstance(base, Config) else dict(base),
+            "variants": [{"label": v.label, "overrides": dict(v.overrides), "seed": v.seed,
+                          "run": v.run_name} for v in sweep.variants],
+            "label_column": sweep.label_column, "window": opts.smooth, "keys": keys}
+    return names, configs, keys, spec
 
 
 def _start(out_dir: Path, base: Mapping | Config, sweep: Sweep, opts: CompareOptions,
@@ -204,14 +182,14 @@ def _finish(out_dir: Path, sweep: Sweep, opts: CompareOptions, runs: list[dict],
             keys: list[str], started: float) -> CompareResult:
     """runs.csv, the CSVs, summary.json, then the analyses and figures."""
     write_table(out_dir / "runs.csv", runs,
-                ["label", "seed", "run", *keys, "status", "error", *SUMMARY_KEYS])
+                ["label", "seed", "run", *keys, "status", "error", *pool.SUMMARY_KEYS])
     summary = aggregate_compare(out_dir, runs, opts.smooth, sweep.label_column, keys)
-    status = overall(runs, sweep.expected)
-    counts: dict[str, int] = {}
-    for r in runs:
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    statuses = {r["status"] for r in runs}
+    status = ("interrupted" if statuses & {"interrupted", "skipped"} else
+              "completed" if statuses <= {"completed", *sweep.expected} else "failed")
     write_json(out_dir / "summary.json", {
-        "status": status, "runs": len(runs), "statuses": counts,
+        "status": status, "runs": len(runs),
+        "statuses": dict(Counter(r["status"] for r in runs)),
         "expected": list(sweep.expected), "seconds": round(time.time() - started, 3),
         "not_completed": {r["run"]: r["status"] for r in runs if r["status"] != "completed"}})
     result = CompareResult(out_dir, status, runs, summary)
@@ -224,21 +202,10 @@ def _finish(out_dir: Path, sweep: Sweep, opts: CompareOptions, runs: list[dict],
     return CompareResult(result.dir, result.status, result.runs, result.summary, late)
 
 
-def overall(runs: list[dict], expected: Sequence[str] = ()) -> str:
-    """The sweep's status from its runs' (module docstring)."""
-    statuses = {r["status"] for r in runs}
-    if statuses & {"interrupted", "skipped"}:
-        return "interrupted"
-    return "completed" if statuses <= {"completed", *expected} else "failed"
-
-
-def _lookup(raw: Mapping, key: str) -> Any:
-    node: Any = raw
+def _lookup(raw: Any, key: str) -> Any:
     for part in key.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
+        raw = raw.get(part) if isinstance(raw, Mapping) else None
+    return raw
 
 
 def kept_runs(out_dir: Path, spec: dict, expected: Sequence[str]) -> dict[str, dict]:

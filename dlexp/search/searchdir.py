@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from dlexp.config import Config, config_from_dict, config_to_dict
-from dlexp.data import locate_mnist
+from dlexp.data.mnist import locate_mnist
 from dlexp.errors import ConfigError, RunError
 from dlexp.io import as_stored, read_json, read_record, write_json
 from dlexp.search.study import PRUNERS, SAMPLERS, finished_count, mask_url, open_storage
