@@ -121,7 +121,7 @@ def test_comparison_loss_figure_zooms_on_the_curves_that_learn(tmp_path):
     assert zoom.get_ylim()[1] < 2.0 and zoom.get_ylim()[0] < 0.1
     assert "off the scale: stuck" in zoom.get_title()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "stuck (ends 2.30)", "learns (ends 0.20)", "better (ends 0.10)"]
+        "stuck (ends 2.3)", "learns (ends 0.2)", "better (ends 0.1)"]
     plt.close("all")
 
 
@@ -212,7 +212,7 @@ def test_runs_keeps_each_folder_name_on_one_line(cli, tmp_path, monkeypatch, col
         assert len(row) == 1, result.stdout                 # whole, on one line
         cells = row[0].split()
         assert cells[0] == name and cells[1] == "train" and cells[3:] == [
-            "completed", "0.9712", "0.9698"]
+            "completed", "0.971", "0.97"]                    # 3 figures, no trailing 0
 
 
 # --- 5. the batch-norm grid: no title or legend over a panel -----------------------------
