@@ -79,7 +79,8 @@ class Data:
 
 def load_data() -> Data:
     """MNIST through dlexp's loader (``$DLEXP_DATA_DIR``), and the book trial's split."""
-    from dlexp.data import load_mnist, locate_mnist, make_splits
+    from dlexp.data.mnist import load_mnist, locate_mnist
+    from dlexp.data.splits import make_splits
     from dlexp.train.setup import streams
     a = load_mnist(locate_mnist(download=False, progress=False))
     s = make_splits(a, val_size=0.2, train_size=500, rng=streams(SEED).split)
@@ -90,7 +91,8 @@ def load_data() -> Data:
 def dlexp_layout(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
                  y_test: np.ndarray):
     """The arrays as ``dlexp train`` holds them: a :class:`~dlexp.data.Splits`."""
-    from dlexp.data import MnistArrays, make_splits
+    from dlexp.data.mnist import MnistArrays
+    from dlexp.data.splits import make_splits
     return make_splits(MnistArrays(x_train, y_train, x_test, y_test), val_size=0,
                        train_size=None, rng=np.random.default_rng(0))
 

@@ -1,14 +1,10 @@
-"""The configs that come with dlexp, found by name wherever the user stands.
-
-They live in the top-level ``configs/``; an install ships them as ``dlexp/configs/``
-(pyproject.toml maps that folder), so :func:`folder` is the checkout's when there is one.
-
-    config_path("baseline")      -> <folder>/baseline.yaml
-    config_path("my/run.yaml")   -> my/run.yaml       (an existing file as given)
+"""The configs that come with dlexp, found by name wherever the user stands: the
+checkout's ``configs/``, or ``dlexp/configs/`` in an install (pyproject.toml maps it).
 """
 
 from __future__ import annotations
 
+from itertools import takewhile
 from pathlib import Path
 
 from dlexp.errors import ConfigError
@@ -17,19 +13,16 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def folder() -> Path:
-    """Where the bundled configs are: the checkout's ``configs/``, else the package's."""
     checkout = _PACKAGE.parent / "configs"
     return checkout if (checkout / "baseline.yaml").is_file() else _PACKAGE / "configs"
 
 
 def names() -> list[str]:
-    """The bundled configs' names (file stems), sorted."""
     return sorted(p.stem for p in folder().glob("*.yaml"))
 
 
 def bundled(name: str) -> Path:
-    """The bundled config ``name`` (``baseline`` or ``baseline.yaml``), else a ConfigError
-    listing the names."""
+    """The bundled config ``name`` (``baseline`` or ``baseline.yaml``)."""
     path = folder() / f"{name.removesuffix('.yaml')}.yaml"
     if not path.is_file():
         raise ConfigError(f"no bundled config {name!r}; choose one of {', '.join(names())} "
@@ -38,9 +31,8 @@ def bundled(name: str) -> Path:
 
 
 def config_path(value: str | Path) -> Path:
-    """A config named on the command line: an existing file as it is, else a bundled
-    config's name. A missing path named like a bundled config, or a bare word, is a
-    ConfigError; any other missing file is left for the loader to report."""
+    """A config named on the command line: an existing file, else a bundled config's name;
+    any other missing file but a bare word is left for the loader to report."""
     path = Path(value)
     if path.exists():
         return path
@@ -60,11 +52,8 @@ def config_path(value: str | Path) -> Path:
 
 def describe(name: str) -> str:
     """The config's leading comment up to its first full stop or parenthesis."""
-    lines = []
-    for line in bundled(name).read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            break
-        lines.append(line.lstrip("#").strip())
-    text = " ".join(lines) + " "
+    lines = bundled(name).read_text(encoding="utf-8").splitlines()
+    comment = takewhile(lambda line: line.startswith("#"), lines)
+    text = " ".join(line.lstrip("#").strip() for line in comment) + " "
     cut = min(i for i in (text.find(". "), text.find(" ("), len(text)) if i >= 0)
     return text[:cut].rstrip(".: ")

@@ -1,9 +1,6 @@
-"""Config checks, each failing with a one-line ConfigError: a value's type and bound, and
-the keys that must agree (:func:`check_consistency`).
-
-A bound is a :class:`Range`, a tuple of allowed names, or :data:`RUN_NAME` (a pattern);
-a type is the dataclass annotation as written (``"int | None"``, ``"tuple[int, ...]"``).
-"""
+"""Config checks, each failing with a one-line ConfigError: a value's type (the annotation
+as written, ``"int | None"``) and bound (a :class:`Range`, a tuple of names or the
+:data:`RUN_NAME` pattern), and the keys that must agree (:func:`check_consistency`)."""
 
 from __future__ import annotations
 
@@ -95,32 +92,32 @@ def _choices(check: Any) -> str:
 
 
 def describe(check: Any) -> str:
-    """What a check allows, in words: ``≥ 1``, ``one of: a, b``, ``1 to 80 letters…``."""
+    """What a check allows, in words."""
     if isinstance(check, tuple):
         return "one of: " + ", ".join(check)
     return RUN_NAME_RULE if isinstance(check, re.Pattern) else str(check or "")
 
 
 def did_you_mean(word: Any, choices) -> str:
-    """``"did you mean 'x'? "`` for the closest of ``choices`` to ``word``, or ``""``."""
+    """``"did you mean 'x'? "`` for the closest of ``choices``, or ``""``."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
     return f"did you mean {close[0]!r}? " if close else ""
 
 
 def short(x: Any, limit: int = 40) -> str:
-    """``repr(x)`` cut to ``limit`` characters, for one-line messages."""
+    """``repr(x)`` cut to ``limit`` characters."""
     text = repr(x)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def check_run_name(name: str, option: str = "--name") -> None:
-    """``name`` must be able to start a run folder's name (the config's ``name`` rule)."""
+    """``name`` must be able to start a run folder's name."""
     if not RUN_NAME.fullmatch(name):
         raise ConfigError(f"{option} {short(name)}: cannot name a run folder; use {RUN_NAME_RULE}")
 
 
 def check_consistency(cfg: Any, where: str) -> None:
-    """Checks across keys of a built Config (sizes that must fit, settings that pair)."""
+    """Checks across the keys of a built Config."""
     d, t, o = cfg.data, cfg.training, cfg.optimizer
     if d.val_size >= 1 and not float(d.val_size).is_integer():
         raise ConfigError(f"{where}: data.val_size ({d.val_size}) is a count of images or a "

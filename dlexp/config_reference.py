@@ -1,4 +1,4 @@
-"""docs/configuration.md, generated from the config's declarations (:mod:`dlexp.config`).
+"""docs/configuration.md, generated from the config's declarations (:mod:`dlexp.config_schema`).
 
     python -m dlexp.config_reference docs/configuration.md   # writes the file
     python -m dlexp.config_reference                         # prints it
@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from dlexp.config import OptimizerConfig, config_fields, schedule_settings, setting_of
 from dlexp.config_checks import describe
+from dlexp.config_schema import (OptimizerConfig, ScheduleConfig, config_fields, schedule_settings,
+                                 setting_of)
+from dlexp.fmt import value_text
 from dlexp.io import atomic_write_text
 from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
 from dlexp.optim.schedules import SCHEDULES
@@ -65,16 +67,23 @@ def _engine_rows() -> list[Row]:
     """The optimiser's and schedules' keys, whose defaults are their functions'."""
     rows = [_row("optimizer.name", OptimizerConfig.name)]
     rows += _default_rows("optimizer.", OPTIMIZERS, hyperparameters)
-    rows.append(_row("optimizer.schedule", "constant"))
+    rows.append(_row("optimizer.schedule", ScheduleConfig.name))
     return rows + _default_rows("optimizer.schedule.", SCHEDULES, schedule_settings)
 
 
 def _default_rows(prefix: str, names: dict, defaults_of: Callable) -> list[Row]:
+    """A row per setting, its default per name: ``0.9`` when all agree, else
+    ``1.0e-08 (adam, adamw), 1.0e-07 (adam_book)``."""
     rows = []
     for key in dict.fromkeys(k for n in names for k in defaults_of(n)):
-        defaults = {n: defaults_of(n)[key] for n in names if key in defaults_of(n)}
-        flag = all(isinstance(d, bool) for d in defaults.values())
-        rows.append(_row(prefix + key, _per_name(defaults, len(names)), flag))
+        groups: dict[str, list[str]] = {}            # default → names
+        for n in names:
+            if key in defaults_of(n):
+                groups.setdefault(_show(defaults_of(n)[key]), []).append(n)
+        shared = len(groups) == 1 and len(groups[next(iter(groups))]) == len(names)
+        text = next(iter(groups)) if shared else ", ".join(
+            f"{v} ({', '.join(ns)})" for v, ns in groups.items())
+        rows.append(_row(prefix + key, text, set(groups) <= {"true", "false"}))
     return rows
 
 
@@ -83,24 +92,8 @@ def _row(key: str, default: str, flag: bool = False) -> Row:
     return (key, default, "true, false" if flag else describe(check), meaning)
 
 
-def _per_name(defaults: dict[str, Any], total: int) -> str:
-    """``0.9`` when all ``total`` agree, else ``1e-08 (adam, adamw), 1e-07 (adam_book)``."""
-    groups: dict[str, list[str]] = {}
-    for name, value in defaults.items():
-        groups.setdefault(_show(value), []).append(name)
-    if len(groups) == 1 and len(defaults) >= total:
-        return next(iter(groups))
-    return ", ".join(f"{v} ({', '.join(names)})" for v, names in groups.items())
-
-
 def _show(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(map(str, value)) + "]"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return value_text(list(value) if isinstance(value, tuple) else value)
 
 
 if __name__ == "__main__":

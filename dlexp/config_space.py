@@ -2,14 +2,12 @@
 
     search:
       optimizer.lr:        {distribution: log_uniform, low: 1.0e-6, high: 1.0e-2}
-      training.batch_size: {distribution: int, low: 32, high: 256}
       model.activation:    {distribution: choice, choices: [relu, tanh]}
 
-Each key is a dotted config key; a trial is the base config with one drawn value per key
-applied as an override. With u ~ U(0, 1): ``log_uniform`` 10^(log10 low + u·(log10 high −
-log10 low)), 0 < low < high; ``uniform`` low + u·(high − low); ``int`` each whole number
-of low … high equally likely; ``choice`` each of ``choices`` equally likely. Only keys
-under :data:`SEARCHABLE` may vary: the split, seed and dtype are fixed for a whole search.
+A trial is the base config with one drawn value per key. With u ~ U(0, 1):
+``log_uniform`` 10^(log10 low + u·(log10 high − log10 low)); ``uniform`` low +
+u·(high − low); ``int`` and ``choice``: each value equally likely. The split, seed and
+dtype stay fixed for a whole search (:data:`SEARCHABLE`).
 """
 
 from __future__ import annotations
@@ -38,13 +36,12 @@ class Param:
     choices: tuple = ()
 
     def to_dict(self) -> dict:
-        """As written in a ``search:`` section."""
         if self.distribution == "choice":
             return {"distribution": "choice", "choices": list(self.choices)}
         return {"distribution": self.distribution, "low": self.low, "high": self.high}
 
     def suggest(self, trial: Any) -> Any:
-        """Draw this parameter's value for an Optuna ``trial``."""
+        """This parameter's value for an Optuna ``trial``."""
         if self.distribution == "choice":
             return trial.suggest_categorical(self.key, list(self.choices))
         if self.distribution == "int":
@@ -64,7 +61,7 @@ class SearchSpace:
         return tuple(p.key for p in self.params)
 
     def to_dict(self) -> dict:
-        """The ``search:`` section this space reads from."""
+        """The ``search:`` section."""
         return {p.key: p.to_dict() for p in self.params}
 
     def suggest(self, trial: Any) -> dict[str, Any]:
@@ -93,12 +90,10 @@ def used_params(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def apply_params(base: Mapping, params: Mapping[str, Any]) -> dict:
-    """The resolved plain config ``base`` (``search:`` left out) with a trial's ``params``.
-
-    When ``optimizer.name`` is drawn, the base's optimiser settings follow it: those it
-    lacks are dropped, those at the base optimiser's default take the drawn one's default
-    (a base ``sgd`` at lr 0.01 gives ``adam`` its 0.001), changed ones are kept.
-    """
+    """The plain config ``base`` (``search:`` left out) with a trial's ``params``. A drawn
+    ``optimizer.name`` drops the base's settings it lacks and gives its own defaults to
+    those at the base optimiser's default (a base ``sgd`` at lr 0.01 gives ``adam`` its
+    0.001); changed ones are kept."""
     params = used_params(params)
     raw = {k: v for k, v in base.items() if k != "search"}
     drawn, opt = params.get("optimizer.name"), raw.get("optimizer")

@@ -1,8 +1,6 @@
-"""A config's text: the YAML file, and ``--set key.sub=value`` overrides, as plain data.
-
-The work is bounded before it is done: a file is read up to :data:`MAX_BYTES`, and YAML
-aliases may not expand a document beyond :data:`MAX_NODES` values ("billion laughs").
-"""
+"""A config's text as plain data: the YAML file, and ``--set key.sub=value`` overrides.
+The work is bounded: a file is read up to :data:`MAX_BYTES`, and YAML aliases may not
+expand a document beyond :data:`MAX_NODES` values ("billion laughs")."""
 
 from __future__ import annotations
 
@@ -19,7 +17,7 @@ NAMED_SECTIONS = ("optimizer.schedule",)   # sections a config may give as just 
 
 
 class TooLarge(Exception):
-    """A YAML document beyond the bounds of a config."""
+    pass
 
 
 class _Loader(yaml.SafeLoader):
@@ -63,8 +61,7 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_bounded_int)
 
 
 def _expanded_size(node, memo: dict) -> int:
-    """Values in ``node``'s tree with every alias expanded: 1 + its children's sizes
-    (each shared node computed once; a cycle counts as too large)."""
+    """Values in ``node``'s tree, aliases expanded: 1 + its children's (a cycle: too many)."""
     if id(node) not in memo:
         memo[id(node)] = MAX_NODES + 1
         items = node.value if isinstance(node.value, list) else []
@@ -112,12 +109,9 @@ def read_yaml_mapping(path: str | Path) -> dict:
 
 
 def apply_overrides(raw: dict, overrides: list[str] | tuple) -> dict:
-    """A copy of ``raw`` with each ``a.b.c=value`` set (value parsed as YAML).
-
-    A section in its short form (``schedule: cosine``, :data:`NAMED_SECTIONS`) opens as
-    ``{name: cosine}`` when a key below it is set, and overrides of such a section come
-    first, so ``--set schedule.every=3 --set schedule=step`` works in either order.
-    """
+    """A copy of ``raw`` with each ``a.b.c=value`` set (value parsed as YAML). A section in
+    its short form (``schedule: cosine``) opens as ``{name: cosine}`` when a key below it is
+    set; overrides of such a section come first, so their order does not matter."""
     out = copy.deepcopy(raw)
     first = [o for o in overrides if o.partition("=")[0].strip() in NAMED_SECTIONS]
     for item in first + [o for o in overrides if o not in first]:

@@ -1,11 +1,6 @@
-"""How a number is shown in a table or a figure label, one rule for every command.
-
-    fmt(None) → "—";  fmt(7), fmt("relu") → "7", "relu";  fmt(0.91234) → "0.9123";
-    fmt(3.2e-05) → "3.200e-05"
-
-10⁻² ≤ |x| < 10³ (or 0) shows ``digits`` decimals, anything else ``digits`` significant
-figures, so learning rates keep theirs instead of rounding to 0.0000. A table column
-reads in one notation (:func:`fmt_column`). Files keep full precision and never pass here.
+"""How a value is shown in a table or a figure label, one rule for every command:
+fmt(None) → "—", fmt(7) → "7", fmt(0.91234) → "0.9123", fmt(3.2e-05) → "3.200e-05".
+Files keep full precision and never pass here.
 """
 
 from __future__ import annotations
@@ -22,7 +17,8 @@ BANDS = ("minmax", "std")        # a figure's band over seeds: min–max, or mea
 
 
 def fmt(value: Any, digits: int = 4) -> str:
-    """``value`` as table text (see the module docstring); ``digits`` ≥ 1."""
+    """10⁻² ≤ |x| < 10³ (or 0): ``digits`` decimals; else ``digits`` significant figures, so
+    learning rates keep theirs."""
     if value is None:
         return "—"
     if isinstance(value, numbers.Integral) or not isinstance(value, numbers.Real):
@@ -50,12 +46,10 @@ def value_text(value: Any) -> str:
 
 
 def rank_key(row: dict) -> tuple:
-    """Sort key of search trial rows, best first: higher val_acc, then earlier round and
-    number (the order of every table and figure of a search)."""
+    """Sort key of search trial rows, best first: higher val_acc, earlier round, number."""
     return -row["val_acc"], row["round"], row["number"]
 
 
 def check_band(band: str) -> None:
-    """Raise ConfigError unless ``band`` is one of :data:`BANDS`."""
     if band not in BANDS:
         raise ConfigError(f"--band {band!r}: choose one of {', '.join(BANDS)}")

@@ -1,9 +1,6 @@
-"""Files that survive a crash, and files read back checked for shape.
-
-``atomic_write_*`` writes a temporary file in the same folder, fsyncs it and renames it
-over the target: a reader sees the old file or the new one, never half. ``append_jsonl``
-writes each record as one whole line. A failed write (disk full) raises WriteError naming
-the file. JSON is strict (RFC 8259): NaN and ±inf (a diverged loss) are written as null.
+"""Files that survive a crash (a reader sees the old file or the new one, never half; a
+JSON-lines record is one whole line), and files read back checked for shape. A failed
+write raises WriteError naming the file. JSON is strict: NaN and ±inf are written as null.
 """
 
 from __future__ import annotations
@@ -32,8 +29,7 @@ Shape = Mapping[str, Union[type, tuple]]     # key → type(s) its value must ha
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` (temp file + fsync + rename). A failure leaves the
-    old file and no temporary one, and raises WriteError."""
+    """Replace ``path`` with ``data``: temporary file, fsync, rename."""
     path = Path(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -73,12 +69,11 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 def write_yaml(path: Path, obj: Any) -> None:
-    """``obj`` as YAML in its own key order."""
     atomic_write_text(path, yaml.safe_dump(obj, sort_keys=False))
 
 
 def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> None:
-    """Dict rows as CSV; columns default to the first row's keys."""
+    """Dict rows as CSV; columns: the first row's keys unless given."""
     columns = columns or (list(rows[0]) if rows else [])
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
@@ -88,8 +83,8 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) ->
 
 
 def append_jsonl(path: Path, record: dict) -> None:
-    """Append ``record`` as one JSON line with a single ``write``; if it cannot be written
-    whole, the file is cut back to its previous end (so no line is ever torn)."""
+    """Append ``record`` as one JSON line in one ``write``; a line not written whole is cut
+    off again."""
     data = (dumps_json(record) + "\n").encode("utf-8")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, _FILE_MODE)
@@ -131,8 +126,7 @@ _NO_DEFAULT = object()
 
 
 def read_json(path: Path, default: Any = _NO_DEFAULT) -> Any:
-    """The JSON in ``path``; if missing or damaged, ``default`` when given, else a
-    RunError naming the file."""
+    """The JSON in ``path``; if missing or damaged, ``default``, else a RunError."""
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:          # JSONDecodeError, UnicodeDecodeError
@@ -143,7 +137,7 @@ def read_json(path: Path, default: Any = _NO_DEFAULT) -> Any:
 
 
 def read_record(path: Path, shape: Shape, what: str = "record") -> dict:
-    """The JSON object in ``path``, of ``shape``; else a RunError naming file and key."""
+    """The JSON object in ``path``, of ``shape``; else a RunError naming the key."""
     data = read_json(path)
     problem = shape_problem(data, shape)
     if problem:
@@ -171,8 +165,8 @@ def _has_type(value: Any, types: tuple) -> bool:
 
 
 def read_jsonl(path: Path, shape: Shape | None = None) -> list[dict]:
-    """The whole records (JSON objects, of ``shape`` if given) of a JSON-lines file; a torn
-    or misshapen line is left out."""
+    """The records (of ``shape`` if given) of a JSON-lines file; a torn or misshapen line
+    is left out."""
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
@@ -196,8 +190,8 @@ def read_csv(path: Path, optional: bool = False) -> list[dict[str, str]]:
 
 @contextlib.contextmanager
 def folder_lock(folder: Path, what: str) -> Iterator[None]:
-    """Hold ``folder``'s ``flock`` (the kernel drops it if the process dies) for the block;
-    RunError at once if another process holds it, so a refused command changes nothing."""
+    """Hold ``folder``'s ``flock`` (dropped if the process dies) for the block; RunError at
+    once if another process holds it."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         try:

@@ -73,7 +73,7 @@ def test_train_fills_a_complete_run_directory(cli, tiny_data_env, tiny_config, t
         assert (run / "plots" / name).read_bytes()[:8] == PNG_MAGIC
 
     # the saved weights predict exactly what the run reported on the test set
-    from dlexp.data import load_mnist
+    from dlexp.data.mnist import load_mnist
     arrays = load_mnist(tiny_data_env)
     model = MLP(cfg.model, 784, 10, np.random.default_rng(123))
     with np.load(run / "model.npz") as saved:

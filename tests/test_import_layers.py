@@ -21,7 +21,7 @@ LAYERS = (
     ("dlexp.nn", "dlexp.optim"),
     ("dlexp.data",),
     ("dlexp.config", "dlexp.config_checks", "dlexp.config_yaml", "dlexp.config_space",
-     "dlexp.config_reference"),
+     "dlexp.config_schema", "dlexp.config_reference"),
     ("dlexp.train",),
     ("dlexp.sweep", "dlexp.search", "dlexp.experiments"),
     ("dlexp.plots",),

@@ -80,13 +80,13 @@ def test_a_refused_search_resume_leaves_search_json_as_it_was(search_setup, tmp_
 
     from dlexp.cli import app
     from dlexp.search.runner import run_search
-    from dlexp.search.searchdir import SearchOptions, hold_lock, new_search
+    from dlexp.search.searchdir import SearchOptions, new_search
     _, write_config = search_setup
     config = write_config()
     d = run_search(new_search(load_config(config), str(config), SearchOptions(trials=2),
                               tmp_path / "runs")).dir
     before = (d / "search.json").read_bytes()
-    with hold_lock(d):
+    with folder_lock(d, "search"):
         res = CliRunner().invoke(app, ["search", "--resume", str(d), "--trials", "3", "-q"])
     assert res.exit_code == 2 and "another dlexp search" in res.stderr
     assert (d / "search.json").read_bytes() == before

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dlexp.config import load_config
-from dlexp.data import load_mnist
+from dlexp.data.mnist import load_mnist
 from dlexp.experiments.ensemble import load_model
 from dlexp.train.runner import load_splits, train_run
 

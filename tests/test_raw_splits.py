@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlexp.data import load_mnist, make_splits
+from dlexp.data.mnist import load_mnist
+from dlexp.data.splits import make_splits
 from dlexp.errors import ConfigError
 
 

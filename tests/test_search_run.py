@@ -15,10 +15,11 @@ from typer.testing import CliRunner
 
 from dlexp.cli import app
 from dlexp.config import load_config
+from dlexp.io import folder_lock
 from dlexp.nn.model import MLP
 from dlexp.train import setup as training_setup
 from dlexp.search.runner import run_search
-from dlexp.search.searchdir import SearchOptions, hold_lock, new_search, resume_search
+from dlexp.search.searchdir import SearchOptions, new_search, resume_search
 
 runner = CliRunner()
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -328,7 +329,7 @@ def test_resume_refuses_other_folders_configs_and_options(search_setup, tmp_path
     assert "started with a different config" in one_line_error(res)
     res = runner.invoke(app, ["search", "--resume", str(d), "--sampler", "tpe"])
     assert "--sampler random, not tpe" in one_line_error(res)
-    with hold_lock(d):                                  # as if another search still ran
+    with folder_lock(d, "search"):                                  # as if another search still ran
         res = runner.invoke(app, ["search", "--resume", str(d), "--trials", "3"])
     assert "another dlexp search is working in this folder" in one_line_error(res)
     no_search = tmp_path / "plain.yaml"

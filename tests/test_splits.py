@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from dlexp.config import config_from_dict
-from dlexp.data import MnistArrays, Splits, load_mnist, make_splits
+from dlexp.data.mnist import MnistArrays, load_mnist
+from dlexp.data.splits import Splits, make_splits
 from dlexp.errors import ConfigError
 
 
@@ -36,7 +37,7 @@ def _split(arrays: MnistArrays, seed: int = 0, **kw) -> Splits:
 @pytest.mark.parametrize("val_size, n_val", [(100, 100), (0.1, 100), (0.25, 250), (1, 1)])
 def test_sizes_for_int_and_fraction(val_size: int | float, n_val: int) -> None:
     s = _split(_arrays(), val_size=val_size)
-    assert s.sizes == {"train": 1000 - n_val, "val": n_val, "test": 100}
+    assert (len(s.y_train), len(s.y_val), len(s.y_test)) == (1000 - n_val, n_val, 100)
     assert s.x_val.shape == (n_val, 784) and s.y_val.shape == (n_val,)
 
 
@@ -61,7 +62,7 @@ def test_stratified_proportions_within_one(n_val: int) -> None:
 
 def test_unstratified_is_plain_random() -> None:
     s = _split(_arrays(), val_size=100, stratify=False)
-    assert s.sizes["val"] == 100 and s.sizes["train"] == 900
+    assert len(s.y_val) == 100 and len(s.y_train) == 900
 
 
 @pytest.mark.parametrize("stratify", [True, False])
@@ -144,6 +145,6 @@ def test_bad_split_settings_are_refused_when_the_config_loads(data: dict, match:
 def test_on_tiny_mnist_files(tiny_mnist: Path) -> None:
     s = make_splits(load_mnist(tiny_mnist), val_size=50, train_size=None,
                     rng=np.random.default_rng(0))
-    assert s.sizes == {"train": 150, "val": 50, "test": 50}
+    assert (len(s.y_train), len(s.y_val), len(s.y_test)) == (150, 50, 50)
     assert np.bincount(s.y_val, minlength=10).tolist() == [5] * 10  # balanced labels
     assert s.x_train.flags.writeable  # a copy, not the read-only memoised array

@@ -1,12 +1,8 @@
 """The ``dlexp`` application: help that teaches, the options several commands share, and
-errors as one line.
-
-Errors the user can fix (:class:`~dlexp.errors.DlexpError`), failures of the file system
-(``OSError``; ``DLEXP_DEBUG=1`` shows its traceback) and the parser's own (an unknown
-option, a value out of range: ``… (dlexp COMMAND --help)``) print one ``error:`` line on
-stderr and exit with the error's code (2 for usage, config and data), never a traceback.
-A command stopped by Ctrl-C or SIGTERM exits 130. Commands import what they run when they
-run, so ``dlexp --help`` imports neither NumPy nor matplotlib.
+errors as one line: the project's errors, file-system failures (``DLEXP_DEBUG=1`` shows the
+traceback) and the parser's own print one ``error:`` line and exit with the error's code
+(2 for usage, config and data); Ctrl-C or SIGTERM exits 130. Commands import what they run
+when they run, so ``dlexp --help`` imports neither NumPy nor matplotlib.
 """
 
 from __future__ import annotations
@@ -228,20 +224,14 @@ def _folder(value: str | Path) -> Path:
     return Path(value)
 
 
-def runs_dir_option(help: str) -> typer.models.OptionInfo:
-    """``--runs-dir`` (default ``runs``), with ``help``."""
-    return typer.Option(Path("runs"), "--runs-dir", parser=_folder, metavar="PATH", help=help)
-
-
+RUNS_DIR = typer.Option(Path("runs"), "--runs-dir", parser=_folder, metavar="PATH",
+                        help="The folder of run folders.")
 CONFIG = typer.Option(None, "--config", help="Base config: a YAML file or a bundled "
                       "config's name (default: the command's own; `dlexp configs`).")
-SET = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a base config value, "
-                   "e.g. --set training.iterations=500 (repeatable).")      # comparisons
-SET_CONFIG = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a config value, "
-                          "e.g. --set optimizer.lr=0.01 (repeatable).")    # train, search
-BOOK = typer.Option(False, "--book", help="Run it as the book's script does: its images, "
-                    "minibatches drawn with replacement, the loss recorded after each "
-                    "update, its length and its classes' settings (docs/book.md); --set "
-                    "still overrides.")
-JOBS = typer.Option(None, "--jobs", "-j", min=1,
-                    help="Worker processes (default: all cores).")
+SET = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a config value, "
+                   "e.g. --set optimizer.lr=0.01 (repeatable).")
+BOOK = typer.Option(False, "--book", help="Run it as the book's script does "
+                    "(docs/book.md); --set still overrides.")
+JOBS = typer.Option(None, "--jobs", "-j", "--workers", min=1,
+                    help="Worker processes (default: all cores); each uses one BLAS thread.")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress display.")

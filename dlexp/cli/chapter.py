@@ -9,9 +9,8 @@ from typing import Callable, List, Optional
 
 import typer
 
-from dlexp.cli.app import CONFIG, JOBS, SET, app, fail, runs_dir_option
+from dlexp.cli.app import CONFIG, JOBS, RUNS_DIR, SET, app, fail
 
-RUNS_DIR = runs_dir_option("Where the run folder goes.")
 
 
 def _show(name: str, out: Path, rows: list[dict], columns: list[str], title: str,
@@ -80,7 +79,8 @@ def optimizer_paths(
     lr: List[str] = typer.Option([], "--lr", help="NAME=RATE, e.g. --lr sgd=0.9 (repeatable)."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Updates (default: 30; "
                                         "rosenbrock 300)."),
-    start: Optional[str] = typer.Option(None, "--start", help="X,Y, e.g. --start=-7,2."),
+    start: str = typer.Option("", "--start", help="X,Y, e.g. --start=-7,2 (default: the "
+                              "function's own)."),
     runs_dir: Path = RUNS_DIR,
 ) -> None:
     """Optimizer paths over a 2-D function's contours (§6.1)."""
@@ -89,10 +89,7 @@ def optimizer_paths(
     from dlexp.io import read_json
     names = tuple(parse_optimizers(optimizers)) if optimizers else None
     rates = dict(_pair(item, "--lr", "=", "NAME=RATE, e.g. --lr sgd=0.9") for item in lr)
-    point = None
-    if start is not None:
-        x, y = _pair(start, "--start", ",", "X,Y, e.g. --start=-7,2")
-        point = (_number(x, "--start", start), y)
+    point = _pair(start, "--start", ",", "X,Y, e.g. --start=-7,2", float) if start else None
     out = save_paths(run_paths(function, names, rates, steps, point), runs_dir)
     info = read_json(out / "paths.json")
     rows = [{"optimizer": name, "lr": info["lrs"][name], **e,
@@ -105,19 +102,15 @@ def optimizer_paths(
           {"f": "f(x,y)", "distance": "distance to minimum"})
 
 
-def _pair(item: str, option: str, sep: str, example: str) -> tuple[str, float]:
-    """``KEY<sep>NUMBER`` → ``(KEY, NUMBER)``, or a one-line error citing ``example``."""
-    key, found, value = item.partition(sep)
-    if not found or not key.strip():
-        raise fail(f"{option} {item!r}: expected {example}")
-    return key.strip(), _number(value, option, item)
-
-
-def _number(text: str, option: str, item: str) -> float:
+def _pair(item: str, option: str, sep: str, example: str, key=str) -> tuple:
+    """``KEY<sep>NUMBER`` → ``(key(KEY), NUMBER)``, or a one-line error citing ``example``."""
+    first, found, value = item.partition(sep)
     try:
-        return float(text)
+        if found and first.strip():
+            return key(first.strip()), float(value)
     except ValueError:
-        raise fail(f"{option} {item!r}: {text.strip()!r} is not a number") from None
+        pass
+    raise fail(f"{option} {item!r}: expected {example}")
 
 
 @app.command("step-fade", "dlexp step-fade", "dlexp step-fade --iterations 1000")
@@ -188,7 +181,7 @@ def reproduce(
                                   "the book's script settings that way (its own sub-folder); "
                                   "the report shows both verdicts."),
     jobs: Optional[int] = JOBS,
-    runs_dir: Path = runs_dir_option("Where the reproduce folder goes."),
+    runs_dir: Path = RUNS_DIR,
 ) -> None:
     """Every experiment of chapter 6, then report.html and report.md: each claim with
     the numbers measured and a verdict computed by a stated rule."""

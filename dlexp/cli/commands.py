@@ -1,5 +1,5 @@
-"""``dlexp train``, ``dlexp search`` and the commands that look around: ``data``,
-``runs``, ``plot`` and ``configs``."""
+"""``dlexp train``, ``search``, and the commands that look around: ``data``, ``runs``,
+``plot``, ``configs``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from dlexp.bundled import bundled, config_path, describe, folder, names
-from dlexp.cli.app import BOOK, SET_CONFIG, App, app, examples, fail, runs_dir_option
+from dlexp.cli.app import BOOK, CONFIG, QUIET, RUNS_DIR, SET, App, app, examples, fail
 
 
 @app.command("train", "dlexp train baseline",
@@ -19,17 +19,16 @@ from dlexp.cli.app import BOOK, SET_CONFIG, App, app, examples, fail, runs_dir_o
 def train(
     config: Path = typer.Argument(..., metavar="CONFIG", help="A YAML file, or a bundled "
                                   "config's name (`dlexp configs`)."),
-    set_: List[str] = SET_CONFIG,
+    set_: List[str] = SET,
     print_config: bool = typer.Option(False, "--print-config",
                                       help="Print the resolved config and exit."),
-    runs_dir: Path = runs_dir_option("Where run folders go."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    runs_dir: Path = RUNS_DIR,
+    quiet: bool = QUIET,
 ) -> None:
     """Train one model from a config into a new run folder.
 
-    CONFIG is a YAML file or the name of a bundled config (`dlexp configs` lists them).
-    The folder, runs/NAME-TIME/, holds the resolved config, metrics.jsonl and
-    plots/; the last line printed is its path."""
+    The folder, runs/NAME-TIME/, holds the resolved config, metrics.jsonl and plots/;
+    the last line printed is its path."""
     from dlexp.config import config_to_dict, load_config
     from dlexp.experiments.tables import print_run_summary
     from dlexp.train.progress import RichProgress
@@ -64,56 +63,43 @@ def _name_with(name: str, sets: List[str]) -> str:
              "dlexp search --trials 60 --rounds 3 --sampler tpe -j 2",
              "dlexp search --resume runs/search-2026-01-01_1200 --final-test")
 def search(
-    config: Optional[Path] = typer.Option(
-        None, "--config", help="Config with a search: section, a file or a bundled name "
-                               "(default: the book's search, `dlexp configs show search`)."),
-    set_: List[str] = SET_CONFIG, book_: bool = BOOK,
-    trials: Optional[int] = typer.Option(
-        None, "--trials", help="Finished trials in total, over all rounds (default 100)."),
-    sampler: Optional[str] = typer.Option(
-        None, "--sampler", help="How trials are chosen (default random, as in the book)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Sampler seed (default: config's)."),
-    rounds: Optional[int] = typer.Option(
-        None, "--rounds", help="Rounds; each narrows the ranges to its best trials (default 1)."),
-    keep: Optional[float] = typer.Option(
-        None, "--keep", help="Next round's ranges: the span of this fraction of the best "
-                             "trials so far, all rounds (0.2)."),
-    pruner: Optional[str] = typer.Option(
-        None, "--pruner", help="Stop poor trials early (default none)."),
-    workers: Optional[int] = typer.Option(
-        None, "--workers", "--jobs", "-j", min=1,
-        help="Worker processes on this machine (default 1; with --resume, as many as the "
-             "search last ran with)."),
-    storage: Optional[str] = typer.Option(
-        None, "--storage", help="Database URL shared by several machines, e.g. "
-                                "postgresql://user@host/db (default: a journal file)."),
-    study: Optional[str] = typer.Option(
-        None, "--study", help="Study name in the storage (default: the config's name)."),
-    resume: Optional[Path] = typer.Option(
-        None, "--resume", help="Continue the search in this folder until --trials."),
-    final_test: bool = typer.Option(
-        False, "--final-test", help="Once the search is complete: retrain the best config on "
-                                    "train+validation for the epochs it ran; test once."),
-    runs_dir: Path = runs_dir_option("Where search folders go."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No live table."),
+    config: Optional[Path] = CONFIG, set_: List[str] = SET, book_: bool = BOOK,
+    trials: Optional[int] = typer.Option(None, help="Finished trials in total, over all "
+                                         "rounds (default 100)."),
+    sampler: Optional[str] = typer.Option(None, help="How trials are chosen (default "
+                                          "random, as in the book)."),
+    seed: Optional[int] = typer.Option(None, help="Sampler seed (default: the config's)."),
+    rounds: Optional[int] = typer.Option(None, help="Rounds; each narrows the ranges to "
+                                         "its best trials (default 1)."),
+    keep: Optional[float] = typer.Option(None, help="Next round's ranges: the span of this "
+                                         "fraction of the best trials so far (0.2)."),
+    pruner: Optional[str] = typer.Option(None, help="Stop poor trials early (default none)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "--jobs", "-j", min=1,
+                                          help="Worker processes on this machine (default "
+                                          "1; with --resume, as the search last ran)."),
+    storage: Optional[str] = typer.Option(None, help="Database URL shared by several "
+                                          "machines, e.g. postgresql://user@host/db "
+                                          "(default: a journal file)."),
+    study: Optional[str] = typer.Option(None, help="Study name in the storage (default: "
+                                        "the config's name)."),
+    resume: Optional[Path] = typer.Option(None, metavar="DIR", help="Continue the search "
+                                          "in DIR until --trials."),
+    final_test: bool = typer.Option(False, "--final-test", help="Once the search is "
+                                    "complete: retrain the best config on train+validation "
+                                    "for the epochs it ran; test once."),
+    runs_dir: Path = RUNS_DIR, quiet: bool = QUIET,
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the figures."),
 ) -> None:
     """Search hyperparameters on validation accuracy (§6.5).
 
     Trials sample the config's search: ranges (log scale where it says so); the test set
     is used only by --final-test, once."""
-    from dlexp.experiments.book import with_book
-    from dlexp.search.searchdir import SearchOptions
-    from dlexp.search.runner import plan_search, run_and_report
-    if book_ and resume is not None:
-        raise fail("--book with --resume: a search keeps the config it started with")
+    from dlexp.search.runner import SearchOptions, search_and_report
     opts = SearchOptions(trials=trials, sampler=sampler, seed=seed, rounds=rounds, keep=keep,
                          pruner=pruner, storage=storage, study=study, workers=workers)
-    plan = plan_search(config and config_path(config), with_book("search", set_, book_),
-                       opts, resume, runs_dir, final_test)
-    if plan is not None:                           # None: a resumed search with nothing to do
-        raise typer.Exit(run_and_report(plan, quiet=quiet, final_test=final_test,
-                                        draw=None if no_plots else _plot_search))
+    raise typer.Exit(search_and_report(config and config_path(config), set_, opts, book=book_,
+                                       resume=resume, runs_dir=runs_dir, final_test=final_test,
+                                       quiet=quiet, draw=None if no_plots else _plot_search))
 
 
 def _plot_search(folder: Path) -> None:
@@ -129,14 +115,14 @@ def data(download: bool = typer.Option(False, "--download", help="Fetch missing 
     The four files are read from $DLEXP_DATA_DIR if set, else from the cache folder
     (~/.cache/dlexp/mnist); --download fetches the missing ones there."""
     from dlexp.cli.tables import print_data_report
-    from dlexp.data import locate_mnist, verify_mnist
+    from dlexp.data.mnist import locate_mnist, verify_mnist
     mnist_dir = locate_mnist(download=download)
     raise typer.Exit(0 if print_data_report(mnist_dir, verify_mnist(mnist_dir)) else 1)
 
 
 @app.command("runs", "dlexp runs",
              "dlexp runs --runs-dir runs/compare-optimizers-2026-01-01_1200")
-def runs(runs_dir: Path = runs_dir_option("Where run folders are.")) -> None:
+def runs(runs_dir: Path = RUNS_DIR) -> None:
     """List the runs, comparisons and searches in a folder.
 
     One row per folder dlexp wrote: kind, start time, status, sub-runs, best validation
@@ -150,7 +136,7 @@ def runs(runs_dir: Path = runs_dir_option("Where run folders are.")) -> None:
 def plot(
     run: List[Path] = typer.Argument(..., help="Run folders to overlay."),
     metric: str = typer.Option("val_acc", help="The curve to overlay."),
-    runs_dir: Path = runs_dir_option("Where the figure goes by default."),
+    runs_dir: Path = RUNS_DIR,
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output figure; .png, .pdf "
                                        "or .svg (default: RUNS_DIR/overlay-METRIC.png)."),
 ) -> None:
@@ -169,10 +155,7 @@ configs_app = App(rich_markup_mode=None, epilog=examples(
 
 @configs_app.callback(invoke_without_command=True)
 def configs(ctx: typer.Context) -> None:
-    """List the bundled configs; show one, or copy it out to edit.
-
-    Any command that takes a config takes a bundled config's name as well as a path
-    (`dlexp train baseline`)."""
+    """List the bundled configs; show one, or copy it out to edit."""
     if ctx.invoked_subcommand is None:
         from dlexp.experiments.tables import new_table, print_titled
         table = new_table(["name", "what it is"])

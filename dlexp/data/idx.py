@@ -1,9 +1,6 @@
-"""Read and write IDX files, the simple binary format MNIST is distributed in.
-
-An IDX file is a 4-byte magic number -- two zero bytes, the type code 0x08 (unsigned
-byte, all MNIST uses) and the number of dimensions -- then one big-endian uint32 per
-dimension, then the values in C order; ``.gz`` files are gzip-compressed. Every problem
-with a file becomes a one-line :class:`~dlexp.errors.DataError` naming it.
+"""IDX files, MNIST's format: two zero bytes, the type code 0x08 (unsigned byte), the
+number of dimensions, a big-endian uint32 per dimension, the values in C order; ``.gz``
+files are gzip-compressed. A problem with a file is a one-line DataError naming it.
 """
 
 from __future__ import annotations
@@ -31,7 +28,7 @@ def _fail(path: Path, problem: str) -> DataError:
 
 
 def _header(path: Path, head: bytes) -> tuple[tuple[int, ...], int]:
-    """(shape, offset of the values) from the first bytes of an IDX file."""
+    """(shape, offset of the values) from an IDX file's first bytes."""
     if len(head) < 4 or head[:2] != b"\0\0":
         raise _fail(path, f"not an IDX file (magic number {head[:4].hex() or 'missing'}, "
                           "expected 0000 08 ndim)")
@@ -50,8 +47,8 @@ def _header(path: Path, head: bytes) -> tuple[tuple[int, ...], int]:
 
 
 def _gunzip(path: Path, blob: bytes) -> bytes:
-    """The IDX bytes in gzip ``blob``, decompressed only once the gzip trailer (the
-    uncompressed size mod 2³²) agrees with the header: a gzip bomb is refused first."""
+    """The IDX bytes in gzip ``blob``, decompressed only once the trailer (the size mod
+    2³²) agrees with the header, so a gzip bomb is refused first."""
     unzip = zlib.decompressobj(wbits=31)           # gzip; checks CRC-32 and size at the end
     head = unzip.decompress(blob, HEADER_MAX)
     shape, start = _header(path, head)
@@ -70,9 +67,7 @@ def _gunzip(path: Path, blob: bytes) -> bytes:
 
 
 def read_idx(path: Path) -> np.ndarray:
-    """The uint8 array stored in the IDX file ``path`` (gzip if named ``*.gz``); a
-    DataError naming the file if it is missing, unreadable, corrupt, or its values do
-    not fill the declared shape exactly."""
+    """The uint8 array in the IDX file ``path`` (gzip if named ``*.gz``)."""
     path = Path(path)
     try:
         with open(path, "rb") as f:
@@ -95,8 +90,8 @@ def read_idx(path: Path) -> np.ndarray:
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
-    """Write the uint8 ``array`` (1 to 4 dims) to ``path`` as IDX, atomically; gzip (with
-    a zero mtime, so the bytes depend only on the array) when the name ends in ``.gz``."""
+    """Write the uint8 ``array`` to ``path`` as IDX, atomically; gzip (zero mtime: the
+    bytes depend on the array alone) when the name ends in ``.gz``."""
     arr = np.asarray(array)
     if arr.dtype != np.uint8 or not 1 <= arr.ndim <= MAX_NDIM:
         raise ValueError(f"write_idx takes uint8 arrays of 1 to {MAX_NDIM} dimensions, "

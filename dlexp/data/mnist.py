@@ -1,10 +1,9 @@
 """Find, download, verify and load the four MNIST files.
 
-The data folder is, in order: ``$DLEXP_DATA_DIR`` (which must then hold all four
-files), the cache ``$XDG_CACHE_HOME/dlexp/mnist`` (``~/.cache/dlexp/mnist``) if
-complete, or a fresh download into the cache, checked against the official sizes, MD5
-and SHA-256 sums before it is moved into place. Loading checks structure (shapes,
-counts, label range), not checksums, so tiny test files work.
+The data folder is ``$DLEXP_DATA_DIR`` (holding all four files), else the cache
+``$XDG_CACHE_HOME/dlexp/mnist`` (``~/.cache/dlexp/mnist``), downloaded into if need be and
+checked against the official sizes, MD5 and SHA-256 sums. Loading checks structure
+(shapes, counts, label range), not checksums, so tiny test files work.
 """
 
 from __future__ import annotations
@@ -32,8 +31,6 @@ TIMEOUT_S = 30.0
 
 
 class MnistFile(NamedTuple):
-    """What one official MNIST .gz file must be: byte size, MD5 and SHA-256."""
-
     size: int
     md5: str
     sha256: str
@@ -53,8 +50,6 @@ TRAIN_X, TRAIN_Y, TEST_X, TEST_Y = MNIST_FILES
 
 
 class FileCheck(NamedTuple):
-    """One MNIST file in a folder checked against the file table."""
-
     name: str
     present: bool
     size_ok: bool
@@ -92,10 +87,9 @@ def verify_mnist(folder: Path, files: Mapping[str, MnistFile] | None = None) -> 
 def download_mnist(dest: Path, progress: bool = True, mirrors: Sequence[str] = MIRRORS,
                    opener: Callable[..., Any] = urllib.request.urlopen,
                    files: Mapping[str, MnistFile] | None = None) -> Path:
-    """Download each missing or bad file of the table (default :data:`MNIST_FILES`) into
-    ``dest``, trying the mirrors in order; a file is checked for size, MD5 and SHA-256
-    before it is written (atomically) under its name. ``opener(url, timeout=)`` returns
-    a context manager with ``read(n)`` (tests pass a fake)."""
+    """Download each missing or bad file of the table into ``dest``, from the first mirror
+    that sends it right (size, MD5, SHA-256). ``opener(url, timeout=)`` returns a context
+    manager with ``read(n)``."""
     table, dest = files or MNIST_FILES, Path(dest)
     try:
         dest.mkdir(parents=True, exist_ok=True)
@@ -114,7 +108,6 @@ def download_mnist(dest: Path, progress: bool = True, mirrors: Sequence[str] = M
 
 def _download(dest: Path, name: str, spec: MnistFile, mirrors: Sequence[str],
               opener: Callable[..., Any], bar: Progress) -> bytes:
-    """The bytes of ``name`` from the first mirror that sends them right."""
     problem = "no mirrors configured"
     for base in mirrors:
         url = base.rstrip("/") + "/" + name
@@ -150,7 +143,7 @@ def _missing(folder: Path) -> list[str]:
 
 
 def locate_mnist(download: bool = True, progress: bool = True) -> Path:
-    """The folder holding the four MNIST files (see the module docstring)."""
+    """The folder holding the four MNIST files (module docstring)."""
     env = os.environ.get("DLEXP_DATA_DIR")
     if env:
         folder = Path(env).expanduser()
@@ -172,8 +165,6 @@ def locate_mnist(download: bool = True, progress: bool = True) -> Path:
 
 
 class MnistArrays(NamedTuple):
-    """MNIST as arrays: images flattened, as floats in [0, 1] or raw uint8 pixels."""
-
     x_train: np.ndarray  # (N, 784) float in [0, 1], or uint8
     y_train: np.ndarray  # (N,) int64 in 0..9
     x_test: np.ndarray   # (M, 784)
@@ -204,7 +195,7 @@ def _images_and_labels(folder: Path, xname: str, yname: str, dt: np.dtype
 
 @functools.lru_cache(maxsize=4)
 def _load(folder: Path, dt: np.dtype, stamps: tuple) -> MnistArrays:
-    """The arrays, read-only; ``stamps`` (mtimes and sizes) makes a changed file a new key."""
+    # ``stamps`` (mtimes and sizes): a changed file is a new key of the cache
     arrays = MnistArrays(*_images_and_labels(folder, TRAIN_X, TRAIN_Y, dt),
                          *_images_and_labels(folder, TEST_X, TEST_Y, dt))
     for arr in arrays:
@@ -213,9 +204,8 @@ def _load(folder: Path, dt: np.dtype, stamps: tuple) -> MnistArrays:
 
 
 def load_mnist(folder: Path, dtype: Any = np.float32) -> MnistArrays:
-    """The four files in ``folder`` as read-only :class:`MnistArrays`, pixels scaled to
-    [0, 1] in ``dtype`` (``np.uint8``: the raw pixels, a quarter of the memory).
-    Memoised per process on (folder, file mtimes and sizes, dtype)."""
+    """The four files in ``folder`` as read-only arrays, pixels scaled to [0, 1] in
+    ``dtype`` (``np.uint8``: the raw pixels); memoised per process."""
     dt = np.dtype(dtype)
     if dt.kind != "f" and dt != np.uint8:
         raise ConfigError(f"load_mnist needs a floating dtype (or uint8 for raw pixels), "

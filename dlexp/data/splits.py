@@ -1,10 +1,9 @@
-"""Carve training and validation sets out of MNIST's training images.
+"""Training and validation sets carved out of MNIST's training images.
 
-The training *pool* is the first ``train_size`` images (the book's ``x_train[:300]``)
-or a seeded random sample of them. The validation set is ``val_size`` images of the
-pool (a count, or a fraction of it): a class-stratified sample by default, a plain
-sample without ``stratify``, or with ``val_take="last"`` the pool's last images. The
-rest, in original order, is the training set; the test set passes through untouched.
+The *pool* is the first ``train_size`` images (the book's ``x_train[:300]``) or a seeded
+random sample. The validation set is ``val_size`` of the pool (a count or a fraction): a
+class-stratified sample, a plain one without ``stratify``, or the pool's last images
+(``val_take="last"``). The rest, in order, is the training set.
 """
 
 from __future__ import annotations
@@ -23,8 +22,6 @@ VAL_TAKES = ("sample", "last")
 
 @dataclass(frozen=True)
 class Splits:
-    """Train / validation / test arrays, all C-contiguous."""
-
     x_train: np.ndarray  # (n_train, 784)
     y_train: np.ndarray  # (n_train,)
     x_val: np.ndarray    # (n_val, 784), n_val may be 0
@@ -32,15 +29,9 @@ class Splits:
     x_test: np.ndarray   # (n_test, 784)
     y_test: np.ndarray   # (n_test,)
 
-    @property
-    def sizes(self) -> dict[str, int]:
-        """``{"train": n_train, "val": n_val, "test": n_test}``."""
-        return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
-
 
 def val_count(val_size: int | float, pool_size: int) -> int:
-    """The number of validation images ``val_size`` (a count, or a fraction below 1)
-    asks for out of ``pool_size``; a positive fraction of a tiny pool still gives one."""
+    """Validation images out of ``pool_size`` (a positive fraction gives at least one)."""
     if isinstance(val_size, numbers.Integral) or val_size >= 1:
         return int(val_size)
     n_val = int(round(float(val_size) * pool_size))
@@ -62,8 +53,7 @@ def _stratified(labels: np.ndarray, n_val: int, rng: np.random.Generator) -> np.
 
 
 def _take(array: np.ndarray, index: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
-    """``array[index]`` C-contiguous (no copy for every row in order); with ``dtype``,
-    raw uint8 pixels scaled to [0, 1] in ``dtype`` (as :func:`load_mnist` scales them)."""
+    """``array[index]`` C-contiguous; with ``dtype``, uint8 pixels scaled to [0, 1]."""
     whole = len(index) == len(array) and np.array_equal(index, np.arange(len(array)))
     rows = array if whole else array[index]
     if dtype is not None:
@@ -74,10 +64,9 @@ def _take(array: np.ndarray, index: np.ndarray, dtype: np.dtype | None = None) -
 def make_splits(arrays: MnistArrays, *, val_size: int | float, train_size: int | None,
                 rng: np.random.Generator, stratify: bool = True, subset: str = "first",
                 val_take: str = "sample", dtype: np.dtype | None = None) -> Splits:
-    """Split ``arrays`` into train / validation / test (module docstring); indices are
-    drawn with ``rng`` and kept in original order. Sizes the data cannot hold raise
-    ConfigError. With ``dtype``, ``arrays`` holds raw uint8 pixels and every split's
-    images (test included) are new arrays in ``dtype`` scaled to [0, 1]."""
+    """Split ``arrays`` (module docstring), indices drawn with ``rng``; sizes the data
+    cannot hold raise ConfigError. With ``dtype``, ``arrays`` holds uint8 pixels and
+    every split's images (test included) are scaled to [0, 1] in ``dtype``."""
     n_avail = len(arrays.y_train)                  # the settings' types: checked by config
     if train_size is not None and not 1 <= train_size <= n_avail:
         raise ConfigError(f"train_size={train_size} is outside 1..{n_avail} "

@@ -22,7 +22,7 @@ from typing import Mapping
 import numpy as np
 
 from dlexp.config import config_from_dict
-from dlexp.data import locate_mnist
+from dlexp.data.mnist import locate_mnist
 from dlexp.errors import ConfigError, DlexpError
 from dlexp.experiments import pool
 from dlexp.experiments.aggregate import write_table

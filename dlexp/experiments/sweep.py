@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 from dlexp.config import Config, config_to_dict
 from dlexp.config_checks import check_run_name
-from dlexp.data import locate_mnist
+from dlexp.data.mnist import locate_mnist
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import CompareResult, aggregate_compare, write_table
 from dlexp.experiments import pool

@@ -14,7 +14,7 @@ from dlexp.fmt import fmt
 from dlexp.io import read_csv, read_json
 from dlexp.plots.base import grouped_bars, save_figure
 from dlexp.plots.compare import plot_compare, plot_schedules
-from dlexp.plots.overfit import plot_batchnorm, plot_ensemble, plot_train_val
+from dlexp.plots.overfit import plot_bn_grid, plot_bn_summary, plot_ensemble, plot_train_val
 from dlexp.surfaces import get_function
 
 
@@ -35,7 +35,6 @@ def _lines(ax: plt.Axes, ys: dict[str, np.ndarray], ylabel: str, title: str) -> 
 def plot_step_fade(out_dir: Path) -> Path:
     """``plots/step_fade.png``: ‖Δθ‖ per update on MNIST and the rate η/√h on the bowl,
     AdaGrad against RMSProp."""
-    out_dir = Path(out_dir)
     info = read_json(out_dir / "step_fade.json")
     rows = read_csv(out_dir / "step_sizes.csv")
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
@@ -58,7 +57,6 @@ def plot_step_fade(out_dir: Path) -> Path:
 def plot_adam_bias(out_dir: Path) -> Path:
     """``plots/adam_bias.png``: Adam with and without bias correction, ‖Δθ‖ and the loss
     over MNIST's first updates (mean over seeds), and |Δx| on the bowl."""
-    out_dir = Path(out_dir)
     rows = read_csv(out_dir / "adam_bias.csv")
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")
     for ax, source, column, ylabel, title in (
@@ -77,7 +75,6 @@ def plot_adam_bias(out_dir: Path) -> Path:
 def plot_search_methods(out_dir: Path) -> Path:
     """``plots/search_methods.png``: best-so-far validation accuracy per method (mean,
     min–max band over the searches), the distinct values each tried, the importances."""
-    out_dir = Path(out_dir)
     summary = read_json(out_dir / "search_methods.json")
     rows = read_csv(out_dir / "best_so_far.csv")
     first = next(iter(summary.values()))
@@ -105,7 +102,6 @@ def plot_search_methods(out_dir: Path) -> Path:
 def plot_paths(run_dir: Path) -> Path:
     """``plots/optimizer-paths.png``: a panel per optimiser, its path over the contours of
     f (levels even in log f, so the ellipses spread), + at the minimum."""
-    run_dir = Path(run_dir)
     info = read_json(run_dir / "paths.json")
     fn = get_function(info["function"])
     rows = read_csv(run_dir / "paths.csv")
@@ -157,7 +153,6 @@ def plot_activations(run_dir: Path, kinds: tuple[str, ...] = tuple(HISTOGRAMS)) 
     activations run: a row per initialiser, a column per layer (the layers of a row share
     their x axis, so a distribution that narrows layer by layer shows as such), and a last
     column with the std per layer on one log axis for every row (0, under zeros: left out)."""
-    run_dir = Path(run_dir)
     info = read_json(run_dir / "activations.json")
     hist, stats = read_csv(run_dir / "histograms.csv"), read_csv(run_dir / "stats.csv")
     inits, layers = info["inits"], range(1, info["layers"] + 1)
@@ -207,7 +202,7 @@ DRAW: dict[str, tuple[Callable[[Path], object], ...]] = {
     "lr-decay": (plot_schedules, plot_compare),
     "activations": (lambda folder: plot_activations(folder, ("outputs",)),),
     "compare-inits": (plot_compare,),
-    "batchnorm": (plot_batchnorm,),
+    "batchnorm": (plot_bn_grid, plot_bn_summary),
     "batchnorm-overfit": (plot_train_val, plot_compare),
     "overfit-weight-decay": (plot_train_val,),
     "overfit-dropout": (plot_train_val,),

@@ -1,7 +1,5 @@
 """Figures of a comparison folder, drawn from its CSVs, and :data:`FIGURES`: those a
-comparison command may draw, by the names its Sweep lists. Curves that coincide must not
-hide each other: label k gets colour ``C<k>``, the k-th line style and a width falling
-with k, and is drawn above the ones before it."""
+comparison command may draw, by the names its Sweep lists."""
 
 from __future__ import annotations
 
@@ -14,13 +12,14 @@ import numpy as np
 from dlexp.fmt import check_band, fmt
 from dlexp.io import read_csv
 from dlexp.plots.base import by_label, comparison_title, draw_curve, grouped_bars, save_figure
-from dlexp.plots.overfit import plot_batchnorm, plot_ensemble, plot_train_val
+from dlexp.plots.overfit import plot_bn_grid, plot_bn_summary, plot_ensemble, plot_train_val
 from dlexp.plots.runs import minibatch_loss_label, plot_run
 from dlexp.train.rundir import has_weight_decay
 
 
 def curve_style(k: int) -> dict:
-    """Colour, line style, width and draw order of the k-th label's bold curve."""
+    """The k-th label's bold curve: colour, line style, a width falling with k, and drawn
+    above the ones before it, so curves that coincide do not hide each other."""
     return {"color": f"C{k % 10}", "ls": ("-", "--", "-.", ":")[k % 4],
             "lw": max(2.8 - 0.35 * k, 1.1), "zorder": 3 + k}
 
@@ -30,7 +29,6 @@ def plot_compare(out_dir: Path, band: str = "minmax") -> list[Path]:
     average bold, a band over seeds; on the right the last half, zoomed to the curves that
     learn) and ``plots/val_accuracy.png`` (mean validation accuracy, same band)."""
     check_band(band)
-    out_dir = Path(out_dir)
     title = comparison_title(out_dir)
     loss = by_label(read_csv(out_dir / "loss.csv", optional=True))
     val = by_label(read_csv(out_dir / "val_accuracy.csv", optional=True))
@@ -115,14 +113,13 @@ def _legend(ax: plt.Axes, title: str, inside: int = 8) -> None:
 
 def plot_sub_runs(out_dir: Path) -> list[Path]:
     """Each sub-run's own figures (those listed in runs.csv), as ``dlexp train`` draws."""
-    return [p for r in read_csv(Path(out_dir) / "runs.csv", optional=True)
-            for p in plot_run(Path(out_dir) / r["run"])]
+    return [p for r in read_csv(out_dir / "runs.csv", optional=True)
+            for p in plot_run(out_dir / r["run"])]
 
 
 def plot_schedules(out_dir: Path, band: str = "minmax") -> list[Path]:
     """``plots/schedules.png`` of an lr-decay comparison: final loss and best validation
     accuracy per schedule, one bar colour per optimiser (± std over seeds, if any)."""
-    out_dir = Path(out_dir)
     rows = read_csv(out_dir / "summary.csv")
     groups: dict[str, dict[str, dict]] = {}
     for r in rows:
@@ -153,7 +150,7 @@ FIGURES: dict[str, Callable[[Path, str], list[Path]]] = {
     "comparison": plot_compare,                    # plots/loss.png, plots/val_accuracy.png
     "sub_runs": lambda out_dir, band: plot_sub_runs(out_dir),   # each sub-run's own
     "train_val": plot_train_val,                   # plots/train_val_accuracy.png
-    "batchnorm": plot_batchnorm,                   # plots/batchnorm_grid.png, _summary.png
+    "batchnorm": lambda out_dir, band: [plot_bn_grid(out_dir, band), plot_bn_summary(out_dir)],
     "ensemble": plot_ensemble,                     # plots/ensemble.png
     "schedules": plot_schedules,                   # plots/schedules.png
 }

@@ -1,5 +1,5 @@
-"""Figures of §6.3–6.4 (batch norm, overfitting, ensembles), drawn from a comparison's
-CSVs; the test set appears only where it was scored, once, at the end."""
+"""Figures of §6.3–6.4 (batch norm, overfitting, ensembles) from a comparison's CSVs; the
+test set appears only where it was scored, once, at the end."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ SIDES = {"bn": ("C0", "-", "batch norm"), "plain": ("C1", "--", "without")}
 def plot_train_val(out_dir: Path, band: str = "minmax") -> list[Path]:
     """``plots/train_val_accuracy.png``: training (solid) against validation (dashed)
     accuracy per epoch, a colour per variant; the space between is the overfitting gap."""
-    out_dir = Path(out_dir)
     train = by_label(read_csv(out_dir / "train_accuracy.csv", optional=True))
     val = by_label(read_csv(out_dir / "val_accuracy.csv", optional=True))
     if not train and not val:
@@ -43,15 +42,9 @@ def plot_train_val(out_dir: Path, band: str = "minmax") -> list[Path]:
     return [save_figure(fig, out_dir / "plots" / "train_val_accuracy.png")]
 
 
-def plot_batchnorm(out_dir: Path, band: str = "minmax") -> list[Path]:
-    """``plots/batchnorm_grid.png`` and ``plots/batchnorm_summary.png``; their paths."""
-    return [plot_bn_grid(out_dir, band), plot_bn_summary(out_dir)]
-
-
 def plot_bn_grid(out_dir: Path, band: str = "minmax") -> Path:
     """A panel per weight scale (the book's 4×4 grid, up to four a row): training accuracy
     with batch norm and without; a network that diverged is named in its panel."""
-    out_dir = Path(out_dir)
     curves = by_label(read_csv(out_dir / "train_accuracy.csv"))
     panels: dict[float, dict[str, tuple[str, str]]] = {}      # scale → side → label, status
     for r in read_csv(out_dir / "summary.csv"):
@@ -90,8 +83,7 @@ def plot_bn_grid(out_dir: Path, band: str = "minmax") -> Path:
 
 def plot_bn_summary(out_dir: Path) -> Path:
     """Final training accuracy (diverged: ×) and the epochs each network needed to reach
-    the target (no point: never) against the weight scale; the PNG's path."""
-    out_dir = Path(out_dir)
+    the target (no point: never) against the weight scale."""
     table = read_csv(out_dir / "batchnorm.csv")
     target = read_json(out_dir / "summary.json")["batchnorm"]["target"]
     scale = np.array([float(r["init_std"]) for r in table])
@@ -121,7 +113,6 @@ def plot_ensemble(out_dir: Path, band: str = "minmax") -> list[Path]:
     """Write ``plots/ensemble.png`` (``band``: unused, no curve over seeds here): left, the
     first k networks averaged and each network alone; right, test accuracy of one network
     (mean over the seeds, the range as whisker) and of all K averaged, per variant."""
-    out_dir = Path(out_dir)
     curves = by_label(read_csv(out_dir / "ensemble.csv", optional=True))
     summary = [r for r in read_csv(out_dir / "summary.csv") if r.get("ensemble_test_acc")]
     if not curves and not summary:

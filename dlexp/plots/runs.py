@@ -1,8 +1,6 @@
-"""Loss and accuracy curves of one run, and overlays of several runs, with labels that say
-how a training curve was measured: ``training.train_eval: full`` (the default) on the whole
-training set, ``running`` the mean over the minibatches since the previous evaluation;
-with weight decay (``regularization.l2`` or ``l1`` > 0) the training loss is the objective,
-cross-entropy + ½λ₂‖W‖² + λ₁‖W‖₁ (validation loss is cross-entropy alone)."""
+"""Loss and accuracy curves of one run, and overlays of several runs, labelled with how a
+training curve was measured (``training.train_eval``); with weight decay the training loss
+is the objective, cross-entropy + ½λ₂‖W‖² + λ₁‖W‖₁ (validation loss is cross-entropy alone)."""
 
 from __future__ import annotations
 
@@ -53,7 +51,6 @@ def _x(records: list[dict]) -> tuple[list[float], str]:
 
 def plot_run(run_dir: Path) -> list[Path]:
     """Write ``plots/loss.png`` and ``plots/accuracy.png`` from ``metrics.jsonl``."""
-    run_dir = Path(run_dir)
     records = read_metrics(run_dir)
     if not records:
         return []

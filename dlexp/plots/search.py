@@ -22,9 +22,8 @@ from dlexp.plots.base import save_figure
 TOP = 20
 
 
-def plot_search(search_dir: Path) -> list[Path]:
-    """Write the four figures into ``search_dir/plots``; the paths written."""
-    d = Path(search_dir)
+def plot_search(d: Path) -> list[Path]:
+    """The four figures of search folder ``d``, into ``d/plots``."""
     summary = read_json(d / "summary.json", {})
     rows = [{"round": int(r["round"]), "number": int(r["number"]), "state": r["state"],
              "val_acc": float(r["val_acc"]) if r["val_acc"] else None,
@@ -54,9 +53,8 @@ def _value(text: str) -> float | str:
         return text
 
 
-def _log_axis(ax: plt.Axes, axis: str, key: str, space: dict) -> None:
-    if space[key]["distribution"] == "log_uniform":
-        getattr(ax, f"set_{axis}scale")("log")
+def _scale(key: str, space: dict) -> str:
+    return "log" if space[key]["distribution"] == "log_uniform" else "linear"
 
 
 def _top_curves(top: list[dict], curves: dict, keys: list[str], path: Path) -> Path:
@@ -98,8 +96,7 @@ def _against_params(rows: list[dict], space: dict, path: Path) -> Path:
                     ax.scatter([r["params"][key] for r in pts], [r["val_acc"] for r in pts],
                                s=18, facecolors=face, edgecolors=colour,
                                label=f"round {rnd}" + " (pruned)" * (state == "pruned"))
-        _log_axis(ax, "x", key, space)
-        ax.set_xlabel(key)
+        ax.set(xscale=_scale(key, space), xlabel=key)
     axes[0][0].set_ylabel("final validation accuracy")
     axes[0][-1].legend(fontsize=7)
     fig.suptitle("each trial's validation accuracy against each hyperparameter")
@@ -112,10 +109,9 @@ def _scatter(rows: list[dict], keys: list[str], space: dict, path: Path) -> Path
     sc = ax.scatter([r["params"][keys[0]] for r in pts], [r["params"][keys[1]] for r in pts],
                     c=[r["val_acc"] for r in pts], cmap="viridis", vmin=0, vmax=1, s=24,
                     edgecolors="k", linewidths=0.3)
-    for axis, key in zip("xy", keys):
-        _log_axis(ax, axis, key, space)
     short = [key.rsplit(".", 1)[-1] for key in keys]
-    ax.set(xlabel=keys[0], ylabel=keys[1],
+    ax.set(xscale=_scale(keys[0], space), yscale=_scale(keys[1], space),
+           xlabel=keys[0], ylabel=keys[1],
            title=f"the trials in the {short[0]}–{short[1]} plane (colour: accuracy)")
     fig.colorbar(sc, ax=ax, label="final validation accuracy")
     return save_figure(fig, path, dpi=90)

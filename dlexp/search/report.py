@@ -1,7 +1,6 @@
-"""What a search reports: ``trials.csv``, ``curves.json``, ``best.yaml`` and
-``summary.json``, rebuilt from the storage at the end of every start, resume or stop (so
-every machine writes the same files); a live table of the best trials (a plain line per
-finished trial when not on a terminal); and the final summary. Pruning's saving:
+"""What a search reports, rebuilt from the storage at the end of every start, resume or
+stop (so every machine writes the same files): the files, a live table of the best trials
+and the final summary. Pruning's saving:
 
     seconds saved ≈ Σ_pruned  seconds / evals_run × (evals_planned − evals_run)
 """
@@ -46,12 +45,11 @@ class Collected:
         return min(done, key=rank_key, default=None)
 
     def states(self) -> dict[str, int]:
-        """Counted trials by state."""
         return {s: sum(r["state"] == s for r in self.rows) for s in STATES}
 
 
 def collect(storage: optuna.storages.BaseStorage, plan: SearchPlan) -> Collected:
-    """Read every round's trials of ``plan`` from ``storage`` (the rounds started so far)."""
+    """Every started round's trials of ``plan``."""
     out = Collected()
     for round_, study in enumerate(round_studies(storage, plan.study, plan.rounds), start=1):
         for t in study.get_trials(deepcopy=False):
@@ -67,7 +65,7 @@ def collect(storage: optuna.storages.BaseStorage, plan: SearchPlan) -> Collected
 
 
 def tested_trial_is_best(record: dict, best: dict | None) -> bool:
-    """Whether a final-test ``record`` is of the trial that is ``best`` now."""
+    """Whether a final-test ``record`` is of the ``best`` trial."""
     return best is not None and record.get("trial") == {"round": best["round"],
                                                          "number": best["number"]}
 
@@ -77,10 +75,8 @@ def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float) -
     keys = list(plan.base["search"])
     columns = ["number", "state", *keys, "val_acc", "val_loss", "epochs", "seconds", "round",
                "note"]
-    write_csv(plan.dir / "trials.csv", [{**r, **{k: r["params"].get(k) for k in keys}} for r in
-                                        sorted(c.rows + c.cut_short,
-                                               key=lambda r: (r["round"], r["number"]))],
-              columns)
+    rows = sorted(c.rows + c.cut_short, key=lambda r: (r["round"], r["number"]))
+    write_csv(plan.dir / "trials.csv", [{**r, **r["params"]} for r in rows], columns)
     write_json(plan.dir / "curves.json",
                [{"round": r["round"], "number": r["number"], **r["curve"]} for r in c.rows])
     best = c.best
@@ -115,7 +111,7 @@ def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float) -
 
 
 def pruning_saving(rows: list[dict], pruner: str) -> dict:
-    """Counts and an estimate of the training time pruning saved."""
+    """Counts, and the training time pruning saved (module docstring)."""
     pruned = [r for r in rows if r["state"] == "pruned" and r["evals"]]
     saved = sum(r["seconds"] / r["evals"] * (r["planned_evals"] - r["evals"]) for r in pruned)
     trained = sum(r["seconds"] or 0.0 for r in rows)
@@ -127,8 +123,8 @@ def pruning_saving(rows: list[dict], pruner: str) -> dict:
 
 
 class LiveTable:
-    """A rich Live display of the ``top`` best finished trials; call it with each snapshot.
-    Not on a terminal (a log file, a pipe): a plain progress line per finished trial."""
+    """A live table of the ``top`` best finished trials, called with each snapshot; not on
+    a terminal (a log, a pipe): a plain progress line per finished trial."""
 
     def __init__(self, total: int, keys: list[str], top: int = 10,
                  console: Console | None = None) -> None:
@@ -136,7 +132,7 @@ class LiveTable:
         self.live = Live(console=console or Console(stderr=True), auto_refresh=False)
         self.terminal = self.live.console.is_terminal
         self.first: int | None = None               # trials finished before this start
-        self.printed = -1
+        self.printed = -1                           # trials finished at the last line
 
     def __enter__(self) -> "LiveTable":
         if self.terminal:
@@ -175,7 +171,7 @@ class LiveTable:
 
 
 def print_summary(summary: dict, search_dir: Path, console: Console | None = None) -> None:
-    """The end-of-search table: counts, the best trial, pruning's saving, the test result."""
+    """The end-of-search table."""
     t = Table(title=f"search {search_dir}", show_header=False)
     t.add_row("status", summary["status"])
     t.add_row("trials", f"{summary['finished']}/{summary['trials']}  " +
@@ -214,7 +210,7 @@ def print_summary(summary: dict, search_dir: Path, console: Console | None = Non
 
 
 def _times(summary: dict) -> str:
-    """This run's wall time, all runs' (if resumed), the trials' training time added up."""
+    """This run's wall time, all runs' (if resumed), the trials' training time."""
     n = summary["workers"]
     final = summary.get("final_test") or {}
     retrain = final.get("seconds") or 0 if not final.get("repeated") else 0
@@ -231,5 +227,4 @@ def _seconds(x: float) -> str:
 
 
 def _cut_short(n: int) -> str:
-    """The trials stopped part-way, said after the counts of those that finished."""
     return f"; {n} cut short (failed in trials.csv; not counted, so run again)" if n else ""

@@ -1,11 +1,12 @@
 """``dlexp search`` end to end (docs/search.md): plan a new search or a ``--resume``, run
-its workers here or in spawned processes sharing the study, write the files, draw, test.
+its workers here or in spawned processes sharing the study and the stop record of
+:mod:`~dlexp.train.signals`, write the files, draw, and test once: ``--final-test``
+retrains the best config on train + validation for the epochs the best trial ran (early
+stopping off: with no validation set it could not fire); a later best is never tested.
 
-Ctrl-C or SIGTERM (:mod:`~dlexp.train.signals`, shared with the workers) cuts the running
-trials short after their current update; the files are written and ``--resume`` goes on.
-``--final-test`` retrains the best config once on train + validation for the epochs the
-best trial ran (early stopping off: with no validation set it could not fire) and tests
-it; a later best is never tested again (the test set would choose between the two).
+A search's workers are not a pool's tasks: each is the same loop over the study for the
+whole search, so they are N long-lived processes, watched every second (for the live
+table, and to stop the others when one dies).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.connection
-import os
 import signal
 import time
 from dataclasses import replace
@@ -26,12 +26,13 @@ from dlexp.bundled import bundled
 from dlexp.config import load_config
 from dlexp.config_space import refuse_searched_overrides
 from dlexp.errors import ConfigError, RunError, WriteError
+from dlexp.experiments.book import with_book
 from dlexp.experiments.tables import say
-from dlexp.io import write_json
+from dlexp.io import folder_lock, write_json
 from dlexp.search.report import (LiveTable, collect, print_summary, tested_trial_is_best,
                                  write_outputs)
 from dlexp.search.rounds import open_round
-from dlexp.search.searchdir import (SearchOptions, SearchPlan, hold_lock, new_search,
+from dlexp.search.searchdir import (SearchOptions, SearchPlan, new_search,
                                     read_summary, record_resume, resume_search)
 from dlexp.search.study import open_storage, repair_journal, requeue_left, round_studies
 from dlexp.search.worker import run_worker, trial_config, worker_main
@@ -54,7 +55,7 @@ def run_search(plan: SearchPlan, progress: Callable | None = None) -> SearchResu
     write the result files. ``progress(collected, seconds)`` is called as trials end."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.perf_counter()
-    with hold_lock(plan.dir), signals.stoppable():
+    with folder_lock(plan.dir, "search"), signals.stoppable():
         repaired = repair_journal(plan.dir) if plan.storage is None else None
         if repaired:
             say(f"note: {repaired}")
@@ -100,46 +101,44 @@ def run_search(plan: SearchPlan, progress: Callable | None = None) -> SearchResu
 
 def _in_processes(plan: SearchPlan, show: Callable[[], None]) -> str | None:
     """Spawn the workers, sharing this process's stop record, and watch them until all
-    have ended; a message if one died (the others are then stopped), else None."""
+    have ended; a message if one failed (the others are then stopped), else None."""
     ctx = multiprocessing.get_context("spawn")
     shared = ctx.Value("i", 0)
     with signals.sharing(shared):
-        procs = [ctx.Process(target=worker_main, args=(plan, i, shared),
-                             name=f"dlexp-search-{i}") for i in range(plan.workers)]
+        procs = [ctx.Process(target=worker_main, args=(plan, i, shared), name=f"worker {i}")
+                 for i in range(plan.workers)]
         for p in procs:
             p.start()
         while True:
-            dead = [p for p in procs if p.exitcode not in (None, 0)]
-            if dead:
-                for p in procs:            # SIGTERM: each cuts its trial short and exits
-                    if p.is_alive():
-                        os.kill(p.pid, signal.SIGTERM)
+            alive = [p for p in procs if p.is_alive()]        # (before looking for the dead)
+            dead = next((p for p in procs if p.exitcode not in (None, 0)), None)
+            if dead is not None:
+                shared.value = shared.value or signal.SIGTERM   # the others cut their trial short
                 for p in procs:
                     p.join(timeout=60)
-                    if p.is_alive():
-                        p.kill()
-                        p.join()
-                return (f"worker {dead[0].name} stopped with exit code {dead[0].exitcode}; "
-                        "the search stopped too")
-            if not any(p.is_alive() for p in procs):
+                    p.kill()                                    # (a no-op once it has ended)
+                return f"{dead.name} stopped with exit code {dead.exitcode}; the search stopped too"
+            if not alive:
                 return None
             show()
-            multiprocessing.connection.wait([p.sentinel for p in procs if p.is_alive()],
-                                            timeout=1.0)
+            multiprocessing.connection.wait([p.sentinel for p in alive], timeout=1.0)
 
 
-def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
-                resume: Path | None, runs_dir: Path, final_test: bool) -> SearchPlan | None:
+def _plan(config: Path | None, sets: Sequence[str], opts: SearchOptions, book: bool,
+          resume: Path | None, runs_dir: Path, final_test: bool) -> SearchPlan | None:
     """The search to run: resumed from ``resume`` or new (the book's config when
     ``config`` is None); None when a resumed search has nothing left to do."""
     if resume is None:
         config = config or bundled("search")                 # the book's search
+        sets = with_book("search", sets, book)
         cfg = load_config(config, sets)
         if cfg.search is not None:
             refuse_searched_overrides(cfg.search, sets)
         plan = new_search(cfg, str(config), opts, runs_dir)
         say(f"search folder: {plan.dir}")
         return plan
+    if book:
+        raise ConfigError("--book with --resume: a search keeps the config it started with")
     if sets and config is None:
         raise ConfigError("--set with --resume: a search keeps the config it started "
                           "with; start a new search to change it")
@@ -151,10 +150,15 @@ def plan_search(config: Path | None, sets: Sequence[str], opts: SearchOptions,
     return replace(plan, trials=plan.finished) if final_test else None
 
 
-def run_and_report(plan: SearchPlan, *, quiet: bool, final_test: bool,
-                   draw: Callable[[Path], Any] | None = None) -> int:
-    """Run ``plan``, ``draw`` its figures, test once if asked and allowed, print the summary;
-    the exit code (0 completed, 1 incomplete or the test refused, 130 interrupted)."""
+def search_and_report(config: Path | None, sets: Sequence[str], opts: SearchOptions, *,
+                      book: bool, resume: Path | None, runs_dir: Path, final_test: bool,
+                      quiet: bool, draw: Callable[[Path], Any] | None = None) -> int:
+    """``dlexp search``: plan, run, ``draw`` the figures, test once if asked and allowed,
+    print the summary; the exit code (0 completed or nothing to do, 1 incomplete or the
+    test refused, 130 interrupted)."""
+    plan = _plan(config, sets, opts, book, resume, runs_dir, final_test)
+    if plan is None:
+        return 0
     if quiet:
         result = run_search(plan)
     else:
@@ -164,7 +168,7 @@ def run_and_report(plan: SearchPlan, *, quiet: bool, final_test: bool,
     if draw is not None:
         draw(plan.dir)
     if final_test and result.status == "completed":
-        with hold_lock(plan.dir):
+        with folder_lock(plan.dir, "search"):
             summary = {**summary, "final_test": _final_test(plan)}
     print_summary(summary, plan.dir)
     if result.status == "interrupted":

@@ -1,21 +1,18 @@
-"""A search folder (``search.json``, ``journal.log``, ``trials.csv``, ``curves.json``,
-``best.yaml``, ``summary.json``, ``plots/``, ``final/``: docs/search.md) and resuming it.
-``--resume`` keeps the config and options of the first start; only ``--trials`` (the new
-total) and ``--workers`` change, recorded once the folder's lock is held, so a second
-``dlexp search`` in the folder changes nothing.
+"""A search folder (docs/search.md) and resuming it: ``--resume`` keeps the config and
+options of the first start; only ``--trials`` (the new total) and ``--workers`` change,
+recorded once the folder's lock is held, so a second ``dlexp search`` there changes nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from dlexp.config import Config, config_from_dict, config_to_dict
-from dlexp.data import locate_mnist
+from dlexp.data.mnist import locate_mnist
 from dlexp.errors import ConfigError, RunError
-from dlexp.io import as_stored, folder_lock, read_json, read_record, write_json
+from dlexp.io import as_stored, read_json, read_record, write_json
 from dlexp.search.study import PRUNERS, SAMPLERS, finished_count, mask_url, open_storage
 from dlexp.train.rundir import new_run_dir, run_meta
 
@@ -67,7 +64,7 @@ class SearchPlan:
 
 
 def new_search(cfg: Config, where: str, opts: SearchOptions, runs_root: Path) -> SearchPlan:
-    """Check ``cfg`` and ``opts``, create the search folder and its ``search.json``."""
+    """Check ``cfg`` and ``opts``; create the search folder and its ``search.json``."""
     if cfg.search is None:
         raise ConfigError(f"{where}: no search: section; add one (see configs/search.yaml) "
                           "to say which keys to search and over what ranges")
@@ -121,11 +118,6 @@ def record_resume(plan: SearchPlan) -> None:
     more = plan.trials != stored["trials"] and plan.trials > plan.finished
     if more or plan.workers != _workers(stored):
         _write(plan if more else replace(plan, trials=stored["trials"]), stored)
-
-
-def hold_lock(search_dir: Path) -> contextlib.AbstractContextManager:
-    """Hold the search folder's lock for a ``with`` block; a second search is refused."""
-    return folder_lock(Path(search_dir), "search")
 
 
 def read_summary(search_dir: Path) -> dict:
@@ -184,7 +176,7 @@ def _write(plan: SearchPlan, stored: dict | None = None) -> None:
 
 
 def _workers(stored: dict) -> int:
-    """The workers a stored search last ran with (1 if not recorded, or not a count)."""
+    """The workers a stored search last ran with (1 if not recorded or not a count)."""
     n = stored.get("workers")
     return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
 

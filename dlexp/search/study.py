@@ -67,7 +67,7 @@ def open_storage(url: str | None, search_dir: Path,
 
 
 def mask_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (safe to print and to store)."""
+    """``url`` with any password as ``***`` (safe to print and to store)."""
     try:
         from sqlalchemy.engine import make_url
         return make_url(url).render_as_string(hide_password=True)
@@ -107,7 +107,6 @@ def repair_journal(search_dir: Path) -> str | None:
 
 
 def round_name(name: str, round_: int) -> str:
-    """The study of round ``round_``: ``name`` for round 1, ``name:round<r>`` after it."""
     return name if round_ == 1 else f"{name}:round{round_}"
 
 
@@ -133,7 +132,6 @@ def counts(t: FrozenTrial) -> bool:
 
 
 def finished_count(storage: optuna.storages.BaseStorage, name: str, rounds: int) -> int:
-    """Trials of every round of search ``name`` that count towards ``--trials``."""
     return sum(counts(t) for s in round_studies(storage, name, rounds)
                for t in s.get_trials(deepcopy=False))
 

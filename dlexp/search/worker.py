@@ -1,4 +1,4 @@
-"""A search worker. Every worker (in ``dlexp search``, in a process it spawned, on another
+"""A search worker. Every worker (in ``dlexp search``, a process it spawned, another
 machine) runs the same loop, so workers may join or leave at any time::
 
     for each round r (budget q_r):  study ← open_round(r)   (narrowed from r − 1 if new)
@@ -40,12 +40,12 @@ POLL_SECONDS = 0.5
 
 
 def trial_config(base: Mapping, params: Mapping[str, Any], where: str) -> Config:
-    """The base config (plain data) with ``params`` applied, validated by the loader."""
+    """The base config (plain data) with ``params`` applied, validated."""
     return config_from_dict(apply_params(base, params), where)
 
 
 def planned_evals(cfg: Config, n_train: int) -> int:
-    """How many evaluations a trial makes when it runs to the end."""
+    """The evaluations a trial makes when it runs to the end."""
     t = cfg.training
     per_epoch, total = plan_steps(n_train, t.batch_size, t.epochs, t.iterations)
     return -(-total // (t.eval_every or per_epoch))
@@ -67,7 +67,6 @@ class ReportToTrial(Callback):
         self.trial, self.n_val, self.pruned = trial, max(n_val, 1), False
 
     def on_eval(self, state: FitState, record: dict) -> None:
-        """Report at step = evaluations so far, then ask the pruner."""
         acc, loss = record.get("val_acc"), record.get("val_loss")
         if acc is None:
             return
@@ -186,8 +185,7 @@ def _optimize_one(study: optuna.Study, objective, callbacks: list, plan: SearchP
 
 
 def worker_main(plan: SearchPlan, worker: int, shared) -> None:
-    """Entry point of a spawned worker process: shares the parent's stop record
-    (``shared``) and dies with it."""
+    """A spawned worker process: shares the parent's stop record and dies with it."""
     signals.install(shared)
     signals.stop_with_parent()
     try:

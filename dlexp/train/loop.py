@@ -1,10 +1,7 @@
 """The one training loop, :func:`fit`; everything that trains calls it and listens
 through callbacks.
 
-An epoch is a pass over a fresh permutation of the training set in batches (the last,
-smaller one included), or with ``sample_with_replacement`` (the book's
-``np.random.choice``) ⌈N / batch_size⌉ batches drawn anew. After each epoch, or every
-``eval_every`` updates, a record ``{epoch, step, train_loss, train_acc, val_loss,
+After each epoch, or every ``eval_every`` updates, a record ``{epoch, step, train_loss, train_acc, val_loss,
 val_acc, lr, seconds}`` is made: ``train_loss`` is the objective (cross-entropy plus
 ½λ₂‖W‖² + λ₁‖W‖₁) on the whole training set in inference mode, or with
 ``train_eval="running"`` the mean over the minibatches since the last record;
@@ -56,39 +53,26 @@ def plan_steps(n_train: int, batch_size: int, epochs: int, iterations: int | Non
     return per_epoch, iterations or epochs * per_epoch
 
 
-def batches(n: int, batch_size: int, rng: np.random.Generator,
+def batches(n: int, batch_size: int, total: int, rng: np.random.Generator,
             with_replacement: bool = False) -> Iterator[np.ndarray]:
-    """The index arrays of one epoch's minibatches."""
-    if with_replacement:
-        yield from (rng.integers(0, n, batch_size) for _ in range(-(-n // batch_size)))
-    else:
-        perm = rng.permutation(n)
-        yield from (perm[a:a + batch_size] for a in range(0, n, batch_size))
+    """``total`` minibatch index arrays, epoch after epoch: each epoch a fresh permutation
+    cut in batches (the last, smaller one included), or (``with_replacement``, the book's
+    ``np.random.choice``) ⌈n / batch_size⌉ batches drawn anew."""
+    per_epoch = -(-n // batch_size)
+    for step in range(total):
+        start = step % per_epoch * batch_size
+        if with_replacement:
+            yield rng.integers(0, n, batch_size)                # (B,)
+            continue
+        if start == 0:                                          # a new epoch
+            perm = rng.permutation(n)                           # (n,)
+        yield perm[start:start + batch_size]
 
 
 def penalty(weights: np.ndarray, l2: float, l1: float) -> float:
     """½λ₂‖w‖² + λ₁‖w‖₁ (0 without weight decay)."""
     return ((0.5 * l2 * float(np.dot(weights, weights)) if l2 else 0.0)
             + (l1 * float(np.abs(weights).sum()) if l1 else 0.0))
-
-
-class RunningMeans:
-    """Since the last ``result``: loss = (1/B) Σ_b L_b, accuracy = (1/S) Σ_s [argmax z_s = y_s]."""
-
-    def __init__(self) -> None:
-        self.loss, self.batches, self.correct, self.seen = 0.0, 0, 0, 0
-
-    def add(self, loss: float, logits: np.ndarray, labels: np.ndarray) -> None:
-        """One batch: its loss, logits (N, C) and labels (N,)."""
-        self.loss, self.batches = self.loss + loss, self.batches + 1
-        self.correct += int(np.count_nonzero(logits.argmax(axis=1) == labels))
-        self.seen += len(labels)
-
-    def result(self) -> tuple[float, float]:
-        """(mean loss, accuracy) since the last call, then start counting anew."""
-        out = self.loss / max(self.batches, 1), self.correct / max(self.seen, 1)
-        self.__init__()
-        return out
 
 
 class EarlyStopping(Callback):
@@ -109,22 +93,32 @@ class EarlyStopping(Callback):
 
 
 class Recorder:
-    """Makes the evaluation records, hands them to the callbacks, and counts the
-    training time between them (``stop_clock``)."""
+    """Makes the evaluation records and hands them to the callbacks. Counts the training
+    time between records (``stop_clock``) and, for ``running`` means, the batches since
+    the last: loss = (1/B) Σ_b L_b, accuracy = (1/S) Σ_s [argmax z_s = y_s]."""
 
     def __init__(self, model: MLP, train: tuple, val: tuple, schedule: Schedule, penalty,
-                 running: RunningMeans | None, callbacks: tuple[Callback, ...]) -> None:
+                 running: bool, callbacks: tuple[Callback, ...]) -> None:
         self.model, self.train, self.val, self.schedule = model, train, val, schedule
         self.penalty, self.running, self.callbacks = penalty, running, callbacks
+        self.since = self.correct = self.seen = 0         # records' step, counts since
         self.mark = time.perf_counter()
+
+    def add(self, state: FitState, loss: float, logits: np.ndarray, labels: np.ndarray) -> None:
+        """One update's loss, and its batch's logits (N, C) and labels (N,)."""
+        state.step_losses.append(loss)
+        if self.running:
+            self.correct += int(np.count_nonzero(logits.argmax(axis=1) == labels))
+            self.seen += len(labels)
 
     def stop_clock(self, state: FitState) -> None:
         state.train_seconds += time.perf_counter() - self.mark
 
     def __call__(self, state: FitState) -> None:
         self.stop_clock(state)
-        if self.running is not None:
-            train_loss, train_acc = self.running.result()
+        if self.running:
+            losses = state.step_losses[self.since:]
+            train_loss, train_acc = sum(losses) / len(losses), self.correct / self.seen
         else:
             train_loss, train_acc = self.model.evaluate(*self.train)
             train_loss += self.penalty()
@@ -137,69 +131,55 @@ class Recorder:
         state.history.append(record)
         for cb in self.callbacks:
             cb.on_eval(state, record)
+        self.since, self.correct, self.seen = state.step, 0, 0
         self.mark = time.perf_counter()
 
 
-def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule,
-        x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, *,
-        rng: np.random.Generator, batch_size: int = 100, epochs: int = 10,
-        iterations: int | None = None, eval_every: int | None = None, l2: float = 0.0,
-        l1: float = 0.0, decay_all: bool = False, train_eval: str = "full",
-        loss_after_update: bool = False, sample_with_replacement: bool = False,
-        callbacks: tuple[Callback, ...] = ()) -> FitState:
-    """Train ``model`` in place; returns the final :class:`FitState`.
-
-    x_train (N, D), y_train (N,), x_val (M, D), y_val (M,), M may be 0. ``rng`` draws the
-    batches; ``schedule`` is the optimiser's learning rate (recorded as ``lr``). A batch's
-    loss is taken before its update (``loss_after_update``: after it, in inference mode,
-    the book's record). A callback ends training by setting ``state.stop`` (with status
-    ``interrupted``: no record of the unfinished epoch); a non-finite loss ends it as
-    ``diverged``."""
-    n = x_train.shape[0]
-    per_epoch, total = plan_steps(n, batch_size, epochs, iterations)
+def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule, x_train: np.ndarray,
+        y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, *, rng: np.random.Generator,
+        batch_size: int = 100, epochs: int = 10, iterations: int | None = None,
+        eval_every: int | None = None, l2: float = 0.0, l1: float = 0.0, decay_all: bool = False,
+        train_eval: str = "full", loss_after_update: bool = False,
+        sample_with_replacement: bool = False, callbacks: tuple[Callback, ...] = ()) -> FitState:
+    """Train ``model`` in place on x_train (N, D), y_train (N,); x_val (M, D), y_val (M,)
+    may be empty. ``rng`` draws the batches. A callback ends training by setting
+    ``state.stop``; a non-finite loss ends it as ``diverged``."""
+    per_epoch, total = plan_steps(len(x_train), batch_size, epochs, iterations)
     state = FitState(total_steps=total, steps_per_epoch=per_epoch)
     params, grads = model.groups(decay_all)
     opt_state = optimizer.init(params)
     weight_penalty = partial(penalty, params["decay"], l2, l1)   # on the decayed group
-    running = RunningMeans() if train_eval == "running" else None
-    evaluate = Recorder(model, (x_train, y_train), (x_val, y_val), schedule,
-                        weight_penalty, running, callbacks)
+    record = Recorder(model, (x_train, y_train), (x_val, y_val), schedule, weight_penalty,
+                      train_eval == "running", callbacks)
     for cb in callbacks:
         cb.on_train_begin(state)
     try:
-        while state.step < total and state.stop is None:
-            state.epoch += 1
-            for idx in batches(n, batch_size, rng, sample_with_replacement):
-                xb, yb = x_train[idx], y_train[idx]                   # batch
-                loss = model.loss(xb, yb) + weight_penalty()          # forward, loss
-                if not math.isfinite(loss):
-                    state.status = "diverged"
-                    state.stop = f"loss became {loss} at update {state.step + 1}"
-                    break
-                model.backward()                                      # backward
-                updates, opt_state = optimizer.update(grads, opt_state, params)
-                apply_updates(params, updates)                        # update
-                if loss_after_update:                                 # the book's record
-                    loss = model.loss(xb, yb, training=False) + weight_penalty()
-                state.step += 1
-                state.step_losses.append(loss)
-                if running is not None:
-                    running.add(loss, model.logits, yb)
-                for cb in callbacks:                                  # callbacks
-                    cb.on_step_end(state, loss)
-                if eval_every and state.step % eval_every == 0 and state.status == "running":
-                    evaluate(state)                                   # evaluate
-                if state.step >= total or state.stop is not None:
-                    break
-            if not eval_every and state.status == "running":
-                evaluate(state)
-        if eval_every and state.step % eval_every and state.status == "running":
-            evaluate(state)                                           # the last, partial interval
+        for idx in batches(len(x_train), batch_size, total, rng, sample_with_replacement):
+            if state.stop is not None:
+                break
+            state.epoch = state.step // per_epoch + 1
+            xb, yb = x_train[idx], y_train[idx]                       # batch
+            loss = model.loss(xb, yb) + weight_penalty()              # forward, loss
+            if not math.isfinite(loss):
+                state.status = "diverged"
+                state.stop = f"loss became {loss} at update {state.step + 1}"
+                break
+            model.backward()                                          # backward
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            apply_updates(params, updates)                            # update
+            if loss_after_update:                                     # the book's record
+                loss = model.loss(xb, yb, training=False) + weight_penalty()
+            state.step += 1
+            record.add(state, loss, model.logits, yb)
+            for cb in callbacks:                                      # callbacks
+                cb.on_step_end(state, loss)
+            if state.status == "running" and (state.step % (eval_every or per_epoch) == 0
+                                              or state.step == total or state.stop):
+                record(state)                                         # evaluate
     except KeyboardInterrupt:
         state.status, state.stop = "interrupted", "interrupted by the user"
-    evaluate.stop_clock(state)                                        # since the last record
-    if state.status == "running":
-        state.status = "completed"
+    record.stop_clock(state)                                          # since the last record
+    state.status = "completed" if state.status == "running" else state.status
     for cb in callbacks:
         cb.on_train_end(state)
     return state

@@ -1,6 +1,5 @@
-"""Live progress on stderr, on a terminal and in a log file alike: :class:`RichProgress`
-for one training run, :class:`RunsTicker` for many (a comparison). Times are wall
-times from the start of the command's work."""
+"""Live progress on stderr (terminal or log file): :class:`RichProgress` for one training
+run, :class:`RunsTicker` for many. Times are wall times."""
 
 from __future__ import annotations
 
@@ -31,8 +30,8 @@ def time_left(elapsed: float, done: int, total: int) -> float | None:
 
 
 class RichProgress(Callback):
-    """A bar over the updates (on a terminal), and on every evaluation one line with the
-    losses, accuracies, wall time elapsed and left; the bar moves every ``every`` updates."""
+    """A bar over the updates (on a terminal, moved every ``every`` updates), and a line
+    per evaluation: losses, accuracies, time elapsed and left."""
 
     def __init__(self, title: str = "training", every: int = 25,
                  console: Console | None = None) -> None:
@@ -67,8 +66,7 @@ class RichProgress(Callback):
 
 
 def unfinished_runs(folder: Path) -> list[str]:
-    """Sub-run folders of ``folder`` that started (config.yaml) and have not ended (no
-    summary.json): the runs in progress."""
+    """Sub-runs of ``folder`` that started (config.yaml) and have not ended (summary.json)."""
     try:
         subs = sorted(p for p in Path(folder).iterdir() if p.is_dir())
     except OSError:
@@ -79,11 +77,8 @@ def unfinished_runs(folder: Path) -> list[str]:
 
 class RunsTicker:
     """``k/n runs done (f failed); running: …; m:ss elapsed, ~m:ss left``, redrawn every
-    second on a terminal, printed every ``every`` seconds otherwise.
-
-    ``running()`` names the runs in progress; ``done`` counts runs finished before this
-    process (a resumed comparison), which do not count towards the speed. Call
-    :meth:`finished` as each run ends and :meth:`stop` at the end (also on an error)."""
+    second on a terminal, else printed every ``every`` seconds. ``running()`` names the
+    runs in progress; ``done`` runs ended before this process (not counted in the speed)."""
 
     def __init__(self, total: int, running: Callable[[], Sequence[str]] = lambda: (),
                  done: int = 0, every: float = 30.0, console: Console | None = None) -> None:

@@ -1,13 +1,8 @@
-"""Run folders: one new folder per run, never overwriting another, and reading one back.
+"""Run folders: a new one per run, never overwriting another, and reading one back.
 
-    runs/<name>-<YYYYmmdd-HHMMSS>[-k]/
-        config.yaml   resolved config (``dlexp train`` reads it back)
-        meta.json     command line, versions, host, start/end time, git commit
-        metrics.jsonl one record per evaluation, appended as training goes
-        steps.csv     the training loss of every update
-        summary.json  status, best/final accuracies, test accuracy, timings
-        model.npz     final weights and batch-norm statistics
-        plots/        loss.png, accuracy.png
+    runs/<name>-<YYYYmmdd-HHMMSS>[-k]/  config.yaml (resolved), meta.json (command line,
+        versions, host, times, git commit), metrics.jsonl (a record per evaluation),
+        steps.csv (each update's loss), summary.json, model.npz, plots/
 """
 
 from __future__ import annotations
@@ -36,7 +31,7 @@ METRICS_SHAPE = {"epoch": int, "step": int, **{f"{split}_{m}": (float, None)
 
 
 def new_run_dir(root: Path, name: str) -> Path:
-    """Create and return ``root/<name>-<timestamp>[-k]``; a clear error if root is unwritable."""
+    """Create and return ``root/<name>-<timestamp>[-k]``."""
     root, fix = Path(root), "choose another with --runs-dir"
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -60,7 +55,6 @@ def new_run_dir(root: Path, name: str) -> Path:
 
 
 def run_meta(started: float) -> dict:
-    """Where and how this run happens: command line, versions, host, git commit."""
     try:
         git = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                              timeout=5, cwd=Path(__file__).parent).stdout.strip() or None
@@ -74,26 +68,24 @@ def run_meta(started: float) -> dict:
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
-    """The whole evaluation records of ``run_dir/metrics.jsonl``, in order; a torn or
-    misshapen line (no ``epoch``, a text where a number belongs) is left out."""
+    """The whole, well-shaped evaluation records of ``run_dir/metrics.jsonl``."""
     return read_jsonl(Path(run_dir) / "metrics.jsonl", METRICS_SHAPE)
 
 
 def kind_of(folder: Path) -> str | None:
-    """The kind of a folder dlexp wrote: the first of :data:`MARKERS` whose file it
-    holds; None: not one."""
+    """The kind of a folder dlexp wrote (the first of :data:`MARKERS` it holds), or None."""
     return next((kind for kind, marker in MARKERS if (Path(folder) / marker).is_file()), None)
 
 
 def sub_runs(folder: Path) -> list[str]:
-    """The sub-run folder names of a comparison, in variant order (from compare.json)."""
+    """The sub-run folder names of a comparison, in variant order."""
     spec = read_json(Path(folder) / "compare.json", {})
     variants = (spec.get("variants") if isinstance(spec, dict) else None) or []
     return [v["run"] for v in variants if isinstance(v, dict) and isinstance(v.get("run"), str)]
 
 
 def flat_config(run_dir: Path) -> dict:
-    """A run's config.yaml as ``{"dotted.key": value}``; {} if it has none (yet)."""
+    """A run's config.yaml as ``{"dotted.key": value}``; {} if it has none."""
     def flatten(raw: dict, prefix: str = "") -> dict:
         out = {}
         for k, v in raw.items():

@@ -1,6 +1,5 @@
 """One training run, from a config to a complete run folder (:mod:`dlexp.train.rundir`):
-what ``dlexp train`` calls, and ``compare`` once per variant. It loads the data, trains
-with :func:`~dlexp.train.loop.fit`, tests once at the end, and never plots."""
+load the data, train, test once at the end; never plot."""
 
 from __future__ import annotations
 
@@ -11,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from dlexp.config import Config, config_to_dict
-from dlexp.data import Splits, load_mnist, locate_mnist, make_splits
+from dlexp.data.mnist import load_mnist, locate_mnist
+from dlexp.data.splits import Splits, make_splits
 from dlexp.errors import ConfigError, DataError, WriteError
 from dlexp.io import append_jsonl, atomic_write_text, folder_lock, write_json, write_yaml
 from dlexp.train.loop import Callback, FitState
@@ -30,7 +30,7 @@ class RunResult:
 
 
 class MetricsWriter(Callback):
-    """Append each evaluation record to ``metrics.jsonl``, one whole line at a time."""
+    """Append each evaluation record to ``metrics.jsonl``."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -43,8 +43,7 @@ class MetricsWriter(Callback):
 
 
 def load_splits(cfg: Config, progress: bool = True) -> Splits:
-    """MNIST split as the config says, in the config's dtype; the raw uint8 pixels are
-    split first, so no float copy of the whole set is made."""
+    """MNIST split as the config says, in its dtype (the uint8 pixels split first)."""
     d = cfg.data
     return make_splits(load_mnist(locate_mnist(progress=progress), dtype=np.uint8),
                        val_size=d.val_size, train_size=d.train_size,
@@ -53,10 +52,9 @@ def load_splits(cfg: Config, progress: bool = True) -> Splits:
 
 
 def model_bytes(cfg: Config, n_inputs: int, n_classes: int = 10) -> int:
-    """A lower estimate of the memory training takes beyond the data, in bytes:
-    itemsize · (5·P + 4·max(B, 2000)·Σ widths) for P parameters (weights, gradients, up
-    to three optimiser slots), batch B (evaluation runs in chunks of 2000) and the
-    activations of every layer kept for backward."""
+    """A lower bound of the bytes training takes beyond the data: itemsize · (5·P +
+    4·max(B, 2000)·Σ widths) for P parameters (weights, gradients, three optimiser slots)
+    and the activations of batch B (evaluation: chunks of 2000) kept for backward."""
     widths = [*cfg.model.hidden, n_classes]
     params = sum((a + 1) * b for a, b in zip([n_inputs, *widths[:-1]], widths))
     rows = max(cfg.training.batch_size, 2000)
@@ -73,8 +71,7 @@ def available_memory() -> int | None:
 
 
 def check_fits(cfg: Config, splits: Splits) -> None:
-    """Raise, before anything is allocated or a folder made, when the config asks more of
-    the data or the memory than there is."""
+    """Raise when the config asks more of the data or the memory than there is."""
     n = splits.x_train.shape[0]
     if splits.x_test.shape[0] == 0:
         raise DataError("the test set has 0 images, so a run could not be tested; check the "
@@ -93,12 +90,9 @@ def check_fits(cfg: Config, splits: Splits) -> None:
 def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | None = None,
               callbacks: tuple[Callback, ...] = (), splits: Splits | None = None,
               save_model: bool = True, progress: bool = True) -> RunResult:
-    """Train one model as ``cfg`` says and record everything in a new run folder.
-
-    Every input problem (data, sizes, memory, the runs folder) raises before the folder
-    is made. Once it exists it always gets a ``summary.json``: status ``interrupted``
-    (Ctrl-C/SIGTERM), ``diverged`` (NaN/inf loss) or ``failed`` (a file could not be
-    written, e.g. disk full; the WriteError is raised)."""
+    """Train one model as ``cfg`` says and record everything in a new run folder. Input
+    problems raise before the folder is made; once made it always gets a ``summary.json``
+    (status ``failed`` if a file could not be written; the WriteError is raised)."""
     started = time.time()
     with stoppable():
         splits = splits if splits is not None else load_splits(cfg, progress)

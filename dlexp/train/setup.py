@@ -1,13 +1,11 @@
-"""From a :class:`~dlexp.config.Config` to the pieces :func:`~dlexp.train.loop.fit` needs.
-
-One seed feeds four independent streams (``np.random.SeedSequence(seed).spawn``): the
-data split, the weight initialisation, dropout masks and the batch order. Changing the
-model therefore never changes the split, and the same config + seed gives the same run.
+"""From a config to the pieces :func:`~dlexp.train.loop.fit` needs. One seed feeds four
+independent streams (``SeedSequence(seed).spawn``): the split, the initial weights, the
+dropout masks and the batch order; so a change of model never changes the split.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -21,32 +19,26 @@ from dlexp.optim.transforms import GradientTransformation, Schedule
 from dlexp.train.loop import Callback, EarlyStopping, FitState, fit, plan_steps
 
 
-class Streams(NamedTuple):
-    split: np.random.Generator
-    init: np.random.Generator
-    dropout: np.random.Generator
-    order: np.random.Generator
+Streams = namedtuple("Streams", "split init dropout order")     # np.random.Generator each
 
 
 def streams(seed: int | tuple[int, ...]) -> Streams:
-    """Independent generators for the split, initialisation, dropout and batch order
-    (``seed``: an int, or a tuple of ints such as (seed, round, trial))."""
+    """The four generators (``seed``: an int, or ints such as (seed, round, trial))."""
     return Streams(*map(np.random.default_rng, np.random.SeedSequence(seed).spawn(4)))
 
 
 def split_seed(cfg: Config) -> int:
-    """The seed of the training/validation split: ``data.split_seed``, else the run's."""
+    """``data.split_seed``, else the run's seed."""
     return cfg.seed if cfg.data.split_seed is None else cfg.data.split_seed
 
 
 def build_model(cfg: Config, input_size: int, output_size: int, s: Streams) -> MLP:
-    """The configured MLP: weights from the ``init`` stream, masks from ``dropout``."""
     return MLP(cfg.model, input_size, output_size, s.init, np.dtype(cfg.dtype),
                dropout_rng=s.dropout)
 
 
 def build_optimizer_for(cfg: Config, n_train: int) -> tuple[GradientTransformation, Schedule]:
-    """The configured optimiser (with L2/L1 in front) and its learning-rate schedule."""
+    """The configured optimiser (L2/L1 gradients in front) and its schedule."""
     o, r, t = cfg.optimizer, cfg.regularization, cfg.training
     per_epoch, total = plan_steps(n_train, t.batch_size, t.epochs, t.iterations)
     schedule = make_schedule(o.schedule.name, o.lr, per_epoch, total, **o.schedule.settings)
@@ -65,12 +57,9 @@ def fit_options(cfg: Config) -> dict:
 
 def train_model(cfg: Config, data: Splits, s: Streams, callbacks: tuple[Callback, ...] = ()
                 ) -> tuple[MLP, FitState]:
-    """Build the configured model and optimiser (plus early stopping if asked) and train
-    them with :func:`fit`. A non-finite loss is the status ``diverged``, not a warning.
-
-    BLAS runs on one thread: these matrices are too small to gain from more, worker
-    processes must not oversubscribe the cores, and the rounding of a matrix product
-    depends on the thread count — so every command gives the same numbers."""
+    """Build the configured model and optimiser (and early stopping) and :func:`fit` them.
+    BLAS runs on one thread: these matrices gain little from more, workers must not
+    oversubscribe the cores, and a product's rounding depends on the thread count."""
     model = build_model(cfg, data.x_train.shape[1], 10, s)
     optimizer, schedule = build_optimizer_for(cfg, data.x_train.shape[0])
     es = cfg.training.early_stopping

@@ -1,13 +1,10 @@
 """One way to stop, for every command: Ctrl-C (SIGINT) and ``kill`` (SIGTERM).
 
-Inside :func:`stoppable` the **first** signal is only recorded (:func:`requested`):
-training stops after the current update (:class:`StopOnRequest`, status ``interrupted
-by SIGINT``), comparisons and searches start nothing new, and every file is written as
-usual. A **second** signal ends the process at once with exit code 130, after removing
-the temporary file of any write in progress: every file is whole or absent. The
-handler never raises, so no KeyboardInterrupt lands in a half-done write. Worker
-processes share the record through a ``multiprocessing.Value`` (:func:`install`,
-:func:`sharing`): a stop requested in any of them stops all.
+Inside :func:`stoppable` the first signal is only recorded (:func:`requested`): training
+stops after the current update (:class:`StopOnRequest`), comparisons and searches start
+nothing new, and every file is written as usual. A second signal ends the process at once
+(exit 130) after removing the temporary file of any write in progress. Worker processes
+share the record through a ``multiprocessing.Value``: a stop requested in one stops all.
 """
 
 from __future__ import annotations
@@ -45,8 +42,8 @@ def _handler(signum: int, frame) -> None:
 
 
 def install(shared=None) -> None:
-    """Handle SIGINT/SIGTERM as the module says, for good (worker processes), the record
-    kept in ``shared`` if given; signals set to be ignored (``nohup``) stay ignored."""
+    """Handle SIGINT/SIGTERM as the module says, for good (worker processes), recording in
+    ``shared`` if given; signals set to be ignored (``nohup``) stay ignored."""
     global _previous, _record, _received
     if shared is not None:
         _record = shared
@@ -57,8 +54,8 @@ def install(shared=None) -> None:
 
 @contextlib.contextmanager
 def stoppable() -> Iterator[None]:
-    """Within the block, signals stop work as the module says (main thread; nested
-    blocks share the outer one). Leaving the outermost block forgets the request."""
+    """Signals stop work as the module says within the block (main thread; nested blocks
+    share the outer one); leaving the outermost block forgets the request."""
     global _previous, _record, _received
     if _previous is not None or threading.current_thread() is not threading.main_thread():
         yield
@@ -74,8 +71,7 @@ def stoppable() -> Iterator[None]:
 
 @contextlib.contextmanager
 def sharing(shared) -> Iterator[None]:
-    """Keep the record in ``shared`` (a ``multiprocessing.Value('i')`` the workers also
-    hold) for the duration of the block."""
+    """Record in ``shared`` (a ``multiprocessing.Value('i')`` the workers hold) within."""
     global _record
     before, shared.value = _record, _record.value
     _record = shared
@@ -86,8 +82,8 @@ def sharing(shared) -> Iterator[None]:
 
 
 class StopOnRequest(Callback):
-    """Stop training with status ``interrupted`` after the current update once a stop
-    is requested (before the first update if it already was)."""
+    """Stop training (status ``interrupted``) after the update during which a stop is
+    requested, or before the first."""
 
     def on_train_begin(self, state: FitState) -> None:
         self.on_step_end(state, 0.0)
@@ -99,8 +95,8 @@ class StopOnRequest(Callback):
 
 
 def stop_with_parent(signum: int = signal.SIGTERM) -> None:
-    """In a worker process: have Linux send ``signum`` when the parent dies (``kill -9``
-    of a search or comparison), so no orphan keeps training or writing."""
+    """In a worker: have Linux send ``signum`` when the parent dies (``kill -9``), so no
+    orphan keeps training or writing."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
