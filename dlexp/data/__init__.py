@@ -1,2 +1,1 @@
-"""MNIST: IDX files (:mod:`.idx`), finding and loading them (:mod:`.mnist`), the split
-(:mod:`.splits`)."""
+"""MNIST: IDX files (idx), finding and loading them (mnist), the split (splits)."""

@@ -1,10 +1,10 @@
 """The one training loop, :func:`fit`; everything that trains calls it and listens
 through callbacks.
 
-After each epoch, or every ``eval_every`` updates, a record ``{epoch, step, train_loss, train_acc, val_loss,
-val_acc, lr, seconds}`` is made: ``train_loss`` is the objective (cross-entropy plus
-½λ₂‖W‖² + λ₁‖W‖₁) on the whole training set in inference mode, or with
-``train_eval="running"`` the mean over the minibatches since the last record;
+After each epoch, or every ``eval_every`` updates, a record ``{epoch, step, train_loss,
+train_acc, val_loss, val_acc, lr, seconds}`` is made: ``train_loss`` is the objective
+(cross-entropy plus ½λ₂‖W‖² + λ₁‖W‖₁) on the whole training set in inference mode, or
+with ``train_eval="running"`` the mean over the minibatches since the last record;
 ``val_loss`` is cross-entropy alone.
 """
 
@@ -173,8 +173,8 @@ def fit(model: MLP, optimizer: GradientTransformation, schedule: Schedule, x_tra
             record.add(state, loss, model.logits, yb)
             for cb in callbacks:                                      # callbacks
                 cb.on_step_end(state, loss)
-            if state.status == "running" and (state.step % (eval_every or per_epoch) == 0
-                                              or state.step == total or state.stop):
+            due = state.step % (eval_every or per_epoch) == 0 or state.step == total
+            if state.status == "running" and (due or state.stop is not None):
                 record(state)                                         # evaluate
     except KeyboardInterrupt:
         state.status, state.stop = "interrupted", "interrupted by the user"

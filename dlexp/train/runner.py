@@ -3,6 +3,7 @@ load the data, train, test once at the end; never plot."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,10 +119,8 @@ def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | No
                            {**meta, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
             except WriteError as e:
                 state.status, state.stop = "failed", str(e)
-                try:                           # the reason, if it still fits
+                with contextlib.suppress(WriteError):     # the reason, if it still fits
                     write_json(run_dir / "summary.json", _summary(cfg, state, *test))
-                except WriteError:
-                    pass
                 raise
     return RunResult(run_dir, summary, state)
 
