@@ -107,8 +107,7 @@ def histogram_rows(trace: LayerTrace, bins: int = HIST_BINS) -> list[dict]:
 @dataclass(frozen=True)
 class ActivationsResult:
     dir: Path
-    traces: list[LayerTrace]
-    rows: list[dict]
+    rows: list[dict]                        # stats.csv
 
 
 MAX_STD = 1e3
@@ -147,7 +146,7 @@ def run_activations(activation: str, init: str, std: float | None = None, *, gri
         "units": units, "layers": layers, "seed": seed})
     write_csv(out / "histograms.csv", [r for t in traces for r in histogram_rows(t)])
     write_csv(out / "stats.csv", rows)                # last: marks the folder complete
-    return ActivationsResult(out, traces, rows)
+    return ActivationsResult(out, rows)
 
 
 # The book's choices plus the standard ones, for --grid.

@@ -54,9 +54,8 @@ class Claim:
 
 
 def listed(values: Mapping[str, float | None], digits: int = 3) -> str:
-    """``a 0.12, b 0.34``."""
-    return ", ".join(f"{k} {fmt(v, digits) if v is not None else '—'}"
-                     for k, v in values.items())
+    """``a 0.12, b 0.34`` (None: ``—``)."""
+    return ", ".join(f"{k} {fmt(v, digits)}" for k, v in values.items())
 
 
 def _paths(d: Path) -> tuple[dict, str]:

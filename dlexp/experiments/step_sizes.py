@@ -115,19 +115,18 @@ def fade(values) -> dict:
 
 
 def run_step_fade(out_dir: Path, iterations: int = ITERATIONS, steps: int = SURFACE_STEPS,
-                  optimizers: tuple[str, ...] = OPTIMIZERS, seed: int = 0,
                   sets: Sequence[str] = ()) -> dict:
     """step-fade: both sources for every optimiser (module docstring)."""
     out_dir = _start(out_dir)
     rows, result = ["source,optimizer,update,step,rate"], {}
-    for name in optimizers:
-        lr, sizes, _ = mnist_steps(name, iterations, seed, sets)
+    for name in OPTIMIZERS:
+        lr, sizes, _ = mnist_steps(name, iterations, 0, sets)
         if requested():                            # stopped early: nothing to write
             return {}
         result.setdefault("mnist", {})[name] = {"lr": lr, "measure": "step",
                                                 "updates": len(sizes), **fade(sizes)}
         rows += [f"mnist,{name},{t},{v!r}," for t, v in enumerate(sizes, 1)]
-    for name in optimizers:
+    for name in OPTIMIZERS:
         sizes, rate = surface_steps(name, steps)
         result.setdefault("surface", {})[name] = {"lr": SURFACE_LR, "measure": "rate",
                                                   "updates": len(sizes), **fade(rate)}
