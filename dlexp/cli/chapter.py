@@ -40,8 +40,7 @@ def _per_source(name: str, runs_dir: Path, run: Callable[[Path], dict], key: str
 def activations(
     activation: str = typer.Option("sigmoid", help="Activation of the hidden layers."),
     init: str = typer.Option("normal", help="Weight initialiser."),
-    std: Optional[float] = typer.Option(None, help="Std for --init normal (default 1, as "
-                                        "the book)."),
+    std: Optional[float] = typer.Option(None, help="Std for --init normal (default 1)."),
     grid: bool = typer.Option(False, "--grid", help="All initialisers × this activation."),
     samples: int = typer.Option(1000, min=1, help="Random inputs."),
     units: int = typer.Option(100, min=1, help="Units per layer (and input size)."),
@@ -72,13 +71,10 @@ def activations(
              "dlexp optimizer-paths --function rosenbrock",
              "dlexp optimizer-paths --optimizers sgd,adam --lr sgd=0.9")
 def optimizer_paths(
-    function: str = typer.Option("anisotropic", "--function", help="The function "
-                                 "(anisotropic: the book's x²/20 + y²)."),
-    optimizers: Optional[str] = typer.Option(None, "--optimizers",
-                                             help="Comma-separated (default: all six)."),
+    function: str = typer.Option("anisotropic", help="The function (the book's: x²/20 + y²)."),
+    optimizers: Optional[str] = typer.Option(None, help="Comma-separated (default: all six)."),
     lr: List[str] = typer.Option([], "--lr", help="NAME=RATE, e.g. --lr sgd=0.9 (repeatable)."),
-    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Updates (default: 30; "
-                                        "rosenbrock 300)."),
+    steps: Optional[int] = typer.Option(None, min=1, help="Updates (default 30; rosenbrock 300)."),
     start: str = typer.Option("", "--start", help="X,Y, e.g. --start=-7,2 (default: the "
                               "function's own)."),
     runs_dir: Path = RUNS_DIR,
@@ -145,9 +141,8 @@ def adam_bias(
 @app.command("search-methods", "dlexp search-methods",
              "dlexp search-methods --side 4 --searches 5")
 def search_methods(
-    side: int = typer.Option(10, "--side", min=2, help="Grid values per key: side² "
-                             "trials for every method."),
-    searches: int = typer.Option(5, "--searches", min=1, help="Search seeds per method."),
+    side: int = typer.Option(10, min=2, help="Grid values per key: side² trials a method."),
+    searches: int = typer.Option(5, min=1, help="Search seeds per method."),
     jobs: Optional[int] = JOBS, config: Optional[Path] = CONFIG, set_: List[str] = SET,
     runs_dir: Path = RUNS_DIR,
 ) -> None:
@@ -173,13 +168,12 @@ def search_methods(
              "dlexp reproduce --quick --book",
              "dlexp reproduce --resume runs/reproduce-20260101-120000")
 def reproduce(
-    quick: bool = typer.Option(False, "--quick", help="Smaller budgets (a few minutes), "
-                               "same verdict rules; the report says so."),
-    resume: Optional[Path] = typer.Option(None, "--resume", metavar="DIR", help="Finish "
-                                          "an interrupted reproduce folder (its own mode)."),
+    quick: bool = typer.Option(False, "--quick", help="Smaller budgets (minutes), the "
+                               "same verdict rules."),
+    resume: Optional[Path] = typer.Option(None, metavar="DIR", help="Finish an "
+                                          "interrupted reproduce folder (its own mode)."),
     book_too: bool = typer.Option(False, "--book", help="Also run each preset that has "
-                                  "the book's script settings that way (its own sub-folder); "
-                                  "the report shows both verdicts."),
+                                  "the book's settings that way; both verdicts shown."),
     jobs: Optional[int] = JOBS,
     runs_dir: Path = RUNS_DIR,
 ) -> None:

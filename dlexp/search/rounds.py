@@ -74,14 +74,12 @@ def open_round(storage: optuna.storages.BaseStorage, name: str, base: dict, keep
                                "resume the search from its first round")
             rows = [trial_row(t, r) for r, s in enumerate(done, start=1)
                     for t in s.get_trials(deepcopy=False)]
-            space = narrow(_space(done[-1]), [r for r in rows if r["counted"]], keep)
+            last = parse_search_space(done[-1].user_attrs["dlexp"]["space"],
+                                      f"study {done[-1].study_name!r}")
+            space = narrow(last, [r for r in rows if r["counted"]], keep)
         meta = {"round": round_, "config": base, "space": space.to_dict(), "keep": keep}
         study.set_user_attr("dlexp", meta)
     elif json.dumps(meta.get("config"), sort_keys=True) != json.dumps(base, sort_keys=True):
         raise RunError(f"study {study_name!r} was started with a different config; join it "
                        "with the same config, or choose another --study name")
     return study, parse_search_space(meta["space"], f"study {study_name!r}")
-
-
-def _space(study: optuna.Study) -> SearchSpace:
-    return parse_search_space(study.user_attrs["dlexp"]["space"], f"study {study.study_name!r}")
