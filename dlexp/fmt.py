@@ -1,10 +1,11 @@
 """How a value is shown in a table or a figure label, one rule for every command:
-fmt(None) → "—", fmt(7) → "7", fmt(0.91234) → "0.9123", fmt(3.2e-05) → "3.200e-05".
-Files keep full precision and never pass here.
+fmt(None) → "—", fmt(3.0) → "3", fmt(0.91234) → "0.912", fmt(13.454) → "13.5", fmt(0.01) →
+"0.01", fmt(3.2e-05) → "3.2e-05". Files keep full precision and never pass here.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Sequence
 
@@ -12,32 +13,41 @@ import yaml
 
 from dlexp.errors import ConfigError
 
-FIXED_RANGE = (1e-2, 1e3)        # |x| in [low, high): fixed decimals
+SIGNIFICANT = 3                  # figures a number keeps (whole numbers keep all theirs)
+FIXED_RANGE = (1e-3, 1e4)        # |x| in [low, high): decimals, else 1.23e-04
 BANDS = ("minmax", "std")        # a figure's band over seeds: min–max, or mean ± std
 
 
-def fmt(value: Any, digits: int = 4) -> str:
-    """10⁻² ≤ |x| < 10³ (or 0): ``digits`` decimals; else ``digits`` significant figures, so
-    learning rates keep theirs."""
+def fmt(value: Any, digits: int | None = None) -> str:
+    """3 significant figures (at most ``digits`` decimals, but never none of the figures),
+    trailing zeros dropped; outside 10⁻³ ≤ |x| < 10⁴ the form ``1.23e-04``, so a learning
+    rate never shows as 0; whole numbers whole."""
     if value is None:
         return "—"
     if isinstance(value, numbers.Integral) or not isinstance(value, numbers.Real):
         return str(value)
     x = float(value)
-    if x == 0 or FIXED_RANGE[0] <= abs(x) < FIXED_RANGE[1]:
-        return f"{x:.{digits}f}"
-    return f"{x:.{max(digits - 1, 0)}e}"
+    if not math.isfinite(x) or x == 0 or (x.is_integer() and abs(x) < 1e6):
+        return str(int(x)) if math.isfinite(x) else str(x)
+    if FIXED_RANGE[0] <= abs(x) < FIXED_RANGE[1]:
+        lead = -math.floor(math.log10(abs(x)))          # decimals to the first figure
+        decimals = max(min(SIGNIFICANT - 1 + lead, 99 if digits is None else digits),
+                       lead, 0)
+        text = f"{x:.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    mantissa, exponent = f"{x:.{SIGNIFICANT - 1}e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
 
 
-def fmt_column(values: Sequence[Any], digits: int = 4) -> list[str]:
-    """``fmt`` of each value; if one real needs the scientific form, every real takes it
-    (``1.000e-02`` above ``1.000e-03``, not ``0.0100``)."""
-    texts = [fmt(v, digits) for v in values]
-    reals = [isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral) for v in values]
-    if not any(r and "e" in t for r, t in zip(reals, texts)):
-        return texts
-    return [f"{float(v):.{max(digits - 1, 0)}e}" if r else t
-            for v, r, t in zip(values, reals, texts)]
+def fmt_column(values: Sequence[Any]) -> list[str]:
+    """``fmt`` of each value of a table's column (one rule for every cell, so 0.01 reads
+    ``0.01`` beside ``1e-04``)."""
+    return [fmt(v) for v in values]
+
+
+def seconds(x: float) -> str:
+    """Wall time: one decimal under 1000 s, whole seconds above (``13.5 s``, ``1234 s``)."""
+    return f"{x:.1f} s" if x < 1e3 else f"{round(x)} s"
 
 
 def value_text(value: Any) -> str:

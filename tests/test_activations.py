@@ -110,3 +110,35 @@ def test_every_activation_says_which_units_are_inactive_and_its_histogram_range(
     assert list(INACTIVE["relu"](h)) == [True, False, False, False, False]
     assert list(INACTIVE["sigmoid"](h)) == [True, True, False, True, True]
     assert list(INACTIVE["tanh"](h)) == [False, False, False, True, True]
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_every_histogram_panel_spans_its_own_values(tmp_path, monkeypatch, activation):
+    """No panel looks empty: ReLU's std 0.01 layer 5 (values ~1e-6) spans its own range,
+    std 1 layer 1 shows its zeros (about half) as a tall first bar; sigmoid outputs keep
+    0…1 in every panel, so saturation and the collapse to 0.5 read as in the book."""
+    from dlexp.experiments.activations import run_activations
+    from dlexp.plots import chapter
+    figures = {}
+    monkeypatch.setattr(chapter, "save_figure",
+                        lambda fig, path: figures.setdefault(path.name, fig) and path)
+    run = run_activations(activation, "normal", grid=True, samples=200, units=50,
+                          runs_root=tmp_path).dir
+    chapter.plot_activations(run)
+    hist = list(csv.DictReader(open(run / "histograms.csv")))
+    for name, kind in (("activations.png", "outputs"), ("gradients.png", "grads")):
+        fig = figures[name]
+        assert ("own min…max" in fig._suptitle.get_text()) == (
+            activation == "relu" or kind == "grads")
+        for r, init in enumerate(["normal(std=1)", "normal(std=0.01)"]):
+            for k in range(1, 6):
+                bins = [h for h in hist if (h["kind"], h["init"], h["layer"]) ==
+                        (kind, init, str(k))]
+                ax = fig.axes[r * 6 + k - 1]
+                assert ax.get_xlim() == pytest.approx((float(bins[0]["low"]),
+                                                       float(bins[-1]["high"])))
+                if activation == "sigmoid" and kind == "outputs":
+                    assert ax.get_xlim() == (0.0, 1.0)
+    first = max(figures["activations.png"].axes[0].patches[0].get_path().vertices[:, 1])
+    if activation == "relu":                           # the zeros of layer 1, ~half
+        assert 0.45 < first <= 1.0

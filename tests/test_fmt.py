@@ -9,14 +9,17 @@ from dlexp.fmt import fmt
 
 
 @pytest.mark.parametrize("value, digits, text", [
-    (None, 4, "—"),
-    (7, 4, "7"), (np.int64(7), 4, "7"), (True, 4, "True"), ("relu", 4, "relu"),
-    (0.91234, 4, "0.9123"), (0.91234, 2, "0.91"), (np.float32(0.5), 4, "0.5000"),
-    (0.0, 4, "0.0000"), (999.5, 1, "999.5"),
-    (3.2e-05, 4, "3.200e-05"), (3.2e-05, 2, "3.2e-05"), (-0.005, 3, "-5.00e-03"),
-    (1234.5, 4, "1.234e+03"),
+    (None, None, "—"),
+    (7, None, "7"), (np.int64(7), None, "7"), (True, None, "True"), ("relu", None, "relu"),
+    (3.0, None, "3"), (0.0, None, "0"), (20000.0, None, "20000"),     # whole: no decimals
+    (0.91234, None, "0.912"), (0.91234, 2, "0.91"), (np.float32(0.5), None, "0.5"),
+    (0.9, None, "0.9"), (13.454, None, "13.5"), (13.454, 1, "13.5"), (999.5, 1, "1000"),
+    (0.01, None, "0.01"), (0.001, None, "0.001"), (0.0583, None, "0.0583"),
+    (0.004123, 1, "0.004"), (-0.005, 2, "-0.005"),          # never rounded to zero
+    (3.2e-05, None, "3.2e-05"), (1e-06, None, "1e-06"), (1.767e-06, None, "1.77e-06"),
+    (1.767e4 + 0.3, None, "1.77e+04"), (1234.5, None, "1234"),
 ])
-def test_fmt_fixed_in_the_middle_significant_figures_at_the_ends(value, digits, text):
+def test_fmt_three_figures_short_and_whole_numbers_whole(value, digits, text):
     assert fmt(value, digits) == text
 
 
@@ -24,14 +27,14 @@ def test_a_tiny_learning_rate_never_shows_as_zero():
     assert float(fmt(1e-6)) == pytest.approx(1e-6) and fmt(1e-6) != fmt(0.0)
 
 
-def test_a_column_reads_in_one_notation():
+def test_a_column_reads_each_number_in_its_short_form():
     from dlexp.fmt import fmt_column
-    assert fmt_column([0.01, 0.001]) == ["1.000e-02", "1.000e-03"]      # not 0.0100
-    assert fmt_column([0.5, 0.25, None]) == ["0.5000", "0.2500", "—"]   # all fixed: as fmt
-    assert fmt_column([2e-5, 0.0, 7, "sgd"]) == ["2.000e-05", "0.000e+00", "7", "sgd"]
+    assert fmt_column([0.01, 0.001, 1e-4]) == ["0.01", "0.001", "1e-04"]   # not 1.000e-02
+    assert fmt_column([0.5, 0.25, None]) == ["0.5", "0.25", "—"]
+    assert fmt_column([2e-5, 0.0, 7, "sgd"]) == ["2e-05", "0", "7", "sgd"]
 
 
-def test_printed_table_columns_keep_one_notation():
+def test_printed_table_shows_learning_rates_short():
     import io
 
     from rich.console import Console
@@ -40,4 +43,5 @@ def test_printed_table_columns_keep_one_notation():
     out = io.StringIO()
     print_rows([{"name": "sgd", "lr": 0.01}, {"name": "adam", "lr": 0.001}], ["name", "lr"],
                console=Console(file=out, width=80))
-    assert "1.000e-02" in out.getvalue() and "0.0100" not in out.getvalue()
+    cells = [line.split()[-1] for line in out.getvalue().splitlines()[2:]]
+    assert cells == ["0.01", "0.001"]                       # not 1.000e-02, not 0.0100

@@ -121,7 +121,7 @@ def test_comparison_loss_figure_zooms_on_the_curves_that_learn(tmp_path):
     assert zoom.get_ylim()[1] < 2.0 and zoom.get_ylim()[0] < 0.1
     assert "off the scale: stuck" in zoom.get_title()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "stuck (ends 2.30)", "learns (ends 0.20)", "better (ends 0.10)"]
+        "stuck (ends 2.3)", "learns (ends 0.2)", "better (ends 0.1)"]
     plt.close("all")
 
 
@@ -212,7 +212,7 @@ def test_runs_keeps_each_folder_name_on_one_line(cli, tmp_path, monkeypatch, col
         assert len(row) == 1, result.stdout                 # whole, on one line
         cells = row[0].split()
         assert cells[0] == name and cells[1] == "train" and cells[3:] == [
-            "completed", "0.9712", "0.9698"]
+            "completed", "0.971", "0.97"]                    # 3 figures, no trailing 0
 
 
 # --- 5. the batch-norm grid: no title or legend over a panel -----------------------------
@@ -307,3 +307,61 @@ def test_a_comparison_names_its_runs_training_loss_one_way():
                                         "regularization": {"l2": l2}}) for l2 in (0.0, 0.1))
     assert comparison_loss_name([plain, decayed]) == "train objective since last eval"
     assert comparison_loss_name([plain]) == "train loss since last eval"
+
+
+@pytest.mark.parametrize("bn_epochs", ["", "3"])
+def test_batchnorm_summary_says_when_no_scale_reached_the_target(tmp_path, monkeypatch,
+                                                                 bn_epochs):
+    from dlexp.io import write_csv
+    from dlexp.plots import base, overfit
+    out = tmp_path / "bn"
+    out.mkdir()
+    (out / "summary.json").write_text(json.dumps({"batchnorm": {"target": 0.9}}))
+    write_csv(out / "batchnorm.csv", [
+        {"init_std": w, "bn_final_acc": 0.5, "bn_epochs": bn_epochs, "bn_status": "completed",
+         "plain_final_acc": 0.2, "plain_epochs": "", "plain_status": "completed"}
+        for w in (0.01, 1.0)])
+    seen = {}
+    monkeypatch.setattr(overfit, "save_figure",
+                        lambda fig, path: seen.setdefault("fig", fig) and base.save_figure(
+                            fig, path))
+    assert overfit.plot_bn_summary(out).is_file()
+    ep_ax = seen["fig"].axes[1]
+    notes = [t.get_text() for t in ep_ax.texts]
+    legend = [t.get_text() for t in ep_ax.get_legend().get_texts()] if bn_epochs else []
+    assert ep_ax.get_ylabel() == "epochs to reach τ = 0.9"
+    if bn_epochs:                  # batch norm did, the plain network did not: its legend says
+        assert notes == [] and legend == ["batch norm", "without: none reached τ"]
+        assert ep_ax.get_ylim()[1] >= 3
+    else:
+        assert notes == ["none reached τ = 0.9"] and ep_ax.get_ylim() == (0, 1)
+
+
+def test_search_methods_figure_legend_stays_off_the_bars(tmp_path, monkeypatch):
+    from dlexp.io import write_csv
+    from dlexp.plots import base, chapter
+    out = tmp_path / "sm"
+    out.mkdir()
+    summary = {m: {"searches": 2, "trials": 4, "importance_method": "ped-anova",
+                   "best_mean": 0.7, "distinct": {"optimizer.lr": d, "regularization.l2": d},
+                   "importances": {"optimizer.lr": 0.9, "regularization.l2": 0.1}}
+               for m, d in (("grid", 2.0), ("random", 4.0), ("tpe", 4.0))}
+    (out / "search_methods.json").write_text(json.dumps(summary))
+    write_csv(out / "best_so_far.csv", [{"method": m, "trial": t, "mean": 0.1 * t,
+                                         "min": 0.1 * t, "max": 0.1 * t}
+                                        for m in summary for t in range(1, 5)])
+    boxes = {}
+
+    def capture(fig, path, dpi=110):
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        boxes["legends"] = [leg.get_window_extent(r) for ax in fig.axes
+                            for leg in [ax.get_legend()] if leg and ax is not fig.axes[0]]
+        boxes["legends"] += [leg.get_window_extent(r) for leg in fig.legends]
+        boxes["bars"] = [p.get_window_extent(r) for ax in fig.axes[1:] for p in ax.patches]
+        return base.save_figure(fig, path, dpi)
+
+    monkeypatch.setattr(chapter, "save_figure", capture)
+    assert chapter.plot_search_methods(out).is_file()
+    assert boxes["legends"] and len(boxes["bars"]) == 2 * 2 * 3
+    assert not any(leg.overlaps(bar) for leg in boxes["legends"] for bar in boxes["bars"])

@@ -83,3 +83,13 @@ def test_a_final_test_counts_in_the_wall_time_of_its_run():
                                       "the final test)")
     summary["final_test"]["repeated"] = True                  # tested before: not retrained
     assert _times(summary).startswith("took 0.0 s of wall time (this run, 1 worker)")
+
+
+def test_after_a_stop_the_ticker_drops_its_estimate():
+    ticker = RunsTicker(4, console=Console(file=io.StringIO()))
+    ticker.finished("completed")
+    assert ticker.line().endswith(" left")
+    ticker.finished("skipped")                  # a queued run skipped: Ctrl-C was pressed
+    line = ticker.line()
+    assert line.startswith("2/4 runs done; ") and line.endswith("elapsed, stopping")
+    assert "left" not in line and "failed" not in line

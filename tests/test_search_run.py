@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -181,7 +182,7 @@ def test_final_test_retrains_for_the_epochs_the_best_trial_ran(search_setup, tmp
     assert final["data"]["val_size"] == 0
     trained = (d / "final" / "metrics.jsonl").read_text().splitlines()
     assert len(trained) == epochs == s["final_test"]["epochs"]
-    assert f"for {epochs} epochs" in res.stdout
+    assert f"for {epochs} epochs" in re.sub(r"[│\s]+", " ", res.stdout)  # table may wrap
 
 
 def test_final_test_of_an_unfinished_search_is_skipped_loudly(search_setup, tmp_path,

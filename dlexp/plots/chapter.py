@@ -9,6 +9,7 @@ from typing import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from dlexp.fmt import fmt
 from dlexp.io import read_csv, read_json
@@ -88,13 +89,15 @@ def plot_search_methods(out_dir: Path) -> Path:
     axes[0].set(xlabel="trial", ylabel="best validation accuracy so far",
                 title=f"mean and min–max of {first['searches']} searches")
     axes[0].legend(title="best after all trials", title_fontsize="small")
+    axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
     keys = list(first["distinct"])
     for ax, what, title in ((axes[1], "distinct", "distinct values tried"),
                             (axes[2], "importances", f"importance ({first['importance_method']})")):
         grouped_bars(ax, {m: [s[what][key] for key in keys] for m, s in summary.items()},
                      [key.rsplit(".", 1)[-1] for key in keys])
         ax.set_title(title)
-    axes[1].legend()
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center",
+               ncols=len(summary))                               # under the bars, not on them
     fig.suptitle(f"grid, random and TPE search, {first['trials']} trials each")
     return save_figure(fig, out_dir / "plots" / "search_methods.png")
 
@@ -150,9 +153,11 @@ HISTOGRAMS = {"outputs": ("activations.png", "activations h", "h", "act_std"),
 
 def plot_activations(run_dir: Path, kinds: tuple[str, ...] = tuple(HISTOGRAMS)) -> list[Path]:
     """``plots/activations.png`` (h_k) and ``plots/gradients.png`` (δ_k = dL/da_k) of an
-    activations run: a row per initialiser, a column per layer (the layers of a row share
-    their x axis, so a distribution that narrows layer by layer shows as such), and a last
-    column with the std per layer on one log axis for every row (0, under zeros: left out)."""
+    activations run: a row per initialiser, a column per layer, and a last column with the
+    std per layer on one log axis for every row (0, under zeros: left out). Each histogram
+    spans its own bins: the fixed range of sigmoid and tanh outputs (so saturation at 0 and
+    1 and a collapse to 0.5 show as such), else the layer's own min…max (so a distribution
+    that narrows by 10⁶ still shows its shape; its std says how wide it is)."""
     info = read_json(run_dir / "activations.json")
     hist, stats = read_csv(run_dir / "histograms.csv"), read_csv(run_dir / "stats.csv")
     inits, layers = info["inits"], range(1, info["layers"] + 1)
@@ -163,20 +168,14 @@ def plot_activations(run_dir: Path, kinds: tuple[str, ...] = tuple(HISTOGRAMS)) 
         fig, axes = plt.subplots(len(inits), len(layers) + 1, squeeze=False,
                                  figsize=(2.3 * (len(layers) + 1), 1.8 * len(inits) + 0.6),
                                  layout="constrained")
+        spans = set()
         for row, init in zip(axes, inits):
             for ax, k in zip(row, layers):
-                bins = [r for r in hist if (r["kind"], r["init"], r["layer"]) == (kind, init,
-                                                                                  str(k))]
-                if bins:
-                    counts = np.array([int(b["count"]) for b in bins])       # (bins,)
-                    ax.stairs(counts / counts.sum(), [float(b["low"]) for b in bins] +
-                              [float(bins[-1]["high"])], fill=True, color="C0")
+                spans.add(_histogram(ax, [r for r in hist if (r["kind"], r["init"], r["layer"])
+                                          == (kind, init, str(k))]))
                 head = f"layer {k}\n" if init == inits[0] else ""     # over the top row
-                ax.set_title(f"{head}std {fmt(std.get((init, k)), 2)}", fontsize="x-small")
-                ax.set(yticks=[], xlabel=symbol if init == inits[-1] else "")
-                ax.grid(False)
-                if k > 1:
-                    ax.sharex(row[0])
+                ax.set_title(f"{head}std {fmt(std.get((init, k)))}", fontsize="x-small")
+                ax.set_xlabel(symbol if init == inits[-1] else "")
             row[0].set_ylabel(init, fontsize="small")
             shown = [k for k in layers if std.get((init, k))]
             row[-1].plot(shown, [std[init, k] for k in shown], "o-", ms=3, color="C3")
@@ -188,10 +187,28 @@ def plot_activations(run_dir: Path, kinds: tuple[str, ...] = tuple(HISTOGRAMS)) 
         axes[-1, -1].set_xlabel("layer")
         for ax in axes.flat:
             ax.tick_params(labelsize="x-small")
-        fig.suptitle(f"{info['activation']}: {what} per layer, under each initialiser "
-                     "(histograms: share of values)")
+        spans.discard(None)
+        span = (f"x from {fmt(min(spans)[0])} to {fmt(max(spans)[1])} in every panel"
+                if len(spans) == 1 else "x axis: each panel its own min…max")
+        fig.suptitle(f"{info['activation']}: {what} per layer, under each initialiser\n"
+                     f"histograms: share of values; {span}", fontsize="medium")
         out.append(save_figure(fig, run_dir / "plots" / file))
     return out
+
+
+def _histogram(ax: plt.Axes, bins: list[dict]) -> tuple[float, float] | None:
+    """The share of values per bin, the x axis spanning exactly the bins; their span."""
+    ax.set(yticks=[])
+    ax.grid(False)
+    if not bins:
+        return None
+    counts = np.array([int(b["count"]) for b in bins])                   # (bins,)
+    edges = [float(b["low"]) for b in bins] + [float(bins[-1]["high"])]  # (bins + 1,)
+    ax.stairs(counts / max(counts.sum(), 1), edges, fill=True, color="C0")
+    ax.set_xlim(edges[0], edges[-1])
+    ax.xaxis.set_major_locator(MaxNLocator(2, steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt(x)))
+    return edges[0], edges[-1]
 
 
 DRAW: dict[str, tuple[Callable[[Path], object], ...]] = {

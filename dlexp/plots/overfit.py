@@ -83,12 +83,14 @@ def plot_bn_grid(out_dir: Path, band: str = "minmax") -> Path:
 
 def plot_bn_summary(out_dir: Path) -> Path:
     """Final training accuracy (diverged: ×) and the epochs each network needed to reach
-    the target (no point: never) against the weight scale."""
+    the target τ (no point: never; a side that never did says so in the legend, and a
+    panel where none did says so in the panel) against the weight scale."""
     table = read_csv(out_dir / "batchnorm.csv")
-    target = read_json(out_dir / "summary.json")["batchnorm"]["target"]
+    target = fmt(read_json(out_dir / "summary.json")["batchnorm"]["target"])
     scale = np.array([float(r["init_std"]) for r in table])
     fig, (acc_ax, ep_ax) = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True,
                                         layout="constrained")
+    reached = False
     for side, (color, ls, name) in SIDES.items():
         column = {k: np.array([float(r[f"{side}_{k}"] or "nan") for r in table])
                   for k in ("final_acc", "epochs")}
@@ -97,15 +99,25 @@ def plot_bn_summary(out_dir: Path) -> Path:
         if lost.any():
             acc_ax.plot(scale[lost], 0 * scale[lost], "x", color=color, ms=8,
                         label=f"{name}: diverged / failed")
-        ep_ax.plot(scale, column["epochs"], "o" + ls, color=color, ms=4, label=name)
+        never = bool(np.all(np.isnan(column["epochs"])))
+        reached = reached or not never
+        ep_ax.plot(scale, column["epochs"], "o" + ls, color=color, ms=4,
+                   label=f"{name}: none reached τ" if never else name)
     acc_ax.set(ylim=(-0.03, 1.02), ylabel="final training accuracy",
                title="after the last epoch")
-    ep_ax.set(ylim=(0, None), ylabel=f"epochs to reach {target:g}",
-              title=f"epochs to {target:g} training accuracy (no point: never)")
+    ep_ax.set(ylim=(0, None if reached else 1), ylabel=f"epochs to reach τ = {target}",
+              title=f"epochs to τ = {target} training accuracy (no point: never)")
+    if not reached:
+        ep_ax.text(0.5, 0.5, f"none reached τ = {target}", transform=ep_ax.transAxes,
+                   ha="center", va="center", color="0.3")
+        ep_ax.set_yticks([])
     for ax in (acc_ax, ep_ax):
         ax.set(xscale="log", xlim=(scale.min() / 1.5, scale.max() * 1.5),   # same on both
                xlabel="weight scale w (std of the initial weights)")
-        ax.legend()
+    acc_ax.legend()
+    if reached:
+        ep_ax.yaxis.set_major_locator(MaxNLocator(integer=True))   # whole epochs
+        ep_ax.legend()
     return save_figure(fig, out_dir / "plots" / "batchnorm_summary.png")
 
 

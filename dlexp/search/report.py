@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dlexp.config import config_to_dict
-from dlexp.fmt import fmt, rank_key
+from dlexp.fmt import fmt, rank_key, seconds
 from dlexp.io import write_csv, write_json, write_yaml
 from dlexp.search.rounds import quotas
 from dlexp.search.searchdir import SearchPlan, read_summary
@@ -191,13 +191,13 @@ def print_summary(summary: dict, search_dir: Path, console: Console | None = Non
                 for k, s in r["space"].items()))
     p = summary["pruning"]
     if p["pruner"] != "none":
-        t.add_row("pruning", f"{p['pruned']} trials pruned, ~{_seconds(p['seconds_saved_est'])}"
-                             f" of {_seconds(p['seconds_trained'] + p['seconds_saved_est'])} "
+        t.add_row("pruning", f"{p['pruned']} trials pruned, ~{seconds(p['seconds_saved_est'])}"
+                             f" of {seconds(p['seconds_trained'] + p['seconds_saved_est'])} "
                              "training time saved")
     t.add_row("time", _times(summary))
     final = summary.get("final_test")
     if final and final.get("test_acc") is not None:
-        took = (f", {_seconds(final['seconds'])} of wall time"
+        took = (f", {seconds(final['seconds'])} of wall time"
                 if final.get("seconds") is not None and not final.get("repeated") else "")
         t.add_row("test acc", f"{fmt(final['test_acc'])} (best config retrained on "
                               f"train + validation for {fmt(final.get('epochs'))} epochs"
@@ -214,16 +214,13 @@ def _times(summary: dict) -> str:
     n = summary["workers"]
     final = summary.get("final_test") or {}
     retrain = final.get("seconds") or 0 if not final.get("repeated") else 0
-    text = (f"took {_seconds(summary['session_seconds'] + retrain)} of wall time (this run, "
+    text = (f"took {seconds(summary['session_seconds'] + retrain)} of wall time (this run, "
             f"{n} worker{'s' if n != 1 else ''}{', with the final test' if retrain else ''})")
     if summary["seconds"] > summary["session_seconds"]:
-        text += f", {_seconds(summary['seconds'])} over all runs of this search"
+        text += f", {seconds(summary['seconds'])} over all runs of this search"
     return (text + "; trials' training time adds up to "
-            f"{_seconds(summary['pruning']['seconds_trained'])}")
+            f"{seconds(summary['pruning']['seconds_trained'])}")
 
-
-def _seconds(x: float) -> str:
-    return f"{fmt(round(x, 1), 1) if x < 1e3 else fmt(round(x))} s"
 
 
 def _cut_short(n: int) -> str:

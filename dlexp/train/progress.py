@@ -13,6 +13,7 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from dlexp.train import signals
 from dlexp.train.loop import Callback, FitState
 
 
@@ -78,11 +79,13 @@ def unfinished_runs(folder: Path) -> list[str]:
 class RunsTicker:
     """``k/n runs done (f failed); running: …; m:ss elapsed, ~m:ss left``, redrawn every
     second on a terminal, else printed every ``every`` seconds. ``running()`` names the
-    runs in progress; ``done`` runs ended before this process (not counted in the speed)."""
+    runs in progress; ``done`` runs ended before this process (not counted in the speed).
+    Once a stop is asked for (Ctrl-C; queued runs skip) the estimate gives way to ``stopping``."""
 
     def __init__(self, total: int, running: Callable[[], Sequence[str]] = lambda: (),
                  done: int = 0, every: float = 30.0, console: Console | None = None) -> None:
         self.total, self.done, self.kept, self.failed = total, done, done, 0
+        self.stopping = False
         self.running, self.every = running, every
         self.console = console or Console(stderr=True)
         self.t0 = time.monotonic()
@@ -96,8 +99,9 @@ class RunsTicker:
         failed = f" ({self.failed} failed)" if self.failed else ""
         names = ", ".join(self.running())
         running = f"; running: {names}" if names else ""
+        rest = "stopping" if self.stopping or signals.requested() else f"~{clock(left)} left"
         return (f"{self.done}/{self.total} runs done{failed}{running}; "
-                f"{clock(elapsed)} elapsed, ~{clock(left)} left")
+                f"{clock(elapsed)} elapsed, {rest}")
 
     def start(self) -> "RunsTicker":
         self.t0 = time.monotonic()
@@ -114,6 +118,7 @@ class RunsTicker:
     def finished(self, status: str) -> None:
         self.done += 1
         self.failed += status not in ("completed", "skipped")
+        self.stopping = self.stopping or status == "skipped"
 
     def stop(self) -> None:
         self._stop.set()
