@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
@@ -37,12 +37,6 @@ def fmt(value: Any, digits: int | None = None) -> str:
         return text.rstrip("0").rstrip(".") if "." in text else text
     mantissa, exponent = f"{x:.{SIGNIFICANT - 1}e}".split("e")
     return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
-
-
-def fmt_column(values: Sequence[Any]) -> list[str]:
-    """``fmt`` of each value of a table's column (one rule for every cell, so 0.01 reads
-    ``0.01`` beside ``1e-04``)."""
-    return [fmt(v) for v in values]
 
 
 def seconds(x: float) -> str:

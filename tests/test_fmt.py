@@ -27,11 +27,18 @@ def test_a_tiny_learning_rate_never_shows_as_zero():
     assert float(fmt(1e-6)) == pytest.approx(1e-6) and fmt(1e-6) != fmt(0.0)
 
 
-def test_a_column_reads_each_number_in_its_short_form():
-    from dlexp.fmt import fmt_column
-    assert fmt_column([0.01, 0.001, 1e-4]) == ["0.01", "0.001", "1e-04"]   # not 1.000e-02
-    assert fmt_column([0.5, 0.25, None]) == ["0.5", "0.25", "—"]
-    assert fmt_column([2e-5, 0.0, 7, "sgd"]) == ["2e-05", "0", "7", "sgd"]
+def test_a_table_column_reads_each_number_in_its_short_form():
+    from rich.console import Console
+    from dlexp.experiments.tables import print_rows
+    console = Console(record=True, width=120)
+    rows = [{"lr": 0.01, "acc": 0.9291, "acc_std": 0.0012}, {"lr": 0.001, "acc": 0.5},
+            {"lr": 1e-4, "acc": None}, {"lr": 2e-5, "acc": 7}]
+    print_rows(rows, ["lr", "acc"], title="t", console=console)
+    lines = console.export_text().splitlines()
+    body = lines[next(i for i, line in enumerate(lines) if set(line.strip()) == {"─"}) + 1:]
+    assert [line.split()[0] for line in body] == ["0.01", "0.001", "1e-04", "2e-05"]
+    assert [line.split(None, 1)[1].strip() for line in body] == [
+        "0.929 ± 0.0012", "0.5", "—", "7"]                     # never 1.000e-02 or 0.9291
 
 
 def test_printed_table_shows_learning_rates_short():

@@ -15,7 +15,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from dlexp.fmt import fmt, fmt_column
+from dlexp.fmt import fmt, seconds
 
 TRAIN_EVAL = {"full": "(whole set)", "running": "since last eval"}
 
@@ -41,12 +41,12 @@ def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title:
                ) -> None:
     """A table of dict rows: ``columns`` in order, headed ``headers[c]`` or the last part
     of the key with ``_`` as spaces; numbers right-aligned; ``c_std`` adds a ``± std``
-    (in the mean's own fixed decimals when it has them: ``0.929 ± 0.001``)."""
+    (``0.929 ± 0.001``)."""
     names = [(headers or {}).get(c) or c.rsplit(".", 1)[-1].replace("_", " ") for c in columns]
     numeric = [name for name, c in zip(names, columns) if all(
         r.get(c) is None or isinstance(r.get(c), numbers.Real) and not isinstance(r.get(c), bool)
         for r in rows)]
-    by_column = [fmt_column([r.get(c) for r in rows])
+    by_column = [[fmt(r.get(c)) for r in rows]
                  if not any(r.get(f"{c}_std") is not None for r in rows)
                  else [_spread(r.get(c), r.get(f"{c}_std")) for r in rows] for c in columns]
     cells = [list(row) for row in zip(*by_column)] if rows else []
@@ -60,9 +60,7 @@ def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title:
 def _spread(value: Any, std: Any) -> str:
     if value is None or std is None:
         return fmt(value)
-    mean = fmt(value, 3)
-    fixed = "e" not in mean and isinstance(std, numbers.Real)
-    return f"{mean} ± {float(std):.3f}" if fixed else f"{mean} ± {fmt(std, 3)}"
+    return f"{fmt(value)} ± {fmt(std)}"
 
 
 def narrow_numbers(table: Table, cells: Sequence[Sequence[str]]) -> None:
@@ -90,7 +88,8 @@ def print_run_summary(run_dir: Path, summary: dict) -> None:
     table.add_column()
     for key, label in SUMMARY_ROWS:
         if summary.get(key) is not None:
-            table.add_row(label, fmt(summary[key]))
+            value = summary[key]
+            table.add_row(label, seconds(value) if key == "train_seconds" else fmt(value))
     console.print(table, highlight=False)
 
 
@@ -106,7 +105,7 @@ def run_line(r: dict, train_loss: str = "train loss") -> str:
         ("final_train_loss", train_loss), ("best_val_acc", "best val acc"),
         ("test_acc", "test acc")) if r.get(key) is not None]
     if r.get("train_seconds") is not None:
-        parts.append(f"updates took {fmt(r['train_seconds'], 1)} s")
+        parts.append(f"updates took {seconds(r['train_seconds'])}")
     if r["status"] != "completed" and r.get("error"):
         parts.append(short(r["error"]))
     return "  ".join(parts)
