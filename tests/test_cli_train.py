@@ -211,6 +211,33 @@ def test_runs_lists_every_kind_of_folder_by_start_time(cli, tmp_path, monkeypatc
     assert all(len(line) <= 80 for line in lines[1:])
 
 
+def test_runs_lists_the_chapter_folders_and_a_reproduce_folders_insides(cli, tmp_path):
+    runs = tmp_path / "runs"
+    meta = {"meta.json": {"started": "2020-01-02T10:00:00+0000"}}
+    _folder(runs, "step-fade-20261208-001408", {**meta, "step_fade.json": {}})
+    _folder(runs, "adam-bias-20261208-001409", meta)                  # still running
+    _folder(runs, "search-methods-20261208-001410-2", {**meta, "search_methods.json": {}})
+    rep = _folder(runs, "reproduce-quick-20261208-001411", {**meta, "reproduce.json": {}})
+    for name, marker in (("step-fade", "step_fade.json"), ("adam-bias", "adam_bias.json"),
+                         ("search-methods", None), ("compare-optimizers", "compare.json")):
+        _folder(rep, name, {**meta, **({marker: {}} if marker else {})})
+    _folder(runs, "notes-20261208-001412", meta)                     # no kind dlexp knows
+    kinds = {}
+    for folder in (runs, rep):
+        result = cli("runs", "--runs-dir", folder)
+        assert result.exit_code == 0, result.output
+        kinds[folder] = {line.split()[0]: line.split()[1:4:2] for line in
+                         result.stdout.splitlines() if (folder / line.split()[0]).is_dir()}
+    assert kinds[runs] == {"step-fade-20261208-001408": ["step-fade", "completed"],
+                           "adam-bias-20261208-001409": ["adam-bias", "running?"],
+                           "search-methods-20261208-001410-2": ["search-methods", "completed"],
+                           "reproduce-quick-20261208-001411": ["reproduce", "running?"]}
+    assert kinds[rep] == {"step-fade": ["step-fade", "completed"],
+                          "adam-bias": ["adam-bias", "completed"],
+                          "search-methods": ["search-methods", "running?"],
+                          "compare-optimizers": ["compare", "stopped"]}
+
+
 def test_runs_on_missing_folder_says_so(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)                    # no runs/ yet: nothing to list
     result = cli("runs")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -23,8 +24,14 @@ from dlexp.config_yaml import read_yaml_mapping
 from dlexp.errors import ConfigError, RunError
 from dlexp.io import read_json, read_jsonl
 
-MARKERS = (("search", "search.json"), ("compare", "compare.json"), ("paths", "paths.json"),
-           ("activations", "stats.csv"), ("train", "config.yaml"))
+# kind, the file that tells it, the file written once its work is over
+MARKERS = (("search", "search.json", "summary.json"), ("compare", "compare.json", "summary.json"),
+           ("reproduce", "reproduce.json", "verdicts.json"), ("paths", "paths.json", "paths.csv"),
+           ("activations", "stats.csv", "stats.csv"),
+           ("step-fade", "step_fade.json", "step_fade.json"),
+           ("adam-bias", "adam_bias.json", "adam_bias.json"),
+           ("search-methods", "search_methods.json", "search_methods.json"),
+           ("train", "config.yaml", "summary.json"))
 METRICS_SHAPE = {"epoch": int, "step": int, **{f"{split}_{m}": (float, None)
                                                for split in ("train", "val")
                                                for m in ("loss", "acc")}}
@@ -73,8 +80,20 @@ def read_metrics(run_dir: Path) -> list[dict]:
 
 
 def kind_of(folder: Path) -> str | None:
-    """The kind of a folder dlexp wrote (the first of :data:`MARKERS` it holds), or None."""
-    return next((kind for kind, marker in MARKERS if (Path(folder) / marker).is_file()), None)
+    """The kind of a folder dlexp wrote (the first of :data:`MARKERS` it holds), or None.
+    A folder with only its meta.json (started, not yet done) is known by its name,
+    ``KIND`` or ``KIND-<timestamp>[-k]``."""
+    folder = Path(folder)
+    kind = next((kind for kind, marker, _ in MARKERS if (folder / marker).is_file()), None)
+    if kind is None and (folder / "meta.json").is_file():
+        kind = next((k for k, _, _ in MARKERS
+                     if re.fullmatch(rf"{k}(-\d{{8}}-\d{{6}}(-\d+)?)?", folder.name)), None)
+    return kind
+
+
+def is_done(folder: Path, kind: str) -> bool:
+    """Whether ``folder`` of ``kind`` holds the file written once its work is over."""
+    return any(k == kind and (Path(folder) / last).is_file() for k, _, last in MARKERS)
 
 
 def sub_runs(folder: Path) -> list[str]:
