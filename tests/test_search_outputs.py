@@ -63,6 +63,12 @@ def test_resume_with_no_trials_left_says_so_in_one_line_and_changes_nothing(sear
     s = summary(d)
     assert s["trials"] == s["finished"] == 4 and s["status"] == "completed"
     assert len(rows(d)) == 4 and 0 <= s["final_test"]["test_acc"] <= 1
+    flat = lambda out: " ".join(out.replace("│", " ").split())  # noqa: E731  (unwrapped)
+    assert "(this run, 1 worker, with the final test)" in flat(res.stdout)
+    res = runner.invoke(app, ["search", "--resume", str(d), "--trials", "5", "-q",
+                              "--no-plots"])                      # more trials, no test now
+    assert res.exit_code == 0, res.output
+    assert "(this run, 1 worker)" in flat(res.stdout) and "final test)" not in flat(res.stdout)
 
 
 def test_the_summary_tells_wall_time_from_training_time_and_counts_cut_trials(search_setup,

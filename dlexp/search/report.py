@@ -198,7 +198,7 @@ def print_summary(summary: dict, search_dir: Path, console: Console | None = Non
     final = summary.get("final_test")
     if final and final.get("test_acc") is not None:
         took = (f", {_seconds(final['seconds'])} of wall time"
-                if final.get("seconds") is not None and not final.get("repeated") else "")
+                if final.get("seconds") is not None and not final.get("earlier") else "")
         t.add_row("test acc", f"{fmt(final['test_acc'])} (best config retrained on "
                               f"train + validation for {fmt(final.get('epochs'))} epochs"
                               f"{took})"
@@ -213,7 +213,7 @@ def _times(summary: dict) -> str:
     """This run's wall time, all runs' (if resumed), the trials' training time."""
     n = summary["workers"]
     final = summary.get("final_test") or {}
-    retrain = final.get("seconds") or 0 if not final.get("repeated") else 0
+    retrain = final.get("seconds") or 0 if not final.get("earlier") else 0
     text = (f"took {_seconds(summary['session_seconds'] + retrain)} of wall time (this run, "
             f"{n} worker{'s' if n != 1 else ''}{', with the final test' if retrain else ''})")
     if summary["seconds"] > summary["session_seconds"]:
