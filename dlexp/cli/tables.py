@@ -63,8 +63,10 @@ def print_data_report(folder: Path, checks: list) -> bool:
     console = Console()
     print_titled(f"MNIST in {folder}", table, console)
     failed = [c for c in checks if not c.ok]
-    console.print(f"{len(failed)} of {len(checks)} files are not the official MNIST files; "
-                  "replace them, or unset DLEXP_DATA_DIR and run `dlexp data --download`"
+    which = ("is not an official MNIST file; replace it" if len(failed) == 1 else
+             "are not official MNIST files; replace them")
+    console.print(f"{len(failed)} of the {len(checks)} files {which}, or unset "
+                  "DLEXP_DATA_DIR and run `dlexp data --download`"
                   if failed else "all files match the official sizes and checksums",
                   highlight=False, soft_wrap=True)
     return not failed

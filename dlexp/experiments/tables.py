@@ -82,9 +82,8 @@ SUMMARY_ROWS = (("status", "status"), ("stop_reason", "stopped"), ("epochs", "ep
 
 
 def print_run_summary(run_dir: Path, summary: dict) -> None:
-    """The run folder on one line of its own (never wrapped), then key numbers."""
+    """Key numbers, then the run folder alone on the last line (``| tail -1``)."""
     console = Console()
-    console.print(f"run [bold]{run_dir}[/bold]", soft_wrap=True, highlight=False)
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
@@ -92,6 +91,7 @@ def print_run_summary(run_dir: Path, summary: dict) -> None:
         if summary.get(key) is not None:
             table.add_row(label, fmt(summary[key]))
     console.print(table, highlight=False)
+    print(run_dir, flush=True)
 
 
 def say(line: str) -> None:

@@ -8,7 +8,6 @@ and the final summary. Pruning's saving:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import optuna
 from rich.console import Console, Group
@@ -170,9 +169,9 @@ class LiveTable:
             self.live.console.print(line, highlight=False, soft_wrap=True)
 
 
-def print_summary(summary: dict, search_dir: Path, console: Console | None = None) -> None:
+def print_summary(summary: dict, console: Console | None = None) -> None:
     """The end-of-search table."""
-    t = Table(title=f"search {search_dir}", show_header=False)
+    t = Table(title="search summary", show_header=False)
     t.add_row("status", summary["status"])
     t.add_row("trials", f"{summary['finished']}/{summary['trials']}  " +
               ", ".join(f"{n} {s}" for s, n in summary["states"].items() if n) +

@@ -172,7 +172,8 @@ def search_and_report(config: Path | None, sets: Sequence[str], opts: SearchOpti
             summary = {**summary, "final_test": _final_test(plan)}
     elif "final_test" in summary:              # an earlier run's: its time is not this run's
         summary = {**summary, "final_test": {**summary["final_test"], "earlier": True}}
-    print_summary(summary, plan.dir)
+    print_summary(summary)
+    print(plan.dir, flush=True)                       # the last line: `| tail -1`
     if result.status == "interrupted":
         say(f"interrupted; continue with: dlexp search --resume {plan.dir}")
     code = EXIT_CODES[result.status]

@@ -22,7 +22,7 @@ import numpy
 from dlexp import __version__
 from dlexp.config_yaml import read_yaml_mapping
 from dlexp.errors import ConfigError, RunError
-from dlexp.io import read_json, read_jsonl
+from dlexp.io import read_json, read_jsonl, write_json
 
 # kind, the file that tells it, the file written once its work is over
 MARKERS = (("search", "search.json", "summary.json"), ("compare", "compare.json", "summary.json"),
@@ -32,6 +32,7 @@ MARKERS = (("search", "search.json", "summary.json"), ("compare", "compare.json"
            ("adam-bias", "adam_bias.json", "adam_bias.json"),
            ("search-methods", "search_methods.json", "search_methods.json"),
            ("train", "config.yaml", "summary.json"))
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"             # meta.json's started and finished
 METRICS_SHAPE = {"epoch": int, "step": int, **{f"{split}_{m}": (float, None)
                                                for split in ("train", "val")
                                                for m in ("loss", "acc")}}
@@ -70,8 +71,14 @@ def run_meta(started: float) -> dict:
     return {"command": sys.argv, "dlexp": __version__, "python": platform.python_version(),
             "numpy": numpy.__version__, "platform": platform.platform(),
             "host": socket.gethostname(),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+            "started": time.strftime(TIME_FORMAT, time.localtime(started)),
             "git_commit": git}
+
+
+def finish_meta(folder: Path) -> None:
+    """Record the time now as ``finished`` in ``folder/meta.json``."""
+    path = Path(folder) / "meta.json"
+    write_json(path, {**read_json(path, {}), "finished": time.strftime(TIME_FORMAT)})
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
