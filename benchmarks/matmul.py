@@ -4,7 +4,7 @@
 
 For a 784-W-W-10 net at batch B, the products a step makes (forward x·W, weight gradients
 xᵀ·dout, input gradient dout·Wᵀ; none for the input layer), each timed in float32 with one
-thread, the two libraries in turn, repeated; the median milliseconds and their ratio.
+thread, the two libraries in turn, repeated; the median milliseconds and their ratio; then the plain SGD update over every weight.
 This separates what the engine's code costs from what the BLAS library underneath costs.
 """
 
@@ -60,7 +60,20 @@ def main(argv: list[str] | None = None) -> int:
             total = [total[0] + ms[0], total[1] + ms[1]]
             print(f"| {name} | {ms[0]:.2f} | {ms[1]:.2f} | {ms[0] / ms[1]:.2f} |")
     print(f"| all five | {total[0]:.2f} | {total[1]:.2f} | **{total[0] / total[1]:.2f}** |")
+    ms = update_ms(784 * args.width + args.width * args.width + args.width * 10, args.repeats)
+    print(f"| SGD update, every weight | {ms[0]:.2f} | {ms[1]:.2f} | {ms[0] / ms[1]:.2f} |")
     return 0
+
+
+def update_ms(n: int, repeats: int) -> tuple[float, float]:
+    """p ← p − η g over n float32 numbers: NumPy in two passes (u = −η g, then p += u, as
+    an optimiser chain and apply_updates do) against PyTorch's one fused ``add_``."""
+    import torch
+    rng = np.random.default_rng(0)
+    p, g = rng.standard_normal(n, dtype=np.float32), rng.standard_normal(n, dtype=np.float32)
+    u, tp, tg = np.empty_like(g), torch.from_numpy(p.copy()), torch.from_numpy(g)
+    two_passes = lambda: np.add(p, np.multiply(g, -1e-3, out=u), out=p)  # noqa: E731
+    return median_ms(two_passes, repeats), median_ms(lambda: tp.add_(tg, alpha=-1e-3), repeats)
 
 
 if __name__ == "__main__":
