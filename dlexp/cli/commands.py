@@ -125,7 +125,7 @@ def data(download: bool = typer.Option(False, "--download", help="Fetch missing 
 @app.command("runs", "dlexp runs",
              "dlexp runs --runs-dir runs/compare-optimizers-20261208-001408")
 def runs(runs_dir: Path = RUNS_DIR) -> None:
-    """List the runs, comparisons and searches in a folder.
+    """List the runs, searches and experiments in a folder.
 
     One row per folder dlexp wrote: kind, start time, status, sub-runs, best validation
     and test accuracy."""

@@ -41,8 +41,9 @@ def print_runs_table(root: Path) -> None:
     if not console.is_terminal:                       # into a pipe: each row on one line
         console = Console(width=10_000)
     print_titled(f"runs in {root}", table, console)
-    if any(f.kind == "compare" for f in folders):
-        console.print("a comparison's sub-runs: dlexp runs --runs-dir <its folder>",
+    if any(f.kind in ("compare", "reproduce") for f in folders):
+        console.print("what a comparison or reproduce folder holds: dlexp runs --runs-dir "
+                      "<its folder>",
                       soft_wrap=True, highlight=False, style="dim")
 
 
