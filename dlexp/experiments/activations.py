@@ -107,8 +107,7 @@ def histogram_rows(trace: LayerTrace, bins: int = HIST_BINS) -> list[dict]:
 @dataclass(frozen=True)
 class ActivationsResult:
     dir: Path
-    traces: list[LayerTrace]
-    rows: list[dict]
+    rows: list[dict]                        # stats.csv
 
 
 MAX_STD = 1e3
@@ -116,8 +115,10 @@ MAX_STD = 1e3
 
 def run_activations(activation: str, init: str, std: float | None = None, *, grid: bool = False,
                     samples: int = 1000, units: int = 100, layers: int = 5, seed: int = 0,
-                    runs_root: Path = Path("runs")) -> ActivationsResult:
-    """Trace one initialiser (or all of GRID_INITS) and write the run folder's files."""
+                    runs_root: Path = Path("runs"), into: Path | None = None
+                    ) -> ActivationsResult:
+    """Trace one initialiser (or all of GRID_INITS) and write the files into a new run
+    folder (or the folder ``into``)."""
     if activation not in ACTIVATIONS:
         raise ConfigError(f"--activation {activation!r}: choose one of {', '.join(ACTIVATIONS)}")
     if init not in INITIALIZERS:
@@ -137,14 +138,15 @@ def run_activations(activation: str, init: str, std: float | None = None, *, gri
     rows = [row for t in traces for row in layer_stats(t)]
     name = f"activations-{activation}" + ("-grid" if grid else f"-{choices[0].label}")
     started = time.time()
-    out = new_run_dir(Path(runs_root), name.replace("(", "").replace(")", "").replace("=", ""))
+    out = into or new_run_dir(Path(runs_root),
+                              name.replace("(", "").replace(")", "").replace("=", ""))
     write_json(out / "meta.json", run_meta(started))
     write_json(out / "activations.json", {
         "activation": activation, "inits": [c.label for c in choices], "samples": samples,
         "units": units, "layers": layers, "seed": seed})
     write_csv(out / "histograms.csv", [r for t in traces for r in histogram_rows(t)])
     write_csv(out / "stats.csv", rows)                # last: marks the folder complete
-    return ActivationsResult(out, traces, rows)
+    return ActivationsResult(out, rows)
 
 
 # The book's choices plus the standard ones, for --grid.

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -105,19 +106,15 @@ def summary_rows(runs: Sequence[dict], final_loss: dict[str, float], label_colum
     rows = []
     for label in dict.fromkeys(r["label"] for r in runs):
         group = [r for r in runs if r["label"] == label]
-        done = [r for r in group if r["status"] in CURVE_STATUSES]
-        statuses = sorted({r["status"] for r in group})
+        done = [{**r, "final_smoothed_loss": final_loss.get(r["run"])}
+                for r in group if r["status"] in CURVE_STATUSES]
+        counts = sorted(Counter(r["status"] for r in group).items())
         row: dict[str, Any] = {label_column: label, **{k: group[0].get(k) for k in keys},
-                               "runs": len(group),
-                               "completed": sum(r["status"] == "completed" for r in group),
-                               "status": statuses[0] if len(statuses) == 1 else
-                               ", ".join(f"{s}×{sum(r['status'] == s for r in group)}"
-                                         for s in statuses)}
-        values = {"final_smoothed_loss": [final_loss.get(r["run"]) for r in done],
-                  "best_val_acc": [r.get("best_val_acc") for r in done],
-                  "test_acc": [r.get("test_acc") for r in done]}
+                               "runs": len(group), "completed": dict(counts).get("completed", 0),
+                               "status": counts[0][0] if len(counts) == 1 else
+                               ", ".join(f"{s}×{n}" for s, n in counts)}
         for name in METRICS:
-            v = np.array([x for x in values[name] if x is not None], dtype=np.float64)
+            v = np.array([r[name] for r in done if r.get(name) is not None], dtype=np.float64)
             row[name] = float(v.mean()) if v.size else None
             row[f"{name}_std"] = float(v.std()) if v.size > 1 else None
         secs = [r["train_seconds"] for r in done if r.get("train_seconds") is not None]

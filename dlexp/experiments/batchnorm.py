@@ -83,7 +83,6 @@ def epochs_to_reach(epochs: Sequence[int], acc: Sequence[float], target: float) 
 
 def report_speedup(result: CompareResult, target: float = book.BN_TARGET) -> CompareResult:
     """Write the speed-up numbers (module docstring) into the files."""
-    check_target(target)
     curves: dict[str, list[tuple[int, float]]] = {}
     for r in read_csv(result.dir / "train_accuracy.csv"):
         curves.setdefault(r["label"], []).append((int(r["epoch"]), float(r["mean"])))
@@ -135,11 +134,16 @@ def speedup_overall(table: Sequence[dict], target: float) -> dict:
 
 
 def print_speedup(result: CompareResult) -> None:
-    """The per-scale table of batchnorm.csv and the speed-up lines of summary.json."""
+    """The per-scale table (batchnorm.csv's numbers) and the speed-up lines of summary.json."""
     s = read_json(result.dir / "summary.json")["batchnorm"]
-    rows = [_printed_row(r) for r in read_csv(result.dir / "batchnorm.csv")]
-    print_rows(rows, list(rows[0]) if rows else [], title=f"training accuracy per weight "
-               f"scale: final, and epochs to {fmt(s['target'])} (— never)")
+    rows = [{**r, "speedup": _speedup(r), "note": ", ".join(
+        f"{side} {r[f'{side}_status']}" for side in ("bn", "plain")
+        if r[f"{side}_status"] != "completed")}
+        for r in paired_rows(result.summary, {r["variant"]: r for r in result.summary})]
+    print_rows(rows, [*TABLE_COLUMNS[:6], "note"], title=f"training accuracy per weight "
+               f"scale: final, and epochs to {fmt(s['target'])} (— never)", headers={
+                   "init_std": "w", "bn_final_acc": "bn acc", "plain_final_acc": "plain acc",
+                   "speedup": "speed-up"})
     speed = (f"; where both did, batch norm needed {fmt(s['median_speedup'], 2)}× fewer "
              "epochs (median)" if s["median_speedup"] else "")
     print(f"reached {fmt(s['target'])}: batch norm at {s['bn_reached']} of {s['scales']} "
@@ -150,21 +154,9 @@ def print_speedup(result: CompareResult) -> None:
               f"(w={fmt(s['plain_fastest_scale'], 3)}): {fmt(s['fastest_speedup'], 2)}× fewer")
 
 
-def _speedup(r: dict[str, str]) -> str:
+def _speedup(r: dict) -> str:
     """``2.5×`` where both reached the target; else which one did (never a bare —)."""
     if r["speedup"]:
-        return f"{float(r['speedup']):.1f}×"
+        return f"{r['speedup']:.1f}×"
     reached = [side for side in ("bn", "plain") if r[f"{side}_epochs"]]
     return f"{reached[0]} only" if len(reached) == 1 else "neither"
-
-
-def _printed_row(r: dict[str, str]) -> dict:
-    """A batchnorm.csv row as printed: short headers, numbers, whole epochs, notes."""
-    num = lambda k: float(r[k]) if r[k] else None  # noqa: E731
-    whole = lambda k: int(float(r[k])) if r[k] else None  # noqa: E731
-    notes = [f"{side} {r[f'{side}_status']}" for side in ("bn", "plain")
-             if r[f"{side}_status"] != "completed"]
-    return {"w": num("init_std"), "bn acc": num("bn_final_acc"),
-            "plain acc": num("plain_final_acc"), "bn epochs": whole("bn_epochs"),
-            "plain epochs": whole("plain_epochs"), "speed-up": _speedup(r),
-            "note": ", ".join(notes)}

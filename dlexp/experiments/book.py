@@ -37,13 +37,8 @@ BOOK_OPTIMIZERS = {"adam": {"name": "adam_book"},          # ε 1e-7 before bias
                    "adagrad": {"eps": 1e-7}, "rmsprop": {"lr": 0.01, "eps": 1e-7}}
 
 
-def book_sets(preset: str) -> list[str]:
-    """The book's overrides for ``preset`` as ``--set`` items (``key=value``)."""
-    text = {True: "true", False: "false"}
-    return [f"{k}={text.get(v, v) if isinstance(v, bool) else v}"
-            for k, v in BOOK[preset].items()]
-
-
 def with_book(preset: str, sets: list[str], book: bool) -> list[str]:
-    """``sets`` after the book's overrides for ``preset`` when ``book`` (else as given)."""
-    return [*book_sets(preset), *sets] if book else list(sets)
+    """``sets`` after the book's overrides for ``preset`` (as ``key=value``) when ``book``."""
+    from_book = [f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                 for k, v in BOOK[preset].items()] if book else []
+    return [*from_book, *sets]

@@ -54,9 +54,8 @@ class Claim:
 
 
 def listed(values: Mapping[str, float | None], digits: int = 3) -> str:
-    """``a 0.12, b 0.34``."""
-    return ", ".join(f"{k} {fmt(v, digits) if v is not None else '—'}"
-                     for k, v in values.items())
+    """``a 0.12, b 0.34`` (None: ``—``)."""
+    return ", ".join(f"{k} {fmt(v, digits)}" for k, v in values.items())
 
 
 def _paths(d: Path) -> tuple[dict, str]:
@@ -69,12 +68,11 @@ def _paths(d: Path) -> tuple[dict, str]:
 
 def _optimizers(d: Path) -> tuple[dict, str]:
     """Per label, the first update whose mean smoothed loss is below 0.5 (inf: never)."""
-    steps: dict[str, float] = {}
-    for r in read_csv(d / "loss.csv"):
-        steps.setdefault(r["label"], math.inf)
-        if steps[r["label"]] == math.inf and float(r["smooth"]) < 0.5:
+    rows = read_csv(d / "loss.csv")
+    steps = {"sgd": math.inf, **{r["label"]: math.inf for r in rows}}
+    for r in reversed(rows):                        # the earliest such update is kept
+        if float(r["smooth"]) < 0.5:
             steps[r["label"]] = int(r["step"])
-    steps = {"sgd": steps.pop("sgd", math.inf), **steps}
     return steps, "updates until the smoothed loss < 0.5: " + listed(steps, 0).replace(
         "inf", "never")
 
@@ -125,17 +123,15 @@ def _activations(d: Path) -> tuple[dict, str]:
 def _inits(d: Path) -> tuple[dict, str]:
     loss = {r["init"]: float(r["final_smoothed_loss"]) if r["final_smoothed_loss"] else None
             for r in read_csv(d / "summary.csv")}
-    ends = {k: loss.get(k) or math.inf for k in ("he_normal", "lecun_normal", "std=0.01",
-                                                 "zeros")}
-    return ends, "final smoothed loss: " + listed(loss)
+    return {k: v or math.inf for k, v in loss.items()}, "final smoothed loss: " + listed(loss)
 
 
 def _batchnorm(d: Path) -> tuple[dict, str]:
     s = read_json(d / "summary.json")["batchnorm"]
-    speed = s["median_speedup"]
+    speed = "—" if s["median_speedup"] is None else f"{s['median_speedup']:.2f}×"
     return s, (f"scales reaching {s['target']:g} training accuracy: batch norm "
                f"{s['bn_reached']}, plain {s['plain_reached']} of {s['scales']}; median "
-               f"speed-up {'—' if speed is None else f'{speed:.2f}×'}")
+               f"speed-up {speed}")
 
 
 def _narrows(plain: str, treated: str) -> dict[str, Callable[[dict], bool]]:
@@ -170,6 +166,7 @@ def _search(d: Path) -> tuple[dict, str]:
         + f"; distinct {top} values: " + listed({m: v["distinct"][top] for m, v in s.items()}, 0)
         + f"; importance ({s['random']['importance_method']}, random search): "
         + listed(imp, 2))
+
 
 def _step_fade(d: Path) -> tuple[dict, str]:
     info = read_json(d / "step_fade.json")

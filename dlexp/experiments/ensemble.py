@@ -36,8 +36,6 @@ CURVE_COLUMNS = ["label", "members", "val_acc", "member_val_acc"]
 def plan(base: dict, members: int, dropout: float) -> Sweep:
     """``members`` plain networks and as many with ``dropout`` (0: none), seeds from the
     base's (checked to share their images), with the gap and ensemble analyses."""
-    if members < 1:
-        raise ConfigError(f"--members {members}: must be at least 1")
     if not 0 <= dropout < 1:
         raise ConfigError(f"--dropout {dropout}: a probability in [0, 1)")
     specs = {PLAIN: {"model.dropout": 0.0}}

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from dlexp.errors import RunError
 from dlexp.io import folder_lock, read_json, shape_problem
@@ -43,14 +44,14 @@ def describe(folder: Path) -> Folder | None:
     status = summary.get("status") or _unfinished(folder)
     if kind == "search":
         meta = _read(folder, "search.json", {"meta": dict}, damaged).get("meta") or {}
-        best, final = _record(summary, "best"), _record(summary, "final_test")
+        best, final = _get(summary, "best", dict) or {}, _get(summary, "final_test", dict) or {}
         note = "test stale: a later trial is better" if final.get("stale") else ""
-        row = Folder(folder, kind, _started(meta, folder), status, _count(summary, "finished"),
+        row = Folder(folder, kind, _started(meta, folder), status, _get(summary, "finished", int),
                      note, val_acc=_number(best, "val_acc"), test_acc=_number(final, "test_acc"))
     elif kind == "compare":
-        counts = _record(summary, "statuses")
+        counts = _get(summary, "statuses", dict) or {}
         note = ", ".join(f"{n} {s}" for s, n in counts.items() if s != "completed")
-        runs = _count(summary, "runs") or len(sub_runs(folder)) or None
+        runs = _get(summary, "runs", int) or len(sub_runs(folder)) or None
         row = Folder(folder, kind, _started(meta, folder), status, runs, note)
     elif kind != "train":                      # the chapter's folders write no summary
         done = is_done(folder, kind)
@@ -127,17 +128,12 @@ def _unfinished(folder: Path) -> str:
         return "running?"
 
 
-def _record(data: dict, key: str) -> dict:
+def _get(data: dict, key: str, kind: type | tuple[type, ...]) -> Any:
+    """``data[key]`` if it is a ``kind`` (a bool is no number), else None."""
     value = data.get(key)
-    return value if isinstance(value, dict) else {}
+    return None if isinstance(value, bool) or not isinstance(value, kind) else value
 
 
 def _number(data: dict, key: str) -> float | None:
-    value = data.get(key)
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return float(value) if ok and math.isfinite(value) else None
-
-
-def _count(data: dict, key: str) -> int | None:
-    value = data.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    value = _get(data, key, (int, float))
+    return float(value) if value is not None and math.isfinite(value) else None

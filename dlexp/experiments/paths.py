@@ -105,11 +105,12 @@ def paths_csv(result: PathsResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def save_paths(result: PathsResult, runs_root: Path = Path("runs")) -> Path:
-    """A new run folder ``optimizer-paths-<time>/`` with paths.csv and paths.json (its
-    ``final`` point per optimiser: x, y, f, distance to the minimum — null once the path
-    diverged — and ``diverged_at``, the update where it did)."""
-    run_dir = new_run_dir(Path(runs_root), "optimizer-paths")
+def save_paths(result: PathsResult, runs_root: Path = Path("runs"), into: Path | None = None
+               ) -> Path:
+    """A new run folder ``optimizer-paths-<time>/`` (or the folder ``into``) with paths.csv
+    and paths.json (its ``final`` point per optimiser: x, y, f, distance to the minimum —
+    null once the path diverged — and ``diverged_at``, the update where it did)."""
+    run_dir = into or new_run_dir(Path(runs_root), "optimizer-paths")
     write_json(run_dir / "meta.json", run_meta(time.time()))
     fn = get_function(result.function)
     final = {}

@@ -68,8 +68,8 @@ def execute(work: Callable[..., dict], tasks: Sequence[tuple[Any, ...]], jobs: i
 
 
 def run_one(cfg: Config, run_dir: Path) -> dict:
-    """One training run (a sweep's task), in whichever process calls it; never raises (a failure is recorded in
-    its folder's summary.json and the other runs go on)."""
+    """One training run (a sweep's task), in whichever process calls it; never raises (a
+    failure is recorded in its folder's summary.json and the other runs go on)."""
     if signals.requested():
         return outcome("skipped")
     try:

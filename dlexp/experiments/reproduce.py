@@ -85,17 +85,6 @@ def _sweep(config: str, make_plan: Callable[[dict, Options, Any], Sweep]):
     return run
 
 
-def _moved(make: Callable[[Path], Path], names: Sequence[str]):
-    """A run function for a command that writes a new run folder: its files go into the
-    experiment's folder itself."""
-    def run(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
-        run_dir = make(folder)
-        for name in names:
-            (run_dir / name).replace(folder / name)
-        run_dir.rmdir()
-    return run
-
-
 def _search_methods(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
     base = load_base(None, search_methods.CONFIG, opts.get("set", []), CompareOptions())
     search_methods.run_search_methods(folder, base, opts["side"], opts["searches"], jobs)
@@ -107,9 +96,9 @@ TRAIN_VAL = ("plots/train_val_accuracy.png",)
 QUICK_VAL = ["data.train_size=2300", "data.val_size=2000"]
 QUICK_OVERFIT = {"seeds": 1, "epochs": 100, "set": QUICK_VAL}
 EXPERIMENTS: tuple[Experiment, ...] = (
-    Experiment("optimizer-paths", {}, {}, _moved(
-        lambda d: save_paths(run_paths("anisotropic"), d),
-        ("paths.json", "paths.csv", "meta.json")), ("plots/optimizer-paths.png",)),
+    Experiment("optimizer-paths", {}, {},
+               lambda d, o, j, r: save_paths(run_paths("anisotropic"), into=d),
+               ("plots/optimizer-paths.png",)),
     Experiment("compare-optimizers", {"seeds": 3}, {"seeds": 2, "iterations": 500},
                _sweep("compare-optimizers", lambda base, o, seeds: optimizers.plan(
                    optimizers.parse_optimizers(book.OPTIMIZERS), {}, seeds, base,
@@ -129,10 +118,9 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                _sweep("compare-optimizers",
                       lambda base, o, seeds: optimizers.decay_plan(base, seeds)),
                ("plots/schedules.png", "plots/loss.png")),
-    Experiment("activations", {"grid": ""}, {"grid": ""}, _moved(
-        lambda d: run_activations("sigmoid", "normal", grid=True, runs_root=d).dir,
-        ("activations.json", "histograms.csv", "stats.csv", "meta.json")),
-        ("plots/activations.png",)),
+    Experiment("activations", {"grid": ""}, {"grid": ""},
+               lambda d, o, j, r: run_activations("sigmoid", "normal", grid=True, into=d),
+               ("plots/activations.png",)),
     Experiment("compare-inits", {"seeds": 3}, {"seeds": 1, "iterations": 500},
                _sweep("compare-inits", lambda base, o, seeds: inits.plan(
                    inits.parse_inits(book.INITS), seeds)), CMP),

@@ -133,8 +133,6 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
     they run once it is done."""
     import yaml
     search_space(base)                                          # fail before running
-    if side < 2 or searches < 1:
-        raise ConfigError("search-methods: need --side ≥ 2 and --searches ≥ 1")
     out_dir = Path(out_dir)
     (out_dir / "studies").mkdir(parents=True, exist_ok=True)
     if not (out_dir / "meta.json").exists():
@@ -157,17 +155,13 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
     return summarise(out_dir, [read_json(p) for p in paths.values()])
 
 
-def best_so_far(values: list[float | None]) -> np.ndarray:
-    """b_k = max(v_1 … v_k) (a missing value counts as 0)."""
-    return np.maximum.accumulate(np.array([v or 0.0 for v in values], dtype=np.float64))
-
-
 def summarise(out_dir: Path, studies: list[dict]) -> dict:
     """best_so_far.csv and search_methods.json from the searches' JSON files."""
     rows, summary = [], {}
     for method in METHODS:
         runs = [s for s in studies if s["method"] == method]
-        curves = np.stack([best_so_far([t["value"] for t in s["trials"]]) for s in runs])
+        values = np.array([[t["value"] or 0.0 for t in s["trials"]] for s in runs])  # (S, T)
+        curves = np.maximum.accumulate(values, axis=1)           # b_k = max(v_1 … v_k)
         rows += [{"method": method, "trial": k + 1, "mean": float(c.mean()),
                   "min": float(c.min()), "max": float(c.max())}
                  for k, c in enumerate(curves.T)]

@@ -1,31 +1,26 @@
 """How large each update is: AdaGrad's steps fade, RMSProp's do not (§6.1.5); Adam's bias
 correction sets the size of its first steps (§6.1.6). Each runs on MNIST (the
-compare-optimizers setup; ‖Δθ_t‖ over all parameters after every update, with the one
-training loop) and on the bowl f = x²/20 + y² from (−7, 2) (the optimiser code of
-:mod:`~dlexp.experiments.paths`).
+compare-optimizers setup, the one training loop; ‖Δθ_t‖ over all parameters) and on the
+bowl f = x²/20 + y² from (−7, 2) (the optimiser code of :mod:`~dlexp.experiments.paths`).
 
-step-fade:
+step-fade (η = 0.1 on the bowl), into step_sizes.csv and step_fade.json:
 
     AdaGrad   h_t = h_{t−1} + g_t²              Δθ_t = −η g_t / (√h_t + ε)
     RMSProp   h_t = α h_{t−1} + (1 − α) g_t²    Δθ_t = −η g_t / (√h_t + ε)
 
-On the bowl (both η = 0.1) every step vanishes at the minimum, so what is measured is the
-rate along x, r_t = |Δx_t| / |∂f/∂x| = η / (√h_t + ε). fade = median over the last 10 % of
-updates / median over the first 10 %. Files: step_sizes.csv (source, optimizer, update,
-step, rate) and step_fade.json (per source and optimiser: lr, measure, updates, early,
-late, fade).
+On the bowl every step vanishes at the minimum, so the rate along x is measured:
+r_t = |Δx_t| / |∂f/∂x| = η / (√h_t + ε). fade = median of the last 10 % of updates /
+median of the first 10 %.
 
-adam-bias:
+adam-bias (MNIST: η = 0.001, ‖Δθ_t‖ and ℓ_t; the bowl: η = 0.3, |Δx_t| and f), into
+adam_bias.csv and adam_bias.json:
 
     m_t = β₁ m_{t−1} + (1 − β₁) g_t,   v_t = β₂ v_{t−1} + (1 − β₂) g_t²,   m_0 = v_0 = 0
     corrected (default)   Δθ_t = −η m̂_t / (√v̂_t + ε),  m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)
     uncorrected           Δθ_t = −η m_t / (√v_t + ε)
 
 With a steady gradient the corrected first step is η per coordinate, the uncorrected
-η (1 − β₁)/√(1 − β₂) ≈ 3.2 η. MNIST: η = 0.001, ‖Δθ_t‖ and ℓ_t; the bowl: η = 0.3, |Δx_t|
-and f. Files: adam_bias.csv (source, variant, seed, update, step, loss) and
-adam_bias.json (per source and variant: median step over the first 10 updates, mean loss
-or final f, first step / η).
+η (1 − β₁)/√(1 − β₂) ≈ 3.2 η.
 """
 
 from __future__ import annotations
@@ -120,19 +115,18 @@ def fade(values) -> dict:
 
 
 def run_step_fade(out_dir: Path, iterations: int = ITERATIONS, steps: int = SURFACE_STEPS,
-                  optimizers: tuple[str, ...] = OPTIMIZERS, seed: int = 0,
                   sets: Sequence[str] = ()) -> dict:
-    """step-fade: both sources for every optimiser; writes the files of the module docstring."""
+    """step-fade: both sources for every optimiser (module docstring)."""
     out_dir = _start(out_dir)
     rows, result = ["source,optimizer,update,step,rate"], {}
-    for name in optimizers:
-        lr, sizes, _ = mnist_steps(name, iterations, seed, sets)
+    for name in OPTIMIZERS:
+        lr, sizes, _ = mnist_steps(name, iterations, 0, sets)
         if requested():                            # stopped early: nothing to write
             return {}
         result.setdefault("mnist", {})[name] = {"lr": lr, "measure": "step",
                                                 "updates": len(sizes), **fade(sizes)}
         rows += [f"mnist,{name},{t},{v!r}," for t, v in enumerate(sizes, 1)]
-    for name in optimizers:
+    for name in OPTIMIZERS:
         sizes, rate = surface_steps(name, steps)
         result.setdefault("surface", {})[name] = {"lr": SURFACE_LR, "measure": "rate",
                                                   "updates": len(sizes), **fade(rate)}
@@ -145,7 +139,7 @@ def run_step_fade(out_dir: Path, iterations: int = ITERATIONS, steps: int = SURF
 
 def run_adam_bias(out_dir: Path, iterations: int = 300, steps: int = 30, seeds: int = 3,
                   sets: Sequence[str] = ()) -> dict:
-    """adam-bias: both variants on both sources; writes the files of the module docstring."""
+    """adam-bias: both variants on both sources (module docstring)."""
     out_dir = _start(out_dir)
     rows, result = ["source,variant,seed,update,step,loss"], {"mnist": {}, "surface": {}}
     for label, on in BIAS_VARIANTS.items():

@@ -20,6 +20,7 @@ same config and seed give the same numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from collections import Counter
@@ -201,7 +202,7 @@ def _finish(out_dir: Path, sweep: Sweep, opts: CompareOptions, runs: list[dict],
     if opts.draw is not None:
         opts.draw(sweep.figures, out_dir, opts.band, interrupted)
     late = bool(signals.requested()) and not interrupted       # came after training
-    return CompareResult(result.dir, result.status, result.runs, result.summary, late)
+    return dataclasses.replace(result, signalled=late)
 
 
 def _lookup(raw: Any, key: str) -> Any:

@@ -188,7 +188,5 @@ def optimizer_notes(base: Mapping, variants: Sequence[Variant],
 def seeds_for(base: Mapping | Config, n: int) -> list[int] | None:
     """``n`` consecutive seeds from the base config's (None for one: keep the base seed);
     a bad base fails here, before any run."""
-    if n < 1:
-        raise ConfigError(f"--seeds {n}: must be at least 1")
     cfg = base if isinstance(base, Config) else config_from_dict(base, "base config")
     return [cfg.seed + k for k in range(n)] if n > 1 else None
