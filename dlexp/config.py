@@ -102,7 +102,7 @@ def _reject_unknown(raw: Mapping, valid, where: str, prefix: str) -> None:
 
 def _build(cls: type, raw: Any, where: str, prefix: str) -> Any:
     raw = _mapping(raw, where, prefix.rstrip(".") or "top level", "a mapping of keys",
-                   "it as indented `key: value` lines (see configs/baseline.yaml)")
+                   "it as indented `key: value` lines (`dlexp configs show baseline`)")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     _reject_unknown(raw, fields, where, prefix)
     values = {}

@@ -123,7 +123,7 @@ class Config:
                               "or from the seed and its trial number (`per_trial`: fresh "
                               "ones, as the book's search)", ("shared", "per_trial"))
     search: SearchSpace | None = setting(None, "hyperparameter search space, used by `dlexp "
-                                         "search` (see that section)")
+                                         "search` (its keys: docs/search.md)")
 
 
 NAMED: dict[str, tuple[str, Any]] = {       # key → (meaning, check), defaults in the engine

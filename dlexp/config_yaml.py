@@ -101,7 +101,7 @@ def read_yaml_mapping(path: str | Path) -> dict:
         raise ConfigError(f"{p}: too large for a config: {e}") from None
     if data is None:
         raise ConfigError(f"{p}: the file is empty; a config needs at least one section "
-                          "(see configs/baseline.yaml)")
+                          "(see `dlexp configs show baseline`)")
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: expected a mapping of sections (data:, model:, …) at the top, "
                           f"got a {type(data).__name__}")

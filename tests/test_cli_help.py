@@ -56,6 +56,15 @@ def test_every_example_parses(cli, path):
         assert res.exit_code == 0, (line, res.output)
 
 
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=" ".join)
+def test_examples_name_folders_as_dlexp_makes_them(cli, path, tmp_path):
+    from dlexp.train.rundir import new_run_dir
+    made = re.sub(r"\d", r"\\d", new_run_dir(tmp_path, "x").name[1:])     # -20261208-001408
+    text = cli(*path, "-h").stdout.split("Examples:")[1]
+    for folder in re.findall(r"runs/(\S*\d\S*)", text):        # a folder with a time in it
+        assert re.fullmatch(rf"[a-z-]+{made}", folder), folder
+
+
 def test_the_command_list_shows_each_description_whole(cli):
     text = cli("-h").stdout
     listing = " ".join(text[text.index("Commands:"):text.index("Examples:")].split())

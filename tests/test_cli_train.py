@@ -43,7 +43,8 @@ def test_train_fills_a_complete_run_directory(cli, tiny_data_env, tiny_config, t
     result = cli.train(tiny_config, runs, "--set", "training.epochs=2")
     assert result.exit_code == 0, result.output
     run = only_run(runs)
-    assert str(run) in result.stdout                       # the summary names the folder
+    assert result.stdout.splitlines()[-1] == str(run)      # last, for `| tail -1`
+    assert result.stdout.count(str(run)) == 1 and str(run) not in result.stderr
 
     base = load_config(tiny_config).name                   # --set shows in the name
     cfg = load_config(tiny_config, ["training.epochs=2", f"name={base}+epochs=2"])
@@ -95,12 +96,14 @@ def test_print_config_prints_resolved_yaml_and_does_not_train(cli, tiny_data_env
                                                              tiny_config, tmp_path):
     runs = tmp_path / "runs"
     result = cli.train(tiny_config, runs, "--print-config", "--set", "optimizer.lr=0.05",
-                   "--set", "model.hidden=[8, 4]", "--set", "optimizer.schedule=cosine")
+                   "--set", "model.hidden=[8, 4]", "--set", "optimizer.schedule=cosine",
+                   "--set", "optimizer.name=adam")
     assert result.exit_code == 0, result.output
     printed = yaml.safe_load(result.stdout)
     expected = load_config(tiny_config, ["optimizer.lr=0.05", "model.hidden=[8, 4]",
-                                         "optimizer.schedule=cosine",
-                                         "name=tiny+lr=0.05+hidden=8,4+schedule=cosine"])
+                                         "optimizer.schedule=cosine", "optimizer.name=adam",
+                                         "name=tiny+lr=0.05+hidden=8,4+schedule=cosine"
+                                         "+optimizer=adam"])
     assert printed == config_to_dict(expected)
     assert printed["optimizer"]["lr"] == 0.05 and printed["model"]["hidden"] == [8, 4]
     assert printed["optimizer"]["beta2"] == 0.999          # defaults are filled in
@@ -211,6 +214,33 @@ def test_runs_lists_every_kind_of_folder_by_start_time(cli, tmp_path, monkeypatc
     assert all(len(line) <= 80 for line in lines[1:])
 
 
+def test_runs_lists_the_chapter_folders_and_a_reproduce_folders_insides(cli, tmp_path):
+    runs = tmp_path / "runs"
+    meta = {"meta.json": {"started": "2020-01-02T10:00:00+0000"}}
+    _folder(runs, "step-fade-20261208-001408", {**meta, "step_fade.json": {}})
+    _folder(runs, "adam-bias-20261208-001409", meta)                  # still running
+    _folder(runs, "search-methods-20261208-001410-2", {**meta, "search_methods.json": {}})
+    rep = _folder(runs, "reproduce-quick-20261208-001411", {**meta, "reproduce.json": {}})
+    for name, marker in (("step-fade", "step_fade.json"), ("adam-bias", "adam_bias.json"),
+                         ("search-methods", None), ("compare-optimizers", "compare.json")):
+        _folder(rep, name, {**meta, **({marker: {}} if marker else {})})
+    _folder(runs, "notes-20261208-001412", meta)                     # no kind dlexp knows
+    kinds = {}
+    for folder in (runs, rep):
+        result = cli("runs", "--runs-dir", folder)
+        assert result.exit_code == 0, result.output
+        kinds[folder] = {line.split()[0]: line.split()[1:4:2] for line in
+                         result.stdout.splitlines() if (folder / line.split()[0]).is_dir()}
+    assert kinds[runs] == {"step-fade-20261208-001408": ["step-fade", "completed"],
+                           "adam-bias-20261208-001409": ["adam-bias", "running?"],
+                           "search-methods-20261208-001410-2": ["search-methods", "completed"],
+                           "reproduce-quick-20261208-001411": ["reproduce", "running?"]}
+    assert kinds[rep] == {"step-fade": ["step-fade", "completed"],
+                          "adam-bias": ["adam-bias", "completed"],
+                          "search-methods": ["search-methods", "running?"],
+                          "compare-optimizers": ["compare", "stopped"]}
+
+
 def test_runs_on_missing_folder_says_so(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)                    # no runs/ yet: nothing to list
     result = cli("runs")
@@ -253,6 +283,15 @@ def test_plot_overlays_runs_and_rejects_non_runs(cli, tiny_data_env, tiny_config
     (tmp_path / "file").write_text("x")
     bad_out = tmp_path / "file" / "overlay.png"                # a path under a file
     cli.one_line_error(cli("plot", dirs[0], "--out", str(bad_out)))
+    assert "file: not a run folder" in cli.one_line_error(cli("plot", str(tmp_path / "file")))
+
+    for _ in range(2):          # `dlexp plot runs/*` again: it matches the first overlay too
+        given = sorted(runs.iterdir())
+        result = cli("plot", *given, "--runs-dir", runs)
+        assert result.exit_code == 0, result.output
+    overlay = runs / "overlay-val_acc.png"
+    assert overlay in given and result.stdout.strip() == str(overlay)
+    assert result.stderr.strip() == f"note: {overlay} is not a run folder; left out"
 
 
 def test_plot_names_runs_by_what_differs_and_skips_runs_without_an_epoch(
@@ -281,7 +320,17 @@ def test_plot_names_runs_by_what_differs_and_skips_runs_without_an_epoch(
 def test_data_reports_checksum_mismatch_on_tiny_files(cli, tiny_data_env):
     result = cli("data")
     assert result.exit_code == 1
-    assert "BAD" in result.stdout and "not the official MNIST" in result.stdout
+    assert "BAD" in result.stdout
+    assert "4 of the 4 files are not official MNIST files; replace them" in result.stdout
+
+
+def test_data_report_speaks_of_one_bad_file_in_the_singular(capsys, tmp_path):
+    from dlexp.cli.tables import print_data_report
+    from dlexp.data.mnist import FileCheck
+    checks = [FileCheck(f"f{i}", True, True, True, i > 0, "") for i in range(4)]
+    assert not print_data_report(tmp_path, checks)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "1 of the 4 files is not an official MNIST file; replace it, or unset" in out
 
 
 def test_divergence_stops_with_status_and_keeps_metrics(cli, tiny_data_env, tiny_config,
@@ -310,6 +359,28 @@ def test_early_stopping_ends_training(cli, tiny_data_env, tiny_config, tmp_path)
     # nothing gains more than 1.0 in accuracy: the 1st evaluation sets the best, 2 more wait
     assert summary["epochs"] == 3 and summary["status"] == "completed"
     assert "early stopping" in summary["stop_reason"] and summary["test_acc"] is not None
+
+
+@pytest.mark.parametrize("when", ["parsing", "loading"])
+def test_ctrl_c_before_training_starts_says_interrupted(cli, monkeypatch, when):
+    """Ctrl-C before the command's own signal handling is set up: Python raises
+    KeyboardInterrupt wherever it is; here while the options are parsed, or while the
+    handling's module loads."""
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    class CtrlC:
+        def find_spec(self, name, path=None, target=None):
+            if name == "dlexp.train.signals":
+                ctrl_c()
+    if when == "parsing":
+        import typer.core
+        monkeypatch.setattr(typer.core.TyperCommand, "parse_args", ctrl_c)
+    else:
+        monkeypatch.delitem(sys.modules, "dlexp.train.signals", raising=False)
+        monkeypatch.setattr(sys, "meta_path", [CtrlC(), *sys.meta_path])
+    result = cli("train", "baseline")
+    assert result.exit_code == 130 and result.stderr == "interrupted\n"
 
 
 @pytest.mark.parametrize("module", ["dlexp", "dlexp.cli"])

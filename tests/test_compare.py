@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+from unittest.mock import ANY
 from pathlib import Path
 
 import numpy as np
@@ -220,6 +222,7 @@ def test_sigterm_between_serial_sub_runs_ends_with_summary_tables_and_figures(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "interrupted" and summary["statuses"] == {"completed": 1,
                                                                           "skipped": 2}
+    assert "finished" not in json.loads((out / "meta.json").read_text())
     assert [r["status"] for r in _rows(out / "runs.csv")] == ["completed", "skipped",
                                                                "skipped"]
     if times == "once":
@@ -245,6 +248,9 @@ def test_resume_reruns_only_what_did_not_finish_and_equals_a_straight_run(tiny_e
     (d / "runs.jsonl").write_text(lines[0] + "\n" + json.dumps(cut) + "\n")   # 3rd: lost
     (d / "0.05" / "metrics.jsonl").write_text("{}\n")                  # a partial folder
     marker = (d / "0.1" / "model.npz").stat().st_mtime_ns
+    meta = json.loads((d / "meta.json").read_text())
+    assert meta.pop("finished") >= meta["started"]                   # finished, then cut
+    (d / "meta.json").write_text(json.dumps(meta))
     capsys.readouterr()
     result = run_compare(TINY, variants, jobs=1, resume=d)
     redone = [line.split()[1] for line in capsys.readouterr().err.splitlines()
@@ -256,6 +262,7 @@ def test_resume_reruns_only_what_did_not_finish_and_equals_a_straight_run(tiny_e
     assert ([{k: r[k] for k in fields} for r in result.runs]
             == [{k: r[k] for k in fields} for r in straight.runs])
     assert _rows(d / "loss.csv") == _rows(straight.dir / "loss.csv")
+    assert json.loads((d / "meta.json").read_text()) == {**meta, "finished": ANY}
 
 
 def test_resume_refuses_another_comparison_or_a_plain_folder(tiny_env, tmp_path):
@@ -487,7 +494,8 @@ def test_cli_compare_optimizers_runs_the_preset(tiny_env, tmp_path):
         "--set", "training.eval_every=6", "--runs-dir", str(tmp_path / "runs")])
     assert r.exit_code == 0, r.output
     (d,) = (tmp_path / "runs").iterdir()
-    assert d.name.startswith("compare-optimizers-")
+    assert re.fullmatch(r"compare-optimizers-\d{8}-\d{6}", d.name)
+    assert r.stdout.splitlines()[-1] == str(d) and r.stdout.count(str(d)) == 1   # | tail -1
     summary = _rows(d / "summary.csv")
     assert [(s["optimizer"], float(s["optimizer.lr"])) for s in summary] == [
         ("sgd", 0.01), ("momentum", 0.05)]

@@ -46,6 +46,15 @@ def test_empty_file(tmp_path, text):
     assert "empty" in error_for(tmp_path, text)
 
 
+@pytest.mark.parametrize("text", ["", "model: 3\n"])
+def test_hints_point_at_a_config_an_installed_dlexp_shows(cli, tmp_path, text):
+    """Not configs/…yaml, which a pip-installed user does not have: `dlexp configs show`."""
+    import re
+    (name,) = re.findall(r"`dlexp configs show (\w+)`", error_for(tmp_path, text))
+    result = cli("configs", "show", name)
+    assert result.exit_code == 0 and "model:" in result.stdout
+
+
 def test_malformed_yaml_names_line_and_column(tmp_path):
     message = error_for(tmp_path, "name: x\nmodel:\n  hidden: [1, 2\n")
     assert "malformed YAML at line" in message and "column" in message

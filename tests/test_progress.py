@@ -81,7 +81,7 @@ def test_a_final_test_counts_in_the_wall_time_of_its_run():
                "pruning": {"seconds_trained": 6.7}, "final_test": {"seconds": 3.6}}
     assert _times(summary).startswith("took 3.6 s of wall time (this run, 1 worker, with "
                                       "the final test)")
-    summary["final_test"]["repeated"] = True                  # tested before: not retrained
+    summary["final_test"]["earlier"] = True                   # tested before: not retrained
     assert _times(summary).startswith("took 0.0 s of wall time (this run, 1 worker)")
 
 

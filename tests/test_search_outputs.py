@@ -29,7 +29,7 @@ KEYS = ("optimizer.lr", "regularization.l2")
 def summary_text(search_dir: Path) -> str:
     """The end-of-search table as printed, on one wide line per row."""
     console = Console(width=400, record=True, file=io.StringIO())
-    print_summary(summary(search_dir), search_dir, console)
+    print_summary(summary(search_dir), console)
     return console.export_text()
 
 
@@ -63,6 +63,13 @@ def test_resume_with_no_trials_left_says_so_in_one_line_and_changes_nothing(sear
     s = summary(d)
     assert s["trials"] == s["finished"] == 4 and s["status"] == "completed"
     assert len(rows(d)) == 4 and 0 <= s["final_test"]["test_acc"] <= 1
+    flat = lambda out: " ".join(out.replace("│", " ").split())  # noqa: E731  (unwrapped)
+    assert "(this run, 1 worker, with the final test)" in flat(res.stdout)
+    res = runner.invoke(app, ["search", "--resume", str(d), "--trials", "5", "-q",
+                              "--no-plots"])                      # more trials, no test now
+    assert res.exit_code == 0, res.output
+    assert "(this run, 1 worker)" in flat(res.stdout) and "final test)" not in flat(res.stdout)
+    assert res.stdout.splitlines()[-1] == str(d) and res.stdout.count(str(d)) == 1
 
 
 def test_the_summary_tells_wall_time_from_training_time_and_counts_cut_trials(search_setup,

@@ -336,7 +336,8 @@ def test_resume_refuses_other_folders_configs_and_options(search_setup, tmp_path
     no_search = tmp_path / "plain.yaml"
     no_search.write_text("optimizer: {name: sgd}\n")
     res = runner.invoke(app, ["search", "--config", str(no_search)])
-    assert "no search: section" in one_line_error(res)
+    assert "no search: section; add one (see `dlexp configs show search`)" in \
+        one_line_error(res)
 
 
 def test_tpe_sampler_runs_and_stays_in_range(search_setup, tmp_path):

@@ -95,13 +95,32 @@ def examples(*lines: str) -> str:
     return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
 
 
+class _CtrlC(Exception):
+    """Ctrl-C while the options are parsed (typer would exit 130 without a word)."""
+
+
 class OneLineErrors(TyperGroup):
     """The command group, with the parser's errors printed as one ``error:`` line."""
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise _CtrlC from None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _CtrlC from None
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _CtrlC:
+            typer.echo("interrupted", err=True)
+            sys.exit(130)
         except (typer.Abort, _ClickException) as e:
             if not standalone_mode:
                 raise
@@ -157,8 +176,8 @@ def handle_errors(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from dlexp.train.signals import requested, stoppable
         try:
+            from dlexp.train.signals import requested, stoppable     # a Ctrl-C may come now
             with stoppable():               # 1st Ctrl-C/SIGTERM: finish and write; 2nd: exit
                 try:
                     fn(*args, **kwargs)

@@ -28,7 +28,7 @@ def train(
     """Train one model from a config into a new run folder.
 
     The folder, runs/NAME-TIME/, holds the resolved config, metrics.jsonl and plots/;
-    the last line printed is its path."""
+    progress goes to stderr, and the last line on stdout is the folder's path."""
     from dlexp.config import config_to_dict, load_config
     from dlexp.experiments.tables import print_run_summary
     from dlexp.train.progress import RichProgress
@@ -50,18 +50,20 @@ def train(
 
 def _name_with(name: str, sets: List[str]) -> str:
     """The run's name with its overrides, so its folder tells it apart from a run
-    without them: ``baseline`` + ``--set optimizer.lr=0.01`` -> ``baseline+lr=0.01``."""
+    without them: ``baseline`` + ``--set optimizer.lr=0.01`` -> ``baseline+lr=0.01``;
+    a ``.name`` key by its section: ``optimizer.name=sgd`` -> ``optimizer=sgd``."""
     parts = []
     for item in sets:
         key, _, value = item.partition("=")
         value = re.sub(r"[\s\[\]{}()'\"]", "", value)         # [8, 4] -> 8,4
-        parts.append(f"{key.strip().rsplit('.', 1)[-1]}={value}")
+        *_, section, last = ["", *key.strip().split(".")]
+        parts.append(f"{section if last == 'name' and section else last}={value}")
     return re.sub(r"[^A-Za-z0-9_.,+=@-]", "_", "+".join([name, *parts]))[:80]
 
 
 @app.command("search", "dlexp search --trials 100",
              "dlexp search --trials 60 --rounds 3 --sampler tpe -j 2",
-             "dlexp search --resume runs/search-2026-01-01_1200 --final-test")
+             "dlexp search --resume runs/search-20261208-001408 --final-test")
 def search(
     config: Optional[Path] = CONFIG, set_: List[str] = SET, book_: bool = BOOK,
     trials: Optional[int] = typer.Option(None, help="Finished trials in total, over all "
@@ -121,9 +123,9 @@ def data(download: bool = typer.Option(False, "--download", help="Fetch missing 
 
 
 @app.command("runs", "dlexp runs",
-             "dlexp runs --runs-dir runs/compare-optimizers-2026-01-01_1200")
+             "dlexp runs --runs-dir runs/compare-optimizers-20261208-001408")
 def runs(runs_dir: Path = RUNS_DIR) -> None:
-    """List the runs, comparisons and searches in a folder.
+    """List the runs, searches and experiments in a folder.
 
     One row per folder dlexp wrote: kind, start time, status, sub-runs, best validation
     and test accuracy."""
@@ -140,8 +142,15 @@ def plot(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output figure; .png, .pdf "
                                        "or .svg (default: RUNS_DIR/overlay-METRIC.png)."),
 ) -> None:
-    """Overlay one metric of several runs in one figure."""
+    """Overlay one metric of several runs in one figure.
+
+    Given with run folders (`dlexp plot runs/*`), other files and folders are left out."""
     from dlexp.plots.runs import plot_overlay
+    if any((r / "metrics.jsonl").is_file() for r in run):
+        for r in run:
+            if r.exists() and not (r / "metrics.jsonl").is_file():
+                typer.echo(f"note: {r} is not a run folder; left out", err=True)
+        run = [r for r in run if (r / "metrics.jsonl").is_file() or not r.exists()]
     path, skipped = plot_overlay(run, out or runs_dir / f"overlay-{metric}.png", metric)
     for d in skipped:
         typer.echo(f"note: {d} has no evaluation of {metric} yet; left out", err=True)

@@ -41,8 +41,9 @@ def print_runs_table(root: Path) -> None:
     if not console.is_terminal:                       # into a pipe: each row on one line
         console = Console(width=10_000)
     print_titled(f"runs in {root}", table, console)
-    if any(f.kind == "compare" for f in folders):
-        console.print("a comparison's sub-runs: dlexp runs --runs-dir <its folder>",
+    if any(f.kind in ("compare", "reproduce") for f in folders):
+        console.print("what a comparison or reproduce folder holds: dlexp runs --runs-dir "
+                      "<its folder>",
                       soft_wrap=True, highlight=False, style="dim")
 
 
@@ -63,8 +64,10 @@ def print_data_report(folder: Path, checks: list) -> bool:
     console = Console()
     print_titled(f"MNIST in {folder}", table, console)
     failed = [c for c in checks if not c.ok]
-    console.print(f"{len(failed)} of {len(checks)} files are not the official MNIST files; "
-                  "replace them, or unset DLEXP_DATA_DIR and run `dlexp data --download`"
+    which = ("is not an official MNIST file; replace it" if len(failed) == 1 else
+             "are not official MNIST files; replace them")
+    console.print(f"{len(failed)} of the {len(checks)} files {which}, or unset "
+                  "DLEXP_DATA_DIR and run `dlexp data --download`"
                   if failed else "all files match the official sizes and checksums",
                   highlight=False, soft_wrap=True)
     return not failed

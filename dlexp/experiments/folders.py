@@ -1,6 +1,5 @@
 """What a folder under ``runs/`` is, when it started and how it ended: for ``dlexp runs``.
-The kind is the first file found (:func:`dlexp.train.rundir.kind_of`): search.json,
-compare.json, paths.json, stats.csv (activations), config.yaml (train). Without its
+The kind is told by a file (:data:`dlexp.train.rundir.MARKERS`). Without its
 summary.json a folder is ``running`` while a dlexp process holds its lock, else
 ``stopped`` (killed, or the machine went down). Only the files are read.
 """
@@ -16,7 +15,7 @@ from typing import Any
 
 from dlexp.errors import RunError
 from dlexp.io import folder_lock, read_json, shape_problem
-from dlexp.train.rundir import kind_of, sub_runs
+from dlexp.train.rundir import is_done, kind_of, sub_runs
 
 
 @dataclass(frozen=True)
@@ -54,8 +53,8 @@ def describe(folder: Path) -> Folder | None:
         note = ", ".join(f"{n} {s}" for s, n in counts.items() if s != "completed")
         runs = _get(summary, "runs", int) or len(sub_runs(folder)) or None
         row = Folder(folder, kind, _started(meta, folder), status, runs, note)
-    elif kind in ("paths", "activations"):
-        done = kind == "activations" or (folder / "paths.csv").is_file()
+    elif kind != "train":                      # the chapter's folders write no summary
+        done = is_done(folder, kind)
         row = Folder(folder, kind, _started(meta, folder), "completed" if done else "running?")
     else:
         row = Folder(folder, kind, _started(meta, folder), status,
@@ -84,7 +83,7 @@ def list_folders(root: Path) -> list[Folder]:
     if not root.is_dir():
         raise RunError(f"{root}: not a folder; pass the runs folder with --runs-dir")
     kind = kind_of(root)
-    if kind not in (None, "compare"):          # a comparison's sub-runs are listed
+    if kind not in (None, "compare", "reproduce"):    # their sub-folders are listed
         raise RunError(f"{root} is the folder of one {kind} run, not a folder of runs; "
                        f"list its neighbours with: dlexp runs --runs-dir {root.parent}")
     found = [describe(d) for d in root.iterdir() if d.is_dir()]

@@ -82,7 +82,7 @@ def print_summary(result: CompareResult, plan: Sweep) -> None:
                                                   all(_spells(r[label], k, r[k]) for r in rows))]
     if all(r.get("status") == "completed" for r in rows):
         keys = [k for k in keys if k != "status"]
-    print_rows(rows, keys, title=str(result.dir))
+    print_rows(rows, keys, title="summary (every column: summary.csv)")
 
 
 def _spells(label: Any, key: str, value: Any) -> bool:

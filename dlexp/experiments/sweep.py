@@ -40,7 +40,7 @@ from dlexp.io import (append_jsonl, as_stored, folder_lock, read_jsonl, read_rec
                       write_json)
 from dlexp.train import signals
 from dlexp.train.progress import RunsTicker, unfinished_runs
-from dlexp.train.rundir import new_run_dir, run_meta
+from dlexp.train.rundir import finish_meta, new_run_dir, run_meta
 
 SPEC_SHAPE = {"name": str, "base": dict, "variants": list, "label_column": str,
               "window": int, "keys": list}
@@ -193,6 +193,8 @@ def _finish(out_dir: Path, sweep: Sweep, opts: CompareOptions, runs: list[dict],
         "statuses": dict(Counter(r["status"] for r in runs)),
         "expected": list(sweep.expected), "seconds": round(time.time() - started, 3),
         "not_completed": {r["run"]: r["status"] for r in runs if r["status"] != "completed"}})
+    if status != "interrupted":
+        finish_meta(out_dir)
     result = CompareResult(out_dir, status, runs, summary)
     interrupted = status == "interrupted"
     for analyse in () if interrupted else sweep.analyse:

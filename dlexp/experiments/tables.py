@@ -80,9 +80,8 @@ SUMMARY_ROWS = (("status", "status"), ("stop_reason", "stopped"), ("epochs", "ep
 
 
 def print_run_summary(run_dir: Path, summary: dict) -> None:
-    """The run folder on one line of its own (never wrapped), then key numbers."""
+    """Key numbers, then the run folder alone on the last line (``| tail -1``)."""
     console = Console()
-    console.print(f"run [bold]{run_dir}[/bold]", soft_wrap=True, highlight=False)
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
@@ -91,6 +90,7 @@ def print_run_summary(run_dir: Path, summary: dict) -> None:
             value = summary[key]
             table.add_row(label, seconds(value) if key == "train_seconds" else fmt(value))
     console.print(table, highlight=False)
+    print(run_dir, flush=True)
 
 
 def say(line: str) -> None:

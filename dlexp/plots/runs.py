@@ -75,7 +75,8 @@ def check_run_dirs(run_dirs: list[Path]) -> None:
     """Raise RunError naming the first path that is not one training run's folder."""
     for d in map(Path, run_dirs):
         if not d.is_dir():
-            raise RunError(f"{d}: no such run folder; `dlexp runs` lists them")
+            what = "not a" if d.exists() else "no such"
+            raise RunError(f"{d}: {what} run folder; `dlexp runs` lists them")
         if kind_of(d) == "compare":
             example = d / (sub_runs(d) or ["<sub-run>"])[0]
             raise RunError(f"{d}: a comparison folder, not one run; pass its sub-run "

@@ -8,7 +8,6 @@ and the final summary. Pruning's saving:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import optuna
 from rich.console import Console, Group
@@ -170,9 +169,9 @@ class LiveTable:
             self.live.console.print(line, highlight=False, soft_wrap=True)
 
 
-def print_summary(summary: dict, search_dir: Path, console: Console | None = None) -> None:
+def print_summary(summary: dict, console: Console | None = None) -> None:
     """The end-of-search table."""
-    t = Table(title=f"search {search_dir}", show_header=False)
+    t = Table(title="search summary", show_header=False)
     t.add_row("status", summary["status"])
     t.add_row("trials", f"{summary['finished']}/{summary['trials']}  " +
               ", ".join(f"{n} {s}" for s, n in summary["states"].items() if n) +
@@ -198,7 +197,7 @@ def print_summary(summary: dict, search_dir: Path, console: Console | None = Non
     final = summary.get("final_test")
     if final and final.get("test_acc") is not None:
         took = (f", {seconds(final['seconds'])} of wall time"
-                if final.get("seconds") is not None and not final.get("repeated") else "")
+                if final.get("seconds") is not None and not final.get("earlier") else "")
         t.add_row("test acc", f"{fmt(final['test_acc'])} (best config retrained on "
                               f"train + validation for {fmt(final.get('epochs'))} epochs"
                               f"{took})"
@@ -213,7 +212,7 @@ def _times(summary: dict) -> str:
     """This run's wall time, all runs' (if resumed), the trials' training time."""
     n = summary["workers"]
     final = summary.get("final_test") or {}
-    retrain = final.get("seconds") or 0 if not final.get("repeated") else 0
+    retrain = final.get("seconds") or 0 if not final.get("earlier") else 0
     text = (f"took {seconds(summary['session_seconds'] + retrain)} of wall time (this run, "
             f"{n} worker{'s' if n != 1 else ''}{', with the final test' if retrain else ''})")
     if summary["seconds"] > summary["session_seconds"]:

@@ -66,7 +66,7 @@ class SearchPlan:
 def new_search(cfg: Config, where: str, opts: SearchOptions, runs_root: Path) -> SearchPlan:
     """Check ``cfg`` and ``opts``; create the search folder and its ``search.json``."""
     if cfg.search is None:
-        raise ConfigError(f"{where}: no search: section; add one (see configs/search.yaml) "
+        raise ConfigError(f"{where}: no search: section; add one (see `dlexp configs show search`) "
                           "to say which keys to search and over what ranges")
     if cfg.data.val_size == 0:
         raise ConfigError(f"{where}: data.val_size is 0; a search is guided by validation "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -21,10 +22,17 @@ import numpy
 from dlexp import __version__
 from dlexp.config_yaml import read_yaml_mapping
 from dlexp.errors import ConfigError, RunError
-from dlexp.io import read_json, read_jsonl
+from dlexp.io import read_json, read_jsonl, write_json
 
-MARKERS = (("search", "search.json"), ("compare", "compare.json"), ("paths", "paths.json"),
-           ("activations", "stats.csv"), ("train", "config.yaml"))
+# kind, the file that tells it, the file written once its work is over
+MARKERS = (("search", "search.json", "summary.json"), ("compare", "compare.json", "summary.json"),
+           ("reproduce", "reproduce.json", "verdicts.json"), ("paths", "paths.json", "paths.csv"),
+           ("activations", "stats.csv", "stats.csv"),
+           ("step-fade", "step_fade.json", "step_fade.json"),
+           ("adam-bias", "adam_bias.json", "adam_bias.json"),
+           ("search-methods", "search_methods.json", "search_methods.json"),
+           ("train", "config.yaml", "summary.json"))
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"             # meta.json's started and finished
 METRICS_SHAPE = {"epoch": int, "step": int, **{f"{split}_{m}": (float, None)
                                                for split in ("train", "val")
                                                for m in ("loss", "acc")}}
@@ -63,8 +71,14 @@ def run_meta(started: float) -> dict:
     return {"command": sys.argv, "dlexp": __version__, "python": platform.python_version(),
             "numpy": numpy.__version__, "platform": platform.platform(),
             "host": socket.gethostname(),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+            "started": time.strftime(TIME_FORMAT, time.localtime(started)),
             "git_commit": git}
+
+
+def finish_meta(folder: Path) -> None:
+    """Record the time now as ``finished`` in ``folder/meta.json``."""
+    path = Path(folder) / "meta.json"
+    write_json(path, {**read_json(path, {}), "finished": time.strftime(TIME_FORMAT)})
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
@@ -73,8 +87,20 @@ def read_metrics(run_dir: Path) -> list[dict]:
 
 
 def kind_of(folder: Path) -> str | None:
-    """The kind of a folder dlexp wrote (the first of :data:`MARKERS` it holds), or None."""
-    return next((kind for kind, marker in MARKERS if (Path(folder) / marker).is_file()), None)
+    """The kind of a folder dlexp wrote (the first of :data:`MARKERS` it holds), or None.
+    A folder with only its meta.json (started, not yet done) is known by its name,
+    ``KIND`` or ``KIND-<timestamp>[-k]``."""
+    folder = Path(folder)
+    kind = next((kind for kind, marker, _ in MARKERS if (folder / marker).is_file()), None)
+    if kind is None and (folder / "meta.json").is_file():
+        kind = next((k for k, _, _ in MARKERS
+                     if re.fullmatch(rf"{k}(-\d{{8}}-\d{{6}}(-\d+)?)?", folder.name)), None)
+    return kind
+
+
+def is_done(folder: Path, kind: str) -> bool:
+    """Whether ``folder`` of ``kind`` holds the file written once its work is over."""
+    return any(k == kind and (Path(folder) / last).is_file() for k, _, last in MARKERS)
 
 
 def sub_runs(folder: Path) -> list[str]:

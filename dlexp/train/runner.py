@@ -16,7 +16,7 @@ from dlexp.data.splits import Splits, make_splits
 from dlexp.errors import ConfigError, DataError, WriteError
 from dlexp.io import append_jsonl, atomic_write_text, folder_lock, write_json, write_yaml
 from dlexp.train.loop import Callback, FitState
-from dlexp.train.rundir import new_run_dir, run_meta
+from dlexp.train.rundir import finish_meta, new_run_dir, run_meta
 from dlexp.train.setup import split_seed, streams, train_model
 from dlexp.train.signals import StopOnRequest, stoppable
 
@@ -115,8 +115,7 @@ def train_run(cfg: Config, *, runs_root: Path = Path("runs"), run_dir: Path | No
                     model.save(run_dir / "model.npz")
                 summary = _summary(cfg, state, *test)
                 write_json(run_dir / "summary.json", summary)
-                write_json(run_dir / "meta.json",
-                           {**meta, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+                finish_meta(run_dir)
             except WriteError as e:
                 state.status, state.stop = "failed", str(e)
                 with contextlib.suppress(WriteError):     # the reason, if it still fits
