@@ -92,6 +92,7 @@ class Worker:
         self.proc = ctx.Process(target=_child, args=(child, impl, threads, options or {}),
                                 daemon=True)
         self.proc.start()
+        child.close()                   # ours: so a dead worker's pipe reads as ended
         self._receive()
 
     def call(self, method: str, *args) -> Any:
@@ -99,7 +100,11 @@ class Worker:
         return self._receive()
 
     def _receive(self) -> Any:
-        status, value = self.conn.recv()
+        try:
+            status, value = self.conn.recv()
+        except EOFError:                # the worker died (its traceback is on stderr)
+            self.proc.join(timeout=10)
+            raise RuntimeError(f"{self.impl} worker ended, exit code {self.proc.exitcode}")
         if status != "ok":
             raise RuntimeError(f"{self.impl} worker failed:\n{value}")
         return value
