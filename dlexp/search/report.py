@@ -69,7 +69,7 @@ def tested_trial_is_best(record: dict, best: dict | None) -> bool:
                                                          "number": best["number"]}
 
 
-def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float) -> dict:
+def write_outputs(plan: SearchPlan, c: Collected, status: str, elapsed: float) -> dict:
     """Write the four files; returns the summary."""
     keys = list(plan.base["search"])
     columns = ["number", "state", *keys, "val_acc", "val_loss", "epochs", "seconds", "round",
@@ -99,8 +99,8 @@ def write_outputs(plan: SearchPlan, c: Collected, status: str, seconds: float) -
         "sampler": plan.sampler, "seed": plan.seed, "keep": plan.keep,
         "study": plan.study, "storage": "journal.log" if plan.storage is None else "database",
         "workers": plan.workers,
-        "seconds": round(seconds + previous.get("seconds", 0.0), 2),
-        "session_seconds": round(seconds, 2),      # this start or resume alone
+        "seconds": round(elapsed + previous.get("seconds", 0.0), 2),
+        "session_seconds": round(elapsed, 2),      # this start or resume alone
     }
     if "final_test" in previous:                  # a resumed search keeps its one test
         done = previous["final_test"]
@@ -142,14 +142,14 @@ class LiveTable:
         if self.terminal:
             self.live.__exit__(*exc)
 
-    def __call__(self, c: Collected, seconds: float) -> None:
+    def __call__(self, c: Collected, elapsed: float) -> None:
         if self.first is None:
             self.first = len(c.rows)
         states = ", ".join(f"{n} {s}" for s, n in c.states().items() if n)
-        left = time_left(seconds, len(c.rows) - self.first, self.total - self.first)
+        left = time_left(elapsed, len(c.rows) - self.first, self.total - self.first)
         line = Text(f"{len(c.rows)}/{self.total} trials finished ({states or 'none yet'}"
                     f"{_cut_short(len(c.cut_short))}), {c.running} running · "
-                    f"{clock(seconds)} elapsed, ~{clock(left)} left")
+                    f"{clock(elapsed)} elapsed, ~{clock(left)} left")
         if self.terminal:
             ranked = sorted((r for r in c.rows if r["val_acc"] is not None),
                             key=rank_key)[:self.top]
