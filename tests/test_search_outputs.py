@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import dlexp.plots.search as search_plots
 from dlexp.cli import app
-from dlexp.fmt import fmt
+from dlexp.fmt import fmt, seconds
 from dlexp.search.report import print_summary
 from dlexp.search.runner import run_search
 from dlexp.search.searchdir import SearchOptions, resume_search
@@ -83,11 +83,11 @@ def test_the_summary_tells_wall_time_from_training_time_and_counts_cut_trials(se
     # trials.csv keeps each trial's seconds rounded, so their sum may differ from the
     # summary's (made of the exact times) by a rounding step
     assert abs(float(line.group(2)) - trained) <= 0.1 + 1e-9
-    assert line.group(1) == fmt(round(summary(d)["session_seconds"], 1), 1)
+    assert f"{line.group(1)} s" == seconds(summary(d)["session_seconds"])
     again = run_search(resume_search(d, None, SearchOptions(trials=3)))
     s = summary(again.dir)
     assert s["seconds"] > s["session_seconds"]
-    assert f", {fmt(round(s['seconds'], 1), 1)} s over all runs of this search; " in \
+    assert f", {seconds(s['seconds'])} over all runs of this search; " in \
         summary_text(d)
     s["cut_short"] = s["not_counted"] = 1                # as a stopped search records it
     (d / "summary.json").write_text(json.dumps(s))
