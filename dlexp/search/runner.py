@@ -1,12 +1,7 @@
 """``dlexp search`` end to end (docs/search.md): plan a new search or a ``--resume``, run
-its workers here or in spawned processes sharing the study and the stop record of
-:mod:`~dlexp.train.signals`, write the files, draw, and test once: ``--final-test``
-retrains the best config on train + validation for the epochs the best trial ran (early
-stopping off: with no validation set it could not fire); a later best is never tested.
-
-A search's workers are not a pool's tasks: each is the same loop over the study for the
-whole search, so they are N long-lived processes, watched every second (for the live
-table, and to stop the others when one dies).
+its workers (here, or N long-lived spawned processes watched every second), write the
+files, draw, and test once: ``--final-test`` retrains the best config on train +
+validation for the epochs the best trial ran; a later best is never tested.
 """
 
 from __future__ import annotations
@@ -100,8 +95,8 @@ def run_search(plan: SearchPlan, progress: Callable | None = None) -> SearchResu
 
 
 def _in_processes(plan: SearchPlan, show: Callable[[], None]) -> str | None:
-    """Spawn the workers, sharing this process's stop record, and watch them until all
-    have ended; a message if one failed (the others are then stopped), else None."""
+    """Spawn the workers sharing this process's stop record, watch them until all have
+    ended; a message if one failed (the others are then stopped), else None."""
     ctx = multiprocessing.get_context("spawn")
     shared = ctx.Value("i", 0)
     with signals.sharing(shared):
