@@ -13,7 +13,7 @@ import signal
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import optuna
 
@@ -27,8 +27,8 @@ from dlexp.io import folder_lock, write_json
 from dlexp.search.report import (LiveTable, collect, print_summary, tested_trial_is_best,
                                  write_outputs)
 from dlexp.search.rounds import open_round
-from dlexp.search.searchdir import (SearchOptions, SearchPlan, new_search,
-                                    read_summary, record_resume, resume_search)
+from dlexp.search.searchdir import (SearchPlan, new_search, read_summary, record_resume,
+                                    resume_search)
 from dlexp.search.study import open_storage, repair_journal, requeue_left, round_studies
 from dlexp.search.worker import run_worker, trial_config, worker_main
 from dlexp.train import signals
@@ -119,7 +119,7 @@ def _in_processes(plan: SearchPlan, show: Callable[[], None]) -> str | None:
             multiprocessing.connection.wait([p.sentinel for p in alive], timeout=1.0)
 
 
-def _plan(config: Path | None, sets: Sequence[str], opts: SearchOptions, book: bool,
+def _plan(config: Path | None, sets: Sequence[str], opts: Mapping[str, Any], book: bool,
           resume: Path | None, runs_dir: Path, final_test: bool) -> SearchPlan | None:
     """The search to run: resumed from ``resume`` or new (the book's config when
     ``config`` is None); None when a resumed search has nothing left to do."""
@@ -145,8 +145,8 @@ def _plan(config: Path | None, sets: Sequence[str], opts: SearchOptions, book: b
     return replace(plan, trials=plan.finished) if final_test else None
 
 
-def search_and_report(config: Path | None, sets: Sequence[str], opts: SearchOptions, *,
-                      book: bool, resume: Path | None, runs_dir: Path, final_test: bool,
+def search_and_report(config: Path | None, sets: Sequence[str], opts: Mapping[str, Any],
+                      *, book: bool, resume: Path | None, runs_dir: Path, final_test: bool,
                       quiet: bool, draw: Callable[[Path], Any] | None = None) -> int:
     """``dlexp search``: plan, run, ``draw`` the figures, test once if asked and allowed,
     print the summary; the exit code (0 completed or nothing to do, 1 incomplete or the
