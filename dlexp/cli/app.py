@@ -17,6 +17,7 @@ from typing import Callable
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
+from dlexp import __version__
 from dlexp.errors import DlexpError
 
 # option → (module, registry): the names an option accepts are the registry's keys.
@@ -210,11 +211,7 @@ app = App(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
 
 def _print_version(asked: bool) -> None:
     if asked:
-        from importlib.metadata import PackageNotFoundError, version
-        try:
-            typer.echo(f"dlexp {version('dlexp')}")
-        except PackageNotFoundError:                   # run from a source tree
-            typer.echo("dlexp (not installed)")
+        typer.echo(f"dlexp {__version__}")
         raise typer.Exit(0)
 
 

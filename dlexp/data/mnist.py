@@ -51,6 +51,7 @@ TRAIN_X, TRAIN_Y, TEST_X, TEST_Y = MNIST_FILES
 
 class FileCheck(NamedTuple):
     name: str
+    size: int | None              # bytes read; None: missing or unreadable
     present: bool
     size_ok: bool
     md5_ok: bool
@@ -62,7 +63,7 @@ class FileCheck(NamedTuple):
 
 
 def _check(name: str, blob: bytes, spec: MnistFile) -> FileCheck:
-    return FileCheck(name, True, len(blob) == spec.size,
+    return FileCheck(name, len(blob), True, len(blob) == spec.size,
                      hashlib.md5(blob, usedforsecurity=False).hexdigest() == spec.md5,
                      hashlib.sha256(blob).hexdigest() == spec.sha256)
 
@@ -74,9 +75,9 @@ def verify_mnist(folder: Path, files: Mapping[str, MnistFile] | None = None) -> 
         try:
             checks.append(_check(name, (Path(folder) / name).read_bytes(), spec))
         except FileNotFoundError:
-            checks.append(FileCheck(name, False, False, False, False))
+            checks.append(FileCheck(name, None, False, False, False, False))
         except OSError:                                     # unreadable
-            checks.append(FileCheck(name, True, False, False, False))
+            checks.append(FileCheck(name, None, True, False, False, False))
     return checks
 
 
