@@ -69,7 +69,8 @@ def _default_rows(prefix: str, names: dict, defaults_of: Callable) -> list[Row]:
         text = ", ".join(f"{v} ({', '.join(ns)})" for v, ns in groups.items())
         if list(groups.values()) == [list(names)]:   # one default for all
             text = next(iter(groups))
-        rows.append(_row(prefix + key, text, "bool" * (set(groups) <= {"true", "false"})))
+        flag = set(groups) <= {"true", "false"}
+        rows.append(_row(prefix + key, text, "bool" if flag else ""))
     return rows
 
 
