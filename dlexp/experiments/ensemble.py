@@ -24,8 +24,7 @@ from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import seeded, variant_config
 from dlexp.experiments.overfit import report_gaps
 from dlexp.nn.model import MLP
-from dlexp.train.runner import load_splits
-from dlexp.train.setup import split_seed
+from dlexp.train.runner import load_splits, split_seed
 
 NAME = "ensemble"
 CONFIG = "overfit"
