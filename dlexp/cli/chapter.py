@@ -99,13 +99,14 @@ def optimizer_paths(
           [*columns, "note"] if any(r["note"] for r in rows) else columns,
           f"{info['formula']}: after {info['steps']} updates",
           {"f": "f(x,y)", "distance": "distance to minimum"},
-          _paths_note(function, names, rates, steps))
+          _paths_note(function, names, rates, steps, point))
 
 
-def _paths_note(function: str, names: tuple | None, rates: dict, steps: int | None) -> str:
-    """The function's note, for its default run (its optimisers, rates and steps)."""
+def _paths_note(function: str, names: tuple | None, rates: dict, steps: int | None,
+                point: tuple | None) -> str:
+    """The function's note, for its default run (its optimisers, rates, steps and start)."""
     from dlexp.surfaces import get_function
-    default = names is None and not rates and steps is None
+    default = names is None and not rates and steps is None and point is None
     return get_function(function).note if default else ""
 
 
