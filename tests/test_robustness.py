@@ -125,6 +125,20 @@ def test_data_dir_that_does_not_exist(cli, tiny_config, tmp_path, monkeypatch):
     assert "DLEXP_DATA_DIR" in assert_clean_failure(cli, result, tmp_path / "runs")
 
 
+@pytest.mark.parametrize("case, fragment", [("bad --set", "training.epochs"),
+                                            ("no data", "DLEXP_DATA_DIR")])
+def test_search_methods_refuses_before_making_its_folder(cli, tiny_data_env, tmp_path,
+                                                        monkeypatch, case, fragment):
+    """A base config that does not load, or no MNIST: one line, and no folder left."""
+    sets = ["--set", "training.epochs=ten"] if case == "bad --set" else []
+    if case == "no data":
+        monkeypatch.setenv("DLEXP_DATA_DIR", str(tmp_path / "nowhere"))
+    runs = tmp_path / "runs"
+    result = cli("search-methods", "--side", "2", "--searches", "1", *sets,
+                 "--runs-dir", str(runs))
+    assert fragment in assert_clean_failure(cli, result, runs)
+
+
 def test_offline_without_data_names_the_fix(cli, tiny_config, tmp_path, monkeypatch):
     """No DLEXP_DATA_DIR, an empty cache and no network: one line saying what to do."""
     import functools
