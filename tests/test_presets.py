@@ -217,6 +217,15 @@ def test_compare_inits_zeros_keeps_hidden_units_identical(cli, tiny_data_env, tm
     assert (d / "plots" / "loss.png").is_file() and (d / "loss.csv").is_file()
 
 
+def test_compare_inits_explains_its_symmetry_columns_only_when_it_shows_them(
+        cli, tiny_data_env, tmp_path):
+    r = cli("compare-inits", "--inits", "he_normal", "--iterations", 6, "--seeds", 1, *TINY,
+            "--set", "optimizer.lr=1e9", "--set", "data.val_size=40",
+            "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 1 and "he_normal (diverged" in r.output  # no model: no columns
+    assert "distinct" not in r.output and "unit spread" not in r.output
+
+
 def test_batchnorm_tiny_run_reports_the_speedup(cli, tiny_data_env, tmp_path):
     r = cli("batchnorm", "--scales", 2, "--high", 1e9, "--low", 0.05, "--epochs", 4,
             "--target", 0.3, "--seeds", 1, *TINY, "--set", "data.train_size=100",

@@ -62,10 +62,12 @@ def plan(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None) -> Swee
 
 
 def explain_symmetry(result: CompareResult) -> None:
-    """What the two symmetry columns of the table mean, under it."""
-    print("unit spread: the largest difference between two units of a layer in the weight "
-          "from one input (0: the units are copies); distinct units: how many different "
-          "units the layer with fewest has (1: every unit is the same, as from zeros)")
+    """What the two symmetry columns of the table mean, under it (when it has them)."""
+    if result.summary and "distinct_units" in result.summary[0]:    # as the table asks
+        print("unit spread: the largest difference between two units of a layer in the "
+              "weight from one input (0: the units are copies); distinct units: how many "
+              "different units the layer with fewest has (1: every unit is the same, as "
+              "from zeros)")
 
 
 def hidden_symmetry(state: dict[str, np.ndarray], tol: float = TOLERANCE) -> dict:
