@@ -85,8 +85,8 @@ def test_overfit_grids_and_the_300_training_images():
     cfg = variant_config(_base(overfit.CONFIG), do[-1])
     assert cfg.model.dropout == 0.2 and cfg.model.hidden == (100,) * 6
     assert (cfg.optimizer.lr, cfg.training.batch_size, cfg.training.epochs) == (0.01, 100, 200)
-    with pytest.raises(ConfigError, match="below 1"):
-        overfit.dropout_plan("0.2,1", None)
+    with pytest.raises(ConfigError, match="model.dropout: must be ≥ 0 and < 1"):   # the config
+        variant_config(_base(overfit.CONFIG), overfit.dropout_plan("0.2,1", None).variants[-1])
 
     # make_splits on a 60,000-image stand-in: exactly 300 training images, all from the
     # first 10,300, none of them validation images; the same 300 for every run seed.
@@ -319,7 +319,7 @@ def test_ensemble_refuses_members_on_different_images(cli, tiny_data_env, tmp_pa
     (["compare-inits", "--inits", "he_normal,glorot"], "unknown initializer 'glorot'"),
     (["batchnorm", "--target", "1.5"], "--target 1.5: an accuracy in (0, 1]"),
     (["batchnorm", "--scales", "0"], "Invalid value for '--scales'"),
-    (["overfit-dropout", "--dropout", "0,1"], "must be ≥ 0 and below 1"),
+    (["overfit-dropout", "--dropout", "0,1"], "model.dropout: must be ≥ 0 and < 1"),
     (["overfit-weight-decay", "--l2", "0,-1"], "must be ≥ 0"),
     (["overfit-weight-decay", "--epochs", "0"], "Invalid value for '--epochs'"),
     (["ensemble", "--members", "0"], "Invalid value for '--members'")])

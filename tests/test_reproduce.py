@@ -115,10 +115,10 @@ def test_the_report_is_valid_html_with_every_figure_and_a_verdict_per_claim(tiny
 
 
 def test_verdict_rule_grades_by_the_checks_that_pass():
-    assert grade([(True, "a"), (True, "b")], "m").verdict == "holds"
+    assert grade([(True, "a"), (True, "b")], "m")["verdict"] == "holds"
     v = grade([(True, "a"), (False, "b")], "m")
-    assert (v.verdict, v.reason) == ("partly", "not so: b")
-    assert grade([(False, "a"), (False, "b")], "m").verdict == "differs"
+    assert (v["verdict"], v["reason"]) == ("partly", "not so: b")
+    assert grade([(False, "a"), (False, "b")], "m")["verdict"] == "differs"
 
 
 @pytest.mark.parametrize("stop_in", ["step-fade", "overfit-dropout"])

@@ -24,7 +24,6 @@ would hold no rows is not written.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from dlexp.io import read_json, write_csv, write_json
+from dlexp.io import read_csv, read_json, write_csv, write_json
 from dlexp.train.rundir import read_metrics
 
 LOSS_COLUMNS = ["label", "step", "n", "raw", "smooth", "smooth_std", "smooth_min", "smooth_max"]
@@ -57,11 +56,8 @@ def smooth_losses(x: np.ndarray, span: int) -> np.ndarray:
 
 def read_step_losses(run_dir: Path) -> np.ndarray:
     """The loss of every update of a run (steps.csv), (T,); empty if there is none."""
-    path = Path(run_dir) / "steps.csv"
-    if not path.is_file():
-        return np.empty(0)
-    rows = path.read_text(encoding="utf-8").splitlines()[1:]
-    return np.array([float(r.split(",")[1]) for r in rows if r], dtype=np.float64)
+    rows = read_csv(Path(run_dir) / "steps.csv", optional=True)
+    return np.array([float(r["loss"]) for r in rows], dtype=np.float64)
 
 
 def loss_curves(runs_by_label: dict[str, list[Path]], window: int) -> list[dict]:
@@ -69,15 +65,12 @@ def loss_curves(runs_by_label: dict[str, list[Path]], window: int) -> list[dict]
     rows = []
     for label, dirs in runs_by_label.items():
         curves = [c for c in (read_step_losses(d) for d in dirs) if c.size]
-        if not curves:
-            continue
-        raw = _stack(curves)                                   # (n, T), NaN past a run's end
-        smooth = _stack([smooth_losses(c, window) for c in curves])
-        n = np.sum(~np.isnan(raw), axis=0)                     # (T,)
-        cols = [np.nanmean(raw, 0), np.nanmean(smooth, 0), np.nanstd(smooth, 0),
-                np.nanmin(smooth, 0), np.nanmax(smooth, 0)]
-        for t in range(raw.shape[1]):
-            rows.append(dict(zip(LOSS_COLUMNS, [label, t + 1, int(n[t]), *(c[t] for c in cols)])))
+        if curves:
+            raw = _stack(curves)                               # (n, T), NaN past a run's end
+            n, smooth = _spread(_stack([smooth_losses(c, window) for c in curves]))
+            rows += [dict(zip(LOSS_COLUMNS, [label, t + 1, n[t], np.nanmean(raw[:, t]),
+                                             *(c[t] for c in smooth)]))
+                     for t in range(raw.shape[1])]
     return rows
 
 
@@ -85,17 +78,14 @@ def val_curves(runs_by_label: dict[str, list[Path]], metric: str = "val_acc") ->
     """Mean, std, min and max over seeds of ``metric`` (val_acc, train_acc) per evaluation."""
     rows = []
     for label, dirs in runs_by_label.items():
-        by_step: dict[int, list[float]] = {}
-        epochs: dict[int, int] = {}
-        for d in dirs:
-            for r in read_metrics(Path(d)):
-                if r.get(metric) is not None:
-                    by_step.setdefault(int(r["step"]), []).append(float(r[metric]))
-                    epochs[int(r["step"])] = int(r["epoch"])
-        for step in sorted(by_step):
-            v = np.array(by_step[step])
-            rows.append(dict(zip(VAL_COLUMNS, [label, step, epochs[step], v.size, v.mean(),
-                                               v.std(), v.min(), v.max()])))
+        per_run = [{r["step"]: (r["epoch"], r[metric]) for r in read_metrics(Path(d))
+                    if r.get(metric) is not None} for d in dirs]
+        steps = sorted({s for run in per_run for s in run})
+        epochs = {s: e for run in per_run for s, (e, _) in run.items()}
+        n, stats = _spread(np.array([[run[s][1] if s in run else np.nan for s in steps]
+                                     for run in per_run], dtype=np.float64))
+        rows += [dict(zip(VAL_COLUMNS, [label, s, epochs[s], n[t], *(c[t] for c in stats)]))
+                 for t, s in enumerate(steps)]
     return rows
 
 
@@ -168,13 +158,10 @@ def label_means(out_dir: Path, runs: Sequence[dict], keys: Sequence[str]) -> dic
     """{label: {key: mean over its completed runs of summary.json[key]}} (None: no value)."""
     out: dict[str, dict] = {}
     for label in dict.fromkeys(r["label"] for r in runs):
-        done = [r for r in runs if r["label"] == label and r["status"] == "completed"]
-        values = [read_json(Path(out_dir) / r["run"] / "summary.json")
-                  for r in done]
-        out[label] = {}
-        for key in keys:
-            v = [s[key] for s in values if s.get(key) is not None]
-            out[label][key] = float(np.mean(v)) if v else None
+        values = [read_json(Path(out_dir) / r["run"] / "summary.json") for r in runs
+                  if r["label"] == label and r["status"] == "completed"]
+        v = {k: [s[k] for s in values if s.get(k) is not None] for k in keys}
+        out[label] = {k: float(np.mean(v[k])) if v[k] else None for k in keys}
     return out
 
 
@@ -184,10 +171,7 @@ def extend_summary(result: CompareResult, columns: dict[str, dict],
     to summary.json; the result with the extended summary."""
     label = next(iter(result.summary[0]))              # the label column comes first
     rows = [{**r, **columns.get(r[label], {})} for r in result.summary]
-    with open(result.dir / "summary.csv", newline="", encoding="utf-8") as f:
-        header = next(csv.reader(f))
-    extra = [c for c in dict.fromkeys(c for v in columns.values() for c in v) if c not in header]
-    write_table(result.dir / "summary.csv", rows, header + extra)
+    write_table(result.dir / "summary.csv", rows, list(dict.fromkeys(c for r in rows for c in r)))
     if overall:
         path = result.dir / "summary.json"
         write_json(path, {**read_json(path), **overall})
@@ -207,6 +191,12 @@ def _cell(v: Any) -> str:
     if isinstance(v, (float, np.floating)):
         return "" if np.isnan(v) else repr(float(v))
     return str(v)
+
+
+def _spread(values: np.ndarray) -> tuple[list[int], list[np.ndarray]]:
+    """Per column of (n, T) ``values`` (NaN: no value): count, then mean, std, min, max."""
+    stats = [f(values, axis=0) for f in (np.nanmean, np.nanstd, np.nanmin, np.nanmax)]
+    return np.sum(~np.isnan(values), axis=0).tolist(), stats
 
 
 def _stack(curves: list[np.ndarray]) -> np.ndarray:

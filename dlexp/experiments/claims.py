@@ -17,19 +17,14 @@ from dlexp.fmt import fmt
 from dlexp.io import read_csv, read_json
 
 
-@dataclass(frozen=True)
-class Verdict:
-    verdict: str                        # holds, partly or differs
-    measured: str                       # the numbers the rule compared, in words
-    reason: str = ""                    # why it does not hold ("" when it does)
-
-
-def grade(checks: Sequence[tuple[bool, str]], measured: str) -> Verdict:
-    """``holds`` when every ``(passed, what it asks)`` check passes, ``differs`` when none
-    does, else ``partly``; the reason lists the checks that failed."""
+def grade(checks: Sequence[tuple[bool, str]], measured: str) -> dict[str, str]:
+    """The verdict: ``holds`` when every ``(passed, what it asks)`` check passes,
+    ``differs`` when none does, else ``partly``; the numbers compared, in words
+    (``measured``); the reason lists the checks that failed ("" when it holds)."""
     failed = [what for ok, what in checks if not ok]
     verdict = "holds" if not failed else "differs" if len(failed) == len(checks) else "partly"
-    return Verdict(verdict, measured, "; ".join(f"not so: {w}" for w in failed))
+    return {"verdict": verdict, "measured": measured,
+            "reason": "; ".join(f"not so: {w}" for w in failed)}
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,7 @@ class Claim:
         return (f"holds if {'both' if n == 2 else 'each'} of these: {'; '.join(self.checks)}"
                 f" — partly if {'one' if n == 2 else 'some'}")
 
-    def judge(self, folder: Path) -> Verdict:
+    def judge(self, folder: Path) -> dict[str, str]:
         numbers, measured = self.measure(folder)
         return grade([(bool(test(numbers)), what) for what, test in self.checks.items()],
                      measured)

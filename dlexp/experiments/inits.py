@@ -22,7 +22,7 @@ import yaml
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import CompareResult, extend_summary
 from dlexp.experiments.sweep import Sweep
-from dlexp.experiments.variants import seeded
+from dlexp.experiments.variants import seeded, split_list
 from dlexp.nn.init import INITIALIZERS
 
 NAME = "compare-inits"
@@ -32,7 +32,7 @@ TOLERANCE = 1e-6
 def parse_inits(text: str) -> list[tuple[str, dict]]:
     """``"normal=0.01,he_normal"`` → ``[(label, overrides), …]``, each known, none twice."""
     out: list[tuple[str, dict]] = []
-    for item in (p.strip() for p in text.split(",")):
+    for item in split_list(text, f"--inits {text!r}"):
         name, sep, std = item.partition("=")
         if name not in INITIALIZERS:
             raise ConfigError(f"--inits: unknown initializer {name!r}; choose from: "
@@ -48,9 +48,6 @@ def parse_inits(text: str) -> list[tuple[str, dict]]:
                                                "model.init_std": value}))
         else:
             out.append((name, {"model.initializer": name, "model.init_std": None}))
-    labels = [label for label, _ in out]
-    if len(set(labels)) != len(labels):
-        raise ConfigError(f"--inits {text!r}: an initializer is named twice")
     return out
 
 

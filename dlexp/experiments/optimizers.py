@@ -29,7 +29,7 @@ from dlexp.data.splits import val_count
 from dlexp.errors import ConfigError
 from dlexp.experiments.book import BOOK_OPTIMIZERS
 from dlexp.experiments.sweep import Sweep
-from dlexp.experiments.variants import Variant, grid, seeded
+from dlexp.experiments.variants import Variant, grid, seeded, split_list
 from dlexp.optim.optimizers import OPTIMIZERS
 from dlexp.train.loop import plan_steps
 
@@ -44,13 +44,11 @@ PRESET_HYPER: dict[str, dict[str, Any]] = {"rmsprop": {"lr": 0.001}}
 
 def parse_optimizers(text: str) -> list[str]:
     """``"sgd,adam"`` → ``["sgd", "adam"]``, each a known optimiser, none twice."""
-    names = [n.strip() for n in text.split(",")]
+    names = split_list(text, f"--optimizers {text!r}")
     for n in names:
         if n not in OPTIMIZERS:
             raise ConfigError(f"--optimizers: unknown optimizer {n!r}; choose from: "
                               f"{', '.join(OPTIMIZERS)}")
-    if len(set(names)) != len(names):
-        raise ConfigError(f"--optimizers {text!r}: an optimizer is named twice")
     return names
 
 

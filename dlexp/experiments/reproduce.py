@@ -25,8 +25,8 @@ from dlexp.errors import ConfigError
 from dlexp.experiments import (batchnorm, book, ensemble, inits, optimizers, overfit,
                                search_methods)
 from dlexp.experiments.activations import run_activations
-from dlexp.experiments.claims import CLAIMS, Claim, Verdict
-from dlexp.experiments.paths import run_paths, save_paths
+from dlexp.experiments.claims import CLAIMS, Claim
+from dlexp.experiments.paths import run_paths
 from dlexp.experiments.report import load_base
 from dlexp.experiments.step_sizes import run_adam_bias, run_step_fade
 from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
@@ -97,7 +97,7 @@ QUICK_VAL = ["data.train_size=2300", "data.val_size=2000"]
 QUICK_OVERFIT = {"seeds": 1, "epochs": 100, "set": QUICK_VAL}
 EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment("optimizer-paths", {}, {},
-               lambda d, o, j, r: save_paths(run_paths("anisotropic"), into=d),
+               lambda d, o, j, r: run_paths(into=d),
                ("plots/optimizer-paths.png",)),
     Experiment("compare-optimizers", {"seeds": 3}, {"seeds": 2, "iterations": 500},
                _sweep("compare-optimizers", lambda base, o, seeds: optimizers.plan(
@@ -187,11 +187,11 @@ def judge_all(out: Path, quick: bool, seconds: dict[str, float],
         try:
             v = c.judge(out / e.folder)
         except (OSError, KeyError, ValueError, TypeError) as err:     # files lack a number
-            v = Verdict("differs", "—", f"the rule could not be applied: {err!r}")
+            v = {"verdict": "differs", "measured": "—",
+                 "reason": f"the rule could not be applied: {err!r}"}
         rows.append({"section": c.section, "claim": c.sentence, "rule": c.rule,
                      "experiment": e.folder, "setup": "book" if e.book else "standard",
-                     "verdict": v.verdict, "measured": v.measured,
-                     "reason": v.reason, "command": e.command(quick),
+                     **v, "command": e.command(quick),
                      "seconds": seconds.get(e.folder),
                      "figures": [f"{e.folder}/{f}" for f in e.figures]})
     write_json(out / "verdicts.json", rows)
