@@ -14,7 +14,7 @@ from dlexp.config import config_from_dict, load_config, read_yaml_mapping
 from dlexp.data.mnist import MnistArrays
 from dlexp.data.splits import make_splits
 from dlexp.errors import ConfigError
-from dlexp.experiments import batchnorm, book, ensemble, inits, overfit
+from dlexp.experiments import batchnorm, book, inits, overfit
 from dlexp.bundled import bundled
 from dlexp.experiments.variants import variant_config
 from dlexp.nn.model import MLP
@@ -113,7 +113,7 @@ def test_split_seed_fixes_the_images_across_run_seeds(tiny_data_env):
     assert not np.array_equal(a.y_val, c.y_val) or not np.array_equal(a.x_val, c.x_val)
     cfgs = [load_config(None, [*overrides, f"seed={s}"]) for s in (0, 1)]
     with pytest.raises(ConfigError, match="data.split_seed"):
-        ensemble.check_same_split(cfgs)
+        overfit.check_same_split(cfgs)
 
 
 COMPARISONS = ("compare", "compare-optimizers", "compare-inits", "batchnorm",
@@ -182,9 +182,9 @@ def test_epochs_to_reach_and_the_speedup_table():
 
 def test_average_proba_and_accuracy():
     p = [np.array([[0.6, 0.4], [0.1, 0.9]]), np.array([[0.2, 0.8], [0.3, 0.7]])]
-    np.testing.assert_allclose(ensemble.average_proba(p), [[0.4, 0.6], [0.2, 0.8]])
-    assert ensemble.accuracy(ensemble.average_proba(p), np.array([0, 1])) == 0.5
-    assert ensemble.accuracy(np.empty((0, 2)), np.empty(0, dtype=int)) is None
+    np.testing.assert_allclose(overfit.average_proba(p), [[0.4, 0.6], [0.2, 0.8]])
+    assert overfit.accuracy(overfit.average_proba(p), np.array([0, 1])) == 0.5
+    assert overfit.accuracy(np.empty((0, 2)), np.empty(0, dtype=int)) is None
 
 
 # --- tiny runs of each preset -------------------------------------------------------------

@@ -210,8 +210,8 @@ def ensemble(
 
     Accuracy of the average of the members' softmax outputs as members are added,
     beside single networks with and without dropout."""
-    from dlexp.experiments import ensemble as preset
-    return preset.plan(base, members, dropout)
+    from dlexp.experiments import overfit as preset
+    return preset.ensemble_plan(base, members, dropout)
 
 
 @comparison("lr-decay", "dlexp lr-decay", "dlexp lr-decay --seeds 1 --iterations 600",

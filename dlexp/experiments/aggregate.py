@@ -11,15 +11,10 @@ figure (not a run's ``final_train_loss``). Over the seeds k of one label, at eac
 
     raw = mean_k ℓ_t^k    smooth = mean_k s_t^k    band: min…max or ± std_k s_t^k
 
-Curves and summary metrics use the runs that completed or were interrupted (a diverged
-run would swamp the scale); ``n`` says how many runs a point averages, and a file that
-would hold no rows is not written.
-
-    loss.csv            label, step, n, raw, smooth, smooth_std, smooth_min, smooth_max
-    val_accuracy.csv    label, step, epoch, n, mean, std, min, max
-    train_accuracy.csv  the same for ``train_acc``
-    summary.csv         <label column>, <varied keys…>, runs, completed, status,
-                        final_smoothed_loss(_std), best_val_acc(_std), test_acc(_std), seconds
+into loss.csv (val_accuracy.csv and train_accuracy.csv: the same statistics of each
+evaluation), from the runs that completed or were interrupted (a diverged run would swamp
+the scale); ``n`` counts the runs a point averages, and a file without rows is not written.
+summary.csv has one row per label.
 """
 
 from __future__ import annotations

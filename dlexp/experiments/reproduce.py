@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from dlexp.errors import ConfigError
-from dlexp.experiments import (batchnorm, book, ensemble, inits, optimizers, overfit,
-                               search_methods)
+from dlexp.experiments import batchnorm, book, inits, optimizers, overfit, search_methods
 from dlexp.experiments.activations import run_activations
-from dlexp.experiments.claims import CLAIMS, Claim
+from dlexp.experiments.claims import CLAIMS
 from dlexp.experiments.paths import run_paths
 from dlexp.experiments.report import load_base
 from dlexp.experiments.step_sizes import run_adam_bias, run_step_fade
@@ -140,7 +139,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                                                                              seeds)),
                TRAIN_VAL),
     Experiment("ensemble", {}, {"members": 3, "epochs": 100, "set": QUICK_VAL},
-               _sweep("overfit", lambda base, o, seeds: ensemble.plan(
+               _sweep("overfit", lambda base, o, seeds: overfit.ensemble_plan(
                    base, o.get("members", book.ENSEMBLE_MEMBERS), book.ENSEMBLE_DROPOUT)),
                ("plots/ensemble.png",)),
     Experiment("search-methods", {"side": 10, "searches": 5},
@@ -178,12 +177,12 @@ def run_all(out: Path, quick: bool, jobs: int | None = None, resume: bool = Fals
 
 
 def judge_all(out: Path, quick: bool, seconds: dict[str, float],
-              claims: Sequence[Claim] = CLAIMS,
               experiments: Sequence[Experiment] = EXPERIMENTS) -> list[dict]:
     """Every claim's verdict from its experiment's files (once per setup it ran in, the
     standard first); written to verdicts.json."""
     rows = []
-    for c, e in ((c, e) for c in claims for e in experiments if e.name == c.experiment):
+    for e in experiments:
+        c = CLAIMS[e.name]
         try:
             v = c.judge(out / e.folder)
         except (OSError, KeyError, ValueError, TypeError) as err:     # files lack a number
@@ -200,8 +199,7 @@ def judge_all(out: Path, quick: bool, seconds: dict[str, float],
 
 def reproduce(runs_root: Path = Path("runs"), quick: bool = False, jobs: int | None = None,
               resume: Path | None = None, experiments: Sequence[Experiment] = EXPERIMENTS,
-              claims: Sequence[Claim] = CLAIMS, draw: Draw | None = None,
-              book_too: bool = False) -> Path:
+              draw: Draw | None = None, book_too: bool = False) -> Path:
     """Run (or finish) the chapter, draw its figures and judge its claims; returns the
     folder (the report is written from it: :func:`dlexp.plots.page.write_report`)."""
     if resume is not None:
@@ -227,5 +225,5 @@ def reproduce(runs_root: Path = Path("runs"), quick: bool = False, jobs: int | N
     except KeyboardInterrupt:
         say(f"interrupted: to finish it, run dlexp reproduce --resume {out}")
         raise
-    judge_all(out, quick, seconds, claims, experiments)
+    judge_all(out, quick, seconds, experiments)
     return out
