@@ -28,6 +28,7 @@ class Function2D:
     ylim: tuple[float, float]
     lrs: Mapping[str, float]              # default η per optimiser
     steps: int = 30                       # default number of updates
+    note: str = ""                        # printed under the table of final points
 
 
 def _bowl(x, y):
@@ -79,5 +80,9 @@ FUNCTIONS: dict[str, Function2D] = {
         "f(x, y) = (1 − x)² + 100 (y − x²)²", _rosenbrock, _rosenbrock_grad, start=(-1.5, 2.0),
         minimum=(1.0, 1.0), xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), steps=300,
         lrs={"sgd": 0.002, "momentum": 0.001, "adagrad": 1.0, "adam": 0.2, "rmsprop": 0.02,
-             "nesterov": 0.001}),
+             "nesterov": 0.001},
+        note="along this curved valley the adaptive methods crawl: AdaGrad's steps fade, "
+             "and RMSProp's stay small because the steep walls' gradients fill its average "
+             "of g²; neither is near (1, 1) after 300 updates, with --steps 3000 both end "
+             "within 0.3 of it"),
 }

@@ -143,3 +143,21 @@ def test_diverged_at_is_the_first_non_finite_point():
     k = diverged_at(path)
     assert k is not None and np.all(np.isfinite(path[:k])) and np.all(np.isnan(path[k:]))
     assert diverged_at(optimizer_path(fn, "sgd", 0.1, (-7.0, 2.0), 10)) is None
+
+
+def test_rosenbrock_note_is_true_and_shown_only_for_the_default_run(tmp_path):
+    """The note under rosenbrock's table says AdaGrad and RMSProp are far from (1, 1)
+    after the default 300 updates and within 0.3 after 3000: both checked here."""
+    from dlexp.experiments.paths import optimizer_path
+    fn = FUNCTIONS["rosenbrock"]
+    for name in ("adagrad", "rmsprop"):
+        short, long = (optimizer_path(fn, name, fn.lrs[name], fn.start, n)[-1]
+                       for n in (fn.steps, 3000))
+        assert np.linalg.norm(short - fn.minimum) > 1.0
+        assert np.linalg.norm(long - fn.minimum) < 0.3
+    base = ["optimizer-paths", "--runs-dir", str(tmp_path), "--function", "rosenbrock"]
+    shown = CliRunner().invoke(app, base)
+    assert shown.exit_code == 0 and f"note: {fn.note}" in " ".join(shown.output.split())
+    assert shown.output.splitlines()[-1].startswith(str(tmp_path))  # the folder stays last
+    other = CliRunner().invoke(app, [*base, "--steps", "3000"])
+    assert other.exit_code == 0 and "note:" not in other.output

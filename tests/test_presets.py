@@ -207,6 +207,7 @@ def test_compare_inits_zeros_keeps_hidden_units_identical(cli, tiny_data_env, tm
     summary = {s["init"]: s for s in _rows(d / "summary.csv")}
     assert summary["zeros"]["distinct_units"] == "1"
     assert summary["he_normal"]["distinct_units"] == "8"
+    assert "distinct units: how many different units" in " ".join(r.output.split())
     assert float(summary["he_normal"]["unit_spread"]) > 0.1
     assert json.loads((d / "summary.json").read_text())["identical_hidden_units"] == ["zeros"]
     with np.load(d / "zeros" / "model.npz") as f:

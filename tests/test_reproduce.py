@@ -138,15 +138,15 @@ def test_ctrl_c_then_resume_runs_only_what_is_missing(tiny_data_env, tmp_path, s
 
     names = ("optimizer-paths", "step-fade", "overfit-dropout", "adam-bias")
     few = [e for e in TINY_EXPERIMENTS if e.name in names]
-    with stoppable(), pytest.raises(KeyboardInterrupt):
+    with stoppable(), pytest.raises(KeyboardInterrupt) as ended:
         reproduce(tmp_path / "runs", quick=True, jobs=1,
                   experiments=[counted(e, stop_in) for e in few], draw=draw_experiment)
     (out,) = (tmp_path / "runs").iterdir()
+    assert str(ended.value) == f"interrupted: to finish it, run dlexp reproduce --resume {out}"
     stopped = [e.name for e in few].index(stop_in)
     assert calls == [e.name for e in few][:stopped + 1]          # nothing after it started
     assert not (out / stop_in / "done.json").exists()
     assert not (out / "verdicts.json").exists()
-    calls.clear()
     calls.clear()
     reproduce(resume=out, jobs=1, experiments=[counted(e, None) for e in few],
               draw=draw_experiment)

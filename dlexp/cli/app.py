@@ -196,8 +196,8 @@ def handle_errors(fn: Callable) -> Callable:
             where = f"{e.filename}: " if e.filename else ""
             raise fail(f"{where}{e.strerror or e}; check the path, its permissions and "
                        "the free disk space", 2) from None
-        except KeyboardInterrupt:
-            typer.echo("interrupted", err=True)
+        except KeyboardInterrupt as e:      # its text, if any, says how to resume
+            typer.echo(str(e) or "interrupted", err=True)
             raise typer.Exit(130) from None
 
     return wrapper

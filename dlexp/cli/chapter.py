@@ -14,12 +14,15 @@ from dlexp.cli.app import CONFIG, JOBS, RUNS_DIR, SET, app, fail
 
 
 def _show(name: str, out: Path, rows: list[dict], columns: list[str], title: str,
-          headers: dict | None = None) -> None:
-    """Draw experiment ``name``'s figures from ``out``, print ``rows``, then ``out``."""
+          headers: dict | None = None, note: str = "") -> None:
+    """Draw experiment ``name``'s figures from ``out``, print ``rows`` (and ``note``), then
+    ``out``."""
     from dlexp.experiments.tables import print_rows
     from dlexp.plots.chapter import draw_experiment
     draw_experiment(name, out)
     print_rows(rows, columns, title=title, headers=headers)
+    if note:
+        print(f"note: {note}")
     print(out, flush=True)
 
 
@@ -95,7 +98,15 @@ def optimizer_paths(
     _show("optimizer-paths", out, rows,
           [*columns, "note"] if any(r["note"] for r in rows) else columns,
           f"{info['formula']}: after {info['steps']} updates",
-          {"f": "f(x,y)", "distance": "distance to minimum"})
+          {"f": "f(x,y)", "distance": "distance to minimum"},
+          _paths_note(function, names, rates, steps))
+
+
+def _paths_note(function: str, names: tuple | None, rates: dict, steps: int | None) -> str:
+    """The function's note, for its default run (its optimisers, rates and steps)."""
+    from dlexp.surfaces import get_function
+    default = names is None and not rates and steps is None
+    return get_function(function).note if default else ""
 
 
 def _pair(item: str, option: str, sep: str, example: str, key=str) -> tuple:

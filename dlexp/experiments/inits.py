@@ -55,7 +55,14 @@ def plan(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None) -> Swee
     """One variant per (label, overrides) × seeds, with the symmetry analysis."""
     return Sweep(NAME, seeded(dict(specs), seeds), "init", analyse=(report_symmetry,),
                 columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc",
-                         "unit_spread", "distinct_units"))
+                         "unit_spread", "distinct_units"), report=explain_symmetry)
+
+
+def explain_symmetry(result: CompareResult) -> None:
+    """What the two symmetry columns of the table mean, under it."""
+    print("unit spread: the largest difference between two units of a layer in the weight "
+          "from one input (0: the units are copies); distinct units: how many different "
+          "units the layer with fewest has (1: every unit is the same, as from zeros)")
 
 
 def hidden_symmetry(state: dict[str, np.ndarray], tol: float = TOLERANCE) -> dict:

@@ -222,8 +222,8 @@ def reproduce(runs_root: Path = Path("runs"), quick: bool = False, jobs: int | N
         say(f"reproduce folder: {out}")
     try:
         seconds = run_all(out, quick, jobs, resume is not None, experiments, draw)
-    except KeyboardInterrupt:
-        say(f"interrupted: to finish it, run dlexp reproduce --resume {out}")
-        raise
+    except KeyboardInterrupt:           # the CLI prints this line instead of "interrupted"
+        raise KeyboardInterrupt(f"interrupted: to finish it, run dlexp reproduce --resume "
+                                f"{out}") from None
     judge_all(out, quick, seconds, experiments)
     return out
