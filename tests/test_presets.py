@@ -14,7 +14,7 @@ from dlexp.config import config_from_dict, load_config, read_yaml_mapping
 from dlexp.data.mnist import MnistArrays
 from dlexp.data.splits import make_splits
 from dlexp.errors import ConfigError
-from dlexp.experiments import batchnorm, book, inits, overfit
+from dlexp.experiments import batchnorm, inits, overfit
 from dlexp.bundled import bundled
 from dlexp.experiments.variants import variant_config
 from dlexp.nn.model import MLP
@@ -35,8 +35,7 @@ def _base(name: str) -> dict:
 
 def test_compare_inits_grid_and_base():
     base = _base(inits.NAME)
-    specs = inits.parse_inits(book.INITS)
-    variants = inits.plan(specs, [0, 1]).variants
+    variants = inits.plan(base, [0, 1]).variants
     assert [v.label for v in variants[::2]] == ["std=0.01", "lecun_normal", "he_normal",
                                                 "zeros"]
     cfgs = {v.label: variant_config(base, v) for v in variants if v.seed == 0}
@@ -75,18 +74,18 @@ def test_batchnorm_grid_is_16_scales_with_and_without():
 
 
 def test_overfit_grids_and_the_300_training_images():
-    wd = overfit.decay_plan(book.L2, "1e-3", None).variants
+    wd = overfit.decay_plan({}, None, l1="1e-3").variants
     assert [(v.label, dict(v.overrides)) for v in wd] == [
         ("l2=0", {"regularization.l2": 0.0}), ("l2=0.1", {"regularization.l2": 0.1}),
         ("l1=0.001", {"regularization.l1": 0.001})]
-    do = overfit.dropout_plan(book.DROPOUTS, [0, 1]).variants
+    do = overfit.dropout_plan({}, [0, 1]).variants
     assert [v.run_name for v in do[::2]] == ["dropout=0-seed0", "dropout=0.15-seed0",
                                              "dropout=0.2-seed0"]
     cfg = variant_config(_base(overfit.CONFIG), do[-1])
     assert cfg.model.dropout == 0.2 and cfg.model.hidden == (100,) * 6
     assert (cfg.optimizer.lr, cfg.training.batch_size, cfg.training.epochs) == (0.01, 100, 200)
     with pytest.raises(ConfigError, match="model.dropout: must be ≥ 0 and < 1"):   # the config
-        variant_config(_base(overfit.CONFIG), overfit.dropout_plan("0.2,1", None).variants[-1])
+        variant_config(_base(overfit.CONFIG), overfit.dropout_plan({}, None, "0.2,1").variants[-1])
 
     # make_splits on a 60,000-image stand-in: exactly 300 training images, all from the
     # first 10,300, none of them validation images; the same 300 for every run seed.

@@ -55,16 +55,17 @@ def read_step_losses(run_dir: Path) -> np.ndarray:
     return np.array([float(r["loss"]) for r in rows], dtype=np.float64)
 
 
-def loss_curves(runs_by_label: dict[str, list[Path]], window: int) -> list[dict]:
-    """The rows of loss.csv."""
+def loss_curves(runs_by_label: dict[str, list[str]], losses: dict[str, np.ndarray],
+                smooth: dict[str, np.ndarray]) -> list[dict]:
+    """The rows of loss.csv from each run's ℓ_t and s_t (by run name)."""
     rows = []
-    for label, dirs in runs_by_label.items():
-        curves = [c for c in (read_step_losses(d) for d in dirs) if c.size]
-        if curves:
-            raw = _stack(curves)                               # (n, T), NaN past a run's end
-            n, smooth = _spread(_stack([smooth_losses(c, window) for c in curves]))
+    for label, names in runs_by_label.items():
+        names = [name for name in names if name in smooth]
+        if names:
+            raw = _stack([losses[name] for name in names])   # (n, T), NaN past a run's end
+            n, stats = _spread(_stack([smooth[name] for name in names]))
             rows += [dict(zip(LOSS_COLUMNS, [label, t + 1, n[t], np.nanmean(raw[:, t]),
-                                             *(c[t] for c in smooth)]))
+                                             *(c[t] for c in stats)]))
                      for t in range(raw.shape[1])]
     return rows
 
@@ -112,22 +113,21 @@ def aggregate_compare(out_dir: Path, runs: Sequence[dict], window: int, label_co
                       keys: Sequence[str]) -> list[dict]:
     """Write loss.csv, val_accuracy.csv and summary.csv into ``out_dir``; return the summary."""
     out_dir = Path(out_dir)
-    by_label: dict[str, list[Path]] = {}
+    by_label: dict[str, list[str]] = {}
     for r in runs:
         if r["status"] in CURVE_STATUSES:
-            by_label.setdefault(r["label"], []).append(out_dir / r["run"])
-    for name, rows in (("loss.csv", loss_curves(by_label, window)),
-                       ("val_accuracy.csv", val_curves(by_label)),
-                       ("train_accuracy.csv", val_curves(by_label, "train_acc"))):
+            by_label.setdefault(r["label"], []).append(r["run"])
+    losses = {name: read_step_losses(out_dir / name) for v in by_label.values() for name in v}
+    smooth = {name: smooth_losses(x, window) for name, x in losses.items() if x.size}
+    dirs = {label: [out_dir / name for name in v] for label, v in by_label.items()}
+    for name, rows, columns in (
+            ("loss.csv", loss_curves(by_label, losses, smooth), LOSS_COLUMNS),
+            ("val_accuracy.csv", val_curves(dirs), VAL_COLUMNS),
+            ("train_accuracy.csv", val_curves(dirs, "train_acc"), VAL_COLUMNS)):
         if rows:
-            write_table(out_dir / name, rows, LOSS_COLUMNS if name == "loss.csv" else
-                        VAL_COLUMNS)
-    final = {}
-    for r in runs:
-        losses = read_step_losses(out_dir / r["run"])
-        if losses.size:
-            final[r["run"]] = float(smooth_losses(losses, window)[-1])
-    rows = summary_rows(runs, final, label_column, keys)
+            write_table(out_dir / name, rows, columns)
+    rows = summary_rows(runs, {name: float(s[-1]) for name, s in smooth.items()},
+                        label_column, keys)
     columns = [label_column, *keys, "runs", "completed", "status"]
     columns += [c for m in METRICS for c in (m, f"{m}_std")] + ["seconds"]
     write_table(out_dir / "summary.csv", rows, columns)

@@ -14,12 +14,13 @@ From zeros every unit of a layer gets the same gradient, so they stay equal (1 d
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import yaml
 
 from dlexp.errors import ConfigError
+from dlexp.experiments import book
 from dlexp.experiments.aggregate import CompareResult, extend_summary
 from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import seeded, split_list
@@ -51,11 +52,12 @@ def parse_inits(text: str) -> list[tuple[str, dict]]:
     return out
 
 
-def plan(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None) -> Sweep:
-    """One variant per (label, overrides) × seeds, with the symmetry analysis."""
-    return Sweep(NAME, seeded(dict(specs), seeds), "init", analyse=(report_symmetry,),
-                columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc",
-                         "unit_spread", "distinct_units"), report=explain_symmetry)
+def plan(base: Mapping, seeds: Sequence[int] | None, inits: str = book.INITS) -> Sweep:
+    """One variant per initialiser × seeds, with the symmetry analysis."""
+    return Sweep(NAME, seeded(dict(parse_inits(inits)), seeds), "init",
+                 analyse=(report_symmetry,), report=explain_symmetry,
+                 columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc",
+                          "unit_spread", "distinct_units"))
 
 
 def explain_symmetry(result: CompareResult) -> None:

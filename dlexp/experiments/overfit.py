@@ -25,13 +25,14 @@ member_test_min, member_test_max and ensemble_test_acc.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import yaml
 
 from dlexp.config import Config, config_from_dict, load_config
 from dlexp.errors import ConfigError
+from dlexp.experiments import book
 from dlexp.experiments.aggregate import CompareResult, extend_summary, label_means, write_table
 from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, seeded, split_list, variant_config
@@ -76,20 +77,22 @@ def _plan(name: str, variants: Sequence[Variant]) -> Sweep:
                  columns=("status", *ACCURACIES, "gap_val", "gap_test"))
 
 
-def decay_plan(l2: str, l1: str, seeds: Sequence[int] | None) -> Sweep:
+def decay_plan(base: Mapping, seeds: Sequence[int] | None, l2: str = book.L2, l1: str = ""
+               ) -> Sweep:
     """``overfit-weight-decay``: one variant per L2 strength (``"0,0.1"``), then per L1
     strength, × seeds."""
     return _plan(DECAY, _one_key("regularization.l2", parse_values(l2, "--l2"), seeds)
                  + _one_key("regularization.l1", parse_values(l1, "--l1"), seeds))
 
 
-def dropout_plan(rates: str, seeds: Sequence[int] | None) -> Sweep:
+def dropout_plan(base: Mapping, seeds: Sequence[int] | None, dropout: str = book.DROPOUTS
+                 ) -> Sweep:
     """``overfit-dropout``: one variant per dropout probability (``"0,0.15,0.2"``) × seeds."""
-    return _plan(DROPOUT, _one_key("model.dropout", parse_values(rates, "--dropout"),
+    return _plan(DROPOUT, _one_key("model.dropout", parse_values(dropout, "--dropout"),
                                    seeds))
 
 
-def bn_overfit_plan(seeds: Sequence[int] | None) -> Sweep:
+def bn_overfit_plan(base: Mapping, seeds: Sequence[int] | None) -> Sweep:
     """``batchnorm-overfit``: does batch norm overfit less (§6.3.1)?"""
     return Sweep(BN_OVERFIT, seeded(BN_SETUPS, seeds), analyse=(report_gaps,),
                  figures=("comparison", "train_val"), columns=("status", *ACCURACIES, "gap_val"))
@@ -104,9 +107,12 @@ def report_gaps(result: CompareResult) -> CompareResult:
     return extend_summary(result, columns, {"gaps": columns})
 
 
-def ensemble_plan(base: dict, members: int, dropout: float) -> Sweep:
+def ensemble_plan(base: Mapping, seeds: Sequence[int] | None,
+                  members: int = book.ENSEMBLE_MEMBERS,
+                  dropout: float = book.ENSEMBLE_DROPOUT) -> Sweep:
     """``members`` plain networks and as many with ``dropout`` (0: none), seeds from the
-    base's (checked to share their images), with the gap and ensemble analyses."""
+    base's (checked to share their images; ``seeds`` is not used), with the gap and
+    ensemble analyses."""
     if not 0 <= dropout < 1:
         raise ConfigError(f"--dropout {dropout}: a probability in [0, 1)")
     specs = {"plain": {"model.dropout": 0.0}}

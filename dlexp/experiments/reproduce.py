@@ -68,16 +68,17 @@ class Experiment:
         return " ".join(parts)
 
 
-def _sweep(config: str, make_plan: Callable[[dict, Options, Any], Sweep]):
-    """A run function for a comparison preset on ``configs/<config>.yaml``: resumes its
-    folder when it was started, prints no line per run, raises KeyboardInterrupt when
-    stopped."""
+def _sweep(config: str, plan: Callable[..., Sweep], *own: str):
+    """A run function for the comparison preset ``plan`` on ``configs/<config>.yaml``
+    (``own``: the options it is given): resumes its folder when it was started, prints no
+    line per run, raises KeyboardInterrupt when stopped."""
     def run(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
         length = CompareOptions(iterations=opts.get("iterations"), epochs=opts.get("epochs"))
         base = load_base(None, config, opts.get("set", []), length)
-        plan = make_plan(base, opts, seeds_for(base, opts.get("seeds", 1)))
+        sweep = plan(base, seeds_for(base, opts.get("seeds", 1)),
+                     **{k: opts[k] for k in own if k in opts})
         started = resume and (folder / "compare.json").is_file()
-        result = run_sweep(base, plan, CompareOptions(
+        result = run_sweep(base, sweep, CompareOptions(
             jobs=jobs, quiet=True, out_dir=folder, resume=folder if started else None))
         if result.status == "interrupted" or result.signalled:
             raise KeyboardInterrupt
@@ -99,9 +100,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                lambda d, o, j, r: run_paths(into=d),
                ("plots/optimizer-paths.png",)),
     Experiment("compare-optimizers", {"seeds": 3}, {"seeds": 2, "iterations": 500},
-               _sweep("compare-optimizers", lambda base, o, seeds: optimizers.plan(
-                   optimizers.parse_optimizers(book.OPTIMIZERS), {}, seeds, base,
-                   o.get("book", False))), CMP),
+               _sweep("compare-optimizers", optimizers.plan, "book"), CMP),
     Experiment("step-fade", {"iterations": 5000, "steps": 300},
                {"iterations": 1000, "steps": 300},
                lambda d, o, j, r: run_step_fade(d, o["iterations"], o["steps"],
@@ -114,33 +113,24 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                ("plots/adam_bias.png",)),
     Experiment("lr-decay", {"seeds": 3},
                {"seeds": 1, "iterations": 600, "set": ["data.train_size=15000"]},
-               _sweep("compare-optimizers",
-                      lambda base, o, seeds: optimizers.decay_plan(base, seeds)),
+               _sweep("compare-optimizers", optimizers.decay_plan),
                ("plots/schedules.png", "plots/loss.png")),
     Experiment("activations", {"grid": ""}, {"grid": ""},
                lambda d, o, j, r: run_activations("sigmoid", "normal", grid=True, into=d),
                ("plots/activations.png",)),
     Experiment("compare-inits", {"seeds": 3}, {"seeds": 1, "iterations": 500},
-               _sweep("compare-inits", lambda base, o, seeds: inits.plan(
-                   inits.parse_inits(book.INITS), seeds)), CMP),
+               _sweep("compare-inits", inits.plan), CMP),
     Experiment("batchnorm", {"seeds": 3}, {"seeds": 1, "scales": 6, "epochs": 10},
-               _sweep("batchnorm", lambda base, o, seeds: batchnorm.plan(
-                   batchnorm.weight_scales(o.get("scales", book.WEIGHT_SCALES)),
-                   book.BN_TARGET, seeds)),
+               _sweep("batchnorm", batchnorm.plan, "scales"),
                ("plots/batchnorm_grid.png", "plots/batchnorm_summary.png")),
     Experiment("batchnorm-overfit", {"seeds": 3}, QUICK_OVERFIT,
-               _sweep("overfit", lambda base, o, seeds: overfit.bn_overfit_plan(seeds)),
-               TRAIN_VAL),
+               _sweep("overfit", overfit.bn_overfit_plan), TRAIN_VAL),
     Experiment("overfit-weight-decay", {"seeds": 3}, QUICK_OVERFIT,
-               _sweep("overfit", lambda base, o, seeds: overfit.decay_plan(book.L2, "", seeds)),
-               TRAIN_VAL),
+               _sweep("overfit", overfit.decay_plan), TRAIN_VAL),
     Experiment("overfit-dropout", {"seeds": 3}, QUICK_OVERFIT,
-               _sweep("overfit", lambda base, o, seeds: overfit.dropout_plan(book.DROPOUTS,
-                                                                             seeds)),
-               TRAIN_VAL),
+               _sweep("overfit", overfit.dropout_plan), TRAIN_VAL),
     Experiment("ensemble", {}, {"members": 3, "epochs": 100, "set": QUICK_VAL},
-               _sweep("overfit", lambda base, o, seeds: overfit.ensemble_plan(
-                   base, o.get("members", book.ENSEMBLE_MEMBERS), book.ENSEMBLE_DROPOUT)),
+               _sweep("overfit", overfit.ensemble_plan, "members"),
                ("plots/ensemble.png",)),
     Experiment("search-methods", {"side": 10, "searches": 5},
                {"side": 4, "searches": 5, "set": ["training.epochs=20"]},
