@@ -32,8 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, sys
 from dlexp.config import config_from_dict
-from dlexp.train.runner import load_splits
-from dlexp.train.setup import streams, train_model
+from dlexp.train.runner import load_splits, streams, train_model
 w = json.loads(sys.argv[1])
 cfg = config_from_dict({
     "name": "ab", "seed": 0, "dtype": "float32", "data": {"val_size": 0},

@@ -81,7 +81,7 @@ def load_data() -> Data:
     """MNIST through dlexp's loader (``$DLEXP_DATA_DIR``), and the book trial's split."""
     from dlexp.data.mnist import load_mnist, locate_mnist
     from dlexp.data.splits import make_splits
-    from dlexp.train.setup import streams
+    from dlexp.train.runner import streams
     a = load_mnist(locate_mnist(download=False, progress=False))
     s = make_splits(a, val_size=0.2, train_size=500, rng=streams(SEED).split)
     return Data(a.x_train, a.y_train, a.x_test, a.y_test,
@@ -100,7 +100,7 @@ def dlexp_layout(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
 def initial_weights(w: Workload, seed: int = SEED, dtype=np.float32) -> dict[str, np.ndarray]:
     """The He-normal weights (zero biases, unit γ) dlexp draws for ``seed`` in ``dtype``."""
     from dlexp.nn.model import MLP, ModelSpec
-    from dlexp.train.setup import streams
+    from dlexp.train.runner import streams
     spec = ModelSpec(hidden=w.hidden, batchnorm=w.batchnorm)
     model = MLP(spec, 784, 10, streams(seed).init, dtype)
     return {k: v for k, v in model.state().items() if not k.startswith("running")}
@@ -108,7 +108,7 @@ def initial_weights(w: Workload, seed: int = SEED, dtype=np.float32) -> dict[str
 
 def order_rng(seed: int = SEED) -> np.random.Generator:
     """The batch-order stream dlexp's ``fit`` draws one permutation per epoch from."""
-    from dlexp.train.setup import streams
+    from dlexp.train.runner import streams
     return streams(seed).order
 
 

@@ -41,7 +41,7 @@ class Impl:
         self.trial_data = dlexp_layout(*map(cast, data.trial))   # x_test: the validation set
 
     def setup(self, workload: str) -> None:
-        from dlexp.train.setup import build_model, build_optimizer_for, streams
+        from dlexp.train.runner import build_model, build_optimizer_for, streams
         self.w = WORKLOADS[workload]
         self.cfg = _config(self.w, "running", self.dtype)
         self.model = build_model(self.cfg, self.main.x_train.shape[1], 10, streams(SEED))
@@ -50,7 +50,7 @@ class Impl:
 
     def epoch(self) -> dict:
         from dlexp.train.loop import fit
-        from dlexp.train.setup import fit_options
+        from dlexp.train.runner import fit_options
         d = self.main
         with timed({}) as out:
             state = fit(self.model, self.opt, self.schedule, d.x_train, d.y_train,
@@ -69,7 +69,7 @@ class Impl:
         """One search trial: build the model and optimiser, train 50 epochs with a
         full train + validation evaluation after each (as the book's trainer does)."""
         from dlexp.train.loop import fit
-        from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
+        from dlexp.train.runner import build_model, build_optimizer_for, fit_options, streams
         w = WORKLOADS["trial"]
         cfg = _config(w, "full", seed=seed, epochs=w.epochs)
         t = self.trial_data

@@ -92,7 +92,7 @@ class Impl:
 
     def setup(self, name: str) -> None:
         from dlexp.nn.model import MLP, ModelSpec
-        from dlexp.train.setup import streams
+        from dlexp.train.runner import streams
         p = self.p = POINTS[name]
         self.rng = streams(0).order
         spec = ModelSpec(hidden=p.hidden, batchnorm=p.batchnorm, dropout=p.dropout)

@@ -19,6 +19,7 @@ from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
 from dlexp.optim.schedules import SCHEDULES
 
 Row = tuple[str, str, str, str]          # key, default, allowed, meaning
+ALLOWED = {"search": "a mapping", "data.val_size": "a whole number ≥ 0, or a fraction in (0, 1)"}
 HEADER = """# Configuration reference
 
 Every key a config file (or `--set KEY=VALUE`) may set: its default, what is allowed and
@@ -32,22 +33,15 @@ def reference_rows() -> list[Row]:
     """One row per config key, in the order of the dataclasses."""
     rows: list[Row] = []
     for key, f in config_fields():
-        if key == "optimizer":
-            rows += _engine_rows()
-            continue
-        hint, (meaning, check) = str(f.type), setting_of(key, f)
-        allowed = describe(check)
-        if key == "search":
-            allowed = "a mapping"
-        elif key == "data.val_size":
-            allowed = "a whole number ≥ 0, or a fraction in (0, 1)"
-        elif hint.startswith("tuple[int"):
-            allowed = "a list of whole numbers ≥ 1"
-        elif hint == "bool":
-            allowed = "true, false"
-        elif hint.endswith("| None"):
-            allowed += ", or null"
-        rows.append((key, _show(f.default), allowed, meaning))
+        if key == "optimizer":              # defaults in the optimisers' and schedules' code
+            rows += [_row("optimizer.name", OptimizerConfig.name),
+                     *_default_rows("optimizer.", OPTIMIZERS, hyperparameters),
+                     _row("optimizer.schedule", ScheduleConfig.name),
+                     *_default_rows("optimizer.schedule.", SCHEDULES, schedule_settings)]
+        elif key in ALLOWED:
+            rows.append((key, _show(f.default), ALLOWED[key], setting_of(key, f)[0]))
+        else:
+            rows.append(_row(key, _show(f.default), str(f.type), f))
     return rows
 
 
@@ -63,14 +57,6 @@ def reference_document() -> str:
     return HEADER + reference_markdown()
 
 
-def _engine_rows() -> list[Row]:
-    """The optimiser's and schedules' keys, whose defaults are their functions'."""
-    rows = [_row("optimizer.name", OptimizerConfig.name)]
-    rows += _default_rows("optimizer.", OPTIMIZERS, hyperparameters)
-    rows.append(_row("optimizer.schedule", ScheduleConfig.name))
-    return rows + _default_rows("optimizer.schedule.", SCHEDULES, schedule_settings)
-
-
 def _default_rows(prefix: str, names: dict, defaults_of: Callable) -> list[Row]:
     """A row per setting, its default per name: ``0.9`` when all agree, else
     ``1.0e-08 (adam, adamw), 1.0e-07 (adam_book)``."""
@@ -80,16 +66,24 @@ def _default_rows(prefix: str, names: dict, defaults_of: Callable) -> list[Row]:
         for n in names:
             if key in defaults_of(n):
                 groups.setdefault(_show(defaults_of(n)[key]), []).append(n)
-        shared = len(groups) == 1 and len(groups[next(iter(groups))]) == len(names)
-        text = next(iter(groups)) if shared else ", ".join(
-            f"{v} ({', '.join(ns)})" for v, ns in groups.items())
-        rows.append(_row(prefix + key, text, set(groups) <= {"true", "false"}))
+        text = ", ".join(f"{v} ({', '.join(ns)})" for v, ns in groups.items())
+        if list(groups.values()) == [list(names)]:   # one default for all
+            text = next(iter(groups))
+        flag = set(groups) <= {"true", "false"}
+        rows.append(_row(prefix + key, text, "bool" if flag else ""))
     return rows
 
 
-def _row(key: str, default: str, flag: bool = False) -> Row:
-    meaning, check = setting_of(key)
-    return (key, default, "true, false" if flag else describe(check), meaning)
+def _row(key: str, default: str, hint: str = "", f: Any = None) -> Row:
+    """The row of ``key`` whose value has the annotation ``hint``."""
+    meaning, check = setting_of(key, f)
+    if hint.startswith("tuple[int"):
+        allowed = "a list of whole numbers ≥ 1"
+    elif hint == "bool":
+        allowed = "true, false"
+    else:
+        allowed = describe(check) + (", or null" if hint.endswith("| None") else "")
+    return (key, default, allowed, meaning)
 
 
 def _show(value: Any) -> str:

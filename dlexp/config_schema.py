@@ -1,10 +1,6 @@
-"""What a config is: every key with its default, check and meaning, declared once.
-
-Each field of the frozen dataclasses is a :func:`setting` (default, check, meaning); the
-keys whose defaults are the engine's (:class:`~dlexp.nn.model.ModelSpec`, each optimiser's
-and schedule's signature) have meaning and check in :data:`NAMED`. The loader
-(:mod:`dlexp.config`), the search space, `--set` hints and docs/configuration.md
-(:mod:`dlexp.config_reference`) all read these.
+"""What a config is: every key with its default, check and meaning, declared once: a
+:func:`setting` per dataclass field, and :data:`NAMED` for the keys whose defaults are
+the engine's (``ModelSpec``, each optimiser's and schedule's signature).
 """
 
 from __future__ import annotations

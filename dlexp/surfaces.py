@@ -42,21 +42,9 @@ def _bowl_grad(x, y):
 _C = 1.0 / math.sqrt(2.0)
 
 
-def _rotated(x, y):
-    return _bowl(_C * (x + y), _C * (y - x))
-
-
 def _rotated_grad(x, y):
     gu, gv = _bowl_grad(_C * (x + y), _C * (y - x))     # chain rule through the turn
     return _C * (gu - gv), _C * (gu + gv)
-
-
-def _rosenbrock(x, y):
-    return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
-
-
-def _rosenbrock_grad(x, y):
-    return -2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)
 
 
 def get_function(name: str) -> Function2D:
@@ -73,12 +61,15 @@ FUNCTIONS: dict[str, Function2D] = {
         "f(x, y) = x²/20 + y²", _bowl, _bowl_grad, start=(-7.0, 2.0), minimum=(0.0, 0.0),
         xlim=(-10.0, 10.0), ylim=(-5.0, 5.0), lrs=_BOWL_LRS),
     "rotated": Function2D(
-        "f = u²/20 + v², (u, v) = (x, y) turned by 45°", _rotated, _rotated_grad,
+        "f = u²/20 + v², (u, v) = (x, y) turned by 45°",
+        lambda x, y: _bowl(_C * (x + y), _C * (y - x)), _rotated_grad,
         start=(-5.0, -3.0), minimum=(0.0, 0.0), xlim=(-8.0, 8.0), ylim=(-8.0, 8.0),
         lrs=_BOWL_LRS),
     "rosenbrock": Function2D(
-        "f(x, y) = (1 − x)² + 100 (y − x²)²", _rosenbrock, _rosenbrock_grad, start=(-1.5, 2.0),
-        minimum=(1.0, 1.0), xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), steps=300,
+        "f(x, y) = (1 − x)² + 100 (y − x²)²",
+        lambda x, y: (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2,
+        lambda x, y: (-2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)),
+        start=(-1.5, 2.0), minimum=(1.0, 1.0), xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), steps=300,
         lrs={"sgd": 0.002, "momentum": 0.001, "adagrad": 1.0, "adam": 0.2, "rmsprop": 0.02,
              "nesterov": 0.001},
         note="along this curved valley the adaptive methods crawl: AdaGrad's steps fade, "

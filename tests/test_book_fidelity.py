@@ -22,7 +22,7 @@ from dlexp.data.splits import Splits
 from dlexp.experiments.book import BOOK_OPTIMIZERS as SETTINGS, with_book
 from dlexp.experiments.report import load_base
 from dlexp.experiments.sweep import CompareOptions
-from dlexp.train.setup import build_model, streams, train_model
+from dlexp.train.runner import build_model, streams, train_model
 from tests.book_code import SGD, BOOK_OPTIMIZERS, BatchNormalization, BookNet
 
 N, D, SEED = 40, 12, 3

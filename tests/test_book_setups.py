@@ -18,7 +18,7 @@ from dlexp.experiments import book
 from dlexp.experiments.optimizers import optimizer_variants
 from dlexp.experiments.report import load_base
 from dlexp.experiments.sweep import CompareOptions
-from dlexp.train.setup import streams
+from dlexp.train.runner import streams
 
 PRESET_CONFIG = {"compare-optimizers": "compare-optimizers", "compare-inits": "compare-inits",
                  "batchnorm": "batchnorm", "overfit-weight-decay": "overfit",

@@ -42,6 +42,12 @@ def test_train_takes_a_bundled_name_from_another_folder(tmp_path, monkeypatch, c
     assert "name: baseline" in res.stdout and "epochs: 1" in res.stdout
 
 
+def test_search_methods_takes_a_bundled_name_as_its_config(tmp_path, monkeypatch, cli):
+    monkeypatch.chdir(tmp_path)                  # baseline is found, and has no search:
+    line = cli.one_line_error(cli("search-methods", "--config", "baseline", "--runs-dir", "r"))
+    assert "no search: section" in line and not (tmp_path / "r").exists()
+
+
 def test_configs_lists_shows_and_copies_without_overwriting(tmp_path, monkeypatch, cli):
     monkeypatch.chdir(tmp_path)
     listing = cli("configs")

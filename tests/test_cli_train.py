@@ -327,7 +327,7 @@ def test_data_reports_checksum_mismatch_on_tiny_files(cli, tiny_data_env):
 def test_data_report_speaks_of_one_bad_file_in_the_singular(capsys, tmp_path):
     from dlexp.cli.tables import print_data_report
     from dlexp.data.mnist import FileCheck
-    checks = [FileCheck(f"f{i}", True, True, True, i > 0, "") for i in range(4)]
+    checks = [FileCheck(f"f{i}", 10, True, True, True, i > 0) for i in range(4)]
     assert not print_data_report(tmp_path, checks)
     out = " ".join(capsys.readouterr().out.split())
     assert "1 of the 4 files is not an official MNIST file; replace it, or unset" in out

@@ -190,11 +190,11 @@ def test_verify_against_official_table_flags_tiny_files(tiny_mnist: Path) -> Non
     (tiny_mnist / "t10k-labels-idx1-ubyte.gz").unlink()
     checks = {c.name: c for c in verify_mnist(tiny_mnist)}
     assert list(checks) == list(MNIST_FILES)
-    assert not checks["t10k-labels-idx1-ubyte.gz"].present
-    assert checks["t10k-labels-idx1-ubyte.gz"].message == "missing"
+    missing = checks["t10k-labels-idx1-ubyte.gz"]
+    assert not (missing.present or missing.size_ok or missing.md5_ok or missing.sha256_ok)
     train = checks["train-images-idx3-ubyte.gz"]
     assert train.present and not (train.size_ok or train.md5_ok or train.sha256_ok)
-    assert "size" in train.message and not train.ok
+    assert not train.ok
 
 
 def test_load_shapes_dtypes_range(tiny_mnist: Path) -> None:
@@ -256,7 +256,7 @@ def test_real_mnist_verifies_and_loads() -> None:
     folder = _real_mnist_dir()
     assert folder is not None
     checks = verify_mnist(folder)
-    assert [c.message for c in checks] == ["OK"] * 4 and all(c.ok for c in checks)
+    assert len(checks) == 4 and all(c.ok for c in checks)
     arrays = load_mnist(folder)
     assert arrays.x_train.shape == (60000, 784) and arrays.x_test.shape == (10000, 784)
     assert arrays.y_train.shape == (60000,) and arrays.y_test.shape == (10000,)

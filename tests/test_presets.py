@@ -18,8 +18,7 @@ from dlexp.experiments import batchnorm, inits, overfit
 from dlexp.bundled import bundled
 from dlexp.experiments.variants import variant_config
 from dlexp.nn.model import MLP
-from dlexp.train.runner import load_splits
-from dlexp.train.setup import streams
+from dlexp.train.runner import load_splits, streams
 
 
 def _rows(path: Path) -> list[dict]:

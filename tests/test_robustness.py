@@ -27,7 +27,7 @@ from dlexp.optim.optimizers import OPTIMIZERS, hyperparameters
 from dlexp.config import schedule_settings
 from dlexp.optim.schedules import SCHEDULES
 from dlexp.train.loop import fit
-from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
+from dlexp.train.runner import build_model, build_optimizer_for, fit_options, streams
 
 def assert_clean_failure(cli, result, runs: Path, code: int = 2) -> str:
     """One ``error:`` line, exit ``code``, no traceback, and no run folder left behind."""

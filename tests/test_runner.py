@@ -13,9 +13,9 @@ from dlexp.config import load_config
 from dlexp.data.splits import Splits
 from dlexp.errors import ConfigError, RunError
 from dlexp.train.loop import Callback, fit
-from dlexp.train.runner import EXIT_CODES, load_splits, train_run
+from dlexp.train.runner import (EXIT_CODES, build_model, build_optimizer_for, fit_options,
+                                load_splits, streams, train_run)
 from dlexp.train.rundir import new_run_dir
-from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
 from dlexp.train import signals
 
 
@@ -261,7 +261,7 @@ def test_full_train_eval_records_the_whole_set_objective_with_penalty():
     import dataclasses
 
     from dlexp.config import load_config
-    from dlexp.train.setup import streams, train_model
+    from dlexp.train.runner import streams, train_model
 
     rng = np.random.default_rng(0)
     x = rng.random((60, 8)).astype(np.float64)

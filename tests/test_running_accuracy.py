@@ -9,7 +9,7 @@ import pytest
 
 from dlexp.config import load_config
 from dlexp.train.loop import fit
-from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
+from dlexp.train.runner import build_model, build_optimizer_for, fit_options, streams
 
 
 @pytest.mark.parametrize("record_loss", ["before_update", "after_update"])

@@ -18,7 +18,7 @@ from dlexp.cli import app
 from dlexp.config import load_config
 from dlexp.io import folder_lock
 from dlexp.nn.model import MLP
-from dlexp.train import setup as training_setup
+from dlexp.train import runner as training_setup
 from dlexp.search.runner import run_search
 from dlexp.search.searchdir import SearchOptions, new_search, resume_search
 

@@ -17,9 +17,8 @@ from typing import Callable
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
+from dlexp import __version__
 from dlexp.errors import DlexpError
-
-HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 
 # option → (module, registry): the names an option accepts are the registry's keys.
 CHOICES: dict[str, tuple[str, str]] = {
@@ -204,18 +203,15 @@ def handle_errors(fn: Callable) -> Callable:
 
 
 app = App(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
-          pretty_exceptions_enable=False, rich_markup_mode=None, context_settings=HELP_OPTIONS,
+          pretty_exceptions_enable=False, rich_markup_mode=None,
+          context_settings={"help_option_names": ["-h", "--help"]},
           epilog=examples("dlexp data --download", "dlexp train baseline",
                           "dlexp compare-optimizers --epochs 1", "dlexp COMMAND -h"))
 
 
 def _print_version(asked: bool) -> None:
     if asked:
-        from importlib.metadata import PackageNotFoundError, version
-        try:
-            typer.echo(f"dlexp {version('dlexp')}")
-        except PackageNotFoundError:                   # run from a source tree
-            typer.echo("dlexp (not installed)")
+        typer.echo(f"dlexp {__version__}")
         raise typer.Exit(0)
 
 
@@ -226,9 +222,7 @@ def _root(show_version: bool = typer.Option(False, "--version", callback=_print_
     """Experiments on the techniques of training neural networks (NumPy)."""
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app()
+main = app                              # the console script's entry point
 
 
 # --- options several commands share ---------------------------------------------------

@@ -9,8 +9,8 @@ from typing import Callable, List, Optional
 
 import typer
 
+from dlexp.bundled import bundled, config_path
 from dlexp.cli.app import CONFIG, JOBS, RUNS_DIR, SET, app, fail
-
 
 
 def _show(name: str, out: Path, rows: list[dict], columns: list[str], title: str,
@@ -159,11 +159,11 @@ def search_methods(
 ) -> None:
     """Grid against random and TPE search at equal budget, over several search seeds
     (§6.5)."""
-    from dlexp.bundled import bundled
     from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as preset
     from dlexp.train.rundir import new_run_dir
-    base = apply_overrides(read_yaml_mapping(config or bundled(preset.CONFIG)), set_)
+    base = apply_overrides(read_yaml_mapping(config_path(config) if config else
+                                             bundled(preset.CONFIG)), set_)
     preset.search_space(base)                     # checked before the folder is made
     out = new_run_dir(runs_dir, preset.NAME)
     summary = preset.run_search_methods(out, base, side, searches, jobs)

@@ -55,10 +55,7 @@ def print_data_report(folder: Path, checks: list) -> bool:
         if not c.present:
             table.add_row(c.name, bad("missing"), "—", "—")
             continue
-        try:
-            size = str((Path(folder) / c.name).stat().st_size)
-        except OSError:
-            size = "unreadable"
+        size = "unreadable" if c.size is None else str(c.size)
         table.add_row(c.name, size if c.size_ok else bad(size),
                       "ok" if c.md5_ok else bad("BAD"), "ok" if c.sha256_ok else bad("BAD"))
     console = Console()

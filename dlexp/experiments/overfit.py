@@ -37,8 +37,7 @@ from dlexp.experiments.aggregate import CompareResult, extend_summary, label_mea
 from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, seeded, split_list, variant_config
 from dlexp.nn.model import MLP
-from dlexp.train.runner import load_splits
-from dlexp.train.setup import split_seed
+from dlexp.train.runner import load_splits, split_seed
 
 CONFIG = "overfit"
 DECAY = "overfit-weight-decay"

@@ -28,8 +28,7 @@ from dlexp.experiments.aggregate import write_table
 from dlexp.io import read_json, write_json
 from dlexp.search.worker import trial_config
 from dlexp.train.rundir import run_meta
-from dlexp.train.runner import load_splits
-from dlexp.train.setup import streams, train_model
+from dlexp.train.runner import load_splits, streams, train_model
 from dlexp.train.signals import requested
 
 NAME = "search-methods"

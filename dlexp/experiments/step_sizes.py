@@ -42,8 +42,7 @@ from dlexp.io import atomic_write_text, write_json
 from dlexp.nn.model import MLP
 from dlexp.train.loop import Callback, FitState, fit
 from dlexp.train.rundir import run_meta
-from dlexp.train.runner import load_splits
-from dlexp.train.setup import build_model, build_optimizer_for, fit_options, streams
+from dlexp.train.runner import build_model, build_optimizer_for, fit_options, load_splits, streams
 from dlexp.train.signals import StopOnRequest, requested
 
 STEP_FADE = "step-fade"

@@ -33,8 +33,7 @@ from dlexp.search.study import (JOURNAL, PRUNERS, SAMPLERS, counts, open_storage
                                 retry_if_whole)
 from dlexp.train import signals
 from dlexp.train.loop import Callback, FitState, plan_steps
-from dlexp.train.runner import load_splits
-from dlexp.train.setup import streams, train_model
+from dlexp.train.runner import load_splits, streams, train_model
 
 POLL_SECONDS = 0.5
 

@@ -130,12 +130,5 @@ def train_evals(run_dirs: Iterable[Path]) -> set[str]:
 
 def has_weight_decay(run_dirs: Iterable[Path]) -> bool:
     """Whether any of the runs trained with ``regularization.l2`` or ``l1`` > 0."""
-    return any(_positive(flat_config(d).get(f"regularization.{k}"))
-               for d in run_dirs for k in ("l2", "l1"))
-
-
-def _positive(value) -> bool:
-    try:
-        return float(value) > 0
-    except (TypeError, ValueError):
-        return False
+    values = [flat_config(d).get(f"regularization.{k}") for d in run_dirs for k in ("l2", "l1")]
+    return any(isinstance(v, (int, float)) and v > 0 for v in values)
