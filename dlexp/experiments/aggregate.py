@@ -78,8 +78,9 @@ def val_curves(runs_by_label: dict[str, list[Path]], metric: str = "val_acc") ->
                     if r.get(metric) is not None} for d in dirs]
         steps = sorted({s for run in per_run for s in run})
         epochs = {s: e for run in per_run for s, (e, _) in run.items()}
-        n, stats = _spread(np.array([[run[s][1] if s in run else np.nan for s in steps]
-                                     for run in per_run], dtype=np.float64))
+        values = np.array([[run[s][1] if s in run else np.nan for s in steps]
+                           for run in per_run], dtype=np.float64)       # (runs, evaluations)
+        n, stats = _spread(values)
         rows += [dict(zip(VAL_COLUMNS, [label, s, epochs[s], n[t], *(c[t] for c in stats)]))
                  for t, s in enumerate(steps)]
     return rows

@@ -8,10 +8,8 @@
         report.html, report.md   (written by :mod:`dlexp.plots.page` from these files)
 
 Experiments run one after another with all the workers they can use, with the book's
-options (``full``) or smaller budgets (``quick``). Ctrl-C stops the current one after its
-update and starts nothing new; ``--resume`` keeps what finished (experiments, sub-runs,
-searches). With ``book``, each preset that has the book's script settings
-(:data:`book.BOOK`) runs again that way, into ``<experiment>-book/``.
+options (``full``) or smaller budgets (``quick``). With ``book``, each preset that has the
+book's script settings (:data:`book.BOOK`) runs again that way, into ``<experiment>-book/``.
 """
 
 from __future__ import annotations
