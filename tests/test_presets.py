@@ -85,6 +85,8 @@ def test_overfit_grids_and_the_300_training_images():
     assert (cfg.optimizer.lr, cfg.training.batch_size, cfg.training.epochs) == (0.01, 100, 200)
     with pytest.raises(ConfigError, match="model.dropout: must be ≥ 0 and < 1"):   # the config
         variant_config(_base(overfit.CONFIG), overfit.dropout_plan({}, None, "0.2,1").variants[-1])
+    with pytest.raises(ConfigError, match="given twice"):      # one label, l2=0: not merged
+        overfit.decay_plan({}, None, l2="0,0.0")
 
     # make_splits on a 60,000-image stand-in: exactly 300 training images, all from the
     # first 10,300, none of them validation images; the same 300 for every run seed.

@@ -53,13 +53,15 @@ BN_SETUPS = {"plain": {"model.batchnorm": False, "model.dropout": 0.0},
 
 
 def parse_values(text: str, option: str) -> list[float]:
-    """``"0,0.1"`` → ``[0.0, 0.1]`` (the config checks their range)."""
+    """``"0,0.1"`` → ``[0.0, 0.1]``, none twice (the config checks their range)."""
     values = []
     for item in (split_list(text, f"{option} {text!r}") if text.strip() else []):
         try:
             values.append(float(yaml.safe_load(item)))
         except (yaml.YAMLError, TypeError, ValueError):
             raise ConfigError(f"{option} {text!r}: {item!r} is not a number") from None
+    if len(set(values)) != len(values):                   # 0.1 and 0.10: one variant
+        raise ConfigError(f"{option} {text!r}: a value is given twice")
     return values
 
 
