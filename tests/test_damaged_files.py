@@ -14,7 +14,7 @@ from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
 from dlexp.experiments.variants import grid
 from dlexp.search.study import JOURNAL, whole_records_end
 from dlexp.search.runner import run_search
-from dlexp.search.searchdir import SearchOptions, new_search
+from dlexp.search.searchdir import new_search
 
 TINY = {"name": "tiny", "seed": 3, "data": {"val_size": 40}, "model": {"hidden": [8]},
         "training": {"iterations": 8, "batch_size": 20, "eval_every": 4}}
@@ -22,7 +22,7 @@ TINY = {"name": "tiny", "seed": 3, "data": {"val_size": 40}, "model": {"hidden":
 
 def search(write_config, runs: Path, trials: int = 2) -> Path:
     config = write_config()
-    plan = new_search(load_config(config), str(config), SearchOptions(trials=trials), runs)
+    plan = new_search(load_config(config), str(config), {"trials": trials}, runs)
     return run_search(plan).dir
 
 

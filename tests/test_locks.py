@@ -80,10 +80,10 @@ def test_a_refused_search_resume_leaves_search_json_as_it_was(search_setup, tmp_
 
     from dlexp.cli import app
     from dlexp.search.runner import run_search
-    from dlexp.search.searchdir import SearchOptions, new_search
+    from dlexp.search.searchdir import new_search
     _, write_config = search_setup
     config = write_config()
-    d = run_search(new_search(load_config(config), str(config), SearchOptions(trials=2),
+    d = run_search(new_search(load_config(config), str(config), {"trials": 2},
                               tmp_path / "runs")).dir
     before = (d / "search.json").read_bytes()
     with folder_lock(d, "search"):

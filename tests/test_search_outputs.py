@@ -19,7 +19,7 @@ from dlexp.cli import app
 from dlexp.fmt import fmt, seconds
 from dlexp.search.report import print_summary
 from dlexp.search.runner import run_search
-from dlexp.search.searchdir import SearchOptions, resume_search
+from dlexp.search.searchdir import resume_search
 from test_search_run import rows, start, summary
 
 runner = CliRunner()
@@ -84,7 +84,7 @@ def test_the_summary_tells_wall_time_from_training_time_and_counts_cut_trials(se
     # summary's (made of the exact times) by a rounding step
     assert abs(float(line.group(2)) - trained) <= 0.1 + 1e-9
     assert f"{line.group(1)} s" == seconds(summary(d)["session_seconds"])
-    again = run_search(resume_search(d, None, SearchOptions(trials=3)))
+    again = run_search(resume_search(d, None, {"trials": 3}))
     s = summary(again.dir)
     assert s["seconds"] > s["session_seconds"]
     assert f", {seconds(s['seconds'])} over all runs of this search; " in \

@@ -20,7 +20,7 @@ from dlexp.io import folder_lock
 from dlexp.nn.model import MLP
 from dlexp.train import runner as training_setup
 from dlexp.search.runner import run_search
-from dlexp.search.searchdir import SearchOptions, new_search, resume_search
+from dlexp.search.searchdir import new_search, resume_search
 
 runner = CliRunner()
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -28,7 +28,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def start(config: Path, runs: Path, **opts):
     """Plan and run a search in this process; the SearchResult."""
-    plan = new_search(load_config(config), str(config), SearchOptions(**opts), runs)
+    plan = new_search(load_config(config), str(config), opts, runs)
     return run_search(plan)
 
 
@@ -267,7 +267,7 @@ def test_rounds_narrow_to_the_best_trials_and_record_their_ranges(search_setup, 
 def test_resume_continues_to_the_total_not_n_more(search_setup, tmp_path):
     _, write_config = search_setup
     first = start(write_config(), tmp_path / "runs", trials=4)
-    plan = resume_search(first.dir, None, SearchOptions(trials=7))
+    plan = resume_search(first.dir, None, {"trials": 7})
     again = run_search(plan)
     table = rows(again.dir)
     assert again.status == "completed" and len(table) == 7
@@ -289,7 +289,7 @@ def test_sigterm_stops_cleanly_and_resume_finishes(search_setup, tmp_path, monke
                                                           ("2", "failed")]
     assert table[2]["note"] == "cut short; re-run (not counted)" and table[2]["val_acc"] == ""
     monkeypatch.setattr(training_setup, "fit", fit)
-    done = run_search(resume_search(result.dir, None, SearchOptions()))
+    done = run_search(resume_search(result.dir, None, {}))
     table = rows(done.dir)
     assert done.status == "completed" and [r["number"] for r in table] == list("012345")
     assert [r["state"] for r in table].count("failed") == 1 and table[2]["state"] == "failed"

@@ -96,9 +96,9 @@ def search(
 
     Trials sample the config's search: ranges (log scale where it says so); the test set
     is used only by --final-test, once."""
-    from dlexp.search.runner import SearchOptions, search_and_report
-    opts = SearchOptions(trials=trials, sampler=sampler, seed=seed, rounds=rounds, keep=keep,
-                         pruner=pruner, storage=storage, study=study, workers=workers)
+    from dlexp.search.runner import search_and_report
+    opts = dict(trials=trials, sampler=sampler, seed=seed, rounds=rounds, keep=keep,
+                pruner=pruner, storage=storage, study=study, workers=workers)
     raise typer.Exit(search_and_report(config and config_path(config), set_, opts, book=book_,
                                        resume=resume, runs_dir=runs_dir, final_test=final_test,
                                        quiet=quiet, draw=None if no_plots else _plot_search))

@@ -1,6 +1,6 @@
-"""What a search reports, rebuilt from the storage at the end of every start, resume or
-stop (so every machine writes the same files): the files, a live table of the best trials
-and the final summary. Pruning's saving:
+"""What a search reports, rebuilt from the storage after every start, resume or stop (so
+every machine writes the same files): the files, a live table and the summary. Pruning's
+saving:
 
     seconds saved ≈ Σ_pruned  seconds / evals_run × (evals_planned − evals_run)
 """
@@ -20,7 +20,7 @@ from dlexp.fmt import fmt, rank_key, seconds
 from dlexp.io import write_csv, write_json, write_yaml
 from dlexp.search.rounds import quotas
 from dlexp.search.searchdir import SearchPlan, read_summary
-from dlexp.search.study import outcome, round_name, round_studies, trial_row
+from dlexp.search.study import kind, round_name, round_studies, trial_row
 from dlexp.search.worker import trial_config
 from dlexp.train.progress import clock, time_left
 
@@ -52,21 +52,18 @@ def collect(storage: optuna.storages.BaseStorage, plan: SearchPlan) -> Collected
     out = Collected()
     for round_, study in enumerate(round_studies(storage, plan.study, plan.rounds), start=1):
         for t in study.get_trials(deepcopy=False):
-            if t.state.name == "RUNNING":
-                out.running += 1
-            elif outcome(t) == "surplus":
-                out.surplus += 1
-            elif t.state.is_finished():
-                row = trial_row(t, round_)
-                (out.rows if row["counted"] else out.cut_short).append(row)
+            k = kind(t)
+            out.running += k == "running"
+            out.surplus += k == "surplus"
+            if k in ("counted", "cut_short"):
+                (out.rows if k == "counted" else out.cut_short).append(trial_row(t, round_))
         out.spaces.append((study.user_attrs.get("dlexp") or {}).get("space", {}))
     return out
 
 
 def tested_trial_is_best(record: dict, best: dict | None) -> bool:
     """Whether a final-test ``record`` is of the ``best`` trial."""
-    return best is not None and record.get("trial") == {"round": best["round"],
-                                                         "number": best["number"]}
+    return bool(best) and record.get("trial") == {k: best[k] for k in ("round", "number")}
 
 
 def write_outputs(plan: SearchPlan, c: Collected, status: str, elapsed: float) -> dict:
@@ -135,12 +132,11 @@ class LiveTable:
 
     def __enter__(self) -> "LiveTable":
         if self.terminal:
-            self.live.__enter__()
+            self.live.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.terminal:
-            self.live.__exit__(*exc)
+        self.live.stop()                            # (nothing if never started)
 
     def __call__(self, c: Collected, elapsed: float) -> None:
         if self.first is None:
@@ -219,7 +215,6 @@ def _times(summary: dict) -> str:
         text += f", {seconds(summary['seconds'])} over all runs of this search"
     return (text + "; trials' training time adds up to "
             f"{seconds(summary['pruning']['seconds_trained'])}")
-
 
 
 def _cut_short(n: int) -> str:

@@ -1,12 +1,7 @@
 """``dlexp search`` end to end (docs/search.md): plan a new search or a ``--resume``, run
-its workers here or in spawned processes sharing the study and the stop record of
-:mod:`~dlexp.train.signals`, write the files, draw, and test once: ``--final-test``
-retrains the best config on train + validation for the epochs the best trial ran (early
-stopping off: with no validation set it could not fire); a later best is never tested.
-
-A search's workers are not a pool's tasks: each is the same loop over the study for the
-whole search, so they are N long-lived processes, watched every second (for the live
-table, and to stop the others when one dies).
+its workers (here, or N long-lived spawned processes watched every second), write the
+files, draw, and test once: ``--final-test`` retrains the best config on train +
+validation for the epochs the best trial ran; a later best is never tested.
 """
 
 from __future__ import annotations
@@ -18,7 +13,7 @@ import signal
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import optuna
 
@@ -32,8 +27,8 @@ from dlexp.io import folder_lock, write_json
 from dlexp.search.report import (LiveTable, collect, print_summary, tested_trial_is_best,
                                  write_outputs)
 from dlexp.search.rounds import open_round
-from dlexp.search.searchdir import (SearchOptions, SearchPlan, new_search,
-                                    read_summary, record_resume, resume_search)
+from dlexp.search.searchdir import (SearchPlan, new_search, read_summary, record_resume,
+                                    resume_search)
 from dlexp.search.study import open_storage, repair_journal, requeue_left, round_studies
 from dlexp.search.worker import run_worker, trial_config, worker_main
 from dlexp.train import signals
@@ -100,8 +95,8 @@ def run_search(plan: SearchPlan, progress: Callable | None = None) -> SearchResu
 
 
 def _in_processes(plan: SearchPlan, show: Callable[[], None]) -> str | None:
-    """Spawn the workers, sharing this process's stop record, and watch them until all
-    have ended; a message if one failed (the others are then stopped), else None."""
+    """Spawn the workers sharing this process's stop record, watch them until all have
+    ended; a message if one failed (the others are then stopped), else None."""
     ctx = multiprocessing.get_context("spawn")
     shared = ctx.Value("i", 0)
     with signals.sharing(shared):
@@ -124,7 +119,7 @@ def _in_processes(plan: SearchPlan, show: Callable[[], None]) -> str | None:
             multiprocessing.connection.wait([p.sentinel for p in alive], timeout=1.0)
 
 
-def _plan(config: Path | None, sets: Sequence[str], opts: SearchOptions, book: bool,
+def _plan(config: Path | None, sets: Sequence[str], opts: Mapping[str, Any], book: bool,
           resume: Path | None, runs_dir: Path, final_test: bool) -> SearchPlan | None:
     """The search to run: resumed from ``resume`` or new (the book's config when
     ``config`` is None); None when a resumed search has nothing left to do."""
@@ -150,8 +145,8 @@ def _plan(config: Path | None, sets: Sequence[str], opts: SearchOptions, book: b
     return replace(plan, trials=plan.finished) if final_test else None
 
 
-def search_and_report(config: Path | None, sets: Sequence[str], opts: SearchOptions, *,
-                      book: bool, resume: Path | None, runs_dir: Path, final_test: bool,
+def search_and_report(config: Path | None, sets: Sequence[str], opts: Mapping[str, Any],
+                      *, book: bool, resume: Path | None, runs_dir: Path, final_test: bool,
                       quiet: bool, draw: Callable[[Path], Any] | None = None) -> int:
     """``dlexp search``: plan, run, ``draw`` the figures, test once if asked and allowed,
     print the summary; the exit code (0 completed or nothing to do, 1 incomplete or the

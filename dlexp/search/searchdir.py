@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any, Mapping
 
 from dlexp.config import Config, config_from_dict, config_to_dict
 from dlexp.data.mnist import locate_mnist
@@ -26,21 +27,6 @@ SHAPE = {"config": dict, "where": str, "trials": int, "sampler": str, "seed": in
          "rounds": int, "keep": float, "pruner": str, "storage": (str, None), "study": str,
          "meta": dict}
 SUMMARY_SHAPE = {"status": str, "finished": int, "seconds": float, "best": (dict, None)}
-
-
-@dataclass(frozen=True)
-class SearchOptions:
-    """What ``dlexp search`` was asked; None means "the default" (or, on resume, as before)."""
-
-    trials: int | None = None
-    sampler: str | None = None
-    seed: int | None = None
-    rounds: int | None = None
-    keep: float | None = None
-    pruner: str | None = None
-    storage: str | None = None
-    study: str | None = None
-    workers: int | None = None      # processes on this machine; on resume: as it last ran
 
 
 @dataclass(frozen=True)
@@ -63,15 +49,17 @@ class SearchPlan:
     finished: int = 0             # trials that count, already finished (when resumed)
 
 
-def new_search(cfg: Config, where: str, opts: SearchOptions, runs_root: Path) -> SearchPlan:
-    """Check ``cfg`` and ``opts``; create the search folder and its ``search.json``."""
+def new_search(cfg: Config, where: str, opts: Mapping[str, Any], runs_root: Path
+               ) -> SearchPlan:
+    """Check ``cfg`` and the options ``dlexp search`` was given (``opts``; None: the
+    default); create the search folder and its ``search.json``."""
     if cfg.search is None:
         raise ConfigError(f"{where}: no search: section; add one (see `dlexp configs show search`) "
                           "to say which keys to search and over what ranges")
     if cfg.data.val_size == 0:
         raise ConfigError(f"{where}: data.val_size is 0; a search is guided by validation "
                           "accuracy, so set data.val_size (e.g. 0.2)")
-    given = {k: v for k, v in asdict(opts).items() if v is not None}
+    given = {k: v for k, v in opts.items() if v is not None}
     plan = SearchPlan(**{**DEFAULTS, "seed": cfg.seed, "storage": None, "study": cfg.name,
                          **given}, dir=Path(), base=as_stored(config_to_dict(cfg)), where=where)
     _check(plan)
@@ -83,28 +71,31 @@ def new_search(cfg: Config, where: str, opts: SearchOptions, runs_root: Path) ->
     return plan
 
 
-def resume_search(search_dir: Path, cfg: Config | None, opts: SearchOptions) -> SearchPlan:
-    """The plan stored in ``search_dir``, with a new total of trials if ``opts`` has one."""
+def resume_search(search_dir: Path, cfg: Config | None, opts: Mapping[str, Any]
+                  ) -> SearchPlan:
+    """The plan stored in ``search_dir``, with a new total of trials or workers if
+    ``opts`` has one (None: as before)."""
     d = Path(search_dir)
     stored = _read(d)
     if cfg is not None and as_stored(config_to_dict(cfg)) != stored["config"]:
         raise RunError(f"{d}: this search was started with a different config; resume it "
                        "without --config, or start a new search")
     for key in FIXED:
-        given = getattr(opts, key)
+        given = opts.get(key)
         if given is not None and given != stored[key]:
             raise RunError(f"{d}: this search was started with --{key} {stored[key]}, "
                            f"not {given}; resume it without --{key}")
     storage = stored["storage"]
-    if storage is not None and opts.storage is not None and mask_url(opts.storage) != storage:
+    url = opts.get("storage")
+    if storage is not None and url is not None and mask_url(url) != storage:
         raise RunError(f"{d}: this search uses --storage {storage}; resume it with that URL")
-    if storage is not None and opts.storage is None and "***" in storage:
+    if storage is not None and url is None and "***" in storage:
         raise RunError(f"{d}: the storage URL's password is not stored; resume with "
                        f"--storage {storage} (the password in place of ***)")
     plan = SearchPlan(dir=d, base=stored["config"], where=stored["where"], resumed=True,
-                      storage=storage and (opts.storage or storage),
-                      trials=opts.trials or stored["trials"],
-                      workers=opts.workers or _workers(stored),
+                      storage=storage and (url or storage),
+                      trials=opts.get("trials") or stored["trials"],
+                      workers=opts.get("workers") or _workers(stored),
                       **{k: stored[k] for k in FIXED})
     _check(plan)
     return replace(plan, finished=finished_count(open_storage(plan.storage, d), plan.study,

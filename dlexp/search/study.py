@@ -120,19 +120,20 @@ def round_studies(storage: optuna.storages.BaseStorage, name: str, rounds: int
     return out
 
 
-def outcome(t: FrozenTrial) -> str | None:
-    """How the trial ended by dlexp's account (complete, pruned, diverged, error, …)."""
-    return (t.user_attrs.get("result") or {}).get("outcome")
-
-
-def counts(t: FrozenTrial) -> bool:
-    """Whether a trial has finished in a way that counts towards ``--trials``."""
-    return (t.state in (TrialState.COMPLETE, TrialState.PRUNED)
-            or t.state == TrialState.FAIL and outcome(t) in COUNTED_FAILURES)
+def kind(t: FrozenTrial) -> str:
+    """``running`` or ``waiting``; ``counted`` (towards ``--trials``: complete, pruned,
+    diverged or raised); ``surplus`` (beyond the budget, never trained) or ``cut_short``
+    (stopped or killed: run again)."""
+    outcome = (t.user_attrs.get("result") or {}).get("outcome")
+    if not t.state.is_finished():
+        return t.state.name.lower()
+    if t.state != TrialState.FAIL or outcome in COUNTED_FAILURES:
+        return "counted"
+    return "surplus" if outcome == "surplus" else "cut_short"
 
 
 def finished_count(storage: optuna.storages.BaseStorage, name: str, rounds: int) -> int:
-    return sum(counts(t) for s in round_studies(storage, name, rounds)
+    return sum(kind(t) == "counted" for s in round_studies(storage, name, rounds)
                for t in s.get_trials(deepcopy=False))
 
 
@@ -142,7 +143,7 @@ def trial_row(t: FrozenTrial, round_: int) -> dict:
     r = t.user_attrs.get("result") or {}
     state = {TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned"}.get(
         t.state, "diverged" if r.get("outcome") == "diverged" else "failed")
-    row = {"round": round_, "number": t.number, "state": state, "counted": counts(t),
+    row = {"round": round_, "number": t.number, "state": state, "counted": kind(t) == "counted",
            "params": used_params(t.params), "note": r.get("message"), "curve": {},
            **{k: r.get(k) for k in ("val_acc", "val_loss", "epochs", "evals",
                                     "planned_evals", "seconds")}}
@@ -157,11 +158,9 @@ RETRY = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
 
 
 def retry_if_whole(keys: Collection[str]) -> Callable[[optuna.Study, FrozenTrial], None]:
-    """Optuna's retry of a trial cut short (not surplus: that one never trained) that
-    had drawn every key in ``keys``."""
+    """Optuna's retry of a trial cut short that had drawn every key in ``keys``."""
     def retry(study: optuna.Study, t: FrozenTrial) -> None:
-        if (t.state == TrialState.FAIL and not counts(t) and outcome(t) != "surplus"
-                and set(t.params) == set(keys)):
+        if kind(t) == "cut_short" and set(t.params) == set(keys):
             RETRY(study, t)
     return retry
 

@@ -19,18 +19,17 @@ import os
 import socket
 import sys
 import time
+from collections import Counter
 from typing import Any, Callable, Mapping
 
 import optuna
-from optuna.trial import TrialState
 
 from dlexp.config import Config, config_from_dict
 from dlexp.config_space import apply_params
 from dlexp.errors import DlexpError, WriteError
 from dlexp.search.rounds import open_round, quotas
 from dlexp.search.searchdir import SearchPlan
-from dlexp.search.study import (JOURNAL, PRUNERS, SAMPLERS, counts, open_storage,
-                                retry_if_whole)
+from dlexp.search.study import JOURNAL, PRUNERS, SAMPLERS, kind, open_storage, retry_if_whole
 from dlexp.train import signals
 from dlexp.train.loop import Callback, FitState, plan_steps
 from dlexp.train.runner import load_splits, streams, train_model
@@ -82,7 +81,7 @@ def run_trial(trial: optuna.Trial, plan: SearchPlan, space, data, quota: int,
     """One trial's value: the final validation accuracy. A failed trial (diverged,
     raised, cut short, surplus) returns NaN, which Optuna records as failed; only an
     OSError (the storage cannot be written) propagates, to stop the worker."""
-    taken = sum(t.number < trial.number and (counts(t) or t.state == TrialState.RUNNING)
+    taken = sum(t.number < trial.number and kind(t) in ("counted", "running")
                 for t in trial.study.get_trials(deepcopy=False))
     if taken >= quota:
         trial.set_user_attr("result", {"outcome": "surplus"})
@@ -149,9 +148,8 @@ def run_worker(plan: SearchPlan, worker: int = 0,
         study.sampler = SAMPLERS[plan.sampler](plan.seed, round_, words)
         study.pruner = PRUNERS[plan.pruner](n_evals)
         while not signals.requested():
-            trials = study.get_trials(deepcopy=False)
-            counted = sum(counts(t) for t in trials)
-            running = sum(t.state == TrialState.RUNNING for t in trials)
+            n = Counter(kind(t) for t in study.get_trials(deepcopy=False))
+            counted, running = n["counted"], n["running"]
             if counted >= quota and (running == 0 or last):
                 break
             if counted + running < quota:
