@@ -123,7 +123,7 @@ def test_every_histogram_panel_spans_its_own_values(tmp_path, monkeypatch, activ
     monkeypatch.setattr(chapter, "save_figure",
                         lambda fig, path: figures.setdefault(path.name, fig) and path)
     run = run_activations(activation, "normal", grid=True, samples=200, units=50,
-                          runs_root=tmp_path).dir
+                          runs_root=tmp_path)[0]
     chapter.plot_activations(run)
     hist = list(csv.DictReader(open(run / "histograms.csv")))
     for name, kind in (("activations.png", "outputs"), ("gradients.png", "grads")):

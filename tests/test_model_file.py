@@ -11,7 +11,7 @@ import pytest
 
 from dlexp.config import load_config
 from dlexp.data.mnist import load_mnist
-from dlexp.experiments.ensemble import load_model
+from dlexp.experiments.overfit import load_model
 from dlexp.train.runner import load_splits, train_run
 
 

@@ -11,20 +11,28 @@ from typer.testing import CliRunner
 
 from dlexp.cli import app
 from dlexp.errors import ConfigError
-from dlexp.experiments.paths import diverged_at, paths_csv, run_paths, save_paths
+from dlexp.experiments.paths import diverged_at, optimizer_path, run_paths
 from dlexp.surfaces import FUNCTIONS
+
+
+def _paths(run_dir) -> dict[str, np.ndarray]:
+    """Each optimiser's (steps + 1, 2) path, read back from paths.csv."""
+    rows = list(csv.DictReader((run_dir / "paths.csv").open()))
+    return {name: np.array([(float(r["x"]), float(r["y"])) for r in rows
+                            if r["optimizer"] == name]) for name in dict.fromkeys(
+                                r["optimizer"] for r in rows)}
 
 
 def test_sgd_first_step_is_the_closed_form():
     lr, (x, y) = 0.95, (-7.0, 2.0)
-    path = run_paths("anisotropic", ("sgd",), {"sgd": lr}, steps=1).paths["sgd"]
+    path = optimizer_path(FUNCTIONS["anisotropic"], "sgd", lr, (x, y), 1)
     np.testing.assert_allclose(path[0], (x, y))
     np.testing.assert_allclose(path[1], (x - lr * x / 10, y - lr * 2 * y), rtol=1e-12)
 
 
 def test_momentum_two_steps_follow_the_buffer_rule():
     lr, mu = 0.1, 0.9                                  # b ← μb + g, p ← p − ηb
-    path = run_paths("anisotropic", ("momentum",), {"momentum": lr}, steps=2).paths["momentum"]
+    path = optimizer_path(FUNCTIONS["anisotropic"], "momentum", lr, (-7.0, 2.0), 2)
     grad = lambda p: np.array([p[0] / 10, 2 * p[1]])  # noqa: E731
     p0 = np.array([-7.0, 2.0])
     b1 = grad(p0)
@@ -45,21 +53,21 @@ def test_gradients_match_finite_differences(name):
     assert fn.grad(*fn.minimum) == pytest.approx((0.0, 0.0))
 
 
-def test_paths_csv_has_every_step_of_every_optimizer():
-    result = run_paths("anisotropic", steps=30)
-    rows = list(csv.DictReader(paths_csv(result).splitlines()))
+def test_paths_csv_has_every_step_of_every_optimizer(tmp_path):
+    rows = list(csv.DictReader((run_paths("anisotropic", steps=30, runs_root=tmp_path)
+                                / "paths.csv").open()))
     assert list(rows[0]) == ["optimizer", "step", "x", "y"]
-    assert len(rows) == len(result.paths) * 31 and len(result.paths) == 6
+    assert len(rows) == 6 * 31 and len({r["optimizer"] for r in rows}) == 6
     starts = [r for r in rows if r["step"] == "0"]
     assert len(starts) == 6
     assert all((float(r["x"]), float(r["y"])) == (-7.0, 2.0) for r in starts)
 
 
-def test_the_books_picture_holds_on_the_anisotropic_bowl():
+def test_the_books_picture_holds_on_the_anisotropic_bowl(tmp_path):
     """Measured, not assumed: SGD zig-zags in y (sign flips every step) and walks by far
     the longest path; AdaGrad ends closest to the minimum. (Momentum does NOT end closer
     than SGD after 30 steps: it overshoots and swings back.)"""
-    paths = run_paths("anisotropic").paths
+    paths = _paths(run_paths("anisotropic", runs_root=tmp_path))
     length = {k: np.linalg.norm(np.diff(p, axis=0), axis=1).sum() for k, p in paths.items()}
     dist = {k: np.linalg.norm(p[-1]) for k, p in paths.items()}
     sgd_y = paths["sgd"][:, 1]
@@ -69,22 +77,26 @@ def test_the_books_picture_holds_on_the_anisotropic_bowl():
     assert min(dist, key=dist.get) == "adagrad"
 
 
-def test_bad_inputs_are_config_errors():
+def test_bad_inputs_are_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="unknown function"):
-        run_paths("nope")
+        run_paths("nope", runs_root=tmp_path)
     with pytest.raises(ConfigError, match="not among the optimizers"):
-        run_paths("anisotropic", ("sgd",), {"adam": 0.1})
+        run_paths("anisotropic", ("sgd",), {"adam": 0.1}, runs_root=tmp_path)
     with pytest.raises(ConfigError, match="positive"):
-        run_paths("anisotropic", ("sgd",), {"sgd": -1.0})
+        run_paths("anisotropic", ("sgd",), {"sgd": -1.0}, runs_root=tmp_path)
+    assert not any(tmp_path.iterdir())                     # refused before the folder
 
 
-def test_save_paths_writes_the_run_folder(tmp_path):
-    result = run_paths("rotated", ("sgd", "adam"), steps=4, start=(1.0, -2.0))
-    run_dir = save_paths(result, tmp_path)
+def test_run_paths_writes_the_run_folder(tmp_path):
+    run_dir = run_paths("rotated", ("sgd", "adam"), steps=4, start=(1.0, -2.0),
+                        runs_root=tmp_path)
     info = json.loads((run_dir / "paths.json").read_text())
     assert info["steps"] == 4 and info["start"] == [1.0, -2.0]
-    assert info["final"]["sgd"]["x"] == pytest.approx(result.paths["sgd"][-1][0])
-    assert (run_dir / "paths.csv").read_text() == paths_csv(result)
+    paths = _paths(run_dir)
+    assert list(paths) == ["sgd", "adam"] and paths["sgd"].shape == (5, 2)
+    np.testing.assert_array_equal(paths["sgd"], optimizer_path(
+        FUNCTIONS["rotated"], "sgd", info["lrs"]["sgd"], (1.0, -2.0), 4))
+    assert info["final"]["sgd"]["x"] == paths["sgd"][-1][0]
 
 
 def test_cli_optimizer_paths(tmp_path):
@@ -127,7 +139,6 @@ def test_cli_a_diverging_path_is_reported_not_a_crash(tmp_path, args, name):
 
 def test_diverged_at_is_the_first_non_finite_point():
     fn = FUNCTIONS["anisotropic"]
-    from dlexp.experiments.paths import optimizer_path
     path = optimizer_path(fn, "sgd", 1e200, (-7.0, 2.0), 10)
     k = diverged_at(path)
     assert k is not None and np.all(np.isfinite(path[:k])) and np.all(np.isnan(path[k:]))

@@ -14,7 +14,7 @@ from dlexp.config import config_from_dict, load_config, read_yaml_mapping
 from dlexp.data.mnist import MnistArrays
 from dlexp.data.splits import make_splits
 from dlexp.errors import ConfigError
-from dlexp.experiments import batchnorm, book, ensemble, inits, overfit
+from dlexp.experiments import batchnorm, inits, overfit
 from dlexp.bundled import bundled
 from dlexp.experiments.variants import variant_config
 from dlexp.nn.model import MLP
@@ -34,8 +34,7 @@ def _base(name: str) -> dict:
 
 def test_compare_inits_grid_and_base():
     base = _base(inits.NAME)
-    specs = inits.parse_inits(book.INITS)
-    variants = inits.plan(specs, [0, 1]).variants
+    variants = inits.plan(base, [0, 1]).variants
     assert [v.label for v in variants[::2]] == ["std=0.01", "lecun_normal", "he_normal",
                                                 "zeros"]
     cfgs = {v.label: variant_config(base, v) for v in variants if v.seed == 0}
@@ -74,18 +73,20 @@ def test_batchnorm_grid_is_16_scales_with_and_without():
 
 
 def test_overfit_grids_and_the_300_training_images():
-    wd = overfit.decay_plan(book.L2, "1e-3", None).variants
+    wd = overfit.decay_plan({}, None, l1="1e-3").variants
     assert [(v.label, dict(v.overrides)) for v in wd] == [
         ("l2=0", {"regularization.l2": 0.0}), ("l2=0.1", {"regularization.l2": 0.1}),
         ("l1=0.001", {"regularization.l1": 0.001})]
-    do = overfit.dropout_plan(book.DROPOUTS, [0, 1]).variants
+    do = overfit.dropout_plan({}, [0, 1]).variants
     assert [v.run_name for v in do[::2]] == ["dropout=0-seed0", "dropout=0.15-seed0",
                                              "dropout=0.2-seed0"]
     cfg = variant_config(_base(overfit.CONFIG), do[-1])
     assert cfg.model.dropout == 0.2 and cfg.model.hidden == (100,) * 6
     assert (cfg.optimizer.lr, cfg.training.batch_size, cfg.training.epochs) == (0.01, 100, 200)
-    with pytest.raises(ConfigError, match="below 1"):
-        overfit.dropout_plan("0.2,1", None)
+    with pytest.raises(ConfigError, match="model.dropout: must be ≥ 0 and < 1"):   # the config
+        variant_config(_base(overfit.CONFIG), overfit.dropout_plan({}, None, "0.2,1").variants[-1])
+    with pytest.raises(ConfigError, match="given twice"):      # one label, l2=0: not merged
+        overfit.decay_plan({}, None, l2="0,0.0")
 
     # make_splits on a 60,000-image stand-in: exactly 300 training images, all from the
     # first 10,300, none of them validation images; the same 300 for every run seed.
@@ -112,7 +113,7 @@ def test_split_seed_fixes_the_images_across_run_seeds(tiny_data_env):
     assert not np.array_equal(a.y_val, c.y_val) or not np.array_equal(a.x_val, c.x_val)
     cfgs = [load_config(None, [*overrides, f"seed={s}"]) for s in (0, 1)]
     with pytest.raises(ConfigError, match="data.split_seed"):
-        ensemble.check_same_split(cfgs)
+        overfit.check_same_split(cfgs)
 
 
 COMPARISONS = ("compare", "compare-optimizers", "compare-inits", "batchnorm",
@@ -181,9 +182,9 @@ def test_epochs_to_reach_and_the_speedup_table():
 
 def test_average_proba_and_accuracy():
     p = [np.array([[0.6, 0.4], [0.1, 0.9]]), np.array([[0.2, 0.8], [0.3, 0.7]])]
-    np.testing.assert_allclose(ensemble.average_proba(p), [[0.4, 0.6], [0.2, 0.8]])
-    assert ensemble.accuracy(ensemble.average_proba(p), np.array([0, 1])) == 0.5
-    assert ensemble.accuracy(np.empty((0, 2)), np.empty(0, dtype=int)) is None
+    np.testing.assert_allclose(overfit.average_proba(p), [[0.4, 0.6], [0.2, 0.8]])
+    assert overfit.accuracy(overfit.average_proba(p), np.array([0, 1])) == 0.5
+    assert overfit.accuracy(np.empty((0, 2)), np.empty(0, dtype=int)) is None
 
 
 # --- tiny runs of each preset -------------------------------------------------------------
@@ -328,7 +329,7 @@ def test_ensemble_refuses_members_on_different_images(cli, tiny_data_env, tmp_pa
     (["compare-inits", "--inits", "he_normal,glorot"], "unknown initializer 'glorot'"),
     (["batchnorm", "--target", "1.5"], "--target 1.5: an accuracy in (0, 1]"),
     (["batchnorm", "--scales", "0"], "Invalid value for '--scales'"),
-    (["overfit-dropout", "--dropout", "0,1"], "must be ≥ 0 and below 1"),
+    (["overfit-dropout", "--dropout", "0,1"], "model.dropout: must be ≥ 0 and < 1"),
     (["overfit-weight-decay", "--l2", "0,-1"], "must be ≥ 0"),
     (["overfit-weight-decay", "--epochs", "0"], "Invalid value for '--epochs'"),
     (["ensemble", "--members", "0"], "Invalid value for '--members'")])

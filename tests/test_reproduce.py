@@ -95,7 +95,7 @@ def test_the_report_is_valid_html_with_every_figure_and_a_verdict_per_claim(tiny
     page.close()
     assert page.open[:1] == ["html"] or page.open == []      # every tag closed in order
     rows = json.loads((tiny_report / "verdicts.json").read_text())
-    assert [r["claim"] for r in rows] == [c.sentence for c in CLAIMS]
+    assert [r["claim"] for r in rows] == [c.sentence for c in CLAIMS.values()]
     assert all(r["verdict"] in ("holds", "partly", "differs") for r in rows)
     assert all(r["reason"] for r in rows if r["verdict"] != "holds")
     assert not any("could not be applied" in r["reason"] for r in rows), rows
@@ -115,10 +115,10 @@ def test_the_report_is_valid_html_with_every_figure_and_a_verdict_per_claim(tiny
 
 
 def test_verdict_rule_grades_by_the_checks_that_pass():
-    assert grade([(True, "a"), (True, "b")], "m").verdict == "holds"
+    assert grade([(True, "a"), (True, "b")], "m")["verdict"] == "holds"
     v = grade([(True, "a"), (False, "b")], "m")
-    assert (v.verdict, v.reason) == ("partly", "not so: b")
-    assert grade([(False, "a"), (False, "b")], "m").verdict == "differs"
+    assert (v["verdict"], v["reason"]) == ("partly", "not so: b")
+    assert grade([(False, "a"), (False, "b")], "m")["verdict"] == "differs"
 
 
 @pytest.mark.parametrize("stop_in", ["step-fade", "overfit-dropout"])
@@ -138,9 +138,8 @@ def test_ctrl_c_then_resume_runs_only_what_is_missing(tiny_data_env, tmp_path, s
 
     names = ("optimizer-paths", "step-fade", "overfit-dropout", "adam-bias")
     few = [e for e in TINY_EXPERIMENTS if e.name in names]
-    claims = [c for c in CLAIMS if c.experiment in names]
     with stoppable(), pytest.raises(KeyboardInterrupt) as ended:
-        reproduce(tmp_path / "runs", quick=True, jobs=1, claims=claims,
+        reproduce(tmp_path / "runs", quick=True, jobs=1,
                   experiments=[counted(e, stop_in) for e in few], draw=draw_experiment)
     (out,) = (tmp_path / "runs").iterdir()
     assert str(ended.value) == f"interrupted: to finish it, run dlexp reproduce --resume {out}"
@@ -149,11 +148,11 @@ def test_ctrl_c_then_resume_runs_only_what_is_missing(tiny_data_env, tmp_path, s
     assert not (out / stop_in / "done.json").exists()
     assert not (out / "verdicts.json").exists()
     calls.clear()
-    reproduce(resume=out, jobs=1, claims=claims, experiments=[counted(e, None) for e in few],
+    reproduce(resume=out, jobs=1, experiments=[counted(e, None) for e in few],
               draw=draw_experiment)
     assert calls == [e.name for e in few][stopped:]
     rows = json.loads((out / "verdicts.json").read_text())
-    assert len(rows) == len(claims)
+    assert len(rows) == len(few)
     assert all(r["verdict"] in ("holds", "partly", "differs") for r in rows)
     assert not any("could not be applied" in r["reason"] for r in rows), rows
 
@@ -187,8 +186,7 @@ def test_book_runs_each_preset_again_in_the_book_setup_and_reports_both(tiny_dat
     import yaml
     names = ("optimizer-paths", "compare-optimizers", "overfit-dropout")
     few = [e for e in TINY_EXPERIMENTS if e.name in names]
-    claims = [c for c in CLAIMS if c.experiment in names]
-    out = reproduce(tmp_path / "runs", quick=True, jobs=1, claims=claims, experiments=few,
+    out = reproduce(tmp_path / "runs", quick=True, jobs=1, experiments=few,
                     draw=draw_experiment, book_too=True)
     assert not (out / "optimizer-paths-book").exists()       # no book settings: once
     resolved = {}
@@ -207,9 +205,8 @@ def test_book_runs_each_preset_again_in_the_book_setup_and_reports_both(tiny_dat
     opt_names = {c["optimizer"]["name"] for c in resolved["compare-optimizers-book"]}
     assert "adam_book" in opt_names and "adam" not in opt_names
     rows = json.loads((out / "verdicts.json").read_text())
-    expected = [(c.sentence, s) for c in claims
-                for s in (("standard",) if c.experiment == "optimizer-paths"
-                          else ("standard", "book"))]
+    expected = [(CLAIMS[name].sentence, s) for name in names
+                for s in (("standard",) if name == "optimizer-paths" else ("standard", "book"))]
     assert [(r["claim"], r["setup"]) for r in rows] == expected
     assert all(("--book" in r["command"]) == (r["setup"] == "book") for r in rows)
     assert not any("could not be applied" in r["reason"] for r in rows), rows
@@ -217,5 +214,5 @@ def test_book_runs_each_preset_again_in_the_book_setup_and_reports_both(tiny_dat
     import html
     assert "the book's script setup (--book)" in html.unescape(
         (out / "report.html").read_text())
-    reproduce(resume=out, jobs=1, claims=claims, experiments=few, draw=draw_experiment)
+    reproduce(resume=out, jobs=1, experiments=few, draw=draw_experiment)
     assert len(json.loads((out / "verdicts.json").read_text())) == len(expected)

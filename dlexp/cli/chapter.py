@@ -58,16 +58,16 @@ def activations(
     with --grid, under each."""
     from dlexp.experiments.activations import run_activations
     from dlexp.experiments.tables import print_rows
-    result = run_activations(activation, init, std, grid=grid, samples=samples, units=units,
-                             layers=layers, seed=seed, runs_root=runs_dir)
+    out, rows = run_activations(activation, init, std, grid=grid, samples=samples, units=units,
+                                layers=layers, seed=seed, runs_root=runs_dir)
     from dlexp.plots.chapter import plot_activations
-    plot_activations(result.dir)
+    plot_activations(out)
     headers = {"act_mean": "mean h", "act_std": "std h",
                "saturated_or_zero": "saturated or 0", "delta_abs_mean": "mean |δ|"}
-    print_rows(result.rows, ["init", "layer", *headers], headers=headers,
+    print_rows(rows, ["init", "layer", *headers], headers=headers,
                title=f"{activation}: per-layer statistics (saturated or 0: share of the "
                "layer's outputs over all inputs; δ = dL/da)")
-    print(result.dir, flush=True)
+    print(out, flush=True)
 
 
 @app.command("optimizer-paths", "dlexp optimizer-paths",
@@ -84,12 +84,12 @@ def optimizer_paths(
 ) -> None:
     """Optimizer paths over a 2-D function's contours (§6.1)."""
     from dlexp.experiments.optimizers import parse_optimizers
-    from dlexp.experiments.paths import run_paths, save_paths
+    from dlexp.experiments.paths import run_paths
     from dlexp.io import read_json
     names = tuple(parse_optimizers(optimizers)) if optimizers else None
     rates = dict(_pair(item, "--lr", "=", "NAME=RATE, e.g. --lr sgd=0.9") for item in lr)
     point = _pair(start, "--start", ",", "X,Y, e.g. --start=-7,2", float) if start else None
-    out = save_paths(run_paths(function, names, rates, steps, point), runs_dir)
+    out = run_paths(function, names, rates, steps, point, runs_dir)
     info = read_json(out / "paths.json")
     rows = [{"optimizer": name, "lr": info["lrs"][name], **e,
              "note": "" if e.get("diverged_at") is None else

@@ -124,8 +124,7 @@ def compare_optimizers(
     SGD, Momentum, AdaGrad and Adam as in the book, with RMSProp and Nesterov, each with
     --seeds seeds; the loss figure shows each optimizer's smoothed loss and its band."""
     from dlexp.experiments import optimizers as preset
-    names = preset.parse_optimizers(optimizers)
-    return preset.plan(names, preset.parse_hyper(hyper, names), seeds, base, book_)
+    return preset.plan(base, seeds, optimizers, hyper, book_)
 
 
 @comparison("compare-inits", "dlexp compare-inits",
@@ -141,7 +140,7 @@ def compare_inits(
     The book's four: std 0.01, its 'Xavier' (lecun_normal), He and zeros, each with
     --seeds seeds."""
     from dlexp.experiments import inits as preset
-    return preset.plan(preset.parse_inits(inits), seeds)
+    return preset.plan(base, seeds, inits)
 
 
 @comparison("batchnorm", "dlexp batchnorm", "dlexp batchnorm --scales 4 --seeds 1",
@@ -161,8 +160,7 @@ def batchnorm(
     For each weight std, training accuracy per epoch with and without batch norm, and
     the epochs each needs to reach --target."""
     from dlexp.experiments import batchnorm as preset
-    preset.check_target(target)
-    return preset.plan(preset.weight_scales(scales, high, low), target, seeds)
+    return preset.plan(base, seeds, scales, high, low, target)
 
 
 @comparison("overfit-weight-decay", "dlexp overfit-weight-decay",
@@ -178,7 +176,7 @@ def overfit_weight_decay(
 
     Training against validation accuracy for each L2 (and L1) strength."""
     from dlexp.experiments import overfit as preset
-    return preset.decay_plan(l2, l1, seeds)
+    return preset.decay_plan(base, seeds, l2, l1)
 
 
 @comparison("overfit-dropout", "dlexp overfit-dropout",
@@ -193,7 +191,7 @@ def overfit_dropout(
 
     Training against validation accuracy for each dropout probability."""
     from dlexp.experiments import overfit as preset
-    return preset.dropout_plan(dropout, seeds)
+    return preset.dropout_plan(base, seeds, dropout)
 
 
 @comparison("ensemble", "dlexp ensemble", "dlexp ensemble --members 10 --dropout 0.2",
@@ -210,8 +208,8 @@ def ensemble(
 
     Accuracy of the average of the members' softmax outputs as members are added,
     beside single networks with and without dropout."""
-    from dlexp.experiments import ensemble as preset
-    return preset.plan(base, members, dropout)
+    from dlexp.experiments import overfit as preset
+    return preset.ensemble_plan(base, seeds, members, dropout)
 
 
 @comparison("lr-decay", "dlexp lr-decay", "dlexp lr-decay --seeds 1 --iterations 600",
@@ -228,4 +226,4 @@ def lr_decay(*, base: dict, seeds: list[int] | None, opts: CompareOptions) -> Sw
 def batchnorm_overfit(*, base: dict, seeds: list[int] | None, opts: CompareOptions) -> Sweep:
     """Plain, batch norm, dropout and both on the 300-image overfitting setup (§6.3)."""
     from dlexp.experiments import overfit as preset
-    return preset.bn_overfit_plan(seeds)
+    return preset.bn_overfit_plan(base, seeds)

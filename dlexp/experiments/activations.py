@@ -60,20 +60,16 @@ def trace_layers(activation: str, init: InitChoice, *, samples: int = 1000, unit
     stack = []
     for _ in range(layers):
         W = initializer(rng, units, units, np.float64)
-        stack.append(Affine(W, np.zeros(units), np.empty_like(W), np.empty(units)))
-        stack.append(ACTIVATIONS[activation]())
-    outputs = []
-    h = x
-    for layer in stack:
-        h = layer.forward(h, training=True)
-        if not isinstance(layer, Affine):
-            outputs.append(h.copy())
-    g = rng.standard_normal(h.shape)                                # dL/dh_L, (N, U)
-    grads = []
-    for layer in reversed(stack):
-        g = layer.backward(g)
-        if not isinstance(layer, Affine):
-            grads.append(g.copy())                                  # δ_k = dL/da_k
+        stack.append((Affine(W, np.zeros(units), np.empty_like(W), np.empty(units)),
+                      ACTIVATIONS[activation]()))
+    h, outputs = x, []
+    for affine, act in stack:
+        h = act.forward(affine.forward(h, training=True), training=True)
+        outputs.append(h.copy())
+    g, grads = rng.standard_normal(h.shape), []                     # dL/dh_L, (N, U)
+    for affine, act in reversed(stack):
+        grads.append(act.backward(g).copy())                        # δ_k = dL/da_k
+        g = affine.backward(grads[-1])
     return LayerTrace(activation, init, tuple(outputs), tuple(reversed(grads)))
 
 
@@ -104,21 +100,15 @@ def histogram_rows(trace: LayerTrace, bins: int = HIST_BINS) -> list[dict]:
     return rows
 
 
-@dataclass(frozen=True)
-class ActivationsResult:
-    dir: Path
-    rows: list[dict]                        # stats.csv
-
-
 MAX_STD = 1e3
 
 
 def run_activations(activation: str, init: str, std: float | None = None, *, grid: bool = False,
                     samples: int = 1000, units: int = 100, layers: int = 5, seed: int = 0,
                     runs_root: Path = Path("runs"), into: Path | None = None
-                    ) -> ActivationsResult:
+                    ) -> tuple[Path, list[dict]]:
     """Trace one initialiser (or all of GRID_INITS) and write the files into a new run
-    folder (or the folder ``into``)."""
+    folder (or the folder ``into``); that folder and the rows of stats.csv."""
     if activation not in ACTIVATIONS:
         raise ConfigError(f"--activation {activation!r}: choose one of {', '.join(ACTIVATIONS)}")
     if init not in INITIALIZERS:
@@ -146,7 +136,7 @@ def run_activations(activation: str, init: str, std: float | None = None, *, gri
         "units": units, "layers": layers, "seed": seed})
     write_csv(out / "histograms.csv", [r for t in traces for r in histogram_rows(t)])
     write_csv(out / "stats.csv", rows)                # last: marks the folder complete
-    return ActivationsResult(out, rows)
+    return out, rows
 
 
 # The book's choices plus the standard ones, for --grid.

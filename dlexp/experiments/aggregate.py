@@ -11,20 +11,14 @@ figure (not a run's ``final_train_loss``). Over the seeds k of one label, at eac
 
     raw = mean_k ℓ_t^k    smooth = mean_k s_t^k    band: min…max or ± std_k s_t^k
 
-Curves and summary metrics use the runs that completed or were interrupted (a diverged
-run would swamp the scale); ``n`` says how many runs a point averages, and a file that
-would hold no rows is not written.
-
-    loss.csv            label, step, n, raw, smooth, smooth_std, smooth_min, smooth_max
-    val_accuracy.csv    label, step, epoch, n, mean, std, min, max
-    train_accuracy.csv  the same for ``train_acc``
-    summary.csv         <label column>, <varied keys…>, runs, completed, status,
-                        final_smoothed_loss(_std), best_val_acc(_std), test_acc(_std), seconds
+into loss.csv (val_accuracy.csv and train_accuracy.csv: the same statistics of each
+evaluation), from the runs that completed or were interrupted (a diverged run would swamp
+the scale); ``n`` counts the runs a point averages, and a file without rows is not written.
+summary.csv has one row per label.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass
@@ -33,7 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from dlexp.io import read_json, write_csv, write_json
+from dlexp.io import read_csv, read_json, write_csv, write_json
 from dlexp.train.rundir import read_metrics
 
 LOSS_COLUMNS = ["label", "step", "n", "raw", "smooth", "smooth_std", "smooth_min", "smooth_max"]
@@ -57,27 +51,22 @@ def smooth_losses(x: np.ndarray, span: int) -> np.ndarray:
 
 def read_step_losses(run_dir: Path) -> np.ndarray:
     """The loss of every update of a run (steps.csv), (T,); empty if there is none."""
-    path = Path(run_dir) / "steps.csv"
-    if not path.is_file():
-        return np.empty(0)
-    rows = path.read_text(encoding="utf-8").splitlines()[1:]
-    return np.array([float(r.split(",")[1]) for r in rows if r], dtype=np.float64)
+    rows = read_csv(Path(run_dir) / "steps.csv", optional=True)
+    return np.array([float(r["loss"]) for r in rows], dtype=np.float64)
 
 
-def loss_curves(runs_by_label: dict[str, list[Path]], window: int) -> list[dict]:
-    """The rows of loss.csv."""
+def loss_curves(runs_by_label: dict[str, list[str]], losses: dict[str, np.ndarray],
+                smooth: dict[str, np.ndarray]) -> list[dict]:
+    """The rows of loss.csv from each run's ℓ_t and s_t (by run name)."""
     rows = []
-    for label, dirs in runs_by_label.items():
-        curves = [c for c in (read_step_losses(d) for d in dirs) if c.size]
-        if not curves:
-            continue
-        raw = _stack(curves)                                   # (n, T), NaN past a run's end
-        smooth = _stack([smooth_losses(c, window) for c in curves])
-        n = np.sum(~np.isnan(raw), axis=0)                     # (T,)
-        cols = [np.nanmean(raw, 0), np.nanmean(smooth, 0), np.nanstd(smooth, 0),
-                np.nanmin(smooth, 0), np.nanmax(smooth, 0)]
-        for t in range(raw.shape[1]):
-            rows.append(dict(zip(LOSS_COLUMNS, [label, t + 1, int(n[t]), *(c[t] for c in cols)])))
+    for label, names in runs_by_label.items():
+        names = [name for name in names if name in smooth]
+        if names:
+            raw = _stack([losses[name] for name in names])   # (n, T), NaN past a run's end
+            n, stats = _spread(_stack([smooth[name] for name in names]))
+            rows += [dict(zip(LOSS_COLUMNS, [label, t + 1, n[t], np.nanmean(raw[:, t]),
+                                             *(c[t] for c in stats)]))
+                     for t in range(raw.shape[1])]
     return rows
 
 
@@ -85,17 +74,15 @@ def val_curves(runs_by_label: dict[str, list[Path]], metric: str = "val_acc") ->
     """Mean, std, min and max over seeds of ``metric`` (val_acc, train_acc) per evaluation."""
     rows = []
     for label, dirs in runs_by_label.items():
-        by_step: dict[int, list[float]] = {}
-        epochs: dict[int, int] = {}
-        for d in dirs:
-            for r in read_metrics(Path(d)):
-                if r.get(metric) is not None:
-                    by_step.setdefault(int(r["step"]), []).append(float(r[metric]))
-                    epochs[int(r["step"])] = int(r["epoch"])
-        for step in sorted(by_step):
-            v = np.array(by_step[step])
-            rows.append(dict(zip(VAL_COLUMNS, [label, step, epochs[step], v.size, v.mean(),
-                                               v.std(), v.min(), v.max()])))
+        per_run = [{r["step"]: (r["epoch"], r[metric]) for r in read_metrics(Path(d))
+                    if r.get(metric) is not None} for d in dirs]
+        steps = sorted({s for run in per_run for s in run})
+        epochs = {s: e for run in per_run for s, (e, _) in run.items()}
+        values = np.array([[run[s][1] if s in run else np.nan for s in steps]
+                           for run in per_run], dtype=np.float64)       # (runs, evaluations)
+        n, stats = _spread(values)
+        rows += [dict(zip(VAL_COLUMNS, [label, s, epochs[s], n[t], *(c[t] for c in stats)]))
+                 for t, s in enumerate(steps)]
     return rows
 
 
@@ -127,22 +114,21 @@ def aggregate_compare(out_dir: Path, runs: Sequence[dict], window: int, label_co
                       keys: Sequence[str]) -> list[dict]:
     """Write loss.csv, val_accuracy.csv and summary.csv into ``out_dir``; return the summary."""
     out_dir = Path(out_dir)
-    by_label: dict[str, list[Path]] = {}
+    by_label: dict[str, list[str]] = {}
     for r in runs:
         if r["status"] in CURVE_STATUSES:
-            by_label.setdefault(r["label"], []).append(out_dir / r["run"])
-    for name, rows in (("loss.csv", loss_curves(by_label, window)),
-                       ("val_accuracy.csv", val_curves(by_label)),
-                       ("train_accuracy.csv", val_curves(by_label, "train_acc"))):
+            by_label.setdefault(r["label"], []).append(r["run"])
+    losses = {name: read_step_losses(out_dir / name) for v in by_label.values() for name in v}
+    smooth = {name: smooth_losses(x, window) for name, x in losses.items() if x.size}
+    dirs = {label: [out_dir / name for name in v] for label, v in by_label.items()}
+    for name, rows, columns in (
+            ("loss.csv", loss_curves(by_label, losses, smooth), LOSS_COLUMNS),
+            ("val_accuracy.csv", val_curves(dirs), VAL_COLUMNS),
+            ("train_accuracy.csv", val_curves(dirs, "train_acc"), VAL_COLUMNS)):
         if rows:
-            write_table(out_dir / name, rows, LOSS_COLUMNS if name == "loss.csv" else
-                        VAL_COLUMNS)
-    final = {}
-    for r in runs:
-        losses = read_step_losses(out_dir / r["run"])
-        if losses.size:
-            final[r["run"]] = float(smooth_losses(losses, window)[-1])
-    rows = summary_rows(runs, final, label_column, keys)
+            write_table(out_dir / name, rows, columns)
+    rows = summary_rows(runs, {name: float(s[-1]) for name, s in smooth.items()},
+                        label_column, keys)
     columns = [label_column, *keys, "runs", "completed", "status"]
     columns += [c for m in METRICS for c in (m, f"{m}_std")] + ["seconds"]
     write_table(out_dir / "summary.csv", rows, columns)
@@ -168,13 +154,10 @@ def label_means(out_dir: Path, runs: Sequence[dict], keys: Sequence[str]) -> dic
     """{label: {key: mean over its completed runs of summary.json[key]}} (None: no value)."""
     out: dict[str, dict] = {}
     for label in dict.fromkeys(r["label"] for r in runs):
-        done = [r for r in runs if r["label"] == label and r["status"] == "completed"]
-        values = [read_json(Path(out_dir) / r["run"] / "summary.json")
-                  for r in done]
-        out[label] = {}
-        for key in keys:
-            v = [s[key] for s in values if s.get(key) is not None]
-            out[label][key] = float(np.mean(v)) if v else None
+        values = [read_json(Path(out_dir) / r["run"] / "summary.json") for r in runs
+                  if r["label"] == label and r["status"] == "completed"]
+        v = {k: [s[k] for s in values if s.get(k) is not None] for k in keys}
+        out[label] = {k: float(np.mean(v[k])) if v[k] else None for k in keys}
     return out
 
 
@@ -184,10 +167,7 @@ def extend_summary(result: CompareResult, columns: dict[str, dict],
     to summary.json; the result with the extended summary."""
     label = next(iter(result.summary[0]))              # the label column comes first
     rows = [{**r, **columns.get(r[label], {})} for r in result.summary]
-    with open(result.dir / "summary.csv", newline="", encoding="utf-8") as f:
-        header = next(csv.reader(f))
-    extra = [c for c in dict.fromkeys(c for v in columns.values() for c in v) if c not in header]
-    write_table(result.dir / "summary.csv", rows, header + extra)
+    write_table(result.dir / "summary.csv", rows, list(dict.fromkeys(c for r in rows for c in r)))
     if overall:
         path = result.dir / "summary.json"
         write_json(path, {**read_json(path), **overall})
@@ -207,6 +187,12 @@ def _cell(v: Any) -> str:
     if isinstance(v, (float, np.floating)):
         return "" if np.isnan(v) else repr(float(v))
     return str(v)
+
+
+def _spread(values: np.ndarray) -> tuple[list[int], list[np.ndarray]]:
+    """Per column of (n, T) ``values`` (NaN: no value): count, then mean, std, min, max."""
+    stats = [f(values, axis=0) for f in (np.nanmean, np.nanstd, np.nanmin, np.nanmax)]
+    return np.sum(~np.isnan(values), axis=0).tolist(), stats
 
 
 def _stack(curves: list[np.ndarray]) -> np.ndarray:

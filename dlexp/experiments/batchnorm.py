@@ -16,7 +16,7 @@ a result here (an expected status), not a failure.
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -60,19 +60,16 @@ def bn_variants(scales: Sequence[float], seeds: Sequence[int] | None) -> list[Va
         for w, text in zip(scales, scale_texts(scales)) for bn in (True, False)}, seeds)
 
 
-def plan(scales: Sequence[float], target: float, seeds: Sequence[int] | None) -> Sweep:
+def plan(base: Mapping, seeds: Sequence[int] | None, scales: int = book.WEIGHT_SCALES,
+         high: float = book.HIGH_STD, low: float = book.LOW_STD,
+         target: float = book.BN_TARGET) -> Sweep:
     """The preset's sweep with its speed-up analysis, figures and printed table."""
-    check_target(target)
-    return Sweep(NAME, bn_variants(scales, seeds),
+    if not 0 < target <= 1:
+        raise ConfigError(f"--target {target}: an accuracy in (0, 1]")
+    return Sweep(NAME, bn_variants(weight_scales(scales, high, low), seeds),
                 analyse=(functools.partial(report_speedup, target=target),),
                 figures=("batchnorm",),        # no loss.png: 32 curves would show nothing
                 columns=(), report=print_speedup, expected=EXPECTED)
-
-
-def check_target(target: float) -> None:
-    """``--target`` is an accuracy in (0, 1]; else a ConfigError."""
-    if not 0 < target <= 1:
-        raise ConfigError(f"--target {target}: an accuracy in (0, 1]")
 
 
 def epochs_to_reach(epochs: Sequence[int], acc: Sequence[float], target: float) -> int | None:

@@ -17,25 +17,19 @@ from dlexp.fmt import fmt
 from dlexp.io import read_csv, read_json
 
 
-@dataclass(frozen=True)
-class Verdict:
-    verdict: str                        # holds, partly or differs
-    measured: str                       # the numbers the rule compared, in words
-    reason: str = ""                    # why it does not hold ("" when it does)
-
-
-def grade(checks: Sequence[tuple[bool, str]], measured: str) -> Verdict:
-    """``holds`` when every ``(passed, what it asks)`` check passes, ``differs`` when none
-    does, else ``partly``; the reason lists the checks that failed."""
+def grade(checks: Sequence[tuple[bool, str]], measured: str) -> dict[str, str]:
+    """The verdict: ``holds`` when every ``(passed, what it asks)`` check passes,
+    ``differs`` when none does, else ``partly``; the numbers compared, in words
+    (``measured``); the reason lists the checks that failed ("" when it holds)."""
     failed = [what for ok, what in checks if not ok]
     verdict = "holds" if not failed else "differs" if len(failed) == len(checks) else "partly"
-    return Verdict(verdict, measured, "; ".join(f"not so: {w}" for w in failed))
+    return {"verdict": verdict, "measured": measured,
+            "reason": "; ".join(f"not so: {w}" for w in failed)}
 
 
 @dataclass(frozen=True)
 class Claim:
     section: str
-    experiment: str                      # the sub-folder (reproduce.EXPERIMENTS)
     sentence: str                        # what the chapter says
     measure: Callable[[Path], tuple[Any, str]]     # folder → (numbers, them in words)
     checks: Mapping[str, Callable[[Any], bool]]    # what each check asks → its test
@@ -47,7 +41,7 @@ class Claim:
         return (f"holds if {'both' if n == 2 else 'each'} of these: {'; '.join(self.checks)}"
                 f" — partly if {'one' if n == 2 else 'some'}")
 
-    def judge(self, folder: Path) -> Verdict:
+    def judge(self, folder: Path) -> dict[str, str]:
         numbers, measured = self.measure(folder)
         return grade([(bool(test(numbers)), what) for what, test in self.checks.items()],
                      measured)
@@ -174,26 +168,26 @@ def _step_fade(d: Path) -> tuple[dict, str]:
     return fades, "late/early step ratio (MNIST: ‖Δθ‖; x²/20+y²: η/√h): " + listed(fades)
 
 
-CLAIMS: tuple[Claim, ...] = (
-    Claim("6.1.2 SGD", "optimizer-paths", "On f = x²/20 + y², SGD zig-zags across the "
+CLAIMS: dict[str, Claim] = {                  # by experiment (reproduce.EXPERIMENTS)
+    "optimizer-paths": Claim("6.1.2 SGD", "On f = x²/20 + y², SGD zig-zags across the "
           "valley; AdaGrad and Adam head along it.", _paths, {
               "SGD's y changes sign at ≥ 10 of its 30 updates": lambda t: t["sgd"] >= 10,
               "SGD's y changes sign more often than AdaGrad's and Adam's":
                   lambda t: t["sgd"] > max(t["adagrad"], t["adam"])}),
-    Claim("6.1.7 MNIST", "compare-optimizers", "On MNIST, SGD learns slowest; Momentum, "
+    "compare-optimizers": Claim("6.1.7 MNIST", "On MNIST, SGD learns slowest; Momentum, "
           "AdaGrad, RMSProp and Adam learn faster.", _optimizers, {
               "SGD's seed-mean smoothed loss needs ≥ 2× the updates of every other method "
               "to fall below 0.5": lambda s: all(
                   s["sgd"] >= 2 * v and v < math.inf for k, v in s.items() if k != "sgd"),
               "SGD is the slowest": lambda s: s["sgd"] == max(s.values())}),
-    Claim("6.1.5 AdaGrad", "step-fade", "Learning on, AdaGrad's updates fade to 0; "
+    "step-fade": Claim("6.1.5 AdaGrad", "Learning on, AdaGrad's updates fade to 0; "
           "RMSProp forgets old gradients and keeps stepping.", _step_fade, {
               "on MNIST, AdaGrad's late/early ratio (medians of the last and first 10 % of "
               "updates) is below half of RMSProp's":
                   lambda f: f["mnist adagrad"] < 0.5 * f["mnist rmsprop"],
               "on x²/20 + y², AdaGrad's late/early ratio is below half of RMSProp's":
                   lambda f: f["surface adagrad"] < 0.5 * f["surface rmsprop"]}),
-    Claim("6.1.6 Adam", "adam-bias", "Adam corrects the bias of its moment estimates, "
+    "adam-bias": Claim("6.1.6 Adam", "Adam corrects the bias of its moment estimates, "
           "which start at 0: with the correction its first step is η per coordinate, "
           "without it the first steps are mis-scaled.", _adam_bias, {
               "corrected, the first step on x²/20 + y² is η within 1 %":
@@ -202,13 +196,13 @@ CLAIMS: tuple[Claim, ...] = (
               "corrected one": lambda r: r["mnist"] >= 2,
               "uncorrected, the median step over the bowl's first 10 updates is ≥ 2× the "
               "corrected one": lambda r: r["surface"] >= 2}),
-    Claim("6.1.5 lr decay", "lr-decay", "Decaying the learning rate (large first, then "
+    "lr-decay": Claim("6.1.5 lr decay", "Decaying the learning rate (large first, then "
           "smaller) trains better than a constant rate.", _lr_decay, {
               "for SGD, the best decaying schedule's final loss is below constant's with "
               "the seeds' ranges apart": lambda apart: apart["sgd"] > 0,
               "for Momentum, the best decaying schedule's final loss is below constant's "
               "with the seeds' ranges apart": lambda apart: apart["momentum"] > 0}),
-    Claim("6.2.2 activations", "activations", "With sigmoid, std-1 weights push the "
+    "activations": Claim("6.2.2 activations", "With sigmoid, std-1 weights push the "
           "activations to 0 and 1, std 0.01 bunches them at 0.5, and Xavier spreads them.",
           _activations, {
               "averaged over the 5 layers, std 1 saturates > 30 % of the outputs "
@@ -216,37 +210,37 @@ CLAIMS: tuple[Claim, ...] = (
               "std 0.01's outputs have std < 0.05": lambda m: m[SMALL][1] < 0.05,
               "Xavier saturates < 5 % with a std > 2× std 0.01's":
                   lambda m: m[XAVIER][0] < 0.05 and m[XAVIER][1] > 2 * m[SMALL][1]}),
-    Claim("6.2.3 ReLU init", "compare-inits", "With ReLU, He initialisation learns "
+    "compare-inits": Claim("6.2.3 ReLU init", "With ReLU, He initialisation learns "
           "fastest; std 0.01 barely learns and all-zero weights do not learn.", _inits, {
               "He's final smoothed loss ≤ Xavier's":
                   lambda e: e["he_normal"] <= e["lecun_normal"],
               "He's and Xavier's < half of std 0.01's":
                   lambda e: max(e["he_normal"], e["lecun_normal"]) < 0.5 * e["std=0.01"],
               "zeros' > 2.0 (near chance)": lambda e: e["zeros"] > 2.0}),
-    Claim("6.3.2 batch norm", "batchnorm", "Batch norm speeds learning up and makes it "
+    "batchnorm": Claim("6.3.2 batch norm", "Batch norm speeds learning up and makes it "
           "depend less on the initial weight scale.", _batchnorm, {
               f"batch norm reaches {BN_TARGET * 100:g} % training accuracy at more weight scales "
               "than plain": lambda s: s["bn_reached"] > s["plain_reached"],
               "where both reach it, batch norm needs no more epochs (median)":
                   lambda s: s["median_speedup"] is None or s["median_speedup"] >= 1}),
-    Claim("6.3.1 batch norm", "batchnorm-overfit", "Batch norm suppresses overfitting.",
+    "batchnorm-overfit": Claim("6.3.1 batch norm", "Batch norm suppresses overfitting.",
           _gaps, {
               "on 300 images, batch norm's train − validation gap is smaller than plain's":
                   lambda g: g["bn"]["gap_val"] < g["plain"]["gap_val"],
               "batch norm's validation accuracy is higher than plain's":
                   lambda g: g["bn"]["final_val_acc"] > g["plain"]["final_val_acc"]}),
-    Claim("6.4.2 weight decay", "overfit-weight-decay", "Weight decay (λ = 0.1) "
+    "overfit-weight-decay": Claim("6.4.2 weight decay", "Weight decay (λ = 0.1) "
           "narrows the gap between training and held-out accuracy.", _gaps,
           _narrows("l2=0", "l2=0.1")),
-    Claim("6.4.3 dropout", "overfit-dropout", "Dropout (p = 0.2) narrows the gap "
+    "overfit-dropout": Claim("6.4.3 dropout", "Dropout (p = 0.2) narrows the gap "
           "between training and held-out accuracy.", _gaps,
           _narrows("dropout=0", "dropout=0.2")),
-    Claim("6.4.3 ensembles", "ensemble", "Averaging the outputs of several networks "
+    "ensemble": Claim("6.4.3 ensembles", "Averaging the outputs of several networks "
           "recognises better than one network.", _ensemble, {
               "the average beats the mean member": lambda e: e["ensemble_test_acc"] > e["mean"],
               "the average beats the best member":
                   lambda e: e["ensemble_test_acc"] > e["member_test_max"]}),
-    Claim("6.5.2 search", "search-methods", "Random search beats grid search at equal "
+    "search-methods": Claim("6.5.2 search", "Random search beats grid search at equal "
           "budget, because hyperparameters differ in how much they matter.", _search, {
               "random search's best (mean over searches) ≥ grid's":
                   lambda s: s["random"]["best_mean"] >= s["grid"]["best_mean"],
@@ -254,4 +248,4 @@ CLAIMS: tuple[Claim, ...] = (
                   lambda s: s["random"]["distinct"][s["top"]] > s["grid"]["distinct"][s["top"]],
               "the most important parameter's importance > 0.5":
                   lambda s: s["random"]["importances"][s["top"]] > 0.5}),
-)
+}

@@ -41,25 +41,23 @@ def describe(folder: Path) -> Folder | None:
     damaged: list[str] = []
     meta = _read(folder, "meta.json", {}, damaged)
     summary = _read(folder, "summary.json", {"status": str}, damaged)
-    status = summary.get("status") or _unfinished(folder)
+    status, more = summary.get("status") or _unfinished(folder), {}
     if kind == "search":
         meta = _read(folder, "search.json", {"meta": dict}, damaged).get("meta") or {}
         best, final = _get(summary, "best", dict) or {}, _get(summary, "final_test", dict) or {}
-        note = "test stale: a later trial is better" if final.get("stale") else ""
-        row = Folder(folder, kind, _started(meta, folder), status, _get(summary, "finished", int),
-                     note, val_acc=_number(best, "val_acc"), test_acc=_number(final, "test_acc"))
+        more = {"runs": _get(summary, "finished", int), "val_acc": _number(best, "val_acc"),
+                "test_acc": _number(final, "test_acc"),
+                "note": "test stale: a later trial is better" if final.get("stale") else ""}
     elif kind == "compare":
         counts = _get(summary, "statuses", dict) or {}
-        note = ", ".join(f"{n} {s}" for s, n in counts.items() if s != "completed")
-        runs = _get(summary, "runs", int) or len(sub_runs(folder)) or None
-        row = Folder(folder, kind, _started(meta, folder), status, runs, note)
+        more = {"runs": _get(summary, "runs", int) or len(sub_runs(folder)) or None,
+                "note": ", ".join(f"{n} {s}" for s, n in counts.items() if s != "completed")}
     elif kind != "train":                      # the chapter's folders write no summary
-        done = is_done(folder, kind)
-        row = Folder(folder, kind, _started(meta, folder), "completed" if done else "running?")
+        status = "completed" if is_done(folder, kind) else "running?"
     else:
-        row = Folder(folder, kind, _started(meta, folder), status,
-                     val_acc=_number(summary, "best_val_acc"),
-                     test_acc=_number(summary, "test_acc"))
+        more = {"val_acc": _number(summary, "best_val_acc"),
+                "test_acc": _number(summary, "test_acc")}
+    row = Folder(folder, kind, _started(meta, folder), status, **more)
     if damaged:
         note = f"cannot read {', '.join(damaged)}"
         row = replace(row, status="damaged", note=f"{row.note}; {note}" if row.note else note)

@@ -14,15 +14,16 @@ From zeros every unit of a layer gets the same gradient, so they stay equal (1 d
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import yaml
 
 from dlexp.errors import ConfigError
+from dlexp.experiments import book
 from dlexp.experiments.aggregate import CompareResult, extend_summary
 from dlexp.experiments.sweep import Sweep
-from dlexp.experiments.variants import seeded
+from dlexp.experiments.variants import seeded, split_list
 from dlexp.nn.init import INITIALIZERS
 
 NAME = "compare-inits"
@@ -32,7 +33,7 @@ TOLERANCE = 1e-6
 def parse_inits(text: str) -> list[tuple[str, dict]]:
     """``"normal=0.01,he_normal"`` → ``[(label, overrides), …]``, each known, none twice."""
     out: list[tuple[str, dict]] = []
-    for item in (p.strip() for p in text.split(",")):
+    for item in split_list(text, f"--inits {text!r}"):
         name, sep, std = item.partition("=")
         if name not in INITIALIZERS:
             raise ConfigError(f"--inits: unknown initializer {name!r}; choose from: "
@@ -48,17 +49,15 @@ def parse_inits(text: str) -> list[tuple[str, dict]]:
                                                "model.init_std": value}))
         else:
             out.append((name, {"model.initializer": name, "model.init_std": None}))
-    labels = [label for label, _ in out]
-    if len(set(labels)) != len(labels):
-        raise ConfigError(f"--inits {text!r}: an initializer is named twice")
     return out
 
 
-def plan(specs: Sequence[tuple[str, dict]], seeds: Sequence[int] | None) -> Sweep:
-    """One variant per (label, overrides) × seeds, with the symmetry analysis."""
-    return Sweep(NAME, seeded(dict(specs), seeds), "init", analyse=(report_symmetry,),
-                columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc",
-                         "unit_spread", "distinct_units"), report=explain_symmetry)
+def plan(base: Mapping, seeds: Sequence[int] | None, inits: str = book.INITS) -> Sweep:
+    """One variant per initialiser × seeds, with the symmetry analysis."""
+    return Sweep(NAME, seeded(dict(parse_inits(inits)), seeds), "init",
+                 analyse=(report_symmetry,), report=explain_symmetry,
+                 columns=("status", "final_smoothed_loss", "best_val_acc", "test_acc",
+                          "unit_spread", "distinct_units"))
 
 
 def explain_symmetry(result: CompareResult) -> None:

@@ -27,9 +27,9 @@ import yaml
 from dlexp.config import config_from_dict
 from dlexp.data.splits import val_count
 from dlexp.errors import ConfigError
-from dlexp.experiments.book import BOOK_OPTIMIZERS
+from dlexp.experiments.book import BOOK_OPTIMIZERS, OPTIMIZERS as BOOK_LIST
 from dlexp.experiments.sweep import Sweep
-from dlexp.experiments.variants import Variant, grid, seeded
+from dlexp.experiments.variants import Variant, grid, seeded, split_list
 from dlexp.optim.optimizers import OPTIMIZERS
 from dlexp.train.loop import plan_steps
 
@@ -44,13 +44,11 @@ PRESET_HYPER: dict[str, dict[str, Any]] = {"rmsprop": {"lr": 0.001}}
 
 def parse_optimizers(text: str) -> list[str]:
     """``"sgd,adam"`` → ``["sgd", "adam"]``, each a known optimiser, none twice."""
-    names = [n.strip() for n in text.split(",")]
+    names = split_list(text, f"--optimizers {text!r}")
     for n in names:
         if n not in OPTIMIZERS:
             raise ConfigError(f"--optimizers: unknown optimizer {n!r}; choose from: "
                               f"{', '.join(OPTIMIZERS)}")
-    if len(set(names)) != len(names):
-        raise ConfigError(f"--optimizers {text!r}: an optimizer is named twice")
     return names
 
 
@@ -88,12 +86,13 @@ def optimizer_variants(names: Sequence[str], hyper: Mapping[str, Mapping[str, An
             for v in variants]
 
 
-def plan(names: Sequence[str], hyper: Mapping[str, Mapping[str, Any]],
-         seeds: Sequence[int] | None, base: Mapping, book: bool = False) -> Sweep:
-    """The preset's sweep."""
-    return Sweep(NAME, optimizer_variants(names, hyper, seeds, base, book), "optimizer",
-                report_keys=REPORT_KEYS, lr_hint="give one optimizer its own with "
-                "--hyper NAME.lr=…")
+def plan(base: Mapping, seeds: Sequence[int] | None, optimizers: str = BOOK_LIST,
+         hyper: Sequence[str] = (), book: bool = False) -> Sweep:
+    """The preset's sweep: ``"sgd,adam"``, ``hyper`` as ``["adam.lr=0.01"]``."""
+    names = parse_optimizers(optimizers)
+    return Sweep(NAME, optimizer_variants(names, parse_hyper(hyper, names), seeds, base, book),
+                 "optimizer", report_keys=REPORT_KEYS, lr_hint="give one optimizer its own "
+                 "with --hyper NAME.lr=…")
 
 
 def fitted_schedule(name: str, epochs: float) -> dict[str, Any]:

@@ -9,27 +9,17 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from dlexp.errors import ConfigError
-from dlexp.io import atomic_write_text, write_json
+from dlexp.io import write_csv, write_json
 from dlexp.optim import OPTIMIZERS, apply_updates, build_optimizer
 from dlexp.optim.optimizers import hyperparameters
 from dlexp.surfaces import Function2D, get_function
 from dlexp.train.rundir import new_run_dir, run_meta
-
-@dataclass(frozen=True)
-class PathsResult:
-    """The function minimised, its start, and one (steps + 1, 2) path per optimiser."""
-
-    function: str
-    start: tuple[float, float]
-    lrs: dict[str, float]
-    paths: dict[str, np.ndarray]
 
 
 def optimizer_path(fn: Function2D, optimizer: str, lr: float, start: tuple[float, float],
@@ -67,62 +57,55 @@ MAX_STEPS = 1_000_000
 
 def run_paths(function: str = "anisotropic", optimizers: tuple[str, ...] | None = None,
               lrs: Mapping[str, float] | None = None, steps: int | None = None,
-              start: tuple[float, float] | None = None) -> PathsResult:
-    """Every optimiser's path on ``function``; None takes the function's defaults, and
-    ``lrs`` overrides some of its learning rates."""
+              start: tuple[float, float] | None = None, runs_root: Path = Path("runs"),
+              into: Path | None = None) -> Path:
+    """Every optimiser's path on ``function`` (None: the function's defaults; ``lrs``
+    overrides some of its learning rates) into a new run folder ``optimizer-paths-<time>/``
+    (or the folder ``into``): paths.csv (optimizer, step, x, y; step 0 is the start) and
+    paths.json (its ``final`` point per optimiser: x, y, f, distance to the minimum — null
+    once the path diverged — and ``diverged_at``, the update where it did)."""
     fn = get_function(function)
     steps = fn.steps if steps is None else steps
-    optimizers = tuple(optimizers or fn.lrs)
-    lrs = dict(lrs or {})
-    for name in list(optimizers) + list(lrs):
+    chosen = _learning_rates(fn, tuple(optimizers or fn.lrs), dict(lrs or {}))
+    if not 1 <= steps <= MAX_STEPS:
+        raise ConfigError(f"--steps {steps}: must be 1 to {MAX_STEPS:,} (every point of each "
+                          "path is kept in memory)")
+    start = tuple(float(v) for v in (start if start is not None else fn.start))
+    if not all(math.isfinite(v) for v in start):
+        raise ConfigError(f"--start={start[0]},{start[1]}: the start must be a finite "
+                          "point, e.g. --start=-7,2")
+    run_dir = into or new_run_dir(Path(runs_root), "optimizer-paths")
+    write_json(run_dir / "meta.json", run_meta(time.time()))
+    rows, final = [], {}
+    for name, lr in chosen.items():
+        path = optimizer_path(fn, name, lr, start, steps)              # (steps + 1, 2)
+        rows += [{"optimizer": name, "step": t, "x": x, "y": y}
+                 for t, (x, y) in enumerate(path.tolist())]
+        x, y = path[-1].tolist()
+        with np.errstate(over="ignore", invalid="ignore"):
+            f = float(fn.value(x, y))                           # may overflow: JSON null
+        final[name] = {"x": x, "y": y, "f": f, "distance": math.dist((x, y), fn.minimum),
+                       "diverged_at": diverged_at(path)}
+    write_json(run_dir / "paths.json", {"function": function, "formula": fn.formula,
+                                        "start": list(start), "steps": steps,
+                                        "lrs": chosen, "final": final})
+    write_csv(run_dir / "paths.csv", rows)
+    return run_dir
+
+
+def _learning_rates(fn: Function2D, optimizers: tuple[str, ...], lrs: dict[str, float]
+                    ) -> dict[str, float]:
+    """Each optimiser's η: ``lrs``, else the function's, else the optimiser's default."""
+    for name in optimizers:
         if name not in OPTIMIZERS:
             raise ConfigError(f"unknown optimizer {name!r}; choose from: {', '.join(OPTIMIZERS)}")
     for name in lrs:
         if name not in optimizers:
             raise ConfigError(f"--lr {name}=…: {name!r} is not among the optimizers run "
                               f"({', '.join(optimizers)}); add it with --optimizers")
-    if not 1 <= steps <= MAX_STEPS:
-        raise ConfigError(f"--steps {steps}: must be 1 to {MAX_STEPS:,} (every point of each "
-                          "path is kept in memory)")
     chosen = {name: float(lrs.get(name, fn.lrs.get(name, hyperparameters(name)["lr"])))
-              for name in optimizers}                  # else the optimiser's own default
+              for name in optimizers}
     for name, lr in chosen.items():
         if not (math.isfinite(lr) and lr > 0):
             raise ConfigError(f"--lr {name}={lr}: a learning rate must be a positive number")
-    start = tuple(float(v) for v in (start if start is not None else fn.start))
-    if not all(math.isfinite(v) for v in start):
-        raise ConfigError(f"--start={start[0]},{start[1]}: the start must be a finite "
-                          "point, e.g. --start=-7,2")
-    paths = {name: optimizer_path(fn, name, lr, start, steps) for name, lr in chosen.items()}
-    return PathsResult(function, start, chosen, paths)
-
-
-def paths_csv(result: PathsResult) -> str:
-    """CSV text with columns ``optimizer, step, x, y`` (step 0 is the start)."""
-    lines = ["optimizer,step,x,y"]
-    for name, path in result.paths.items():
-        lines += [f"{name},{t},{x!r},{y!r}" for t, (x, y) in enumerate(path.tolist())]
-    return "\n".join(lines) + "\n"
-
-
-def save_paths(result: PathsResult, runs_root: Path = Path("runs"), into: Path | None = None
-               ) -> Path:
-    """A new run folder ``optimizer-paths-<time>/`` (or the folder ``into``) with paths.csv
-    and paths.json (its ``final`` point per optimiser: x, y, f, distance to the minimum —
-    null once the path diverged — and ``diverged_at``, the update where it did)."""
-    run_dir = into or new_run_dir(Path(runs_root), "optimizer-paths")
-    write_json(run_dir / "meta.json", run_meta(time.time()))
-    fn = get_function(result.function)
-    final = {}
-    for name, path in result.paths.items():
-        x, y = path[-1].tolist()
-        with np.errstate(over="ignore", invalid="ignore"):
-            f = float(fn.value(x, y))                           # may overflow: JSON null
-        final[name] = {"x": x, "y": y, "f": f, "distance": math.dist((x, y), fn.minimum),
-                       "diverged_at": diverged_at(path)}
-    steps = next(iter(result.paths.values())).shape[0] - 1
-    write_json(run_dir / "paths.json", {"function": result.function, "formula": fn.formula,
-                                        "start": list(result.start), "steps": steps,
-                                        "lrs": result.lrs, "final": final})
-    atomic_write_text(run_dir / "paths.csv", paths_csv(result))
-    return run_dir
+    return chosen

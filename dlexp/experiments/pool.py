@@ -6,11 +6,8 @@ one BLAS thread each, stoppable.
   N workers × N threads fight for the cores (measured on 2 cores: 62 s against 2.9 s for
   one 2000-update run), and BLAS sums in a thread-count-dependent order, so the numbers
   must not depend on ``jobs``. MNIST is read once per worker (it is memoised per process).
-* The parent and its workers share one stop record (:mod:`dlexp.train.signals`): on
-  Ctrl-C or SIGTERM running sub-runs end ``interrupted`` after their update, queued ones
-  ``skipped``; workers die with the parent.
-* An exception in one training run is recorded as ``failed`` (with a summary.json in its
-  folder); the other runs go on.
+* The parent and its workers share one stop record (:mod:`dlexp.train.signals`);
+  workers die with the parent.
 """
 
 from __future__ import annotations

@@ -8,10 +8,8 @@
         report.html, report.md   (written by :mod:`dlexp.plots.page` from these files)
 
 Experiments run one after another with all the workers they can use, with the book's
-options (``full``) or smaller budgets (``quick``). Ctrl-C stops the current one after its
-update and starts nothing new; ``--resume`` keeps what finished (experiments, sub-runs,
-searches). With ``book``, each preset that has the book's script settings
-(:data:`book.BOOK`) runs again that way, into ``<experiment>-book/``.
+options (``full``) or smaller budgets (``quick``). With ``book``, each preset that has the
+book's script settings (:data:`book.BOOK`) runs again that way, into ``<experiment>-book/``.
 """
 
 from __future__ import annotations
@@ -22,11 +20,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from dlexp.errors import ConfigError
-from dlexp.experiments import (batchnorm, book, ensemble, inits, optimizers, overfit,
-                               search_methods)
+from dlexp.experiments import batchnorm, book, inits, optimizers, overfit, search_methods
 from dlexp.experiments.activations import run_activations
-from dlexp.experiments.claims import CLAIMS, Claim, Verdict
-from dlexp.experiments.paths import run_paths, save_paths
+from dlexp.experiments.claims import CLAIMS
+from dlexp.experiments.paths import run_paths
 from dlexp.experiments.report import load_base
 from dlexp.experiments.step_sizes import run_adam_bias, run_step_fade
 from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
@@ -69,16 +66,17 @@ class Experiment:
         return " ".join(parts)
 
 
-def _sweep(config: str, make_plan: Callable[[dict, Options, Any], Sweep]):
-    """A run function for a comparison preset on ``configs/<config>.yaml``: resumes its
-    folder when it was started, prints no line per run, raises KeyboardInterrupt when
-    stopped."""
+def _sweep(config: str, plan: Callable[..., Sweep], *own: str):
+    """A run function for the comparison preset ``plan`` on ``configs/<config>.yaml``
+    (``own``: the options it is given): resumes its folder when it was started, prints no
+    line per run, raises KeyboardInterrupt when stopped."""
     def run(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
         length = CompareOptions(iterations=opts.get("iterations"), epochs=opts.get("epochs"))
         base = load_base(None, config, opts.get("set", []), length)
-        plan = make_plan(base, opts, seeds_for(base, opts.get("seeds", 1)))
+        sweep = plan(base, seeds_for(base, opts.get("seeds", 1)),
+                     **{k: opts[k] for k in own if k in opts})
         started = resume and (folder / "compare.json").is_file()
-        result = run_sweep(base, plan, CompareOptions(
+        result = run_sweep(base, sweep, CompareOptions(
             jobs=jobs, quiet=True, out_dir=folder, resume=folder if started else None))
         if result.status == "interrupted" or result.signalled:
             raise KeyboardInterrupt
@@ -97,12 +95,10 @@ QUICK_VAL = ["data.train_size=2300", "data.val_size=2000"]
 QUICK_OVERFIT = {"seeds": 1, "epochs": 100, "set": QUICK_VAL}
 EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment("optimizer-paths", {}, {},
-               lambda d, o, j, r: save_paths(run_paths("anisotropic"), into=d),
+               lambda d, o, j, r: run_paths(into=d),
                ("plots/optimizer-paths.png",)),
     Experiment("compare-optimizers", {"seeds": 3}, {"seeds": 2, "iterations": 500},
-               _sweep("compare-optimizers", lambda base, o, seeds: optimizers.plan(
-                   optimizers.parse_optimizers(book.OPTIMIZERS), {}, seeds, base,
-                   o.get("book", False))), CMP),
+               _sweep("compare-optimizers", optimizers.plan, "book"), CMP),
     Experiment("step-fade", {"iterations": 5000, "steps": 300},
                {"iterations": 1000, "steps": 300},
                lambda d, o, j, r: run_step_fade(d, o["iterations"], o["steps"],
@@ -115,33 +111,24 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                ("plots/adam_bias.png",)),
     Experiment("lr-decay", {"seeds": 3},
                {"seeds": 1, "iterations": 600, "set": ["data.train_size=15000"]},
-               _sweep("compare-optimizers",
-                      lambda base, o, seeds: optimizers.decay_plan(base, seeds)),
+               _sweep("compare-optimizers", optimizers.decay_plan),
                ("plots/schedules.png", "plots/loss.png")),
     Experiment("activations", {"grid": ""}, {"grid": ""},
                lambda d, o, j, r: run_activations("sigmoid", "normal", grid=True, into=d),
                ("plots/activations.png",)),
     Experiment("compare-inits", {"seeds": 3}, {"seeds": 1, "iterations": 500},
-               _sweep("compare-inits", lambda base, o, seeds: inits.plan(
-                   inits.parse_inits(book.INITS), seeds)), CMP),
+               _sweep("compare-inits", inits.plan), CMP),
     Experiment("batchnorm", {"seeds": 3}, {"seeds": 1, "scales": 6, "epochs": 10},
-               _sweep("batchnorm", lambda base, o, seeds: batchnorm.plan(
-                   batchnorm.weight_scales(o.get("scales", book.WEIGHT_SCALES)),
-                   book.BN_TARGET, seeds)),
+               _sweep("batchnorm", batchnorm.plan, "scales"),
                ("plots/batchnorm_grid.png", "plots/batchnorm_summary.png")),
     Experiment("batchnorm-overfit", {"seeds": 3}, QUICK_OVERFIT,
-               _sweep("overfit", lambda base, o, seeds: overfit.bn_overfit_plan(seeds)),
-               TRAIN_VAL),
+               _sweep("overfit", overfit.bn_overfit_plan), TRAIN_VAL),
     Experiment("overfit-weight-decay", {"seeds": 3}, QUICK_OVERFIT,
-               _sweep("overfit", lambda base, o, seeds: overfit.decay_plan(book.L2, "", seeds)),
-               TRAIN_VAL),
+               _sweep("overfit", overfit.decay_plan), TRAIN_VAL),
     Experiment("overfit-dropout", {"seeds": 3}, QUICK_OVERFIT,
-               _sweep("overfit", lambda base, o, seeds: overfit.dropout_plan(book.DROPOUTS,
-                                                                             seeds)),
-               TRAIN_VAL),
+               _sweep("overfit", overfit.dropout_plan), TRAIN_VAL),
     Experiment("ensemble", {}, {"members": 3, "epochs": 100, "set": QUICK_VAL},
-               _sweep("overfit", lambda base, o, seeds: ensemble.plan(
-                   base, o.get("members", book.ENSEMBLE_MEMBERS), book.ENSEMBLE_DROPOUT)),
+               _sweep("overfit", overfit.ensemble_plan, "members"),
                ("plots/ensemble.png",)),
     Experiment("search-methods", {"side": 10, "searches": 5},
                {"side": 4, "searches": 5, "set": ["training.epochs=20"]},
@@ -178,20 +165,20 @@ def run_all(out: Path, quick: bool, jobs: int | None = None, resume: bool = Fals
 
 
 def judge_all(out: Path, quick: bool, seconds: dict[str, float],
-              claims: Sequence[Claim] = CLAIMS,
               experiments: Sequence[Experiment] = EXPERIMENTS) -> list[dict]:
     """Every claim's verdict from its experiment's files (once per setup it ran in, the
     standard first); written to verdicts.json."""
     rows = []
-    for c, e in ((c, e) for c in claims for e in experiments if e.name == c.experiment):
+    for e in experiments:
+        c = CLAIMS[e.name]
         try:
             v = c.judge(out / e.folder)
         except (OSError, KeyError, ValueError, TypeError) as err:     # files lack a number
-            v = Verdict("differs", "—", f"the rule could not be applied: {err!r}")
+            v = {"verdict": "differs", "measured": "—",
+                 "reason": f"the rule could not be applied: {err!r}"}
         rows.append({"section": c.section, "claim": c.sentence, "rule": c.rule,
                      "experiment": e.folder, "setup": "book" if e.book else "standard",
-                     "verdict": v.verdict, "measured": v.measured,
-                     "reason": v.reason, "command": e.command(quick),
+                     **v, "command": e.command(quick),
                      "seconds": seconds.get(e.folder),
                      "figures": [f"{e.folder}/{f}" for f in e.figures]})
     write_json(out / "verdicts.json", rows)
@@ -200,8 +187,7 @@ def judge_all(out: Path, quick: bool, seconds: dict[str, float],
 
 def reproduce(runs_root: Path = Path("runs"), quick: bool = False, jobs: int | None = None,
               resume: Path | None = None, experiments: Sequence[Experiment] = EXPERIMENTS,
-              claims: Sequence[Claim] = CLAIMS, draw: Draw | None = None,
-              book_too: bool = False) -> Path:
+              draw: Draw | None = None, book_too: bool = False) -> Path:
     """Run (or finish) the chapter, draw its figures and judge its claims; returns the
     folder (the report is written from it: :func:`dlexp.plots.page.write_report`)."""
     if resume is not None:
@@ -227,5 +213,5 @@ def reproduce(runs_root: Path = Path("runs"), quick: bool = False, jobs: int | N
     except KeyboardInterrupt:           # the CLI prints this line instead of "interrupted"
         raise KeyboardInterrupt(f"interrupted: to finish it, run dlexp reproduce --resume "
                                 f"{out}") from None
-    judge_all(out, quick, seconds, claims, experiments)
+    judge_all(out, quick, seconds, experiments)
     return out

@@ -12,7 +12,6 @@ PED-ANOVA).
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 import warnings
@@ -62,27 +61,17 @@ def sampler(method: str, space: Mapping[str, tuple[float, float]], side: int, se
     return samplers[method](seed=seed)
 
 
-@functools.lru_cache(maxsize=2)
-def _splits(base_yaml: str, data_dir: str):
-    """The trial's data, loaded once per process (``base_yaml``: the hashable base;
-    ``data_dir``: where MNIST is, part of the cache's key)."""
-    import yaml
-    raw = {k: v for k, v in yaml.safe_load(base_yaml).items() if k != "search"}
-    return load_splits(config_from_dict(raw, "base config"), progress=False)
-
-
-def run_search(base_yaml: str, method: str, side: int, seed: int, out: Path,
+def run_search(base: Mapping, method: str, side: int, seed: int, out: Path,
                known: Path | None = None) -> dict:
     """One search of side² trials; written to ``out`` (JSON) when it ends. ``known``: a
     finished search's JSON whose scores are reused for the same hyperparameters (a
     trial's score depends on them only: the other grid searches visit the same points)."""
     import optuna
-    import yaml
     if requested():                            # stopped before it began
         return {}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    base = yaml.safe_load(base_yaml)
-    data = _splits(base_yaml, str(locate_mnist(progress=False)))
+    data = load_splits(config_from_dict({k: v for k, v in base.items() if k != "search"},
+                                        "base config"), progress=False)
     space = search_space(base)
     seen = {} if known is None else {tuple(sorted(t["params"].items())): t["value"]
                                      for t in read_json(known)["trials"]}
@@ -130,13 +119,11 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
     worker processes of :mod:`~dlexp.experiments.pool`, then the summary files; returns
     search_methods.json's content. The grid searches after seed 0 reuse its scores, so
     they run once it is done."""
-    import yaml
     search_space(base)                                          # fail before running
     out_dir = Path(out_dir)
     (out_dir / "studies").mkdir(parents=True, exist_ok=True)
     if not (out_dir / "meta.json").exists():
         write_json(out_dir / "meta.json", run_meta(time.time()))
-    base_yaml = yaml.safe_dump(dict(base))
     locate_mnist()                     # find or download once, before workers start
     paths = {(m, s): out_dir / "studies" / f"{m}-seed{s}.json"
              for m in METHODS for s in range(searches)}
@@ -144,7 +131,7 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
     later = [(m, s) for m, s in todo if m == "grid" and s > 0]
     for batch, known in (([t for t in todo if t not in later], None),
                          (later, paths["grid", 0])):
-        done = pool.execute(run_search, [(base_yaml, m, side, s, paths[m, s], known)
+        done = pool.execute(run_search, [(dict(base), m, side, s, paths[m, s], known)
                                          for m, s in batch], jobs)
         failed = [r["error"] for r in done if r.get("status") == "failed"]
         if failed:

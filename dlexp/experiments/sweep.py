@@ -1,5 +1,5 @@
-"""The sweep: a grid of config variants × seeds, trained in worker processes (one BLAS
-thread each, so the numbers equal a serial run's), side by side in one folder.
+"""The sweep: a grid of config variants × seeds, trained in worker processes
+(:mod:`~dlexp.experiments.pool`), side by side in one folder.
 
     <runs_dir>/<name>-<time>/
         meta.json, compare.json   versions; name, base config, variants, options
@@ -12,10 +12,7 @@ thread each, so the numbers equal a serial run's), side by side in one folder.
 
 A sub-run ends ``completed``, ``diverged``, ``failed``, ``interrupted`` or ``skipped``; the
 sweep is ``interrupted`` if any was, else ``completed`` when all completed or ended in
-``expected``, else ``failed``. After a first Ctrl-C or SIGTERM the running sub-runs stop
-after their update, queued ones are skipped, and every file is still written
-(:mod:`dlexp.train.signals`). ``--resume`` keeps the finished sub-runs and reruns the rest:
-same config and seed give the same numbers.
+``expected``, else ``failed``. ``--resume`` keeps the finished sub-runs and reruns the rest.
 """
 
 from __future__ import annotations
@@ -136,8 +133,7 @@ def run_sweep(base: Mapping | Config, sweep: Sweep, opts: CompareOptions) -> Com
 def _check(base: Mapping | Config, sweep: Sweep, opts: CompareOptions
            ) -> tuple[list[str], list[Config], list[str], dict]:
     """The run names, every variant's validated config, the config keys shown (the varied
-    ones, ``optimizer.lr`` whenever ``optimizer.name`` varies, report_keys) and the spec
-    compare.json keeps."""
+    ones, ``optimizer.lr`` whenever ``optimizer.name`` varies, report_keys), compare.json."""
     if not sweep.variants:
         raise ConfigError("nothing to compare: no variants")
     check_run_name(opts.name or sweep.name)
@@ -162,7 +158,7 @@ def _check(base: Mapping | Config, sweep: Sweep, opts: CompareOptions
 def _start(out_dir: Path, base: Mapping | Config, sweep: Sweep, opts: CompareOptions,
            names: list[str], spec: dict) -> dict[str, dict]:
     """Write a new folder's spec, or clear a resumed one's unfinished runs; print the
-    notes and where the sweep is. The runs kept (name → outcome)."""
+    notes and the folder. The runs kept (name → outcome)."""
     kept: dict[str, dict] = {}
     if opts.resume is not None:
         kept = kept_runs(out_dir, spec, sweep.expected)   # as it is now that we hold it

@@ -83,7 +83,7 @@ def label_text(value: Any) -> str:
 
 def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
     """``["optimizer.name=sgd,adam", "model.hidden=[50,50],[100]"]`` → ``{key: [values]}``;
-    values are YAML, and commas inside brackets do not split."""
+    values are YAML."""
     out: dict[str, list[Any]] = {}
     for item in items:
         key, sep, text = item.partition("=")
@@ -93,23 +93,32 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
                               "e.g. --vary optimizer.name=sgd,adam")
         if key in out:
             raise ConfigError(f"--vary {key}: given twice; list all its values in one --vary")
-        parts, depth, cur = [], 0, ""
-        for c in text:
-            depth += (c in "[{") - (c in "]}")
-            if c == "," and depth == 0:
-                parts, cur = parts + [cur], ""
-            else:
-                cur += c
-        parts.append(cur)
-        if any(not p.strip() for p in parts):
-            raise ConfigError(f"--vary {item!r}: an empty value in the list; give "
-                              f"comma-separated values, e.g. {key}=a,b")
         try:
-            out[key] = [yaml.safe_load(p) for p in parts]
+            out[key] = [yaml.safe_load(p) for p in split_list(text, f"--vary {item!r}")]
         except yaml.YAMLError:
             raise ConfigError(f"--vary {item!r}: a value is not valid YAML; quote or fix it"
                               ) from None
     return out
+
+
+def split_list(text: str, where: str) -> list[str]:
+    """``"sgd,[50,50]"`` → ``["sgd", "[50,50]"]``: the items between the commas outside
+    brackets, stripped; a ConfigError starting with ``where`` for an empty or a repeated one."""
+    items, depth, cur = [], 0, ""
+    for c in text:
+        depth += (c in "[{") - (c in "]}")
+        if c == "," and depth == 0:
+            items, cur = items + [cur.strip()], ""
+        else:
+            cur += c
+    items.append(cur.strip())
+    if "" in items:
+        raise ConfigError(f"{where}: an empty value in the list; give comma-separated "
+                          "values, e.g. a,b")
+    twice = [i for i in items if items.count(i) > 1]
+    if twice:
+        raise ConfigError(f"{where}: {twice[0]} is named twice; remove one")
+    return items
 
 
 def check_vary_keys(base: Mapping, varied: Mapping[str, Sequence[Any]]) -> None:
