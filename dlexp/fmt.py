@@ -1,12 +1,14 @@
 """How a value is shown in a table or a figure label, one rule for every command:
 fmt(None) → "—", fmt(3.0) → "3", fmt(0.91234) → "0.912", fmt(13.454) → "13.5", fmt(0.01) →
-"0.01", fmt(3.2e-05) → "3.2e-05". Files keep full precision and never pass here.
+"0.01", fmt(3.2e-05) → "3.2e-05". Files keep full precision and never pass here. And
+:func:`say`, the one way a command writes a line to stderr.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import sys
 from typing import Any
 
 import yaml
@@ -57,3 +59,8 @@ def rank_key(row: dict) -> tuple:
 def check_band(band: str) -> None:
     if band not in BANDS:
         raise ConfigError(f"--band {band!r}: choose one of {', '.join(BANDS)}")
+
+
+def say(line: str) -> None:
+    """One line on stderr, flushed (what to do next, a folder, a warning)."""
+    print(line, file=sys.stderr, flush=True)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dlexp.book import BOOK_OPTIMIZERS as SETTINGS, with_book
 from dlexp.config import config_from_dict
 from dlexp.data.splits import Splits
-from dlexp.experiments.book import BOOK_OPTIMIZERS as SETTINGS, with_book
 from dlexp.experiments.report import load_base
 from dlexp.experiments.sweep import CompareOptions
 from dlexp.train.runner import build_model, streams, train_model

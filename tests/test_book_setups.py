@@ -5,16 +5,14 @@ initial weights per search trial."""
 from __future__ import annotations
 
 import csv
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from dlexp import book
 from dlexp.config import config_from_dict
 from dlexp.data.mnist import MnistArrays
 from dlexp.data.splits import make_splits
-from dlexp.experiments import book
 from dlexp.experiments.optimizers import optimizer_variants
 from dlexp.experiments.report import load_base
 from dlexp.experiments.sweep import CompareOptions

@@ -1,12 +1,12 @@
 """Imports point down the layers and never form a cycle, counting imports inside functions.
 
-    io, errors, fmt → nn, optim → data → config → train → sweep, search, experiments
+    io, errors, fmt, book → nn, optim → data → config → train → sweep, search, experiments
     → plots (reads files only) → cli
 
 Every ``import``/``from … import`` of every module under dlexp/ is read from its syntax
 tree (module level and inside functions alike), resolved to the dlexp module it names,
 and checked: a module may import its own layer or lower ones, and the graph of all
-these imports has no cycle.
+these imports has no cycle, not even with the modules folded into their packages.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "dlexp"
 
 LAYERS = (
-    ("dlexp", "dlexp.errors", "dlexp.io", "dlexp.fmt", "dlexp.bundled", "dlexp.surfaces"),
+    ("dlexp", "dlexp.errors", "dlexp.io", "dlexp.fmt", "dlexp.bundled", "dlexp.surfaces",
+     "dlexp.book"),
     ("dlexp.nn", "dlexp.optim"),
     ("dlexp.data",),
     ("dlexp.config", "dlexp.config_checks", "dlexp.config_yaml", "dlexp.config_space",
@@ -93,6 +94,24 @@ def test_no_import_cycle():
     edges = graph()
     cycles = [c for c in strongly_connected(edges) if len(c) > 1]
     assert not cycles, "import cycles:\n" + "\n".join(" ↔ ".join(sorted(c)) for c in cycles)
+
+
+def test_no_cycle_between_packages():
+    """Folded to packages (dlexp.search, dlexp.experiments, …; a top-level module stands
+    for itself), the imports still form no cycle: two packages of one layer may not use
+    each other both ways."""
+    folded: dict[str, set[str]] = {}
+    for name, targets in graph().items():
+        folded.setdefault(package_of(name), set()).update(
+            package_of(t) for t in targets if package_of(t) != package_of(name))
+    cycles = [c for c in strongly_connected(folded) if len(c) > 1]
+    assert not cycles, "package cycles:\n" + "\n".join(" ↔ ".join(sorted(c)) for c in cycles)
+
+
+def package_of(name: str) -> str:
+    """``dlexp.search.runner`` → ``dlexp.search``; ``dlexp.fmt`` → itself."""
+    parts = name.split(".")
+    return ".".join(parts[:2]) if len(parts) > 1 and (ROOT / parts[1]).is_dir() else name
 
 
 def strongly_connected(edges: dict[str, set[str]]) -> list[list[str]]:

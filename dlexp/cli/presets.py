@@ -11,8 +11,8 @@ import typer
 
 from dlexp.bundled import config_path
 from dlexp.cli.app import BOOK, CONFIG, JOBS, QUIET, RUNS_DIR, SET, app
-from dlexp.experiments import book
-from dlexp.experiments.book import with_book
+from dlexp import book
+from dlexp.book import with_book
 
 if TYPE_CHECKING:
     from dlexp.experiments.sweep import CompareOptions, Sweep

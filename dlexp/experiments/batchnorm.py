@@ -21,7 +21,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from dlexp.errors import ConfigError
-from dlexp.experiments import book
+from dlexp import book
 from dlexp.experiments.aggregate import CompareResult, extend_summary, write_table
 from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, seeded

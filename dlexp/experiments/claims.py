@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from dlexp.experiments.book import BN_TARGET
+from dlexp.book import BN_TARGET
 from dlexp.fmt import fmt
 from dlexp.io import read_csv, read_json
 

@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 
 from dlexp.errors import ConfigError
-from dlexp.experiments import book
+from dlexp import book
 from dlexp.experiments.aggregate import CompareResult, extend_summary
 from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import seeded, split_list

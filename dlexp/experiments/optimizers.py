@@ -27,7 +27,7 @@ import yaml
 from dlexp.config import config_from_dict
 from dlexp.data.splits import val_count
 from dlexp.errors import ConfigError
-from dlexp.experiments.book import BOOK_OPTIMIZERS, OPTIMIZERS as BOOK_LIST
+from dlexp.book import BOOK_OPTIMIZERS, OPTIMIZERS as BOOK_LIST
 from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, grid, seeded, split_list
 from dlexp.optim.optimizers import OPTIMIZERS

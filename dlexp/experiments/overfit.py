@@ -32,7 +32,7 @@ import yaml
 
 from dlexp.config import Config, config_from_dict, load_config
 from dlexp.errors import ConfigError
-from dlexp.experiments import book
+from dlexp import book
 from dlexp.experiments.aggregate import CompareResult, extend_summary, label_means, write_table
 from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, seeded, split_list, variant_config

@@ -18,9 +18,10 @@ from dlexp.config import apply_overrides, read_yaml_mapping
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import CompareResult
 from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
-from dlexp.experiments.tables import print_rows, say, short
+from dlexp.experiments.tables import print_rows, short
 from dlexp.experiments.variants import (check_vary_keys, grid, label_text, parse_vary,
                                         seeds_for)
+from dlexp.fmt import say
 
 
 def load_base(config: Path | None, preset: str | None, sets: Sequence[str],

@@ -19,16 +19,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from dlexp import book
 from dlexp.errors import ConfigError
-from dlexp.experiments import batchnorm, book, inits, optimizers, overfit, search_methods
+from dlexp.experiments import batchnorm, inits, optimizers, overfit, search_methods
 from dlexp.experiments.activations import run_activations
 from dlexp.experiments.claims import CLAIMS
 from dlexp.experiments.paths import run_paths
 from dlexp.experiments.report import load_base
 from dlexp.experiments.step_sizes import run_adam_bias, run_step_fade
 from dlexp.experiments.sweep import CompareOptions, Sweep, run_sweep
-from dlexp.experiments.tables import say
 from dlexp.experiments.variants import seeds_for
+from dlexp.fmt import say
 from dlexp.io import read_json, write_json
 from dlexp.train.rundir import new_run_dir, run_meta
 from dlexp.train.signals import requested

@@ -31,8 +31,9 @@ from dlexp.data.mnist import locate_mnist
 from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import CompareResult, aggregate_compare, write_table
 from dlexp.experiments import pool
-from dlexp.experiments.tables import comparison_loss_name, run_line, say
+from dlexp.experiments.tables import comparison_loss_name, run_line
 from dlexp.experiments.variants import Variant, optimizer_notes, variant_config
+from dlexp.fmt import say
 from dlexp.io import (append_jsonl, as_stored, folder_lock, read_jsonl, read_record,
                       write_json)
 from dlexp.train import signals

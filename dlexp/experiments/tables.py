@@ -7,7 +7,6 @@ mean over seeds with its spread prints as ``0.229 ± 0.016``, other numbers as
 from __future__ import annotations
 
 import numbers
-import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -91,11 +90,6 @@ def print_run_summary(run_dir: Path, summary: dict) -> None:
             table.add_row(label, seconds(value) if key == "train_seconds" else fmt(value))
     console.print(table, highlight=False)
     print(run_dir, flush=True)
-
-
-def say(line: str) -> None:
-    """One line on stderr, flushed (what to do next, a folder, a warning)."""
-    print(line, file=sys.stderr, flush=True)
 
 
 def run_line(r: dict, train_loss: str = "train loss") -> str:

@@ -21,8 +21,8 @@ from dlexp.bundled import bundled
 from dlexp.config import load_config
 from dlexp.config_space import refuse_searched_overrides
 from dlexp.errors import ConfigError, RunError, WriteError
-from dlexp.experiments.book import with_book
-from dlexp.experiments.tables import say
+from dlexp.book import with_book
+from dlexp.fmt import say
 from dlexp.io import folder_lock, write_json
 from dlexp.search.report import (LiveTable, collect, print_summary, tested_trial_is_best,
                                  write_outputs)
