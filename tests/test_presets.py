@@ -83,8 +83,8 @@ def test_overfit_grids_and_the_300_training_images():
     cfg = variant_config(_base(overfit.CONFIG), do[-1])
     assert cfg.model.dropout == 0.2 and cfg.model.hidden == (100,) * 6
     assert (cfg.optimizer.lr, cfg.training.batch_size, cfg.training.epochs) == (0.01, 100, 200)
-    with pytest.raises(ConfigError, match="model.dropout: must be ≥ 0 and < 1"):   # the config
-        variant_config(_base(overfit.CONFIG), overfit.dropout_plan({}, None, "0.2,1").variants[-1])
+    with pytest.raises(ConfigError, match="^--dropout 1.0: model.dropout: must be ≥ 0 and < 1"):
+        overfit.dropout_plan(_base(overfit.CONFIG), None, "0.2,1")   # the config's check
     with pytest.raises(ConfigError, match="given twice"):      # one label, l2=0: not merged
         overfit.decay_plan({}, None, l2="0,0.0")
 
@@ -329,8 +329,10 @@ def test_ensemble_refuses_members_on_different_images(cli, tiny_data_env, tmp_pa
     (["compare-inits", "--inits", "he_normal,glorot"], "unknown initializer 'glorot'"),
     (["batchnorm", "--target", "1.5"], "--target 1.5: an accuracy in (0, 1]"),
     (["batchnorm", "--scales", "0"], "Invalid value for '--scales'"),
-    (["overfit-dropout", "--dropout", "0,1"], "model.dropout: must be ≥ 0 and < 1"),
-    (["overfit-weight-decay", "--l2", "0,-1"], "must be ≥ 0"),
+    (["overfit-dropout", "--dropout", "0,1"],
+     "--dropout 1.0: model.dropout: must be ≥ 0 and < 1"),
+    (["overfit-weight-decay", "--l2", "0,-1"], "--l2 -1.0: regularization.l2: must be ≥ 0"),
+    (["overfit-weight-decay", "--l1", "-1"], "--l1 -1.0: regularization.l1: must be ≥ 0"),
     (["overfit-weight-decay", "--epochs", "0"], "Invalid value for '--epochs'"),
     (["ensemble", "--members", "0"], "Invalid value for '--members'")])
 def test_preset_input_errors_are_one_line_before_anything_runs(cli, tiny_data_env, tmp_path,

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Callable, List, Optional, Sequence
 
 import typer
 
+from dlexp import book
 from dlexp.bundled import config_path
 from dlexp.cli.app import BOOK, CONFIG, JOBS, QUIET, RUNS_DIR, SET, app
-from dlexp import book
 from dlexp.book import with_book
 
 if TYPE_CHECKING:

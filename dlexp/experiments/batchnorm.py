@@ -20,8 +20,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from dlexp.errors import ConfigError
 from dlexp import book
+from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import CompareResult, extend_summary, write_table
 from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import Variant, seeded

@@ -19,8 +19,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import yaml
 
-from dlexp.errors import ConfigError
 from dlexp import book
+from dlexp.errors import ConfigError
 from dlexp.experiments.aggregate import CompareResult, extend_summary
 from dlexp.experiments.sweep import Sweep
 from dlexp.experiments.variants import seeded, split_list

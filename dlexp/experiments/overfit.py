@@ -30,12 +30,13 @@ from typing import Mapping, Sequence
 import numpy as np
 import yaml
 
+from dlexp import book
 from dlexp.config import Config, config_from_dict, load_config
 from dlexp.errors import ConfigError
-from dlexp import book
 from dlexp.experiments.aggregate import CompareResult, extend_summary, label_means, write_table
 from dlexp.experiments.sweep import Sweep
-from dlexp.experiments.variants import Variant, seeded, split_list, variant_config
+from dlexp.experiments.variants import (Variant, check_vary_keys, seeded, split_list,
+                                        variant_config)
 from dlexp.nn.model import MLP
 from dlexp.train.runner import load_splits, split_seed
 
@@ -65,9 +66,12 @@ def parse_values(text: str, option: str) -> list[float]:
     return values
 
 
-def _one_key(key: str, values: Sequence[float], seeds: Sequence[int] | None
+def _one_key(base: Mapping, key: str, option: str, text: str, seeds: Sequence[int] | None
              ) -> list[Variant]:
-    """``key = v`` for each value × seeds, labelled ``l2=0.1`` (the key's last part)."""
+    """``key = v`` for each value ``option`` gives (``text``) × seeds, labelled ``l2=0.1``
+    (the key's last part); a value the config refuses is named with ``option``."""
+    values = parse_values(text, option)
+    check_vary_keys(base, {key: values}, option)
     return seeded({f"{key.rsplit('.', 1)[-1]}={v:g}": {key: v} for v in values}, seeds)
 
 
@@ -82,15 +86,14 @@ def decay_plan(base: Mapping, seeds: Sequence[int] | None, l2: str = book.L2, l1
                ) -> Sweep:
     """``overfit-weight-decay``: one variant per L2 strength (``"0,0.1"``), then per L1
     strength, × seeds."""
-    return _plan(DECAY, _one_key("regularization.l2", parse_values(l2, "--l2"), seeds)
-                 + _one_key("regularization.l1", parse_values(l1, "--l1"), seeds))
+    return _plan(DECAY, _one_key(base, "regularization.l2", "--l2", l2, seeds)
+                 + _one_key(base, "regularization.l1", "--l1", l1, seeds))
 
 
 def dropout_plan(base: Mapping, seeds: Sequence[int] | None, dropout: str = book.DROPOUTS
                  ) -> Sweep:
     """``overfit-dropout``: one variant per dropout probability (``"0,0.15,0.2"``) × seeds."""
-    return _plan(DROPOUT, _one_key("model.dropout", parse_values(dropout, "--dropout"),
-                                   seeds))
+    return _plan(DROPOUT, _one_key(base, "model.dropout", "--dropout", dropout, seeds))
 
 
 def bn_overfit_plan(base: Mapping, seeds: Sequence[int] | None) -> Sweep:

@@ -121,9 +121,11 @@ def split_list(text: str, where: str) -> list[str]:
     return items
 
 
-def check_vary_keys(base: Mapping, varied: Mapping[str, Sequence[Any]]) -> None:
-    """ConfigError naming the ``--vary`` option for a key or value the config refuses;
-    skipped when the base config is invalid on its own (its error is reported next)."""
+def check_vary_keys(base: Mapping, varied: Mapping[str, Sequence[Any]],
+                    option: str | None = None) -> None:
+    """ConfigError naming the ``--vary`` option (or ``option``, e.g. ``--dropout``) for a
+    key or value the config refuses; skipped when the base config is invalid on its own
+    (its error is reported next)."""
     try:
         config_from_dict(base, "base config")
     except ConfigError:
@@ -131,6 +133,7 @@ def check_vary_keys(base: Mapping, varied: Mapping[str, Sequence[Any]]) -> None:
     for key, values in varied.items():
         for value in values:
             variant_config(base, Variant("check", {key: value}),
+                           f"{option} {value_text(value)}" if option else
                            f"--vary {key}={value_text(value)}")
 
 
