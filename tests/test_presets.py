@@ -85,7 +85,7 @@ def test_overfit_grids_and_the_300_training_images():
     assert (cfg.optimizer.lr, cfg.training.batch_size, cfg.training.epochs) == (0.01, 100, 200)
     with pytest.raises(ConfigError, match="^--dropout 1.0: model.dropout: must be ≥ 0 and < 1"):
         overfit.dropout_plan(_base(overfit.CONFIG), None, "0.2,1")   # the config's check
-    with pytest.raises(ConfigError, match="given twice"):      # one label, l2=0: not merged
+    with pytest.raises(ConfigError, match="0 is given twice; remove one"):   # l2=0 twice
         overfit.decay_plan({}, None, l2="0,0.0")
 
     # make_splits on a 60,000-image stand-in: exactly 300 training images, all from the

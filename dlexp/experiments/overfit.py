@@ -61,8 +61,9 @@ def parse_values(text: str, option: str) -> list[float]:
             values.append(float(yaml.safe_load(item)))
         except (yaml.YAMLError, TypeError, ValueError):
             raise ConfigError(f"{option} {text!r}: {item!r} is not a number") from None
-    if len(set(values)) != len(values):                   # 0.1 and 0.10: one variant
-        raise ConfigError(f"{option} {text!r}: a value is given twice")
+    twice = [v for v in values if values.count(v) > 1]    # 0.1 and 0.10: one variant
+    if twice:
+        raise ConfigError(f"{option} {text!r}: {twice[0]:g} is given twice; remove one")
     return values
 
 
