@@ -83,6 +83,11 @@ def test_parse_vary_rejects_bad_syntax(item, message):
         parse_vary(["seed=1,2", "seed=3"])
 
 
+def test_parse_vary_empty_value_hint_shows_the_key():
+    with pytest.raises(ConfigError, match=r"e\.g\. optimizer\.lr=a,b"):
+        parse_vary(["optimizer.lr=0.1,,0.2"])
+
+
 def test_each_optimizer_gets_its_own_default_lr_from_the_preset():
     base = read_yaml_mapping(bundled("compare-optimizers"))
     assert "lr" not in base["optimizer"]

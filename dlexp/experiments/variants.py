@@ -93,17 +93,19 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
                               "e.g. --vary optimizer.name=sgd,adam")
         if key in out:
             raise ConfigError(f"--vary {key}: given twice; list all its values in one --vary")
+        values = split_list(text, f"--vary {item!r}", example=f"{key}=a,b")
         try:
-            out[key] = [yaml.safe_load(p) for p in split_list(text, f"--vary {item!r}")]
+            out[key] = [yaml.safe_load(p) for p in values]
         except yaml.YAMLError:
             raise ConfigError(f"--vary {item!r}: a value is not valid YAML; quote or fix it"
                               ) from None
     return out
 
 
-def split_list(text: str, where: str) -> list[str]:
+def split_list(text: str, where: str, example: str = "a,b") -> list[str]:
     """``"sgd,[50,50]"`` → ``["sgd", "[50,50]"]``: the items between the commas outside
-    brackets, stripped; a ConfigError starting with ``where`` for an empty or a repeated one."""
+    brackets, stripped; a ConfigError starting with ``where`` for an empty (its hint:
+    ``example``) or a repeated one."""
     items, depth, cur = [], 0, ""
     for c in text:
         depth += (c in "[{") - (c in "]}")
@@ -114,7 +116,7 @@ def split_list(text: str, where: str) -> list[str]:
     items.append(cur.strip())
     if "" in items:
         raise ConfigError(f"{where}: an empty value in the list; give comma-separated "
-                          "values, e.g. a,b")
+                          f"values, e.g. {example}")
     twice = [i for i in items if items.count(i) > 1]
     if twice:
         raise ConfigError(f"{where}: {twice[0]} is named twice; remove one")
