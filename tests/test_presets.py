@@ -49,7 +49,8 @@ def test_compare_inits_grid_and_base():
     assert (c.training.batch_size, c.training.iterations) == (128, 2000)
     for bad, message in (("xavier_normall", "unknown initializer"),
                          ("he_normal=0.1", "only normal takes a std"),
-                         ("normal=abc", "not a number"), ("zeros,zeros", "named twice")):
+                         ("normal=abc", "not a number"),
+                         ("zeros,zeros", "zeros is given twice; remove one")):
         with pytest.raises(ConfigError, match=message):
             inits.parse_inits(bad)
 

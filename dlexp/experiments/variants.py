@@ -119,7 +119,7 @@ def split_list(text: str, where: str, example: str = "a,b") -> list[str]:
                           f"values, e.g. {example}")
     twice = [i for i in items if items.count(i) > 1]
     if twice:
-        raise ConfigError(f"{where}: {twice[0]} is named twice; remove one")
+        raise ConfigError(f"{where}: {twice[0]} is given twice; remove one")
     return items
 
 
