@@ -160,17 +160,13 @@ def search_methods(
 ) -> None:
     """Grid against random and TPE search at equal budget, over several search seeds
     (§6.5)."""
-    from dlexp.config import apply_overrides, config_from_dict, read_yaml_mapping
-    from dlexp.data.mnist import locate_mnist
+    from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as preset
-    from dlexp.train.rundir import new_run_dir
+    from dlexp.io import read_json
     base = apply_overrides(read_yaml_mapping(config_path(config) if config else
                                              bundled(preset.CONFIG)), set_)
-    preset.search_space(base)                     # checked before the folder is made,
-    config_from_dict(base, "base config")         # as are the config and the data
-    locate_mnist()
-    out = new_run_dir(runs_dir, preset.NAME)
-    summary = preset.run_search_methods(out, base, side, searches, jobs)
+    out = preset.run_search_methods(base, side, searches, jobs, runs_dir)
+    summary = read_json(out / "search_methods.json")
     rows = [{"method": m, **{k: s[k] for k in ("best_mean", "best_min", "best_max")},
              **{f"distinct {k.rsplit('.', 1)[-1]}": v for k, v in s["distinct"].items()},
              **{f"importance {k.rsplit('.', 1)[-1]}": v for k, v in s["importances"].items()}}
