@@ -86,6 +86,7 @@ def optimizer_paths(
     from dlexp.experiments.optimizers import parse_optimizers
     from dlexp.experiments.paths import run_paths
     from dlexp.io import read_json
+    from dlexp.surfaces import get_function
     names = tuple(parse_optimizers(optimizers)) if optimizers else None
     rates = dict(_pair(item, "--lr", "=", "NAME=RATE, e.g. --lr sgd=0.9") for item in lr)
     point = _pair(start, "--start", ",", "X,Y, e.g. --start=-7,2", float) if start else None
@@ -99,15 +100,8 @@ def optimizer_paths(
           [*columns, "note"] if any(r["note"] for r in rows) else columns,
           f"{info['formula']}: after {info['steps']} updates",
           {"f": "f(x,y)", "distance": "distance to minimum"},
-          _paths_note(function, names, rates, steps, point))
-
-
-def _paths_note(function: str, names: tuple | None, rates: dict, steps: int | None,
-                point: tuple | None) -> str:
-    """The function's note, for its default run (its optimisers, rates, steps and start)."""
-    from dlexp.surfaces import get_function
-    default = names is None and not rates and steps is None and point is None
-    return get_function(function).note if default else ""
+          get_function(function).note if (names, rates, steps, point) == (None, {}, None, None)
+          else "")                  # the note speaks of the default run only
 
 
 def _pair(item: str, option: str, sep: str, example: str, key=str) -> tuple:
