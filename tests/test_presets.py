@@ -335,7 +335,8 @@ def test_ensemble_refuses_members_on_different_images(cli, tiny_data_env, tmp_pa
     (["overfit-weight-decay", "--l2", "0,-1"], "--l2 -1.0: regularization.l2: must be ≥ 0"),
     (["overfit-weight-decay", "--l1", "-1"], "--l1 -1.0: regularization.l1: must be ≥ 0"),
     (["overfit-weight-decay", "--epochs", "0"], "Invalid value for '--epochs'"),
-    (["ensemble", "--members", "0"], "Invalid value for '--members'")])
+    (["ensemble", "--members", "0"], "Invalid value for '--members'"),
+    (["ensemble", "--dropout", "1"], "--dropout 1.0: model.dropout: must be ≥ 0 and < 1")])
 def test_preset_input_errors_are_one_line_before_anything_runs(cli, tiny_data_env, tmp_path,
                                                               args, message):
     r = cli(*args, "--runs-dir", tmp_path / "runs")

@@ -86,6 +86,7 @@ def optimizer_paths(
     from dlexp.experiments.optimizers import parse_optimizers
     from dlexp.experiments.paths import run_paths
     from dlexp.io import read_json
+    from dlexp.surfaces import get_function
     names = tuple(parse_optimizers(optimizers)) if optimizers else None
     rates = dict(_pair(item, "--lr", "=", "NAME=RATE, e.g. --lr sgd=0.9") for item in lr)
     point = _pair(start, "--start", ",", "X,Y, e.g. --start=-7,2", float) if start else None
@@ -99,15 +100,8 @@ def optimizer_paths(
           [*columns, "note"] if any(r["note"] for r in rows) else columns,
           f"{info['formula']}: after {info['steps']} updates",
           {"f": "f(x,y)", "distance": "distance to minimum"},
-          _paths_note(function, names, rates, steps, point))
-
-
-def _paths_note(function: str, names: tuple | None, rates: dict, steps: int | None,
-                point: tuple | None) -> str:
-    """The function's note, for its default run (its optimisers, rates, steps and start)."""
-    from dlexp.surfaces import get_function
-    default = names is None and not rates and steps is None and point is None
-    return get_function(function).note if default else ""
+          get_function(function).note if (names, rates, steps, point) == (None, {}, None, None)
+          else "")                  # the note speaks of the default run only
 
 
 def _pair(item: str, option: str, sep: str, example: str, key=str) -> tuple:
@@ -160,17 +154,13 @@ def search_methods(
 ) -> None:
     """Grid against random and TPE search at equal budget, over several search seeds
     (§6.5)."""
-    from dlexp.config import apply_overrides, config_from_dict, read_yaml_mapping
-    from dlexp.data.mnist import locate_mnist
+    from dlexp.config import apply_overrides, read_yaml_mapping
     from dlexp.experiments import search_methods as preset
-    from dlexp.train.rundir import new_run_dir
+    from dlexp.io import read_json
     base = apply_overrides(read_yaml_mapping(config_path(config) if config else
                                              bundled(preset.CONFIG)), set_)
-    preset.search_space(base)                     # checked before the folder is made,
-    config_from_dict(base, "base config")         # as are the config and the data
-    locate_mnist()
-    out = new_run_dir(runs_dir, preset.NAME)
-    summary = preset.run_search_methods(out, base, side, searches, jobs)
+    out = preset.run_search_methods(base, side, searches, jobs, runs_dir)
+    summary = read_json(out / "search_methods.json")
     rows = [{"method": m, **{k: s[k] for k in ("best_mean", "best_min", "best_max")},
              **{f"distinct {k.rsplit('.', 1)[-1]}": v for k, v in s["distinct"].items()},
              **{f"importance {k.rsplit('.', 1)[-1]}": v for k, v in s["importances"].items()}}

@@ -41,7 +41,7 @@ def describe(folder: Path) -> Folder | None:
     damaged: list[str] = []
     meta = _read(folder, "meta.json", {}, damaged)
     summary = _read(folder, "summary.json", {"status": str}, damaged)
-    status, more = summary.get("status") or _unfinished(folder), {}
+    status, more = summary.get("status"), {}
     if kind == "search":
         meta = _read(folder, "search.json", {"meta": dict}, damaged).get("meta") or {}
         best, final = _get(summary, "best", dict) or {}, _get(summary, "final_test", dict) or {}
@@ -57,7 +57,7 @@ def describe(folder: Path) -> Folder | None:
     else:
         more = {"val_acc": _number(summary, "best_val_acc"),
                 "test_acc": _number(summary, "test_acc")}
-    row = Folder(folder, kind, _started(meta, folder), status, **more)
+    row = Folder(folder, kind, _started(meta, folder), status or _unfinished(folder), **more)
     if damaged:
         note = f"cannot read {', '.join(damaged)}"
         row = replace(row, status="damaged", note=f"{row.note}; {note}" if row.note else note)

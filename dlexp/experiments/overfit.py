@@ -118,8 +118,7 @@ def ensemble_plan(base: Mapping, seeds: Sequence[int] | None,
     """``members`` plain networks and as many with ``dropout`` (0: none), seeds from the
     base's (checked to share their images; ``seeds`` is not used), with the gap and
     ensemble analyses."""
-    if not 0 <= dropout < 1:
-        raise ConfigError(f"--dropout {dropout}: a probability in [0, 1)")
+    check_vary_keys(base, {"model.dropout": [dropout]}, "--dropout")
     specs = {"plain": {"model.dropout": 0.0}}
     if dropout > 0:
         specs[f"dropout={dropout:g}"] = {"model.dropout": dropout}

@@ -86,7 +86,7 @@ def _sweep(config: str, plan: Callable[..., Sweep], *own: str):
 
 def _search_methods(folder: Path, opts: Options, jobs: int | None, resume: bool) -> None:
     base = load_base(None, search_methods.CONFIG, opts.get("set", []), CompareOptions())
-    search_methods.run_search_methods(folder, base, opts["side"], opts["searches"], jobs)
+    search_methods.run_search_methods(base, opts["side"], opts["searches"], jobs, into=folder)
 
 
 CMP = ("plots/loss.png", "plots/val_accuracy.png")

@@ -27,7 +27,7 @@ from dlexp.experiments import pool
 from dlexp.experiments.aggregate import write_table
 from dlexp.io import read_json, write_json
 from dlexp.search.worker import trial_config
-from dlexp.train.rundir import run_meta
+from dlexp.train.rundir import new_run_dir, run_meta
 from dlexp.train.runner import load_splits, streams, train_model
 from dlexp.train.signals import requested
 
@@ -113,18 +113,20 @@ def _evaluator(seed: int):
     return optuna.importance.FanovaImportanceEvaluator(seed=seed), "fanova"
 
 
-def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
-                       searches: int = SEARCHES, jobs: int | None = None) -> dict:
+def run_search_methods(base: Mapping, side: int = SIDE, searches: int = SEARCHES,
+                       jobs: int | None = None, runs_root: Path = Path("runs"),
+                       into: Path | None = None) -> Path:
     """Every method × search seed (the missing ones: a finished search is kept) on the
-    worker processes of :mod:`~dlexp.experiments.pool`, then the summary files; returns
-    search_methods.json's content. The grid searches after seed 0 reuse its scores, so
-    they run once it is done."""
-    search_space(base)                                          # fail before running
-    out_dir = Path(out_dir)
+    worker processes of :mod:`~dlexp.experiments.pool`, then the summary files, in a new
+    run folder (or the folder ``into``), which is returned. The grid searches after seed 0
+    reuse its scores, so they run once it is done."""
+    search_space(base)                 # the space, the config and the data are checked
+    config_from_dict(base, "base config")                   # before the folder is made
+    locate_mnist()                     # find or download once, before workers start
+    out_dir = Path(into) if into is not None else new_run_dir(Path(runs_root), NAME)
     (out_dir / "studies").mkdir(parents=True, exist_ok=True)
     if not (out_dir / "meta.json").exists():
         write_json(out_dir / "meta.json", run_meta(time.time()))
-    locate_mnist()                     # find or download once, before workers start
     paths = {(m, s): out_dir / "studies" / f"{m}-seed{s}.json"
              for m in METHODS for s in range(searches)}
     todo = [key for key, path in paths.items() if not path.exists()]
@@ -138,10 +140,11 @@ def run_search_methods(out_dir: Path, base: Mapping, side: int = SIDE,
             raise DlexpError(f"search-methods: a search failed: {failed[0]}")
         if requested():                            # Ctrl-C: start no further search
             raise KeyboardInterrupt
-    return summarise(out_dir, [read_json(p) for p in paths.values()])
+    summarise(out_dir, [read_json(p) for p in paths.values()])
+    return out_dir
 
 
-def summarise(out_dir: Path, studies: list[dict]) -> dict:
+def summarise(out_dir: Path, studies: list[dict]) -> None:
     """best_so_far.csv and search_methods.json from the searches' JSON files."""
     rows, summary = [], {}
     for method in METHODS:
@@ -163,4 +166,3 @@ def summarise(out_dir: Path, studies: list[dict]) -> dict:
             "importance_method": runs[0]["importance_method"]}
     write_table(out_dir / "best_so_far.csv", rows, ["method", "trial", "mean", "min", "max"])
     write_json(out_dir / "search_methods.json", summary)
-    return summary
