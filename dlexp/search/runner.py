@@ -165,7 +165,7 @@ def search_and_report(config: Path | None, sets: Sequence[str], opts: Mapping[st
     if final_test and result.status == "completed":
         with folder_lock(plan.dir, "search"):
             summary = {**summary, "final_test": _final_test(plan)}
-    elif "final_test" in summary:              # an earlier run's: its time is not this run's
+    if "final_test" in result.summary:         # an earlier run's: its time is not this run's
         summary = {**summary, "final_test": {**summary["final_test"], "earlier": True}}
     print_summary(summary)
     print(plan.dir, flush=True)                       # the last line: `| tail -1`
@@ -194,7 +194,7 @@ def _final_test(plan: SearchPlan) -> dict:
                 f"round {was.get('round')} (test accuracy {done.get('test_acc')}); trial "
                 f"{now.get('number')} of round {now.get('round')} is the best now, and a second "
                 "test would let the test set choose; start a new search to test again")
-        return {**done, "earlier": True}
+        return done
     if best is None:
         raise RunError(f"{plan.dir}: no trial completed, so there is nothing to test")
     if not best.get("epochs"):

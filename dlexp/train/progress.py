@@ -85,7 +85,6 @@ class RunsTicker:
     def __init__(self, total: int, running: Callable[[], Sequence[str]] = lambda: (),
                  done: int = 0, every: float = 30.0, console: Console | None = None) -> None:
         self.total, self.done, self.kept, self.failed = total, done, done, 0
-        self.stopping = False
         self.running, self.every = running, every
         self.console = console or Console(stderr=True)
         self.t0 = time.monotonic()
@@ -99,7 +98,7 @@ class RunsTicker:
         failed = f" ({self.failed} failed)" if self.failed else ""
         names = ", ".join(self.running())
         running = f"; running: {names}" if names else ""
-        rest = "stopping" if self.stopping or signals.requested() else f"~{clock(left)} left"
+        rest = "stopping" if signals.requested() else f"~{clock(left)} left"
         return (f"{self.done}/{self.total} runs done{failed}{running}; "
                 f"{clock(elapsed)} elapsed, {rest}")
 
@@ -118,7 +117,6 @@ class RunsTicker:
     def finished(self, status: str) -> None:
         self.done += 1
         self.failed += status not in ("completed", "skipped")
-        self.stopping = self.stopping or status == "skipped"
 
     def stop(self) -> None:
         self._stop.set()
