@@ -526,6 +526,8 @@ def test_cli_compare_notes_dropped_settings_and_fits_80_columns(tiny_env, tmp_pa
     assert "note: optimizer.beta1=0.8 from the base config is not a setting of sgd; " \
            "dropped for its variants" in lines
     assert "[1/4] name=sgd_batchnorm=true: completed  train loss since last eval" in r.output
+    first = next(line for line in lines if line.startswith("[1/4]"))
+    assert re.search(r"\(\d+:\d\d elapsed, ~\d+:\d\d left\)$", first)   # counts itself
     (d,) = (tmp_path / "runs").iterdir()
     assert f"comparison folder: {d}" in lines[:3]           # said before anything runs
     summary = _rows(d / "summary.csv")

@@ -116,10 +116,10 @@ def run_sweep(base: Mapping | Config, sweep: Sweep, opts: CompareOptions) -> Com
         def done(j: int, outcome: dict) -> None:
             kept[names[todo[j]]] = record = {**meta[todo[j]], **outcome}
             append_jsonl(out_dir / "runs.jsonl", record)
-            if live is not None:                      # the run's line, then the ticker
-                say(f"[{live.done + 1}/{len(names)}] {record['run']}: "
-                    f"{run_line(record, loss)} ({live.line().split('; ')[-1]})")
+            if live is not None:                      # counted, then its line and times
                 live.finished(record["status"])
+                say(f"[{live.done}/{len(names)}] {record['run']}: "
+                    f"{run_line(record, loss)} ({live.times()})")
 
         try:
             pool.execute(pool.run_one, [(configs[i], out_dir / names[i]) for i in todo],

@@ -93,14 +93,17 @@ class RunsTicker:
                           get_renderable=lambda: Text(self.line()))
 
     def line(self) -> str:
-        elapsed = time.monotonic() - self.t0
-        left = time_left(elapsed, self.done - self.kept, self.total - self.kept)
         failed = f" ({self.failed} failed)" if self.failed else ""
         names = ", ".join(self.running())
         running = f"; running: {names}" if names else ""
+        return f"{self.done}/{self.total} runs done{failed}{running}; {self.times()}"
+
+    def times(self) -> str:
+        """``1:05 elapsed, ~2:10 left`` (``stopping`` once a stop was asked for)."""
+        elapsed = time.monotonic() - self.t0
+        left = time_left(elapsed, self.done - self.kept, self.total - self.kept)
         rest = "stopping" if signals.requested() else f"~{clock(left)} left"
-        return (f"{self.done}/{self.total} runs done{failed}{running}; "
-                f"{clock(elapsed)} elapsed, {rest}")
+        return f"{clock(elapsed)} elapsed, {rest}"
 
     def start(self) -> "RunsTicker":
         self.t0 = time.monotonic()
