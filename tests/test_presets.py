@@ -50,7 +50,8 @@ def test_compare_inits_grid_and_base():
     for bad, message in (("xavier_normall", "unknown initializer"),
                          ("he_normal=0.1", "only normal takes a std"),
                          ("normal=abc", "not a number"),
-                         ("zeros,zeros", "zeros is given twice; remove one")):
+                         ("zeros,zeros", "zeros is given twice; remove one"),
+                         ("normal=0.01,normal=1e-2", "std=1e-2 repeats std=0.01")):
         with pytest.raises(ConfigError, match=message):
             inits.parse_inits(bad)
 

@@ -49,6 +49,10 @@ def parse_inits(text: str) -> list[tuple[str, dict]]:
                                                "model.init_std": value}))
         else:
             out.append((name, {"model.initializer": name, "model.init_std": None}))
+    runs = [tuple(o.values()) for _, o in out]                     # normal=0.01, normal=1e-2
+    twice = [label for (label, _), r in zip(out, runs) if runs.count(r) > 1]
+    if twice:
+        raise ConfigError(f"--inits {text!r}: {twice[-1]} repeats {twice[0]}; remove one")
     return out
 
 
